@@ -1,0 +1,21 @@
+/** What a command may touch: streams, the working directory, and whether stderr is a terminal. */
+export interface IO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  stdin?: AsyncIterable<string | Buffer>;
+  cwd?: string;
+  /** stderr is a terminal (progress and colour only then). */
+  stderrIsTTY?: boolean;
+}
+
+/** Exit codes, documented in docs/cli.md. */
+export const EXIT = {
+  /** Valid / allowed / done. */
+  OK: 0,
+  /** A negative answer: invalid input for `validate`, denied for `check`. */
+  NEGATIVE: 1,
+  /** Usage errors, unreadable input, or input that cannot be analysed (invalid policies). */
+  ERROR: 2,
+} as const;
+
+export class UsageError extends Error {}

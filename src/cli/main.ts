@@ -1,0 +1,85 @@
+/**
+ * The command line. `run(argv, io)` is the whole program, testable in-process; `main()` wires it to the
+ * process. Every failure becomes a message and an exit code here, never a stack trace.
+ */
+import { globalFlags, parse } from './args.js';
+import { checkCommand, CHECK_OPTIONS } from './check.js';
+import { EXIT, UsageError, type IO } from './io.js';
+import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
+import { validateCommand } from './validate.js';
+
+export type { IO } from './io.js';
+export { EXIT } from './io.js';
+
+export const VERSION = '0.1.0';
+
+const USAGE = `netpol: Kubernetes NetworkPolicy, checked before and after you apply it.
+
+Usage:
+  netpol validate -f PATH...                      validate as the API server would (exit 1 when invalid)
+  netpol check -f PATH... --from SRC --to DST     one connection: verdict and why (exit 1 when denied)
+        [--port N|NAME] [--protocol TCP|UDP|SCTP]   SRC/DST: NS/POD, POD (in -n), or an IP address
+  netpol matrix -f PATH... [--port P]... [--protocol P]...   who can reach whom (default TCP/80)
+  netpol version
+
+Flags (kubectl style):
+  -f, --filename PATH   file, directory or - for stdin (repeatable)
+  -R, --recursive       descend into directories
+  -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
+  -A, --all-namespaces  matrix: show every namespace (the default)
+  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md
+  -h, --help            this help
+
+Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
+Docs: docs/cli.md, docs/semantics.md
+`;
+
+const COMMANDS: Record<string, { options: Record<string, unknown>; run: (f: ReturnType<typeof globalFlags>, v: Record<string, unknown>, io: IO) => Promise<number> }> = {
+  validate: { options: {}, run: (f, _v, io) => validateCommand(f, io) },
+  check: { options: CHECK_OPTIONS, run: checkCommand },
+  matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
+};
+
+export async function run(argv: string[], io: IO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '-h' || name === '--help') {
+    io.stdout(USAGE);
+    return name === undefined ? EXIT.ERROR : EXIT.OK;
+  }
+  if (name === 'version' || name === '--version') {
+    io.stdout(`netpol ${VERSION}\n`);
+    return EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    const { values, positionals } = parse(rest, command.options as never);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const flags = globalFlags(values);
+    if (flags.help) {
+      io.stdout(USAGE);
+      return EXIT.OK;
+    }
+    return await command.run(flags, values, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`error: ${e.message}\nRun 'netpol --help' for usage.\n`);
+      return EXIT.ERROR;
+    }
+    const err = e as NodeJS.ErrnoException;
+    io.stderr(`error: ${err.message ?? String(e)}\n`);
+    if (process.env.NETPOL_DEBUG) io.stderr(`${err.stack ?? ''}\n`);
+    return EXIT.ERROR;
+  }
+}
+
+export async function main(): Promise<void> {
+  const code = await run(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    stderrIsTTY: process.stderr.isTTY === true,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,93 @@
+/** Text rendering of a verdict and its explanation (the JSON rendering is the data itself). */
+import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/types.js';
+import { PortSet } from '../../policy/portset.js';
+
+const REASONS: Record<Verdict['reason'], string> = {
+  self: 'a pod may always talk to itself',
+  'not-isolated': 'neither end is isolated by a NetworkPolicy',
+  'allowed-by-policy': 'both ends allow it',
+  'denied-by-egress': "the source's egress policies do not allow it",
+  'denied-by-ingress': "the destination's ingress policies do not allow it",
+  'denied-by-both': 'neither end allows it',
+  'outside-cluster': 'neither end is a pod of the cluster',
+};
+
+export function portsText(ranges: readonly (readonly [number, number])[]): string {
+  return PortSet.of(ranges).toString();
+}
+
+export function renderVerdict(v: Verdict): string {
+  const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
+  const lines: string[] = [];
+  lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${REASONS[v.reason]}`);
+  if (v.reason === 'denied-by-both' && v.egress.allowed && v.ingress.allowed) {
+    lines.push(`  egress admits ${v.protocol} ${portsText(v.egress.admits)}, ingress admits ${portsText(v.ingress.admits)}: no port in common`);
+  }
+  if (v.port === null && v.allowed) lines.push(`  allowed on ${v.protocol} ${portsText(v.allowedPorts)}`);
+  if (v.unresolvedPortName !== undefined) {
+    lines.push(`  note: ${v.to} has no ${v.protocol} container port named "${v.unresolvedPortName}"; only rules that allow every ${v.protocol} port can admit it`);
+  }
+  if (v.reason !== 'self') {
+    lines.push(...renderSide(v.egress, v.protocol));
+    lines.push(...renderSide(v.ingress, v.protocol));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderSide(s: SideResult, protocol: string): string[] {
+  const title = s.direction === 'egress' ? `egress from ${s.subject}` : `ingress to ${s.subject}`;
+  if (!s.enforced) return [`${title}: not a pod of the cluster, no NetworkPolicy applies`];
+  if (!s.isolated) return [`${title}: allowed (no NetworkPolicy selects it for ${s.direction}; not isolated)`];
+  const lines = [
+    `${title}: ${s.allowed ? 'allowed' : 'DENIED'} (isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}; admits ${protocol} ${portsText(s.admits)} from this peer)`,
+  ];
+  for (const p of s.policies) lines.push(...renderPolicy(p));
+  return lines;
+}
+
+function renderPolicy(p: PolicyResult): string[] {
+  const types = `${p.policyTypes.map((t) => (t === 'ingress' ? 'Ingress' : 'Egress')).join(', ')}${p.policyTypesDefaulted ? ', defaulted' : ''}`;
+  const lines = [`  policy ${p.policy.namespace}/${p.policy.name} [${types}]: ${p.allows ? 'allows' : 'does not allow'}`];
+  const direction = p.rules[0]?.direction;
+  if (p.rules.length === 0) lines.push(`    no ${direction ?? ''} rules: allows nothing`.replace('  rules', ' rules'));
+  for (const r of p.rules) lines.push(...renderRule(r));
+  return lines;
+}
+
+function renderRule(r: RuleResult): string[] {
+  const field = r.direction === 'ingress' ? 'from' : 'to';
+  const verdict = r.matched ? 'matches' : !r.peerMatched ? 'peer does not match' : 'port does not match';
+  const lines = [`    ${r.direction}[${r.index}]: ${verdict}`];
+  if (r.peers === 'all') lines.push(`      ${field}: (empty) matches every peer`);
+  else for (const peer of r.peers) lines.push(`      ${field}[${peer.index}] ${peerText(peer)}`);
+  if (r.ports === 'all') lines.push('      ports: (empty) match every port and protocol');
+  else {
+    for (const port of r.ports) {
+      const resolved = port.resolvedTo !== undefined ? ` (=${port.resolvedTo} on the destination)` : /^[a-z]/.test(port.port) ? ' (not defined on the destination)' : '';
+      lines.push(`      ports[${port.index}] ${port.protocol}/${port.port}${resolved}`);
+    }
+    lines.push(`      admits: ${portsText(r.admits)}`);
+  }
+  return lines;
+}
+
+function peerText(p: PeerResult): string {
+  const mark = p.matched ? 'matches' : 'no match';
+  if (p.ipBlock) {
+    const b = p.ipBlock;
+    const block = `ipBlock ${b.cidr}${b.except.length ? ` except ${b.except.join(',')}` : ''}`;
+    const addrs = b.addresses.length ? b.addresses.join(',') : '(no address known)';
+    const why = p.matched ? '' : b.excludedBy ? `: ${addrs} excluded by ${b.excludedBy}` : !b.inCidr ? `: ${addrs} not in ${b.cidr}` : '';
+    return `${block}: ${mark}${why}`;
+  }
+  if (p.mismatch === 'external-endpoint') return `pod selector: no match: the other end is an address, not a pod`;
+  const parts: string[] = [];
+  const ns = p.namespace;
+  if (ns) {
+    if (ns.scope === 'own') parts.push(`namespace ${ns.expected}${ns.matched ? '' : ` (pod is in ${ns.actual})`}`);
+    else parts.push(`namespaceSelector ${ns.expected}${ns.matched ? '' : ` (namespace ${ns.actual} lacks ${ns.unmet.join(',')})`}`);
+  }
+  if (p.pod) parts.push(`podSelector ${p.pod.selector}${p.pod.matched ? '' : ` (pod lacks ${p.pod.unmet.join(',')})`}`);
+  else parts.push('all pods');
+  return `${parts.join(' / ')}: ${mark}`;
+}

@@ -1,0 +1,52 @@
+/** Turning what the user typed (`ns/pod`, `pod`, an IP) into an endpoint of the loaded cluster. */
+import { externalEndpoint, podEndpoint } from '../engine/engine.js';
+import type { Endpoint } from '../engine/types.js';
+import { formatIP, parseIP } from '../ip/index.js';
+import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
+import { UsageError } from './io.js';
+
+export interface Resolved {
+  readonly endpoint: Endpoint;
+  /** Set when an address was given that belongs to a pod: the connection goes to that pod. */
+  readonly note?: string;
+}
+
+export function resolveEndpoint(cluster: Cluster, text: string, defaultNamespace: string, flag: string): Resolved {
+  const ip = parseIP(text);
+  if (ip) {
+    const canonical = formatIP(ip);
+    const pod = cluster.pods.find((p) => p.ips.includes(canonical));
+    if (pod) return { endpoint: podEndpoint(pod), note: `${text} is the address of pod ${pod.namespace}/${pod.name}; evaluating as that pod` };
+    const e = externalEndpoint(canonical);
+    if (e) return { endpoint: e };
+  }
+  const slash = text.indexOf('/');
+  const namespace = slash >= 0 ? text.slice(0, slash) : defaultNamespace;
+  const name = slash >= 0 ? text.slice(slash + 1) : text;
+  const pod = cluster.pods.find((p) => p.namespace === namespace && p.name === name);
+  if (pod) return { endpoint: podEndpoint(pod) };
+  throw new UsageError(`${flag} ${text}: no pod ${namespace}/${name} in the input and not an IP address${suggest(cluster.pods, name)}`);
+}
+
+function suggest(pods: readonly PodInfo[], name: string): string {
+  const same = pods.filter((p) => p.name === name).map((p) => `${p.namespace}/${p.name}`);
+  if (same.length > 0) return ` (did you mean ${same.slice(0, 3).join(', ')}?)`;
+  return pods.length === 0 ? ' (the input has no pods)' : '';
+}
+
+export function parseProtocol(text: string | undefined): Protocol {
+  const p = (text ?? 'TCP').toUpperCase();
+  if ((PROTOCOLS as readonly string[]).includes(p)) return p as Protocol;
+  throw new UsageError(`--protocol ${text}: must be one of TCP, UDP, SCTP`);
+}
+
+/** A port number 1-65535 or a port name (IANA_SVC_NAME syntax is checked loosely: letters, digits, dashes). */
+export function parsePort(text: string): number | string {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n >= 1 && n <= 65535) return n;
+    throw new UsageError(`--port ${text}: must be between 1 and 65535`);
+  }
+  if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text) && text.length <= 15 && /[a-z]/.test(text)) return text;
+  throw new UsageError(`--port ${text}: not a port number or a port name`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Diagnostics are values. Every problem found in user input (YAML syntax, strict decoding, API-server
+ * validation, loader notes) is one of these; nothing in the core throws on bad input. The shape is the
+ * one `netpol validate -o json` prints, so renderers never need to reshape it.
+ */
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Position {
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+}
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /**
+   * Stable machine-readable code. API-server validation uses the Kubernetes field error types
+   * (`FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueForbidden`,
+   * `FieldValueDuplicate`, `FieldValueTooLong`, `FieldValueTypeInvalid`); decoding uses `UnknownField`,
+   * `YAMLSyntax`, ...
+   */
+  readonly code: string;
+  /** Worded the way the API server words it, without the field path (e.g. `Invalid value: 0: must be between 1 and 65535, inclusive`). */
+  readonly message: string;
+  /** Kubernetes field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
+  readonly path?: string;
+  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects). */
+  readonly object?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** Resolves a Kubernetes field path within one object to its place in the source text. */
+export type Locator = (path: string) => Position | undefined;
+
+export interface ObjectSource {
+  /** File name as the user gave it (`-` / `<stdin>` for standard input). */
+  readonly file: string;
+  /** Where the object starts. */
+  readonly line: number;
+  readonly column: number;
+  /** Finds a field path of this object in the source; falls back to the nearest existing ancestor. */
+  readonly locate: Locator;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Fills in object name and file position from the object's source, keeping what the diagnostic already has. */
+export function attachSource(d: Diagnostic, object: string | undefined, source: ObjectSource | undefined): Diagnostic {
+  let pos: Position | undefined;
+  if (source && d.line === undefined) {
+    pos = (d.path !== undefined ? source.locate(d.path) : undefined) ?? { line: source.line, column: source.column };
+  }
+  return {
+    ...d,
+    ...(d.object === undefined && object !== undefined ? { object } : {}),
+    ...(d.file === undefined && source ? { file: source.file } : {}),
+    ...(pos ? { line: pos.line, column: pos.column } : {}),
+  };
+}
+
+/**
+ * `file:line:col: severity: [object: ][path: ]message`, the one-line text rendering (compilers' order, so
+ * editors can jump to the place). With `label`, `label: file:line:col: ...` instead (kubectl's `Warning:`).
+ */
+export function formatDiagnostic(d: Diagnostic, label?: string): string {
+  const where = d.file !== undefined ? `${d.file}${d.line !== undefined ? `:${d.line}:${d.column ?? 1}` : ''}: ` : '';
+  const obj = d.object !== undefined ? `${d.object}: ` : '';
+  const path = d.path !== undefined && d.path !== '' ? `${d.path}: ` : '';
+  return label === undefined ? `${where}${d.severity}: ${obj}${path}${d.message}` : `${label}: ${where}${obj}${path}${d.message}`;
+}

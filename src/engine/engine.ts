@@ -1,0 +1,363 @@
+/**
+ * The policy engine. Built once per cluster (policies normalised, the policies selecting each pod found
+ * once), then asked about traffic. Two entry points share every matching primitive so they cannot drift:
+ * `evaluate` returns the full explanation as data; `allows`/`admittedPorts` skip the explanation for
+ * matrices. Both are held to the naive oracle (oracle.ts) by property tests.
+ *
+ * A connection is decided by both ends: "A successful connection between two Pods can only be
+ * established when the network policies on both of them permit it." The source's egress side and the
+ * destination's ingress side are each computed as the set of ports they admit for the protocol; the
+ * connection is allowed on the intersection.
+ */
+import type { IP } from '../ip/index.js';
+import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/cluster.js';
+import { affects, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule } from '../policy/model.js';
+import { PortSet } from '../policy/portset.js';
+import { matches, requirementText, unmetRequirements } from '../selector/index.js';
+import type {
+  Endpoint,
+  PeerResult,
+  PolicyResult,
+  PortResult,
+  RuleResult,
+  SideResult,
+  Traffic,
+  Verdict,
+  VerdictReason,
+} from './types.js';
+
+interface Selected {
+  readonly ingress: readonly Policy[];
+  readonly egress: readonly Policy[];
+}
+
+/** What was asked about ports: a set of numbers, or a port name the destination does not define. */
+type PortQuestion = { readonly kind: 'set'; readonly ports: PortSet } | { readonly kind: 'unresolved'; readonly name: string };
+
+export function endpointText(e: Endpoint): string {
+  return e.kind === 'pod' ? podKey(e.pod) : e.text;
+}
+
+export function podEndpoint(pod: PodInfo): Endpoint {
+  return { kind: 'pod', pod };
+}
+
+/** An address outside the cluster. Returns undefined for text that is not an IP address. */
+export function externalEndpoint(text: string): Endpoint | undefined {
+  const ip = parseIP(text);
+  return ip ? { kind: 'external', ip, text } : undefined;
+}
+
+/** Resolves a port name against a pod's container ports: "name and protocol must both match". */
+export function resolveNamedPort(pod: PodInfo | undefined, name: string, protocol: Protocol): number | undefined {
+  return pod?.ports.find((p) => p.name === name && p.protocol === protocol)?.port;
+}
+
+export class Engine {
+  readonly policies: readonly Policy[];
+  private readonly byNamespace = new Map<string, Policy[]>();
+  private readonly selected = new Map<PodInfo, Selected>();
+  private readonly podAddresses = new Map<PodInfo, readonly IP[]>();
+
+  /** `policies` must be valid (see validate/); pass the cluster's policies normalised, or let the engine do it. */
+  constructor(
+    readonly cluster: Cluster,
+    policies: readonly Policy[] = cluster.policies.map(normalizePolicy),
+  ) {
+    this.policies = policies;
+    for (const p of policies) {
+      const list = this.byNamespace.get(p.ref.namespace) ?? [];
+      list.push(p);
+      this.byNamespace.set(p.ref.namespace, list);
+    }
+  }
+
+  namespaceLabels(namespace: string): Labels {
+    return this.cluster.namespaces.get(namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: namespace };
+  }
+
+  /**
+   * The policies that select a pod, per direction: "a pod is isolated for ingress if there is any
+   * NetworkPolicy that both selects the pod and has "Ingress" in its policyTypes" (likewise for egress).
+   * A policy only selects pods in its own namespace.
+   */
+  selecting(pod: PodInfo): Selected {
+    let s = this.selected.get(pod);
+    if (!s) {
+      const ingress: Policy[] = [];
+      const egress: Policy[] = [];
+      for (const p of this.byNamespace.get(pod.namespace) ?? []) {
+        if (!matches(p.subject, pod.labels)) continue;
+        if (p.ingress) ingress.push(p);
+        if (p.egress) egress.push(p);
+      }
+      s = { ingress, egress };
+      this.selected.set(pod, s);
+    }
+    return s;
+  }
+
+  private addresses(pod: PodInfo): readonly IP[] {
+    let a = this.podAddresses.get(pod);
+    if (!a) {
+      a = pod.ips.map((t) => parseIP(t)).filter((x): x is IP => x !== undefined);
+      this.podAddresses.set(pod, a);
+    }
+    return a;
+  }
+
+  private peerMatches(peer: Peer, policy: Policy, other: Endpoint): boolean {
+    if (peer.kind === 'ipBlock') {
+      // ipBlock matches pod addresses too (implementation-defined; the upstream conformance tests expect it).
+      if (other.kind === 'external') return peer.addresses.contains(other.ip);
+      return this.addresses(other.pod).some((ip) => peer.addresses.contains(ip));
+    }
+    if (other.kind === 'external') return false;
+    const pod = other.pod;
+    if (peer.namespaces.kind === 'own') {
+      if (pod.namespace !== policy.ref.namespace) return false;
+    } else if (!matches(peer.namespaces.selector, this.namespaceLabels(pod.namespace))) {
+      return false;
+    }
+    return peer.pods === undefined || matches(peer.pods, pod.labels);
+  }
+
+  private ruleMatchesPeer(rule: Rule, policy: Policy, other: Endpoint): boolean {
+    return rule.peers === undefined || rule.peers.some((peer) => this.peerMatches(peer, policy, other));
+  }
+
+  /** Ports of `protocol` one port entry admits when the destination is `destination`. */
+  private portSpecAdmits(spec: PortSpec, protocol: Protocol, destination: Endpoint): PortSet {
+    if (spec.protocol !== protocol) return PortSet.EMPTY;
+    switch (spec.port.kind) {
+      case 'all':
+        return PortSet.ALL;
+      case 'range':
+        return PortSet.range(spec.port.from, spec.port.to);
+      case 'named': {
+        const n = destination.kind === 'pod' ? resolveNamedPort(destination.pod, spec.port.name, protocol) : undefined;
+        return n === undefined ? PortSet.EMPTY : PortSet.range(n, n);
+      }
+    }
+  }
+
+  private ruleAdmits(rule: Rule, protocol: Protocol, destination: Endpoint): PortSet {
+    if (rule.ports === undefined) return PortSet.ALL;
+    let set = PortSet.EMPTY;
+    for (const spec of rule.ports) set = set.union(this.portSpecAdmits(spec, protocol, destination));
+    return set;
+  }
+
+  /**
+   * Ports one side admits. `subject` is the pod whose policies apply (source for egress, destination for
+   * ingress), `other` the far end. Undefined when the subject is not isolated for the direction.
+   */
+  private sideAdmits(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol, destination: Endpoint): PortSet | undefined {
+    const policies = this.selecting(subject)[direction];
+    if (policies.length === 0) return undefined;
+    let set = PortSet.EMPTY;
+    for (const p of policies) {
+      for (const rule of rulesOf(p, direction)) {
+        if (!this.ruleMatchesPeer(rule, p, other)) continue;
+        set = set.union(this.ruleAdmits(rule, protocol, destination));
+        if (set.isAll()) return set;
+      }
+    }
+    return set;
+  }
+
+  /** Ports of `protocol` on which `source` may open a connection to `destination`. */
+  admittedPorts(source: Endpoint, destination: Endpoint, protocol: Protocol): PortSet {
+    if (source.kind === 'pod' && destination.kind === 'pod' && source.pod === destination.pod) return PortSet.ALL;
+    let set = PortSet.ALL;
+    if (source.kind === 'pod') set = set.intersect(this.sideAdmits('egress', source.pod, destination, protocol, destination) ?? PortSet.ALL);
+    if (destination.kind === 'pod' && !set.isEmpty()) {
+      set = set.intersect(this.sideAdmits('ingress', destination.pod, source, protocol, destination) ?? PortSet.ALL);
+    }
+    return set;
+  }
+
+  private question(t: Traffic): PortQuestion {
+    if (t.port === undefined) return { kind: 'set', ports: PortSet.ALL };
+    if (typeof t.port === 'number') return { kind: 'set', ports: PortSet.range(t.port, t.port) };
+    const n = t.destination.kind === 'pod' ? resolveNamedPort(t.destination.pod, t.port, t.protocol) : undefined;
+    return n === undefined ? { kind: 'unresolved', name: t.port } : { kind: 'set', ports: PortSet.range(n, n) };
+  }
+
+  /**
+   * A port name the destination does not define has no number, so no numeric entry can match it; only
+   * rules that do not restrict the port of the protocol (no `ports`, or an entry without `port`) admit it.
+   */
+  private ruleAdmitsUnnamed(rule: Rule, protocol: Protocol): boolean {
+    return rule.ports === undefined || rule.ports.some((s) => s.protocol === protocol && s.port.kind === 'all');
+  }
+
+  private sideAdmitsUnnamed(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol): boolean {
+    const policies = this.selecting(subject)[direction];
+    if (policies.length === 0) return true;
+    return policies.some((p) => rulesOf(p, direction).some((r) => this.ruleAdmitsUnnamed(r, protocol) && this.ruleMatchesPeer(r, p, other)));
+  }
+
+  /** The verdict alone, without building an explanation. */
+  allows(t: Traffic): boolean {
+    const q = this.question(t);
+    if (q.kind === 'unresolved') {
+      if (t.source.kind === 'pod' && t.destination.kind === 'pod' && t.source.pod === t.destination.pod) return true;
+      return (
+        (t.source.kind !== 'pod' || this.sideAdmitsUnnamed('egress', t.source.pod, t.destination, t.protocol)) &&
+        (t.destination.kind !== 'pod' || this.sideAdmitsUnnamed('ingress', t.destination.pod, t.source, t.protocol))
+      );
+    }
+    return !this.admittedPorts(t.source, t.destination, t.protocol).intersect(q.ports).isEmpty();
+  }
+
+  /** The verdict with its full explanation. */
+  evaluate(t: Traffic): Verdict {
+    const q = this.question(t);
+    const egress = this.explainSide('egress', t.source, t.destination, t, q);
+    const ingress = this.explainSide('ingress', t.destination, t.source, t, q);
+    const self = t.source.kind === 'pod' && t.destination.kind === 'pod' && t.source.pod === t.destination.pod;
+    const asked = q.kind === 'set' ? q.ports : PortSet.ALL;
+    const allowedSet = self ? asked : asked.intersect(PortSet.of(egress.admits)).intersect(PortSet.of(ingress.admits));
+    let allowed: boolean;
+    if (self) allowed = true;
+    else if (q.kind === 'unresolved') allowed = egress.allowed && ingress.allowed;
+    else allowed = !allowedSet.isEmpty();
+
+    let reason: VerdictReason;
+    if (self) reason = 'self';
+    else if (!egress.enforced && !ingress.enforced) reason = 'outside-cluster';
+    else if (!egress.allowed && !ingress.allowed) reason = 'denied-by-both';
+    else if (!egress.allowed) reason = 'denied-by-egress';
+    else if (!ingress.allowed) reason = 'denied-by-ingress';
+    else if (!allowed) reason = 'denied-by-both'; // each side admits some port, but no port in common
+    else reason = egress.isolated || ingress.isolated ? 'allowed-by-policy' : 'not-isolated';
+
+    return {
+      allowed,
+      reason,
+      from: endpointText(t.source),
+      to: endpointText(t.destination),
+      protocol: t.protocol,
+      port: t.port ?? null,
+      ...(typeof t.port === 'string' && q.kind === 'set' ? { resolvedPort: q.ports.ranges[0]![0] } : {}),
+      ...(q.kind === 'unresolved' ? { unresolvedPortName: q.name } : {}),
+      allowedPorts: q.kind === 'unresolved' ? [] : allowedSet.ranges,
+      egress,
+      ingress,
+    };
+  }
+
+  private explainSide(direction: Direction, subject: Endpoint, other: Endpoint, t: Traffic, q: PortQuestion): SideResult {
+    const base = { direction, subject: endpointText(subject) };
+    if (subject.kind !== 'pod') {
+      return { ...base, enforced: false, isolated: false, policies: [], admits: PortSet.ALL.ranges, allowed: true };
+    }
+    const policies = this.selecting(subject.pod)[direction];
+    if (policies.length === 0) {
+      return { ...base, enforced: true, isolated: false, policies: [], admits: PortSet.ALL.ranges, allowed: true };
+    }
+    let admits = PortSet.EMPTY;
+    const results: PolicyResult[] = policies.map((p) => {
+      const rules = rulesOf(p, direction).map((r) => this.explainRule(r, p, other, t, q));
+      for (const r of rules) if (r.peerMatched) admits = admits.union(PortSet.of(r.admits));
+      return {
+        policy: p.ref,
+        policyTypes: (['ingress', 'egress'] as const).filter((d) => affects(p, d)),
+        policyTypesDefaulted: p.policyTypesDefaulted,
+        rules,
+        allows: rules.some((r) => r.matched),
+      };
+    });
+    // Policies are additive: the side allows the traffic when any rule of any of them does.
+    const allowed = results.some((r) => r.allows);
+    return { ...base, enforced: true, isolated: true, policies: results, admits: admits.ranges, allowed };
+  }
+
+  private explainRule(rule: Rule, policy: Policy, other: Endpoint, t: Traffic, q: PortQuestion): RuleResult {
+    const peers = rule.peers === undefined ? ('all' as const) : rule.peers.map((peer) => this.explainPeer(peer, policy, other));
+    const peerMatched = peers === 'all' || peers.some((p) => p.matched);
+    const ports =
+      rule.ports === undefined
+        ? ('all' as const)
+        : rule.ports.map((spec): PortResult => {
+            const admits = this.portSpecAdmits(spec, t.protocol, t.destination);
+            const resolvedTo =
+              spec.port.kind === 'named' && t.destination.kind === 'pod'
+                ? resolveNamedPort(t.destination.pod, spec.port.name, spec.protocol)
+                : undefined;
+            return {
+              index: spec.index,
+              protocol: spec.protocol,
+              port: portSpecText(spec),
+              ...(resolvedTo !== undefined ? { resolvedTo } : {}),
+              admits: admits.ranges,
+            };
+          });
+    const admits = this.ruleAdmits(rule, t.protocol, t.destination);
+    const portOk = q.kind === 'unresolved' ? this.ruleAdmitsUnnamed(rule, t.protocol) : !admits.intersect(q.ports).isEmpty();
+    return { direction: rule.direction, index: rule.index, peers, peerMatched, ports, admits: admits.ranges, matched: peerMatched && portOk };
+  }
+
+  private explainPeer(peer: Peer, policy: Policy, other: Endpoint): PeerResult {
+    const matched = this.peerMatches(peer, policy, other);
+    if (peer.kind === 'ipBlock') {
+      const addrs = other.kind === 'external' ? [other.text] : [...other.pod.ips];
+      const inCidr = addrs.some((a) => {
+        const ip = parseIP(a);
+        return ip !== undefined && cidrSetOf(peer.cidr).contains(ip);
+      });
+      const excludedBy = matched
+        ? undefined
+        : peer.except.find((e) =>
+            addrs.some((a) => {
+              const ip = parseIP(a);
+              return ip !== undefined && cidrSetOf(e).contains(ip);
+            }),
+          );
+      return {
+        index: peer.index,
+        kind: 'ipBlock',
+        matched,
+        ipBlock: { cidr: peer.cidr, except: peer.except, addresses: addrs, inCidr, ...(excludedBy ? { excludedBy } : {}), matched },
+      };
+    }
+    if (other.kind === 'external') return { index: peer.index, kind: 'pods', matched: false, mismatch: 'external-endpoint' };
+    const pod = other.pod;
+    const nsLabels = this.namespaceLabels(pod.namespace);
+    const namespace =
+      peer.namespaces.kind === 'own'
+        ? { scope: 'own' as const, expected: policy.ref.namespace, actual: pod.namespace, matched: pod.namespace === policy.ref.namespace, unmet: [] }
+        : {
+            scope: 'selector' as const,
+            expected: peer.namespaces.selector.text,
+            actual: pod.namespace,
+            matched: matches(peer.namespaces.selector, nsLabels),
+            unmet: unmetRequirements(peer.namespaces.selector, nsLabels).map(requirementText),
+          };
+    const podCheck = peer.pods && {
+      selector: peer.pods.text,
+      matched: matches(peer.pods, pod.labels),
+      unmet: unmetRequirements(peer.pods, pod.labels).map(requirementText),
+    };
+    return { index: peer.index, kind: 'pods', matched, namespace, ...(podCheck ? { pod: podCheck } : {}) };
+  }
+}
+
+function portSpecText(spec: PortSpec): string {
+  switch (spec.port.kind) {
+    case 'all':
+      return '*';
+    case 'range':
+      return spec.port.from === spec.port.to ? `${spec.port.from}` : `${spec.port.from}-${spec.port.to}`;
+    case 'named':
+      return spec.port.name;
+  }
+}
+
+
+function cidrSetOf(text: string): AddressSet {
+  const c = parseCIDR(text);
+  return c ? AddressSet.fromCIDR(c) : AddressSet.empty();
+}

@@ -1,0 +1,133 @@
+/**
+ * The oracle: a deliberately naive, spec-literal evaluator. It reads the raw NetworkPolicy objects (not
+ * the normalised model), walks every policy for every question and shares no matching code with the
+ * engine, so a bug in normalisation or in the engine's shortcuts shows up as a disagreement in the
+ * property tests. It is slow on purpose and must stay obviously correct: each step is a sentence of the
+ * API reference.
+ */
+import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
+import type { Cluster, Labels, PodInfo, Protocol } from '../model/cluster.js';
+import { NAMESPACE_NAME_LABEL } from '../model/cluster.js';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
+import type { Endpoint } from './types.js';
+
+function selectorMatches(sel: LabelSelector, labels: Labels): boolean {
+  // "matchLabels is a map of {key,value} pairs ... The requirements are ANDed."
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
+    if (labels[k] !== v) return false;
+  }
+  for (const e of sel.matchExpressions ?? []) {
+    const has = k(labels, e.key);
+    const value = labels[e.key];
+    const values = e.values ?? [];
+    if (e.operator === 'In' && !(has && values.includes(value as string))) return false;
+    if (e.operator === 'NotIn' && has && values.includes(value as string)) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) return false;
+  }
+  return true;
+}
+
+function k(labels: Labels, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(labels, key);
+}
+
+function nsLabels(cluster: Cluster, ns: string): Labels {
+  return cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns };
+}
+
+function policyTypes(np: NetworkPolicy): string[] {
+  if (np.spec.policyTypes && np.spec.policyTypes.length > 0) return np.spec.policyTypes;
+  // "all policies ... are assumed to affect ingress"; "policies that contain an egress section are assumed to affect egress"
+  return np.spec.egress && np.spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+}
+
+function endpointInBlock(e: Endpoint, cidr: string, except: readonly string[]): boolean {
+  const texts = e.kind === 'external' ? [e.text] : e.pod.ips;
+  return texts.some((t) => {
+    const ip = parseIP(t);
+    if (!ip) return false;
+    const c = parseCIDR(cidr);
+    if (!c || !cidrContains(c, ip)) return false;
+    for (const x of except) {
+      const xc = parseCIDR(x);
+      if (xc && cidrContains(xc, ip)) return false;
+    }
+    return true;
+  });
+}
+
+function peerMatches(cluster: Cluster, policyNs: string, peer: NetworkPolicyPeer, other: Endpoint): boolean {
+  if (peer.ipBlock) return endpointInBlock(other, peer.ipBlock.cidr, peer.ipBlock.except ?? []);
+  if (other.kind !== 'pod') return false;
+  const pod = other.pod;
+  if (peer.namespaceSelector) {
+    // "If NamespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the Pods matching
+    // PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects all Pods in the
+    // Namespaces selected by NamespaceSelector."
+    if (!selectorMatches(peer.namespaceSelector, nsLabels(cluster, pod.namespace))) return false;
+    return peer.podSelector ? selectorMatches(peer.podSelector, pod.labels) : true;
+  }
+  // "Otherwise it selects the Pods matching PodSelector in the policy's own namespace."
+  return pod.namespace === policyNs && selectorMatches(peer.podSelector ?? {}, pod.labels);
+}
+
+function portMatches(ports: NetworkPolicyPort[] | undefined, destination: Endpoint, protocol: Protocol, port: number | string): boolean {
+  // "If this field is empty or missing, this rule matches all ports"
+  if (!ports || ports.length === 0) return true;
+  return ports.some((p) => {
+    if ((p.protocol ?? 'TCP') !== protocol) return false;
+    if (p.port === undefined) return true;
+    let asked: number | undefined = typeof port === 'number' ? port : undefined;
+    if (typeof port === 'string' && destination.kind === 'pod') {
+      asked = destination.pod.ports.find((cp) => cp.name === port && cp.protocol === protocol)?.port;
+    }
+    if (asked === undefined) return false;
+    if (typeof p.port === 'string') {
+      if (destination.kind !== 'pod') return false;
+      const n = destination.pod.ports.find((cp) => cp.name === p.port && cp.protocol === protocol)?.port;
+      return n === asked;
+    }
+    const end = p.endPort ?? p.port;
+    return asked >= p.port && asked <= end;
+  });
+}
+
+/** Does this side allow the traffic? `subject` is the pod whose policies apply. */
+function sideAllows(
+  cluster: Cluster,
+  direction: 'Ingress' | 'Egress',
+  subject: PodInfo,
+  other: Endpoint,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number | string,
+): boolean {
+  let isolated = false;
+  let allowed = false;
+  for (const info of cluster.policies) {
+    const np = info.policy;
+    if (info.namespace !== subject.namespace) continue;
+    if (!selectorMatches(np.spec.podSelector, subject.labels)) continue;
+    if (!policyTypes(np).includes(direction)) continue;
+    isolated = true;
+    const rules = direction === 'Ingress' ? (np.spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (np.spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+    for (const rule of rules) {
+      const peerOk = !rule.peers || rule.peers.length === 0 || rule.peers.some((p) => peerMatches(cluster, info.namespace, p, other));
+      if (peerOk && portMatches(rule.ports, destination, protocol, port)) allowed = true;
+    }
+  }
+  return !isolated || allowed;
+}
+
+/**
+ * Is a connection from `source` to `destination` on (protocol, port) allowed? `port` is a number or a
+ * named port of the destination pod.
+ */
+export function oracleAllows(cluster: Cluster, source: Endpoint, destination: Endpoint, protocol: Protocol, port: number | string): boolean {
+  if (source.kind === 'pod' && destination.kind === 'pod' && source.pod === destination.pod) return true;
+  const egressOk = source.kind !== 'pod' || sideAllows(cluster, 'Egress', source.pod, destination, destination, protocol, port);
+  const ingressOk = destination.kind !== 'pod' || sideAllows(cluster, 'Ingress', destination.pod, source, destination, protocol, port);
+  return egressOk && ingressOk;
+}

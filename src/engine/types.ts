@@ -1,0 +1,137 @@
+/**
+ * What the engine answers, as data. Text, JSON, the web UI and nftables comments are renderings of these
+ * structures; nothing here is prose except short selector texts for display.
+ */
+import type { IP } from '../ip/index.js';
+import type { PodInfo, Protocol } from '../model/cluster.js';
+import type { Direction, PolicyRef } from '../policy/model.js';
+import type { PortRange } from '../policy/portset.js';
+
+/** An end of a connection: a pod of the cluster, or an address outside it. */
+export type Endpoint = { readonly kind: 'pod'; readonly pod: PodInfo } | { readonly kind: 'external'; readonly ip: IP; readonly text: string };
+
+export interface Traffic {
+  readonly source: Endpoint;
+  readonly destination: Endpoint;
+  readonly protocol: Protocol;
+  /** A number, a named port (resolved against the destination pod), or undefined for "any port". */
+  readonly port?: number | string;
+}
+
+export interface NamespaceCheck {
+  /** `own`: podSelector alone selects in the policy's namespace; `selector`: namespaceSelector. */
+  readonly scope: 'own' | 'selector';
+  /** The policy's namespace, or the namespaceSelector text. */
+  readonly expected: string;
+  /** The peer pod's namespace. */
+  readonly actual: string;
+  readonly matched: boolean;
+  /** Requirements of the namespaceSelector that the namespace's labels fail. */
+  readonly unmet: readonly string[];
+}
+
+export interface PodCheck {
+  /** podSelector text; `undefined` podSelector (namespaceSelector alone) never produces a PodCheck. */
+  readonly selector: string;
+  readonly matched: boolean;
+  readonly unmet: readonly string[];
+}
+
+export interface IPBlockCheck {
+  readonly cidr: string;
+  readonly except: readonly string[];
+  /** The endpoint's addresses that were tested. */
+  readonly addresses: readonly string[];
+  readonly inCidr: boolean;
+  /** The except entry that excludes the address, if that is why it did not match. */
+  readonly excludedBy?: string;
+  readonly matched: boolean;
+}
+
+export interface PeerResult {
+  readonly index: number;
+  readonly kind: 'pods' | 'ipBlock';
+  readonly matched: boolean;
+  readonly namespace?: NamespaceCheck;
+  readonly pod?: PodCheck;
+  readonly ipBlock?: IPBlockCheck;
+  /** Set when the peer cannot match this kind of endpoint (a pod selector against an external address). */
+  readonly mismatch?: 'external-endpoint';
+}
+
+export interface PortResult {
+  readonly index: number;
+  readonly protocol: Protocol;
+  /** `80`, `8000-8080`, a port name, or `*` for "every port of the protocol". */
+  readonly port: string;
+  /** What a named port resolved to on the destination pod (absent when it did not resolve). */
+  readonly resolvedTo?: number;
+  /** Ports of the question's protocol this entry admits on this destination. */
+  readonly admits: readonly PortRange[];
+}
+
+export interface RuleResult {
+  readonly direction: Direction;
+  readonly index: number;
+  /** `all`: the rule has no from/to and matches every peer. */
+  readonly peers: 'all' | readonly PeerResult[];
+  readonly peerMatched: boolean;
+  /** `all`: the rule has no ports and matches every port and protocol. */
+  readonly ports: 'all' | readonly PortResult[];
+  /** Ports (of the question's protocol) the rule admits for this destination, before the question's port is applied. */
+  readonly admits: readonly PortRange[];
+  /** The rule admits the traffic: its peer matched and it admits the asked port(s). */
+  readonly matched: boolean;
+}
+
+export interface PolicyResult {
+  readonly policy: PolicyRef;
+  readonly policyTypes: readonly Direction[];
+  /** policyTypes was absent and derived from the rules. */
+  readonly policyTypesDefaulted: boolean;
+  readonly rules: readonly RuleResult[];
+  /** Some rule of this policy admits the traffic. */
+  readonly allows: boolean;
+}
+
+export interface SideResult {
+  readonly direction: Direction;
+  /** `ns/pod` or the address: the subject of this side (source for egress, destination for ingress). */
+  readonly subject: string;
+  /** False when the subject is not a pod of the cluster: NetworkPolicy has nothing to say on this side. */
+  readonly enforced: boolean;
+  /** Some policy selects the subject with this direction in its effective policyTypes. */
+  readonly isolated: boolean;
+  /** The policies that isolate the subject for this direction, each with its rules tried. */
+  readonly policies: readonly PolicyResult[];
+  /** Ports of the question's protocol this side admits towards the other end. */
+  readonly admits: readonly PortRange[];
+  readonly allowed: boolean;
+}
+
+export type VerdictReason =
+  | 'self'
+  | 'not-isolated'
+  | 'allowed-by-policy'
+  | 'denied-by-egress'
+  | 'denied-by-ingress'
+  | 'denied-by-both'
+  | 'outside-cluster';
+
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly reason: VerdictReason;
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: Protocol;
+  /** The asked port (number or name) or null for any port. */
+  readonly port: number | string | null;
+  /** The number a named port resolved to on the destination pod. */
+  readonly resolvedPort?: number;
+  /** A named port that the destination does not define (only rules admitting every port can match). */
+  readonly unresolvedPortName?: string;
+  /** Ports (of the protocol) on which the connection is allowed, within what was asked. */
+  readonly allowedPorts: readonly PortRange[];
+  readonly egress: SideResult;
+  readonly ingress: SideResult;
+}

@@ -1,0 +1,70 @@
+/**
+ * The loaded cluster: what every analysis consumes. The loader builds it from manifests (and later from a
+ * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
+ */
+import type { ObjectSource } from '../diag/diagnostic.js';
+import type { NetworkPolicy } from './k8s.js';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface NamespaceInfo {
+  readonly name: string;
+  /** Includes the automatic `kubernetes.io/metadata.name` label. */
+  readonly labels: Labels;
+  /** True when no manifest declared the namespace and it was created because an object refers to it. */
+  readonly implicit: boolean;
+  readonly source?: ObjectSource;
+}
+
+export interface NamedPort {
+  readonly name?: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface WorkloadRef {
+  /** `Deployment`, `StatefulSet`, ... */
+  readonly kind: string;
+  readonly name: string;
+  /** Number of replicas the workload declares, when it says (the pod stands for all of them). */
+  readonly replicas?: number;
+}
+
+export interface PodInfo {
+  readonly namespace: string;
+  /** For a workload, the workload's name (one pod stands for all replicas). */
+  readonly name: string;
+  readonly labels: Labels;
+  /** Canonical textual IPs from `status.podIP` / `status.podIPs` (v4 and/or v6); empty when unknown. */
+  readonly ips: readonly string[];
+  /** Container ports of all containers (init containers included), protocol defaulted to TCP. */
+  readonly ports: readonly NamedPort[];
+  readonly nodeName?: string;
+  readonly hostNetwork?: boolean;
+  /** Set when the pod comes from a workload's pod template rather than a Pod manifest. */
+  readonly workload?: WorkloadRef;
+  readonly source?: ObjectSource;
+}
+
+export interface PolicyInfo {
+  readonly namespace: string;
+  readonly name: string;
+  /** The decoded object, spelled as in the API. */
+  readonly policy: NetworkPolicy;
+  readonly source?: ObjectSource;
+}
+
+export interface Cluster {
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  readonly pods: readonly PodInfo[];
+  readonly policies: readonly PolicyInfo[];
+}
+
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+export function podKey(p: { namespace: string; name: string }): string {
+  return `${p.namespace}/${p.name}`;
+}
