@@ -1,0 +1,29 @@
+/**
+ * The API server's NetworkPolicy validation (pkg/apis/networking/validation in kubernetes/kubernetes)
+ * and the apimachinery checks it calls, as pure functions returning Diagnostics.
+ */
+
+export type { ValidateOptions } from './networkpolicy.js';
+export {
+  validateNetworkPolicy,
+  validateNetworkPolicySpec,
+  validateNetworkPolicyPort,
+  validateNetworkPolicyPeer,
+  validateNetworkPolicyName,
+  validateIPBlock,
+  validateCIDRValue,
+} from './networkpolicy.js';
+export { validateLabelSelector, validateLabels, validateLabelName } from './selector.js';
+export { validateObjectMeta, validateAnnotations, TOTAL_ANNOTATION_SIZE_LIMIT } from './meta.js';
+export type { NameValidator } from './meta.js';
+export {
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isQualifiedName,
+  isValidLabelValue,
+  isValidPortName,
+  isValidPortNum,
+  nameIsDNSSubdomain,
+} from './names.js';
+export type { FieldErrorType, BadValue } from './field.js';
+export { goQuote } from './field.js';
