@@ -175,6 +175,16 @@ describe('parseCIDR (ParseCIDRSloppy semantics)', () => {
     assert.equal(s.maskBits, 104);
     assert.deepEqual(s.address, { family: 4, value: 0x0a010203n });
     assert.deepEqual(s.network, { family: 4, base: 0x0a000000n, prefix: 8 });
+    assert.equal(s.writtenFamily, 6);
+    assert.equal(s.hostBitsSet, true);
+  });
+  test('parseCIDRSloppy tells whether the written address has host bits', () => {
+    assert.equal(parseCIDRSloppy('172.17.0.1/24')?.hostBitsSet, true);
+    assert.equal(parseCIDRSloppy('172.17.0.1/24')?.writtenFamily, 4);
+    assert.equal(parseCIDRSloppy('010.0.0.0/08')?.hostBitsSet, false);
+    assert.equal(parseCIDRSloppy('::ffff:10.0.0.0/104')?.hostBitsSet, false);
+    assert.equal(parseCIDRSloppy('2001:db8::1/128')?.hostBitsSet, false);
+    assert.equal(parseCIDRSloppy('2001:db8::1/127')?.hostBitsSet, true);
   });
 });
 

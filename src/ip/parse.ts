@@ -5,7 +5,8 @@
  * parsers Kubernetes uses side by side: the pre-Go-1.17 "sloppy" parser the API server still uses
  * to decide whether a CIDR parses at all (`netutils.ParseCIDRSloppy`, which accepts IPv4 octets
  * with leading zeros, read as decimal), and Go's strict `net/netip` parser (no leading zeros,
- * at most four hex digits per IPv6 field) that the StrictIPCIDRValidation checks compare against.
+ * at most four hex digits per IPv6 field) that the StrictIPCIDRValidation errors and the
+ * non-standard-CIDR warnings compare against.
  * Addresses are plain bigints (32 or 128 bits) so sets and masks are simple arithmetic.
  *
  * Like Go's `net.IP.To4()`, an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is reported as family 4,
@@ -242,6 +243,10 @@ export interface SloppyCIDR {
   readonly address: IP;
   /** The prefix length as written, counted in the written family's bits (Go's `Mask.Size()`). */
   readonly maskBits: number;
+  /** The syntax the address is written in (`::ffff:1.2.3.4/120` is 6): Go's mask length is 32 or 128 by it. */
+  readonly writtenFamily: Family;
+  /** The address as written has bits set past the prefix length (Go's `!ip.Equal(ipnet.IP)`). */
+  readonly hostBitsSet: boolean;
 }
 
 /**
@@ -274,7 +279,7 @@ export function parseCIDRSloppy(text: string): SloppyCIDR | undefined {
   if (family === 6 && bits >= 96 && isIPv4MappedValue(masked)) {
     network = { family: 4, base: masked & 0xffffffffn, prefix: bits - 96 };
   }
-  return { network, address: unmap({ family, value }), maskBits: bits };
+  return { network, address: unmap({ family, value }), maskBits: bits, writtenFamily: family, hostBitsSet: masked !== value };
 }
 
 /**

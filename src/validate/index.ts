@@ -11,8 +11,8 @@ export {
   validateNetworkPolicyPeer,
   validateNetworkPolicyName,
   validateIPBlock,
-  validateCIDRValue,
 } from './networkpolicy.js';
+export { validateCIDRValue, cidrWarnings, NON_STANDARD_CIDR } from './cidr.js';
 export { validateLabelSelector, validateLabels, validateLabelName } from './selector.js';
 export { validateObjectMeta, validateAnnotations, TOTAL_ANNOTATION_SIZE_LIMIT } from './meta.js';
 export type { NameValidator } from './meta.js';

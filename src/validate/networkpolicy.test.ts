@@ -11,9 +11,9 @@ import type {
   NetworkPolicyPort,
   ObjectMeta,
 } from '../model/k8s.js';
-import { cidrContains, formatCIDR, isIPv4MappedValue, maxAddress, prefixMask } from '../ip/index.js';
+import { cidrContains, formatCIDR, isIPv4MappedValue, maxAddress, parseCIDR, prefixMask } from '../ip/index.js';
 import type { CIDR, Family } from '../ip/index.js';
-import { goQuote, validateLabelSelector, validateNetworkPolicy } from './index.js';
+import { NON_STANDARD_CIDR, cidrWarnings, goQuote, validateLabelSelector, validateNetworkPolicy } from './index.js';
 
 // ---- builders ----
 
@@ -27,8 +27,10 @@ const ipBlock = (cidr: string, ...except: string[]): NetworkPolicy =>
   ingressFrom({ ipBlock: except.length > 0 ? { cidr, except } : { cidr } });
 const podSelector = (sel: LabelSelector): NetworkPolicy => policy({ podSelector: sel });
 
-/** The part of a diagnostic the tests pin: code, path and (a prefix of, or the exact) message. */
+/** The part of a diagnostic the tests pin: severity, code, path and (a prefix of, or the exact) message. */
 interface Want {
+  /** Default 'error'. */
+  severity?: 'error' | 'warning';
   code: string;
   path: string;
   /** Exact message. */
@@ -41,7 +43,7 @@ function check(diags: readonly Diagnostic[], want: readonly Want[]): void {
   assert.equal(diags.length, want.length, `got ${JSON.stringify(diags, null, 1)}`);
   want.forEach((w, i) => {
     const d = diags[i] as Diagnostic;
-    assert.equal(d.severity, 'error');
+    assert.equal(d.severity, w.severity ?? 'error', `diagnostic ${i} severity`);
     assert.equal(d.code, w.code, `diagnostic ${i} code`);
     assert.equal(d.path, w.path, `diagnostic ${i} path`);
     if (w.message !== undefined) assert.equal(d.message, w.message, `diagnostic ${i} message`);
@@ -293,26 +295,6 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
   ['ipBlock cidr without prefix', ipBlock('10.0.0.0'), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: `Invalid value: "10.0.0.0": ${BAD_CIDR_MSG}` }]],
   ['ipBlock cidr prefix too long', ipBlock('10.0.0.0/33'), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: `Invalid value: "10.0.0.0/33": ${BAD_CIDR_MSG}` }]],
   [
-    'ipBlock cidr with host bits',
-    ipBlock('10.0.0.1/8'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'Invalid value: "10.0.0.1/8": must not have bits set beyond the prefix length' }],
-  ],
-  [
-    'ipBlock cidr with leading zeros',
-    ipBlock('010.0.0.0/8'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'Invalid value: "010.0.0.0/8": must not have leading 0s in IP or prefix length' }],
-  ],
-  [
-    'ipBlock prefix length with a leading zero',
-    ipBlock('10.0.0.0/08'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'Invalid value: "10.0.0.0/08": must not have leading 0s in IP or prefix length' }],
-  ],
-  [
-    'ipBlock cidr IPv4-mapped IPv6',
-    ipBlock('::ffff:10.0.0.0/104'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'Invalid value: "::ffff:10.0.0.0/104": must not have an IPv4-mapped IPv6 address' }],
-  ],
-  [
     'except outside cidr',
     ipBlock('10.0.0.0/16', '10.1.0.0/24'),
     [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: 'Invalid value: "10.1.0.0/24": must be a strict subset of `cidr`' }],
@@ -333,11 +315,6 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: `Invalid value: "nope": ${BAD_CIDR_MSG}` }],
   ],
   [
-    'except with host bits but inside',
-    ipBlock('10.0.0.0/8', '10.1.0.1/16'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: 'Invalid value: "10.1.0.1/16": must not have bits set beyond the prefix length' }],
-  ],
-  [
     'cidr that does not parse: excepts are not looked at',
     ipBlock('10.0.0.0/40', 'nope'),
     [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr' }],
@@ -346,9 +323,14 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     'IPv4-mapped cidr compares mask sizes as written (Go Mask.Size())',
     ipBlock('::ffff:10.0.0.0/104', '10.1.0.0/16'),
     [
-      { code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', includes: 'IPv4-mapped' },
+      { severity: 'warning', code: NON_STANDARD_CIDR, path: 'spec.ingress[0].from[0].ipBlock.cidr', includes: 'use "10.0.0.0/8"' },
       { code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', includes: 'must be a strict subset of `cidr`' },
     ],
+  ],
+  [
+    'except with host bits outside cidr: the error, and no warning for it',
+    ipBlock('10.0.0.0/16', '10.1.0.1/24'),
+    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: 'Invalid value: "10.1.0.1/24": must be a strict subset of `cidr`' }],
   ],
   // policyTypes
   [
@@ -409,7 +391,7 @@ const validCases: [string, NetworkPolicy][] = [
           to: [
             { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } },
             { ipBlock: { cidr: '2001:db8::/32', except: ['2001:db8:1::/48'] } },
-            { ipBlock: { cidr: '2001:DB8:0:0::/64' } },
+            { ipBlock: { cidr: '2001:db8:0:1::/64' } },
             { ipBlock: { cidr: '192.168.1.1/32' } },
           ],
         },
@@ -459,7 +441,7 @@ describe('validateNetworkPolicy: reports every problem', () => {
       { code: 'FieldValueNotSupported', path: 'spec.ingress[0].ports[0].protocol' },
       { code: 'FieldValueInvalid', path: 'spec.ingress[0].ports[1].port' },
       { code: 'FieldValueRequired', path: 'spec.ingress[0].from[0]' },
-      { code: 'FieldValueInvalid', path: 'spec.ingress[0].from[1].ipBlock.cidr' },
+      { severity: 'warning', code: NON_STANDARD_CIDR, path: 'spec.ingress[0].from[1].ipBlock.cidr' },
       { code: 'FieldValueForbidden', path: 'spec.ingress[0].from[1]' },
       { code: 'FieldValueInvalid', path: 'spec.ingress[1].from[0].podSelector.matchLabels' },
       { code: 'FieldValueInvalid', path: 'spec.egress[0].ports[0].endPort' },
@@ -473,12 +455,6 @@ describe('validateNetworkPolicy: reports every problem', () => {
     check(diags, [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "-": ${LABEL_VALUE_MSG}` }]);
   });
 
-  test('lenient CIDR checks when StrictIPCIDRValidation is off', () => {
-    assert.deepEqual(validateNetworkPolicy(ipBlock('010.0.0.1/08', '10.1.0.0/16'), { strictIPCIDR: false }), []);
-    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.0.0.0/8'), { strictIPCIDR: false }), [
-      { code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', includes: 'strict subset' },
-    ]);
-  });
 
   test('rules reached through ingress and egress are both validated', () => {
     const rule: NetworkPolicyIngressRule & NetworkPolicyEgressRule = { ports: [{ port: 'X' }] };
@@ -486,6 +462,180 @@ describe('validateNetworkPolicy: reports every problem', () => {
     assert.deepEqual(
       [...new Set(diags.map((d) => d.path))],
       ['spec.ingress[0].ports[0].port', 'spec.egress[0].ports[0].port'],
+    );
+  });
+});
+
+// ---- non-standard CIDRs: warnings by default, errors with StrictIPCIDRValidation ----
+
+const CIDR_PATH = 'spec.ingress[0].from[0].ipBlock.cidr';
+const EXCEPT_PATH = (i: number): string => `spec.ingress[0].from[0].ipBlock.except[${i}]`;
+const warn = (path: string, message: string): Want => ({ severity: 'warning', code: NON_STANDARD_CIDR, path, message });
+const ambiguous = (value: string, network: string, single: string): string =>
+  `CIDR value "${value}" is ambiguous in this context (should be "${network}" or "${single}"?)`;
+const nonStandard = (value: string, use: string): string =>
+  `non-standard CIDR value "${value}" will be considered invalid in a future Kubernetes release: use "${use}"`;
+const notCanonical = (value: string, canonical: string): string =>
+  `IPv6 CIDR value "${value}" should be in RFC 5952 canonical format ("${canonical}")`;
+
+/** Each value alone as ipBlock.cidr: the GetWarningsForCIDR messages a default API server returns. */
+const warningCases: [string, string[]][] = [
+  ['172.17.0.1/24', [ambiguous('172.17.0.1/24', '172.17.0.0/24', '172.17.0.1/32')]],
+  ['10.0.0.1/8', [ambiguous('10.0.0.1/8', '10.0.0.0/8', '10.0.0.1/32')]],
+  ['010.0.0.0/8', [nonStandard('010.0.0.0/8', '10.0.0.0/8')]],
+  ['10.0.0.0/08', [nonStandard('10.0.0.0/08', '10.0.0.0/8')]],
+  ['010.0.0.1/08', [ambiguous('010.0.0.1/08', '10.0.0.0/8', '10.0.0.1/32'), nonStandard('010.0.0.1/08', '10.0.0.0/8')]],
+  ['::ffff:10.0.0.0/104', [nonStandard('::ffff:10.0.0.0/104', '10.0.0.0/8')]],
+  // The single-address reading keeps the written (IPv6) mask size, as Go's Mask.Size() does.
+  ['::ffff:1.2.3.4/120', [ambiguous('::ffff:1.2.3.4/120', '1.2.3.0/24', '1.2.3.4/128'), nonStandard('::ffff:1.2.3.4/120', '1.2.3.0/24')]],
+  ['::ffff:0:0/96', [nonStandard('::ffff:0:0/96', '0.0.0.0/0')]],
+  ['::ffff:1.2.3.4/64', [ambiguous('::ffff:1.2.3.4/64', '::/64', '1.2.3.4/128'), nonStandard('::ffff:1.2.3.4/64', '::/64')]],
+  ['2001:db8::1/64', [ambiguous('2001:db8::1/64', '2001:db8::/64', '2001:db8::1/128')]],
+  ['2001:DB8:0:0::/64', [notCanonical('2001:DB8:0:0::/64', '2001:db8::/64')]],
+  ['2001:0db8::/32', [notCanonical('2001:0db8::/32', '2001:db8::/32')]],
+  ['2001:db8:0:0:0:0:0:0/32', [notCanonical('2001:db8:0:0:0:0:0:0/32', '2001:db8::/32')]],
+  // Host bits already imply a different text: no separate RFC 5952 warning.
+  ['2001:DB8::1/64', [ambiguous('2001:DB8::1/64', '2001:db8::/64', '2001:db8::1/128')]],
+  ['0002001:db8::/32', [nonStandard('0002001:db8::/32', '2001:db8::/32')]],
+  // Standard values, and values that do not parse (an error, not a warning).
+  ['10.0.0.0/8', []],
+  ['2001:db8::/32', []],
+  ['::/0', []],
+  ['1.2.3.4/32', []],
+  ['nope', []],
+  ['10.0.0.0/33', []],
+];
+
+describe('non-standard CIDRs (StrictIPCIDRValidation off, the default)', () => {
+  for (const [value, messages] of warningCases) {
+    test(`cidrWarnings(${JSON.stringify(value)})`, () => {
+      check(
+        cidrWarnings(value, CIDR_PATH),
+        messages.map((m) => warn(CIDR_PATH, m)),
+      );
+    });
+  }
+
+  test('the seed: excepts with host bits are accepted, with one warning each, and mean their networks', () => {
+    const np = ipBlock('172.17.0.0/16', '172.17.0.1/24', '172.17.0.2/24', '172.17.0.3/24');
+    check(validateNetworkPolicy(np), [
+      warn(EXCEPT_PATH(0), ambiguous('172.17.0.1/24', '172.17.0.0/24', '172.17.0.1/32')),
+      warn(EXCEPT_PATH(1), ambiguous('172.17.0.2/24', '172.17.0.0/24', '172.17.0.2/32')),
+      warn(EXCEPT_PATH(2), ambiguous('172.17.0.3/24', '172.17.0.0/24', '172.17.0.3/32')),
+    ]);
+    assert.deepEqual(validateNetworkPolicy(np, { strictIPCIDR: false }), validateNetworkPolicy(np));
+  });
+
+  test('leading zeros, host bits and IPv4-mapped values are accepted with warnings', () => {
+    check(validateNetworkPolicy(ipBlock('010.0.0.1/08', '10.1.0.0/16', '::ffff:10.2.0.0/112')), [
+      warn(CIDR_PATH, ambiguous('010.0.0.1/08', '10.0.0.0/8', '10.0.0.1/32')),
+      warn(CIDR_PATH, nonStandard('010.0.0.1/08', '10.0.0.0/8')),
+      warn(EXCEPT_PATH(1), nonStandard('::ffff:10.2.0.0/112', '10.2.0.0/16')),
+    ]);
+  });
+
+  test('cidr and except warnings follow the value, ingress and egress alike', () => {
+    const np = policy({
+      ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: '10.0.0.1/8', except: ['10.1.0.0/16', '10.2.0.1/16'] } }] }],
+      egress: [{ to: [{ ipBlock: { cidr: '2001:DB8::/32', except: ['2001:db8::1/48'] } }] }],
+    });
+    check(validateNetworkPolicy(np), [
+      warn('spec.ingress[0].from[1].ipBlock.cidr', ambiguous('10.0.0.1/8', '10.0.0.0/8', '10.0.0.1/32')),
+      warn('spec.ingress[0].from[1].ipBlock.except[1]', ambiguous('10.2.0.1/16', '10.2.0.0/16', '10.2.0.1/32')),
+      warn('spec.egress[0].to[0].ipBlock.cidr', notCanonical('2001:DB8::/32', '2001:db8::/32')),
+      warn('spec.egress[0].to[0].ipBlock.except[0]', ambiguous('2001:db8::1/48', '2001:db8::/48', '2001:db8::1/128')),
+    ]);
+  });
+
+  test('a value with an error gets no warning', () => {
+    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.0.0.1/8', '11.0.0.1/16')), [
+      { code: 'FieldValueInvalid', path: EXCEPT_PATH(0), message: 'Invalid value: "10.0.0.1/8": must be a strict subset of `cidr`' },
+      { code: 'FieldValueInvalid', path: EXCEPT_PATH(1), message: 'Invalid value: "11.0.0.1/16": must be a strict subset of `cidr`' },
+    ]);
+    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.0.0.0/8')), [
+      { code: 'FieldValueInvalid', path: EXCEPT_PATH(0), includes: 'strict subset' },
+    ]);
+  });
+});
+
+describe('non-standard CIDRs with StrictIPCIDRValidation on', () => {
+  const strict = { strictIPCIDR: true } as const;
+  const strictCases: [string, string][] = [
+    ['10.0.0.1/8', 'must not have bits set beyond the prefix length'],
+    ['010.0.0.0/8', 'must not have leading 0s in IP or prefix length'],
+    ['10.0.0.0/08', 'must not have leading 0s in IP or prefix length'],
+    ['::ffff:10.0.0.0/104', 'must not have an IPv4-mapped IPv6 address'],
+    ['::ffff:1.2.3.4/120', 'must not have an IPv4-mapped IPv6 address'],
+    ['2001:db8::1/64', 'must not have bits set beyond the prefix length'],
+  ];
+  for (const [value, detail] of strictCases) {
+    test(`${value} is an error, without a warning`, () => {
+      check(validateNetworkPolicy(ipBlock(value), strict), [{ code: 'FieldValueInvalid', path: CIDR_PATH, message: `Invalid value: "${value}": ${detail}` }]);
+    });
+  }
+
+  test('the seed is rejected', () => {
+    const np = ipBlock('172.17.0.0/16', '172.17.0.1/24', '172.17.0.2/24', '172.17.0.3/24');
+    check(
+      validateNetworkPolicy(np, strict),
+      [0, 1, 2].map((i) => ({
+        code: 'FieldValueInvalid',
+        path: EXCEPT_PATH(i),
+        message: `Invalid value: "172.17.0.${i + 1}/24": must not have bits set beyond the prefix length`,
+      })),
+    );
+  });
+
+  test('except with host bits inside cidr: only the strict error', () => {
+    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.1.0.1/16'), strict), [
+      { code: 'FieldValueInvalid', path: EXCEPT_PATH(0), message: 'Invalid value: "10.1.0.1/16": must not have bits set beyond the prefix length' },
+    ]);
+  });
+
+  test('a valid but non-canonical IPv6 value is still only a warning', () => {
+    check(validateNetworkPolicy(ipBlock('2001:DB8:0:0::/64'), strict), [warn(CIDR_PATH, notCanonical('2001:DB8:0:0::/64', '2001:db8::/64'))]);
+  });
+});
+
+describe('non-standard CIDR properties', () => {
+  // CIDR texts the sloppy parser accepts: IPv4 octets and prefix lengths with optional leading zeros,
+  // IPv4-mapped IPv6, IPv6 in canonical or upper case, any host bits.
+  const octet = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })).map(([n, zeros]) => '0'.repeat(zeros) + String(n));
+  const prefixText = (max: number): fc.Arbitrary<string> =>
+    fc.tuple(fc.integer({ min: 0, max }), fc.boolean()).map(([n, zero]) => (zero ? `0${n}` : String(n)));
+  const v4 = fc.tuple(fc.array(octet, { minLength: 4, maxLength: 4 }), prefixText(32)).map(([o, p]) => `${o.join('.')}/${p}`);
+  const mapped = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), prefixText(128)).map(([o, p]) => `::ffff:${o.join('.')}/${p}`);
+  const v6 = fc
+    .tuple(fc.bigInt({ min: 0n, max: maxAddress(6) }), fc.integer({ min: 0, max: 128 }), fc.boolean(), fc.boolean())
+    .map(([value, prefix, masked, upper]) => {
+      const text = formatCIDR({ family: 6, base: masked ? value & prefixMask(6, prefix) : value, prefix });
+      return upper ? text.toUpperCase() : text;
+    });
+  const value = fc.oneof(v4, mapped, v6);
+
+  test('a value is rejected under the gate exactly when it is ambiguous or non-standard without it', () => {
+    fc.assert(
+      fc.property(value, (text) => {
+        const lenient = validateNetworkPolicy(ipBlock(text));
+        assert.ok(lenient.every((d) => d.severity === 'warning' && d.code === NON_STANDARD_CIDR && d.path === CIDR_PATH), JSON.stringify(lenient));
+        const rejecting = lenient.filter((d) => !d.message.startsWith('IPv6 CIDR value '));
+        const strict = validateNetworkPolicy(ipBlock(text), { strictIPCIDR: true });
+        if (rejecting.length > 0) check(strict, [{ code: 'FieldValueInvalid', path: CIDR_PATH }]);
+        else assert.deepEqual(strict, lenient);
+      }),
+    );
+  });
+
+  test('the suggested network is standard and means the same addresses', () => {
+    fc.assert(
+      fc.property(value, (text) => {
+        for (const d of validateNetworkPolicy(ipBlock(text))) {
+          const suggested = /(?:should be |use |canonical format \()"([^"]+)"/.exec(d.message)?.[1];
+          assert.ok(suggested !== undefined, d.message);
+          assert.deepEqual(validateNetworkPolicy(ipBlock(suggested), { strictIPCIDR: true }), []);
+          assert.deepEqual(parseCIDR(suggested), parseCIDR(text));
+        }
+      }),
     );
   });
 });

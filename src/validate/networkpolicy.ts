@@ -11,13 +11,18 @@
  * - Defaulting happens before validation on the server: an absent `protocol` becomes TCP and an
  *   absent or empty `policyTypes` becomes [Ingress] (+ Egress when egress rules exist). Defaults are
  *   always valid, so absent values are simply not checked.
- * - CIDRs are checked as with the StrictIPCIDRValidation feature gate on (beta, on by default in
- *   current releases): leading zeros, IPv4-mapped IPv6 and host bits are errors. `strictIPCIDR: false`
- *   gives the older behaviour. Nothing is ratcheted: this is a create, not an update of an old object.
+ * - CIDRs are checked as a default API server checks them: the StrictIPCIDRValidation feature gate is
+ *   alpha and off by default (pkg/features/kube_features.go), so leading zeros, IPv4-mapped IPv6 and
+ *   bits set past the prefix length are accepted, and come back as the warnings the registry strategy
+ *   adds for every ipBlock cidr and except (severity 'warning', code NonStandardCIDR, see cidr.ts).
+ *   `strictIPCIDR: true` reproduces a cluster with the gate enabled: those values become errors.
+ *   Nothing is ratcheted: this is a create, not an update of an old object.
+ * - The API server returns warnings only when it accepts the whole object; we report them per value,
+ *   for every value that has no error of its own, so a rejected policy still shows them.
  */
 
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { cidrContains, parseCIDRSloppy, parsePrefixStrict } from '../ip/index.js';
+import { cidrContains, parseCIDRSloppy } from '../ip/index.js';
 import type {
   IPBlock,
   NetworkPolicy,
@@ -27,13 +32,17 @@ import type {
   NetworkPolicyPort,
   NetworkPolicySpec,
 } from '../model/k8s.js';
+import { cidrWarnings, validateCIDRValue } from './cidr.js';
 import { child, forbidden, goQuote, index, invalid, notSupported, required } from './field.js';
 import { validateObjectMeta } from './meta.js';
 import { isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
 import { validateLabelSelector } from './selector.js';
 
 export interface ValidateOptions {
-  /** The StrictIPCIDRValidation feature gate; default true. */
+  /**
+   * The StrictIPCIDRValidation feature gate (alpha, off by default). Off: non-standard ipBlock CIDRs are
+   * accepted with NonStandardCIDR warnings; on: they are errors. Default false.
+   */
   readonly strictIPCIDR?: boolean;
 }
 
@@ -78,45 +87,40 @@ export function validateNetworkPolicyPort(port: NetworkPolicyPort, path: string)
   return out;
 }
 
-/**
- * IsValidCIDRForLegacyField: parses with the sloppy parser; with strict validation the value must also
- * parse strictly (no leading zeros), not be IPv4-mapped IPv6, and have no bits set past the prefix.
- */
-export function validateCIDRValue(value: string, path: string, strict: boolean): Diagnostic[] {
-  if (parseCIDRSloppy(value) === undefined) {
-    return [invalid(path, value, 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)')];
-  }
-  if (!strict) return [];
-  const p = parsePrefixStrict(value);
-  if (p === undefined) return [invalid(path, value, 'must not have leading 0s in IP or prefix length')];
-  if (p.ipv4Mapped) return [invalid(path, value, 'must not have an IPv4-mapped IPv6 address')];
-  if (p.hostBitsSet) return [invalid(path, value, 'must not have bits set beyond the prefix length')];
-  return [];
+/** A value's errors, then (when it has none) its GetWarningsForCIDR warnings. */
+function withWarnings(errors: Diagnostic[], value: string, path: string): Diagnostic[] {
+  return errors.length > 0 ? errors : cidrWarnings(value, path);
 }
 
-/** ValidateIPBlock. */
+/**
+ * ValidateIPBlock, plus the registry strategy's warnings for the same values: each cidr/except is
+ * followed by its warnings when it has no error (a rejected value needs no second message).
+ */
 export function validateIPBlock(block: IPBlock, path: string, opts: ValidateOptions = {}): Diagnostic[] {
-  const strict = opts.strictIPCIDR ?? true;
+  const strict = opts.strictIPCIDR ?? false;
   const cidrPath = child(path, 'cidr');
   const cidr = block.cidr ?? '';
   // "cidr is a string representing the IPBlock. Valid examples are "192.168.1.0/24" or "2001:db8::/64""
   if (cidr === '') return [required(cidrPath)];
-  const out = validateCIDRValue(cidr, cidrPath, strict);
+  const out = withWarnings(validateCIDRValue(cidr, cidrPath, strict), cidr, cidrPath);
   const outer = parseCIDRSloppy(cidr);
   // Nothing more to say when cidr does not parse: it has been reported already.
   if (outer === undefined) return out;
   (block.except ?? []).forEach((text, i) => {
     const exceptPath = index(child(path, 'except'), i);
-    out.push(...validateCIDRValue(text, exceptPath, strict));
+    const errors = validateCIDRValue(text, exceptPath, strict);
     const inner = parseCIDRSloppy(text);
-    if (inner === undefined) return;
     // "except is a slice of CIDRs that should not be included within an IPBlock ... Except values will
     // be rejected if they are outside the cidr range". The check is Go's: the except network address
-    // lies in cidr and its mask is strictly longer (mask lengths as written, like Go's Mask.Size()).
-    const exceptNetwork = { family: inner.network.family, value: inner.network.base };
-    if (!cidrContains(outer.network, exceptNetwork) || outer.maskBits >= inner.maskBits) {
-      out.push(invalid(exceptPath, text, 'must be a strict subset of `cidr`'));
+    // (host bits cleared, so `172.17.0.1/24` counts as 172.17.0.0/24) lies in cidr and its mask is
+    // strictly longer (mask lengths as written, like Go's Mask.Size()).
+    if (inner !== undefined) {
+      const exceptNetwork = { family: inner.network.family, value: inner.network.base };
+      if (!cidrContains(outer.network, exceptNetwork) || outer.maskBits >= inner.maskBits) {
+        errors.push(invalid(exceptPath, text, 'must be a strict subset of `cidr`'));
+      }
     }
+    out.push(...withWarnings(errors, text, exceptPath));
   });
   return out;
 }
@@ -198,9 +202,10 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
 }
 
 /**
- * Pure. Returns every problem the API server would report when this NetworkPolicy is created, each
- * with severity 'error', code = the field ErrorType name, path in Kubernetes notation and the
- * message `field.Error.Error()` prints after "path: ".
+ * Pure. Returns every problem the API server would report when this NetworkPolicy is created: errors
+ * with severity 'error', code = the field ErrorType name, path in Kubernetes notation and the message
+ * `field.Error.Error()` prints after "path: "; and the ipBlock CIDR warnings (severity 'warning', code
+ * NonStandardCIDR, message = the Go warning after "path: "), next to the value they concern.
  */
 export function validateNetworkPolicy(policy: NetworkPolicy, opts: ValidateOptions = {}): Diagnostic[] {
   return dedupe([
