@@ -25,26 +25,33 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
   const read = await readSources(flags.filenames, {
     recursive: flags.recursive,
     ...(io.stdin ? { stdin: io.stdin } : {}),
-    ...(io.cwd ? { cwd: io.cwd } : {}),
   });
   const loaded = loadCluster(read.sources, { defaultNamespace: flags.namespace ?? 'default' });
   const validation = validateCluster(loaded.cluster);
-  const diagnostics = [...read.diagnostics, ...loaded.diagnostics, ...validation];
+  const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
+  const c = loaded.cluster;
+  if (read.sources.length > 0 && c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !hasErrors(diagnostics)) {
+    // kubectl says "no objects passed to apply"; an empty input is almost always a wrong path.
+    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${flags.filenames.join(', ')}` });
+  }
+  if (read.sources.length === 0 && !hasErrors(read.diagnostics)) {
+    diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${flags.filenames.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
+  }
   return {
     cluster: loaded.cluster,
-    diagnostics: sortDiagnostics(diagnostics),
-    unreadable: hasErrors(read.diagnostics),
+    diagnostics,
+    unreadable: hasErrors(read.diagnostics) || read.sources.length === 0,
     invalid: hasErrors(diagnostics),
   };
 }
 
-function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+/** Diagnostics in the order the sources were given, then by position; diagnostics without a file first. */
+function inSourceOrder(ds: Diagnostic[], files: string[]): Diagnostic[] {
+  const rank = new Map(files.map((f, i) => [f, i]));
+  const fileRank = (d: Diagnostic) => (d.file === undefined ? -1 : (rank.get(d.file) ?? files.length));
   return ds
     .map((d, i) => ({ d, i }))
-    .sort((a, b) => {
-      if ((a.d.file ?? '') !== (b.d.file ?? '')) return (a.d.file ?? '') < (b.d.file ?? '') ? -1 : 1;
-      return (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i;
-    })
+    .sort((a, b) => fileRank(a.d) - fileRank(b.d) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
     .map((x) => x.d);
 }
 

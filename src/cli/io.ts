@@ -1,9 +1,8 @@
-/** What a command may touch: streams, the working directory, and whether stderr is a terminal. */
+/** What a command may touch: its streams, and whether stderr is a terminal. Paths are relative to the process's working directory. */
 export interface IO {
   stdout(text: string): void;
   stderr(text: string): void;
   stdin?: AsyncIterable<string | Buffer>;
-  cwd?: string;
   /** stderr is a terminal (progress and colour only then). */
   stderrIsTTY?: boolean;
 }

@@ -78,7 +78,6 @@ export async function main(): Promise<void> {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     stdin: process.stdin,
-    cwd: process.cwd(),
     stderrIsTTY: process.stderr.isTTY === true,
   });
   process.exitCode = code;

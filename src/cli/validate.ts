@@ -19,9 +19,18 @@ export async function validateCommand(flags: GlobalFlags, io: IO): Promise<numbe
     const errors = findings.filter((d) => d.severity === 'error').length;
     const warnings = findings.length - errors;
     const c = input.cluster;
-    const summary = `${c.policies.length} NetworkPolicies, ${c.pods.length} pods, ${c.namespaces.size} namespaces`;
-    io.stdout(errors === 0 ? `valid: ${summary}${warnings ? ` (${warnings} warnings)` : ''}\n` : `invalid: ${errors} errors, ${warnings} warnings (${summary})\n`);
+    const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+    if (errors === 0) {
+      io.stdout(`valid: ${plural(c.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${plural(c.pods.length, 'pod')}, ${plural(c.namespaces.size, 'namespace')}${warnings ? ` (${plural(warnings, 'warning')})` : ''}\n`);
+    } else {
+      const files = new Set(findings.filter((d) => d.severity === 'error').map((d) => d.file ?? '')).size;
+      io.stdout(`invalid: ${counts} in ${plural(files, 'source')}\n`);
+    }
   }
   if (input.unreadable) return EXIT.ERROR;
   return input.invalid ? EXIT.NEGATIVE : EXIT.OK;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

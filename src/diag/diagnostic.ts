@@ -71,6 +71,7 @@ export function attachSource(d: Diagnostic, object: string | undefined, source: 
 export function formatDiagnostic(d: Diagnostic, label?: string): string {
   const where = d.file !== undefined ? `${d.file}${d.line !== undefined ? `:${d.line}:${d.column ?? 1}` : ''}: ` : '';
   const obj = d.object !== undefined ? `${d.object}: ` : '';
-  const path = d.path !== undefined && d.path !== '' ? `${d.path}: ` : '';
+  // Decoding messages already name the field (`unknown field "spec.ingres"`): do not say it twice.
+  const path = d.path !== undefined && d.path !== '' && !d.message.includes(`"${d.path}"`) ? `${d.path}: ` : '';
   return label === undefined ? `${where}${d.severity}: ${obj}${path}${d.message}` : `${label}: ${where}${obj}${path}${d.message}`;
 }

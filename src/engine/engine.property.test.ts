@@ -59,7 +59,7 @@ const rule = fc.record({ peers: listOrAbsent(peer), ports: listOrAbsent(port) })
 const spec: fc.Arbitrary<NetworkPolicySpec> = fc
   .record({
     podSelector: selector,
-    policyTypes: fc.constantFrom(undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress']),
+    policyTypes: fc.constantFrom<string[] | undefined>(undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress']),
     ingress: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
     egress: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
   })

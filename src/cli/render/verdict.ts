@@ -2,15 +2,19 @@
 import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/types.js';
 import { PortSet } from '../../policy/portset.js';
 
-const REASONS: Record<Verdict['reason'], string> = {
-  self: 'a pod may always talk to itself',
-  'not-isolated': 'neither end is isolated by a NetworkPolicy',
-  'allowed-by-policy': 'both ends allow it',
-  'denied-by-egress': "the source's egress policies do not allow it",
-  'denied-by-ingress': "the destination's ingress policies do not allow it",
-  'denied-by-both': 'neither end allows it',
-  'outside-cluster': 'neither end is a pod of the cluster',
-};
+/** One clause per side: what that end says about the traffic. */
+function sideClause(s: SideResult): string {
+  if (!s.enforced) return `${s.subject} is outside the cluster`;
+  if (!s.isolated) return `${s.direction} of ${s.subject} is not isolated`;
+  return `${s.direction} of ${s.subject} ${s.allowed ? 'allows' : 'does not allow'} it`;
+}
+
+function reasonText(v: Verdict): string {
+  if (v.reason === 'self') return 'a pod may always talk to itself';
+  if (v.reason === 'outside-cluster') return 'neither end is a pod of the cluster; NetworkPolicy does not apply';
+  const clauses = `${sideClause(v.egress)}; ${sideClause(v.ingress)}`;
+  return v.reason === 'denied-by-both' && v.egress.allowed && v.ingress.allowed ? `${clauses}, but on no common port` : clauses;
+}
 
 export function portsText(ranges: readonly (readonly [number, number])[]): string {
   return PortSet.of(ranges).toString();
@@ -19,7 +23,7 @@ export function portsText(ranges: readonly (readonly [number, number])[]): strin
 export function renderVerdict(v: Verdict): string {
   const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
   const lines: string[] = [];
-  lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${REASONS[v.reason]}`);
+  lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
   if (v.reason === 'denied-by-both' && v.egress.allowed && v.ingress.allowed) {
     lines.push(`  egress admits ${v.protocol} ${portsText(v.egress.admits)}, ingress admits ${portsText(v.ingress.admits)}: no port in common`);
   }

@@ -1,0 +1,301 @@
+/**
+ * The kinds netpol reads, their shapes (with the Go type names of the real API) and their decoding
+ * into the types of src/model/k8s.ts.
+ *
+ * Design choice: NetworkPolicy's shape lists every field of the real networking.k8s.io/v1 API and
+ * ObjectMeta (so strict decoding can say `unknown field` exactly when the API server would); the shapes
+ * of Pod and the workload kinds list only what netpol reads and are decoded leniently.
+ */
+import type { Diagnostic } from '../diag/diagnostic.js';
+import type {
+  Container,
+  ContainerPort,
+  LabelSelector,
+  Namespace,
+  NetworkPolicy,
+  NetworkPolicySpec,
+  ObjectMeta,
+  Pod,
+  PodSpec,
+  PodStatus,
+} from '../model/k8s.js';
+import { anyJSON, bool, decodeObject, int32, int64, intOrString, list, map, str, struct } from './schema.js';
+import type { Shape } from './schema.js';
+import type { PNode } from './yaml.js';
+
+// --- shapes -------------------------------------------------------------------------------------------
+
+const ownerReference = struct('v1.OwnerReference', {
+  apiVersion: str(),
+  kind: str(),
+  name: str(),
+  uid: str('types.UID'),
+  controller: bool,
+  blockOwnerDeletion: bool,
+});
+
+const managedFieldsEntry = struct('v1.ManagedFieldsEntry', {
+  manager: str(),
+  operation: str('v1.ManagedFieldsOperationType'),
+  apiVersion: str(),
+  // metav1.Time unmarshals from a JSON string (RFC 3339).
+  time: str(),
+  fieldsType: str(),
+  fieldsV1: anyJSON,
+  subresource: str(),
+});
+
+/** metav1.ObjectMeta, every field (clusterName is a tombstone since 1.25 and therefore unknown). */
+const objectMeta = struct('v1.ObjectMeta', {
+  name: str(),
+  generateName: str(),
+  namespace: str(),
+  selfLink: str(),
+  uid: str('types.UID'),
+  resourceVersion: str(),
+  generation: int64,
+  creationTimestamp: str(),
+  deletionTimestamp: str(),
+  deletionGracePeriodSeconds: int64,
+  labels: map(str()),
+  annotations: map(str()),
+  ownerReferences: list(ownerReference),
+  finalizers: list(str()),
+  managedFields: list(managedFieldsEntry),
+});
+
+const labelSelector = struct('v1.LabelSelector', {
+  matchLabels: map(str()),
+  matchExpressions: list(
+    struct('v1.LabelSelectorRequirement', {
+      key: str(),
+      operator: str('v1.LabelSelectorOperator'),
+      values: list(str()),
+    }),
+  ),
+});
+
+const networkPolicyPort = struct('v1.NetworkPolicyPort', {
+  protocol: str('v1.Protocol'),
+  port: intOrString,
+  endPort: int32,
+});
+
+const networkPolicyPeer = struct('v1.NetworkPolicyPeer', {
+  podSelector: labelSelector,
+  namespaceSelector: labelSelector,
+  ipBlock: struct('v1.IPBlock', { cidr: str(), except: list(str()) }),
+});
+
+/**
+ * networking.k8s.io/v1 NetworkPolicy. `status` existed as an alpha field in 1.24-1.26 and was removed
+ * (kubernetes/kubernetes#115843); the API server now rejects it as an unknown field.
+ */
+const networkPolicyShape = struct('v1.NetworkPolicy', {
+  apiVersion: str(),
+  kind: str(),
+  metadata: objectMeta,
+  spec: struct('v1.NetworkPolicySpec', {
+    podSelector: labelSelector,
+    ingress: list(struct('v1.NetworkPolicyIngressRule', { ports: list(networkPolicyPort), from: list(networkPolicyPeer) })),
+    egress: list(struct('v1.NetworkPolicyEgressRule', { ports: list(networkPolicyPort), to: list(networkPolicyPeer) })),
+    policyTypes: list(str('v1.PolicyType')),
+  }),
+});
+
+const namespaceShape = struct('v1.Namespace', { apiVersion: str(), kind: str(), metadata: objectMeta });
+
+const containerShape = struct('v1.Container', {
+  name: str(),
+  ports: list(struct('v1.ContainerPort', { name: str(), containerPort: int32, protocol: str('v1.Protocol') })),
+});
+
+const podSpec = struct('v1.PodSpec', {
+  nodeName: str(),
+  hostNetwork: bool,
+  containers: list(containerShape),
+  initContainers: list(containerShape),
+});
+
+const podShape = struct('v1.Pod', {
+  apiVersion: str(),
+  kind: str(),
+  metadata: objectMeta,
+  spec: podSpec,
+  status: struct('v1.PodStatus', { podIP: str(), podIPs: list(struct('v1.PodIP', { ip: str() })) }),
+});
+
+const podTemplateSpec = struct('v1.PodTemplateSpec', { metadata: objectMeta, spec: podSpec });
+
+function workloadShape(kind: string, specFields: Record<string, Shape>): Shape {
+  return struct(`v1.${kind}`, { apiVersion: str(), kind: str(), metadata: objectMeta, spec: struct(`v1.${kind}Spec`, specFields) });
+}
+
+const jobSpec = struct('v1.JobSpec', { template: podTemplateSpec });
+
+// --- kinds --------------------------------------------------------------------------------------------
+
+export type WorkloadKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicationController';
+
+interface KindInfo {
+  readonly apiVersion: string;
+  readonly shape: Shape;
+  readonly strict: boolean;
+}
+
+const WORKLOADS: Record<WorkloadKind, KindInfo> = {
+  Deployment: { apiVersion: 'apps/v1', strict: false, shape: workloadShape('Deployment', { replicas: int32, template: podTemplateSpec }) },
+  ReplicaSet: { apiVersion: 'apps/v1', strict: false, shape: workloadShape('ReplicaSet', { replicas: int32, template: podTemplateSpec }) },
+  StatefulSet: { apiVersion: 'apps/v1', strict: false, shape: workloadShape('StatefulSet', { replicas: int32, template: podTemplateSpec }) },
+  DaemonSet: { apiVersion: 'apps/v1', strict: false, shape: workloadShape('DaemonSet', { template: podTemplateSpec }) },
+  Job: { apiVersion: 'batch/v1', strict: false, shape: workloadShape('Job', { template: podTemplateSpec }) },
+  CronJob: {
+    apiVersion: 'batch/v1',
+    strict: false,
+    shape: workloadShape('CronJob', { jobTemplate: struct('v1.JobTemplateSpec', { metadata: objectMeta, spec: jobSpec }) }),
+  },
+  ReplicationController: {
+    apiVersion: 'v1',
+    strict: false,
+    shape: workloadShape('ReplicationController', { replicas: int32, template: podTemplateSpec }),
+  },
+};
+
+const KINDS: Record<string, KindInfo> = {
+  Namespace: { apiVersion: 'v1', shape: namespaceShape, strict: false },
+  Pod: { apiVersion: 'v1', shape: podShape, strict: false },
+  NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', shape: networkPolicyShape, strict: true },
+  ...WORKLOADS,
+};
+
+export function isKnownKind(kind: string): boolean {
+  return Object.hasOwn(KINDS, kind);
+}
+
+export function isWorkloadKind(kind: string): kind is WorkloadKind {
+  return Object.hasOwn(WORKLOADS, kind);
+}
+
+/** A pod template as read from a workload. */
+export interface PodTemplate {
+  readonly metadata: ObjectMeta;
+  readonly spec?: PodSpec;
+}
+
+export interface Workload {
+  readonly kind: WorkloadKind;
+  readonly apiVersion: string;
+  readonly metadata: ObjectMeta;
+  readonly replicas?: number;
+  /** Absent when the manifest has no pod template. */
+  readonly template?: PodTemplate;
+  /** Field path of the template (`spec.template`, `spec.jobTemplate.spec.template`). */
+  readonly templatePath: string;
+}
+
+export type DecodedObject =
+  | { readonly kind: 'Namespace'; readonly object: Namespace }
+  | { readonly kind: 'Pod'; readonly object: Pod }
+  | { readonly kind: 'NetworkPolicy'; readonly object: NetworkPolicy }
+  | { readonly kind: 'Workload'; readonly object: Workload };
+
+export interface KindDecodeResult {
+  /** Undefined when the apiVersion does not serve this kind. */
+  readonly decoded?: DecodedObject;
+  /** Errors from decoding; positions set, object and file not yet. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+type Rec = Record<string, unknown>;
+const rec = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
+
+/** Decodes one object of a known kind. */
+export function decodeKind(kind: string, apiVersion: string, node: PNode): KindDecodeResult {
+  const info = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
+  if (!info) return { diagnostics: [] };
+  if (apiVersion !== info.apiVersion) {
+    // kubectl's words for a kind the server does not serve in that version.
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'NoKindMatch',
+          message: `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (expected ${JSON.stringify(info.apiVersion)})`,
+          path: 'apiVersion',
+          line: node.line,
+          column: node.column,
+        },
+      ],
+    };
+  }
+  const { value, diagnostics } = decodeObject(node, info.shape, { strict: info.strict });
+  const o = rec(value) ?? {};
+  const metadata = toMeta(o.metadata);
+  switch (kind) {
+    case 'Namespace':
+      return { decoded: { kind: 'Namespace', object: { apiVersion, kind: 'Namespace', metadata } }, diagnostics };
+    case 'Pod': {
+      const status = rec(o.status) as PodStatus | undefined;
+      const pod: Pod = { apiVersion, kind: 'Pod', metadata, spec: toPodSpec(o.spec), ...(status ? { status } : {}) };
+      return { decoded: { kind: 'Pod', object: pod }, diagnostics };
+    }
+    case 'NetworkPolicy': {
+      const spec = (rec(o.spec) ?? {}) as Partial<NetworkPolicySpec>;
+      // "If it is not specified, it defaults to an empty selector." (NetworkPolicySpec.podSelector)
+      const podSelector: LabelSelector = spec.podSelector ?? {};
+      const policy: NetworkPolicy = { apiVersion, kind: 'NetworkPolicy', metadata, spec: { ...spec, podSelector } };
+      return { decoded: { kind: 'NetworkPolicy', object: policy }, diagnostics };
+    }
+    default: {
+      const wk = kind as WorkloadKind;
+      const spec = rec(o.spec) ?? {};
+      let templateValue: unknown;
+      let templatePath = 'spec.template';
+      if (wk === 'CronJob') {
+        templateValue = rec(rec(rec(spec.jobTemplate)?.spec)?.template);
+        templatePath = 'spec.jobTemplate.spec.template';
+      } else {
+        templateValue = rec(spec.template);
+      }
+      const t = rec(templateValue);
+      const template: PodTemplate | undefined = t ? { metadata: toMeta(t.metadata), ...(t.spec ? { spec: toPodSpec(t.spec) } : {}) } : undefined;
+      const replicas = typeof spec.replicas === 'number' ? spec.replicas : undefined;
+      const workload: Workload = {
+        kind: wk,
+        apiVersion,
+        metadata,
+        templatePath,
+        ...(replicas !== undefined ? { replicas } : {}),
+        ...(template ? { template } : {}),
+      };
+      return { decoded: { kind: 'Workload', object: workload }, diagnostics };
+    }
+  }
+}
+
+function toMeta(v: unknown): ObjectMeta {
+  const m = rec(v) ?? {};
+  const out: ObjectMeta = {};
+  if (typeof m.name === 'string') out.name = m.name;
+  if (typeof m.generateName === 'string') out.generateName = m.generateName;
+  if (typeof m.namespace === 'string') out.namespace = m.namespace;
+  if (rec(m.labels)) out.labels = m.labels as Record<string, string>;
+  if (rec(m.annotations)) out.annotations = m.annotations as Record<string, string>;
+  return out;
+}
+
+function toPodSpec(v: unknown): PodSpec {
+  const s = rec(v) ?? {};
+  const containers = (list: unknown): Container[] =>
+    Array.isArray(list)
+      ? list.map((c: Rec) => ({
+          name: typeof c.name === 'string' ? c.name : '',
+          ...(Array.isArray(c.ports) ? { ports: c.ports as ContainerPort[] } : {}),
+        }))
+      : [];
+  const spec: PodSpec = { containers: containers(s.containers) };
+  if (Array.isArray(s.initContainers)) spec.initContainers = containers(s.initContainers);
+  if (typeof s.nodeName === 'string') spec.nodeName = s.nodeName;
+  if (typeof s.hostNetwork === 'boolean') spec.hostNetwork = s.hostNetwork;
+  return spec;
+}

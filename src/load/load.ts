@@ -1,0 +1,296 @@
+/**
+ * Manifest texts -> the Cluster model, with diagnostics. Pure: no IO (sources.ts reads the files).
+ *
+ * Design choice: the loader behaves like an API server receiving the manifests: an object it would
+ * refuse to decode (unknown field, wrong type, unserved apiVersion) is reported and left out of the
+ * cluster, as is the second of two objects with the same kind, namespace and name. What the cluster
+ * would add on its own is added here too (the namespace name label, the `default` namespace of objects
+ * without one, namespaces that objects use but no manifest declares), each guess visible as a warning.
+ * NetworkPolicies are decoded, not validated: src/validate does the API server's validation.
+ */
+import { attachSource, hasErrors } from '../diag/diagnostic.js';
+import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
+import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/cluster.js';
+import type { Cluster, Labels, NamedPort, NamespaceInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
+import type { Container, PodSpec, PodStatus } from '../model/k8s.js';
+import { formatIP, parseIPSloppy } from '../ip/index.js';
+import { decodeKind, isKnownKind } from './kinds.js';
+import { collectObjects, metadataString } from './objects.js';
+import type { RawObject } from './objects.js';
+import { parseDocuments } from './yaml.js';
+
+export interface SourceText {
+  /** File name as the user gave it (`<stdin>` for standard input). */
+  readonly file: string;
+  readonly text: string;
+}
+
+export interface LoadOptions {
+  /** Namespace of namespaced objects that do not say (kubectl's `-n`). Default `default`. */
+  readonly defaultNamespace?: string;
+  /** Alias expansion bound per YAML document, see {@link parseDocuments}. */
+  readonly maxAliasCount?: number;
+}
+
+export interface LoadResult {
+  readonly cluster: Cluster;
+  /** Ordered by file (in the order of `sources`), then line, then column. */
+  readonly diagnostics: Diagnostic[];
+}
+
+export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = {}): LoadResult {
+  const defaultNamespace = opts.defaultNamespace ?? 'default';
+  const diagnostics: Diagnostic[] = [];
+  const objects: RawObject[] = [];
+  for (const src of sources) {
+    const parsed = parseDocuments(src.file, src.text, opts.maxAliasCount !== undefined ? { maxAliasCount: opts.maxAliasCount } : {});
+    diagnostics.push(...parsed.diagnostics);
+    for (const root of parsed.documents) {
+      const r = collectObjects(src.file, root);
+      diagnostics.push(...r.diagnostics);
+      objects.push(...r.objects);
+    }
+  }
+
+  const declared = new Map<string, NamespaceInfo>();
+  const pods: PodInfo[] = [];
+  const policies: PolicyInfo[] = [];
+  const firstDefinition = new Map<string, ObjectSource>();
+  /** First object using each namespace, for the implicit-namespace warning. */
+  const references = new Map<string, { object: string; source: ObjectSource }>();
+
+  for (const raw of objects) {
+    const { kind, apiVersion, node, source } = raw;
+    const namespaced = kind !== 'Namespace';
+    const metaName = metadataString(node, 'name') ?? metadataString(node, 'generateName');
+    const metaNamespace = metadataString(node, 'namespace');
+    const shownNamespace = namespaced ? (metaNamespace ?? (isKnownKind(kind) ? defaultNamespace : undefined)) : undefined;
+    const object = `${kind} ${shownNamespace !== undefined ? `${shownNamespace}/` : ''}${metaName ?? '<unnamed>'}`;
+    const report = (d: Diagnostic): void => {
+      diagnostics.push(attachSource(d, object, source));
+    };
+
+    if (!isKnownKind(kind)) {
+      report({ severity: 'info', code: 'UnknownKind', message: `ignored: netpol does not read kind ${JSON.stringify(kind)} (${apiVersion})` });
+      continue;
+    }
+    const { decoded, diagnostics: decodeDiagnostics } = decodeKind(kind, apiVersion, node);
+    decodeDiagnostics.forEach(report);
+    if (!decoded || hasErrors(decodeDiagnostics)) continue;
+
+    const meta = decoded.object.metadata;
+    // With only generateName the server picks the name; its prefix stands for it here.
+    let name = meta.name || meta.generateName;
+    if (!name) {
+      if (decoded.kind !== 'NetworkPolicy') {
+        report({ severity: 'error', code: 'FieldValueRequired', message: 'Required value: name or generateName is required', path: 'metadata.name' });
+        continue;
+      }
+      name = ''; // src/validate reports it, as the API server would.
+    }
+    // "An empty namespace is equivalent to the "default" namespace" (ObjectMeta.namespace); kubectl fills in `-n`.
+    const namespace = namespaced ? meta.namespace || defaultNamespace : '';
+
+    if (name !== '') {
+      const key = `${kind}\u0000${namespace}\u0000${name}`;
+      const first = firstDefinition.get(key);
+      if (first) {
+        report({
+          severity: 'error',
+          code: 'Duplicate',
+          message: `${object} is already defined at ${first.file}:${first.line}:${first.column}`,
+        });
+        continue;
+      }
+      firstDefinition.set(key, source);
+    }
+    if (namespaced && !references.has(namespace)) references.set(namespace, { object, source });
+
+    switch (decoded.kind) {
+      case 'Namespace': {
+        // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
+        // namespaces. The value of the label is the namespace name." (Namespaces concept page)
+        const labels: Labels = { ...meta.labels, [NAMESPACE_NAME_LABEL]: name };
+        declared.set(name, { name, labels, implicit: false, source });
+        break;
+      }
+      case 'Pod': {
+        const pod = decoded.object;
+        pods.push({
+          namespace,
+          name,
+          labels: { ...meta.labels },
+          ips: podIPs(pod.status, report),
+          ...podSpecInfo(pod.spec, 'spec', report),
+          source,
+        });
+        break;
+      }
+      case 'Workload': {
+        const w = decoded.object;
+        if (!w.template) {
+          report({ severity: 'warning', code: 'MissingPodTemplate', message: `no pod template at ${w.templatePath}: the workload contributes no pods`, path: w.templatePath });
+          break;
+        }
+        const workload: WorkloadRef = { kind: w.kind, name, ...(w.replicas !== undefined ? { replicas: w.replicas } : {}) };
+        pods.push({
+          namespace,
+          name,
+          labels: { ...w.template.metadata.labels },
+          ips: [],
+          ...podSpecInfo(w.template.spec, `${w.templatePath}.spec`, report),
+          workload,
+          source,
+        });
+        break;
+      }
+      case 'NetworkPolicy': {
+        // The API server stores the namespace it created the object in.
+        const policy = { ...decoded.object, metadata: { ...decoded.object.metadata, namespace } };
+        policies.push({ namespace, name, policy, source });
+        break;
+      }
+    }
+  }
+
+  // Pods from different kinds (a Pod and a Deployment, say) can share a name; consumers key pods by it.
+  const podNames = new Map<string, PodInfo>();
+  for (const p of pods) {
+    const key = podKey(p);
+    const other = podNames.get(key);
+    if (other) {
+      diagnostics.push(
+        attachSource(
+          {
+            severity: 'warning',
+            code: 'DuplicatePodName',
+            message: `pod name ${key} is used by both ${describePod(other)} and ${describePod(p)}`,
+            path: 'metadata.name',
+          },
+          `${p.workload?.kind ?? 'Pod'} ${key}`,
+          p.source,
+        ),
+      );
+    } else {
+      podNames.set(key, p);
+    }
+  }
+
+  const all = new Map(declared);
+  for (const [ns, ref] of references) {
+    if (all.has(ns)) continue;
+    all.set(ns, { name: ns, labels: { [NAMESPACE_NAME_LABEL]: ns }, implicit: true });
+    diagnostics.push(
+      attachSource(
+        {
+          severity: 'warning',
+          code: 'ImplicitNamespace',
+          message:
+            `namespace ${JSON.stringify(ns)} is not declared in the manifests; assuming it exists with only the label ` +
+            `${NAMESPACE_NAME_LABEL}=${ns}: its real labels are unknown, so namespaceSelector results may differ from the cluster`,
+          path: 'metadata.namespace',
+        },
+        ref.object,
+        ref.source,
+      ),
+    );
+  }
+  const namespaces = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+  return { cluster: { namespaces, pods, policies }, diagnostics: sortDiagnostics(diagnostics, sources) };
+}
+
+function describePod(p: PodInfo): string {
+  return `${p.workload?.kind ?? 'Pod'} ${p.name}`;
+}
+
+type Report = (d: Diagnostic) => void;
+
+/** IPs from status.podIP / status.podIPs, canonical and deduplicated; invalid ones are reported and skipped. */
+function podIPs(status: PodStatus | undefined, report: Report): string[] {
+  const candidates: { text: string; path: string }[] = [];
+  if (status?.podIP) candidates.push({ text: status.podIP, path: 'status.podIP' });
+  status?.podIPs?.forEach((p, i) => {
+    if (p.ip) candidates.push({ text: p.ip, path: `status.podIPs[${i}].ip` });
+  });
+  const out: string[] = [];
+  for (const c of candidates) {
+    // The API server accepts pod IPs with the legacy (sloppy) parser: IPv4 octets with leading zeros
+    // are read as decimal. We store the canonical text.
+    const ip = parseIPSloppy(c.text);
+    if (!ip) {
+      report({
+        severity: 'warning',
+        code: 'InvalidPodIP',
+        message: `Invalid value: ${JSON.stringify(c.text)}: must be a valid IP address (ignored)`,
+        path: c.path,
+      });
+      continue;
+    }
+    const text = formatIP(ip);
+    if (!out.includes(text)) out.push(text);
+  }
+  return out;
+}
+
+interface SpecInfo {
+  readonly ports: readonly NamedPort[];
+  readonly nodeName?: string;
+  readonly hostNetwork?: boolean;
+}
+
+function podSpecInfo(spec: PodSpec | undefined, prefix: string, report: Report): SpecInfo {
+  const ports: NamedPort[] = [];
+  const collect = (containers: readonly Container[] | undefined, field: string): void => {
+    containers?.forEach((c, ci) => {
+      c.ports?.forEach((p, pi) => {
+        const path = `${prefix}.${field}[${ci}].ports[${pi}]`;
+        if (p.containerPort === undefined) {
+          report({ severity: 'warning', code: 'InvalidContainerPort', message: 'Required value (port ignored)', path: `${path}.containerPort` });
+          return;
+        }
+        if (p.containerPort < 1 || p.containerPort > 65535) {
+          report({
+            severity: 'warning',
+            code: 'InvalidContainerPort',
+            message: `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive (port ignored)`,
+            path: `${path}.containerPort`,
+          });
+          return;
+        }
+        // ContainerPort.protocol: "Must be UDP, TCP, or SCTP. Defaults to "TCP"."
+        const protocol = p.protocol ?? 'TCP';
+        if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+          report({
+            severity: 'warning',
+            code: 'InvalidContainerPort',
+            message: `Unsupported value: ${JSON.stringify(protocol)}: supported values: "SCTP", "TCP", "UDP" (port ignored)`,
+            path: `${path}.protocol`,
+          });
+          return;
+        }
+        ports.push({ ...(p.name ? { name: p.name } : {}), port: p.containerPort, protocol: protocol as Protocol });
+      });
+    });
+  };
+  collect(spec?.containers, 'containers');
+  collect(spec?.initContainers, 'initContainers');
+  return {
+    ports,
+    ...(spec?.nodeName ? { nodeName: spec.nodeName } : {}),
+    ...(spec?.hostNetwork !== undefined ? { hostNetwork: spec.hostNetwork } : {}),
+  };
+}
+
+/** Stable sort by file (order of the sources), line, column; diagnostics without a file last. */
+function sortDiagnostics(diagnostics: Diagnostic[], sources: readonly SourceText[]): Diagnostic[] {
+  const fileOrder = new Map<string, number>();
+  sources.forEach((s, i) => {
+    if (!fileOrder.has(s.file)) fileOrder.set(s.file, i);
+  });
+  const rank = (d: Diagnostic): number => (d.file === undefined ? Number.MAX_SAFE_INTEGER : (fileOrder.get(d.file) ?? Number.MAX_SAFE_INTEGER - 1));
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => rank(a.d) - rank(b.d) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
+    .map((x) => x.d);
+}
