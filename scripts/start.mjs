@@ -15,7 +15,11 @@ const warned = new Set();
 const io = {
   stdout: (s) => (out += s),
   stderr: (s) => {
-    for (const line of s.split(/(?<=\n)/)) if (!warned.has(line)) (warned.add(line), (out += line));
+    for (const line of s.split(/(?<=\n)/)) {
+      if (warned.has(line)) continue;
+      warned.add(line);
+      out += line;
+    }
   },
 };
 const print = (s) => process.stdout.write(s);
