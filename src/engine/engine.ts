@@ -335,11 +335,13 @@ export class Engine {
             actual: pod.namespace,
             matched: matches(peer.namespaces.selector, nsLabels),
             unmet: unmetRequirements(peer.namespaces.selector, nsLabels).map(requirementText),
+            labels: nsLabels,
           };
     const podCheck = peer.pods && {
       selector: peer.pods.text,
       matched: matches(peer.pods, pod.labels),
       unmet: unmetRequirements(peer.pods, pod.labels).map(requirementText),
+      labels: pod.labels,
     };
     return { index: peer.index, kind: 'pods', matched, namespace, ...(podCheck ? { pod: podCheck } : {}) };
   }

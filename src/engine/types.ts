@@ -3,7 +3,7 @@
  * structures; nothing here is prose except short selector texts for display.
  */
 import type { IP } from '../ip/index.js';
-import type { PodInfo, Protocol } from '../model/cluster.js';
+import type { Labels, PodInfo, Protocol } from '../model/cluster.js';
 import type { Direction, PolicyRef } from '../policy/model.js';
 import type { PortRange } from '../policy/portset.js';
 
@@ -28,6 +28,8 @@ export interface NamespaceCheck {
   readonly matched: boolean;
   /** Requirements of the namespaceSelector that the namespace's labels fail. */
   readonly unmet: readonly string[];
+  /** The namespace's labels (with a `selector` scope). */
+  readonly labels?: Labels;
 }
 
 export interface PodCheck {
@@ -35,6 +37,8 @@ export interface PodCheck {
   readonly selector: string;
   readonly matched: boolean;
   readonly unmet: readonly string[];
+  /** The peer pod's labels. */
+  readonly labels: Labels;
 }
 
 export interface IPBlockCheck {

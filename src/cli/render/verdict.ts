@@ -1,6 +1,7 @@
 /** Text rendering of a verdict and its explanation (the JSON rendering is the data itself). */
 import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/types.js';
 import { PortSet } from '../../policy/portset.js';
+import { labelsText } from '../../selector/index.js';
 
 /** One clause per side: what that end says about the traffic. */
 function sideClause(s: SideResult): string {
@@ -32,18 +33,19 @@ export function renderVerdict(v: Verdict): string {
     lines.push(`  note: ${v.to} has no ${v.protocol} container port named "${v.unresolvedPortName}"; only rules that allow every ${v.protocol} port can admit it`);
   }
   if (v.reason !== 'self') {
-    lines.push(...renderSide(v.egress, v.protocol));
-    lines.push(...renderSide(v.ingress, v.protocol));
+    lines.push(...renderSide(v.egress, v.protocol, v.to));
+    lines.push(...renderSide(v.ingress, v.protocol, v.from));
   }
   return `${lines.join('\n')}\n`;
 }
 
-function renderSide(s: SideResult, protocol: string): string[] {
+function renderSide(s: SideResult, protocol: string, other: string): string[] {
   const title = s.direction === 'egress' ? `egress from ${s.subject}` : `ingress to ${s.subject}`;
   if (!s.enforced) return [`${title}: not a pod of the cluster, no NetworkPolicy applies`];
   if (!s.isolated) return [`${title}: allowed (no NetworkPolicy selects it for ${s.direction}; not isolated)`];
   const lines = [
-    `${title}: ${s.allowed ? 'allowed' : 'DENIED'} (isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}; admits ${protocol} ${portsText(s.admits)} from this peer)`,
+    `${title}: ${s.allowed ? 'allowed' : 'DENIED'} (isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}; ` +
+      `${s.admits.length === 0 ? `admits no ${protocol} port` : `admits ${protocol} ${portsText(s.admits)}`} ${s.direction === 'egress' ? 'to' : 'from'} ${other})`,
   ];
   for (const p of s.policies) lines.push(...renderPolicy(p));
   return lines;
@@ -89,9 +91,9 @@ function peerText(p: PeerResult): string {
   const ns = p.namespace;
   if (ns) {
     if (ns.scope === 'own') parts.push(`namespace ${ns.expected}${ns.matched ? '' : ` (pod is in ${ns.actual})`}`);
-    else parts.push(`namespaceSelector ${ns.expected}${ns.matched ? '' : ` (namespace ${ns.actual} lacks ${ns.unmet.join(',')})`}`);
+    else parts.push(`namespaceSelector ${ns.expected}${ns.matched ? '' : ` (namespace ${ns.actual} has ${labelsText(ns.labels ?? {})}: fails ${ns.unmet.join(',')})`}`);
   }
-  if (p.pod) parts.push(`podSelector ${p.pod.selector}${p.pod.matched ? '' : ` (pod lacks ${p.pod.unmet.join(',')})`}`);
+  if (p.pod) parts.push(`podSelector ${p.pod.selector}${p.pod.matched ? '' : ` (pod has ${labelsText(p.pod.labels)}: fails ${p.pod.unmet.join(',')})`}`);
   else parts.push('all pods');
   return `${parts.join(' / ')}: ${mark}`;
 }
