@@ -1,0 +1,121 @@
+/**
+ * The agent's reach into the kernel, behind small interfaces: `NftRunner` (nft) and `Conntrack`
+ * (conntrack-tools). The process implementations spawn the real tools; errors become `SystemError`s
+ * whose messages say what is missing (the tool, or privileges) instead of a raw errno.
+ */
+import { spawn } from 'node:child_process';
+
+export class SystemError extends Error {}
+
+export interface NftRunner {
+  /** Applies an `nft -f` script as one transaction. */
+  apply(script: string): Promise<void>;
+  /** `nft -j list table inet <table>` parsed, or undefined when the table does not exist. */
+  listTable(table: string): Promise<unknown | undefined>;
+}
+
+export interface Flow {
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** Original direction: the side that opened the connection. */
+  readonly source: string;
+  readonly destination: string;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+}
+
+export interface Conntrack {
+  list(): Promise<Flow[]>;
+  delete(flow: Flow): Promise<void>;
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(cmd: string, args: string[], input?: string): Promise<Result> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') reject(new SystemError(`${cmd} not found: install ${cmd === 'nft' ? 'nftables' : cmd === 'conntrack' ? 'conntrack (conntrack-tools)' : cmd}`));
+      else reject(new SystemError(`${cmd}: ${e.message}`));
+    });
+    child.on('close', (code) => resolveP({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+function privileges(cmd: string, stderr: string): SystemError | undefined {
+  return /Operation not permitted|Permission denied/i.test(stderr)
+    ? new SystemError(`${cmd}: missing privileges (run as root, or with CAP_NET_ADMIN): ${stderr.trim()}`)
+    : undefined;
+}
+
+export class ProcessNft implements NftRunner {
+  async apply(script: string): Promise<void> {
+    const r = await exec('nft', ['-f', '-'], script);
+    if (r.code !== 0) throw privileges('nft', r.stderr) ?? new SystemError(`nft -f failed: ${r.stderr.trim()}`);
+  }
+
+  async listTable(table: string): Promise<unknown | undefined> {
+    const r = await exec('nft', ['-j', 'list', 'table', 'inet', table]);
+    if (r.code !== 0) {
+      const p = privileges('nft', r.stderr);
+      if (p) throw p;
+      if (/No such file or directory|does not exist/i.test(r.stderr)) return undefined;
+      throw new SystemError(`nft list table failed: ${r.stderr.trim()}`);
+    }
+    return JSON.parse(r.stdout) as unknown;
+  }
+}
+
+const PROTOCOLS: Record<string, Flow['protocol']> = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' };
+
+/** Parses `conntrack -L` lines: the first src/dst/sport/dport of a line are the original direction. */
+export function parseConntrack(text: string): Flow[] {
+  const flows: Flow[] = [];
+  for (const line of text.split('\n')) {
+    const proto = PROTOCOLS[line.trim().split(/\s+/)[0] ?? ''];
+    if (!proto) continue;
+    const field = (k: string) => new RegExp(`\\b${k}=(\\S+)`).exec(line)?.[1];
+    const [src, dst, sport, dport] = [field('src'), field('dst'), field('sport'), field('dport')];
+    if (!src || !dst || !sport || !dport) continue;
+    flows.push({ protocol: proto, source: src, destination: dst, sourcePort: Number(sport), destinationPort: Number(dport) });
+  }
+  return flows;
+}
+
+export class ProcessConntrack implements Conntrack {
+  async list(): Promise<Flow[]> {
+    const out: Flow[] = [];
+    for (const family of ['ipv4', 'ipv6']) {
+      const r = await exec('conntrack', ['-L', '-f', family]);
+      if (r.code !== 0) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -L failed: ${r.stderr.trim()}`);
+      out.push(...parseConntrack(r.stdout));
+    }
+    return out;
+  }
+
+  async delete(f: Flow): Promise<void> {
+    const r = await exec('conntrack', [
+      '-D',
+      '-p',
+      f.protocol.toLowerCase(),
+      '-s',
+      f.source,
+      '-d',
+      f.destination,
+      '--sport',
+      String(f.sourcePort),
+      '--dport',
+      String(f.destinationPort),
+    ]);
+    // Exit 1 with "0 flow entries have been deleted" just means it was already gone.
+    if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -D failed: ${r.stderr.trim()}`);
+  }
+}
