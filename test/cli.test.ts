@@ -127,6 +127,7 @@ describe('check', () => {
     const v = JSON.parse(r.stdout);
     assert.equal(v.allowed, true);
     assert.equal(v.resolvedPort, 9090);
+    assert.deepEqual(v.toWorkload, { kind: 'Deployment', name: 'api', replicas: 3 });
     assert.equal(v.ingress.policies[0].policy.name, 'api-from-web');
     assert.equal(v.ingress.policies[0].rules[0].ports[0].resolvedTo, 9090);
   });
@@ -135,6 +136,7 @@ describe('check', () => {
     const r = await netpol(['check', '-f', '-', '--from', 'default/other', '--to', 'shop/api', '--port', '9090'], APP);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^DENIED: default\/other -> shop\/api TCP port 9090: egress of default\/other is not isolated; ingress of shop\/api does not allow it$/m);
+    assert.match(r.stdout, /^  shop\/api stands for the pods of Deployment api \(3 replicas\)$/m);
     assert.match(r.stdout, /policy shop\/api-from-web \[Ingress, defaulted\]: does not allow/);
     assert.match(r.stdout, /from\[0\] namespace shop \(pod is in default\) \/ podSelector app=web \(pod has app=other: fails app=web\): no match/);
   });

@@ -239,6 +239,8 @@ export class Engine {
       reason,
       from: endpointText(t.source),
       to: endpointText(t.destination),
+      ...(t.source.kind === 'pod' && t.source.pod.workload ? { fromWorkload: t.source.pod.workload } : {}),
+      ...(t.destination.kind === 'pod' && t.destination.pod.workload ? { toWorkload: t.destination.pod.workload } : {}),
       protocol: t.protocol,
       port: t.port ?? null,
       ...(typeof t.port === 'string' && q.kind === 'set' ? { resolvedPort: q.ports.ranges[0]![0] } : {}),

@@ -3,7 +3,7 @@
  * structures; nothing here is prose except short selector texts for display.
  */
 import type { IP } from '../ip/index.js';
-import type { Labels, PodInfo, Protocol } from '../model/cluster.js';
+import type { Labels, PodInfo, Protocol, WorkloadRef } from '../model/cluster.js';
 import type { Direction, PolicyRef } from '../policy/model.js';
 import type { PortRange } from '../policy/portset.js';
 
@@ -127,6 +127,9 @@ export interface Verdict {
   readonly reason: VerdictReason;
   readonly from: string;
   readonly to: string;
+  /** Set when an end is a workload's pod template, standing for all its replicas. */
+  readonly fromWorkload?: WorkloadRef;
+  readonly toWorkload?: WorkloadRef;
   readonly protocol: Protocol;
   /** The asked port (number or name) or null for any port. */
   readonly port: number | string | null;

@@ -25,6 +25,9 @@ export function renderVerdict(v: Verdict): string {
   const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
   const lines: string[] = [];
   lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
+  for (const [end, w] of [[v.from, v.fromWorkload], [v.to, v.toWorkload]] as const) {
+    if (w) lines.push(`  ${end} stands for the pods of ${w.kind} ${w.name}${w.replicas !== undefined ? ` (${w.replicas} replicas)` : ''}`);
+  }
   if (v.reason === 'denied-by-both' && v.egress.allowed && v.ingress.allowed) {
     lines.push(`  egress admits ${v.protocol} ${portsText(v.egress.admits)}, ingress admits ${portsText(v.ingress.admits)}: no port in common`);
   }
