@@ -52,3 +52,7 @@ export type { IP, CIDR, Family } from './ip/index.js';
 // Command line, for embedding
 export { run } from './cli/main.js';
 export type { IO } from './cli/io.js';
+
+// nftables: compile one node's ruleset, render it (whole or as a diff), read the kernel's listing back
+export { compileNode, renderRuleset, renderDiff, rulesetFromNftJson, interpret } from './nft/index.js';
+export type { Ruleset, CompileOptions, CompileNotes, Packet, Outcome } from './nft/index.js';

@@ -34,9 +34,11 @@ interface Result {
   stderr: string;
 }
 
-function exec(cmd: string, args: string[], input?: string): Promise<Result> {
+/** Runs `cmd args` (inside network namespace `netns` when given, through `ip netns exec`). */
+function exec(cmd: string, args: string[], input?: string, netns?: string): Promise<Result> {
   return new Promise((resolveP, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [file, argv] = netns === undefined ? [cmd, args] : ['ip', ['netns', 'exec', netns, cmd, ...args]];
+    const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -57,13 +59,16 @@ function privileges(cmd: string, stderr: string): SystemError | undefined {
 }
 
 export class ProcessNft implements NftRunner {
+  /** `netns`: act on that network namespace instead of the process's own. */
+  constructor(private readonly netns?: string) {}
+
   async apply(script: string): Promise<void> {
-    const r = await exec('nft', ['-f', '-'], script);
+    const r = await exec('nft', ['-f', '-'], script, this.netns);
     if (r.code !== 0) throw privileges('nft', r.stderr) ?? new SystemError(`nft -f failed: ${r.stderr.trim()}`);
   }
 
   async listTable(table: string): Promise<unknown | undefined> {
-    const r = await exec('nft', ['-j', 'list', 'table', 'inet', table]);
+    const r = await exec('nft', ['-j', 'list', 'table', 'inet', table], undefined, this.netns);
     if (r.code !== 0) {
       const p = privileges('nft', r.stderr);
       if (p) throw p;
@@ -91,10 +96,13 @@ export function parseConntrack(text: string): Flow[] {
 }
 
 export class ProcessConntrack implements Conntrack {
+  /** `netns`: act on that network namespace instead of the process's own. */
+  constructor(private readonly netns?: string) {}
+
   async list(): Promise<Flow[]> {
     const out: Flow[] = [];
     for (const family of ['ipv4', 'ipv6']) {
-      const r = await exec('conntrack', ['-L', '-f', family]);
+      const r = await exec('conntrack', ['-L', '-f', family], undefined, this.netns);
       if (r.code !== 0) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -L failed: ${r.stderr.trim()}`);
       out.push(...parseConntrack(r.stdout));
     }
@@ -114,7 +122,7 @@ export class ProcessConntrack implements Conntrack {
       String(f.sourcePort),
       '--dport',
       String(f.destinationPort),
-    ]);
+    ], undefined, this.netns);
     // Exit 1 with "0 flow entries have been deleted" just means it was already gone.
     if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -D failed: ${r.stderr.trim()}`);
   }

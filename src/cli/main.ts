@@ -3,6 +3,7 @@
  * process. Every failure becomes a message and an exit code here, never a stack trace.
  */
 import { globalFlags, parse } from './args.js';
+import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
@@ -20,6 +21,8 @@ Usage:
   netpol check -f PATH... --from SRC --to DST     one connection: verdict and why (exit 1 when denied)
         [--port N|NAME] [--protocol TCP|UDP|SCTP]   SRC/DST: NS/POD, POD (in -n), or an IP address
   netpol matrix -f PATH... [--port P]... [--protocol P]...   who can reach whom (default TCP/80)
+  netpol agent --node NAME -f DIR [--deny-action drop|reject] [--existing-connections cut|keep] [--once]
+                                                  enforce with nftables on this node (root)
   netpol version
 
 Flags (kubectl style):
@@ -38,6 +41,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: (f: Retu
   validate: { options: {}, run: (f, _v, io) => validateCommand(f, io) },
   check: { options: CHECK_OPTIONS, run: checkCommand },
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
+  agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {

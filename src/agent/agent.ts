@@ -1,0 +1,115 @@
+/**
+ * The node agent: keeps the node's `inet netpol` table equal to what the compiler makes of the current
+ * cluster snapshot.
+ *
+ * - Start: read what the kernel holds (`nft -j list`) and reconcile from it, so a restarted agent never
+ *   passes through an empty (allow-all) table. With nothing in the kernel, the first apply is one atomic
+ *   transaction creating the whole table.
+ * - Each change: one transaction with only the differences (set and map elements, changed chains).
+ * - Existing connections: after a change, conntrack entries of connections the new rules deny are
+ *   deleted, so their next packet meets the rules as a new connection and is dropped
+ *   (`existingConnections: 'keep'` leaves them alone, the conntrack-only behaviour).
+ */
+import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
+import type { Endpoint } from '../engine/types.js';
+import { formatIP, parseIP } from '../ip/index.js';
+import type { Cluster, PodInfo } from '../model/cluster.js';
+import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type Ruleset } from '../nft/index.js';
+import type { ClusterSnapshot, ClusterSource } from './source.js';
+import type { Conntrack, Flow, NftRunner } from './system.js';
+
+export interface AgentOptions {
+  readonly node: string;
+  readonly denyAction: 'drop' | 'reject';
+  readonly existingConnections: 'cut' | 'keep';
+  readonly logDenied?: boolean;
+  readonly table?: string;
+}
+
+export interface AgentEvent {
+  readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'problem' | 'error';
+  readonly generation?: number;
+  readonly message: string;
+  /** For `applied`: how long compile + apply took, in milliseconds. */
+  readonly ms?: number;
+}
+
+export class Agent {
+  private current: Ruleset | undefined;
+  private reconciled = false;
+
+  constructor(
+    private readonly source: ClusterSource,
+    private readonly nft: NftRunner,
+    private readonly conntrack: Conntrack | undefined,
+    private readonly opts: AgentOptions,
+    private readonly report: (e: AgentEvent) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.source.start((s) => this.onSnapshot(s));
+  }
+
+  async stop(): Promise<void> {
+    await this.source.stop();
+  }
+
+  /** One snapshot in: compile, diff against what the kernel holds, apply, cut revoked connections. */
+  async onSnapshot(s: ClusterSnapshot): Promise<void> {
+    for (const d of s.diagnostics) {
+      if (d.severity === 'info') continue;
+      this.report({ kind: 'problem', generation: s.generation, message: `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' ') });
+    }
+    const t0 = performance.now();
+    try {
+      const table = this.opts.table ?? 'netpol';
+      if (!this.reconciled) {
+        const json = await this.nft.listTable(table);
+        this.current = json === undefined ? undefined : rulesetFromNftJson(json);
+        this.reconciled = true;
+      }
+      const next = compileNode(s.cluster, { node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table });
+      const script = this.current === undefined ? renderRuleset(next) : renderDiff(this.current, next);
+      if (script.trim() === '') {
+        this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
+      } else {
+        await this.nft.apply(script);
+        this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${this.current === undefined ? 'full' : 'incremental'})` });
+      }
+      this.current = next;
+      if (this.conntrack && this.opts.existingConnections === 'cut') await this.cutRevoked(s.cluster);
+    } catch (e) {
+      // Keep running: the kernel still holds the last applied ruleset; the next change retries.
+      // The next apply starts from what the kernel really holds.
+      this.reconciled = false;
+      this.report({ kind: 'error', generation: s.generation, message: (e as Error).message });
+    }
+  }
+
+  /** Deletes the conntrack entries of connections through this node that the cluster now denies. */
+  private async cutRevoked(cluster: Cluster): Promise<void> {
+    const conntrack = this.conntrack;
+    if (!conntrack) return;
+    const byIP = new Map<string, PodInfo>();
+    for (const p of cluster.pods) for (const ip of p.ips) byIP.set(ip, p);
+    const engine = new Engine(cluster);
+    const endpoint = (text: string): Endpoint | undefined => {
+      const ip = parseIP(text);
+      if (!ip) return undefined;
+      const pod = byIP.get(formatIP(ip));
+      return pod ? podEndpoint(pod) : externalEndpoint(formatIP(ip));
+    };
+    const local = (e: Endpoint | undefined) => e?.kind === 'pod' && e.pod.nodeName === this.opts.node;
+    const revoked: Flow[] = [];
+    for (const f of await conntrack.list()) {
+      const source = endpoint(f.source);
+      const destination = endpoint(f.destination);
+      if (!source || !destination || !(local(source) || local(destination))) continue;
+      if (!engine.allows({ source, destination, protocol: f.protocol, port: f.destinationPort })) revoked.push(f);
+    }
+    for (const f of revoked) await conntrack.delete(f);
+    if (revoked.length > 0) {
+      this.report({ kind: 'cut', message: `cut ${revoked.length} connection${revoked.length === 1 ? '' : 's'} the new rules deny: ${revoked.map((f) => `${f.protocol} ${f.source}:${f.sourcePort}->${f.destination}:${f.destinationPort}`).join(', ')}` });
+    }
+  }
+}

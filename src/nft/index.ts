@@ -1,0 +1,29 @@
+/**
+ * nftables enforcement, pure part: compile the policy model of a cluster into one node's ruleset (a typed
+ * IR), render it for `nft -f` (whole table or incremental, each one transaction), read a kernel's JSON
+ * listing back into the IR, and interpret the IR on a packet. No IO here: running nft is the agent's job.
+ * See docs/nftables.md for the layout.
+ */
+export type {
+  Ruleset,
+  Chain,
+  Rule,
+  Match,
+  Verdict,
+  NamedSet,
+  VerdictMap,
+  CompileNotes,
+  BaseChainSpec,
+  SetKeyType,
+  Hook,
+  L4Protocol,
+  CtState,
+  AddressField,
+  Limit,
+} from './ir.js';
+export { compileNode, DEFAULT_TABLE } from './compile.js';
+export type { CompileOptions } from './compile.js';
+export { renderRuleset, renderDiff, renderRule } from './render.js';
+export { rulesetFromNftJson } from './json.js';
+export { interpret } from './interpret.js';
+export type { Packet, Outcome, TraceStep } from './interpret.js';
