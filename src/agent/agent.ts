@@ -69,15 +69,14 @@ export class Agent {
         this.reconciled = true;
       }
       const next = compileNode(s.cluster, { node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table });
-      const script = this.current === undefined ? renderRuleset(next) : renderDiff(this.current, next);
-      if (script.trim() === '') {
-        this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
-      } else {
-        await this.nft.apply(script);
-        this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${this.current === undefined ? 'full' : 'incremental'})` });
-      }
+      const full = this.current === undefined;
+      const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
+      if (script.trim() !== '') await this.nft.apply(script);
       this.current = next;
-      if (this.conntrack && this.opts.existingConnections === 'cut') await this.cutRevoked(s.cluster);
+      // Cut before reporting: a snapshot counts as applied once it has fully taken effect.
+      if (script.trim() !== '' && this.conntrack && this.opts.existingConnections === 'cut') await this.cutRevoked(s.cluster);
+      if (script.trim() === '') this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
+      else this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
     } catch (e) {
       // Keep running: the kernel still holds the last applied ruleset; the next change retries.
       // The next apply starts from what the kernel really holds.

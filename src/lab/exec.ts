@@ -17,7 +17,9 @@ export type LabErrorCode =
   | 'probe'
   | 'unavailable'
   | 'not-found'
-  | 'teardown';
+  | 'teardown'
+  | 'enforcer'
+  | 'timeout';
 
 /** Every failure of the lab's IO, with a message meant for the user. */
 export class LabError extends Error {

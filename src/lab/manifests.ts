@@ -14,7 +14,7 @@ export interface ManifestList {
   readonly items: readonly (Namespace | Pod | NetworkPolicy)[];
 }
 
-export function labManifests(plan: LabPlan): ManifestList {
+export function labManifests(plan: Pick<LabPlan, 'cluster'>): ManifestList {
   const { cluster } = plan;
   const namespaces: Namespace[] = [...cluster.namespaces.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

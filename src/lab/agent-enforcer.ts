@@ -1,0 +1,168 @@
+/**
+ * Enforcement by real agents: one `netpol agent --node <lab node>` process per lab node, started inside
+ * the node's network namespace, watching a directory that holds the lab cluster as manifests. This is
+ * the configuration the issue's proofs call for: what runs in the lab is the same agent an operator runs.
+ *
+ * The directory holds `cluster.json` (namespaces and pods, with lab IPs and lab node names) and
+ * `policies.yaml`. `setPolicies(text)` replaces the policies atomically (written beside the directory,
+ * then renamed into it) and resolves once every agent has reported a snapshot taken after the rename;
+ * agents report JSON events on stdout (`-o json`), which is how readiness is known.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { AgentEvent } from '../agent/agent.js';
+import type { Enforcer, LabHandle } from './enforcer.js';
+import { LabError } from './exec.js';
+import { labManifests } from './manifests.js';
+import type { LayoutNode } from './plan.js';
+
+export interface AgentEnforcerOptions {
+  readonly denyAction?: 'drop' | 'reject';
+  readonly existingConnections?: 'cut' | 'keep';
+  /** How long to wait for every agent to apply a change (default 20 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface NodeAgentEvent extends AgentEvent {
+  readonly node: string;
+}
+
+export interface AgentEnforcer extends Enforcer {
+  /** The directory the agents watch (inside the lab's run directory). */
+  readonly dir: string;
+  /** Every event the agents reported, in arrival order. */
+  readonly events: readonly NodeAgentEvent[];
+  /** Replaces the policies; resolves once every agent has taken them into account. */
+  setPolicies(text: string): Promise<void>;
+  /** Kills one node's agent (SIGKILL, no goodbye) and starts a new one; resolves once it has reconciled. */
+  restart(node: string): Promise<void>;
+}
+
+/** How to start this very CLI in a child process: the built JavaScript, or the TypeScript source under tsx. */
+function cliCommand(): string[] {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../cli/bin.ts', here))];
+  return [process.execPath, fileURLToPath(new URL('../cli/bin.js', here))];
+}
+
+interface Running {
+  readonly node: LayoutNode;
+  child: ChildProcess;
+  /** Highest snapshot generation this agent process has reported. */
+  generation: number;
+  waiters: { after: number; resolve: () => void; reject: (e: Error) => void }[];
+}
+
+export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
+  let lab: LabHandle | undefined;
+  let dir = '';
+  const events: NodeAgentEvent[] = [];
+  const running = new Map<string, Running>();
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+
+  const settle = (r: Running) => {
+    r.waiters = r.waiters.filter((w) => {
+      if (r.generation <= w.after) return true;
+      w.resolve();
+      return false;
+    });
+  };
+
+  /** Resolves when agent `r` reports a snapshot with generation > `after`. */
+  const reported = (r: Running, after: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new LabError('timeout', `the agent of ${r.node.name} did not apply the change within ${timeoutMs} ms`)), timeoutMs);
+      r.waiters.push({
+        after,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      settle(r);
+    });
+
+  const startAgent = (node: LayoutNode): Running => {
+    if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
+    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut'];
+    const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const r: Running = { node, child, generation: 0, waiters: [] };
+    const onLine = (line: string) => {
+      let e: AgentEvent;
+      try {
+        e = JSON.parse(line) as AgentEvent;
+      } catch {
+        return;
+      }
+      events.push({ ...e, node: node.name });
+      if (e.kind === 'error') for (const w of r.waiters.splice(0)) w.reject(new LabError('enforcer', `agent of ${node.name}: ${e.message}`));
+      if ((e.kind === 'applied' || e.kind === 'unchanged') && e.generation !== undefined) {
+        r.generation = Math.max(r.generation, e.generation);
+        settle(r);
+      }
+    };
+    if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
+    child.on('exit', (code, signal) => {
+      for (const w of r.waiters.splice(0)) w.reject(new LabError('enforcer', `the agent of ${node.name} exited (${signal ?? code}) before applying`));
+    });
+    return r;
+  };
+
+  const all = async (after: Map<string, number>) => {
+    await Promise.all([...running.values()].map((r) => reported(r, after.get(r.node.name) ?? 0)));
+  };
+  const generations = () => new Map([...running.values()].map((r) => [r.node.name, r.generation]));
+
+  return {
+    name: 'agent',
+    requires: ['nft', 'conntrack'],
+    get dir() {
+      return dir;
+    },
+    events,
+    async start(handle) {
+      lab = handle;
+      dir = join(handle.runDir, 'manifests');
+      await mkdir(dir, { recursive: true });
+      const cluster = labManifests({ cluster: handle.cluster });
+      await writeFile(join(dir, 'cluster.json'), JSON.stringify({ ...cluster, items: cluster.items.filter((i) => i.kind !== 'NetworkPolicy') }));
+      await writeFile(join(dir, 'policies.yaml'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: cluster.items.filter((i) => i.kind === 'NetworkPolicy') }));
+      for (const node of handle.layout.nodes) running.set(node.name, startAgent(node));
+      await all(new Map());
+    },
+    async setPolicies(text) {
+      const before = generations();
+      const staged = join(dir, '..', 'policies.staged');
+      await writeFile(staged, text);
+      await rename(staged, join(dir, 'policies.yaml'));
+      await all(before);
+    },
+    async restart(nodeName) {
+      const r = running.get(nodeName);
+      if (!r) throw new LabError('unavailable', `no agent for node ${nodeName}`);
+      await new Promise<void>((resolve) => {
+        if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+        r.child.once('exit', () => resolve());
+        r.child.kill('SIGKILL');
+      });
+      const fresh = startAgent(r.node);
+      running.set(nodeName, fresh);
+      await reported(fresh, 0);
+    },
+    async stop() {
+      await Promise.all(
+        [...running.values()].map(
+          (r) =>
+            new Promise<void>((resolve) => {
+              if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve();
+              r.child.once('exit', () => resolve());
+              r.child.kill('SIGTERM');
+            }),
+        ),
+      );
+      running.clear();
+    },
+  };
+}
