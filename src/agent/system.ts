@@ -38,17 +38,22 @@ interface Result {
 function exec(cmd: string, args: string[], input?: string, netns?: string): Promise<Result> {
   return new Promise((resolveP, reject) => {
     const [file, argv] = netns === undefined ? [cmd, args] : ['ip', ['netns', 'exec', netns, cmd, ...args]];
-    const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') reject(new SystemError(`${cmd} not found: install ${cmd === 'nft' ? 'nftables' : cmd === 'conntrack' ? 'conntrack (conntrack-tools)' : cmd}`));
       else reject(new SystemError(`${cmd}: ${e.message}`));
     });
     child.on('close', (code) => resolveP({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    if (input !== undefined && child.stdin) {
+      // A tool that exits before reading all its input (an early error) closes the pipe: its exit code
+      // and stderr tell what happened, so the write error itself is not news.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
 

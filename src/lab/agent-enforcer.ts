@@ -88,11 +88,14 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut'];
     const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const r: Running = { node, child, generation: 0, waiters: [] };
+    const raw: string[] = [];
     const onLine = (line: string) => {
       let e: AgentEvent;
       try {
         e = JSON.parse(line) as AgentEvent;
       } catch {
+        // Not an event: keep the first lines to explain an unexpected exit.
+        if (raw.length < 30) raw.push(line);
         return;
       }
       events.push({ ...e, node: node.name });
@@ -105,7 +108,8 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
     if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
     child.on('exit', (code, signal) => {
-      for (const w of r.waiters.splice(0)) w.reject(new LabError('enforcer', `the agent of ${node.name} exited (${signal ?? code}) before applying`));
+      const said = raw.length > 0 ? `: ${raw.join('\n')}` : '';
+      for (const w of r.waiters.splice(0)) w.reject(new LabError('enforcer', `the agent of ${node.name} exited (${signal ?? code}) before applying${said}`));
     });
     return r;
   };
