@@ -18,6 +18,9 @@ import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type Rulese
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';
 
+/** TCP states in which the connection is already ending. */
+const CLOSING: ReadonlySet<string> = new Set(['TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'FIN_WAIT']);
+
 export interface AgentOptions {
   readonly node: string;
   readonly denyAction: 'drop' | 'reject';
@@ -99,16 +102,23 @@ export class Agent {
       return pod ? podEndpoint(pod) : externalEndpoint(formatIP(ip));
     };
     const local = (e: Endpoint | undefined) => e?.kind === 'pod' && e.pod.nodeName === this.opts.node;
-    const revoked: Flow[] = [];
+    // A verdict depends on protocol, addresses and destination port only: one deletion per group.
+    const revoked = new Map<string, Flow>();
     for (const f of await conntrack.list()) {
+      // A TCP connection already closing carries no more data to cut.
+      if (f.state !== undefined && CLOSING.has(f.state)) continue;
       const source = endpoint(f.source);
       const destination = endpoint(f.destination);
       if (!source || !destination || !(local(source) || local(destination))) continue;
-      if (!engine.allows({ source, destination, protocol: f.protocol, port: f.destinationPort })) revoked.push(f);
+      const key = `${f.protocol} ${f.source} ${f.destination} ${f.destinationPort}`;
+      if (!revoked.has(key) && !engine.allows({ source, destination, protocol: f.protocol, port: f.destinationPort })) revoked.set(key, f);
     }
-    for (const f of revoked) await conntrack.delete(f);
-    if (revoked.length > 0) {
-      this.report({ kind: 'cut', message: `cut ${revoked.length} connection${revoked.length === 1 ? '' : 's'} the new rules deny: ${revoked.map((f) => `${f.protocol} ${f.source}:${f.sourcePort}->${f.destination}:${f.destinationPort}`).join(', ')}` });
+    // Each deletion is a conntrack process: run a few at once.
+    const groups = [...revoked.values()];
+    for (let i = 0; i < groups.length; i += 8) await Promise.all(groups.slice(i, i + 8).map((f) => conntrack.delete(f)));
+    if (groups.length > 0) {
+      const shown = groups.slice(0, 20).map((f) => `${f.protocol} ${f.source}->${f.destination}:${f.destinationPort}`);
+      this.report({ kind: 'cut', message: `cut connections the new rules deny: ${shown.join(', ')}${groups.length > 20 ? ` and ${groups.length - 20} more` : ''}` });
     }
   }
 }

@@ -11,8 +11,8 @@ test('conntrack -L lines: the original direction of TCP, UDP and IPv6 flows; oth
     'conntrack v1.4.7 (conntrack-tools): 4 flow entries have been shown.',
   ].join('\n');
   assert.deepEqual(parseConntrack(text), [
-    { protocol: 'TCP', source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 41234, destinationPort: 80 },
+    { protocol: 'TCP', source: '10.0.0.1', destination: '10.0.0.2', sourcePort: 41234, destinationPort: 80, state: 'ESTABLISHED' },
     { protocol: 'UDP', source: '10.0.0.3', destination: '10.0.0.2', sourcePort: 5353, destinationPort: 53 },
-    { protocol: 'TCP', source: 'fd00::1', destination: 'fd00::2', sourcePort: 5000, destinationPort: 443 },
+    { protocol: 'TCP', source: 'fd00::1', destination: 'fd00::2', sourcePort: 5000, destinationPort: 443, state: 'SYN_SENT' },
   ]);
 });

@@ -21,11 +21,14 @@ export interface Flow {
   readonly destination: string;
   readonly sourcePort: number;
   readonly destinationPort: number;
+  /** TCP state (`ESTABLISHED`, `TIME_WAIT`, ...); absent for UDP and SCTP. */
+  readonly state?: string;
 }
 
 export interface Conntrack {
   list(): Promise<Flow[]>;
-  delete(flow: Flow): Promise<void>;
+  /** Deletes every entry of this protocol, source, destination and destination port (any source port). */
+  delete(flow: Pick<Flow, 'protocol' | 'source' | 'destination' | 'destinationPort'>): Promise<void>;
 }
 
 interface Result {
@@ -90,12 +93,15 @@ const PROTOCOLS: Record<string, Flow['protocol']> = { tcp: 'TCP', udp: 'UDP', sc
 export function parseConntrack(text: string): Flow[] {
   const flows: Flow[] = [];
   for (const line of text.split('\n')) {
-    const proto = PROTOCOLS[line.trim().split(/\s+/)[0] ?? ''];
+    const tokens = line.trim().split(/\s+/);
+    const proto = PROTOCOLS[tokens[0] ?? ''];
     if (!proto) continue;
+    // `tcp 6 TIMEOUT STATE src=...`: TCP lines carry the state as the fourth token.
+    const state = proto === 'TCP' && tokens[3] && !tokens[3].includes('=') ? tokens[3] : undefined;
     const field = (k: string) => new RegExp(`\\b${k}=(\\S+)`).exec(line)?.[1];
     const [src, dst, sport, dport] = [field('src'), field('dst'), field('sport'), field('dport')];
     if (!src || !dst || !sport || !dport) continue;
-    flows.push({ protocol: proto, source: src, destination: dst, sourcePort: Number(sport), destinationPort: Number(dport) });
+    flows.push({ protocol: proto, source: src, destination: dst, sourcePort: Number(sport), destinationPort: Number(dport), ...(state ? { state } : {}) });
   }
   return flows;
 }
@@ -114,20 +120,9 @@ export class ProcessConntrack implements Conntrack {
     return out;
   }
 
-  async delete(f: Flow): Promise<void> {
-    const r = await exec('conntrack', [
-      '-D',
-      '-p',
-      f.protocol.toLowerCase(),
-      '-s',
-      f.source,
-      '-d',
-      f.destination,
-      '--sport',
-      String(f.sourcePort),
-      '--dport',
-      String(f.destinationPort),
-    ], undefined, this.netns);
+  async delete(f: Pick<Flow, 'protocol' | 'source' | 'destination' | 'destinationPort'>): Promise<void> {
+    const args = ['-D', '-p', f.protocol.toLowerCase(), '-s', f.source, '-d', f.destination, '--dport', String(f.destinationPort)];
+    const r = await exec('conntrack', args, undefined, this.netns);
     // Exit 1 with "0 flow entries have been deleted" just means it was already gone.
     if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -D failed: ${r.stderr.trim()}`);
   }
