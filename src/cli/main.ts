@@ -5,6 +5,7 @@
 import { globalFlags, parse } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
+import { labCommand, LAB_OPTIONS } from './lab.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { validateCommand } from './validate.js';
@@ -23,6 +24,10 @@ Usage:
   netpol matrix -f PATH... [--port P]... [--protocol P]...   who can reach whom (default TCP/80)
   netpol agent --node NAME -f DIR [--deny-action drop|reject] [--existing-connections cut|keep] [--once]
                                                   enforce with nftables on this node (root)
+  netpol lab run -f PATH... [--nodes K] [--port P]... [--protocol TCP|UDP]...
+                                                  pods as network namespaces, real packets, compared
+                                                  with the engine (root; exit 1 on any disagreement)
+  netpol lab up|probe ID|down ID|list             keep a lab for interactive use
   netpol version
 
 Flags (kubectl style):
@@ -37,11 +42,14 @@ Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or inva
 Docs: docs/cli.md, docs/semantics.md
 `;
 
-const COMMANDS: Record<string, { options: Record<string, unknown>; run: (f: ReturnType<typeof globalFlags>, v: Record<string, unknown>, io: IO) => Promise<number> }> = {
+type Runner = (f: ReturnType<typeof globalFlags>, v: Record<string, unknown>, io: IO, positionals: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; positionals?: true }> = {
   validate: { options: {}, run: (f, _v, io) => validateCommand(f, io) },
   check: { options: CHECK_OPTIONS, run: checkCommand },
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
+  lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {
@@ -58,13 +66,13 @@ export async function run(argv: string[], io: IO): Promise<number> {
   try {
     if (!command) throw new UsageError(`unknown command "${name}"`);
     const { values, positionals } = parse(rest, command.options as never);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length > 0 && !command.positionals) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const flags = globalFlags(values);
     if (flags.help) {
       io.stdout(USAGE);
       return EXIT.OK;
     }
-    return await command.run(flags, values, io);
+    return await command.run(flags, values, io, positionals);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`error: ${e.message}\nRun 'netpol --help' for usage.\n`);
