@@ -136,7 +136,7 @@ describe('check', () => {
     const r = await netpol(['check', '-f', '-', '--from', 'default/other', '--to', 'shop/api', '--port', '9090'], APP);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^DENIED: default\/other -> shop\/api TCP port 9090: egress of default\/other is not isolated; ingress of shop\/api does not allow it$/m);
-    assert.match(r.stdout, /^  shop\/api stands for the pods of Deployment api \(3 replicas\)$/m);
+    assert.match(r.stdout, /^ {2}shop\/api stands for the pods of Deployment api \(3 replicas\)$/m);
     assert.match(r.stdout, /policy shop\/api-from-web \[Ingress, defaulted\]: does not allow/);
     assert.match(r.stdout, /from\[0\] namespace shop \(pod is in default\) \/ podSelector app=web \(pod has app=other: fails app=web\): no match/);
   });
