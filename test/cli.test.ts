@@ -7,23 +7,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { run } from '../src/cli/main.js';
+import { netpol } from './netpol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(ROOT);
 
-async function netpol(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    ...(stdin !== undefined ? { stdin: Readable.from([stdin]) } : {}),
-  });
-  return { code, stdout, stderr };
-}
 
 const APP = `
 apiVersion: v1

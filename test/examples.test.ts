@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../src/cli/main.js';
+import { netpol as run, type CliResult as Result } from './netpol.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Paths are given (and reported) relative to the repository root, whatever directory the runner uses.
@@ -34,26 +34,7 @@ interface ExpectedDiagnostic {
   path?: string;
 }
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process; the working directory is the repository root, so paths read `examples/...`. */
-async function netpol(...argv: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-  });
-  return { code, stdout, stderr };
-}
+const netpol = (...argv: string[]): Promise<Result> => run(argv);
 
 /**
  * The rows of the first Markdown table under `## heading` in a README, as records keyed by the header

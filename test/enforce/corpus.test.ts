@@ -6,8 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
-import { run } from '../../src/cli/main.js';
+import { netpol } from '../netpol.js';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import { loadCluster } from '../../src/load/index.js';
@@ -31,16 +30,6 @@ interface Matrix {
   probes: { port: number | string; protocol: string; allowed: boolean[][] }[];
 }
 
-async function netpol(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    ...(stdin !== undefined ? { stdin: Readable.from([stdin]) } : {}),
-  });
-  return { code, stdout, stderr };
-}
 
 async function matrix(files: string[], stdin?: string): Promise<Matrix> {
   const r = await netpol(['matrix', ...files.flatMap((f) => ['-f', f]), '-o', 'json', ...PROBE_ARGS], stdin);

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../src/cli/main.js';
+import { netpol as run } from '../netpol.js';
 import { checkPrerequisites } from '../../src/lab/index.js';
 import { leftovers, NOTHING } from './helpers.js';
 
@@ -10,12 +10,7 @@ process.chdir(fileURLToPath(new URL('../..', import.meta.url)));
 const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
 const skip = missing.length > 0 ? `the lab needs ${missing.join('; ')}` : false;
 
-async function netpol(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
+const netpol = (...argv: string[]) => run(argv);
 
 describe('netpol lab', { skip }, () => {
   for (const nodes of ['1', '2']) {
