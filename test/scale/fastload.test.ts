@@ -1,0 +1,260 @@
+/**
+ * The fast loader returns exactly what the reference loader returns (cluster, diagnostics, positions),
+ * taking its own path on the generated shapes and on kubectl-style manifests, and handing over to the
+ * reference loader on everything else.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { loadClusterFast } from '../../src/scale/fastload.js';
+import { loadCluster, type SourceText } from '../../src/load/index.js';
+import { SHAPES, generateFiles } from '../../src/gen/index.js';
+import type { LoadResult } from '../../src/load/index.js';
+import { validateCluster } from '../../src/analysis.js';
+import { parseYamlSubset } from '../../src/scale/fastload.js';
+import { parseDocuments } from '../../src/load/index.js';
+import { plain as plainValue } from '../../src/load/schema.js';
+import { toYaml } from '../../src/gen/index.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A deep copy without `locate` functions (compared separately) and with the namespace Map as entries. */
+function plain(v: unknown): unknown {
+  if (v instanceof Map) return [...v.entries()].map(([k, x]) => [k, plain(x)]);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (k !== 'locate') out[k] = plain(x);
+    return out;
+  }
+  return v;
+}
+
+const PATHS = ['metadata.name', 'metadata.labels', 'spec', 'spec.podSelector', 'spec.ingress[0].from[0]', 'spec.ingress[0].ports[0].port', 'spec.containers[0].ports[0]', 'status.podIP', 'nope.nothing'];
+
+function assertSame(sources: SourceText[], expectFast?: boolean): void {
+  const fast = loadClusterFast(sources);
+  const ref: LoadResult = loadCluster(sources);
+  if (expectFast !== undefined) assert.equal(fast.fast, expectFast, `fast path ${expectFast ? 'not taken' : 'taken'} (${fast.fallbackReason ?? ''})`);
+  assert.deepEqual(plain(fast.cluster), plain(ref.cluster));
+  assert.deepEqual(fast.diagnostics, ref.diagnostics);
+  // Positions: every object's locator agrees, and so do validation diagnostics that use them.
+  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies].map((o) => o.source);
+  const a = objs(fast);
+  const b = objs(ref);
+  a.forEach((s, i) => {
+    for (const p of PATHS) assert.deepEqual(s?.locate(p), b[i]?.locate(p), `locate(${p})`);
+  });
+  assert.deepEqual(validateCluster(fast.cluster), validateCluster(ref.cluster));
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else if (/\.(ya?ml|json)$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+describe('fast loader', () => {
+  for (const shape of SHAPES) {
+    test(`takes the fast path on ${shape} and equals the reference loader`, () => {
+      const scale = shape === 'realistic' ? 0.02 : shape === 'one-ns-overlap' || shape === 'pairs' ? 0.01 : shape === 'cross-ns' ? 0.002 : 0.0008;
+      const files = generateFiles(shape, { seed: 7, scale, chunk: 50 });
+      assertSame(files.map((f) => ({ file: f.name, text: f.text })), true);
+    });
+  }
+
+  test('equals the reference loader on every example and fixture, file by file', () => {
+    const files = [...filesUnder(join(root, 'examples')), ...filesUnder(join(root, 'test/fixtures/load'))];
+    assert.ok(files.length > 10);
+    for (const f of files) assertSame([{ file: f, text: readFileSync(f, 'utf8') }]);
+  });
+
+  const pod = (extra = '', labels = 'app: web') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: web-1
+  namespace: prod
+  labels:
+    ${labels}
+spec:
+  containers:
+  - name: main
+    ports:
+    - name: http
+      containerPort: 8080
+status:
+  podIP: 10.0.0.1
+${extra}`;
+  const ns = `---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: prod
+`;
+
+  const FAST: Record<string, string> = {
+    'comments, blank lines and quoted keys': `# leading comment\n\n${pod('', '"app": web # trailing\n    tier: \'back end\'')}${ns}`,
+    'a literal block scalar in an annotation': `${ns}---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: x
+  namespace: prod
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: |
+      {"apiVersion":"v1",
+        "kind":"Pod"}
+
+    other: |-
+      a
+
+      b
+spec:
+  containers: []
+`,
+    'a PodList without kinds on the items': `${ns}---
+apiVersion: v1
+kind: PodList
+items:
+- metadata:
+    name: a
+    namespace: prod
+    labels: {}
+  spec:
+    containers:
+    - name: c
+      image: nginx
+- metadata:
+    name: b
+    namespace: prod
+    creationTimestamp: null
+    ownerReferences:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      name: rs
+      uid: "1234"
+      controller: true
+`,
+    'a NetworkPolicy with every kind of field': `${ns}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: np
+  namespace: prod
+spec:
+  podSelector:
+    matchExpressions:
+    - key: tier
+      operator: NotIn
+      values:
+      - "x"
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.0/8
+        except:
+        - 10.1.0.0/16
+    - namespaceSelector: {}
+      podSelector:
+        matchLabels:
+          app: db
+    ports:
+    - port: 8080
+      endPort: 8090
+    - protocol: UDP
+      port: dns
+  egress: []
+`,
+  };
+  for (const [name, text] of Object.entries(FAST)) {
+    test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
+  }
+
+  const FALLBACK: Record<string, string> = {
+    anchors: `${ns}---\n${pod().replace('app: web', 'app: &a web\n    copy: *a')}`,
+    'flow mappings': `${ns}---\n${pod().replace('app: web', 'app: web\n    x: {a: b}')}`,
+    'a folded scalar': `${ns}---\n${pod().replace('app: web', 'app: >\n      web')}`,
+    'a multi-line plain scalar': `${ns}---\n${pod().replace('app: web', 'app: web\n      tier')}`,
+    tabs: `${ns}---\n${pod().replace('app: web', 'app:\tweb')}`,
+    'duplicate keys': `${ns}---\n${pod().replace('app: web', 'app: web\n    app: db')}`,
+    'a number where a string is expected': `${ns}---\n${pod('', 'app: 1.5')}`,
+    'a YAML 1.1 boolean label': `${ns}---\n${pod('', 'enabled: on')}`,
+    'an unknown NetworkPolicy field': `${ns}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: prod\nspec:\n  podSelector: {}\n  ingres: []\n`,
+    'a workload': `${ns}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: prod\nspec:\n  template:\n    metadata:\n      labels: {app: x}\n`,
+    'an undeclared namespace': pod(),
+    'an invalid pod IP': `${ns}---\n${pod().replace('10.0.0.1', '10.0.0.300')}`,
+    'a duplicate object': `${ns}---\n${pod()}---\n${pod()}`,
+    'CRLF line ends': `${ns}---\n${pod()}`.replaceAll('\n', '\r\n'),
+    'YAML syntax errors': `${ns}---\n${pod()}  : : :\n`,
+    'JSON': `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}`,
+    'a comment glued to a quoted scalar': `${ns}---\n${pod('', "k: ''#a")}`,
+  };
+  for (const [name, text] of Object.entries(FALLBACK)) {
+    test(`hands over to the reference loader: ${name}`, () => assertSame([{ file: 'in.yaml', text }], false));
+  }
+
+  test('keys read as the reference loader reads them', () => {
+    const chars = fc.constantFrom(...'aZ09-_.:/#@ \'"|>&*!{}[],?%yYnN'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit: chars, minLength: 1, maxLength: 6 }), fc.constantFrom('plain', 'single', 'double'), (k, style) => {
+        const key = style === 'plain' ? k : style === 'single' ? `'${k.replaceAll("'", "''")}'` : JSON.stringify(k);
+        assertSame([{ file: 'in.yaml', text: `${ns}---\n${pod('', `${key}: v`)}` }]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('scalars read as the reference loader reads them (label values, plain and quoted)', () => {
+    const chars = fc.constantFrom(...'aZ09-_.:/#@ \'"\\yYnNoOtT+eE|>&*!{}[],?%~'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit: chars, minLength: 1, maxLength: 8 }), fc.constantFrom('plain', 'single', 'double'), (s, style) => {
+        const v = style === 'plain' ? s : style === 'single' ? `'${s.replaceAll("'", "''")}'` : JSON.stringify(s);
+        assertSame([{ file: 'in.yaml', text: `${ns}---\n${pod('', `k: ${v}`)}` }]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('the subset parser reads random block documents as the reference parser does, or declines', () => {
+    const scalar = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'aZ09-_.:/#@ \'"yYnN~|>'.split('')), maxLength: 6 }),
+      fc.integer({ min: -5, max: 100000 }),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const key = fc.string({ unit: fc.constantFrom(...'abkZ09-_./ :#'.split('')), minLength: 1, maxLength: 5 });
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('map'), tie('seq')),
+      map: fc.dictionary(key, tie('tree'), { maxKeys: 4 }),
+      seq: fc.array(tie('tree'), { maxLength: 4 }),
+    }));
+    let declined = 0;
+    fc.assert(
+      fc.property(fc.dictionary(key, tree, { minKeys: 1, maxKeys: 4 }), fc.array(fc.nat(), { maxLength: 4 }), (doc, noise) => {
+        // Comments and blank lines sprinkled between lines must not change anything.
+        const lines = toYaml(doc).split('\n');
+        for (const n of noise) lines.splice(n % lines.length, 0, n % 2 ? '' : '  # note');
+        const text = `---\n${lines.join('\n')}`;
+        const fast = parseYamlSubset(text);
+        if ('unsupported' in fast) {
+          declined++;
+          return;
+        }
+        const ref = parseDocuments('t.yaml', text);
+        if (ref.diagnostics.some((d) => d.severity === 'error')) assert.fail(`fast path read what the reference parser rejects: ${JSON.stringify(text)}`);
+        assert.deepEqual(fast.documents.map((d) => d.value), ref.documents.map(plainValue), text);
+      }),
+      { numRuns: 1500 },
+    );
+    assert.ok(declined < 1000, `declined ${declined} of 1500`);
+  });
+});
