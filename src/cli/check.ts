@@ -4,7 +4,10 @@ import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { renderVerdict } from './render/verdict.js';
-import { parsePort, parseProtocol, resolveEndpoint } from './resolve.js';
+import { groupReachability, ScaleEngine } from '../scale/index.js';
+import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import { podEndpoint } from '../engine/engine.js';
+import { parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
 
 export const CHECK_OPTIONS = {
   from: { type: 'string' },
@@ -28,6 +31,16 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     return EXIT.ERROR;
   }
   const ns = flags.namespace ?? 'default';
+  const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
+  const toGroup = resolveGroup(input.cluster, to, ns, '--to');
+  if (fromGroup || toGroup) {
+    const single = (text: string, flag: string): Group => {
+      const e = resolveEndpoint(input.cluster, text, ns, flag).endpoint;
+      if (e.kind !== 'pod') throw new UsageError(`${flag} ${text}: a group question needs pods on both ends, not an address`);
+      return { pods: [e.pod], label: text };
+    };
+    return checkGroups(input.cluster, fromGroup ?? single(from, '--from'), toGroup ?? single(to, '--to'), protocol, port, format, io);
+  }
   const source = resolveEndpoint(input.cluster, from, ns, '--from');
   const destination = resolveEndpoint(input.cluster, to, ns, '--to');
   for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${r.note}\n`);
@@ -41,4 +54,31 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   if (format === 'json') io.stdout(`${JSON.stringify(verdict, null, 2)}\n`);
   else io.stdout(renderVerdict(verdict));
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+/**
+ * A question about groups (workloads, selectors): how many of the ordered pairs of different pods may
+ * connect, answered per class of pods (never pair by pair), with one allowed and one denied pair
+ * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
+ */
+async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json', io: IO): Promise<number> {
+  const scale = new ScaleEngine(cluster);
+  const answer = groupReachability(scale, from.pods, to.pods, { protocol, ...(port !== undefined ? { port } : {}) });
+  if (!answer) throw new UsageError('the groups are too large to compare class by class; narrow them or use netpol matrix --summary');
+  const engine = new Engine(cluster);
+  const explain = (pair: readonly [PodInfo, PodInfo] | undefined) =>
+    pair && engine.evaluate({ source: podEndpoint(pair[0]), destination: podEndpoint(pair[1]), protocol, ...(port !== undefined ? { port } : {}) });
+  const allowedExample = explain(answer.allowedExample);
+  const deniedExample = explain(answer.deniedExample);
+  const allowed = answer.pairs > 0 && answer.allowed === answer.pairs;
+  if (format === 'json') {
+    io.stdout(`${JSON.stringify({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, null, 2)}\n`);
+  } else {
+    const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
+    const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+    io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${from.label} (${n(answer.sources, 'pod')}) -> ${to.label} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
+    if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
+    else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
+  }
+  return allowed ? EXIT.OK : EXIT.NEGATIVE;
 }

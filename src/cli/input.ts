@@ -3,10 +3,11 @@
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { loadCluster } from '../load/index.js';
 import { readSources } from '../load/sources.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
+import { loadClusterFast } from '../scale/index.js';
+import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';
 import { UsageError, type IO } from './io.js';
 
@@ -26,7 +27,11 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
     recursive: flags.recursive,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });
-  const loaded = loadCluster(read.sources, { defaultNamespace: flags.namespace ?? 'default' });
+  // The fast loader handles the YAML subset generated and dumped manifests use and hands anything
+  // else to the reference loader, with identical results either way.
+  const progress = progressLine(io);
+  const loaded = loadClusterFast(read.sources, { defaultNamespace: flags.namespace ?? 'default', progress: (d, t) => progress.update('loading files', d, t) });
+  progress.done();
   const validation = validateCluster(loaded.cluster);
   const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
   const c = loaded.cluster;

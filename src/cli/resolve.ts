@@ -3,6 +3,7 @@ import { externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
+import { parseLabelSelector, podsMatching, workloadPods } from '../scale/index.js';
 import { UsageError } from './io.js';
 
 export interface Resolved {
@@ -49,4 +50,37 @@ export function parsePort(text: string): number | string {
   }
   if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text) && text.length <= 15 && /[a-z]/.test(text)) return text;
   throw new UsageError(`--port ${text}: not a port number or a port name`);
+}
+
+/** A group of pods named on the command line: a workload's pods, or pods matching a label selector. */
+export interface Group {
+  readonly pods: readonly PodInfo[];
+  /** How the user named it, normalised for output. */
+  readonly label: string;
+}
+
+const SELECTOR_HINT = /[=!]|\s(in|notin)\s*\(/;
+
+/**
+ * `NS/KIND/NAME` (a workload, kind as kubectl spells it: deployment, deploy, sts, ds, ...) or
+ * `[NS/]SELECTOR` (kubectl -l syntax: `app=web,tier in (a,b),!legacy`; `*` as NS for every namespace).
+ * Undefined for anything else (a pod or an address).
+ */
+export function resolveGroup(cluster: Cluster, text: string, defaultNamespace: string, flag: string): Group | undefined {
+  const parts = text.split('/');
+  if (parts.length === 3 && !SELECTOR_HINT.test(text)) {
+    const pods = workloadPods(cluster, text);
+    if (pods === undefined) throw new UsageError(`${flag} ${text}: not a workload (NS/KIND/NAME with KIND deployment, replicaset, statefulset, daemonset, job, cronjob or replicationcontroller)`);
+    if (pods.length === 0) throw new UsageError(`${flag} ${text}: no pods of that workload in the input`);
+    return { pods, label: text };
+  }
+  const slash = text.indexOf('/');
+  const [ns, selectorText] = slash >= 0 ? [text.slice(0, slash), text.slice(slash + 1)] : [defaultNamespace, text];
+  // A bare word is a pod name, not the selector "this key exists": selectors need =, !=, !, in or notin.
+  if (!SELECTOR_HINT.test(selectorText)) return undefined;
+  const selector = parseLabelSelector(selectorText);
+  if (!selector) throw new UsageError(`${flag} ${text}: not a label selector (e.g. app=web,tier in (a,b),!legacy)`);
+  const pods = podsMatching(cluster, ns === '*' ? undefined : ns, selector);
+  if (pods.length === 0) throw new UsageError(`${flag} ${text}: no pods match`);
+  return { pods, label: `${ns === '*' ? 'all namespaces' : ns}/${selectorText}` };
 }

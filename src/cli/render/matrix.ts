@@ -1,6 +1,7 @@
 /** Text renderings of a reachability matrix: a table grouped by namespace, CSV and Markdown. */
 import type { PodInfo } from '../../model/cluster.js';
 import type { ProbeResult } from '../../engine/matrix.js';
+import type { NamespaceCounts } from '../../scale/index.js';
 
 const ALLOWED = '.';
 const DENIED = 'X';
@@ -88,4 +89,39 @@ export function renderMarkdown(names: readonly string[], probes: readonly ProbeR
     out.push('');
   }
   return `${out.join('\n')}`;
+}
+
+/**
+ * The aggregated table for large inputs: namespaces as rows (sources) and columns (destinations), each
+ * cell the number of allowed ordered pairs of different pods out of the possible ones. Only non-empty
+ * rows are printed in full; a legend says how to read it.
+ */
+export function renderNamespaceTable(probe: { port: number | string; protocol: string }, counts: NamespaceCounts): string {
+  const n = counts.namespaces.length;
+  const allowed = new Map<number, number>();
+  for (const [a, b, v] of counts.cells) allowed.set(a * n + b, v);
+  const possible = (a: number, b: number) => counts.pods[a]! * counts.pods[b]! - (a === b ? counts.pods[a]! : 0);
+  let total = 0;
+  let sum = 0;
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) total += possible(a, b);
+  for (const v of allowed.values()) sum += v;
+  const out = [`${probeTitle(probe)}: ${sum} of ${total} connections between different pods allowed, by namespace (rows: from, columns: to; cell: allowed/possible pairs)`];
+  if (n > 40) {
+    // Too many columns to read: one line per (from, to) namespace pair that allows anything.
+    const rows = [...allowed.entries()].sort((x, y) => y[1] - x[1]);
+    for (const [k, v] of rows.slice(0, 200)) {
+      const a = Math.floor(k / n);
+      const b = k % n;
+      out.push(`  ${counts.namespaces[a]} -> ${counts.namespaces[b]}: ${v}/${possible(a, b)}`);
+    }
+    if (rows.length > 200) out.push(`  ... ${rows.length - 200} more namespace pairs allow something (use -o json or --summary)`);
+    out.push(`  ${n * n - rows.length} namespace pairs allow nothing`);
+    return `${out.join('\n')}\n`;
+  }
+  const cell = (a: number, b: number) => `${allowed.get(a * n + b) ?? 0}/${possible(a, b)}`;
+  const nameW = Math.max(...counts.namespaces.map((x) => x.length), 4);
+  const colW = counts.namespaces.map((name, b) => Math.max(name.length, ...counts.namespaces.map((_, a) => cell(a, b).length)));
+  out.push(`${''.padEnd(nameW)}  ${counts.namespaces.map((name, b) => name.padStart(colW[b]!)).join('  ')}`);
+  for (let a = 0; a < n; a++) out.push(`${counts.namespaces[a]!.padEnd(nameW)}  ${counts.namespaces.map((_, b) => cell(a, b).padStart(colW[b]!)).join('  ')}`);
+  return `${out.join('\n')}\n`;
 }
