@@ -29,8 +29,8 @@ describe('prerequisites', () => {
       // As root, ask a child process running as nobody.
       const script = "import { requirePrerequisites } from './src/lab/exec.ts'; try { requirePrerequisites(['ip']); console.log('ok'); } catch (e) { console.log(e.code, e.message); }";
       const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: 65534, gid: 65534, cwd: ROOT, encoding: 'utf8' });
-      if (r.status !== 0) {
-        t.skip(`cannot run a child as nobody: ${r.stderr.slice(0, 200)}`);
+      if (r.error || r.status !== 0) {
+        t.skip(`cannot run a child as nobody: ${r.error?.message ?? String(r.stderr).slice(0, 200)}`);
         return;
       }
       out = r.stdout;
