@@ -1,12 +1,11 @@
-/** `netpol check`: one connection, its verdict and the explanation behind it. */
-import { Engine } from '../engine/engine.js';
+/** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
+import { Engine, podEndpoint } from '../engine/engine.js';
+import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { renderVerdict } from './render/verdict.js';
-import { groupReachability, ScaleEngine } from '../scale/index.js';
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
-import { podEndpoint } from '../engine/engine.js';
 import { parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
 
 export const CHECK_OPTIONS = {
