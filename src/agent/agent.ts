@@ -5,7 +5,9 @@
  * - Start: read what the kernel holds (`nft -j list`) and reconcile from it, so a restarted agent never
  *   passes through an empty (allow-all) table. With nothing in the kernel, the first apply is one atomic
  *   transaction creating the whole table.
- * - Each change: one transaction with only the differences (set and map elements, changed chains).
+ * - Each change: one transaction with only the differences (set and map elements, changed chains). The
+ *   node's compiler is kept between snapshots (`NodeCompiler`), so a change costs what it touches rather
+ *   than a recompile of the cluster.
  * - Existing connections: after a change, conntrack entries of connections the new rules deny are
  *   deleted, so their next packet meets the rules as a new connection and is dropped
  *   (`existingConnections: 'keep'` leaves them alone, the conntrack-only behaviour).
@@ -14,7 +16,7 @@ import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
-import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type Ruleset } from '../nft/index.js';
+import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type Ruleset } from '../nft/index.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';
 
@@ -40,6 +42,8 @@ export interface AgentEvent {
 export class Agent {
   private current: Ruleset | undefined;
   private reconciled = false;
+  /** Keeps what it derived from the last snapshot; dropped after a failure, so the next one starts afresh. */
+  private compiler: NodeCompiler | undefined;
 
   constructor(
     private readonly source: ClusterSource,
@@ -71,7 +75,8 @@ export class Agent {
         this.current = json === undefined ? undefined : rulesetFromNftJson(json);
         this.reconciled = true;
       }
-      const next = compileNode(s.cluster, { node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table });
+      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table });
+      const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
       if (script.trim() !== '') await this.nft.apply(script);
@@ -84,6 +89,7 @@ export class Agent {
       // Keep running: the kernel still holds the last applied ruleset; the next change retries.
       // The next apply starts from what the kernel really holds.
       this.reconciled = false;
+      this.compiler = undefined;
       this.report({ kind: 'error', generation: s.generation, message: (e as Error).message });
     }
   }
@@ -92,8 +98,18 @@ export class Agent {
   private async cutRevoked(cluster: Cluster): Promise<void> {
     const conntrack = this.conntrack;
     if (!conntrack) return;
+    const flows = await conntrack.list();
+    if (flows.length === 0) return;
+    // Only the pods at the ends of tracked connections are looked up: index just their addresses.
+    const wanted = new Set<string>();
+    for (const f of flows) {
+      for (const text of [f.source, f.destination]) {
+        const ip = parseIP(text);
+        if (ip) wanted.add(formatIP(ip));
+      }
+    }
     const byIP = new Map<string, PodInfo>();
-    for (const p of cluster.pods) for (const ip of p.ips) byIP.set(ip, p);
+    for (const p of cluster.pods) for (const ip of p.ips) if (wanted.has(ip)) byIP.set(ip, p);
     const engine = new Engine(cluster);
     const endpoint = (text: string): Endpoint | undefined => {
       const ip = parseIP(text);
@@ -104,7 +120,7 @@ export class Agent {
     const local = (e: Endpoint | undefined) => e?.kind === 'pod' && e.pod.nodeName === this.opts.node;
     // A verdict depends on protocol, addresses and destination port only: one deletion per group.
     const revoked = new Map<string, Flow>();
-    for (const f of await conntrack.list()) {
+    for (const f of flows) {
       // A TCP connection already closing carries no more data to cut.
       if (f.state !== undefined && CLOSING.has(f.state)) continue;
       const source = endpoint(f.source);

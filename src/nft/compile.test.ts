@@ -94,17 +94,28 @@ describe('peer sets', () => {
     assert.equal(rs.sets.find((s) => s.name === 'peers_x/one_ingress0_v4')?.interval, false);
   });
 
-  test('ipBlocks are interval sets with except subtracted', () => {
+  test('ipBlocks are interval sets of their own with except subtracted; pods go in the plain set unless a block covers them', () => {
     const rs = compileNode(scenarios['ipBlocks with except, IPv4 and IPv6']!(), { node: 'a' });
-    const set = rs.sets.find((s) => s.name === 'peers_x/blocks_ingress0_v4');
-    assert.equal(set?.interval, true);
+    assert.equal(rs.sets.find((s) => s.name === 'blocks_x/blocks_ingress0_v4')?.interval, true);
+    assert.equal(rs.sets.find((s) => s.name === 'peers_x/blocks_ingress0_v4')?.interval, false);
     // 10.0.0.0/16 minus 10.0.0.0/30 and 10.0.1.0/24.
-    assert.deepEqual(elements(rs, 'peers_x/blocks_ingress0_v4'), [
+    assert.deepEqual(elements(rs, 'blocks_x/blocks_ingress0_v4'), [
       '10.0.0.4/30', '10.0.0.8/29', '10.0.0.16/28', '10.0.0.32/27', '10.0.0.64/26', '10.0.0.128/25',
       '10.0.2.0/23', '10.0.4.0/22', '10.0.8.0/21', '10.0.16.0/20', '10.0.32.0/19', '10.0.64.0/18', '10.0.128.0/17',
     ]);
-    assert.deepEqual(elements(rs, 'peers_x/blocks_ingress0_v6').slice(0, 2), ['fd00::4/126', 'fd00::8/125']);
-    assert.deepEqual(elements(rs, 'peers_x/blocks_egress0_v6'), ['::/0']);
+    assert.deepEqual(elements(rs, 'blocks_x/blocks_ingress0_v6').slice(0, 2), ['fd00::4/126', 'fd00::8/125']);
+    assert.deepEqual(elements(rs, 'blocks_x/blocks_egress0_v6'), ['::/0']);
+    // z/d matches through 10.0.2.4 and fd00::4, which the blocks cover already.
+    assert.deepEqual(elements(rs, 'peers_x/blocks_ingress0_v4'), []);
+    assert.deepEqual(elements(rs, 'peers_x/blocks_ingress0_v6'), []);
+    // ::/0 matches every pod with an IPv6 address, so their IPv4 addresses (all in the 10.0.0.0/8 except) match too.
+    assert.deepEqual(elements(rs, 'peers_x/blocks_egress0_v4'), ['10.0.0.1', '10.0.1.3', '10.0.2.4']);
+    assert.deepEqual(chain(rs, 'ingress_x/blocks').rules.map(renderRule).slice(0, 4), [
+      'ip saddr @peers_x/blocks_ingress0_v4 return comment "x/blocks ingress[0]"',
+      'ip saddr @blocks_x/blocks_ingress0_v4 return comment "x/blocks ingress[0]"',
+      'ip6 saddr @peers_x/blocks_ingress0_v6 return comment "x/blocks ingress[0]"',
+      'ip6 saddr @blocks_x/blocks_ingress0_v6 return comment "x/blocks ingress[0]"',
+    ]);
   });
 
   test('an ipBlock that matches one address of a dual-stack pod matches its other address too', () => {
@@ -113,7 +124,9 @@ describe('peer sets', () => {
       policies: [policy('x/v4block', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ ipBlock: { cidr: '10.0.2.0/24' } }] }] })],
     });
     const rs = compileNode(c, { node: 'a' });
-    assert.deepEqual(elements(rs, 'peers_x/v4block_ingress0_v4'), ['10.0.2.0/24']);
+    assert.deepEqual(elements(rs, 'blocks_x/v4block_ingress0_v4'), ['10.0.2.0/24']);
+    assert.deepEqual(elements(rs, 'blocks_x/v4block_ingress0_v6'), []);
+    assert.deepEqual(elements(rs, 'peers_x/v4block_ingress0_v4'), []);
     assert.deepEqual(elements(rs, 'peers_x/v4block_ingress0_v6'), ['fd00::4']);
   });
 

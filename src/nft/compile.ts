@@ -8,24 +8,30 @@
  * address jumps to the chain of the pod's *set of policies* (pods that the same policies isolate share a
  * chain), whose rules are set lookups. Pod and label changes therefore only change set and map elements;
  * chains change only when policies do. Which pods a policy selects and which peers a rule matches come
- * from the engine and the normalised model, so the kernel and `netpol check` read the same structure.
+ * from the normalised model, read the way the engine reads it, so the kernel and `netpol check` agree.
  *
  * Everything that depends on traffic rather than on the policy is resolved into sets:
- * - a rule's peers, per address family, as one set (pod addresses; ipBlocks as interval sets with the
- *   `except` blocks subtracted);
+ * - a rule's peers, per address family: the pod addresses in a plain set and, for a rule with ipBlocks,
+ *   the blocks (`except` subtracted) in an interval set of their own (peersets.ts says why);
  * - named ports, per protocol, name and family, as `address . port` sets of every pod that defines the
  *   name, looked up with the packet's destination address: "a name resolves against the destination
  *   pod's container ports" (for egress the destination is the peer, for ingress the subject itself).
+ *
+ * The work is done by a `NodeCompiler`, which keeps what it derived (pods indexed by address, set
+ * contents keyed by the peers they come from) so that compiling the node again after a change costs what
+ * the change touches; `compileNode` is a fresh one used once.
  */
-import { AddressSet, formatIP, parseIP, type Family, type IP } from '../ip/index.js';
-import { podKey, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
-import { Engine, resolveNamedPort } from '../engine/engine.js';
-import { rulesOf, type Direction, type Peer, type Policy, type Rule as PolicyRule } from '../policy/model.js';
+import type { Family } from '../ip/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
+import type { Engine } from '../engine/engine.js';
+import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import { matches as selectorMatches } from '../selector/index.js';
-import { cidrElement, concatElement } from './elements.js';
+import { PodTable, type Addr } from './addresses.js';
 import type { Chain, CompileNotes, L4Protocol, Match, NamedSet, Rule, Ruleset, VerdictMap } from './ir.js';
+import { peerSignature, PeerState, PortState } from './peersets.js';
 import {
+  blockSetName,
   dispatchMapName,
   MAX_COMMENT,
   MAX_LOG_PREFIX,
@@ -60,25 +66,6 @@ function l4(p: Protocol): L4Protocol {
   return p === 'TCP' ? 'tcp' : p === 'UDP' ? 'udp' : 'sctp';
 }
 
-/** An address of a pod, parsed once: family, value and canonical text. */
-interface Addr {
-  readonly ip: IP;
-  readonly text: string;
-}
-
-interface PodAddrs {
-  /** Position in `Pods.list`. */
-  readonly index: number;
-  readonly pod: PodInfo;
-  readonly addrs: readonly Addr[];
-}
-
-/** The cluster's pods that have addresses, and every address of each family sorted by value (once). */
-interface Pods {
-  readonly list: readonly PodAddrs[];
-  readonly sorted: Readonly<Record<Family, readonly { readonly addr: Addr; readonly owner: PodAddrs }[]>>;
-}
-
 /** A subject chain to build: the direction and the policies (sorted by key) that isolate its pods. */
 interface SubjectChain {
   readonly name: string;
@@ -90,6 +77,8 @@ interface PeerSetRef {
   readonly policy: Policy;
   readonly rule: PolicyRule;
   readonly family: Family;
+  /** The rule's ipBlocks rather than its pods. */
+  readonly blocks: boolean;
 }
 
 interface NamedPortRef {
@@ -97,85 +86,6 @@ interface NamedPortRef {
   readonly name: string;
   readonly family: Family;
 }
-
-/**
- * Whether pods of a namespace are in a selector peer's scope. From the API reference: "If namespaceSelector
- * is also set, then the NetworkPolicyPeer as a whole selects the Pods matching PodSelector in the
- * Namespaces selected by NamespaceSelector. Otherwise it selects the Pods matching PodSelector in the
- * policy's own Namespace"; a namespaceSelector alone "selects all Pods in the Namespaces selected"
- * (the pod selector, when present, is checked by the caller).
- */
-function namespaceInScope(engine: Engine, peer: SelectorPeer, policy: Policy, namespace: string): boolean {
-  if (peer.namespaces.kind === 'own') return namespace === policy.ref.namespace;
-  return selectorMatches(peer.namespaces.selector, engine.namespaceLabels(namespace));
-}
-
-type SelectorPeer = Extract<Peer, { kind: 'pods' }>;
-type BlockPeer = Extract<Peer, { kind: 'ipBlock' }>;
-
-function byValue(a: Addr, b: Addr): number {
-  return a.ip.value < b.ip.value ? -1 : a.ip.value > b.ip.value ? 1 : 0;
-}
-
-/**
- * The addresses one rule's peers match, in one family, as sorted set elements. Selector peers contribute
- * pod addresses only ("pod selectors never match an address outside the cluster"). An ipBlock contributes
- * `cidr` minus every `except`, plus every address of a pod that has *some* address in it: the engine
- * matches ipBlocks against pods (implementation-defined; the upstream conformance tests expect it), by any
- * of a dual-stack pod's addresses, so the pod's other-family address must match too.
- */
-function peerElements(engine: Engine, policy: Policy, rule: PolicyRule, family: Family, pods: Pods): { elements: string[]; interval: boolean } {
-  const peers = rule.peers ?? [];
-  const blocks = peers.filter((p): p is BlockPeer => p.kind === 'ipBlock');
-  const selectors = peers.filter((p): p is SelectorPeer => p.kind === 'pods');
-  // Namespace scopes are decided once per namespace, not once per pod.
-  const scopes = selectors.map(() => new Map<string, boolean>());
-  const inScope = (i: number, namespace: string): boolean => {
-    const cache = scopes[i] as Map<string, boolean>;
-    let v = cache.get(namespace);
-    if (v === undefined) {
-      v = namespaceInScope(engine, selectors[i] as SelectorPeer, policy, namespace);
-      cache.set(namespace, v);
-    }
-    return v;
-  };
-  const isPeer = new Uint8Array(pods.list.length);
-  for (const { index, pod, addrs } of pods.list) {
-    if (
-      selectors.some((s, i) => inScope(i, pod.namespace) && (s.pods === undefined || selectorMatches(s.pods, pod.labels))) ||
-      blocks.some((b) => addrs.some((a) => b.addresses.contains(a.ip)))
-    ) {
-      isPeer[index] = 1;
-    }
-  }
-  const matched = pods.sorted[family].filter((x) => isPeer[x.owner.index] === 1);
-  if (blocks.length === 0) {
-    const elements: string[] = [];
-    for (const { addr } of matched) if (elements[elements.length - 1] !== addr.text) elements.push(addr.text);
-    return { elements, interval: false };
-  }
-  const intervals: (readonly [bigint, bigint])[] = matched.map(({ addr }) => [addr.ip.value, addr.ip.value] as const);
-  for (const b of blocks) intervals.push(...b.addresses.intervals(family));
-  return { elements: AddressSet.fromIntervals(family, intervals).toCIDRs().map(cidrElement), interval: true };
-}
-
-/** `address . port` of every pod address (one family) whose pod defines the port name for the protocol. */
-function namedPortElements(ref: NamedPortRef, pods: Pods): string[] {
-  const ports = new Map<PodAddrs, number | undefined>();
-  const out: string[] = [];
-  for (const { addr, owner } of pods.sorted[ref.family]) {
-    let port = ports.get(owner);
-    if (!ports.has(owner)) {
-      port = resolveNamedPort(owner.pod, ref.name, ref.protocol);
-      ports.set(owner, port);
-    }
-    if (port === undefined) continue;
-    const e = concatElement(addr.text, port);
-    if (out[out.length - 1] !== e) out.push(e);
-  }
-  return out;
-}
-
 /** nft rules of one policy rule: (peer clause) x (port clause), families kept apart. */
 function compileRule(policy: Policy, rule: PolicyRule, peerSets: Map<string, PeerSetRef>, portSets: Map<string, NamedPortRef>): Rule[] {
   const field = rule.direction === 'ingress' ? 'saddr' : 'daddr';
@@ -183,10 +93,18 @@ function compileRule(policy: Policy, rule: PolicyRule, peerSets: Map<string, Pee
   // "If this field is empty or missing, this rule matches all sources/destinations."
   let peerClauses: Clause[] = [{ matches: [] }];
   if (rule.peers !== undefined) {
-    peerClauses = FAMILIES.map((family) => {
+    // Pod addresses in a plain set; the rule's ipBlocks, if any, in an interval set of their own.
+    const blocks = rule.peers.some((p) => p.kind === 'ipBlock');
+    peerClauses = FAMILIES.flatMap((family) => {
       const set = peerSetName(policy.key, rule.direction, rule.index, family);
-      peerSets.set(set, { policy, rule, family });
-      return { family, matches: [{ kind: 'address', family, field, set }] };
+      peerSets.set(set, { policy, rule, family, blocks: false });
+      const clauses: Clause[] = [{ family, matches: [{ kind: 'address', family, field, set }] }];
+      if (blocks) {
+        const bset = blockSetName(policy.key, rule.direction, rule.index, family);
+        peerSets.set(bset, { policy, rule, family, blocks: true });
+        clauses.push({ family, matches: [{ kind: 'address', family, field, set: bset }] });
+      }
+      return clauses;
     });
   }
   // "If this field is empty or missing, this rule matches all ports."
@@ -289,131 +207,440 @@ function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/**
- * The ruleset of one node. Pure: the same cluster and options always give the same ruleset. Policies must
- * be valid (see validate/); pass an already built engine to share its work.
- */
-export function compileNode(cluster: Cluster, opts: CompileOptions, engine: Engine = new Engine(cluster)): Ruleset {
-  const sorted = cluster.pods
-    .map((pod) => ({ pod, key: podKey(pod) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((x) => x.pod);
-  const list: PodAddrs[] = [];
-  const owners = new Map<string, PodInfo[]>();
-  for (const pod of sorted) {
-    const addrs: Addr[] = [];
-    for (const t of pod.ips) {
-      const ip = parseIP(t);
-      if (!ip) continue;
-      // A strictly parsed dotted quad is already canonical; spare the formatting for the common case.
-      const text = ip.family === 4 && !t.includes(':') ? t : formatIP(ip);
-      if (addrs.some((x) => x.text === text)) continue;
-      addrs.push({ ip, text });
-      const list = owners.get(text);
-      if (list) list.push(pod);
-      else owners.set(text, [pod]);
-    }
-    if (addrs.length > 0) list.push({ index: list.length, pod, addrs });
-  }
-  const byFamily = (family: Family) =>
-    list.flatMap((owner) => owner.addrs.filter((a) => a.ip.family === family).map((addr) => ({ addr, owner }))).sort((a, b) => byValue(a.addr, b.addr));
-  const pods: Pods = { list, sorted: { 4: byFamily(4), 6: byFamily(6) } };
-  const addressesOf = new Map(list.map((p) => [p.pod, p.addrs]));
+function byKey(a: Policy, b: Policy): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
 
-  const local = sorted.filter((p) => p.nodeName === opts.node);
-  const withoutIP: string[] = [];
-  const hostNetwork: string[] = [];
-  const chains = new Map<string, SubjectChain>();
-  const mapElements = new Map<string, (Addr & { chain: string })[]>();
-  const isolated = new Set<PodInfo>();
-  for (const pod of local) {
-    if (pod.hostNetwork) {
-      hostNetwork.push(podKey(pod));
-      continue;
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}
+
+/** Same namespace, name and addresses (as written). */
+function sameAddresses(a: PodInfo, b: PodInfo): boolean {
+  return a.namespace === b.namespace && a.name === b.name && a.ips.length === b.ips.length && a.ips.every((ip, i) => ip === b.ips[i]);
+}
+
+/** Whether two pods are the same for the compiler (identity, labels, addresses, ports, node). */
+function samePod(a: PodInfo, b: PodInfo): boolean {
+  return (
+    sameAddresses(a, b) &&
+    a.nodeName === b.nodeName &&
+    (a.hostNetwork ?? false) === (b.hostNetwork ?? false) &&
+    a.ports.length === b.ports.length &&
+    a.ports.every((p, i) => p.name === b.ports[i]?.name && p.port === b.ports[i]?.port && p.protocol === b.ports[i]?.protocol) &&
+    sameLabels(a.labels, b.labels)
+  );
+}
+
+function defaultLabels(namespace: string): Labels {
+  return { [NAMESPACE_NAME_LABEL]: namespace };
+}
+
+/** Length of the common head of two arrays, by identity. */
+function commonHead<T>(a: readonly T[], b: readonly T[]): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a[i] === b[i]) i++;
+  return i;
+}
+
+/** Length of the common tail of two arrays, by identity, not reaching into the first `head` items. */
+function commonTail<T>(a: readonly T[], b: readonly T[], head: number): number {
+  let i = a.length;
+  let j = b.length;
+  while (i > head && j > head && a[i - 1] === b[j - 1]) {
+    i--;
+    j--;
+  }
+  return a.length - i;
+}
+
+/** Above this many changed pods (beyond a fraction of the cluster) an update rebuilds instead. */
+const REBUILD_CHANGES = 1024;
+
+/**
+ * The compiler of one node, keeping what it derived from the previous cluster so that the next one costs
+ * only what changed. `update(cluster)` returns exactly what `compileNode(cluster, opts)` returns.
+ *
+ * The cluster's objects are taken as immutable: a pod, a policy or a namespace map that is the same object
+ * as in the previous call is unchanged (a live source hands out new objects for what changed and keeps the
+ * others). Pods are compared by identity; changed pods are found by trimming the common head and tail of
+ * the pod list, so a pod added, removed or replaced costs a few binary searches and splices per set it is
+ * in, not a pass over the cluster. Policies are compared by identity, then by content; a set's contents
+ * depend only on its rule's peers, so editing a policy's ports or subjects reuses every set, and a new
+ * peer list is computed once. Namespace label changes recompute the sets whose namespace scope they change.
+ * Many changes at once (a source that re-creates every object) rebuild from scratch.
+ */
+export class NodeCompiler {
+  private table: PodTable | undefined;
+  /** The pods of the last cluster, and the slot of each. */
+  private pods: readonly PodInfo[] = [];
+  private order: number[] = [];
+  private namespaces: ReadonlyMap<string, NamespaceInfo> | undefined;
+  private policyInfos: readonly PolicyInfo[] | undefined;
+  private givenPolicies: readonly Policy[] | undefined;
+  private policies: readonly Policy[] = [];
+  private readonly normalized = new Map<string, Policy>();
+  private byNamespace = new Map<string, Policy[]>();
+  private readonly peerStates = new Map<string, PeerState>();
+  private readonly portStates = new Map<string, PortState>();
+  /** Slots of the pods on this node. */
+  private readonly local = new Set<number>();
+  private unscheduled = 0;
+  /** Addresses held by more than one pod (text -> address). */
+  private readonly shared = new Map<string, Addr>();
+  private last: Ruleset | undefined;
+
+  constructor(private readonly opts: CompileOptions) {}
+
+  private readonly nsLabels = (namespace: string): Labels => this.namespaces?.get(namespace)?.labels ?? defaultLabels(namespace);
+
+  /**
+   * The ruleset for `cluster`. Policies must be valid (see validate/); `policies`, when given, are the
+   * cluster's policies already normalised (an engine's), and are compared by identity.
+   */
+  update(cluster: Cluster, policies?: readonly Policy[]): Ruleset {
+    const nsChanged = this.updateNamespaces(cluster.namespaces);
+    const podsChanged = this.updatePods(cluster.pods);
+    const policiesChanged = this.updatePolicies(cluster.policies, policies);
+    if (this.last && !nsChanged && !podsChanged && !policiesChanged) return this.last;
+    this.last = this.ruleset();
+    return this.last;
+  }
+
+  private updateNamespaces(next: ReadonlyMap<string, NamespaceInfo>): boolean {
+    const before = this.namespaces;
+    if (before === next) return false;
+    this.namespaces = next;
+    if (!before) return true;
+    const changed: string[] = [];
+    for (const name of new Set([...before.keys(), ...next.keys()])) {
+      const a = before.get(name)?.labels ?? defaultLabels(name);
+      const b = next.get(name)?.labels ?? defaultLabels(name);
+      if (!sameLabels(a, b)) changed.push(name);
     }
-    const addrs = addressesOf.get(pod) ?? [];
-    if (addrs.length === 0) {
-      withoutIP.push(podKey(pod));
-      continue;
+    if (changed.length === 0) return false;
+    const old = (namespace: string) => before.get(namespace)?.labels ?? defaultLabels(namespace);
+    for (const [sig, state] of this.peerStates) {
+      if (changed.some((ns) => state.scopeChanges(ns, old, this.nsLabels))) this.peerStates.delete(sig);
     }
-    const selecting = engine.selecting(pod);
-    for (const direction of DIRECTIONS) {
-      // "a pod is isolated for ingress if there is any NetworkPolicy that both selects the pod and has
-      // "Ingress" in its policyTypes" (likewise egress); a pod that is not isolated is not in the map.
-      const policies = [...selecting[direction]].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      if (policies.length === 0) continue;
-      const name = subjectChainName(direction, policies.map((p) => p.key));
-      if (!chains.has(name)) chains.set(name, { name, direction, policies });
-      for (const addr of addrs) {
-        if (owners.get(addr.text)?.[0] !== pod) continue;
-        const map = dispatchMapName(direction, addr.ip.family);
-        const list = mapElements.get(map);
-        if (list) list.push({ ...addr, chain: name });
-        else mapElements.set(map, [{ ...addr, chain: name }]);
-        isolated.add(pod);
+    return true;
+  }
+
+  private rebuild(pods: readonly PodInfo[]): void {
+    const table = PodTable.build(pods);
+    this.table = table;
+    this.order = pods.map((_, i) => i);
+    this.peerStates.clear();
+    this.portStates.clear();
+    this.local.clear();
+    this.shared.clear();
+    this.unscheduled = 0;
+    pods.forEach((p, slot) => {
+      if (p.nodeName === this.opts.node) this.local.add(slot);
+      if (!p.nodeName) this.unscheduled++;
+    });
+    for (const family of [4, 6] as const) {
+      const { vals, texts, length } = table.sorted(family);
+      for (let i = 1; i < length; i++) {
+        if (vals[i] === vals[i - 1]) this.shared.set(texts[i] as string, { family, value: vals[i], text: texts[i] } as Addr);
       }
     }
   }
 
-  const peerRefs = new Map<string, PeerSetRef>();
-  const portRefs = new Map<string, NamedPortRef>();
-  const subjectChains: Chain[] = [...chains.values()].sort(byName).map((c) => ({
-    name: c.name,
-    comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}`, MAX_COMMENT),
-    rules: [...c.policies.flatMap((p) => rulesOf(p, c.direction).flatMap((r) => compileRule(p, r, peerRefs, portRefs))), ...denyRules(c, opts)],
-  }));
-
-  const sets: NamedSet[] = [];
-  for (const [name, ref] of peerRefs) {
-    const { elements, interval } = peerElements(engine, ref.policy, ref.rule, ref.family, pods);
-    sets.push({
-      name,
-      type: ref.family === 4 ? 'ipv4_addr' : 'ipv6_addr',
-      interval,
-      comment: quotable(`peers of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}] (IPv${ref.family})`, MAX_COMMENT),
-      elements,
-    });
-  }
-  for (const [name, ref] of portRefs) {
-    sets.push({
-      name,
-      type: ref.family === 4 ? 'ipv4_addr . inet_service' : 'ipv6_addr . inet_service',
-      interval: false,
-      comment: quotable(`pods' ${ref.protocol} port named ${ref.name} (IPv${ref.family})`, MAX_COMMENT),
-      elements: namedPortElements(ref, pods),
-    });
-  }
-  sets.sort(byName);
-
-  const maps: VerdictMap[] = [];
-  for (const direction of DIRECTIONS) {
-    for (const family of FAMILIES) {
-      const name = dispatchMapName(direction, family);
-      const elements = (mapElements.get(name) ?? []).sort(byValue);
-      maps.push({ name, type: family === 4 ? 'ipv4_addr' : 'ipv6_addr', elements: elements.map((e) => [e.text, e.chain] as const) });
+  private updatePods(next: readonly PodInfo[]): boolean {
+    const prev = this.pods;
+    if (this.table && prev === next) return false;
+    this.pods = next;
+    const table = this.table;
+    if (!table) {
+      this.rebuild(next);
+      return true;
     }
+    // Changed pods: whatever lies between the common head and the common tail (by identity).
+    const start = commonHead(prev, next);
+    const tail = commonTail(prev, next, start);
+    const endPrev = prev.length - tail;
+    const endNext = next.length - tail;
+    if (endPrev - start + (endNext - start) > REBUILD_CHANGES + next.length / 16) {
+      this.rebuild(next);
+      return true;
+    }
+    const pool = new Map<PodInfo, number[]>();
+    for (let i = start; i < endPrev; i++) {
+      const list = pool.get(prev[i] as PodInfo);
+      if (list) list.push(this.order[i] as number);
+      else pool.set(prev[i] as PodInfo, [this.order[i] as number]);
+    }
+    const middle: number[] = [];
+    const added: number[] = [];
+    for (let i = start; i < endNext; i++) {
+      const slot = pool.get(next[i] as PodInfo)?.pop();
+      middle.push(slot ?? -1);
+      if (slot === undefined) added.push(i - start);
+    }
+    let removed = [...pool.values()].flat();
+    if (removed.length === 0 && added.length === 0 && endPrev - start === endNext - start) {
+      // Only reordered: nothing the ruleset depends on.
+      this.order.splice(start, endPrev - start, ...middle);
+      return false;
+    }
+    let changed = false;
+    // A new object for a pod of the same name keeps its slot: unchanged, or changed in place when its
+    // addresses stay (labels, ports, node), which moves nothing in the sorted address arrays.
+    if (removed.length > 0 && added.length > 0) {
+      const byKey = new Map<string, number[]>();
+      for (const slot of removed) byKey.set(table.key(slot), [...(byKey.get(table.key(slot)) ?? []), slot]);
+      const reused = new Set<number>();
+      for (const k of added) {
+        const pod = next[start + k] as PodInfo;
+        const candidates = byKey.get(`${pod.namespace}/${pod.name}`)?.filter((s) => !reused.has(s)) ?? [];
+        const same = candidates.find((s) => samePod(table.pods[s] as PodInfo, pod));
+        if (same !== undefined) {
+          reused.add(same);
+          table.replace(same, pod);
+          middle[k] = same;
+          continue;
+        }
+        const moved = candidates.find((s) => sameAddresses(table.pods[s] as PodInfo, pod));
+        if (moved === undefined) continue;
+        reused.add(moved);
+        this.changePod(table, moved, pod);
+        middle[k] = moved;
+        changed = true;
+      }
+      removed = removed.filter((s) => !reused.has(s));
+    }
+    for (const slot of removed) {
+      changed = true;
+      this.removePod(table, slot);
+    }
+    for (const k of added) {
+      if (middle[k] !== -1) continue;
+      changed = true;
+      middle[k] = this.addPod(table, next[start + k] as PodInfo);
+    }
+    this.order.splice(start, endPrev - start, ...middle);
+    return changed;
   }
-  maps.sort(byName);
 
-  const notes: CompileNotes = {
-    node: opts.node,
-    localPods: local.length,
-    isolatedPods: isolated.size,
-    withoutIP,
-    hostNetwork,
-    unscheduled: cluster.pods.reduce((n, p) => (p.nodeName ? n : n + 1), 0),
-    sharedIPs: [...owners]
-      .filter(([, list]) => list.length > 1)
-      .map(([ip, list]) => `${ip}: ${list.map(podKey).join(', ')}`)
-      .sort(),
-  };
-  return {
-    family: 'inet',
-    table: opts.table ?? DEFAULT_TABLE,
-    comment: quotable(`netpol: NetworkPolicy enforcement on node ${opts.node}`, MAX_COMMENT),
-    sets,
-    maps,
-    chains: [...baseChains(), ...subjectChains],
-    notes,
-  };
+  private removePod(table: PodTable, slot: number): void {
+    const pod = table.pods[slot] as PodInfo;
+    for (const s of this.peerStates.values()) s.removePod(table, slot);
+    for (const s of this.portStates.values()) s.removePod(table, slot);
+    const addrs = table.addrs(slot);
+    table.remove(slot);
+    this.local.delete(slot);
+    if (!pod.nodeName) this.unscheduled--;
+    for (const a of addrs) this.checkShared(table, a);
+  }
+
+  private changePod(table: PodTable, slot: number, pod: PodInfo): void {
+    const old = table.pods[slot] as PodInfo;
+    table.replace(slot, pod);
+    for (const s of this.peerStates.values()) s.changePod(table, slot);
+    for (const s of this.portStates.values()) s.changePod(table, slot);
+    if (old.nodeName === this.opts.node) this.local.delete(slot);
+    if (!old.nodeName) this.unscheduled--;
+    if (pod.nodeName === this.opts.node) this.local.add(slot);
+    if (!pod.nodeName) this.unscheduled++;
+  }
+
+  private addPod(table: PodTable, pod: PodInfo): number {
+    const slot = table.add(pod);
+    for (const s of this.peerStates.values()) s.addPod(table, slot);
+    for (const s of this.portStates.values()) s.addPod(table, slot);
+    if (pod.nodeName === this.opts.node) this.local.add(slot);
+    if (!pod.nodeName) this.unscheduled++;
+    for (const a of table.addrs(slot)) this.checkShared(table, a);
+    return slot;
+  }
+
+  private checkShared(table: PodTable, a: Addr): void {
+    if (table.claimants(a.family, a.value).length > 1) this.shared.set(a.text, a);
+    else this.shared.delete(a.text);
+  }
+
+  private updatePolicies(infos: readonly PolicyInfo[], given: readonly Policy[] | undefined): boolean {
+    let next: readonly Policy[];
+    if (given) {
+      if (given === this.givenPolicies) return false;
+      this.givenPolicies = given;
+      this.policyInfos = undefined;
+      next = given;
+    } else {
+      if (infos === this.policyInfos) return false;
+      this.policyInfos = infos;
+      this.givenPolicies = undefined;
+      // Normalised once per distinct content: a re-read policy that did not change is the same Policy.
+      const seen = new Map<string, Policy>();
+      next = infos.map((info) => {
+        const json = JSON.stringify([info.namespace, info.name, info.policy.spec]);
+        let p = seen.get(json) ?? this.normalized.get(json);
+        if (!p) p = normalizePolicy(info);
+        seen.set(json, p);
+        return p;
+      });
+      this.normalized.clear();
+      for (const [k, v] of seen) this.normalized.set(k, v);
+    }
+    const same = next.length === this.policies.length && next.every((p, i) => p === this.policies[i]);
+    this.policies = next;
+    if (same) return false;
+    this.byNamespace = new Map();
+    for (const p of next) {
+      const list = this.byNamespace.get(p.ref.namespace);
+      if (list) list.push(p);
+      else this.byNamespace.set(p.ref.namespace, [p]);
+    }
+    return true;
+  }
+
+  /**
+   * The policies isolating a pod per direction: "a pod is isolated for ingress if there is any
+   * NetworkPolicy that both selects the pod and has "Ingress" in its policyTypes" (likewise egress).
+   * A policy only selects pods in its own namespace.
+   */
+  private selecting(pod: PodInfo): Record<Direction, Policy[]> {
+    const out: Record<Direction, Policy[]> = { ingress: [], egress: [] };
+    for (const p of this.byNamespace.get(pod.namespace) ?? []) {
+      if (!selectorMatches(p.subject, pod.labels)) continue;
+      if (p.ingress) out.ingress.push(p);
+      if (p.egress) out.egress.push(p);
+    }
+    return out;
+  }
+
+  private ruleset(): Ruleset {
+    const table = this.table as PodTable;
+    const opts = this.opts;
+    const localSlots = [...this.local].sort(table.compare);
+    const withoutIP: string[] = [];
+    const hostNetwork: string[] = [];
+    const chains = new Map<string, SubjectChain>();
+    const mapElements = new Map<string, { value: number | bigint; text: string; chain: string }[]>();
+    let isolated = 0;
+    for (const slot of localSlots) {
+      const pod = table.pods[slot] as PodInfo;
+      if (pod.hostNetwork) {
+        hostNetwork.push(table.key(slot));
+        continue;
+      }
+      const addrs = table.addrs(slot);
+      if (addrs.length === 0) {
+        withoutIP.push(table.key(slot));
+        continue;
+      }
+      // An address claimed by several pods keys the maps for the first of them by namespace/name.
+      const owned = addrs.filter((a) => !this.shared.has(a.text) || [...table.claimants(a.family, a.value)].sort(table.compare)[0] === slot);
+      const selecting = this.selecting(pod);
+      let inMap = false;
+      for (const direction of DIRECTIONS) {
+        // A pod that is not isolated is not in the map.
+        const policies = selecting[direction].sort(byKey);
+        if (policies.length === 0) continue;
+        const name = subjectChainName(direction, policies.map((p) => p.key));
+        if (!chains.has(name)) chains.set(name, { name, direction, policies });
+        for (const a of owned) {
+          const map = dispatchMapName(direction, a.family);
+          const list = mapElements.get(map);
+          const e = { value: a.value, text: a.text, chain: name };
+          if (list) list.push(e);
+          else mapElements.set(map, [e]);
+          inMap = true;
+        }
+      }
+      if (inMap) isolated++;
+    }
+
+    const peerRefs = new Map<string, PeerSetRef>();
+    const portRefs = new Map<string, NamedPortRef>();
+    const subjectChains: Chain[] = [...chains.values()].sort(byName).map((c) => ({
+      name: c.name,
+      comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}`, MAX_COMMENT),
+      rules: [...c.policies.flatMap((p) => rulesOf(p, c.direction).flatMap((r) => compileRule(p, r, peerRefs, portRefs))), ...denyRules(c, opts)],
+    }));
+
+    const usedPeers = new Set<string>();
+    const usedPorts = new Set<string>();
+    const sets: NamedSet[] = [];
+    for (const [name, ref] of peerRefs) {
+      const sig = peerSignature(ref.policy, ref.rule);
+      usedPeers.add(sig);
+      let state = this.peerStates.get(sig);
+      if (!state) {
+        state = new PeerState(sig, ref.policy, ref.rule, this.nsLabels).build(table);
+        this.peerStates.set(sig, state);
+      }
+      sets.push({
+        name,
+        type: ref.family === 4 ? 'ipv4_addr' : 'ipv6_addr',
+        interval: ref.blocks,
+        comment: quotable(`${ref.blocks ? 'ipBlocks' : 'peers'} of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}] (IPv${ref.family})`, MAX_COMMENT),
+        elements: ref.blocks ? state.blockElements(ref.family) : state.elements(ref.family),
+      });
+    }
+    for (const [name, ref] of portRefs) {
+      const key = `${ref.protocol}/${ref.name}/${ref.family}`;
+      usedPorts.add(key);
+      let state = this.portStates.get(key);
+      if (!state) {
+        state = new PortState(ref.protocol, ref.name, ref.family).build(table);
+        this.portStates.set(key, state);
+      }
+      sets.push({
+        name,
+        type: ref.family === 4 ? 'ipv4_addr . inet_service' : 'ipv6_addr . inet_service',
+        interval: false,
+        comment: quotable(`pods' ${ref.protocol} port named ${ref.name} (IPv${ref.family})`, MAX_COMMENT),
+        elements: state.elementsOf(),
+      });
+    }
+    // States no rule uses any more would only cost time on every pod change.
+    for (const sig of this.peerStates.keys()) if (!usedPeers.has(sig)) this.peerStates.delete(sig);
+    for (const key of this.portStates.keys()) if (!usedPorts.has(key)) this.portStates.delete(key);
+    sets.sort(byName);
+
+    const maps: VerdictMap[] = [];
+    for (const direction of DIRECTIONS) {
+      for (const family of FAMILIES) {
+        const name = dispatchMapName(direction, family);
+        const elements = (mapElements.get(name) ?? []).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+        maps.push({ name, type: family === 4 ? 'ipv4_addr' : 'ipv6_addr', elements: elements.map((e) => [e.text, e.chain] as const) });
+      }
+    }
+    maps.sort(byName);
+
+    const notes: CompileNotes = {
+      node: opts.node,
+      localPods: this.local.size,
+      isolatedPods: isolated,
+      withoutIP,
+      hostNetwork,
+      unscheduled: this.unscheduled,
+      sharedIPs: [...this.shared.values()]
+        .map((a) => `${a.text}: ${[...table.claimants(a.family, a.value)].sort(table.compare).map((s) => table.key(s)).join(', ')}`)
+        .sort(),
+    };
+    return {
+      family: 'inet',
+      table: opts.table ?? DEFAULT_TABLE,
+      comment: quotable(`netpol: NetworkPolicy enforcement on node ${opts.node}`, MAX_COMMENT),
+      sets,
+      maps,
+      chains: [...baseChains(), ...subjectChains],
+      notes,
+    };
+  }
+}
+
+/**
+ * The ruleset of one node. Pure: the same cluster and options always give the same ruleset. Policies must
+ * be valid (see validate/); pass an already built engine to share its normalised policies. To compile the
+ * same node again after a change, keep a `NodeCompiler`: it costs only what changed.
+ */
+export function compileNode(cluster: Cluster, opts: CompileOptions, engine?: Engine): Ruleset {
+  return new NodeCompiler(opts).update(cluster, engine?.policies);
 }

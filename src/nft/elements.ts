@@ -90,6 +90,51 @@ function elementKey(text: string, type: SetKeyType): [bigint, bigint] {
   return iv ? [iv[0], iv[1]] : [-1n, 0n];
 }
 
+/** A plain dotted quad as a number, or undefined (then the general, bigint path decides). */
+function quad(t: string): number | undefined {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return undefined;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return undefined;
+  }
+  return dots === 3 && digits > 0 && part <= 255 ? v * 256 + part : undefined;
+}
+
+/**
+ * The order of `sortElements` (by address, then end of range or port, then text) as a comparator; IPv4
+ * addresses and `address . port` elements are compared as numbers without building bigints.
+ */
+export function compareElements(a: string, b: string, type: SetKeyType): number {
+  if (type === 'ipv4_addr') {
+    const x = quad(a);
+    const y = quad(b);
+    if (x !== undefined && y !== undefined) return x - y;
+  } else if (type === 'ipv4_addr . inet_service') {
+    const i = a.indexOf(' . ');
+    const j = b.indexOf(' . ');
+    const x = i < 0 ? undefined : quad(a.slice(0, i));
+    const y = j < 0 ? undefined : quad(b.slice(0, j));
+    if (x !== undefined && y !== undefined) return x - y || Number(a.slice(i + 3)) - Number(b.slice(j + 3)) || (a < b ? -1 : a > b ? 1 : 0);
+  }
+  const ka = elementKey(a, type);
+  const kb = elementKey(b, type);
+  if (ka[0] !== kb[0]) return ka[0] < kb[0] ? -1 : 1;
+  if (ka[1] !== kb[1]) return ka[1] < kb[1] ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Sorted, de-duplicated copy of element texts. */
 export function sortElements(elements: Iterable<string>, type: SetKeyType): string[] {
   const keyed = [...new Set(elements)].map((e) => ({ e, k: elementKey(e, type) }));
@@ -99,4 +144,41 @@ export function sortElements(elements: Iterable<string>, type: SetKeyType): stri
     return a.e < b.e ? -1 : a.e > b.e ? 1 : 0;
   });
   return keyed.map((x) => x.e);
+}
+
+/**
+ * What changed between two element arrays when the compiler derived one from the other by a few edits:
+ * `renderDiff` uses it instead of comparing two arrays of 100,000 elements. Kept beside the arrays (which
+ * are never modified once handed out) in a WeakMap, so the IR stays plain data and an array that is no
+ * longer referenced takes its record with it. Removed and added elements are sorted as the arrays are.
+ */
+export interface ElementDelta {
+  /** The array the edits were made to. */
+  readonly base: readonly string[];
+  readonly removed: readonly string[];
+  readonly added: readonly string[];
+}
+
+/** The base is remembered by a number, not a reference: a chain of deltas must not keep every array alive. */
+const ids = new WeakMap<readonly string[], number>();
+let lastId = 0;
+const deltas = new WeakMap<readonly string[], { readonly base: number; readonly removed: readonly string[]; readonly added: readonly string[] }>();
+
+function idOf(a: readonly string[]): number {
+  let id = ids.get(a);
+  if (id === undefined) {
+    id = ++lastId;
+    ids.set(a, id);
+  }
+  return id;
+}
+
+export function recordElementDelta(next: readonly string[], delta: ElementDelta): void {
+  deltas.set(next, { base: idOf(delta.base), removed: delta.removed, added: delta.added });
+}
+
+/** The recorded edits that made `next` out of `base`, if the compiler recorded them. */
+export function elementDelta(base: readonly string[], next: readonly string[]): ElementDelta | undefined {
+  const d = deltas.get(next);
+  return d !== undefined && ids.get(base) === d.base ? { base, removed: d.removed, added: d.added } : undefined;
 }

@@ -21,7 +21,7 @@ export type {
   AddressField,
   Limit,
 } from './ir.js';
-export { compileNode, DEFAULT_TABLE } from './compile.js';
+export { compileNode, NodeCompiler, DEFAULT_TABLE } from './compile.js';
 export type { CompileOptions } from './compile.js';
 export { renderRuleset, renderDiff, renderRule } from './render.js';
 export { rulesetFromNftJson } from './json.js';

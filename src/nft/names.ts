@@ -53,6 +53,11 @@ export function peerSetName(policyKey: string, direction: Direction, ruleIndex: 
   return identifier(`peers_${policyKey}_${direction}${ruleIndex}_v${family}`);
 }
 
+/** The ipBlocks of one rule (one address family), `cidr` minus `except`: `blocks_ns/name_ingress0_v4`. */
+export function blockSetName(policyKey: string, direction: Direction, ruleIndex: number, family: Family): string {
+  return identifier(`blocks_${policyKey}_${direction}${ruleIndex}_v${family}`);
+}
+
 /** Destination address and number of a port name: `port_tcp_http_v4`. */
 export function namedPortSetName(protocol: L4Protocol, name: string, family: Family): string {
   return identifier(`port_${protocol}_${name}_v${family}`);

@@ -75,12 +75,14 @@ describe('renderDiff', () => {
   });
 
   test('a set whose flags change is declared again while no chain refers to it', () => {
+    // An older netpol kept a rule's pods and ipBlocks in one interval set; the pods' set is plain now.
     const c = cluster({ pods: basePods(), policies: [policy('x/p', { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] })] });
-    const withBlock = { ...c, policies: [policy('x/p', { podSelector: {}, ingress: [{ from: [{ podSelector: {} }, { ipBlock: { cidr: '192.0.2.0/24' } }] }] })] };
-    const diff = lines(renderDiff(compileNode(c, { node: 'a' }), compileNode(withBlock, { node: 'a' })));
+    const next = compileNode(c, { node: 'a' });
+    const old: Ruleset = { ...next, sets: next.sets.map((s) => (s.name === 'peers_x/p_ingress0_v4' ? { ...s, interval: true } : s)) };
+    const diff = lines(renderDiff(old, next));
     const flush = diff.indexOf('flush chain inet netpol ingress_x/p');
     const del = diff.indexOf('delete set inet netpol peers_x/p_ingress0_v4');
-    const add = diff.findIndex((l) => l.startsWith('add set inet netpol peers_x/p_ingress0_v4 { type ipv4_addr; flags interval;'));
+    const add = diff.findIndex((l) => l.startsWith('add set inet netpol peers_x/p_ingress0_v4 { type ipv4_addr; comment'));
     const refill = diff.findIndex((l) => l.startsWith('add rule inet netpol ingress_x/p '));
     assert.ok(flush >= 0 && flush < del && del < add && add < refill, diff.join('\n'));
   });
@@ -122,23 +124,23 @@ describe('rulesetFromNftJson', () => {
   test('an element changed behind our back is put right', () => {
     const json = readListing('listing-ipblocks.json') as { nftables: { set?: { name: string; elem?: unknown[] } }[] };
     const copy = structuredClone(json);
-    const set = copy.nftables.find((x) => x.set?.name === 'peers_x/blocks_ingress0_v4')?.set;
+    const set = copy.nftables.find((x) => x.set?.name === 'blocks_x/blocks_ingress0_v4')?.set;
     assert.ok(set?.elem);
     set.elem = [...set.elem.slice(1), '192.0.2.7'];
     const diff = lines(renderDiff(rulesetFromNftJson(copy)!, compileNode(scenarios['ipBlocks with except, IPv4 and IPv6']!(), { node: 'a' })));
-    assert.deepEqual(diff, ['delete element inet netpol peers_x/blocks_ingress0_v4 { 192.0.2.7 }', 'add element inet netpol peers_x/blocks_ingress0_v4 { 10.0.0.4/30 }']);
+    assert.deepEqual(diff, ['delete element inet netpol blocks_x/blocks_ingress0_v4 { 192.0.2.7 }', 'add element inet netpol blocks_x/blocks_ingress0_v4 { 10.0.0.4/30 }']);
   });
 
   test('elements it cannot read are replaced: the set is declared again, a map falls back to the full form', () => {
     const compiled = compileNode(scenarios['ipBlocks with except, IPv4 and IPv6']!(), { node: 'a' });
     const json = readListing('listing-ipblocks.json') as { nftables: { set?: { name: string; elem?: unknown[] }; map?: { name: string; elem?: unknown[] } }[] };
     const odd = structuredClone(json);
-    const set = odd.nftables.find((x) => x.set?.name === 'peers_x/blocks_ingress0_v4')?.set;
+    const set = odd.nftables.find((x) => x.set?.name === 'blocks_x/blocks_ingress0_v4')?.set;
     assert.ok(set?.elem);
     set.elem.push({ weird: true });
     const diff = lines(renderDiff(rulesetFromNftJson(odd)!, compiled));
-    assert.ok(diff.includes('delete set inet netpol peers_x/blocks_ingress0_v4'));
-    assert.ok(diff.indexOf('flush chain inet netpol ingress_x/blocks') < diff.indexOf('delete set inet netpol peers_x/blocks_ingress0_v4'));
+    assert.ok(diff.includes('delete set inet netpol blocks_x/blocks_ingress0_v4'));
+    assert.ok(diff.indexOf('flush chain inet netpol ingress_x/blocks') < diff.indexOf('delete set inet netpol blocks_x/blocks_ingress0_v4'));
     const oddMap = structuredClone(json);
     const map = oddMap.nftables.find((x) => x.map?.name === 'ingress_v4')?.map;
     assert.ok(map?.elem);

@@ -9,7 +9,8 @@
  * then deletions of chains and sets nothing refers to any more. Rendering is deterministic: the IR is
  * sorted by the compiler and printed in order.
  */
-import type { Chain, Match, NamedSet, Rule, Ruleset, Verdict, VerdictMap } from './ir.js';
+import { compareElements, elementDelta } from './elements.js';
+import type { Chain, Match, NamedSet, Rule, Ruleset, SetKeyType, Verdict, VerdictMap } from './ir.js';
 
 const ELEMENTS_PER_LINE = 8;
 
@@ -159,9 +160,60 @@ function setsReferenced(c: Chain): Set<string> {
   return out;
 }
 
-function difference(a: readonly string[], b: readonly string[]): string[] {
-  const bs = new Set(b);
-  return a.filter((x) => !bs.has(x));
+/**
+ * Elements only in `old` and elements only in `next`. Arrays the compiler did not change are the same
+ * array, and for arrays it edited it recorded the edits (elements.ts): neither needs a comparison.
+ * Otherwise both are sorted the same way (the compiler's order, which is `sortElements`' order, the
+ * reader's), so the common head and tail are skipped and the rest is merged in one pass.
+ */
+function elementChanges(old: readonly string[], next: readonly string[], type: SetKeyType): { removed: string[]; added: string[] } {
+  if (old === next) return { removed: [], added: [] };
+  const recorded = elementDelta(old, next);
+  if (recorded) return { removed: [...recorded.removed], added: [...recorded.added] };
+  let start = 0;
+  const max = Math.min(old.length, next.length);
+  while (start < max && old[start] === next[start]) start++;
+  let endOld = old.length;
+  let endNext = next.length;
+  while (endOld > start && endNext > start && old[endOld - 1] === next[endNext - 1]) {
+    endOld--;
+    endNext--;
+  }
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = start;
+  let j = start;
+  while (i < endOld && j < endNext) {
+    const a = old[i] as string;
+    const b = next[j] as string;
+    if (a === b) {
+      i++;
+      j++;
+      continue;
+    }
+    const c = compareElements(a, b, type);
+    if (c < 0) {
+      removed.push(a);
+      i++;
+    } else if (c > 0) {
+      added.push(b);
+      j++;
+    } else {
+      removed.push(a);
+      added.push(b);
+      i++;
+      j++;
+    }
+  }
+  while (i < endOld) removed.push(old[i++] as string);
+  while (j < endNext) added.push(next[j++] as string);
+  return { removed, added };
+}
+
+/** Whether a set read back from a kernel holds elements the JSON reader could not read (`?...`). */
+function unreadable(rs: Ruleset, s: NamedSet): boolean {
+  // A compiled ruleset (it has notes) never holds such elements.
+  return rs.notes === undefined && s.elements.some((e) => e.startsWith('?'));
 }
 
 function setDeclaration(t: string, s: NamedSet): string[] {
@@ -216,7 +268,7 @@ export function renderDiff(old: Ruleset, next: Ruleset): string {
   // cannot be deleted by name: declared again.
   const recreated = next.sets.filter((s) => {
     const o = oldSets.get(s.name);
-    return o !== undefined && (!sameSetDefinition(o, s) || o.elements.some((e) => e.startsWith('?')));
+    return o !== undefined && (!sameSetDefinition(o, s) || unreadable(old, o));
   });
   const recreatedNames = new Set(recreated.map((s) => s.name));
   const keptSets = next.sets.filter((s) => oldSets.has(s.name) && !recreatedNames.has(s.name));
@@ -238,8 +290,7 @@ export function renderDiff(old: Ruleset, next: Ruleset): string {
   // 2. Elements of sets that stay: removals first, so an interval never overlaps one being replaced.
   for (const s of keptSets) {
     const o = oldSets.get(s.name) as NamedSet;
-    const removed = difference(o.elements, s.elements);
-    const added = difference(s.elements, o.elements);
+    const { removed, added } = elementChanges(o.elements, s.elements, s.type);
     if (removed.length > 0) out.push(`delete element ${t} ${s.name} { ${chunkElements(removed, '\t')} }`);
     if (added.length > 0) out.push(`add element ${t} ${s.name} { ${chunkElements(added, '\t')} }`);
   }
