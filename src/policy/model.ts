@@ -6,9 +6,14 @@
  * traffic (named ports, which resolve against the destination pod) stays symbolic.
  *
  * Input policies must have passed validation; normalising an invalid policy is not meaningful.
+ *
+ * Many policies at once (`policyNormalizer`) share what is equal between them: each distinct selector
+ * is compiled once, each distinct ipBlock's address set and each distinct `ports` list built once,
+ * found through tries keyed by the strings that spell them. The results are immutable, so sharing
+ * them changes nothing a consumer can see but the memory and time.
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
 import type { PolicyInfo, Protocol } from '../model/cluster.js';
 import { compileSelector, type Selector } from '../selector/index.js';
 import type { ObjectSource } from '../diag/diagnostic.js';
@@ -106,21 +111,89 @@ export function effectivePolicyTypes(np: NetworkPolicy): { ingress: boolean; egr
   return { ingress: true, egress: (np.spec.egress?.length ?? 0) > 0, defaulted: true };
 }
 
-function normalizePeer(p: NetworkPolicyPeer, index: number, ownNamespace: string): Peer {
+/**
+ * A trie over the strings that spell a selector or an ipBlock, so that equal ones are found without
+ * building a key: each step is a map lookup of a string the loader usually shares between objects
+ * (its hash computed once). `sep` ends a list (the labels, one requirement's values).
+ */
+interface TrieNode<V> {
+  next: Map<string | number, TrieNode<V>> | undefined;
+  sep: TrieNode<V> | undefined;
+  value: V | undefined;
+}
+
+function trieNode<V>(): TrieNode<V> {
+  return { next: undefined, sep: undefined, value: undefined };
+}
+
+function child<V>(node: TrieNode<V>, token: string | number): TrieNode<V> {
+  const next = (node.next ??= new Map());
+  let n = next.get(token);
+  if (n === undefined) next.set(token, (n = trieNode()));
+  return n;
+}
+
+function sep<V>(node: TrieNode<V>): TrieNode<V> {
+  return (node.sep ??= trieNode());
+}
+
+/**
+ * Shared by the policies one normalizer reads (see `policyNormalizer`): compiled selectors, address
+ * sets of ipBlocks (`cidr`, then each `except`), and normalised `ports` lists (protocol, port,
+ * endPort of each). All are immutable, so sharing them is invisible.
+ */
+interface NormalizeCache {
+  readonly selectors: TrieNode<Selector>;
+  readonly blocks: TrieNode<AddressSet>;
+  readonly ports: TrieNode<readonly PortSpec[]>;
+}
+
+function selectorOf(sel: LabelSelector | undefined, cache: NormalizeCache | undefined): Selector {
+  if (!cache) return compileSelector(sel);
+  // The path spells the selector exactly: label key and value pairs (own keys, in order), `sep`, then
+  // per requirement its key, operator and values, `sep`.
+  let node = cache.selectors;
+  const labels = sel?.matchLabels;
+  if (labels) {
+    for (const k of Object.keys(labels)) node = child(child(node, k), labels[k] as string);
+  }
+  node = sep(node);
+  for (const e of sel?.matchExpressions ?? []) {
+    node = child(child(node, e.key), e.operator);
+    for (const v of e.values ?? []) node = child(node, v);
+    node = sep(node);
+  }
+  return (node.value ??= compileSelector(sel));
+}
+
+function blockAddresses(cidrText: string, except: readonly string[]): AddressSet {
+  let addresses = AddressSet.empty();
+  const cidr = parseCIDR(cidrText);
+  if (cidr) addresses = AddressSet.fromCIDR(cidr);
+  for (const e of except) {
+    const ex = parseCIDR(e);
+    if (ex) addresses = addresses.subtract(AddressSet.fromCIDR(ex));
+  }
+  return addresses;
+}
+
+function normalizePeer(p: NetworkPolicyPeer, index: number, ownNamespace: string, cache: NormalizeCache | undefined): Peer {
   if (p.ipBlock) {
-    let addresses = AddressSet.empty();
-    const cidr = parseCIDR(p.ipBlock.cidr);
-    if (cidr) addresses = AddressSet.fromCIDR(cidr);
-    for (const e of p.ipBlock.except ?? []) {
-      const ex = parseCIDR(e);
-      if (ex) addresses = addresses.subtract(AddressSet.fromCIDR(ex));
+    const except = p.ipBlock.except ?? [];
+    let addresses: AddressSet | undefined;
+    if (cache) {
+      let node = child(cache.blocks, p.ipBlock.cidr);
+      for (const e of except) node = child(node, e);
+      addresses = node.value ??= blockAddresses(p.ipBlock.cidr, except);
+    } else {
+      addresses = blockAddresses(p.ipBlock.cidr, except);
     }
-    return { kind: 'ipBlock', index, cidr: p.ipBlock.cidr, except: [...(p.ipBlock.except ?? [])], addresses };
+    return { kind: 'ipBlock', index, cidr: p.ipBlock.cidr, except: [...except], addresses };
   }
   const namespaces: NamespaceScope = p.namespaceSelector
-    ? { kind: 'selector', selector: compileSelector(p.namespaceSelector) }
+    ? { kind: 'selector', selector: selectorOf(p.namespaceSelector, cache) }
     : { kind: 'own', namespace: ownNamespace };
-  return { kind: 'pods', index, namespaces, pods: p.podSelector ? compileSelector(p.podSelector) : undefined };
+  return { kind: 'pods', index, namespaces, pods: p.podSelector ? selectorOf(p.podSelector, cache) : undefined };
 }
 
 function normalizePort(p: NetworkPolicyPort, index: number): PortSpec {
@@ -138,28 +211,66 @@ function normalizeRule(
   peers: readonly NetworkPolicyPeer[] | undefined,
   ports: readonly NetworkPolicyPort[] | undefined,
   ownNamespace: string,
+  cache: NormalizeCache | undefined,
 ): Rule {
-  return {
-    direction,
-    index,
-    peers: peers && peers.length > 0 ? peers.map((p, i) => normalizePeer(p, i, ownNamespace)) : undefined,
-    ports: ports && ports.length > 0 ? ports.map((p, i) => normalizePort(p, i)) : undefined,
-  };
+  let normPeers: Peer[] | undefined;
+  if (peers && peers.length > 0) {
+    normPeers = [];
+    for (let i = 0; i < peers.length; i++) normPeers.push(normalizePeer(peers[i]!, i, ownNamespace, cache));
+  }
+  let normPorts: readonly PortSpec[] | undefined;
+  if (ports && ports.length > 0) {
+    let node: TrieNode<readonly PortSpec[]> | undefined;
+    if (cache) {
+      // Each entry spelled as its normalised protocol, then port and endPort (`sep` when absent).
+      node = cache.ports;
+      for (const p of ports) {
+        node = child(node, p.protocol ?? 'TCP');
+        node = p.port === undefined ? sep(node) : child(node, p.port);
+        node = p.endPort === undefined ? sep(node) : child(node, p.endPort);
+      }
+      normPorts = node.value;
+    }
+    if (!normPorts) {
+      const list: PortSpec[] = [];
+      for (let i = 0; i < ports.length; i++) list.push(normalizePort(ports[i]!, i));
+      normPorts = list;
+      if (node) node.value = list;
+    }
+  }
+  return { direction, index, peers: normPeers, ports: normPorts };
 }
 
-export function normalizePolicy(info: PolicyInfo): Policy {
+function normalizeWith(info: PolicyInfo, cache: NormalizeCache | undefined): Policy {
   const np = info.policy;
   const types = effectivePolicyTypes(np);
   const ns = info.namespace;
-  return {
-    ref: { namespace: ns, name: info.name },
-    key: `${ns}/${info.name}`,
-    subject: compileSelector(np.spec.podSelector),
-    ingress: types.ingress,
-    egress: types.egress,
-    policyTypesDefaulted: types.defaulted,
-    ingressRules: (np.spec.ingress ?? []).map((r, i) => normalizeRule('ingress', i, r.from, r.ports, ns)),
-    egressRules: (np.spec.egress ?? []).map((r, i) => normalizeRule('egress', i, r.to, r.ports, ns)),
-    ...(info.source ? { source: info.source } : {}),
-  };
+  const ingressRules: Rule[] = [];
+  const egressRules: Rule[] = [];
+  const ingress = np.spec.ingress ?? [];
+  const egress = np.spec.egress ?? [];
+  for (let i = 0; i < ingress.length; i++) ingressRules.push(normalizeRule('ingress', i, ingress[i]!.from, ingress[i]!.ports, ns, cache));
+  for (let i = 0; i < egress.length; i++) egressRules.push(normalizeRule('egress', i, egress[i]!.to, egress[i]!.ports, ns, cache));
+  const ref = { namespace: ns, name: info.name };
+  const key = `${ns}/${info.name}`;
+  const subject = selectorOf(np.spec.podSelector, cache);
+  const { ingress: inOn, egress: outOn, defaulted } = types;
+  if (info.source) {
+    return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules, source: info.source };
+  }
+  return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules };
+}
+
+export function normalizePolicy(info: PolicyInfo): Policy {
+  return normalizeWith(info, undefined);
+}
+
+/**
+ * `normalizePolicy` for many policies: the returned function normalises each as `normalizePolicy`
+ * does, but compiles each distinct selector and computes each distinct ipBlock's address set once
+ * (real clusters repeat them across thousands of policies), sharing the immutable results.
+ */
+export function policyNormalizer(): (info: PolicyInfo) => Policy {
+  const cache: NormalizeCache = { selectors: trieNode(), blocks: trieNode(), ports: trieNode() };
+  return (info) => normalizeWith(info, cache);
 }

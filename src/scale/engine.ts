@@ -16,24 +16,32 @@
  *   class) is allowed when the source's egress group admits the destination and the destination's
  *   ingress group admits the source, for the probe's port resolved against the destination's profile.
  *
- * No pod x pod (or class x class) matrix is ever built. `allowedPairs(probe)` sums, over ingress
- * cells (an ingress group's classes with one port profile) and egress groups E, f(E, cell) x g(E, cell):
- * the weight (pod count) of E's classes the cell admits times the weight of the cell's classes E
- * reaches, which factorises the verdict. Groups that admit everyone ("open") are summed once; groups
- * admitting a peer that matches nearly every class are summed as "everyone but the few left out". A
- * single change (pods, labels, policies) updates classes, groups and tables in place and corrects the
- * cached counts by the rows and columns of the classes it touches; open ends and per-group admitted
- * peers are kept per probe across changes.
+ * No pod x pod matrix is ever built. `allowedPairs(probe)` sums, over ingress cells (an ingress
+ * group's classes with one port profile) and egress groups E, f(E, cell) x g(E, cell): the weight
+ * (pod count) of E's classes the cell admits times the weight of the cell's classes E reaches, which
+ * factorises the verdict. Groups that admit everyone ("open") are summed once; groups admitting a peer
+ * that matches nearly every class are summed as "everyone but the few left out". Below
+ * DENSE_MAX_CLASSES classes, where the fixed costs of that sweep (maps, memos) outweigh its savings,
+ * a whole count instead builds the class x class relation as two bit matrices (dense.ts: a few
+ * megabytes, word-parallel). A single change (pods, labels, policies) updates classes, groups and
+ * tables in place and corrects the cached counts by the rows and columns of the classes it touches
+ * (or, with dense counts, marks them for a recount when that is estimated cheaper); open ends and
+ * per-group admitted peers are kept per probe across changes.
+ *
+ * Bulk loading normalises policies with a shared cache (`policyNormalizer`: equal selectors, ipBlocks
+ * and port lists are compiled once and shared), so peers and subject selectors are interned by object
+ * identity first and by canonical text only on a miss.
  *
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
  */
 import { parseIP, type AddressSet, type IP } from '../ip/index.js';
 import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
-import { normalizePolicy, type Peer, type Policy, type PortSpec } from '../policy/model.js';
+import { normalizePolicy, policyNormalizer, type Peer, type Policy, type PortSpec } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import { EVERYTHING, matches, type Selector } from '../selector/index.js';
 import type { Endpoint, Traffic } from '../engine/types.js';
+import { denseAllowedPairs, type DenseGroup } from './dense.js';
 import { IpIndex } from './ipindex.js';
 import { NO_PORTS, PortAgg, PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
@@ -73,8 +81,10 @@ export interface ScaleOptions {
   /**
    * How counts walk a set: from the candidates a group's peers name, or over the whole set, whichever is
    * smaller; and whether a cell admitting a peer that matches most classes is summed as "everyone but
-   * the few it leaves out" (`auto`, the default, decides each time). Tests force each way
-   * (`candidates`, `scan`, `complement`) so all stay exact.
+   * the few it leaves out" (`auto`, the default, decides each time). Whole counts (`allowedPairs`
+   * from scratch) of clusters with at most DENSE_MAX_CLASSES classes use class x class bit matrices
+   * instead (`dense`; `auto` too below the limit). Tests force each way (`candidates`, `scan`,
+   * `complement`, `dense`) so all stay exact.
    */
   readonly strategy?: Strategy;
   /**
@@ -95,7 +105,13 @@ function ticker(progress: Progress | undefined, phase: Parameters<Progress>[0], 
   };
 }
 
-export type Strategy = 'auto' | 'candidates' | 'scan' | 'complement';
+export type Strategy = 'auto' | 'candidates' | 'scan' | 'complement' | 'dense';
+
+/**
+ * Up to this many classes, `auto` counts the whole relation with two class x class bit matrices
+ * (dense.ts: 2 x 8 MiB at the limit) rather than the sweep.
+ */
+export const DENSE_MAX_CLASSES = 8192;
 
 /** Per source and destination namespace, the number of allowed ordered pod pairs. */
 export interface NamespaceCounts {
@@ -105,6 +121,9 @@ export interface NamespaceCounts {
   /** Non-zero cells: [source namespace index, destination namespace index, allowed pairs]. */
   readonly cells: readonly (readonly [number, number, number])[];
 }
+
+const NO_GROUPS: ReadonlySet<number> = new Set();
+const NO_RULES: readonly RuleRec[] = Object.freeze([]);
 
 const EGRESS = 0;
 const INGRESS = 1;
@@ -129,6 +148,9 @@ interface NsRec {
   readonly nsSels: number[];
   /** Subject selectors of this namespace's policies. */
   readonly subjSels: number[];
+  /** Those selectors, and the own peers, by selector id (see `selId`; -1: no podSelector). */
+  readonly subjBySel: Map<number, number>;
+  readonly ownPeerBySel: Map<number, number>;
 }
 
 interface ClassRec {
@@ -151,7 +173,6 @@ interface ClassRec {
 
 interface PeerRec {
   readonly id: number;
-  readonly key: string;
   readonly kind: 'pods' | 'ipBlock';
   /** Namespace of a `podSelector`-only peer, else -1. */
   readonly ownNs: number;
@@ -161,7 +182,7 @@ interface PeerRec {
   readonly addresses: AddressSet | undefined;
   readonly members: number[];
   /** Groups (egress, ingress) whose table names this peer. */
-  readonly inGroups: [Set<number>, Set<number>];
+  readonly inGroups: [Set<number> | undefined, Set<number> | undefined];
 }
 
 interface NsSelRec {
@@ -169,6 +190,8 @@ interface NsSelRec {
   readonly sel: Selector;
   readonly namespaces: number[];
   readonly peers: number[];
+  /** Its peers by pod selector id (-1: no podSelector). */
+  readonly peerBySel: Map<number, number>;
 }
 
 interface SubjRec {
@@ -176,7 +199,8 @@ interface SubjRec {
   readonly ns: number;
   readonly sel: Selector;
   readonly members: number[];
-  readonly policies: Set<PolicyRec>;
+  /** Its policies (a policy is in one subject's list once). */
+  readonly policies: PolicyRec[];
   /** Number of policies on this selector affecting egress, ingress. */
   readonly count: [number, number];
   /** Groups whose key contains this selector. */
@@ -208,6 +232,9 @@ interface GroupRec {
   /** Some policy selects the members for this direction. */
   readonly isolated: boolean;
   table: Map<number, PortAgg>;
+  /** The table's entries as two lists (peer, ports), for the dense count; built when it first needs them. */
+  tablePeers: number[] | undefined;
+  tableAggs: PortAgg[] | undefined;
   /** Ports of the rules without peers ("matches all sources/destinations"). */
   any: PortAgg | undefined;
   /** Some entry names a port (so what the table admits depends on the destination's profile). */
@@ -298,15 +325,24 @@ export class ScaleEngine {
   private readonly classByKey = new Map<string, number>();
   private readonly classIndex = new LabelIndex();
   private readonly peers: PeerRec[] = [];
+  /** ipBlock peers by their canonical intervals. */
   private readonly peerByKey = new Map<string, number>();
   private readonly ipPeers: number[] = [];
   /** ipBlock peers by their text (`cidr` and `except`), before the set comparison. */
   private readonly ipPeerByText = new Map<string, number>();
+  /** ipBlock peers by address set object (a normalizer shares the set of equal ipBlocks). */
+  private readonly ipPeerBySet = new WeakMap<AddressSet, number>();
+  /** Selector ids: equal selectors (same `selectorKey`) get the same id; remembered per object. */
+  private readonly selIds = new WeakMap<Selector, number>();
+  private readonly selIdByKey = new Map<string, number>();
   private readonly nsSels: NsSelRec[] = [];
-  private readonly nsSelByKey = new Map<string, number>();
+  private readonly nsSelBySel = new Map<number, number>();
   private readonly subjs: SubjRec[] = [];
-  private readonly subjByKey = new Map<string, number>();
-  private readonly policies = new Map<string, PolicyRec>();
+  /** Policies by namespace, then name. */
+  private readonly policies = new Map<string, Map<string, PolicyRec>>();
+  private policyCount = 0;
+  /** Policies attached and not yet in `policies` (indexed by name when first needed). */
+  private unindexed: PolicyRec[] = [];
   private readonly groups: GroupRec[] = [];
   private readonly groupByKey: [Map<string, number>, Map<string, number>] = [new Map(), new Map()];
   /** Groups with a rule that has no peers, per direction. */
@@ -325,6 +361,7 @@ export class ScaleEngine {
   private readonly sharedKeys = new Set<string>();
   private ipIndex: IpIndex<PodInfo> = new IpIndex();
   private readonly caches = new Map<string, ProbeCache>();
+  private readonly scratch: number[] = [];
   private building = true;
   /** See {@link ScaleOptions.strategy}. */
   readonly strategy: Strategy;
@@ -339,20 +376,49 @@ export class ScaleEngine {
     for (const ns of cluster.namespaces.values()) this.internNs(ns.name, ns.labels);
     for (const p of cluster.pods) this.internNs(p.namespace);
     for (const p of cluster.policies) this.internNs(p.namespace);
+    // Each phase is a method of its own: the optimiser compiles a loop's function whole, so one big
+    // constructor would be compiled again for every loop it enters.
+    if (opts.policies) this.attachNormalised(cluster, opts.policies);
+    else this.attachAll(cluster.policies);
+    const podSig = this.ipSignatures(cluster.pods);
+    this.bareClasses(cluster.pods, podSig);
+    this.fillPeers();
+    this.fillSubjects();
+    // Joining a group adds the class's weight to it.
+    const tickGroups = ticker(this.progress, 'groups', this.classes.length);
+    for (const c of this.classes) {
+      this.regroup(c);
+      tickGroups(c.id + 1);
+    }
+    this.building = false;
+  }
 
-    const normalised = opts.policies ?? cluster.policies.map(normalizePolicy);
+  private attachNormalised(cluster: Cluster, normalised: readonly Policy[]): void {
     const infos = new Map(cluster.policies.map((p) => [`${p.namespace}/${p.name}`, p]));
-    const tickPolicies = ticker(opts.progress, 'policies', normalised.length);
+    const tickPolicies = ticker(this.progress, 'policies', normalised.length);
     let done = 0;
     for (const norm of normalised) {
       tickPolicies(++done);
       const info = infos.get(norm.key) ?? { namespace: norm.ref.namespace, name: norm.ref.name, policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: norm.ref.name, namespace: norm.ref.namespace }, spec: { podSelector: {} } } };
       this.attachPolicy(this.policyRec(info, norm));
     }
+  }
 
-    // Addresses, then ipBlock membership of every pod through the address index.
+  private attachAll(policies: readonly PolicyInfo[]): void {
+    // Identical selectors, ipBlocks and port lists (frequent) are compiled once and shared.
+    const normalize = policyNormalizer();
+    const tickPolicies = ticker(this.progress, 'policies', policies.length);
+    let done = 0;
+    for (const info of policies) {
+      tickPolicies(++done);
+      this.attachPolicy(this.policyRec(info, normalize(info)));
+    }
+  }
+
+  /** Addresses, then the ipBlock peers each pod lies in, through the address index. */
+  private ipSignatures(pods: readonly PodInfo[]): Map<PodInfo, number[]> {
     const entries: { item: PodInfo; ips: IP[] }[] = [];
-    for (const pod of cluster.pods) {
+    for (const pod of pods) {
       if (this.podClass.has(pod) || this.podIPs.has(pod)) continue;
       const ips = parseIPs(pod);
       this.podIPs.set(pod, ips);
@@ -370,11 +436,14 @@ export class ScaleEngine {
       this.ipIndex.within(4, addresses.intervals(4), add);
       this.ipIndex.within(6, addresses.intervals(6), add);
     }
+    return podSig;
+  }
 
-    // Classes, bare (peers, selectors and groups come in bulk below).
-    const tickPods = ticker(opts.progress, 'pods', cluster.pods.length);
-    done = 0;
-    for (const pod of cluster.pods) {
+  /** Classes, bare (peers, selectors and groups come in bulk after). */
+  private bareClasses(pods: readonly PodInfo[], podSig: ReadonlyMap<PodInfo, number[]>): void {
+    const tickPods = ticker(this.progress, 'pods', pods.length);
+    let done = 0;
+    for (const pod of pods) {
       tickPods(++done);
       if (this.podClass.has(pod)) continue;
       const ns = this.nss[this.nsByName.get(pod.namespace)!]!;
@@ -383,6 +452,10 @@ export class ScaleEngine {
       c.pods.add(pod);
       c.weight++;
     }
+  }
+
+  /** The member classes of every peer, and the peers of every class. */
+  private fillPeers(): void {
     const ipMembers = new Map<number, number[]>();
     for (const c of this.classes) {
       for (const q of this.sigs[c.sig]!) {
@@ -391,7 +464,7 @@ export class ScaleEngine {
         else ipMembers.set(q, [c.id]);
       }
     }
-    const tickPeers = ticker(opts.progress, 'peers', this.peers.length);
+    const tickPeers = ticker(this.progress, 'peers', this.peers.length);
     for (const p of this.peers) {
       tickPeers(p.id + 1);
       const members = p.kind === 'ipBlock' ? (ipMembers.get(p.id) ?? []) : this.selectPeerMembers(p);
@@ -400,24 +473,21 @@ export class ScaleEngine {
         this.classes[c]!.peers.push(p.id);
       }
     }
+  }
+
+  private fillSubjects(): void {
     for (const s of this.subjs) {
       for (const c of this.selectSubjMembers(s)) {
         s.members.push(c);
         this.classes[c]!.subj.push(s.id);
       }
     }
-    // Joining a group adds the class's weight to it.
-    const tickGroups = ticker(opts.progress, 'groups', this.classes.length);
-    for (const c of this.classes) {
-      this.regroup(c);
-      tickGroups(c.id + 1);
-    }
-    this.building = false;
   }
 
   // --- public: questions ----------------------------------------------------------------------------
 
   get stats(): ScaleStats {
+    this.indexPolicies();
     let classes = 0;
     for (const c of this.classes) if (c.weight > 0) classes++;
     let eg = 0;
@@ -430,7 +500,7 @@ export class ScaleEngine {
     return {
       namespaces: this.nss.length,
       pods: this.podClass.size,
-      policies: this.policies.size,
+      policies: this.policyCount,
       classes,
       peers: this.peers.length,
       egressGroups: eg,
@@ -625,8 +695,13 @@ export class ScaleEngine {
     c.pods.add(pod);
     this.attachWeight(c, 1);
     this.indexKey(pod);
+    const recount = this.denseCheaper([c.id], [c.id]);
     for (const cache of this.caches.values()) {
       if (cache.dirty) continue;
+      if (recount) {
+        cache.dirty = true;
+        continue;
+      }
       const ev = new Eval(this, cache.probe, cache.open);
       cache.count += ev.row(c) + ev.col(c) - (this.classAllows(c, c, cache.probe.protocol, cache.probe.port) ? 2 : 0);
     }
@@ -637,8 +712,13 @@ export class ScaleEngine {
     const id = this.podClass.get(pod);
     if (id === undefined) return false;
     const c = this.classes[id]!;
+    const recount = this.denseCheaper([c.id], [c.id]);
     for (const cache of this.caches.values()) {
       if (cache.dirty) continue;
+      if (recount) {
+        cache.dirty = true;
+        continue;
+      }
       const ev = new Eval(this, cache.probe, cache.open);
       cache.count -= ev.row(c) + ev.col(c) - (this.classAllows(c, c, cache.probe.protocol, cache.probe.port) ? 2 : 0);
     }
@@ -681,12 +761,12 @@ export class ScaleEngine {
 
   /** Adds a policy, or replaces the one with the same namespace and name. It must be valid. */
   upsertPolicy(info: PolicyInfo, norm: Policy = normalizePolicy(info)): void {
-    this.changePolicy(this.policies.get(`${info.namespace}/${info.name}`), info, norm);
+    this.changePolicy(this.policyNamed(info.namespace, info.name), info, norm);
   }
 
   /** Removes a policy; false when there is none by that name. */
   removePolicy(namespace: string, name: string): boolean {
-    const old = this.policies.get(`${namespace}/${name}`);
+    const old = this.policyNamed(namespace, name);
     if (!old) return false;
     this.changePolicy(old, undefined, undefined);
     return true;
@@ -740,6 +820,18 @@ export class ScaleEngine {
   }
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
+    if (this.usesDense()) {
+      const tick = ticker(this.progress, 'count', this.groups.length);
+      const groups: DenseGroup[] = [];
+      for (const g of this.groups) {
+        if (g.tablePeers === undefined || g.tableAggs === undefined) {
+          g.tablePeers = [...g.table.keys()];
+          g.tableAggs = [...g.table.values()];
+        }
+        groups.push(g as DenseGroup);
+      }
+      return denseAllowedPairs({ classes: this.classes, groups, peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port, tick);
+    }
     let total = 0;
     new Eval(this, probe, open, this.progress).sweep(false, (_s, _d, v) => {
       total += v;
@@ -761,6 +853,8 @@ export class ScaleEngine {
       ownPeers: [],
       nsSels: [],
       subjSels: [],
+      subjBySel: new Map(),
+      ownPeerBySel: new Map(),
     };
     this.nss.push(rec);
     this.nsByName.set(name, id);
@@ -859,27 +953,45 @@ export class ScaleEngine {
 
   // --- structure: selectors and peers --------------------------------------------------------------
 
+  /** The id of a selector: equal ones (same canonical text) share it. */
+  private selId(sel: Selector): number {
+    let id = this.selIds.get(sel);
+    if (id === undefined) {
+      const key = selectorKey(sel);
+      id = this.selIdByKey.get(key);
+      if (id === undefined) this.selIdByKey.set(key, (id = this.selIdByKey.size));
+      this.selIds.set(sel, id);
+    }
+    return id;
+  }
+
   private internNsSel(sel: Selector): number {
-    const key = selectorKey(sel);
-    const known = this.nsSelByKey.get(key);
+    const sid = this.selId(sel);
+    const known = this.nsSelBySel.get(sid);
     if (known !== undefined) return known;
     const id = this.nsSels.length;
-    const all = this.nss.map((n) => n.id);
-    const namespaces = selectIn(sel, this.nsIndex, all, () => true, (n) => this.nss[n]!.labels);
-    this.nsSels.push({ id, sel, namespaces, peers: [] });
-    this.nsSelByKey.set(key, id);
+    let namespaces: number[];
+    if (sel.requirements.length === 0) {
+      namespaces = [];
+      for (let n = 0; n < this.nss.length; n++) namespaces.push(n);
+    } else {
+      namespaces = selectIn(sel, this.nsIndex, this.nss.map((n) => n.id), () => true, (n) => this.nss[n]!.labels);
+    }
+    this.nsSels.push({ id, sel, namespaces, peers: [], peerBySel: new Map() });
+    this.nsSelBySel.set(sid, id);
     for (const n of namespaces) this.nss[n]!.nsSels.push(id);
     return id;
   }
 
   private internSubj(ns: number, sel: Selector): number {
-    const key = `${ns}\u0002${selectorKey(sel)}`;
-    const known = this.subjByKey.get(key);
+    const sid = this.selId(sel);
+    const nsRec = this.nss[ns]!;
+    const known = nsRec.subjBySel.get(sid);
     if (known !== undefined) return known;
-    const rec: SubjRec = { id: this.subjs.length, ns, sel, members: [], policies: new Set(), count: [0, 0], groups: new Set() };
+    const rec: SubjRec = { id: this.subjs.length, ns, sel, members: [], policies: [], count: [0, 0], groups: new Set() };
     this.subjs.push(rec);
-    this.subjByKey.set(key, rec.id);
-    this.nss[ns]!.subjSels.push(rec.id);
+    nsRec.subjBySel.set(sid, rec.id);
+    nsRec.subjSels.push(rec.id);
     if (!this.building) {
       for (const c of this.selectSubjMembers(rec)) {
         rec.members.push(c);
@@ -920,39 +1032,52 @@ export class ScaleEngine {
   }
 
   private internPeer(peer: Peer, ownNs: number): number {
-    let key: string;
     let ownNsId = -1;
     let nsSel = -1;
+    let key: string | undefined;
+    let bySel: Map<number, number> | undefined;
+    let sid = -1;
     if (peer.kind === 'ipBlock') {
-      // Same text, same set (the common case, cheap); else the set's canonical intervals.
+      // The same set object (a normalizer shares them) or the same text: the same peer (the common
+      // cases, cheap); else the set's canonical intervals decide.
+      const bySet = this.ipPeerBySet.get(peer.addresses);
+      if (bySet !== undefined) return bySet;
       const text = `${peer.cidr}\u0002${peer.except.join('\u0002')}`;
       const byText = this.ipPeerByText.get(text);
-      if (byText !== undefined) return byText;
+      if (byText !== undefined) {
+        this.ipPeerBySet.set(peer.addresses, byText);
+        return byText;
+      }
       key = `B${[4, 6].map((f) => peer.addresses.intervals(f as 4 | 6).map(([lo, hi]) => `${lo.toString(16)}-${hi.toString(16)}`).join(',')).join('/')}`;
       const known = this.peerByKey.get(key);
       this.ipPeerByText.set(text, known ?? this.peers.length);
-    } else if (peer.namespaces.kind === 'own') {
-      ownNsId = ownNs;
-      key = `O${ownNs}\u0002${peer.pods ? selectorKey(peer.pods) : '*'}`;
+      this.ipPeerBySet.set(peer.addresses, known ?? this.peers.length);
+      if (known !== undefined) return known;
     } else {
-      nsSel = this.internNsSel(peer.namespaces.selector);
-      key = `N${nsSel}\u0002${peer.pods ? selectorKey(peer.pods) : '*'}`;
+      sid = peer.pods ? this.selId(peer.pods) : -1;
+      if (peer.namespaces.kind === 'own') {
+        ownNsId = ownNs;
+        bySel = this.nss[ownNs]!.ownPeerBySel;
+      } else {
+        nsSel = this.internNsSel(peer.namespaces.selector);
+        bySel = this.nsSels[nsSel]!.peerBySel;
+      }
+      const known = bySel.get(sid);
+      if (known !== undefined) return known;
     }
-    const known = this.peerByKey.get(key);
-    if (known !== undefined) return known;
     const rec: PeerRec = {
       id: this.peers.length,
-      key,
       kind: peer.kind,
       ownNs: ownNsId,
       nsSel,
       podSel: peer.kind === 'pods' ? peer.pods : undefined,
       addresses: peer.kind === 'ipBlock' ? peer.addresses : undefined,
       members: [],
-      inGroups: [new Set(), new Set()],
+      inGroups: [undefined, undefined],
     };
     this.peers.push(rec);
-    this.peerByKey.set(key, rec.id);
+    if (key !== undefined) this.peerByKey.set(key, rec.id);
+    else bySel!.set(sid, rec.id);
     if (rec.kind === 'ipBlock') this.ipPeers.push(rec.id);
     else if (ownNsId >= 0) this.nss[ownNsId]!.ownPeers.push(rec.id);
     else this.nsSels[nsSel]!.peers.push(rec.id);
@@ -1012,24 +1137,61 @@ export class ScaleEngine {
   private policyRec(info: PolicyInfo, norm: Policy): PolicyRec {
     const ns = this.internNs(info.namespace);
     const subj = this.internSubj(ns, norm.subject);
-    const rules = (list: Policy['ingressRules']): RuleRec[] =>
-      list.map((r) => ({ peers: r.peers ? [...new Set(r.peers.map((p) => this.internPeer(p, ns)))] : undefined, ports: r.ports }));
-    return { info, subj, affects: [norm.egress, norm.ingress], rules: [rules(norm.egressRules), rules(norm.ingressRules)] };
+    return { info, subj, affects: [norm.egress, norm.ingress], rules: [this.ruleRecs(norm.egressRules, ns), this.ruleRecs(norm.ingressRules, ns)] };
+  }
+
+  /** A policy's rules of one direction, peers interned. (Lists of their exact size: they stay in memory.) */
+  private ruleRecs(list: Policy['ingressRules'], ns: number): readonly RuleRec[] {
+    if (list.length === 0) return NO_RULES;
+    const out = new Array<RuleRec>(list.length);
+    const scratch = this.scratch;
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      let peers: number[] | undefined;
+      if (r.peers) {
+        scratch.length = 0;
+        for (const p of r.peers) {
+          const q = this.internPeer(p, ns);
+          if (!scratch.includes(q)) scratch.push(q);
+        }
+        peers = scratch.slice();
+      }
+      out[i] = { peers, ports: r.ports };
+    }
+    return out;
+  }
+
+  private policyNamed(namespace: string, name: string): PolicyRec | undefined {
+    this.indexPolicies();
+    return this.policies.get(namespace)?.get(name);
+  }
+
+  /** Puts the policies attached so far in the index by name (a later one of the same name wins). */
+  private indexPolicies(): void {
+    if (this.unindexed.length === 0) return;
+    for (const p of this.unindexed) {
+      let byName = this.policies.get(p.info.namespace);
+      if (!byName) this.policies.set(p.info.namespace, (byName = new Map()));
+      if (!byName.has(p.info.name)) this.policyCount++;
+      byName.set(p.info.name, p);
+    }
+    this.unindexed = [];
   }
 
   private attachPolicy(p: PolicyRec): void {
-    const key = `${p.info.namespace}/${p.info.name}`;
-    this.policies.set(key, p);
+    this.unindexed.push(p);
     const s = this.subjs[p.subj]!;
-    s.policies.add(p);
+    s.policies.push(p);
     if (p.affects[EGRESS]) s.count[EGRESS]++;
     if (p.affects[INGRESS]) s.count[INGRESS]++;
   }
 
   private detachPolicy(p: PolicyRec): void {
-    this.policies.delete(`${p.info.namespace}/${p.info.name}`);
+    this.indexPolicies();
+    if (this.policies.get(p.info.namespace)?.delete(p.info.name)) this.policyCount--;
     const s = this.subjs[p.subj]!;
-    s.policies.delete(p);
+    const at = s.policies.indexOf(p);
+    if (at >= 0) s.policies.splice(at, 1);
     if (p.affects[EGRESS]) s.count[EGRESS]--;
     if (p.affects[INGRESS]) s.count[INGRESS]--;
   }
@@ -1085,7 +1247,34 @@ export class ScaleEngine {
   }
 
   private recountCheaper(rows: readonly number[], cols: readonly number[]): boolean {
-    return rows.length * cols.length > CROSS_PAIRS_PER_CLASS * this.classes.length || rows.length + cols.length > MAX_TOUCHED_CLASSES;
+    return rows.length * cols.length > CROSS_PAIRS_PER_CLASS * this.classes.length || rows.length + cols.length > MAX_TOUCHED_CLASSES || this.denseCheaper(rows, cols);
+  }
+
+  /** Whole counts use the dense matrices (see `ScaleOptions.strategy`). */
+  private usesDense(): boolean {
+    return this.strategy === 'dense' || (this.strategy === 'auto' && this.classes.length <= DENSE_MAX_CLASSES);
+  }
+
+  /**
+   * With dense counts, is counting again cheaper than correcting the counts by these rows and
+   * columns? A row walks the ingress groups naming the class's peers, a column the egress groups
+   * (and the cells and classes behind them); a dense count costs about K x K / 32 words. Measured on
+   * the realistic shape, a correction costs about as much as a dense count at a sixteenth of that.
+   */
+  private denseCheaper(rows: readonly number[], cols: readonly number[]): boolean {
+    if (!this.usesDense()) return false;
+    const k = this.classes.length;
+    const budget = (k * ((k + 31) >>> 5)) / 16;
+    let cost = 0;
+    for (const s of rows) {
+      for (const q of this.classes[s]!.peers) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
+      if (cost > budget) return true;
+    }
+    for (const d of cols) {
+      for (const q of this.classes[d]!.peers) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
+      if (cost > budget) return true;
+    }
+    return false;
   }
 
   /**
@@ -1121,8 +1310,7 @@ export class ScaleEngine {
     return sum;
   }
 
-  private newGroup(dir: Dir, sels: readonly number[]): number {
-    const key = sels.join(',');
+  private newGroup(dir: Dir, sels: readonly number[], key = sels.join(',')): number {
     const g: GroupRec = {
       id: this.groups.length,
       dir,
@@ -1130,6 +1318,8 @@ export class ScaleEngine {
       sels,
       isolated: sels.length > 0,
       table: new Map(),
+      tablePeers: undefined,
+      tableAggs: undefined,
       any: undefined,
       named: false,
       members: new Set(),
@@ -1146,30 +1336,38 @@ export class ScaleEngine {
 
   /** Folds the rules of the group's policies into its table `peer -> ports`. */
   private buildTable(g: GroupRec): void {
-    for (const q of g.table.keys()) this.peers[q]!.inGroups[g.dir].delete(g.id);
+    for (const q of g.table.keys()) this.peers[q]!.inGroups[g.dir]?.delete(g.id);
     const table = new Map<number, PortAgg>();
     let any: PortAgg | undefined;
+    // An entry starts as the shared aggregate of its first rule's ports, copied if another rule adds.
+    const add = (agg: PortAgg | undefined, ports: readonly PortSpec[] | undefined): PortAgg => {
+      if (agg === undefined) return PortAgg.of(ports);
+      if (agg.shared) return agg.with(ports);
+      agg.addRule(ports);
+      return agg;
+    };
     for (const s of g.sels) {
       for (const p of this.subjs[s]!.policies) {
         if (!p.affects[g.dir]) continue;
         for (const rule of p.rules[g.dir]) {
           if (rule.peers === undefined) {
-            any ??= new PortAgg();
-            any.addRule(rule.ports);
+            any = add(any, rule.ports);
             continue;
           }
-          for (const q of rule.peers) {
-            let agg = table.get(q);
-            if (!agg) table.set(q, (agg = new PortAgg()));
-            agg.addRule(rule.ports);
-          }
+          for (const q of rule.peers) table.set(q, add(table.get(q), rule.ports));
         }
       }
     }
     g.table = table;
     g.any = any;
-    g.named = (any?.named ?? false) || [...table.values()].some((agg) => agg.named);
-    for (const q of table.keys()) this.peers[q]!.inGroups[g.dir].add(g.id);
+    let named = any?.named ?? false;
+    for (const [q, agg] of table) {
+      if (agg.named) named = true;
+      (this.peers[q]!.inGroups[g.dir] ??= new Set()).add(g.id);
+    }
+    g.tablePeers = undefined;
+    g.tableAggs = undefined;
+    g.named = named;
     if (any) this.anyGroups[g.dir].add(g.id);
     else this.anyGroups[g.dir].delete(g.id);
     this.refreshOpen(g);
@@ -1214,9 +1412,14 @@ export class ScaleEngine {
   /** Puts a class in the groups its selectors (with policies of each direction) call for. */
   private regroup(c: ClassRec): void {
     for (const dir of [EGRESS, INGRESS] as const) {
-      const sels = c.subj.filter((s) => this.subjs[s]!.count[dir] > 0);
-      const key = sels.join(',');
-      const id = this.groupByKey[dir].get(key) ?? this.newGroup(dir, sels);
+      const sels: number[] = [];
+      let key = '';
+      for (const s of c.subj) {
+        if (this.subjs[s]!.count[dir] === 0) continue;
+        key += sels.length === 0 ? `${s}` : `,${s}`;
+        sels.push(s);
+      }
+      const id = this.groupByKey[dir].get(key) ?? this.newGroup(dir, sels, key);
       const current = c.group[dir];
       if (current === id) continue;
       if (current >= 0) this.leaveGroup(c, this.groups[current]!);
@@ -1400,7 +1603,7 @@ class Eval {
     let list = this.closedMemo.get(k);
     if (!list) {
       list = [];
-      for (const gid of this.peers[q]!.inGroups[EGRESS]) {
+      for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
         const e = this.groups[gid]!;
         if (e.weight === 0) continue;
         const a = this.admitSet(e, profile);
@@ -1542,7 +1745,7 @@ class Eval {
   private cellsAdmitting(s: ClassRec, f: (j: GroupRec, profile: PortProfile, cell: Cell) => void): void {
     const tick = ++this.groupTick;
     for (const q of s.peers) {
-      for (const gid of this.peers[q]!.inGroups[INGRESS]) {
+      for (const gid of this.peers[q]!.inGroups[INGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;
         const j = this.groups[gid]!;
@@ -1576,7 +1779,7 @@ class Eval {
     let total = this.vOpen(j, profile, cellA);
     const tick = ++this.groupTick;
     for (const q of d.peers) {
-      for (const gid of this.peers[q]!.inGroups[EGRESS]) {
+      for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;
         const e = this.groups[gid]!;

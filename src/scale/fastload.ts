@@ -15,6 +15,14 @@
  * exactly what `loadCluster` would, with no diagnostics, or is not taken. Source positions are exact;
  * `locate` re-parses the one document with the reference parser, lazily, when a diagnostic needs a
  * field's position.
+ *
+ * What keeps it cheap (most of the cost at 20,000 objects is allocation and garbage collection): each
+ * document is decoded as soon as it is read, so its plain values die young; the plain values this
+ * module built are reused as the decoded objects where the reference decoder would copy them (no
+ * nulls to drop); keys and scalars are looked up in a cache by their text before any string is made
+ * (`SpanCache`: `apiVersion`, `app`, a namespace's name, a CIDR are read once per load, then handed
+ * out as the same string, which also makes them fast property and map keys); lines are scanned with
+ * `charCodeAt`, lists are built at their exact size.
  */
 import type { ObjectSource, Locator } from '../diag/diagnostic.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
@@ -97,7 +105,96 @@ function plainValue(text: string): unknown {
     }
     if (digits) return Number(text);
   }
+  if (c >= 48 && c <= 57 && notNumeric(text)) return text;
   return resolvePlain(text);
+}
+
+/**
+ * A text starting with a digit that no integer or float form can match (a `/`, or two dots: an
+ * address or a CIDR), so `resolvePlain` would return it as it is.
+ */
+function notNumeric(text: string): boolean {
+  if (text.includes('/')) return true;
+  const dot = text.indexOf('.');
+  return dot >= 0 && text.indexOf('.', dot + 1) >= 0;
+}
+
+const MISS: unique symbol = Symbol('miss');
+const CACHE_BUCKETS = 1 << 13;
+const CACHE_MAX_LENGTH = 64;
+const CACHE_PER_BUCKET = 4;
+
+/**
+ * Texts read before, found again without building a string. Keys and scalars repeat across thousands
+ * of objects (`apiVersion`, `matchLabels`, a namespace's name, a CIDR): each is read (and checked)
+ * once, then the same string or value is handed out again, which also makes it a fast property key.
+ * The value stored for a text must depend on nothing but that text.
+ */
+class SpanCache<V> {
+  /** Slot k * CACHE_PER_BUCKET + i: hash, length, and where the text was first read (to compare). */
+  private readonly hashes = new Int32Array(CACHE_BUCKETS * CACHE_PER_BUCKET);
+  private readonly lengths = new Int32Array(CACHE_BUCKETS * CACHE_PER_BUCKET);
+  private readonly offsets = new Int32Array(CACHE_BUCKETS * CACHE_PER_BUCKET);
+  private readonly sources: string[] = new Array<string>(CACHE_BUCKETS * CACHE_PER_BUCKET).fill('');
+  private readonly values: (V | undefined)[] = new Array<V | undefined>(CACHE_BUCKETS * CACHE_PER_BUCKET).fill(undefined);
+  private readonly used = new Uint8Array(CACHE_BUCKETS);
+
+  private static hash(t: string, a: number, b: number): number {
+    const n = b - a;
+    let h = n;
+    h = (h * 31 + t.charCodeAt(a)) | 0;
+    h = (h * 31 + t.charCodeAt(a + 1)) | 0;
+    h = (h * 31 + t.charCodeAt(a + (n >> 1))) | 0;
+    h = (h * 31 + t.charCodeAt(b - 2)) | 0;
+    h = (h * 31 + t.charCodeAt(b - 1)) | 0;
+    return h ^ (h >>> 13);
+  }
+
+  /** The value stored for the text t[a, b), or MISS. */
+  get(t: string, a: number, b: number): V | typeof MISS {
+    const n = b - a;
+    if (n < 2 || n > CACHE_MAX_LENGTH) return MISS;
+    const h = SpanCache.hash(t, a, b);
+    const k = h & (CACHE_BUCKETS - 1);
+    const end = k * CACHE_PER_BUCKET + this.used[k]!;
+    next: for (let slot = k * CACHE_PER_BUCKET; slot < end; slot++) {
+      if (this.hashes[slot] !== h || this.lengths[slot] !== n) continue;
+      const src = this.sources[slot]!;
+      const o = this.offsets[slot]!;
+      for (let j = 0; j < n; j++) if (src.charCodeAt(o + j) !== t.charCodeAt(a + j)) continue next;
+      return this.values[slot] as V;
+    }
+    return MISS;
+  }
+
+  /** Remembers `value` for the text t[a, b), unless its bucket is full. */
+  set(t: string, a: number, b: number, value: V): void {
+    const n = b - a;
+    if (n < 2 || n > CACHE_MAX_LENGTH) return;
+    const h = SpanCache.hash(t, a, b);
+    const k = h & (CACHE_BUCKETS - 1);
+    const i = this.used[k]!;
+    if (i === CACHE_PER_BUCKET) return;
+    const slot = k * CACHE_PER_BUCKET + i;
+    this.hashes[slot] = h;
+    this.lengths[slot] = n;
+    this.offsets[slot] = a;
+    this.sources[slot] = t;
+    this.values[slot] = value;
+    this.used[k] = i + 1;
+  }
+}
+
+/** What one load shares between its files: keys checked, and scalars resolved. */
+export class ScalarCache {
+  readonly keys = new SpanCache<string>();
+  readonly values = new SpanCache<unknown>();
+}
+
+/** The first `: ` in t[from, end), or -1 (as `indexOf`, without its per-call set-up). */
+function colonSpace(t: string, from: number, end: number): number {
+  for (let k = from; k < end - 1; k++) if (t.charCodeAt(k) === 58 && t.charCodeAt(k + 1) === 32) return k;
+  return -1;
 }
 
 /** A key the fast path takes as written: a word that YAML reads as that same string. */
@@ -106,9 +203,9 @@ function plainKeyOk(key: string): boolean {
 }
 
 /** Parses the subset; undefined (with the reason) when the text uses anything else. */
-export function parseYamlSubset(text: string): { documents: FastDocument[]; items: ItemPositions } | { unsupported: string } {
+export function parseYamlSubset(text: string, cache: ScalarCache = new ScalarCache()): { documents: FastDocument[]; items: ItemPositions } | { unsupported: string } {
   try {
-    const p = new SubsetParser(text);
+    const p = new SubsetParser(text, cache);
     return { documents: p.documents(), items: p.items };
   } catch (e) {
     if (e instanceof Unsupported) return { unsupported: e.message };
@@ -126,16 +223,30 @@ class SubsetParser {
   /** A `- key: value` line is read as a mapping line indented to its key: that line and indentation. */
   private vPos = -1;
   private vInd = 0;
+  /** Indentation of the line at `indFor`. */
+  private indVal = 0;
+  private indFor = -1;
+  private readonly stack: unknown[] = [];
   readonly items: ItemPositions = new Map();
+  private readonly keys: SpanCache<string>;
+  private readonly values: SpanCache<unknown>;
 
-  constructor(text: string) {
+  constructor(text: string, cache: ScalarCache) {
     if (text.includes('\r')) give('carriage returns');
     if (text.includes('\t')) give('tabs');
     this.t = text.startsWith('\ufeff') ? text.slice(1) : text;
+    this.keys = cache.keys;
+    this.values = cache.values;
   }
 
   documents(): FastDocument[] {
     const out: FastDocument[] = [];
+    for (let doc = this.nextDocument(); doc !== undefined; doc = this.nextDocument()) out.push(doc);
+    return out;
+  }
+
+  /** The next document of the text (empty documents skipped), or undefined at the end. */
+  nextDocument(): FastDocument | undefined {
     const t = this.t;
     while (this.pos < t.length) {
       if (this.isSeparator()) {
@@ -149,9 +260,9 @@ class SubsetParser {
       if (this.isDash(this.pos + ind)) give('a document that is a list');
       const value = this.parseMap(ind, true);
       if (this.skipBlank()) give(`unexpected indentation at line ${this.line}`);
-      out.push({ value, line, column: ind + 1, startLine, endLine: this.line - 1 });
+      return { value, line, column: ind + 1, startLine, endLine: this.line - 1 };
     }
-    return out;
+    return undefined;
   }
 
   private eol(): number {
@@ -183,9 +294,13 @@ class SubsetParser {
   /** Indentation of the current line (a list item's `- ` counting as spaces on a virtual line). */
   private indent(): number {
     if (this.pos === this.vPos) return this.vInd;
-    let k = this.pos;
-    while (this.t.charCodeAt(k) === 32) k++;
-    return k - this.pos;
+    if (this.indFor !== this.pos) {
+      let k = this.pos;
+      while (this.t.charCodeAt(k) === 32) k++;
+      this.indVal = k - this.pos;
+      this.indFor = this.pos;
+    }
+    return this.indVal;
   }
 
   /** `-` followed by a space or the end of the line, at `c`. */
@@ -231,29 +346,34 @@ class SubsetParser {
         colon = c0 + q.end;
         if (t.charCodeAt(colon) !== 58) give('a quoted key without a colon');
       } else {
-        colon = t.indexOf(': ', c0);
+        colon = colonSpace(t, c0, e);
         if (colon < 0 || colon >= e) {
           let k = e;
           while (k > c0 && t.charCodeAt(k - 1) === 32) k--;
           if (t.charCodeAt(k - 1) !== 58) give(`not a key at line ${this.line}`);
           colon = k - 1;
         }
-        key = t.slice(c0, colon);
-        if (!plainKeyOk(key)) give(`key ${key}`);
+        const known = this.keys.get(t, c0, colon);
+        if (known !== MISS) {
+          key = known;
+        } else {
+          key = t.slice(c0, colon);
+          if (!plainKeyOk(key)) give(`key ${key}`);
+          this.keys.set(t, c0, colon, key);
+        }
       }
       if (colon + 1 < e && t.charCodeAt(colon + 1) !== 32) give('no space after a colon');
       let r0 = colon + 1;
       while (r0 < e && t.charCodeAt(r0) === 32) r0++;
       let r1 = e;
       while (r1 > r0 && t.charCodeAt(r1 - 1) === 32) r1--;
-      const rest = r0 === r1 || t.charCodeAt(r0) === 35 ? '' : t.slice(r0, r1);
       if (Object.hasOwn(obj, key)) give(`duplicate key ${key}`);
       if (key === '__proto__') give('a __proto__ key');
       this.next();
       let value: unknown;
-      if (rest === '') value = this.parseNested(ind, root && key === 'items');
-      else if (rest.charCodeAt(0) === 124 /* | */) value = this.parseLiteral(rest, ind);
-      else value = this.inlineScalar(rest);
+      if (r0 === r1 || t.charCodeAt(r0) === 35 /* # */) value = this.parseNested(ind, root && key === 'items');
+      else if (t.charCodeAt(r0) === 124 /* | */) value = this.parseLiteral(t.slice(r0, r1), ind);
+      else value = this.scalarAt(r0, r1);
       obj[key] = value;
     }
     return obj;
@@ -270,7 +390,9 @@ class SubsetParser {
 
   private parseSeq(ind: number, track: boolean): unknown[] {
     const t = this.t;
-    const arr: unknown[] = [];
+    // Items gather on a stack shared by nested lists, then leave it as an array of their exact size.
+    const arr = this.stack;
+    const start = arr.length;
     for (;;) {
       if (!this.skipBlank()) break;
       const li = this.indent();
@@ -306,23 +428,36 @@ class SubsetParser {
         if (track) this.items.set(v, line * 2 ** 20 + col + 1);
         arr.push(v);
       } else {
-        const item = t.slice(c, e);
         this.next();
-        arr.push(item.charCodeAt(0) === 124 ? this.parseLiteral(item, ind) : this.inlineScalar(item));
+        arr.push(t.charCodeAt(c) === 124 ? this.parseLiteral(t.slice(c, e), ind) : this.scalarAt(c, e));
       }
     }
-    return arr;
+    const items = arr.slice(start);
+    arr.length = start;
+    return items;
   }
 
   private looksLikeKey(c: number, e: number): boolean {
     const t = this.t;
     const ch = t.charCodeAt(c);
     if (ch === 34 || ch === 39) return t.charCodeAt(c + this.quoted(t.slice(c, e)).end) === 58;
-    const colon = t.indexOf(': ', c);
+    const colon = colonSpace(t, c, e);
     if (colon > c && colon < e) return true;
     let k = e;
     while (k > c && t.charCodeAt(k - 1) === 32) k--;
     return t.charCodeAt(k - 1) === 58 && !t.slice(c, k).includes(' ');
+  }
+
+  /** The scalar written at t[a, b) (not a block scalar), through the cache. */
+  private scalarAt(a: number, b: number): unknown {
+    const t = this.t;
+    const known = this.values.get(t, a, b);
+    if (known !== MISS) return known;
+    const text = t.slice(a, b);
+    const value = this.inlineScalar(text);
+    // `{}` and `[]` are new objects each time.
+    if (value === null || typeof value !== 'object') this.values.set(t, a, b, value);
+    return value;
   }
 
   private inlineScalar(rest: string): unknown {
@@ -458,7 +593,8 @@ function int32(v: unknown, what: string): number | undefined {
 function strMap(v: unknown, what: string): Record<string, string> | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isRec(v)) give(`${what} is not a map`);
-  for (const k of Object.keys(v)) {
+  // `for in` also visits inherited keys: that could only make the fast path give up, never err.
+  for (const k in v) {
     if (v[k] === null) give(`${what}.${k} is null`); // decodes to "" in Go; left to the reference loader
     if (typeof v[k] !== 'string') give(`${what}.${k} is not a string`);
   }
@@ -473,11 +609,10 @@ function list(v: unknown, what: string): unknown[] | undefined {
 }
 
 function onlyKeys(o: Rec, allowed: ReadonlySet<string>, what: string): void {
-  for (const k of Object.keys(o)) if (!allowed.has(k)) give(`unknown field ${what}.${k}`);
+  // `for in` also visits inherited keys: that could only make the fast path give up, never err.
+  for (const k in o) if (!allowed.has(k)) give(`unknown field ${what}.${k}`);
 }
 
-const META_STRINGS = ['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp'];
-const META_KEYS = new Set([...META_STRINGS, 'generation', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'finalizers', 'ownerReferences']);
 const OWNER_KEYS = new Set(['apiVersion', 'kind', 'name', 'uid', 'controller', 'blockOwnerDeletion']);
 
 interface Meta {
@@ -492,24 +627,54 @@ interface Meta {
 function meta(v: unknown, strict: boolean): Meta {
   if (v === undefined || v === null) return {};
   if (!isRec(v)) give('metadata is not a map');
-  if (strict) onlyKeys(v, META_KEYS, 'metadata');
-  if (Object.hasOwn(v, 'managedFields')) give('managedFields');
-  for (const k of META_STRINGS) str(v, k);
-  int32(v.generation, 'generation'); // int64 in the API: larger values are left to the reference loader
-  int32(v.deletionGracePeriodSeconds, 'deletionGracePeriodSeconds');
-  for (const f of list(v.finalizers, 'finalizers') ?? []) if (typeof f !== 'string') give('finalizers');
-  for (const o of list(v.ownerReferences, 'ownerReferences') ?? []) {
-    if (!isRec(o)) give('ownerReferences');
-    if (strict) onlyKeys(o, OWNER_KEYS, 'ownerReferences');
-    for (const k of ['apiVersion', 'kind', 'name', 'uid']) str(o, k);
-    for (const k of ['controller', 'blockOwnerDeletion']) if (o[k] !== undefined && o[k] !== null && typeof o[k] !== 'boolean') give(k);
+  // The fields present, each checked by its kind (absent ones need no check; an inherited key could
+  // only make the fast path give up).
+  let labels: Record<string, string> | undefined;
+  let annotations: Record<string, string> | undefined;
+  for (const k in v) {
+    switch (k) {
+      case 'name':
+      case 'generateName':
+      case 'namespace':
+      case 'selfLink':
+      case 'uid':
+      case 'resourceVersion':
+      case 'creationTimestamp':
+      case 'deletionTimestamp':
+        str(v, k);
+        break;
+      case 'generation':
+      case 'deletionGracePeriodSeconds':
+        int32(v[k], k); // int64 in the API: larger values are left to the reference loader
+        break;
+      case 'labels':
+        labels = strMap(v.labels, 'labels');
+        break;
+      case 'annotations':
+        annotations = strMap(v.annotations, 'annotations');
+        break;
+      case 'finalizers':
+        for (const f of list(v.finalizers, 'finalizers') ?? []) if (typeof f !== 'string') give('finalizers');
+        break;
+      case 'ownerReferences':
+        for (const o of list(v.ownerReferences, 'ownerReferences') ?? []) {
+          if (!isRec(o)) give('ownerReferences');
+          if (strict) onlyKeys(o, OWNER_KEYS, 'ownerReferences');
+          for (const r of ['apiVersion', 'kind', 'name', 'uid']) str(o, r);
+          for (const r of ['controller', 'blockOwnerDeletion']) if (o[r] !== undefined && o[r] !== null && typeof o[r] !== 'boolean') give(r);
+        }
+        break;
+      case 'managedFields':
+        give('managedFields');
+        break;
+      default:
+        if (strict) give(`unknown field metadata.${k}`);
+    }
   }
   const out: { -readonly [K in keyof Meta]: Meta[K] } = {};
   const name = str(v, 'name');
   const generateName = str(v, 'generateName');
   const namespace = str(v, 'namespace');
-  const labels = strMap(v.labels, 'labels');
-  const annotations = strMap(v.annotations, 'annotations');
   if (name !== undefined) out.name = name;
   if (generateName !== undefined) out.generateName = generateName;
   if (namespace !== undefined) out.namespace = namespace;
@@ -530,13 +695,44 @@ function podIPs(status: unknown): string[] {
     if (ip) candidates.push(ip);
   }
   const out: string[] = [];
-  for (const text of candidates) {
-    const ip = parseIPSloppy(text);
-    if (!ip) give('an invalid pod IP');
-    const canonical = formatIP(ip);
+  for (let k = 0; k < candidates.length; k++) {
+    const text = candidates[k]!;
+    if (candidates.indexOf(text) < k) continue; // the same text again (`podIP` is `podIPs[0]`)
+    let canonical = text;
+    if (!canonicalV4(text)) {
+      const ip = parseIPSloppy(text);
+      if (!ip) give('an invalid pod IP');
+      canonical = formatIP(ip);
+    }
     if (!out.includes(canonical)) out.push(canonical);
   }
   return out;
+}
+
+/**
+ * An IPv4 address written as `formatIP` writes one (four decimal octets, no leading zeros): parsing
+ * and formatting would give the text back.
+ */
+export function canonicalV4(text: string): boolean {
+  const n = text.length;
+  let parts = 0;
+  let k = 0;
+  for (;;) {
+    const start = k;
+    let v = 0;
+    while (k < n) {
+      const c = text.charCodeAt(k);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + c - 48;
+      k++;
+    }
+    const len = k - start;
+    if (len === 0 || len > 3 || v > 255 || (len > 1 && text.charCodeAt(start) === 48)) return false;
+    parts++;
+    if (k === n) return parts === 4;
+    if (parts === 4 || text.charCodeAt(k) !== 46) return false;
+    k++;
+  }
 }
 
 function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string; hostNetwork?: boolean } {
@@ -585,8 +781,24 @@ function strList(v: unknown, what: string): string[] | undefined {
   return l as string[] | undefined;
 }
 
-/** Copies the fields that are present (null = absent), as the reference decoder does. */
-function present(o: Rec, keys: readonly string[], f: (k: string, v: unknown) => unknown): Rec {
+/**
+ * The fields that are present (null = absent), in source order, as the reference decoder gives them:
+ * `o` itself, its values replaced in place by `f`'s, when none is null (the plain values are this
+ * module's own, met once). Unknown keys must have been refused before.
+ */
+function present(o: Rec, f: (k: string, v: unknown) => unknown): Rec {
+  const keys = Object.keys(o);
+  let nulls = false;
+  for (const k of keys) {
+    if (o[k] === null || o[k] === undefined) {
+      nulls = true;
+      break;
+    }
+  }
+  if (!nulls) {
+    for (const k of keys) o[k] = f(k, o[k]);
+    return o;
+  }
   const out: Rec = {};
   for (const k of keys) {
     const v = o[k];
@@ -596,15 +808,21 @@ function present(o: Rec, keys: readonly string[], f: (k: string, v: unknown) => 
   return out;
 }
 
+/** `list.map(f)`, in place (the list is this module's own). */
+function mapped<T>(list: unknown[], f: (x: unknown) => T): T[] {
+  for (let i = 0; i < list.length; i++) list[i] = f(list[i]);
+  return list as T[];
+}
+
 function selector(v: unknown): Rec {
   if (!isRec(v)) give('a selector is not a map');
   onlyKeys(v, SELECTOR_KEYS, 'selector');
-  return present(v, ['matchLabels', 'matchExpressions'], (k, x) => {
+  return present(v, (k, x) => {
     if (k === 'matchLabels') return strMap(x, 'matchLabels');
-    return (list(x, 'matchExpressions') ?? []).map((r) => {
+    return mapped(list(x, 'matchExpressions') ?? [], (r) => {
       if (!isRec(r)) give('a requirement is not a map');
       onlyKeys(r, REQ_KEYS, 'requirement');
-      return present(r, ['key', 'operator', 'values'], (rk, rv) => (rk === 'values' ? strList(rv, 'values') : str(r, rk)));
+      return present(r, (rk, rv) => (rk === 'values' ? strList(rv, 'values') : str(r, rk)));
     });
   });
 }
@@ -612,18 +830,18 @@ function selector(v: unknown): Rec {
 function peer(v: unknown): Rec {
   if (!isRec(v)) give('a peer is not a map');
   onlyKeys(v, PEER_KEYS, 'peer');
-  return present(v, ['podSelector', 'namespaceSelector', 'ipBlock'], (k, x) => {
+  return present(v, (k, x) => {
     if (k !== 'ipBlock') return selector(x);
     if (!isRec(x)) give('ipBlock is not a map');
     onlyKeys(x, IPBLOCK_KEYS, 'ipBlock');
-    return present(x, ['cidr', 'except'], (bk, bv) => (bk === 'cidr' ? str(x, 'cidr') : strList(bv, 'except')));
+    return present(x, (bk, bv) => (bk === 'cidr' ? str(x, 'cidr') : strList(bv, 'except')));
   });
 }
 
 function npPort(v: unknown): Rec {
   if (!isRec(v)) give('a port is not a map');
   onlyKeys(v, PORT_KEYS, 'port');
-  return present(v, ['protocol', 'port', 'endPort'], (k, x) => {
+  return present(v, (k, x) => {
     if (k === 'protocol') return str(v, k);
     if (k === 'endPort') return int32(x, k);
     if (typeof x === 'string') return x;
@@ -632,10 +850,10 @@ function npPort(v: unknown): Rec {
 }
 
 function rules(v: unknown, keys: ReadonlySet<string>, peersKey: 'from' | 'to'): Rec[] {
-  return (list(v, 'rules') ?? []).map((r) => {
+  return mapped(list(v, 'rules') ?? [], (r) => {
     if (!isRec(r)) give('a rule is not a map');
     onlyKeys(r, keys, 'rule');
-    return present(r, ['ports', peersKey], (k, x) => (k === 'ports' ? (list(x, 'ports') ?? []).map(npPort) : (list(x, peersKey) ?? []).map(peer)));
+    return present(r, (k, x) => (k === 'ports' ? mapped(list(x, 'ports') ?? [], npPort) : mapped(list(x, peersKey) ?? [], peer)));
   });
 }
 
@@ -643,7 +861,7 @@ function npSpec(v: unknown): Rec {
   if (v === undefined || v === null) return {};
   if (!isRec(v)) give('spec is not a map');
   onlyKeys(v, SPEC_KEYS, 'spec');
-  return present(v, ['podSelector', 'ingress', 'egress', 'policyTypes'], (k, x) => {
+  return present(v, (k, x) => {
     if (k === 'podSelector') return selector(x);
     if (k === 'ingress') return rules(x, INGRESS_KEYS, 'from');
     if (k === 'egress') return rules(x, EGRESS_KEYS, 'to');
@@ -665,58 +883,121 @@ interface Located {
 }
 
 function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void): Cluster {
-  const declared = new Map<string, NamespaceInfo>();
-  const pods: PodInfo[] = [];
-  const policies: PolicyInfo[] = [];
-  const seen = new Set<string>();
-  const used = new Set<string>();
-
+  const decoder = new Decoder(defaultNamespace);
   for (const [k, src] of sources.entries()) {
     if (k > 0) progress?.(k, sources.length);
-    const parsed = parseYamlSubset(src.text);
-    if ('unsupported' in parsed) give(`${src.file}: ${parsed.unsupported}`);
-    let lines: string[] | undefined;
-    const linesOf = (): string[] => (lines ??= src.text.split('\n'));
-    for (const doc of parsed.documents) {
-      const objects: Located[] = [];
-      collect(doc.value, {}, 0, doc.line, doc.column, [], objects, parsed.items);
-      for (const o of objects) {
-        const source = objectSource(src.file, linesOf, doc, o);
-        const strict = o.kind === 'NetworkPolicy';
-        if (strict) onlyKeys(o.value, NP_KEYS, 'NetworkPolicy');
-        str(o.value, 'apiVersion');
-        str(o.value, 'kind');
-        const m = meta(o.value.metadata, strict);
-        const name = m.name || m.generateName;
-        if (!name) give('an object without a name');
-        const namespaced = o.kind !== 'Namespace';
-        const namespace = namespaced ? m.namespace || defaultNamespace : '';
-        const key = `${o.kind}\u0000${namespace}\u0000${name}`;
-        if (seen.has(key)) give('a duplicate object');
-        seen.add(key);
-        if (namespaced) used.add(namespace);
-        if (o.kind === 'Namespace') {
-          declared.set(name, { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source });
-        } else if (o.kind === 'Pod') {
-          const spec = podSpec(o.value.spec);
-          pods.push({ namespace, name, labels: { ...m.labels }, ips: podIPs(o.value.status), ...spec, source });
-        } else {
-          const spec = npSpec(o.value.spec);
-          const metadata = { ...m, namespace };
-          const policy = { apiVersion: o.apiVersion, kind: 'NetworkPolicy', metadata, spec: { ...spec, podSelector: spec.podSelector ?? {} } } as NetworkPolicy;
-          policies.push({ namespace, name, policy, source });
-        }
-      }
-    }
+    decoder.file(src);
   }
   progress?.(sources.length, sources.length);
-  for (const ns of used) if (!declared.has(ns)) give(`namespace ${ns} is used but not declared`);
-  const namespaces = new Map([...declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { namespaces, pods, policies };
+  return decoder.cluster();
 }
 
+/**
+ * What the sources decode to, file by file. (Methods rather than one function: the optimiser compiles
+ * the function of a hot loop whole, so small ones are compiled faster, and once.)
+ */
+class Decoder {
+  private readonly declared = new Map<string, NamespaceInfo>();
+  private readonly pods: PodInfo[] = [];
+  private readonly policies: PolicyInfo[] = [];
+  /** Names seen, by kind and namespace. */
+  private readonly seen = new Map<string, Map<string, Set<string>>>();
+  private readonly used = new Set<string>();
+  private readonly cache = new ScalarCache();
+
+  constructor(private readonly defaultNamespace: string) {}
+
+  file(src: SourceText): void {
+    const linesOf = lazyLines(src.text);
+    let parser: SubsetParser;
+    try {
+      parser = new SubsetParser(src.text, this.cache);
+    } catch (e) {
+      if (e instanceof Unsupported) give(`${src.file}: ${e.message}`);
+      throw e;
+    }
+    // Each document is decoded as soon as it is read, so its plain values die young.
+    for (let doc = nextDocument(parser, src.file); doc !== undefined; doc = nextDocument(parser, src.file)) {
+      const objects: Located[] = [];
+      collect(doc.value, NO_DEFAULTS, 0, doc.line, doc.column, ROOT, objects, parser.items);
+      for (const o of objects) this.object(o, objectSource(src.file, linesOf, doc, o));
+    }
+  }
+
+  private object(o: Located, source: ObjectSource): void {
+    const strict = o.kind === 'NetworkPolicy';
+    if (strict) onlyKeys(o.value, NP_KEYS, 'NetworkPolicy');
+    str(o.value, 'apiVersion');
+    str(o.value, 'kind');
+    const m = meta(o.value.metadata, strict);
+    const name = m.name || m.generateName;
+    if (!name) give('an object without a name');
+    const namespaced = o.kind !== 'Namespace';
+    const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
+    this.unique(o.kind, namespace, name);
+    if (namespaced) this.used.add(namespace);
+    if (o.kind === 'Namespace') {
+      this.declared.set(name, { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source });
+    } else if (o.kind === 'Pod') {
+      const spec = podSpec(o.value.spec);
+      // The labels map is this module's own, met once: no copy needed.
+      const pod: { -readonly [K in keyof PodInfo]: PodInfo[K] } = { namespace, name, labels: m.labels ?? {}, ips: podIPs(o.value.status), ports: spec.ports, source };
+      if (spec.nodeName !== undefined) pod.nodeName = spec.nodeName;
+      if (spec.hostNetwork !== undefined) pod.hostNetwork = spec.hostNetwork;
+      this.pods.push(pod);
+    } else {
+      // As `{ ...spec, podSelector: spec.podSelector ?? {} }` and `{ ...m, namespace }`, in place.
+      const spec = npSpec(o.value.spec);
+      spec.podSelector ??= {};
+      const metadata: { -readonly [K in keyof Meta]: Meta[K] } = m;
+      metadata.namespace = namespace;
+      const policy = { apiVersion: o.apiVersion, kind: 'NetworkPolicy', metadata, spec } as unknown as NetworkPolicy;
+      this.policies.push({ namespace, name, policy, source });
+    }
+  }
+
+  /** Gives up on a second object of the same kind, namespace and name. */
+  private unique(kind: string, namespace: string, name: string): void {
+    let byNs = this.seen.get(kind);
+    if (!byNs) this.seen.set(kind, (byNs = new Map()));
+    let names = byNs.get(namespace);
+    if (!names) byNs.set(namespace, (names = new Set()));
+    const known = names.size;
+    names.add(name);
+    if (names.size === known) give('a duplicate object');
+  }
+
+  cluster(): Cluster {
+    for (const ns of this.used) if (!this.declared.has(ns)) give(`namespace ${ns} is used but not declared`);
+    const namespaces = new Map([...this.declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return { namespaces, pods: this.pods, policies: this.policies };
+  }
+}
+
+function nextDocument(parser: SubsetParser, file: string): FastDocument | undefined {
+  try {
+    return parser.nextDocument();
+  } catch (e) {
+    if (e instanceof Unsupported) give(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The path of a document's root object, and the defaults it inherits (none); shared by all. */
+const ROOT: readonly number[] = Object.freeze([]);
+const NO_DEFAULTS: { readonly kind?: string; readonly apiVersion?: string } = Object.freeze({});
+
 /** Objects of a document, Lists expanded, as src/load/objects.ts finds them. */
-function collect(value: unknown, inherited: { kind?: string; apiVersion?: string }, depth: number, line: number, column: number, path: number[], out: Located[], items: ItemPositions): void {
+function collect(
+  value: unknown,
+  inherited: { readonly kind?: string; readonly apiVersion?: string },
+  depth: number,
+  line: number,
+  column: number,
+  path: readonly number[],
+  out: Located[],
+  items: ItemPositions,
+): void {
   if (!isRec(value)) give('an object that is not a map');
   const kindV = value.kind;
   const apiV = value.apiVersion;
@@ -741,21 +1022,33 @@ function collect(value: unknown, inherited: { kind?: string; apiVersion?: string
   out.push({ kind, apiVersion, value, line, column, path });
 }
 
+/**
+ * The lines of a text, split when first asked. (A function of its own: the locators keep this closure,
+ * and through it nothing of the loader's state.)
+ */
+function lazyLines(text: string): () => readonly string[] {
+  let lines: string[] | undefined;
+  return () => (lines ??= text.split('\n'));
+}
+
 /** The object's position, and a locator that parses its document with the reference parser when first asked. */
 function objectSource(file: string, linesOf: () => readonly string[], doc: FastDocument, o: Located): ObjectSource {
+  // Only numbers are kept (not the document's values, which would then live as long as the cluster).
+  const { startLine, endLine } = doc;
+  const { line, column, path } = o;
   let locator: Locator | undefined;
-  const locate: Locator = (path) => {
+  const locate: Locator = (fieldPath) => {
     if (!locator) {
       // Blank lines in front keep the reference parser's line numbers those of the file.
-      const text = '\n'.repeat(doc.startLine - 1) + linesOf().slice(doc.startLine - 1, doc.endLine).join('\n');
+      const text = '\n'.repeat(startLine - 1) + linesOf().slice(startLine - 1, endLine).join('\n');
       let node: PNode | undefined = parseDocuments(file, text).documents[0];
-      for (const k of o.path) {
+      for (const k of path) {
         const items = node?.kind === 'map' ? node.byKey.get('items')?.value : undefined;
         node = items?.kind === 'seq' ? items.items[k] : undefined;
       }
-      locator = node ? locatorFor(node) : () => ({ line: o.line, column: o.column });
+      locator = node ? locatorFor(node) : () => ({ line, column });
     }
-    return locator(path);
+    return locator(fieldPath);
   };
-  return { file, line: o.line, column: o.column, locate };
+  return { file, line, column, locate };
 }

@@ -19,14 +19,21 @@ export const PROTOCOL_INDEX: Readonly<Record<Protocol, number>> = { TCP: 0, UDP:
  * with that name and protocol, as `resolveNamedPort` reads a pod ("name and protocol must both match").
  */
 export class PortProfile {
-  private readonly byName: ReadonlyMap<string, number>;
+  /** By protocol index, name -> port (the keys of `byName` split, so a lookup builds no string). */
+  private readonly byProtocol: readonly ReadonlyMap<string, number>[];
 
   constructor(
     readonly id: number,
     readonly key: string,
     byName: ReadonlyMap<string, number>,
   ) {
-    this.byName = byName;
+    const byProtocol = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+    for (const [k, port] of byName) {
+      const slash = k.indexOf('/');
+      const i = PROTOCOL_INDEX[k.slice(0, slash) as Protocol];
+      byProtocol[i]!.set(k.slice(slash + 1), port);
+    }
+    this.byProtocol = byProtocol;
   }
 
   /** The profile's key from a pod's container ports (unnamed ports do not matter to policies). */
@@ -45,7 +52,7 @@ export class PortProfile {
   }
 
   resolve(name: string, protocol: Protocol): number | undefined {
-    return this.byName.get(`${protocol}/${name}`);
+    return this.byProtocol[PROTOCOL_INDEX[protocol]]!.get(name);
   }
 }
 
@@ -59,16 +66,75 @@ interface ProtocolPorts {
   names: string[];
 }
 
-/** The union of the `ports` lists of one or more rules. */
+const ofRule = new WeakMap<readonly PortSpec[], PortAgg>();
+
+/**
+ * The union of the `ports` lists of one or more rules. Tables start an entry with the shared
+ * aggregate of one rule's list (`PortAgg.of`) and copy it when a second rule adds to the entry
+ * (`with`), so most entries of most tables are the same few objects.
+ */
 export class PortAgg {
   /** Some rule has no `ports`: "this rule matches all ports" (of every protocol). */
   all = false;
   /** Some entry names a port: what it admits depends on the destination's profile. */
   named = false;
   private readonly byProtocol: (ProtocolPorts | undefined)[] = [undefined, undefined, undefined];
+  private keyText: string | undefined;
+
+  /** @param shared Shared between tables: never changed (`addRule` throws). */
+  constructor(readonly shared = false) {}
+
+  /** The shared aggregate of one rule's ports (undefined: every port). */
+  static of(ports: readonly PortSpec[] | undefined): PortAgg {
+    if (ports === undefined) return EVERY_PORT;
+    let agg = ofRule.get(ports);
+    if (!agg) {
+      const fresh = new PortAgg();
+      fresh.addRule(ports);
+      agg = fresh.copy(true);
+      ofRule.set(ports, agg);
+    }
+    return agg;
+  }
+
+  /** A new (unshared) aggregate: this one's ports and one more rule's. */
+  with(ports: readonly PortSpec[] | undefined): PortAgg {
+    const agg = this.copy(false);
+    agg.addRule(ports);
+    return agg;
+  }
+
+  private copy(shared: boolean): PortAgg {
+    const agg = new PortAgg(shared);
+    agg.all = this.all;
+    agg.named = this.named;
+    for (let i = 0; i < 3; i++) {
+      const p = this.byProtocol[i];
+      if (p) agg.byProtocol[i] = { any: p.any, ranges: p.ranges, names: [...p.names] };
+    }
+    return agg;
+  }
+
+  /** Text of what the aggregate admits: equal keys admit the same ports on every destination. */
+  get key(): string {
+    if (this.keyText === undefined) {
+      let k = this.all ? '*' : '';
+      for (const p of this.byProtocol) {
+        k += '|';
+        if (!p) continue;
+        k += p.any ? '*' : '';
+        for (const [a, b] of p.ranges.ranges) k += `${a}-${b},`;
+        k += [...p.names].sort().join(',');
+      }
+      this.keyText = k;
+    }
+    return this.keyText;
+  }
 
   /** Adds one rule's ports (undefined = the rule's ports are empty or absent). */
   addRule(ports: readonly PortSpec[] | undefined): void {
+    if (this.shared) throw new Error('a shared port aggregate cannot change');
+    this.keyText = undefined;
     if (ports === undefined) {
       this.all = true;
       return;
@@ -126,3 +192,7 @@ export class PortAgg {
     return set;
   }
 }
+
+/** The shared aggregate of a rule without ports. */
+const EVERY_PORT = new PortAgg(true);
+EVERY_PORT.all = true;

@@ -62,10 +62,20 @@ function push(m: Map<string, number[]>, k: string, id: number): void {
   else m.set(k, [id]);
 }
 
-/** Canonical text of a selector: equal texts select the same items (requirements sorted, values sorted). */
+const keys = new WeakMap<Selector, string>();
+
+/**
+ * Canonical text of a selector: equal texts select the same items (requirements sorted, values sorted).
+ * Remembered per selector object (selectors are immutable; a normalizer shares equal ones).
+ */
 export function selectorKey(sel: Selector): string {
-  const parts = sel.requirements.map((r) => `${r.key}\u0001${r.operator}\u0001${[...r.values].sort().join('\u0002')}`);
-  return [...new Set(parts)].sort().join('\u0003');
+  let key = keys.get(sel);
+  if (key === undefined) {
+    const parts = sel.requirements.map((r) => `${r.key}\u0001${r.operator}\u0001${[...r.values].sort().join('\u0002')}`);
+    key = [...new Set(parts)].sort().join('\u0003');
+    keys.set(sel, key);
+  }
+  return key;
 }
 
 /**

@@ -13,7 +13,8 @@ import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../src/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/analysis.js';
-import { parseYamlSubset } from '../../src/scale/fastload.js';
+import { canonicalV4, parseYamlSubset } from '../../src/scale/fastload.js';
+import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
 import { toYaml } from '../../src/gen/index.js';
@@ -221,6 +222,35 @@ spec:
         assertSame([{ file: 'in.yaml', text: `${ns}---\n${pod('', `k: ${v}`)}` }]);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test('texts read again from the scalar cache are never mixed up (same length, same sampled characters)', () => {
+    // The cache hashes a text's length and five of its characters: vary the others, across many objects.
+    const alphabet = 'ab01.-_';
+    const rng = fc.sample(fc.array(fc.constantFrom(...alphabet.split('')), { minLength: 3, maxLength: 3 }), { numRuns: 40, seed: 5 });
+    const texts = rng.map((m) => `ab${m[0]}${m[1]}c${m[2]}gh`); // length 8: positions 2, 3 and 5 vary
+    const long = rng.map((m) => `x${m.join('')}${'y'.repeat(20)}${m.join('')}z`); // slices of 13+ characters
+    let text = ns;
+    texts.forEach((t, i) => {
+      const labels = `${t}: ${texts[(i * 7 + 1) % texts.length]}\n    q: ${long[i]}\n    k: "${long[(i * 3) % long.length]}"`;
+      text += `---\n${pod('', labels).replace('name: web-1', `name: web-${i}`).replace('10.0.0.1', `10.0.${i}.1`)}`;
+    });
+    assertSame([{ file: 'in.yaml', text }], true);
+  });
+
+  test('pod addresses read as the reference loader reads them', () => {
+    const ip = fc.oneof(
+      fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((o) => o.join('.')),
+      fc.tuple(fc.constantFrom('0', '00', '010', '1'), fc.nat(255)).map(([a, b]) => `${a}.0.${b}.1`),
+      fc.constantFrom('fd00::1', 'FD00:0::1', '::ffff:10.0.0.1', '10.0.0', '10.0.0.1.2', '1.2.3.4 ', ''),
+    );
+    fc.assert(
+      fc.property(ip, ip, (a, b) => {
+        assertSame([{ file: 'in.yaml', text: `${ns}---\n${pod(`  podIPs:\n  - ip: "${b}"\n  - ip: "${a}"\n`).replace('10.0.0.1', JSON.stringify(a))}` }]);
+        assert.equal(canonicalV4(a), formatIP(parseIPSloppy(a) ?? { family: 6, value: 0n }) === a && parseIPSloppy(a)?.family === 4);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -1,0 +1,80 @@
+/**
+ * The dense count (class x class bit matrices, dense.ts) against the sweep: the bit-matrix transpose
+ * against a bit-by-bit one, and whole counts of generated shapes large enough for many words per row
+ * and many 32 x 32 blocks (the property tests' clusters fit in one word), for numeric and named
+ * probes, before and after random changes. The sweep itself is held to the oracle elsewhere.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../src/gen/index.js';
+import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
+import { transposeBits } from '../../src/scale/dense.js';
+import type { Cluster } from '../../src/model/cluster.js';
+
+describe('bit matrix transpose', () => {
+  test('equals the bit-by-bit transpose', () => {
+    const rng = random(7);
+    for (const words of [1, 2, 3, 5]) {
+      const n = words * 32;
+      const m = new Int32Array(n * words);
+      for (let i = 0; i < m.length; i++) m[i] = rng.int(4) === 0 ? 0 : (rng.int(2 ** 16) << 16) | rng.int(2 ** 16);
+      const out = new Int32Array(n * words);
+      transposeBits(m, words, out);
+      for (let r = 0; r < n; r++) {
+        for (let c = 0; c < n; c++) {
+          const a = (m[r * words + (c >>> 5)]! >>> (c & 31)) & 1;
+          const b = (out[c * words + (r >>> 5)]! >>> (r & 31)) & 1;
+          if (a !== b) assert.fail(`words ${words}: (${r}, ${c})`);
+        }
+      }
+    }
+  });
+});
+
+const PROBES: ScaleProbe[] = [
+  { port: 80, protocol: 'TCP' },
+  { port: 8080, protocol: 'TCP' },
+  { port: 'http', protocol: 'TCP' },
+  { port: 'metrics', protocol: 'TCP' },
+  { port: 'dns', protocol: 'UDP' },
+  { port: 53, protocol: 'UDP' },
+];
+
+function counts(c: Cluster, strategy: 'dense' | 'candidates' | 'scan'): number[] {
+  const e = new ScaleEngine(c, { strategy });
+  return PROBES.map((p) => e.allowedPairs(p));
+}
+
+/** Shapes at sizes with a few hundred classes (several words per bitset row). */
+const SIZES: [ShapeName, number][] = [
+  ['realistic', 0.1],
+  ['one-ns-overlap', 0.05],
+  ['pairs', 0.02],
+  ['cross-ns', 0.004],
+  ['small-ns', 0.003],
+  ['max', 0.003],
+];
+
+describe('dense count', () => {
+  for (const [shape, scale] of SIZES) {
+    test(`${shape}: equals the sweep, before and after 60 changes`, () => {
+      const c = toCluster(generateObjects(shape, { seed: 3, scale }));
+      const classes = new ScaleEngine(c).stats.classes;
+      assert.ok(classes > 64 || shape === 'one-ns-overlap', `${shape}: ${classes} classes`);
+      const dense = counts(c, 'dense');
+      assert.deepEqual(dense, counts(c, 'candidates'));
+      assert.deepEqual(dense, counts(c, 'scan'));
+      // Changes applied incrementally to an engine whose counts are then recounted densely.
+      const stream = new ChangeStream(c, 11);
+      const e = new ScaleEngine(c, { strategy: 'dense' });
+      for (let i = 0; i < 60; i++) e.apply(stream.next());
+      const after = { namespaces: c.namespaces, pods: stream.pods, policies: stream.policies };
+      const expected = counts(after, 'candidates');
+      assert.deepEqual(
+        PROBES.map((p) => e.allowedPairs(p)),
+        expected,
+      );
+      assert.deepEqual(counts(after, 'dense'), expected);
+    });
+  }
+});
