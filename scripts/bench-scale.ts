@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../src/gen/index.js';
@@ -70,6 +70,8 @@ interface ShapeResult {
   mib: number;
   fastPath: boolean;
   fallbackReason?: string;
+  /** The machine's 1-minute load average when the run started (others' work slows a run down). */
+  load: number;
   readMs: number;
   parseMs: number;
   referenceParseMs?: number;
@@ -77,6 +79,8 @@ interface ShapeResult {
   buildMs: number;
   countMs: number[];
   analysisMs: number;
+  /** CPU time of the process (every thread: GC, compiler) over read, parse and analysis (validate excluded). */
+  cpuMs: number;
   allowedPairs: number[];
   classes: number;
   peers: number;
@@ -93,7 +97,14 @@ interface ShapeResult {
 }
 
 /** One shape, in this (child) process. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function runShape(shape: ShapeName, dir: string): ShapeResult {
+  const load = loadavg()[0] ?? NaN;
+  let cpu = cpuNow();
   let t = process.hrtime.bigint();
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
@@ -105,6 +116,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
   t = process.hrtime.bigint();
   const loaded = loadClusterFast(sources);
   const parseMs = ms(t);
+  let cpuMs = cpuNow() - cpu;
   const cluster = loaded.cluster;
   let referenceParseMs: number | undefined;
   if (values['reference-loader']) {
@@ -119,6 +131,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
 
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
+  cpu = cpuNow();
   t = process.hrtime.bigint();
   const engine = new ScaleEngine(cluster);
   const buildMs = ms(t);
@@ -129,6 +142,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
     allowedPairs.push(engine.allowedPairs(p));
     countMs.push(ms(t));
   }
+  cpuMs += cpuNow() - cpu;
   gc();
   const heapEngineMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   const stats = engine.stats;
@@ -174,6 +188,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
     files: sources.length,
     mib,
     fastPath: loaded.fast,
+    load,
     ...(loaded.fallbackReason ? { fallbackReason: loaded.fallbackReason } : {}),
     readMs,
     parseMs,
@@ -182,6 +197,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
     buildMs,
     countMs,
     analysisMs: buildMs + countMs.reduce((a, b) => a + b, 0),
+    cpuMs,
     allowedPairs,
     classes: stats.classes,
     peers: stats.peers,
@@ -297,7 +313,7 @@ function main(): void {
       if (values['reference-loader']) args.push('--reference-loader');
       const res = child(args) as ShapeResult;
       results.push(res);
-      process.stderr.write(`${shape} run ${r + 1}: parse ${f0(res.parseMs)} ms, analysis ${f0(res.analysisMs)} ms, peak ${f0(res.peakRssMiB)} MiB\n`);
+      process.stderr.write(`${shape} run ${r + 1}: parse ${f0(res.parseMs)} ms, analysis ${f0(res.analysisMs)} ms, peak ${f0(res.peakRssMiB)} MiB (load ${f1(res.load)})\n`);
     }
   }
   let oracle: OracleResult | undefined;
@@ -307,12 +323,12 @@ function main(): void {
   lines.push(`machine: ${cpus().length} x ${cpu}, node ${process.version}; seed ${seed}, scale ${scale}`);
   lines.push('');
   lines.push(
-    '| shape | pods | policies | classes | read+parse ms | validate ms | build ms | count ms (80, http) | analysis ms | peak RSS MiB | engine heap MiB | query p50/p99 µs | change p50/p99 ms |',
+    '| shape | pods | policies | classes | load | read+parse ms | validate ms | build ms | count ms (80, http) | analysis ms | read+parse+analysis ms (CPU ms) | peak RSS MiB | engine heap MiB | query p50/p99 µs | change p50/p99 ms |',
   );
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     lines.push(
-      `| ${r.shape}${r.fastPath ? '' : ' (reference loader)'} | ${r.pods} | ${r.policies} | ${r.classes} | ${f0(r.readMs + r.parseMs)} | ${f0(r.validateMs)} | ${f0(r.buildMs)} | ${r.countMs.map(f0).join(', ')} | ${f0(r.analysisMs)} | ${f0(r.peakRssMiB)} | ${f0(r.heapEngineMiB)} | ${f1(r.queryP50us)} / ${f1(r.queryP99us)} | ${f2(r.changeP50ms)} / ${f1(r.changeP99ms)} |`,
+      `| ${r.shape}${r.fastPath ? '' : ' (reference loader)'} | ${r.pods} | ${r.policies} | ${r.classes} | ${f1(r.load)} | ${f0(r.readMs + r.parseMs)} | ${f0(r.validateMs)} | ${f0(r.buildMs)} | ${r.countMs.map(f0).join(', ')} | ${f0(r.analysisMs)} | ${f0(r.readMs + r.parseMs + r.analysisMs)} (${f0(r.cpuMs)}) | ${f0(r.peakRssMiB)} | ${f0(r.heapEngineMiB)} | ${f1(r.queryP50us)} / ${f1(r.queryP99us)} | ${f2(r.changeP50ms)} / ${f1(r.changeP99ms)} |`,
     );
   }
   if (results.some((r) => r.referenceParseMs !== undefined)) {

@@ -181,7 +181,7 @@ interface PeerRec {
   readonly podSel: Selector | undefined;
   readonly addresses: AddressSet | undefined;
   readonly members: number[];
-  /** Groups (egress, ingress) whose table names this peer. */
+  /** Groups (egress, ingress) whose table names this peer (created when first needed). */
   readonly inGroups: [Set<number> | undefined, Set<number> | undefined];
 }
 
