@@ -9,6 +9,7 @@
  * would report it as IPv4).
  */
 import { familyBits, formatIP, parseIP, type CIDR, type Family, type IP } from '../ip/index.js';
+import { parseV4 } from './addresses.js';
 import type { SetKeyType } from './ir.js';
 
 const MAPPED_PREFIX = 0xffffn << 32n;
@@ -90,42 +91,20 @@ function elementKey(text: string, type: SetKeyType): [bigint, bigint] {
   return iv ? [iv[0], iv[1]] : [-1n, 0n];
 }
 
-/** A plain dotted quad as a number, or undefined (then the general, bigint path decides). */
-function quad(t: string): number | undefined {
-  let v = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return undefined;
-      v = v * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-    } else return undefined;
-  }
-  return dots === 3 && digits > 0 && part <= 255 ? v * 256 + part : undefined;
-}
-
 /**
  * The order of `sortElements` (by address, then end of range or port, then text) as a comparator; IPv4
  * addresses and `address . port` elements are compared as numbers without building bigints.
  */
 export function compareElements(a: string, b: string, type: SetKeyType): number {
   if (type === 'ipv4_addr') {
-    const x = quad(a);
-    const y = quad(b);
+    const x = parseV4(a);
+    const y = parseV4(b);
     if (x !== undefined && y !== undefined) return x - y;
   } else if (type === 'ipv4_addr . inet_service') {
     const i = a.indexOf(' . ');
     const j = b.indexOf(' . ');
-    const x = i < 0 ? undefined : quad(a.slice(0, i));
-    const y = j < 0 ? undefined : quad(b.slice(0, j));
+    const x = i < 0 ? undefined : parseV4(a.slice(0, i));
+    const y = j < 0 ? undefined : parseV4(b.slice(0, j));
     if (x !== undefined && y !== undefined) return x - y || Number(a.slice(i + 3)) - Number(b.slice(j + 3)) || (a < b ? -1 : a > b ? 1 : 0);
   }
   const ka = elementKey(a, type);

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { hasErrors, formatDiagnostic } from '../../src/diag/diagnostic.js';
 import type { Probe } from '../../src/engine/matrix.js';
+import { random } from '../../src/gen/random.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
 import type { Cluster, Protocol } from '../../src/model/cluster.js';
 
@@ -196,27 +197,18 @@ export function expectedMatrix(expectations: readonly Expectation[]): ExpectedMa
 // Random scenarios over the vocabulary of base.yaml.
 // ---------------------------------------------------------------------------------------------------
 
-/** mulberry32: tiny, seeded, the same sequence on every machine. */
-function rng(seed: number): { int(n: number): number; chance(p: number): boolean; pick<T>(xs: readonly T[]): T; some<T>(xs: readonly T[], max: number): T[] } {
-  let a = (seed >>> 0) ^ 0x5bd1e995;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+/** The project's seeded generator (src/gen/random.ts), seeded as this corpus always was, plus `some`. */
+function rng(seed: number) {
+  const r = random(((seed >>> 0) ^ 0x5bd1e995) >>> 0);
   return {
-    int,
-    chance: (p) => next() < p,
-    pick,
+    int: r.int,
+    chance: r.chance,
+    pick: r.pick,
     /** 1..max distinct items, in the list's order. */
     some: <T>(xs: readonly T[], max: number): T[] => {
-      const k = 1 + int(Math.min(max, xs.length));
+      const k = 1 + r.int(Math.min(max, xs.length));
       const chosen = new Set<number>();
-      while (chosen.size < k) chosen.add(int(xs.length));
+      while (chosen.size < k) chosen.add(r.int(xs.length));
       return xs.filter((_, i) => chosen.has(i));
     },
   };
