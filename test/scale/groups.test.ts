@@ -8,7 +8,7 @@ import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import type { PodInfo } from '../../src/model/cluster.js';
 import { compileSelector, matches } from '../../src/selector/index.js';
 import { cluster, pod } from '../builders.js';
-import { PROBE_PORTS, PROBE_PROTOCOLS, clusterArb } from './arbitraries.js';
+import { PROBE_PORTS, PROBE_PROTOCOLS, clusterArb } from '../arbitraries.js';
 
 describe('group questions', () => {
   test('groupReachability counts every pair of distinct pods as the oracle does', () => {

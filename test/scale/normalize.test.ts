@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { normalizePolicy, policyNormalizer, type Peer } from '../../src/policy/model.js';
 import { generateObjects, toCluster } from '../../src/gen/index.js';
 import { PortAgg } from '../../src/scale/ports.js';
-import { makePolicy, policySpecArb } from './arbitraries.js';
+import { makePolicy, policySpecArb } from '../arbitraries.js';
 import { policy } from '../builders.js';
 
 describe('policyNormalizer', () => {

@@ -13,7 +13,7 @@ import { oracleAllows } from '../../src/engine/oracle.js';
 import type { Endpoint } from '../../src/engine/types.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../../src/model/cluster.js';
 import { cluster as buildCluster } from '../builders.js';
-import { PROBE_PORTS, PROBE_PROTOCOLS, changeArb, clusterArb, makePod, makePolicy, type ChangeSpec } from './arbitraries.js';
+import { PROBE_PORTS, PROBE_PROTOCOLS, changeArb, clusterArb, makePod, makePolicy, type ChangeSpec } from '../arbitraries.js';
 
 const PROBES: ScaleProbe[] = PROBE_PROTOCOLS.flatMap((protocol) => PROBE_PORTS.map((port) => ({ port, protocol })));
 

@@ -1,13 +1,13 @@
 /**
- * fast-check arbitraries for clusters and changes, shared by the scale property tests. They start from
- * the engine's property test (src/engine/engine.property.test.ts) and add what classes depend on:
+ * fast-check arbitraries for clusters and changes, shared by the engine's and the scale engine's
+ * property tests: namespaces x, y, z with random labels, pods, policies, and what classes depend on:
  * pods that share labels and ports (several pods per class), addresses that ipBlocks split, named
  * ports that resolve differently, a namespace no manifest declares, and changes to apply.
  */
 import fc from 'fast-check';
-import { cluster, namespace, pod, policy } from '../builders.js';
-import type { Cluster, NamedPort, PodInfo, PolicyInfo, Protocol } from '../../src/model/cluster.js';
-import type { LabelSelector, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../../src/model/k8s.js';
+import { cluster, namespace, pod, policy } from './builders.js';
+import type { Cluster, NamedPort, PodInfo, PolicyInfo, Protocol } from '../src/model/cluster.js';
+import type { LabelSelector, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../src/model/k8s.js';
 
 export const NS = ['x', 'y', 'z'];
 const labelValue = fc.constantFrom('a', 'b', 'c');
