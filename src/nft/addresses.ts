@@ -224,6 +224,20 @@ export class PodTable {
     let slots4 = new Int32Array(Math.max(n, 64));
     const texts4: string[] = [];
     let n4 = 0;
+    /** Appends an IPv4 address of pod `slot`, doubling the typed arrays when full. */
+    const push4 = (v: number, slot: number, text: string): void => {
+      if (n4 === vals4.length) {
+        const grownVals = new Float64Array(n4 * 2);
+        grownVals.set(vals4);
+        vals4 = grownVals;
+        const grownSlots = new Int32Array(n4 * 2);
+        grownSlots.set(slots4);
+        slots4 = grownSlots;
+      }
+      vals4[n4] = v;
+      slots4[n4++] = slot;
+      texts4.push(text);
+    };
     const v6: { v: bigint; s: number; t: string }[] = [];
     for (let slot = 0; slot < n; slot++) {
       const pod = pods[slot] as PodInfo;
@@ -243,17 +257,7 @@ export class PodTable {
         const text = ips[0] as string;
         const v = parseV4(text);
         if (v !== undefined) {
-          if (n4 === vals4.length) {
-            const a = new Float64Array(n4 * 2);
-            a.set(vals4);
-            vals4 = a;
-            const b = new Int32Array(n4 * 2);
-            b.set(slots4);
-            slots4 = b;
-          }
-          vals4[n4] = v;
-          slots4[n4++] = slot;
-          texts4.push(text);
+          push4(v, slot, text);
           continue;
         }
       }
@@ -262,17 +266,7 @@ export class PodTable {
           v6.push({ v: a.value, s: slot, t: a.text });
           continue;
         }
-        if (n4 === vals4.length) {
-          const x = new Float64Array(n4 * 2);
-          x.set(vals4);
-          vals4 = x;
-          const y = new Int32Array(n4 * 2);
-          y.set(slots4);
-          slots4 = y;
-        }
-        vals4[n4] = a.value;
-        slots4[n4++] = slot;
-        texts4.push(a.text);
+        push4(a.value, slot, a.text);
       }
     }
     // Sort IPv4 by value, ties in slot order: packed as value * 2^21 + position, sorted as doubles.
