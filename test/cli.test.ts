@@ -230,6 +230,15 @@ describe('matrix', () => {
 });
 
 describe('the installed binaries', () => {
+  test('a reader that closes the pipe early gets no stack trace', { skip: existsSync(`${ROOT}dist/src/cli/main.js`) ? false : 'dist/ is not built (npm test builds it first; run npm run build)' }, () => {
+    // validate writes one line per diagnostic: the later writes meet a pipe whose reader has gone.
+    // Whether head exits before the later writes is a race: five rounds make a regression show.
+    const once = `"${process.execPath}" bin/netpol.js validate -f examples/broken | head -1`;
+    const r = spawnSync('sh', ['-c', `for i in 1 2 3 4 5; do ${once}; done`], { encoding: 'utf8' });
+    assert.equal(r.stdout.split('\n').filter((l) => /^examples\/broken\/backend-access-ingress\.yaml:10:1: error: /.test(l)).length, 5);
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+  });
+
   const built = existsSync(`${ROOT}dist/src/cli/main.js`);
   const skip = built ? false : 'dist/ is not built (npm test builds it first; run npm run build)';
   for (const bin of ['netpol', 'kubectl-netpol']) {

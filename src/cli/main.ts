@@ -86,6 +86,14 @@ export async function run(argv: string[], io: IO): Promise<number> {
 }
 
 export async function main(): Promise<void> {
+  // A reader that stops early (`netpol matrix ... | head`) closes the pipe: stop quietly, as Unix tools
+  // do, instead of dying with an EPIPE stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const code = await run(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
