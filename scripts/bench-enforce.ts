@@ -10,8 +10,8 @@
  *             table; target <= 1 s
  *   changes   one change (pod added or removed, a peer's or a local pod's label flipped, a policy's ports
  *             or peers edited) through the agent, from the snapshot to the kernel (compile, diff, nft):
- *             target <= 10 ms p99; with `nft -f` per change (the agent's runner) and with a persistent
- *             `nft -i` (test/enforce/bench/nft-session.ts)
+ *             target <= 10 ms p99; with `nft -f` per change and with the persistent
+ *             `nft -i` (src/agent/nft-session.ts, the agent's runner)
  *   probe     a policy file rewritten until a probe in the lab sees the new verdict, through real
  *             `netpol agent` processes (--deny-action reject); target <= 50 ms p99
  *
@@ -36,7 +36,7 @@ import { agentEnforcer, checkPrerequisites, Lab } from '../src/lab/index.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../src/model/cluster.js';
 import type { NetworkPolicySpec } from '../src/model/k8s.js';
 import { compileNode, NodeCompiler, renderRule, renderRuleset, type Ruleset } from '../src/nft/index.js';
-import { NftSession } from '../test/enforce/bench/nft-session.js';
+import { NftSession } from '../src/agent/nft-session.js';
 
 // ---- options -------------------------------------------------------------------------------------
 

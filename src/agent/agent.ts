@@ -10,7 +10,11 @@
  *   than a recompile of the cluster.
  * - Existing connections: after a change, conntrack entries of connections the new rules deny are
  *   deleted, so their next packet meets the rules as a new connection and is dropped
- *   (`existingConnections: 'keep'` leaves them alone, the conntrack-only behaviour).
+ *   (`existingConnections: 'keep'` leaves them alone, the conntrack-only behaviour). A change that only
+ *   adds elements to the sets rules accept from can revoke nothing, and skips the check.
+ * - A failed apply leaves the kernel as it was (one transaction); the agent reads the kernel again and
+ *   retries the latest snapshot on its own, after 1 s, then 2, 4, ... up to 30 s, until it applies or a
+ *   newer snapshot arrives.
  */
 import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
@@ -29,7 +33,13 @@ export interface AgentOptions {
   readonly existingConnections: 'cut' | 'keep';
   readonly logDenied?: boolean;
   readonly table?: string;
+  /** First delay before retrying a failed apply, in ms (doubles up to {@link MAX_RETRY_MS}). Default 1000. */
+  readonly retryMs?: number;
+  /** Retry failed applies on its own (default true); without, only the next snapshot tries again. */
+  readonly retry?: boolean;
 }
+
+const MAX_RETRY_MS = 30_000;
 
 export interface AgentEvent {
   readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'problem' | 'error';
@@ -44,6 +54,13 @@ export class Agent {
   private reconciled = false;
   /** Keeps what it derived from the last snapshot; dropped after a failure, so the next one starts afresh. */
   private compiler: NodeCompiler | undefined;
+  /** The newest snapshot handed in: the one a retry applies. */
+  private latest: ClusterSnapshot | undefined;
+  /** Applies run one at a time, in order (snapshots from the source and retries alike). */
+  private queue: Promise<void> = Promise.resolve();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryDelay: number;
+  private stopped = false;
 
   constructor(
     private readonly source: ClusterSource,
@@ -51,22 +68,57 @@ export class Agent {
     private readonly conntrack: Conntrack | undefined,
     private readonly opts: AgentOptions,
     private readonly report: (e: AgentEvent) => void,
-  ) {}
+  ) {
+    this.retryDelay = opts.retryMs ?? 1000;
+  }
 
   async start(): Promise<void> {
     await this.source.start((s) => this.onSnapshot(s));
   }
 
+  /** Stops watching and retrying, and lets go of the nft runner; the rules stay in the kernel. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
     await this.source.stop();
+    await this.queue;
+    this.nft.close?.();
   }
 
   /** One snapshot in: compile, diff against what the kernel holds, apply, cut revoked connections. */
-  async onSnapshot(s: ClusterSnapshot): Promise<void> {
+  onSnapshot(s: ClusterSnapshot): Promise<void> {
     for (const d of s.diagnostics) {
       if (d.severity === 'info') continue;
       this.report({ kind: 'problem', generation: s.generation, message: `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' ') });
     }
+    this.latest = s;
+    clearTimeout(this.retryTimer);
+    return this.enqueue(s);
+  }
+
+  private enqueue(s: ClusterSnapshot): Promise<void> {
+    const run = this.queue.then(async () => {
+      // A newer snapshot is queued behind this one: it says everything this one would.
+      if (this.stopped || this.latest !== s) return;
+      const error = await this.apply(s);
+      if (error === undefined) {
+        this.retryDelay = this.opts.retryMs ?? 1000;
+        return;
+      }
+      const retry = this.opts.retry !== false && !this.stopped;
+      const delay = this.retryDelay;
+      this.report({ kind: 'error', generation: s.generation, message: retry ? `${error} (retrying in ${delay} ms)` : error });
+      if (!retry) return;
+      this.retryDelay = Math.min(delay * 2, MAX_RETRY_MS);
+      this.retryTimer = setTimeout(() => void this.enqueue(s), delay);
+    });
+    // Whatever happens to one step, the next ones still run.
+    this.queue = run.catch((e: unknown) => this.report({ kind: 'error', generation: s.generation, message: String(e) }));
+    return this.queue;
+  }
+
+  /** Takes the kernel to snapshot `s`; the error's message when that failed (the kernel keeps what it had). */
+  private async apply(s: ClusterSnapshot): Promise<string | undefined> {
     const t0 = performance.now();
     try {
       const table = this.opts.table ?? 'netpol';
@@ -79,18 +131,23 @@ export class Agent {
       const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
-      if (script.trim() !== '') await this.nft.apply(script);
+      if (script.trim() === '') {
+        this.current = next;
+        this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
+        return undefined;
+      }
+      await this.nft.apply(script);
       this.current = next;
       // Cut before reporting: a snapshot counts as applied once it has fully taken effect.
-      if (script.trim() !== '' && this.conntrack && this.opts.existingConnections === 'cut') await this.cutRevoked(s.cluster);
-      if (script.trim() === '') this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
-      else this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
+      if (this.conntrack && this.opts.existingConnections === 'cut' && !onlyAdmitsMore(script, next)) await this.cutRevoked(s.cluster);
+      this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
+      return undefined;
     } catch (e) {
-      // Keep running: the kernel still holds the last applied ruleset; the next change retries.
-      // The next apply starts from what the kernel really holds.
+      // The kernel still holds the last applied ruleset (each apply is one transaction). The next
+      // attempt starts from what the kernel really holds.
       this.reconciled = false;
       this.compiler = undefined;
-      this.report({ kind: 'error', generation: s.generation, message: (e as Error).message });
+      return (e as Error).message;
     }
   }
 
@@ -137,4 +194,34 @@ export class Agent {
       this.report({ kind: 'cut', message: `cut connections the new rules deny: ${shown.join(', ')}${groups.length > 20 ? ` and ${groups.length - 20} more` : ''}` });
     }
   }
+}
+
+/**
+ * True when an incremental update only adds elements to sets that the ruleset uses solely in admitting
+ * rules (`accept`, or `return` from a subject chain: that direction allows the packet): it lets more
+ * through and can revoke no connection. Dispatch maps are verdict maps, not sets: an address added there
+ * isolates a pod, so such an update never counts.
+ */
+export function onlyAdmitsMore(script: string, next: Ruleset): boolean {
+  const admitting = new Set<string>();
+  const other = new Set<string>();
+  for (const chain of next.chains) {
+    for (const rule of chain.rules) {
+      const admits = rule.verdict?.kind === 'accept' || (rule.verdict?.kind === 'return' && !chain.base);
+      for (const m of rule.matches) {
+        if (m.kind === 'address' || m.kind === 'daddr-dport') (admits ? admitting : other).add(m.set);
+      }
+    }
+  }
+  const prefix = `add element ${next.family} ${next.table} `;
+  let any = false;
+  for (const line of script.split('\n')) {
+    // Element lists continue on indented lines.
+    if (line.trim() === '' || line.startsWith('\t') || line.startsWith(' ')) continue;
+    if (!line.startsWith(prefix)) return false;
+    const set = line.slice(prefix.length).split(' ', 1)[0] ?? '';
+    if (!admitting.has(set) || other.has(set)) return false;
+    any = true;
+  }
+  return any;
 }

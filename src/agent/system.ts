@@ -12,6 +12,8 @@ export interface NftRunner {
   apply(script: string): Promise<void>;
   /** `nft -j list table inet <table>` parsed, or undefined when the table does not exist. */
   listTable(table: string): Promise<unknown | undefined>;
+  /** Releases what the runner holds open (a persistent nft process); it may be used again afterwards. */
+  close?(): void;
 }
 
 export interface Flow {
@@ -60,7 +62,8 @@ function exec(cmd: string, args: string[], input?: string, netns?: string): Prom
   });
 }
 
-function privileges(cmd: string, stderr: string): SystemError | undefined {
+/** The error to report when `cmd` failed for lack of privileges, judging by its stderr. */
+export function privileges(cmd: string, stderr: string): SystemError | undefined {
   return /Operation not permitted|Permission denied/i.test(stderr)
     ? new SystemError(`${cmd}: missing privileges (run as root, or with CAP_NET_ADMIN): ${stderr.trim()}`)
     : undefined;

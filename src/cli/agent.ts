@@ -5,7 +5,8 @@
  */
 import { Agent, type AgentEvent } from '../agent/agent.js';
 import { FileClusterSource, ManifestReader } from '../agent/source.js';
-import { ProcessConntrack, ProcessNft } from '../agent/system.js';
+import { NftSession } from '../agent/nft-session.js';
+import { ProcessConntrack } from '../agent/system.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { EXIT, UsageError, type IO } from './io.js';
 
@@ -44,12 +45,14 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   const paths = { paths: flags.filenames, recursive: flags.recursive };
 
   if (values.once === true) {
-    const agent = new Agent({ start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} }, new ProcessNft(), new ProcessConntrack(), opts, report);
+    // No retries: a failure is the exit code's to report.
+    const agent = new Agent({ start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} }, new NftSession(), new ProcessConntrack(), { ...opts, retry: false }, report);
     await agent.start();
+    await agent.stop();
     return failed ? EXIT.ERROR : EXIT.OK;
   }
 
-  const agent = new Agent(new FileClusterSource(paths), new ProcessNft(), new ProcessConntrack(), opts, report);
+  const agent = new Agent(new FileClusterSource(paths), new NftSession(), new ProcessConntrack(), opts, report);
   await agent.start();
   report({ kind: 'started', message: `watching ${flags.filenames.join(', ')} for node ${node}` });
   await new Promise<void>((resolveP) => {

@@ -1,14 +1,18 @@
 /**
- * The agent against a real kernel, in a private network namespace: first apply as one transaction,
- * restart reconciling with the rules in place (never deleting the table), incremental changes, and an
- * apply that fails without taking enforcement down. Needs root and nft; skipped otherwise, saying why.
+ * The agent against a real kernel, in a private network namespace, through its own runner (a persistent
+ * `nft -i`): first apply as one transaction, restart reconciling with the rules in place (never deleting
+ * the table), incremental changes, an apply that fails without taking enforcement down and is retried on
+ * the agent's own, and the conntrack check skipped for changes that can revoke nothing. Needs root and
+ * nft; skipped otherwise, saying why.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { Agent, type AgentEvent } from '../../src/agent/agent.js';
+import { Agent, onlyAdmitsMore, type AgentEvent } from '../../src/agent/agent.js';
+import { NftSession } from '../../src/agent/nft-session.js';
 import type { ClusterSnapshot, ClusterSource } from '../../src/agent/source.js';
-import { ProcessNft, type NftRunner } from '../../src/agent/system.js';
+import { ProcessConntrack, ProcessNft, type Conntrack, type NftRunner } from '../../src/agent/system.js';
+import { compileNode, renderDiff } from '../../src/nft/index.js';
 import { cluster, pod, policy } from '../builders.js';
 import type { PodInfo } from '../../src/model/cluster.js';
 
@@ -31,6 +35,33 @@ class Recording implements NftRunner {
   }
   listTable(t: string) {
     return this.inner.listTable(t);
+  }
+  close() {
+    this.inner.close?.();
+  }
+}
+
+/** The real runner, made to fail its first `failures` applies (a fault injected in front of it). */
+class Flaky extends Recording {
+  constructor(inner: NftRunner, private failures: number) {
+    super(inner);
+  }
+  override apply(script: string) {
+    if (this.failures-- > 0) return Promise.reject(new Error('injected nft failure'));
+    return super.apply(script);
+  }
+}
+
+/** The real conntrack, counting how often the agent looks at it. */
+class CountingConntrack implements Conntrack {
+  lists = 0;
+  constructor(private readonly inner: Conntrack) {}
+  list() {
+    this.lists++;
+    return this.inner.list();
+  }
+  delete(f: Parameters<Conntrack['delete']>[0]) {
+    return this.inner.delete(f);
   }
 }
 
@@ -66,28 +97,34 @@ describe('agent in a network namespace', { skip }, () => {
   const opts = { node: 'n1', denyAction: 'drop' as const, existingConnections: 'keep' as const };
 
   test('first start applies the whole table in one transaction', async () => {
-    const nft = new Recording(new ProcessNft(NS));
+    const nft = new Recording(new NftSession({ netns: NS }));
     const events: AgentEvent[] = [];
-    await new Agent(new ManualSource(c1), nft, undefined, opts, (e) => events.push(e)).start();
+    const agent = new Agent(new ManualSource(c1), nft, undefined, opts, (e) => events.push(e));
+    await agent.start();
+    await agent.stop();
     assert.equal(nft.scripts.length, 1);
     assert.deepEqual(events.filter((e) => e.kind === 'error'), []);
     assert.match(listing(), /10\.9\.0\.1 : jump /, 'a is dispatched to its ingress chain');
   });
 
   test('a restarted agent reconciles with the kernel: nothing to apply, the table is never deleted', async () => {
-    const nft = new Recording(new ProcessNft(NS));
+    const nft = new Recording(new NftSession({ netns: NS }));
     const events: AgentEvent[] = [];
-    await new Agent(new ManualSource(c1), nft, undefined, opts, (e) => events.push(e)).start();
+    const agent = new Agent(new ManualSource(c1), nft, undefined, opts, (e) => events.push(e));
+    await agent.start();
+    await agent.stop();
     assert.deepEqual(nft.scripts, [], 'no script at all: the kernel already holds this ruleset');
     assert.deepEqual(events.map((e) => e.kind), ['unchanged']);
   });
 
   test('a change is applied incrementally, without deleting the table, and the kernel ends up with the new rules', async () => {
-    const nft = new Recording(new ProcessNft(NS));
+    const nft = new Recording(new NftSession({ netns: NS }));
     const source = new ManualSource(c1);
     const events: AgentEvent[] = [];
-    await new Agent(source, nft, undefined, opts, (e) => events.push(e)).start();
+    const agent = new Agent(source, nft, undefined, opts, (e) => events.push(e));
+    await agent.start();
     await source.push(c2);
+    await agent.stop();
     assert.equal(nft.scripts.length, 1);
     assert.doesNotMatch(nft.scripts[0] ?? '', /delete table/);
     const text = listing();
@@ -101,14 +138,79 @@ describe('agent in a network namespace', { skip }, () => {
     const failing: NftRunner = { apply: async () => Promise.reject(new Error('simulated nft failure')), listTable: (t) => new ProcessNft(NS).listTable(t) };
     const events: AgentEvent[] = [];
     const source = new ManualSource(c2);
-    const agent = new Agent(source, failing, undefined, opts, (e) => events.push(e));
+    const agent = new Agent(source, failing, undefined, { ...opts, retry: false }, (e) => events.push(e));
     await agent.start();
     await source.push(c1);
+    await agent.stop();
     assert.ok(events.some((e) => e.kind === 'error' && /simulated nft failure/.test(e.message)));
     assert.equal(listing(), before);
-    const ok = new Recording(new ProcessNft(NS));
+    const ok = new Recording(new NftSession({ netns: NS }));
     const source2 = new ManualSource(c1);
-    await new Agent(source2, ok, undefined, opts, () => {}).start();
+    const agent2 = new Agent(source2, ok, undefined, opts, () => {});
+    await agent2.start();
+    await agent2.stop();
     assert.match(listing(), /x\/a-from-b/);
   });
+
+  test('a failed apply is retried by the agent itself, with growing delays, until the kernel holds the snapshot', async () => {
+    const nft = new Flaky(new NftSession({ netns: NS }), 2);
+    const source = new ManualSource(c1);
+    const events: AgentEvent[] = [];
+    const agent = new Agent(source, nft, undefined, { ...opts, retryMs: 20 }, (e) => events.push(e));
+    await agent.start();
+    await source.push(c2);
+    for (let i = 0; i < 100 && !events.some((e) => e.kind === 'applied'); i++) await new Promise((r) => setTimeout(r, 10));
+    await agent.stop();
+    assert.deepEqual(
+      events.filter((e) => e.kind === 'error').map((e) => e.message),
+      ['injected nft failure (retrying in 20 ms)', 'injected nft failure (retrying in 40 ms)'],
+    );
+    assert.deepEqual(events.at(-1)?.kind, 'applied');
+    assert.equal(nft.scripts.length, 1, 'one apply went through: the retry of the latest snapshot');
+    assert.match(listing(), /x\/deny-all/);
+  });
+
+  test('a newer snapshot replaces a pending retry', async (t) => {
+    const nft = new Flaky(new NftSession({ netns: NS }), 1);
+    const source = new ManualSource(c1);
+    const events: AgentEvent[] = [];
+    const agent = new Agent(source, nft, undefined, { ...opts, retryMs: 60_000 }, (e) => events.push(e));
+    t.after(() => agent.stop());
+    // The kernel holds c2: the first apply fails and a retry waits a minute; the next snapshot goes at once.
+    await agent.start();
+    await source.push(c1);
+    assert.deepEqual(events.map((e) => e.kind), ['error', 'applied']);
+    assert.match(listing(), /x\/a-from-b/);
+  });
+
+  test('conntrack is read after a change that may revoke, not after one that only admits more', async (t) => {
+    const conntrack = new CountingConntrack(new ProcessConntrack(NS));
+    const source = new ManualSource(c1);
+    const agent = new Agent(source, new NftSession({ netns: NS }), conntrack, { ...opts, existingConnections: 'cut' }, () => {});
+    t.after(() => agent.stop());
+    await agent.start();
+    const c = onNode(pod('x/c', { app: 'b' }, { ips: ['10.9.0.3'] }));
+    const d = onNode(pod('x/d', { app: 'b' }, { ips: ['10.9.0.4'] }));
+    // Another peer b: joins the set a admits from.
+    await source.push({ ...c1, pods: [a, b, c] });
+    assert.equal(conntrack.lists, 0);
+    // A peer relabelled away from it: may revoke.
+    await source.push({ ...c1, pods: [a, b, { ...c, labels: { app: 'other' } }] });
+    assert.equal(conntrack.lists, 1);
+    // A new pod a: joins the dispatch map, isolated from now on: may revoke.
+    await source.push({ ...c1, pods: [a, b, { ...c, labels: { app: 'other' } }, { ...d, labels: { app: 'a' } }] });
+    assert.equal(conntrack.lists, 2);
+  });
+});
+
+test('onlyAdmitsMore: element additions to accepting sets only', () => {
+  const c = onNode(pod('x/c', { app: 'b' }, { ips: ['10.9.0.3'] }));
+  const before = compileNode(c1, { node: 'n1' });
+  const more = compileNode({ ...c1, pods: [a, b, c] }, { node: 'n1' });
+  const script = renderDiff(before, more);
+  assert.match(script, /^add element inet netpol \S+ \{ 10\.9\.0\.3 \}\n?$/);
+  assert.equal(onlyAdmitsMore(script, more), true);
+  assert.equal(onlyAdmitsMore(renderDiff(more, before), before), false, 'removing the element');
+  assert.equal(onlyAdmitsMore(renderDiff(before, compileNode(c2, { node: 'n1' })), compileNode(c2, { node: 'n1' })), false, 'another policy');
+  assert.equal(onlyAdmitsMore('', more), false);
 });
