@@ -13,9 +13,9 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { validateCluster } from '../analysis.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { loadCluster } from '../load/index.js';
 import { readSources } from '../load/sources.js';
 import type { Cluster, PolicyInfo } from '../model/cluster.js';
+import { loadClusterFast } from '../scale/fastload.js';
 
 export interface ClusterSnapshot {
   readonly cluster: Cluster;
@@ -57,12 +57,13 @@ export class ManifestReader {
     const read = await readSources(this.opts.paths, { recursive: this.opts.recursive });
     const diagnostics: Diagnostic[] = [...read.diagnostics];
     // A file that does not parse keeps its last good content.
-    let loaded = loadCluster(read.sources);
+    // The fast loader returns exactly what the reference loader would, or hands over to it.
+    let loaded = loadClusterFast(read.sources);
     const unparsable = new Set(loaded.diagnostics.filter((d) => d.severity === 'error' && FATAL.has(d.code) && d.file !== undefined).map((d) => d.file as string));
     const substitutes = read.sources.filter((s) => unparsable.has(s.file) && this.lastGoodText.has(s.file));
     for (const s of read.sources) if (!unparsable.has(s.file)) this.lastGoodText.set(s.file, s.text);
     if (substitutes.length > 0) {
-      loaded = loadCluster(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)));
+      loaded = loadClusterFast(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)));
       for (const s of substitutes) {
         diagnostics.push({ severity: 'error', code: 'KeptLastGood', message: `${s.file} does not parse; enforcing its last good content until it is fixed`, file: s.file });
       }
