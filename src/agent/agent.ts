@@ -42,7 +42,7 @@ export interface AgentOptions {
 const MAX_RETRY_MS = 30_000;
 
 export interface AgentEvent {
-  readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'problem' | 'error';
+  readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'problem' | 'resolved' | 'error';
   readonly generation?: number;
   readonly message: string;
   /** For `applied`: how long compile + apply took, in milliseconds. */
@@ -61,6 +61,8 @@ export class Agent {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private retryDelay: number;
   private stopped = false;
+  /** The input problems reported and still present. */
+  private problems = new Set<string>();
 
   constructor(
     private readonly source: ClusterSource,
@@ -87,13 +89,28 @@ export class Agent {
 
   /** One snapshot in: compile, diff against what the kernel holds, apply, cut revoked connections. */
   onSnapshot(s: ClusterSnapshot): Promise<void> {
-    for (const d of s.diagnostics) {
-      if (d.severity === 'info') continue;
-      this.report({ kind: 'problem', generation: s.generation, message: `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' ') });
-    }
+    this.reportProblems(s);
     this.latest = s;
     clearTimeout(this.retryTimer);
     return this.enqueue(s);
+  }
+
+  /**
+   * The input's problems, each once: a problem is reported in the first snapshot that has it, and
+   * reported `resolved` in the first that no longer does (every change re-reads the input, so repeating
+   * them would bury the news).
+   */
+  private reportProblems(s: ClusterSnapshot): void {
+    const now = new Set<string>();
+    for (const d of s.diagnostics) {
+      if (d.severity === 'info') continue;
+      const text = `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' ');
+      if (now.has(text)) continue;
+      now.add(text);
+      if (!this.problems.has(text)) this.report({ kind: 'problem', generation: s.generation, message: text });
+    }
+    for (const text of this.problems) if (!now.has(text)) this.report({ kind: 'resolved', generation: s.generation, message: text });
+    this.problems = now;
   }
 
   private enqueue(s: ClusterSnapshot): Promise<void> {

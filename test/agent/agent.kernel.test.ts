@@ -15,6 +15,7 @@ import { ProcessConntrack, ProcessNft, type Conntrack, type NftRunner } from '..
 import { compileNode, renderDiff } from '../../src/nft/index.js';
 import { cluster, pod, policy } from '../builders.js';
 import type { PodInfo } from '../../src/model/cluster.js';
+import type { Diagnostic } from '../../src/diag/diagnostic.js';
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces and nftables)';
@@ -74,8 +75,8 @@ class ManualSource implements ClusterSource {
     this.cb = cb;
     await this.push(this.first);
   }
-  async push(c: ClusterSnapshot['cluster']) {
-    await this.cb?.({ cluster: c, diagnostics: [], generation: ++this.generation });
+  async push(c: ClusterSnapshot['cluster'], diagnostics: ClusterSnapshot['diagnostics'] = []) {
+    await this.cb?.({ cluster: c, diagnostics, generation: ++this.generation });
   }
   async stop() {}
 }
@@ -201,6 +202,30 @@ describe('agent in a network namespace', { skip }, () => {
     await source.push({ ...c1, pods: [a, b, { ...c, labels: { app: 'other' } }, { ...d, labels: { app: 'a' } }] });
     assert.equal(conntrack.lists, 2);
   });
+});
+
+test('input problems are reported once, and reported resolved when they go away', async (t) => {
+  // Only the reports are looked at: the runner's applies fail without touching any kernel.
+  const nft: NftRunner = { apply: async () => Promise.reject(new Error('not applied')), listTable: async () => undefined };
+  const source = new ManualSource(c1);
+  const events: AgentEvent[] = [];
+  const agent = new Agent(source, nft, undefined, { node: 'n1', denyAction: 'drop', existingConnections: 'keep', retry: false }, (e) => events.push(e));
+  t.after(() => agent.stop());
+  await agent.start();
+  const broken: Diagnostic = { severity: 'error', code: 'KeptLastGood', message: 'p.yaml does not parse; enforcing its last good content until it is fixed', file: 'p.yaml' };
+  const implicit: Diagnostic = { severity: 'warning', code: 'ImplicitNamespace', message: 'namespace "x" is not declared', file: 'pods.yaml', line: 3, column: 5 };
+  const info: Diagnostic = { severity: 'info', code: 'UnknownKind', message: 'ignored: kind Service' };
+  await source.push(c1, [broken, info]);
+  await source.push(c1, [broken, implicit]);
+  await source.push(c1, [implicit, implicit]);
+  await source.push(c1, []);
+  const said = events.filter((e) => e.kind === 'problem' || e.kind === 'resolved').map((e) => `${e.generation} ${e.kind} ${e.message}`);
+  assert.deepEqual(said, [
+    '2 problem error: p.yaml p.yaml does not parse; enforcing its last good content until it is fixed',
+    '3 problem warning: pods.yaml:3:5 namespace "x" is not declared',
+    '4 resolved error: p.yaml p.yaml does not parse; enforcing its last good content until it is fixed',
+    '5 resolved warning: pods.yaml:3:5 namespace "x" is not declared',
+  ]);
 });
 
 test('onlyAdmitsMore: element additions to accepting sets only', () => {
