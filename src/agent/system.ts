@@ -114,9 +114,10 @@ export class ProcessConntrack implements Conntrack {
   constructor(private readonly netns?: string) {}
 
   async list(): Promise<Flow[]> {
+    // One listing per family (older conntrack-tools list only IPv4 without -f), both at once.
+    const runs = await Promise.all(['ipv4', 'ipv6'].map((family) => exec('conntrack', ['-L', '-f', family], undefined, this.netns)));
     const out: Flow[] = [];
-    for (const family of ['ipv4', 'ipv6']) {
-      const r = await exec('conntrack', ['-L', '-f', family], undefined, this.netns);
+    for (const r of runs) {
       if (r.code !== 0) throw privileges('conntrack', r.stderr) ?? new SystemError(`conntrack -L failed: ${r.stderr.trim()}`);
       out.push(...parseConntrack(r.stdout));
     }
