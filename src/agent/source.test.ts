@@ -93,3 +93,51 @@ test(
     }
   }),
 );
+
+describe('ManifestReader keeps the objects of what did not change', () => {
+  const pod = (name: string, app: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: app, labels: {app: ${app}}}
+spec: {nodeName: n1, containers: [{name: c, image: i}]}
+status: {podIP: 10.0.0.${name.charCodeAt(0)}}
+`;
+  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n';
+
+  test(
+    'nothing changed: the same cluster; one pod edited: a new object for it alone, the rest as before',
+    withDir(async (dir) => {
+      writeFileSync(join(dir, 'ns.yaml'), ns);
+      writeFileSync(join(dir, 'pods.yaml'), [pod('a', 'web'), pod('b', 'web'), pod('c', 'db')].join('---\n'));
+      writeFileSync(join(dir, 'policies.yaml'), `${DENY}---\n${ALLOW_80}`);
+      const reader = new ManifestReader({ paths: [dir], recursive: false });
+      const s1 = await reader.read();
+      const s2 = await reader.read();
+      assert.equal(s2.cluster, s1.cluster);
+      assert.ok(s2.generation > s1.generation);
+
+      writeFileSync(join(dir, 'pods.yaml'), [pod('a', 'web'), pod('b', 'api'), pod('c', 'db')].join('---\n'));
+      const s3 = await reader.read();
+      const [a1, b1, c1] = s1.cluster.pods;
+      const [a3, b3, c3] = s3.cluster.pods;
+      assert.equal(a3, a1);
+      assert.equal(c3, c1);
+      assert.notEqual(b3, b1);
+      assert.deepEqual(b3?.labels, { app: 'api' });
+      assert.equal(s3.cluster.policies, s1.cluster.policies, 'another file: the same list');
+      assert.equal(s3.cluster.namespaces, s1.cluster.namespaces);
+
+      // The policies rewritten with the same content: the same objects and list.
+      writeFileSync(join(dir, 'policies.yaml'), `${DENY}---\n${ALLOW_80}`.replace('metadata: {name: deny, namespace: app}', 'metadata: {namespace: app, name: deny}'));
+      const s4 = await reader.read();
+      assert.equal(s4.cluster.policies, s1.cluster.policies);
+      // Moved within its file: a new object (its position is part of it), equal otherwise.
+      writeFileSync(join(dir, 'policies.yaml'), `${ALLOW_80}---\n${DENY}`);
+      const s5 = await reader.read();
+      const deny1 = s1.cluster.policies.find((p) => p.name === 'deny');
+      const deny5 = s5.cluster.policies.find((p) => p.name === 'deny');
+      assert.notEqual(deny5, deny1);
+      assert.deepEqual(deny5?.policy, deny1?.policy);
+      assert.notEqual(deny5?.source?.line, deny1?.source?.line);
+    }),
+  );
+});

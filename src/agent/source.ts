@@ -12,9 +12,9 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { validateCluster } from '../analysis.js';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { readSources } from '../load/sources.js';
-import type { Cluster, PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
+import { readSources, type SourceText } from '../load/sources.js';
+import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
 import { loadClusterFast } from '../scale/fastload.js';
 
 export interface ClusterSnapshot {
@@ -50,11 +50,20 @@ export class ManifestReader {
   private readonly lastGoodText = new Map<string, string>();
   private readonly lastValidPolicy = new Map<string, PolicyInfo>();
   private generation = 0;
+  private readonly interner = new Interner();
+  /** The last read: its input and what came of it. */
+  private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[] } | undefined;
 
   constructor(private readonly opts: Pick<FileSourceOptions, 'paths' | 'recursive'>) {}
 
   async read(): Promise<ClusterSnapshot> {
     const read = await readSources(this.opts.paths, { recursive: this.opts.recursive });
+    this.generation++;
+    // Nothing changed (an editor's swap file, a touch): the same snapshot again, without loading.
+    const last = this.last;
+    if (last && sameSources(last.sources, read.sources) && read.diagnostics.length === 0) {
+      return { cluster: last.cluster, diagnostics: last.diagnostics, generation: this.generation };
+    }
     const diagnostics: Diagnostic[] = [...read.diagnostics];
     // A file that does not parse keeps its last good content.
     // The fast loader returns exactly what the reference loader would, or hands over to it.
@@ -92,9 +101,92 @@ export class ManifestReader {
       });
       if (previous) policies.push(previous);
     }
-    this.generation++;
-    return { cluster: { ...loaded.cluster, policies }, diagnostics, generation: this.generation };
+    // Diagnostics are all made above, from this read's objects; from here on, objects equal to the last
+    // read's are that read's objects.
+    const unchanged = new Set<string>();
+    const before = new Map((last?.sources ?? []).map((x) => [x.file, x.text]));
+    for (const x of read.sources) if (before.get(x.file) === x.text) unchanged.add(x.file);
+    const cluster = this.interner.intern({ ...loaded.cluster, policies }, unchanged);
+    this.last = { sources: read.sources, cluster, diagnostics };
+    return { cluster, diagnostics, generation: this.generation };
   }
+}
+
+function sameSources(a: readonly SourceText[], b: readonly SourceText[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.file === b[i]?.file && s.text === b[i]?.text);
+}
+
+/**
+ * Keeps object identity across reads: a pod, policy or namespace equal to one of the previous snapshot
+ * (same kind, namespace and name, same content, same place in the files) is handed out as that same
+ * object, and a list whose members are all the previous ones, in order, as the previous list. Consumers
+ * that keep state between snapshots (the node compiler) compare by identity, so re-reading every file
+ * after one edit costs them what the edit touched instead of a rebuild.
+ *
+ * An interned object keeps the previous read's `source.locate`: it points into the previous text, which
+ * may differ from the current one outside the object, so diagnostics must be made before interning
+ * (ManifestReader does).
+ */
+class Interner {
+  private pods = new Map<string, PodInfo>();
+  private policies = new Map<string, PolicyInfo>();
+  private last: Cluster | undefined;
+
+  /** `unchanged`: files whose text is the same as in the previous read. */
+  intern(c: Cluster, unchanged: ReadonlySet<string>): Cluster {
+    const last = this.last;
+    const pods = internList(c.pods, last?.pods, this.pods, unchanged, (p) => `${p.workload?.kind ?? 'Pod'} ${p.namespace}/${p.name}`);
+    const policies = internList(c.policies, last?.policies, this.policies, unchanged, (p) => `${p.namespace}/${p.name}`);
+    let namespaces = c.namespaces;
+    if (last && last.namespaces.size === namespaces.size && [...namespaces].every(([k, v]) => sameData(last.namespaces.get(k), v))) namespaces = last.namespaces;
+    const out = last && pods === last.pods && policies === last.policies && namespaces === last.namespaces ? last : { namespaces, pods, policies };
+    this.last = out;
+    return out;
+  }
+}
+
+function internList<T extends { readonly source?: ObjectSource }>(
+  next: readonly T[],
+  prev: readonly T[] | undefined,
+  byKey: Map<string, T>,
+  unchanged: ReadonlySet<string>,
+  key: (x: T) => string,
+): readonly T[] {
+  const seen = new Map<string, T>();
+  let allPrevious = prev !== undefined && prev.length === next.length;
+  const out = next.map((x, i) => {
+    const k = key(x);
+    const old = byKey.get(k);
+    // The same text at the same place decodes to the same object: no need to compare the contents.
+    const kept = old !== undefined && ((x.source !== undefined && unchanged.has(x.source.file) && samePlace(old.source, x.source)) || sameData(old, x)) ? old : x;
+    seen.set(k, kept);
+    if (kept !== prev?.[i]) allPrevious = false;
+    return kept;
+  });
+  byKey.clear();
+  for (const [k, v] of seen) byKey.set(k, v);
+  return allPrevious && prev ? prev : out;
+}
+
+/** Deep equality of decoded manifest data; a `source` compares by file and position (not its locator). */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameData(x, b[i]));
+  if (Array.isArray(b)) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = Object.keys(ra);
+  if (keys.length !== Object.keys(rb).length) return false;
+  for (const k of keys) {
+    if (!(k in rb)) return false;
+    if (k === 'source' ? !samePlace(ra[k] as ObjectSource | undefined, rb[k] as ObjectSource | undefined) : !sameData(ra[k], rb[k])) return false;
+  }
+  return true;
+}
+
+function samePlace(a: ObjectSource | undefined, b: ObjectSource | undefined): boolean {
+  return a?.file === b?.file && a?.line === b?.line && a?.column === b?.column;
 }
 
 export class FileClusterSource implements ClusterSource {
