@@ -86,6 +86,21 @@ interface NamedPortRef {
   readonly name: string;
   readonly family: Family;
 }
+/** What one policy contributes to a subject chain in one direction: its rules and the sets they use. */
+interface PolicyPart {
+  readonly rules: readonly Rule[];
+  /** Set name, what it holds, and the peers' signature (which `PeerState` computes it). */
+  readonly peerRefs: readonly (readonly [name: string, ref: PeerSetRef, signature: string])[];
+  readonly portRefs: readonly (readonly [name: string, ref: NamedPortRef])[];
+}
+
+function policyPart(policy: Policy, direction: Direction): PolicyPart {
+  const peers = new Map<string, PeerSetRef>();
+  const ports = new Map<string, NamedPortRef>();
+  const rules = rulesOf(policy, direction).flatMap((r) => compileRule(policy, r, peers, ports));
+  return { rules, peerRefs: [...peers].map(([name, ref]) => [name, ref, peerSignature(ref.policy, ref.rule)] as const), portRefs: [...ports] };
+}
+
 /** nft rules of one policy rule: (peer clause) x (port clause), families kept apart. */
 function compileRule(policy: Policy, rule: PolicyRule, peerSets: Map<string, PeerSetRef>, portSets: Map<string, NamedPortRef>): Rule[] {
   const field = rule.direction === 'ingress' ? 'saddr' : 'daddr';
@@ -292,8 +307,21 @@ export class NodeCompiler {
   /** Addresses held by more than one pod (text -> address). */
   private readonly shared = new Map<string, Addr>();
   private last: Ruleset | undefined;
+  /**
+   * What each normalised policy compiles to, per direction. A policy keeps its object while its content
+   * stays (updatePolicies), so a change elsewhere reuses these.
+   */
+  private readonly parts = new WeakMap<Policy, Partial<Record<Direction, PolicyPart>>>();
+  /** The last ruleset's subject chains by name, with the policies each was made of. */
+  private chainCache = new Map<string, { readonly policies: readonly Policy[]; readonly chain: Chain }>();
 
   constructor(private readonly opts: CompileOptions) {}
+
+  private part(policy: Policy, direction: Direction): PolicyPart {
+    let entry = this.parts.get(policy);
+    if (!entry) this.parts.set(policy, (entry = {}));
+    return (entry[direction] ??= policyPart(policy, direction));
+  }
 
   private readonly nsLabels = (namespace: string): Labels => this.namespaces?.get(namespace)?.labels ?? defaultLabels(namespace);
 
@@ -555,19 +583,35 @@ export class NodeCompiler {
       if (inMap) isolated++;
     }
 
-    const peerRefs = new Map<string, PeerSetRef>();
+    const peerRefs = new Map<string, { readonly ref: PeerSetRef; readonly sig: string }>();
     const portRefs = new Map<string, NamedPortRef>();
-    const subjectChains: Chain[] = [...chains.values()].sort(byName).map((c) => ({
-      name: c.name,
-      comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}`, MAX_COMMENT),
-      rules: [...c.policies.flatMap((p) => rulesOf(p, c.direction).flatMap((r) => compileRule(p, r, peerRefs, portRefs))), ...denyRules(c, opts)],
-    }));
+    const chainCache = new Map<string, { readonly policies: readonly Policy[]; readonly chain: Chain }>();
+    const subjectChains: Chain[] = [...chains.values()].sort(byName).map((c) => {
+      const parts = c.policies.map((p) => this.part(p, c.direction));
+      for (const part of parts) {
+        for (const [name, ref, sig] of part.peerRefs) if (!peerRefs.has(name)) peerRefs.set(name, { ref, sig });
+        for (const [name, ref] of part.portRefs) if (!portRefs.has(name)) portRefs.set(name, ref);
+      }
+      // The same policies make the same chain: the last ruleset's object is handed out again.
+      const cached = this.chainCache.get(c.name);
+      if (cached && cached.policies.length === c.policies.length && cached.policies.every((p, i) => p === c.policies[i])) {
+        chainCache.set(c.name, cached);
+        return cached.chain;
+      }
+      const chain: Chain = {
+        name: c.name,
+        comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}`, MAX_COMMENT),
+        rules: [...parts.flatMap((part) => part.rules), ...denyRules(c, opts)],
+      };
+      chainCache.set(c.name, { policies: c.policies, chain });
+      return chain;
+    });
+    this.chainCache = chainCache;
 
     const usedPeers = new Set<string>();
     const usedPorts = new Set<string>();
     const sets: NamedSet[] = [];
-    for (const [name, ref] of peerRefs) {
-      const sig = peerSignature(ref.policy, ref.rule);
+    for (const [name, { ref, sig }] of peerRefs) {
       usedPeers.add(sig);
       let state = this.peerStates.get(sig);
       if (!state) {

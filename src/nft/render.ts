@@ -147,6 +147,8 @@ function sameBase(a: Chain, b: Chain): boolean {
 }
 
 function sameRules(a: Chain, b: Chain): boolean {
+  // The compiler hands out an unchanged chain's rules again (NodeCompiler).
+  if (a.rules === b.rules) return true;
   if (a.rules.length !== b.rules.length) return false;
   return a.rules.every((r, i) => ruleKey(r) === ruleKey(b.rules[i] as Rule));
 }
