@@ -15,7 +15,7 @@ import { validateCluster } from '../analysis.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
 import { readSources, type SourceText } from '../load/sources.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { loadClusterFast } from '../scale/fastload.js';
+import { FastLoadCache, loadClusterFast } from '../scale/fastload.js';
 
 export interface ClusterSnapshot {
   readonly cluster: Cluster;
@@ -51,6 +51,8 @@ export class ManifestReader {
   private readonly lastValidPolicy = new Map<string, PolicyInfo>();
   private generation = 0;
   private readonly interner = new Interner();
+  /** What each file decoded to: an unchanged file is not parsed again. */
+  private readonly parsed = new FastLoadCache();
   /** The last read: its input and what came of it. */
   private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[] } | undefined;
 
@@ -67,12 +69,12 @@ export class ManifestReader {
     const diagnostics: Diagnostic[] = [...read.diagnostics];
     // A file that does not parse keeps its last good content.
     // The fast loader returns exactly what the reference loader would, or hands over to it.
-    let loaded = loadClusterFast(read.sources);
+    let loaded = loadClusterFast(read.sources, { cache: this.parsed });
     const unparsable = new Set(loaded.diagnostics.filter((d) => d.severity === 'error' && FATAL.has(d.code) && d.file !== undefined).map((d) => d.file as string));
     const substitutes = read.sources.filter((s) => unparsable.has(s.file) && this.lastGoodText.has(s.file));
     for (const s of read.sources) if (!unparsable.has(s.file)) this.lastGoodText.set(s.file, s.text);
     if (substitutes.length > 0) {
-      loaded = loadClusterFast(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)));
+      loaded = loadClusterFast(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)), { cache: this.parsed });
       for (const s of substitutes) {
         diagnostics.push({ severity: 'error', code: 'KeptLastGood', message: `${s.file} does not parse; enforcing its last good content until it is fixed`, file: s.file });
       }

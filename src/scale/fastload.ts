@@ -49,16 +49,34 @@ export interface FastLoadResult extends LoadResult {
 export interface FastLoadOptions extends LoadOptions {
   /** Called after each source (files done, files in all), for progress on a terminal. */
   readonly progress?: (done: number, total: number) => void;
+  /**
+   * Keeps what each file decoded to, for the next load with the same cache: a file whose text has not
+   * changed is not parsed again, and yields the very same objects. For a process that re-reads the same
+   * manifests after each edit (the node agent). Use one cache with one `defaultNamespace`.
+   */
+  readonly cache?: FastLoadCache;
+}
+
+/** One decoded object of a file, as the decoder adds it to the cluster. */
+type DecodedEntry =
+  | { readonly kind: 'Namespace'; readonly namespace: ''; readonly name: string; readonly value: NamespaceInfo }
+  | { readonly kind: 'Pod'; readonly namespace: string; readonly name: string; readonly value: PodInfo }
+  | { readonly kind: 'NetworkPolicy'; readonly namespace: string; readonly name: string; readonly value: PolicyInfo };
+
+/** See {@link FastLoadOptions.cache}. */
+export class FastLoadCache {
+  /** File name -> its text and what it decoded to. */
+  readonly files = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
 }
 
 /** `loadCluster`, faster on the subset of YAML that generated and kubectl-dumped manifests use. */
 export function loadClusterFast(sources: readonly SourceText[], opts: FastLoadOptions = {}): FastLoadResult {
   try {
-    const cluster = decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress);
+    const cluster = decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress, opts.cache);
     return { cluster, diagnostics: [], fast: true };
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
-    const { progress: _progress, ...rest } = opts;
+    const { progress: _progress, cache: _cache, ...rest } = opts;
     return { ...loadCluster(sources, rest), fast: false, fallbackReason: e.message };
   }
 }
@@ -882,14 +900,25 @@ interface Located {
   readonly path: readonly number[];
 }
 
-function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void): Cluster {
+function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void, cache?: FastLoadCache): Cluster {
   const decoder = new Decoder(defaultNamespace);
+  const decoded = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
   for (const [k, src] of sources.entries()) {
     if (k > 0) progress?.(k, sources.length);
-    decoder.file(src);
+    const known = cache?.files.get(src.file);
+    // A file decodes the same whatever the others hold: replay what it gave last time.
+    let entries: readonly DecodedEntry[];
+    if (known !== undefined && known.text === src.text) decoder.replay((entries = known.entries));
+    else entries = decoder.file(src);
+    decoded.set(src.file, { text: src.text, entries });
   }
   progress?.(sources.length, sources.length);
-  return decoder.cluster();
+  const cluster = decoder.cluster();
+  if (cache) {
+    cache.files.clear();
+    for (const [file, entry] of decoded) cache.files.set(file, entry);
+  }
+  return cluster;
 }
 
 /**
@@ -904,10 +933,15 @@ class Decoder {
   private readonly seen = new Map<string, Map<string, Set<string>>>();
   private readonly used = new Set<string>();
   private readonly cache = new ScalarCache();
+  /** What the file being decoded has added so far. */
+  private added: DecodedEntry[] = [];
 
   constructor(private readonly defaultNamespace: string) {}
 
-  file(src: SourceText): void {
+  /** Decodes a file into the cluster; returns what it added. */
+  file(src: SourceText): DecodedEntry[] {
+    const added: DecodedEntry[] = [];
+    this.added = added;
     const linesOf = lazyLines(src.text);
     let parser: SubsetParser;
     try {
@@ -921,6 +955,20 @@ class Decoder {
       const objects: Located[] = [];
       collect(doc.value, NO_DEFAULTS, 0, doc.line, doc.column, ROOT, objects, parser.items);
       for (const o of objects) this.object(o, objectSource(src.file, linesOf, doc, o));
+    }
+    return added;
+  }
+
+  /** Adds what a file decoded to before, with the same checks as when it was decoded. */
+  replay(entries: readonly DecodedEntry[]): void {
+    for (const e of entries) {
+      this.unique(e.kind, e.namespace, e.name);
+      if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
+      else {
+        this.used.add(e.namespace);
+        if (e.kind === 'Pod') this.pods.push(e.value);
+        else this.policies.push(e.value);
+      }
     }
   }
 
@@ -937,7 +985,9 @@ class Decoder {
     this.unique(o.kind, namespace, name);
     if (namespaced) this.used.add(namespace);
     if (o.kind === 'Namespace') {
-      this.declared.set(name, { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source });
+      const info: NamespaceInfo = { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source };
+      this.declared.set(name, info);
+      this.added.push({ kind: 'Namespace', namespace: '', name, value: info });
     } else if (o.kind === 'Pod') {
       const spec = podSpec(o.value.spec);
       // The labels map is this module's own, met once: no copy needed.
@@ -945,6 +995,7 @@ class Decoder {
       if (spec.nodeName !== undefined) pod.nodeName = spec.nodeName;
       if (spec.hostNetwork !== undefined) pod.hostNetwork = spec.hostNetwork;
       this.pods.push(pod);
+      this.added.push({ kind: 'Pod', namespace, name, value: pod });
     } else {
       // As `{ ...spec, podSelector: spec.podSelector ?? {} }` and `{ ...m, namespace }`, in place.
       const spec = npSpec(o.value.spec);
@@ -952,7 +1003,9 @@ class Decoder {
       const metadata: { -readonly [K in keyof Meta]: Meta[K] } = m;
       metadata.namespace = namespace;
       const policy = { apiVersion: o.apiVersion, kind: 'NetworkPolicy', metadata, spec } as unknown as NetworkPolicy;
-      this.policies.push({ namespace, name, policy, source });
+      const info: PolicyInfo = { namespace, name, policy, source };
+      this.policies.push(info);
+      this.added.push({ kind: 'NetworkPolicy', namespace, name, value: info });
     }
   }
 

@@ -7,5 +7,5 @@ export { ScaleEngine } from './engine.js';
 export type { ClusterChange, NamespaceCounts, Progress, ScaleOptions, ScaleProbe, ScaleStats, Strategy } from './engine.js';
 export { MAX_GROUP_CLASS_PAIRS, groupReachability, matrixSummary, parseLabelSelector, podsMatching, withPods, workloadPods } from './groups.js';
 export type { GroupAnswer, MatrixSummary } from './groups.js';
-export { loadClusterFast, parseYamlSubset } from './fastload.js';
+export { FastLoadCache, loadClusterFast, parseYamlSubset } from './fastload.js';
 export type { FastDocument, FastLoadOptions, FastLoadResult } from './fastload.js';

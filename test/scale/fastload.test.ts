@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadClusterFast } from '../../src/scale/fastload.js';
+import { FastLoadCache, loadClusterFast } from '../../src/scale/fastload.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../src/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
@@ -286,5 +286,36 @@ spec:
       { numRuns: 1500 },
     );
     assert.ok(declined < 1000, `declined ${declined} of 1500`);
+  });
+});
+
+describe('FastLoadCache: files parsed once while their text stays', () => {
+  test('an unchanged file yields the same objects, a changed one new ones; the result equals a fresh load', () => {
+    const files = generateFiles('realistic', { seed: 3, scale: 0.05, chunk: 40 }).map((f) => ({ file: f.name, text: f.text }));
+    const cache = new FastLoadCache();
+    const first = loadClusterFast(files, { cache });
+    assert.ok(first.fast);
+    const again = loadClusterFast(files, { cache });
+    assert.ok(again.cluster.pods.every((p, i) => p === first.cluster.pods[i]));
+    assert.ok(again.cluster.policies.every((p, i) => p === first.cluster.policies[i]));
+
+    // One pod file edited: its pods are new objects, every other file's are the same.
+    const k = files.findIndex((f) => f.file.startsWith('pods-'));
+    const target = files[k] as SourceText;
+    const edited = files.map((f, i) => (i === k ? { file: f.file, text: f.text.replace(/app: (\S+)/, 'app: edited') } : f));
+    const third = loadClusterFast(edited, { cache });
+    assert.ok(third.fast);
+    assert.deepEqual(plain(third.cluster), plain(loadClusterFast(edited).cluster));
+    third.cluster.pods.forEach((p, i) => {
+      if (p.source?.file === target.file) assert.notEqual(p, first.cluster.pods[i]);
+      else assert.equal(p, first.cluster.pods[i]);
+    });
+    assert.ok(third.cluster.pods.some((p) => Object.values(p.labels).includes('edited')));
+
+    // A duplicate across files is still found when both come from the cache.
+    const dup = [...files, { file: 'copy.yaml', text: target.text }];
+    const withDup = loadClusterFast(dup, { cache });
+    assert.equal(withDup.fast, false);
+    assert.deepEqual(withDup.diagnostics, loadCluster(dup).diagnostics);
   });
 });
