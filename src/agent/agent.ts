@@ -63,6 +63,8 @@ export class Agent {
   private stopped = false;
   /** The input problems reported and still present. */
   private problems = new Set<string>();
+  /** Rules that may revoke connections are in the kernel, and their conntrack check has not run yet. */
+  private cutPending = false;
 
   constructor(
     private readonly source: ClusterSource,
@@ -148,16 +150,20 @@ export class Agent {
       const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
-      if (script.trim() === '') {
-        this.current = next;
-        this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
-        return undefined;
+      const changed = script.trim() !== '';
+      if (changed) {
+        await this.nft.apply(script);
+        if (this.conntrack && this.opts.existingConnections === 'cut' && !onlyAdmitsMore(script, next)) this.cutPending = true;
       }
-      await this.nft.apply(script);
       this.current = next;
-      // Cut before reporting: a snapshot counts as applied once it has fully taken effect.
-      if (this.conntrack && this.opts.existingConnections === 'cut' && !onlyAdmitsMore(script, next)) await this.cutRevoked(s.cluster);
-      this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
+      // Cut before reporting: a snapshot counts as applied once it has fully taken effect. A cut that
+      // failed after its rules went in is done by the retry, which finds the kernel already up to date.
+      if (this.cutPending) {
+        await this.cutRevoked(s.cluster);
+        this.cutPending = false;
+      }
+      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
+      else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
       return undefined;
     } catch (e) {
       // The kernel still holds the last applied ruleset (each apply is one transaction). The next

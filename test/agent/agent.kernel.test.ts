@@ -53,12 +53,16 @@ class Flaky extends Recording {
   }
 }
 
-/** The real conntrack, counting how often the agent looks at it. */
+/** The real conntrack, counting how often the agent looks at it; the first `failures` listings fail. */
 class CountingConntrack implements Conntrack {
   lists = 0;
-  constructor(private readonly inner: Conntrack) {}
+  constructor(
+    private readonly inner: Conntrack,
+    private failures = 0,
+  ) {}
   list() {
     this.lists++;
+    if (this.failures-- > 0) return Promise.reject(new Error('injected conntrack failure'));
     return this.inner.list();
   }
   delete(f: Parameters<Conntrack['delete']>[0]) {
@@ -201,6 +205,26 @@ describe('agent in a network namespace', { skip }, () => {
     // A new pod a: joins the dispatch map, isolated from now on: may revoke.
     await source.push({ ...c1, pods: [a, b, { ...c, labels: { app: 'other' } }, { ...d, labels: { app: 'a' } }] });
     assert.equal(conntrack.lists, 2);
+  });
+
+  test('a conntrack check that fails after its rules went in is run again by the retry', async (t) => {
+    // The kernel at c1 first, so that c2 is a change that may revoke.
+    const setup = new Agent(new ManualSource(c1), new NftSession({ netns: NS }), undefined, opts, () => {});
+    await setup.start();
+    await setup.stop();
+    const conntrack = new CountingConntrack(new ProcessConntrack(NS), 1);
+    const events: AgentEvent[] = [];
+    const agent = new Agent(new ManualSource(c2), new NftSession({ netns: NS }), conntrack, { ...opts, existingConnections: 'cut', retryMs: 20 }, (e) => events.push(e));
+    t.after(() => agent.stop());
+    await agent.start();
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(
+      events.map((e) => `${e.kind}${e.kind === 'error' ? `: ${e.message}` : ''}`),
+      ['error: injected conntrack failure (retrying in 20 ms)', 'unchanged'],
+      'the rules went in at once; the retry finds nothing to apply and runs the check',
+    );
+    assert.equal(conntrack.lists, 2);
+    assert.match(listing(), /x\/deny-all/);
   });
 });
 
