@@ -13,8 +13,9 @@
  *   marker, closes the reply. Anything nft wrote before it is the update's error.
  * - Changes made by other processes (a restarted agent, an operator's `nft -f`): nft checks its cache
  *   against the ruleset generation before each command.
- * - A session that dies or stops answering is killed and the update fails (the agent then reads the
- *   kernel again and retries on the next change); the next update starts a fresh `nft -i`.
+ * - A session that dies fails its update (the agent reads the kernel again and retries); the next update
+ *   starts a fresh `nft -i`. One that stops answering (an nft whose output we do not understand, say) is
+ *   killed, its update fails, and from then on every update goes through `nft -f`: slower, never stuck.
  * - Full replacements (the table declared as a block), very large updates and `listTable` go to a fresh
  *   `nft -f` / `nft -j list` as before.
  */
@@ -67,6 +68,8 @@ export class NftSession implements NftRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly fallback: ProcessNft;
   private readonly timeoutMs: number;
+  /** False once a session has stopped answering: updates then go through `nft -f`. */
+  private interactive = true;
 
   constructor(private readonly opts: NftSessionOptions = {}) {
     this.fallback = new ProcessNft(opts.netns);
@@ -74,7 +77,7 @@ export class NftSession implements NftRunner {
   }
 
   apply(script: string): Promise<void> {
-    const line = oneLine(script);
+    const line = this.interactive ? oneLine(script) : undefined;
     if (line === undefined) return this.serial(() => this.fallback.apply(script));
     return this.serial(() => this.send(line));
   }
@@ -103,7 +106,8 @@ export class NftSession implements NftRunner {
       const error = await new Promise<string>((resolve, reject) => {
         this.pending = { marker, resolve, reject };
         timer = setTimeout(() => {
-          this.fail(new SystemError(`nft -i did not answer within ${this.timeoutMs} ms; restarting it`));
+          this.interactive = false;
+          this.fail(new SystemError(`nft -i did not answer within ${this.timeoutMs} ms; using nft -f from now on`));
           // A hung (or stopped) process may not act on SIGTERM.
           this.end('SIGKILL');
         }, this.timeoutMs);
