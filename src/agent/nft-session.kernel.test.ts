@@ -2,8 +2,8 @@
  * The agent's persistent `nft -i` runner against a real kernel, in throw-away namespaces: incremental
  * updates take the kernel exactly to the next ruleset, a failing update changes nothing and says why,
  * changes made by another nft process are seen, a session that dies is replaced, one that hangs is
- * dropped for nft -f, and the update
- * is folded into one line correctly. The kernel parts need root, nft and ip.
+ * dropped for nft -f, and the update is folded into one line correctly. The kernel parts need root, nft
+ * and ip.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
