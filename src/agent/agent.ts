@@ -20,7 +20,7 @@ import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
-import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type Ruleset } from '../nft/index.js';
+import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';
 
@@ -63,6 +63,8 @@ export class Agent {
   private stopped = false;
   /** The input problems reported and still present. */
   private problems = new Set<string>();
+  /** What the compiler could not enforce, as reported and still true. */
+  private enforcementNotes = new Set<string>();
   /** Rules that may revoke connections are in the kernel, and their conntrack check has not run yet. */
   private cutPending = false;
 
@@ -103,16 +105,18 @@ export class Agent {
    * them would bury the news).
    */
   private reportProblems(s: ClusterSnapshot): void {
-    const now = new Set<string>();
-    for (const d of s.diagnostics) {
-      if (d.severity === 'info') continue;
-      const text = `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' ');
-      if (now.has(text)) continue;
-      now.add(text);
-      if (!this.problems.has(text)) this.report({ kind: 'problem', generation: s.generation, message: text });
-    }
-    for (const text of this.problems) if (!now.has(text)) this.report({ kind: 'resolved', generation: s.generation, message: text });
-    this.problems = now;
+    const texts = s.diagnostics
+      .filter((d) => d.severity !== 'info')
+      .map((d) => `${d.severity}: ${d.file ?? ''}${d.line ? `:${d.line}:${d.column}` : ''} ${d.object ?? ''} ${d.path ?? ''} ${d.message}`.replace(/\s+/g, ' '));
+    this.problems = this.once(s.generation, this.problems, texts);
+  }
+
+  /** Reports the texts not in `before` as problems and those of `before` that are gone as resolved. */
+  private once(generation: number, before: ReadonlySet<string>, texts: readonly string[]): Set<string> {
+    const now = new Set(texts);
+    for (const text of now) if (!before.has(text)) this.report({ kind: 'problem', generation, message: text });
+    for (const text of before) if (!now.has(text)) this.report({ kind: 'resolved', generation, message: text });
+    return now;
   }
 
   private enqueue(s: ClusterSnapshot): Promise<void> {
@@ -162,8 +166,11 @@ export class Agent {
         await this.cutRevoked(s.cluster);
         this.cutPending = false;
       }
-      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})` });
+      const notes = next.notes;
+      const counts = notes ? `: ${notes.localPods} local pod${notes.localPods === 1 ? '' : 's'}, ${notes.isolatedPods} isolated` : '';
+      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})${counts}` });
       else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
+      if (notes) this.enforcementNotes = this.once(s.generation, this.enforcementNotes, noteTexts(notes));
       return undefined;
     } catch (e) {
       // The kernel still holds the last applied ruleset (each apply is one transaction). The next
@@ -247,4 +254,16 @@ export function onlyAdmitsMore(script: string, next: Ruleset): boolean {
     any = true;
   }
   return any;
+}
+
+/** What the node cannot enforce, in words (src/nft CompileNotes); each line reported once. */
+export function noteTexts(n: CompileNotes): string[] {
+  const list = (xs: readonly string[]) => `${xs.slice(0, 10).join(', ')}${xs.length > 10 ? ` and ${xs.length - 10} more` : ''}`;
+  const out: string[] = [];
+  if (n.localPods === 0) out.push(`warning: no pod has spec.nodeName ${n.node}: this node has nothing to enforce`);
+  if (n.withoutIP.length > 0) out.push(`warning: local pods without an IP are not enforced (no address to key the rules on): ${list(n.withoutIP)}`);
+  if (n.hostNetwork.length > 0) out.push(`warning: local host-network pods are not enforced (their traffic is the node's own): ${list(n.hostNetwork)}`);
+  if (n.unscheduled > 0) out.push(`warning: ${n.unscheduled} pod${n.unscheduled === 1 ? ' has' : 's have'} no spec.nodeName: no node enforces their side of a connection`);
+  if (n.sharedIPs.length > 0) out.push(`warning: addresses claimed by several pods (the first by namespace/name keys the rules): ${list(n.sharedIPs)}`);
+  return out;
 }

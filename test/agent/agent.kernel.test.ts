@@ -226,6 +226,32 @@ describe('agent in a network namespace', { skip }, () => {
     assert.equal(conntrack.lists, 2);
     assert.match(listing(), /x\/deny-all/);
   });
+  test('what the node cannot enforce is said once, and the applied event counts local and isolated pods', async (t) => {
+    const events: AgentEvent[] = [];
+    const source = new ManualSource(c1);
+    const agent = new Agent(source, new NftSession({ netns: NS }), undefined, opts, (e) => events.push(e));
+    t.after(() => agent.stop());
+    await agent.start();
+    const noIP = onNode(pod('x/no-ip', { app: 'a' }));
+    const host = { ...onNode(pod('x/host', { app: 'a' }, { ips: ['10.9.0.9'] })), hostNetwork: true };
+    const elsewhere = pod('x/unscheduled', { app: 'b' }, { ips: ['10.9.0.8'] });
+    await source.push({ ...c2, pods: [a, b, noIP, host, elsewhere] });
+    await source.push({ ...c2, pods: [a, b, noIP, host, elsewhere, onNode(pod('x/e', {}, { ips: ['10.9.0.5'] }))] });
+    await source.push({ ...c2, pods: [a, b] });
+    // From generation 2 on: the first depends on what the kernel held before.
+    const said = events.filter((e) => (e.generation ?? 0) >= 2).map((e) => `${e.kind}: ${e.message}`);
+    assert.deepEqual(said, [
+      'applied: applied generation 2 (incremental): 4 local pods, 2 isolated',
+      'problem: warning: local pods without an IP are not enforced (no address to key the rules on): x/no-ip',
+      "problem: warning: local host-network pods are not enforced (their traffic is the node's own): x/host",
+      'problem: warning: 1 pod has no spec.nodeName: no node enforces their side of a connection',
+      'applied: applied generation 3 (incremental): 5 local pods, 3 isolated',
+      'applied: applied generation 4 (incremental): 2 local pods, 2 isolated',
+      'resolved: warning: local pods without an IP are not enforced (no address to key the rules on): x/no-ip',
+      "resolved: warning: local host-network pods are not enforced (their traffic is the node's own): x/host",
+      'resolved: warning: 1 pod has no spec.nodeName: no node enforces their side of a connection',
+    ]);
+  });
 });
 
 test('input problems are reported once, and reported resolved when they go away', async (t) => {
