@@ -150,7 +150,8 @@ export class Agent {
         this.current = json === undefined ? undefined : rulesetFromNftJson(json);
         this.reconciled = true;
       }
-      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table });
+      // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
+      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table, reuseArrays: true });
       const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);

@@ -55,6 +55,16 @@ export interface CompileOptions {
   readonly table?: string;
 }
 
+/** Options of a `NodeCompiler` kept across updates. */
+export interface NodeCompilerOptions extends CompileOptions {
+  /**
+   * Let set element arrays change in place instead of being copied: a returned ruleset's element arrays
+   * then stay valid only until the second `update` after it, which is enough to diff each ruleset against
+   * the one returned before it (the agent's use). Saves copying large sets on every pod change.
+   */
+  readonly reuseArrays?: boolean;
+}
+
 export const DEFAULT_TABLE = 'netpol';
 const FAMILIES: readonly Family[] = [4, 6];
 const DIRECTIONS: readonly Direction[] = ['egress', 'ingress'];
@@ -318,7 +328,7 @@ export class NodeCompiler {
   /** The last ruleset's subject chains by name, with the policies each was made of. */
   private chainCache = new Map<string, { readonly policies: readonly Policy[]; readonly chain: Chain }>();
 
-  constructor(private readonly opts: CompileOptions) {}
+  constructor(private readonly opts: NodeCompilerOptions) {}
 
   private part(policy: Policy, direction: Direction): PolicyPart {
     let entry = this.parts.get(policy);
@@ -618,7 +628,9 @@ export class NodeCompiler {
       usedPeers.add(sig);
       let state = this.peerStates.get(sig);
       if (!state) {
-        state = new PeerState(sig, ref.policy, ref.rule, this.nsLabels).build(table);
+        state = new PeerState(sig, ref.policy, ref.rule, this.nsLabels);
+        state.reuseArrays = this.opts.reuseArrays === true;
+        state.build(table);
         this.peerStates.set(sig, state);
       }
       sets.push({
@@ -634,7 +646,9 @@ export class NodeCompiler {
       usedPorts.add(key);
       let state = this.portStates.get(key);
       if (!state) {
-        state = new PortState(ref.protocol, ref.name, ref.family).build(table);
+        state = new PortState(ref.protocol, ref.name, ref.family);
+        state.reuseArrays = this.opts.reuseArrays === true;
+        state.build(table);
         this.portStates.set(key, state);
       }
       sets.push({

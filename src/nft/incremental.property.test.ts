@@ -133,15 +133,15 @@ const BASE = [
   }),
 ];
 
-for (const denyAction of ['drop', 'reject'] as const) {
-  test(`NodeCompiler.update equals compileNode after every change (${denyAction})`, () => {
+for (const [denyAction, reuseArrays] of [['drop', false], ['reject', false], ['drop', true], ['reject', true]] as const) {
+  test(`NodeCompiler.update equals compileNode after every change (${denyAction}${reuseArrays ? ', arrays reused' : ''})`, () => {
     fc.assert(
       // Changes come one per update, or several at once (a source that coalesces events).
       fc.property(clusterArb, fc.array(fc.array(change, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), (generated, batches) => {
         const first = { ...generated, policies: [...BASE, ...generated.policies] };
         for (const nodeName of NODES) {
           const opts = { node: nodeName, denyAction, log: denyAction === 'reject' };
-          const nc = new NodeCompiler(opts);
+          const nc = new NodeCompiler({ ...opts, reuseArrays });
           let c: Cluster = first;
           let inc: Ruleset = nc.update(c);
           let fresh = compileNode(c, opts);
@@ -151,6 +151,8 @@ for (const denyAction of ['drop', 'reject'] as const) {
             const nextInc = nc.update(c);
             const nextFresh = compileNode(c, opts);
             assert.deepEqual(nextInc, nextFresh, `after ${JSON.stringify(batch)}`);
+            // The previous ruleset is still intact (with reused arrays: for one more update).
+            assert.deepEqual(inc, fresh, `previous ruleset after ${JSON.stringify(batch)}`);
             // The recorded element edits give the same transaction as comparing the arrays.
             assert.equal(renderDiff(inc, nextInc), renderDiff(fresh, nextFresh), `diff after ${JSON.stringify(batch)}`);
             inc = nextInc;

@@ -22,7 +22,7 @@ export type {
   Limit,
 } from './ir.js';
 export { compileNode, NodeCompiler, DEFAULT_TABLE } from './compile.js';
-export type { CompileOptions } from './compile.js';
+export type { CompileOptions, NodeCompilerOptions } from './compile.js';
 export { renderRuleset, renderDiff, renderRule } from './render.js';
 export { rulesetFromNftJson } from './json.js';
 export { interpret } from './interpret.js';

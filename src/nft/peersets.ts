@@ -48,14 +48,40 @@ function before(a: Key, b: Key): boolean {
 }
 
 /**
- * Sorted element arrays, one per family, never changed once handed out. Changes during an update are kept
- * as net edits (added or removed, per element) and applied when the array is next asked for, in one pass
- * that builds the new array; the edits are recorded beside it for `renderDiff` (elements.ts).
+ * Sorted element arrays, one per family. Changes during an update are kept as net edits (added or
+ * removed, per element) and applied when the array is next asked for; the edits are recorded beside the
+ * new array for `renderDiff` (elements.ts).
+ *
+ * By default an array is never changed once handed out: a few edits make a copy (about 0.7 ms for
+ * 100,000 elements, and garbage). With `reuseArrays`, two arrays per family take turns: a few edits are
+ * made in place to the array handed out the time before last, after replaying the edits it missed, so
+ * the array handed out last stays as it was. A ruleset's arrays then stay valid until the second update
+ * after it: enough to diff each ruleset against the one before, which is all the agent does.
  */
 abstract class ElementSets {
   protected els: Record<Family, readonly string[]> = { 4: [], 6: [] };
   /** Element -> true (added) or false (removed) since the arrays were last handed out. */
   private readonly pending: Record<Family, Map<string, boolean>> = { 4: new Map(), 6: new Map() };
+  /** Take turns between two arrays instead of copying (see above). */
+  reuseArrays = false;
+  /** The array before `els`, no longer handed out, and the edits that made `els` from it. */
+  private spare: Record<Family, { readonly array: string[]; readonly removed: readonly string[]; readonly added: readonly string[] } | undefined> = { 4: undefined, 6: undefined };
+
+  /** A freshly built array for a family (no edits known from the previous one). */
+  protected setElements(family: Family, els: readonly string[]): void {
+    this.els[family] = els;
+    this.spare[family] = undefined;
+  }
+
+  /** Applies sorted edits to a sorted array in place. */
+  private editInPlace(els: string[], family: Family, removed: readonly string[], added: readonly string[]): void {
+    for (const t of removed) {
+      const i = this.position(els, family, this.key(family, t));
+      if (els[i] !== t) throw new Error(`internal: ${t} is not in the array it is removed from`);
+      els.splice(i, 1);
+    }
+    for (const t of added) els.splice(this.position(els, family, this.key(family, t)), 0, t);
+  }
 
   protected abstract key(family: Family, text: string): Key;
 
@@ -110,7 +136,14 @@ abstract class ElementSets {
     const drop = removed.map((t) => this.position(base, family, this.key(family, t)));
     const at = added.map((t) => this.position(base, family, this.key(family, t)));
     let out: string[];
-    if (drop.length + added.length <= 4) {
+    const few = drop.length + added.length <= 4;
+    const spare = this.spare[family];
+    if (few && this.reuseArrays && spare !== undefined) {
+      // The array before `base`: bring it up to `base`, then make this update's edits.
+      out = spare.array;
+      this.editInPlace(out, family, spare.removed, spare.added);
+      this.editInPlace(out, family, removed, added);
+    } else if (few) {
       // A few edits (one pod): one exact-size copy per edit, from the end so positions stay valid.
       // At one index: the removal first, then the insertions, last one first (each goes before the previous).
       const cuts = [...drop.map((i) => ({ i, remove: 1, k: 0, insert: [] as string[] })), ...added.map((t, k) => ({ i: at[k] as number, remove: 0, k, insert: [t] }))];
@@ -133,6 +166,8 @@ abstract class ElementSets {
       }
     }
     this.els[family] = out;
+    // Only a few edits are worth replaying into `base` the next time.
+    this.spare[family] = this.reuseArrays && few ? { array: base as string[], removed, added } : undefined;
     recordElementDelta(out, { base, removed, added });
     return out;
   }
@@ -248,8 +283,8 @@ export class PeerState extends ElementSets {
       markBlocks(table.sorted(6), this.blocks6, member);
     }
     this.member = member;
-    this.els[4] = this.podElements(table.sorted(4), this.blocks4);
-    this.els[6] = this.podElements(table.sorted(6), this.blocks6);
+    this.setElements(4, this.podElements(table.sorted(4), this.blocks4));
+    this.setElements(6, this.podElements(table.sorted(6), this.blocks6));
     return this;
   }
 
@@ -395,7 +430,7 @@ export class PortState extends ElementSets {
       });
       i = j;
     }
-    this.els[this.family] = out;
+    this.setElements(this.family, out);
     return this;
   }
 
