@@ -1511,8 +1511,12 @@ interface Derived {
   wide?: number;
   /** See `Eval.egressWide`. */
   reach?: number;
-  /** freeF results (whole, by namespace). */
-  freeF?: [Map<number, number> | undefined, Map<number, number> | undefined];
+  /**
+   * freeF results by destination profile and split (`profile.id * 2 + split`). Keyed by profile too: one
+   * admit set can serve several profiles (a rule without ports admits the same peers for all), while
+   * which sources are free depends on the profile.
+   */
+  freeF?: Map<number, Map<number, number>>;
 }
 
 /**
@@ -2200,14 +2204,15 @@ class Eval {
   /** Free sources (for the profile) that a closed cell's admitted peers match, by namespace when split. */
   private freeF(a: AdmitSet, profile: PortProfile, split: boolean): Map<number, number> {
     const dv = this.derived(a);
-    dv.freeF ??= [undefined, undefined];
-    const cached = dv.freeF[split ? 1 : 0];
+    dv.freeF ??= new Map();
+    const slot = profile.id * 2 + (split ? 1 : 0);
+    const cached = dv.freeF.get(slot);
     if (cached) return cached;
     dv.sig ??= [...a.peers].sort((x, y) => x - y).join(',');
     const key = `${profile.id}|${split ? 1 : 0}|${dv.sig}`;
     let m = this.openFMemo.get(key);
     if (m) {
-      dv.freeF[split ? 1 : 0] = m;
+      dv.freeF.set(slot, m);
       return m;
     }
     m = new Map();
@@ -2233,7 +2238,7 @@ class Eval {
       }
     }
     this.openFMemo.set(key, m);
-    dv.freeF[split ? 1 : 0] = m;
+    dv.freeF.set(slot, m);
     return m;
   }
 }

@@ -93,3 +93,20 @@ describe('ScaleEngine', () => {
     assert.deepEqual(files, [1, 2]);
   });
 });
+
+test('whole counts use the free sources of each destination profile, not of the first profile met (regression)', () => {
+  // Found by the property test: z/p0 (in the ipBlock) may reach z/p1 on its named port http; the ingress
+  // rule has no ports, so both destination profiles (with and without http) share one admit set, and
+  // the free sources computed for the profile without http were reused for the one with it.
+  const c = cluster({
+    namespaces: [namespace('x'), namespace('y'), namespace('z')],
+    pods: [pod('z/p0', {}, { ips: ['fd00::5'] }), pod('z/p1', {}, { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }), pod('x/p2')],
+    policies: [policy('z/np0', { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: 'fd00::/64', except: [] } }] }], egress: [{ ports: [{ port: 'http' }] }] })],
+  });
+  const probe = { port: 8080, protocol: 'TCP' } as const;
+  for (const strategy of ['auto', 'candidates', 'scan', 'complement', 'dense'] as const) {
+    const e = new ScaleEngine(c, { strategy });
+    assert.equal(e.allowedPairs(probe), 1, strategy);
+    assert.deepEqual(e.namespaceCounts(probe).cells, [[2, 2, 1]], strategy);
+  }
+});
