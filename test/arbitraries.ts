@@ -1,6 +1,6 @@
 /**
  * fast-check arbitraries for clusters and changes, shared by the engine's and the scale engine's
- * property tests: namespaces x, y, z with random labels, pods, policies, and what classes depend on:
+ * property tests (the nftables tests build their policies with `specArbitrary` too): namespaces x, y, z with random labels, pods, policies, and what classes depend on:
  * pods that share labels and ports (several pods per class), addresses that ipBlocks split, named
  * ports that resolve differently, a namespace no manifest declares, and changes to apply.
  */
@@ -27,43 +27,62 @@ export const selectorArb: fc.Arbitrary<LabelSelector> = fc.record(
   { requiredKeys: [] },
 );
 
-const ipBlockArb = fc.oneof(
-  fc.record({ cidr: fc.constant('10.0.0.0/16'), except: fc.subarray(['10.0.1.0/24', '10.0.0.0/30', '10.0.0.4/31']) }),
-  fc.record({ cidr: fc.constant('0.0.0.0/0'), except: fc.subarray(['10.0.0.0/8', '192.168.0.0/16']) }),
-  fc.record({ cidr: fc.constant('fd00::/64'), except: fc.subarray(['fd00::/126']) }),
-  fc.record({ cidr: fc.constantFrom('10.0.0.2/32', '8.8.8.0/24', '10.0.0.0/29') }),
-);
+/** What a family of random policies draws from: each test's address pool decides its ipBlocks. */
+export interface SpecArbOptions {
+  /** ipBlock choices: one of `cidrs`, with any subset of `except` (no `except` field when absent). */
+  readonly ipBlocks: readonly { readonly cidrs: readonly string[]; readonly except?: readonly string[] }[];
+  readonly protocols: readonly Protocol[];
+  /** Port names rules may use. */
+  readonly portNames: readonly string[];
+}
 
-const peerArb: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
-  fc.record({ podSelector: selectorArb }),
-  fc.record({ namespaceSelector: selectorArb }),
-  fc.record({ podSelector: selectorArb, namespaceSelector: selectorArb }),
-  fc.record({ ipBlock: ipBlockArb }),
-);
+/** NetworkPolicy specs: selectors, ipBlocks with except, numeric ports, ranges and named ports. */
+export function specArbitrary(o: SpecArbOptions): fc.Arbitrary<NetworkPolicySpec> {
+  const ipBlock = fc.oneof(
+    ...o.ipBlocks.map((b) =>
+      b.except === undefined ? fc.record({ cidr: fc.constantFrom(...b.cidrs) }) : fc.record({ cidr: fc.constantFrom(...b.cidrs), except: fc.subarray([...b.except]) }),
+    ),
+  );
+  const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
+    fc.record({ podSelector: selectorArb }),
+    fc.record({ namespaceSelector: selectorArb }),
+    fc.record({ podSelector: selectorArb, namespaceSelector: selectorArb }),
+    fc.record({ ipBlock }),
+  );
+  const protocol = fc.constantFrom(...o.protocols);
+  const port: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
+    fc.record({ protocol }, { requiredKeys: [] }),
+    fc.record({ protocol, port: fc.constantFrom(53, 80, 8080) }, { requiredKeys: ['port'] }),
+    fc.record({ protocol, port: fc.constantFrom(50, 79, 8000), endPort: fc.constantFrom(80, 8080, 9000) }, { requiredKeys: ['port', 'endPort'] }),
+    fc.record({ protocol, port: fc.constantFrom(...o.portNames) }, { requiredKeys: ['port'] }),
+  );
+  const listOrAbsent = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.array(arb, { maxLength: 2 }), { nil: undefined });
+  const rule = fc.record({ peers: listOrAbsent(peer), ports: listOrAbsent(port) });
+  return fc
+    .record({
+      podSelector: selectorArb,
+      policyTypes: fc.constantFrom<string[] | undefined>(undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress']),
+      ingress: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
+      egress: fc.option(fc.array(rule, { maxLength: 3 }), { nil: undefined }),
+    })
+    .map((s) => ({
+      podSelector: s.podSelector,
+      ...(s.policyTypes ? { policyTypes: s.policyTypes } : {}),
+      ...(s.ingress ? { ingress: s.ingress.map((r) => ({ ...(r.peers ? { from: r.peers } : {}), ...(r.ports ? { ports: r.ports } : {}) })) } : {}),
+      ...(s.egress ? { egress: s.egress.map((r) => ({ ...(r.peers ? { to: r.peers } : {}), ...(r.ports ? { ports: r.ports } : {}) })) } : {}),
+    }));
+}
 
-const portArb: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
-  fc.record({ protocol: fc.constantFrom('TCP', 'UDP') }, { requiredKeys: [] }),
-  fc.record({ protocol: fc.constantFrom('TCP', 'UDP'), port: fc.constantFrom(53, 80, 8080) }, { requiredKeys: ['port'] }),
-  fc.record({ protocol: fc.constantFrom('TCP', 'UDP'), port: fc.constantFrom(50, 79, 8000), endPort: fc.constantFrom(80, 8080, 9000) }, { requiredKeys: ['port', 'endPort'] }),
-  fc.record({ protocol: fc.constantFrom('TCP', 'UDP'), port: fc.constantFrom('http', 'dns', 'metrics') }, { requiredKeys: ['port'] }),
-);
-
-const listOrAbsent = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.array(arb, { maxLength: 2 }), { nil: undefined });
-const ruleArb = fc.record({ peers: listOrAbsent(peerArb), ports: listOrAbsent(portArb) });
-
-export const specArb: fc.Arbitrary<NetworkPolicySpec> = fc
-  .record({
-    podSelector: selectorArb,
-    policyTypes: fc.constantFrom<string[] | undefined>(undefined, ['Ingress'], ['Egress'], ['Ingress', 'Egress']),
-    ingress: fc.option(fc.array(ruleArb, { maxLength: 3 }), { nil: undefined }),
-    egress: fc.option(fc.array(ruleArb, { maxLength: 3 }), { nil: undefined }),
-  })
-  .map((s) => ({
-    podSelector: s.podSelector,
-    ...(s.policyTypes ? { policyTypes: s.policyTypes } : {}),
-    ...(s.ingress ? { ingress: s.ingress.map((r) => ({ ...(r.peers ? { from: r.peers } : {}), ...(r.ports ? { ports: r.ports } : {}) })) } : {}),
-    ...(s.egress ? { egress: s.egress.map((r) => ({ ...(r.peers ? { to: r.peers } : {}), ...(r.ports ? { ports: r.ports } : {}) })) } : {}),
-  }));
+export const specArb = specArbitrary({
+  ipBlocks: [
+    { cidrs: ['10.0.0.0/16'], except: ['10.0.1.0/24', '10.0.0.0/30', '10.0.0.4/31'] },
+    { cidrs: ['0.0.0.0/0'], except: ['10.0.0.0/8', '192.168.0.0/16'] },
+    { cidrs: ['fd00::/64'], except: ['fd00::/126'] },
+    { cidrs: ['10.0.0.2/32', '8.8.8.0/24', '10.0.0.0/29'] },
+  ],
+  protocols: ['TCP', 'UDP'],
+  portNames: ['http', 'dns', 'metrics'],
+});
 
 const namedPortsArb = fc.subarray([
   { name: 'http', port: 80, protocol: 'TCP' as Protocol },
