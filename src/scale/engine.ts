@@ -615,21 +615,21 @@ export class ScaleEngine {
   /** The pods `pod` may connect to on the probe (itself excluded). */
   destinations(pod: PodInfo, probe: ScaleProbe): PodInfo[] {
     const s = this.classRec(pod);
-    const out: PodInfo[] = [];
-    for (const d of this.classes) {
-      if (d.weight === 0 || !this.classAllows(s, d, probe.protocol, probe.port)) continue;
-      for (const p of d.pods) if (p !== pod) out.push(p);
-    }
-    return out;
+    return this.podsOf((d) => this.classAllows(s, d, probe.protocol, probe.port), pod);
   }
 
   /** The pods that may connect to `pod` on the probe (itself excluded). */
   sources(pod: PodInfo, probe: ScaleProbe): PodInfo[] {
     const d = this.classRec(pod);
+    return this.podsOf((s) => this.classAllows(s, d, probe.protocol, probe.port), pod);
+  }
+
+  /** The pods, except `but`, of the classes with pods for which `test` holds. */
+  private podsOf(test: (c: ClassRec) => boolean, but: PodInfo): PodInfo[] {
     const out: PodInfo[] = [];
-    for (const s of this.classes) {
-      if (s.weight === 0 || !this.classAllows(s, d, probe.protocol, probe.port)) continue;
-      for (const p of s.pods) if (p !== pod) out.push(p);
+    for (const c of this.classes) {
+      if (c.weight === 0 || !test(c)) continue;
+      for (const p of c.pods) if (p !== but) out.push(p);
     }
     return out;
   }
@@ -695,6 +695,15 @@ export class ScaleEngine {
     c.pods.add(pod);
     this.attachWeight(c, 1);
     this.indexKey(pod);
+    this.countPod(c, 1);
+  }
+
+  /**
+   * Corrects the cached counts for one pod of class `c` arriving (+1, call after adding it) or leaving
+   * (-1, call before removing it): its row and column, its self pair counted in neither; or marks them
+   * for a recount when that is cheaper.
+   */
+  private countPod(c: ClassRec, sign: 1 | -1): void {
     const recount = this.denseCheaper([c.id], [c.id]);
     for (const cache of this.caches.values()) {
       if (cache.dirty) continue;
@@ -703,7 +712,7 @@ export class ScaleEngine {
         continue;
       }
       const ev = new Eval(this, cache.probe, cache.open);
-      cache.count += ev.row(c) + ev.col(c) - (this.classAllows(c, c, cache.probe.protocol, cache.probe.port) ? 2 : 0);
+      cache.count += sign * (ev.row(c) + ev.col(c) - (this.classAllows(c, c, cache.probe.protocol, cache.probe.port) ? 2 : 0));
     }
   }
 
@@ -712,16 +721,7 @@ export class ScaleEngine {
     const id = this.podClass.get(pod);
     if (id === undefined) return false;
     const c = this.classes[id]!;
-    const recount = this.denseCheaper([c.id], [c.id]);
-    for (const cache of this.caches.values()) {
-      if (cache.dirty) continue;
-      if (recount) {
-        cache.dirty = true;
-        continue;
-      }
-      const ev = new Eval(this, cache.probe, cache.open);
-      cache.count -= ev.row(c) + ev.col(c) - (this.classAllows(c, c, cache.probe.protocol, cache.probe.port) ? 2 : 0);
-    }
+    this.countPod(c, -1);
     c.pods.delete(pod);
     this.attachWeight(c, -1);
     this.podClass.delete(pod);
