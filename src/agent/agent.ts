@@ -18,6 +18,7 @@
  */
 import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
+import type { Policy } from '../policy/model.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
 import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
@@ -164,7 +165,7 @@ export class Agent {
       // Cut before reporting: a snapshot counts as applied once it has fully taken effect. A cut that
       // failed after its rules went in is done by the retry, which finds the kernel already up to date.
       if (this.cutPending) {
-        await this.cutRevoked(s.cluster);
+        await this.cutRevoked(s.cluster, this.compiler.normalizedPolicies);
         this.cutPending = false;
       }
       const notes = next.notes;
@@ -183,7 +184,7 @@ export class Agent {
   }
 
   /** Deletes the conntrack entries of connections through this node that the cluster now denies. */
-  private async cutRevoked(cluster: Cluster): Promise<void> {
+  private async cutRevoked(cluster: Cluster, policies: readonly Policy[]): Promise<void> {
     const conntrack = this.conntrack;
     if (!conntrack) return;
     const flows = await conntrack.list();
@@ -198,7 +199,8 @@ export class Agent {
     }
     const byIP = new Map<string, PodInfo>();
     for (const p of cluster.pods) for (const ip of p.ips) if (wanted.has(ip)) byIP.set(ip, p);
-    const engine = new Engine(cluster);
+    // The compiler's normalised policies: normalising them again costs 0.1-0.2 s at 13,700 policies.
+    const engine = new Engine(cluster, policies);
     const endpoint = (text: string): Endpoint | undefined => {
       const ip = parseIP(text);
       if (!ip) return undefined;

@@ -330,6 +330,11 @@ export class NodeCompiler {
 
   constructor(private readonly opts: NodeCompilerOptions) {}
 
+  /** The normalised policies of the last update (shareable with an `Engine` for the same cluster). */
+  get normalizedPolicies(): readonly Policy[] {
+    return this.policies;
+  }
+
   private part(policy: Policy, direction: Direction): PolicyPart {
     let entry = this.parts.get(policy);
     if (!entry) this.parts.set(policy, (entry = {}));
