@@ -1,0 +1,57 @@
+/**
+ * The one escaping step every text renderer goes through. Names, labels, annotations and field paths
+ * come from manifests and clusters, so they are untrusted: an ESC in a pod name must not clear the
+ * reader's screen, a `=` at the start of a CSV cell must not become a spreadsheet formula, a `|` must
+ * not split a Markdown table, and nothing from input is ever markup in HTML.
+ *
+ * Control characters are shown, not dropped, so the reader still sees that the name is odd:
+ * C0 (U+0000-U+001F), DEL and C1 (U+0080-U+009F) become `\xHH`; the Unicode bidirectional controls
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what a terminal or a page
+ * displays, become `\u{HHHH}`; a backslash becomes `\\`, so every escape is unambiguous. Pure: no IO.
+ */
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g;
+
+function escapeOne(c: string): string {
+  if (c === '\\') return '\\\\';
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+}
+
+/** Text for a terminal: control and bidi characters shown as escapes. */
+export function safeText(s: string): string {
+  return s.replace(UNSAFE, escapeOne);
+}
+
+/** True when `s` would be printed as it is. */
+export function isSafeText(s: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return !UNSAFE.test(s);
+}
+
+/**
+ * One CSV field per RFC 4180: quoted when it holds a comma, a quote or a line break (none can after
+ * safeText, except the comma and the quote), quotes doubled. A field a spreadsheet would run as a
+ * formula (starting with =, +, -, @, tab or carriage return) is prefixed with a single quote, as the
+ * OWASP guidance on CSV injection recommends; plain numbers stay numbers.
+ */
+export function csvField(s: string): string {
+  let v = safeText(s);
+  if (/^[=+\-@]/.test(v) && !/^[+-]?\d+(\.\d+)?$/.test(v)) v = `'${v}`;
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** A Markdown table cell: safe text with the characters that would end the cell or become markup escaped. */
+export function markdownCell(s: string): string {
+  return safeText(s)
+    .replace(/[|`*_[\]#~]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/** Text inside HTML elements or quoted attribute values. */
+export function htmlText(s: string): string {
+  return safeText(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
