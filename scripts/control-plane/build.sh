@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the test control plane (kube-apiserver and etcd) from Go modules, once per version, into a
-# cache outside the clone. Go is test infrastructure only: netpol itself needs no Go at run time.
+# Builds the test control plane (kube-apiserver, etcd, and a kubectl of the same release) from Go
+# modules, once per version, into a cache outside the clone. Go is test infrastructure only:
+# netpol itself needs no Go at run time.
 #
-#   scripts/control-plane/build.sh        prints the directory holding kube-apiserver and etcd
+#   scripts/control-plane/build.sh        prints the directory holding kube-apiserver, etcd and kubectl
 #
 # The cache: ${NETPOL_CACHE:-$HOME/.cache/netpol}/control-plane/k8s-<v>-etcd-<v>/. A finished build
 # is marked by a file named `complete`; anything else there is rebuilt.
@@ -12,7 +13,7 @@ K8S_VERSION="${NETPOL_K8S_VERSION:-v1.35.4}"
 ETCD_VERSION="${NETPOL_ETCD_VERSION:-v3.6.16}"
 CACHE="${NETPOL_CACHE:-$HOME/.cache/netpol}/control-plane/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
 
-if [[ -f "$CACHE/complete" ]]; then
+if [[ -f "$CACHE/complete" && -x "$CACHE/kubectl" ]]; then
   echo "$CACHE"
   exit 0
 fi
@@ -43,13 +44,16 @@ mkdir -p "$WORK/apiserver"
     sed -n 's#^\t\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\t\1 => \1 '"${STAGING_VERSION}"'#p' "$GOMOD"
     echo ")"
   } >go.mod
-  printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' >tools.go
+  printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n)\n' >tools.go
   go mod tidy >&2
   V="k8s.io/component-base/version"
   MINOR="${K8S_VERSION#v1.}"; MINOR="${MINOR%%.*}"
   go build -trimpath -o "$CACHE/kube-apiserver" \
     -ldflags "-s -w -X $V.gitVersion=${K8S_VERSION} -X $V.gitMajor=1 -X $V.gitMinor=${MINOR} -X $V.gitTreeState=clean" \
     k8s.io/kubernetes/cmd/kube-apiserver >&2
+  go build -trimpath -o "$CACHE/kubectl" \
+    -ldflags "-s -w -X $V.gitVersion=${K8S_VERSION} -X $V.gitMajor=1 -X $V.gitMinor=${MINOR} -X $V.gitTreeState=clean" \
+    k8s.io/kubernetes/cmd/kubectl >&2
 )
 
 # etcd: the server module's root package is the etcd binary.
@@ -64,5 +68,6 @@ mkdir -p "$WORK/etcd"
 
 "$CACHE/kube-apiserver" --version >&2
 "$CACHE/etcd" --version >&2
+"$CACHE/kubectl" version --client >&2
 touch "$CACHE/complete"
 echo "$CACHE"

@@ -267,3 +267,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     throw e;
   }
 }
+
+/** The kubectl built beside the control plane (same release), or `kubectl` from PATH when there is none. */
+export function kubectlPath(env: NodeJS.ProcessEnv = process.env): string {
+  const built = join(controlPlaneDir(env), 'kubectl');
+  return existsSync(built) ? built : 'kubectl';
+}
