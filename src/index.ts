@@ -1,8 +1,12 @@
 /**
- * netpol as a library: load manifests, validate them as the API server would, and ask the engine.
+ * netpol as a library, the pure entry: load manifests, validate them as the API server would, ask the
+ * engine, compile a node's nftables ruleset. Nothing reachable from here does IO or imports `node:*`
+ * (test/library.test.ts walks the imports to hold that), so it runs in a browser too. Reading files,
+ * the CLI, the agent and the lab are in the IO entry, `netpol/node` (src/node.ts).
  *
  * ```ts
- * import { readSources, loadCluster, validateCluster, Engine, podEndpoint } from 'netpol';
+ * import { loadCluster, validateCluster, Engine, podEndpoint } from 'netpol';
+ * import { readSources } from 'netpol/node';
  * const { sources } = await readSources(['manifests/'], { recursive: true });
  * const { cluster, diagnostics } = loadCluster(sources);
  * const errors = validateCluster(cluster);
@@ -10,8 +14,6 @@
  * const [a, b] = cluster.pods;
  * engine.evaluate({ source: podEndpoint(a), destination: podEndpoint(b), protocol: 'TCP', port: 80 });
  * ```
- *
- * Everything here except `readSources` is pure (no IO) and runs in a browser too.
  */
 
 // Diagnostics
@@ -23,9 +25,7 @@ export type * from './model/k8s.js';
 export type { Cluster, NamespaceInfo, PodInfo, PolicyInfo, NamedPort, WorkloadRef, Protocol, Labels } from './model/cluster.js';
 export { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from './model/cluster.js';
 
-// Loading
-export { readSources } from './load/sources.js';
-export type { ReadSourcesOptions } from './load/sources.js';
+// Loading (text already read; reading files is netpol/node's readSources)
 export { loadCluster } from './load/index.js';
 export type { LoadOptions, LoadResult, SourceText } from './load/index.js';
 
@@ -48,10 +48,6 @@ export { compileSelector, matches as selectorMatches } from './selector/index.js
 export type { Selector, Requirement } from './selector/index.js';
 export { parseIP, parseCIDR, formatIP, formatCIDR, AddressSet } from './ip/index.js';
 export type { IP, CIDR, Family } from './ip/index.js';
-
-// Command line, for embedding
-export { run } from './cli/main.js';
-export type { IO } from './cli/io.js';
 
 // nftables: compile one node's ruleset, render it (whole or as a diff), read the kernel's listing back
 export { compileNode, renderRuleset, renderDiff, rulesetFromNftJson, interpret } from './nft/index.js';

@@ -1,0 +1,14 @@
+/**
+ * netpol as a library, the IO entry (`netpol/node`): what reads files, runs commands or talks to the
+ * kernel. The pure parts (loading text, validation, the engines, the nftables compiler) are in the main
+ * entry, `netpol` (src/index.ts), which this one re-exports so one import can serve a Node program.
+ */
+export * from './index.js';
+
+// Reading manifests from files, directories and stdin
+export { readSources } from './load/sources.js';
+export type { ReadSourcesOptions } from './load/sources.js';
+
+// The command line, for embedding: `run(argv, io)` is the whole program
+export { run, EXIT } from './cli/main.js';
+export type { IO } from './cli/io.js';
