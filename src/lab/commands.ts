@@ -1,6 +1,6 @@
 /**
  * The `ip` commands that build a lab's topology, as text for `ip -batch -` / `ip -n NS -batch -`. Pure:
- * the IO layer (topology.ts) only pipes these into `ip`, so what the lab builds is reviewable and
+ * the IO layer (lab.ts) only pipes these into `ip`, so what the lab builds is reviewable and
  * unit-tested here.
  *
  * The design, per node: the node's namespace is its router. Each pod is a namespace with one veth to the

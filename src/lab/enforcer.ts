@@ -1,18 +1,16 @@
 /**
  * Enforcement plugs into the lab through one small interface: `start(lab)` puts the lab cluster's
  * policies in force on the lab's nodes, `stop()` removes them. The lab does not know how: a ruleset per
- * node loaded with `nft -f` (here), or an agent process per node (`netpol agent`, later) started with
- * `lab.spawn(node.netns, ...)`.
+ * node loaded with `nft -f` (here), or an agent process per node (`netpol agent`, agent-enforcer.ts)
+ * started with `lab.spawn(node.netns, ...)`.
  *
  * Contract for implementations: keep every piece of state inside the lab's node namespaces (rulesets,
  * processes started through `lab.spawn`), so that deleting the namespaces, which `labDown` does from the
  * persisted layout alone, removes it all even when `stop()` never ran.
- *
- * The compiler (src/nft, `compileNode(cluster, {node}) -> Ruleset`, `renderRuleset(rs) -> string`) is
- * loaded lazily, so this module compiles and is tested before that module exists.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Cluster } from '../model/cluster.js';
+import { compileNode, renderRuleset, type CompileOptions } from '../nft/index.js';
 import { LabError, type ExecOptions, type ExecResult } from './exec.js';
 import type { LabLayout, LayoutNode } from './plan.js';
 
@@ -86,36 +84,10 @@ export function staticEnforcer(rulesets: Readonly<Record<string, string>>): Enfo
   return nftEnforcer((_lab, node) => rulesets[node.name] ?? rulesets[String(node.index)], 'static-nft');
 }
 
-/** What the lab needs from src/nft. */
-export interface NftCompiler {
-  compileNode(cluster: Cluster, options: { node: string } & Record<string, unknown>): unknown;
-  renderRuleset(ruleset: unknown): string;
-}
-
-/** Imports src/nft at run time; a LabError when it is not there (yet) or lacks the two functions. */
-export async function loadNftCompiler(): Promise<NftCompiler> {
-  // A computed specifier: the type checker does not require the module to exist.
-  const specifier = new URL('../nft/index.js', import.meta.url).href;
-  let mod: Partial<NftCompiler>;
-  try {
-    mod = (await import(specifier)) as Partial<NftCompiler>;
-  } catch (e) {
-    throw new LabError('unavailable', `the nftables compiler (src/nft) cannot be loaded: ${(e as Error).message}`);
-  }
-  if (typeof mod.compileNode !== 'function' || typeof mod.renderRuleset !== 'function') {
-    throw new LabError('unavailable', 'the nftables compiler (src/nft) does not export compileNode and renderRuleset');
-  }
-  return mod as NftCompiler;
-}
-
 /**
  * Compiles the lab cluster for each lab node with src/nft and loads it. `options` go to `compileNode`
  * alongside the node name (e.g. a deny action).
  */
-export function compiledEnforcer(options: Record<string, unknown> = {}, compiler?: NftCompiler): Enforcer {
-  let loaded: NftCompiler | undefined = compiler;
-  return nftEnforcer(async (lab, node) => {
-    loaded ??= await loadNftCompiler();
-    return loaded.renderRuleset(loaded.compileNode(lab.cluster, { ...options, node: node.name }));
-  }, 'nft-compiled');
+export function compiledEnforcer(options: Omit<CompileOptions, 'node'> = {}): Enforcer {
+  return nftEnforcer((lab, node) => renderRuleset(compileNode(lab.cluster, { ...options, node: node.name })), 'nft-compiled');
 }

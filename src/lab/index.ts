@@ -37,10 +37,8 @@ export {
   compiledEnforcer,
   nftEnforcer,
   staticEnforcer,
-  loadNftCompiler,
   type Enforcer,
   type LabHandle,
-  type NftCompiler,
   type RulesetSource,
 } from './enforcer.js';
 export { LabError, checkPrerequisites, requirePrerequisites, type LabErrorCode, type Prerequisites } from './exec.js';

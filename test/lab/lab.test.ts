@@ -17,7 +17,6 @@ import {
   labProbe,
   labUp,
   listLabs,
-  loadNftCompiler,
   nftEnforcer,
   planLab,
   runLabReport,
@@ -231,13 +230,7 @@ describe('lab', { skip }, () => {
     console.log(`# lab timing, all allowed: ${openMs} ms ${JSON.stringify(open.timings)}; all dropped: ${closedMs} ms ${JSON.stringify(closed.timings)}`);
   });
 
-  test('with the compiled enforcer (src/nft), the kernel agrees with the engine on a small scenario, 1 and 2 nodes', async (t) => {
-    try {
-      await loadNftCompiler();
-    } catch (e) {
-      t.skip(`src/nft not available: ${(e as Error).message}`);
-      return;
-    }
+  test('with the compiled enforcer (src/nft), the kernel agrees with the engine on a small scenario, 1 and 2 nodes', async () => {
     const c = cluster({
       namespaces: [namespace('x'), namespace('y', { team: 'y' })],
       pods: [pod('x/a', { app: 'a' }, { ports: [{ name: 'web', port: 81, protocol: 'TCP' }] }), pod('x/b', { app: 'b' }), pod('y/a', { app: 'a' }), pod('y/b', { app: 'b' })],
