@@ -108,6 +108,19 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits for `work`, but no longer than `ms`. The timer is cleared when the work ends first: a pending
+ * timer would keep the process alive until it fired (`lab run` used to exit 10 s after its result).
+ */
+async function atMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Names of the existing network namespaces. */
 export async function listNetns(ip = 'ip'): Promise<string[]> {
   const r = await runChecked(ip, ['netns', 'list']);
@@ -462,9 +475,9 @@ export class Lab implements LabHandle {
     const t0 = performance.now();
     this.abort.abort();
     // Let an in-flight build step finish, so nothing is created behind the teardown's back.
-    await Promise.race([this.busy, sleep(10_000)]);
+    await atMost(this.busy, 10_000);
     try {
-      if (this.enforcer) await Promise.race([this.enforcer.stop().catch(() => {}), sleep(5_000)]);
+      if (this.enforcer) await atMost(this.enforcer.stop().catch(() => {}), 5_000);
       for (const c of this.clients) c.close();
       for (const child of this.children) child.kill('SIGKILL');
       return await destroyLab(this.id, { stateDir: this.stateDir, ip: this.tools.ip!, known: allNetns(this.layout) });
