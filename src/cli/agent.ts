@@ -9,6 +9,7 @@ import { NftSession } from '../agent/nft-session.js';
 import { ProcessConntrack } from '../agent/system.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { EXIT, UsageError, type IO } from './io.js';
+import { safeJson, safeMessage } from './render/escape.js';
 
 export const AGENT_OPTIONS = {
   node: { type: 'string' },
@@ -17,6 +18,12 @@ export const AGENT_OPTIONS = {
   'log-denied': { type: 'boolean' },
   once: { type: 'boolean' },
 } as const;
+
+/** One agent event as a line: JSON (`-o json`) or `time kind: message`, the message escaped (it names objects from input). */
+export function eventLine(e: AgentEvent, format: 'text' | 'json', time: Date): string {
+  if (format === 'json') return safeJson({ time: time.toISOString(), ...e });
+  return `${time.toISOString()} ${e.kind}: ${safeMessage(e.message)}${e.ms !== undefined ? ` in ${e.ms.toFixed(1)} ms` : ''}`;
+}
 
 function choice<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -39,8 +46,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   let failed = false;
   const report = (e: AgentEvent) => {
     if (e.kind === 'error') failed = true;
-    const line = format === 'json' ? JSON.stringify({ time: new Date().toISOString(), ...e }) : `${new Date().toISOString()} ${e.kind}: ${e.message}${e.ms !== undefined ? ` in ${e.ms.toFixed(1)} ms` : ''}`;
-    (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${line}\n`);
+    (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${eventLine(e, format, new Date())}\n`);
   };
   const paths = { paths: flags.filenames, recursive: flags.recursive };
 

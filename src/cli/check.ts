@@ -5,6 +5,7 @@ import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
+import { safeJson, safeText } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
 import { parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
 
@@ -42,7 +43,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   }
   const source = resolveEndpoint(input.cluster, from, ns, '--from');
   const destination = resolveEndpoint(input.cluster, to, ns, '--to');
-  for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${r.note}\n`);
+  for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${safeText(r.note)}\n`);
 
   const verdict = new Engine(input.cluster).evaluate({
     source: source.endpoint,
@@ -50,7 +51,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     protocol,
     ...(port !== undefined ? { port } : {}),
   });
-  if (format === 'json') io.stdout(`${JSON.stringify(verdict, null, 2)}\n`);
+  if (format === 'json') io.stdout(`${safeJson(verdict, 2)}\n`);
   else io.stdout(renderVerdict(verdict));
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
 }
@@ -71,11 +72,11 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
   const deniedExample = explain(answer.deniedExample);
   const allowed = answer.pairs > 0 && answer.allowed === answer.pairs;
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, null, 2)}\n`);
+    io.stdout(`${safeJson({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, 2)}\n`);
   } else {
     const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
     const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
-    io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${from.label} (${n(answer.sources, 'pod')}) -> ${to.label} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
+    io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
     if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
     else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
   }

@@ -2,7 +2,7 @@
  * The input pipeline every command shares: read -f sources, load them into a Cluster, validate every
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { readSources } from '../load/sources.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
@@ -10,6 +10,7 @@ import { loadClusterFast } from '../scale/index.js';
 import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';
 import { UsageError, type IO } from './io.js';
+import { diagnosticText } from './render/diagnostic.js';
 
 export interface Input {
   readonly cluster: Cluster;
@@ -66,5 +67,5 @@ export function reportDiagnostics(io: IO, diagnostics: readonly Diagnostic[]): v
 }
 
 export function diagnosticLine(d: Diagnostic): string {
-  return formatDiagnostic(d, d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'Warning' : 'Note');
+  return diagnosticText(d, d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'Warning' : 'Note');
 }

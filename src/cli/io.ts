@@ -5,6 +5,8 @@ export interface IO {
   stdin?: AsyncIterable<string | Buffer>;
   /** stderr is a terminal (progress and colour only then). */
   stderrIsTTY?: boolean;
+  /** Resolves when stdout can take more (backpressure for streamed outputs); absent: always. */
+  flush?(): Promise<void>;
 }
 
 /** Exit codes, documented in docs/cli.md. */

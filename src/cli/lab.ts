@@ -16,6 +16,7 @@ import type { Cluster, PodInfo } from '../model/cluster.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
+import { safeJson, safeMessage, safeText } from './render/escape.js';
 import { renderTable } from './render/matrix.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
@@ -68,7 +69,7 @@ function podsOf(r: Reachability, cluster: Cluster | undefined): PodInfo[] {
 }
 
 function printResult(io: IO, format: 'table' | 'json', r: Reachability, cluster: Cluster | undefined): void {
-  if (format === 'json') io.stdout(`${JSON.stringify(r)}\n`);
+  if (format === 'json') io.stdout(`${safeJson(r)}\n`);
   else r.probes.forEach((p, k) => io.stdout(`${k > 0 ? '\n' : ''}${renderTable(podsOf(r, cluster), p)}`));
 }
 
@@ -113,7 +114,7 @@ export async function labCommand(flags: GlobalFlags, values: Record<string, unkn
       }
       case 'list': {
         const labs = await listLabs();
-        if (flags.output === 'json') io.stdout(`${JSON.stringify(labs.map((l) => ({ id: l.id, status: l.status, namespaces: l.namespaces.length })))}\n`);
+        if (flags.output === 'json') io.stdout(`${safeJson(labs.map((l) => ({ id: l.id, status: l.status, namespaces: l.namespaces.length })))}\n`);
         else io.stdout(labs.length === 0 ? 'no labs\n' : labs.map((l) => `${l.id}\t${l.status}\t${l.namespaces.length} namespaces\n`).join(''));
         return EXIT.OK;
       }
@@ -122,7 +123,7 @@ export async function labCommand(flags: GlobalFlags, values: Record<string, unkn
     }
   } catch (e) {
     if (e instanceof LabError) {
-      io.stderr(`error: ${e.message}\n`);
+      io.stderr(`error: ${safeMessage(e.message)}\n`);
       return EXIT.ERROR;
     }
     throw e;
@@ -139,7 +140,7 @@ async function labRun(flags: GlobalFlags, values: Record<string, unknown>, io: I
   if (kind !== 'agent' && kind !== 'nft') throw new UsageError(`--enforcer ${String(kind)}: use agent (one netpol agent per node) or nft (rules compiled once)`);
   const enforcer: Enforcer = kind === 'agent' ? agentEnforcer({ denyAction: denyAction(values) }) : compiledEnforcer({ denyAction: denyAction(values) });
   const report = await runLabReport(cluster, { probes, nodes, enforcer, handleSignals: true });
-  for (const d of report.diagnostics) io.stderr(`Warning: ${d.message}\n`);
+  for (const d of report.diagnostics) io.stderr(`Warning: ${safeMessage(d.message)}\n`);
   printResult(io, format, report.reachability, cluster);
 
   // The point of the lab: does the kernel do what the engine predicts? (Pods the manifests give no IP get
@@ -156,6 +157,6 @@ async function labRun(flags: GlobalFlags, values: Record<string, unknown>, io: I
   );
   const pairs = predicted.pods.length * predicted.pods.length * probes.length;
   if (differences.length === 0) io.stderr(`kernel and engine agree on all ${pairs} probes (${nodes} node${nodes > 1 ? 's' : ''}, enforced by ${enforcer.name})\n`);
-  else io.stderr(`kernel and engine DISAGREE on ${differences.length} of ${pairs} probes:\n${differences.map((d) => `  ${d}\n`).join('')}`);
+  else io.stderr(`kernel and engine DISAGREE on ${differences.length} of ${pairs} probes:\n${differences.map((d) => `  ${safeText(d)}\n`).join('')}`);
   return differences.length === 0 ? EXIT.OK : EXIT.NEGATIVE;
 }

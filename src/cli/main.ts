@@ -2,12 +2,14 @@
  * The command line. `run(argv, io)` is the whole program, testable in-process; `main()` wires it to the
  * process. Every failure becomes a message and an exit code here, never a stack trace.
  */
+import { once } from 'node:events';
 import { globalFlags, parse } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
 import { labCommand, LAB_OPTIONS } from './lab.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
+import { safeMessage } from './render/escape.js';
 import { validateCommand } from './validate.js';
 
 export type { IO } from './io.js';
@@ -75,11 +77,11 @@ export async function run(argv: string[], io: IO): Promise<number> {
     return await command.run(flags, values, io, positionals);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`error: ${e.message}\nRun 'netpol --help' for usage.\n`);
+      io.stderr(`error: ${safeMessage(e.message)}\nRun 'netpol --help' for usage.\n`);
       return EXIT.ERROR;
     }
     const err = e as NodeJS.ErrnoException;
-    io.stderr(`error: ${err.message ?? String(e)}\n`);
+    io.stderr(`error: ${safeMessage(err.message ?? String(e))}\n`);
     if (process.env.NETPOL_DEBUG) io.stderr(`${err.stack ?? ''}\n`);
     return EXIT.ERROR;
   }
@@ -99,6 +101,7 @@ export async function main(): Promise<void> {
     stderr: (s) => process.stderr.write(s),
     stdin: process.stdin,
     stderrIsTTY: process.stderr.isTTY === true,
+    flush: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
   });
   process.exitCode = code;
 }

@@ -4,18 +4,20 @@
  * Verdicts come from the class-based engine (src/scale), which the property tests hold to the oracle
  * like the explaining engine. Small inputs print the dense pod x pod matrix; `--summary` prints exact
  * counts of allowed pairs without materialising it; large inputs (or `--by namespace`) aggregate the
- * table by namespace. The dense matrix is refused above DENSE_LIMIT pods: at 150,000 pods it would be
- * 22.5 billion cells per probe.
+ * table by namespace. Dense outputs are streamed a row at a time (one row of verdicts held, output
+ * written as it is made); one that would weigh more than MAX_OUTPUT_BYTES is refused before it
+ * starts, with its size, unless --allow-large-output accepts it.
  */
-import { Engine, podEndpoint } from '../engine/engine.js';
-import { sortPods, type Probe, type ProbeResult, type Reachability } from '../engine/matrix.js';
+import { Engine } from '../engine/engine.js';
+import { sortPods, type Probe } from '../engine/matrix.js';
 import type { PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
-import { probeTitle, renderCsv, renderMarkdown, renderNamespaceTable, renderTable } from './render/matrix.js';
+import { safeJson } from './render/escape.js';
+import { csvChunks, denialChunks, denseOutputBytes, jsonChunks, markdownChunks, probeTitle, renderNamespaceTable, tableChunks, type StreamedProbe } from './render/matrix.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
 export const MATRIX_OPTIONS = {
@@ -23,11 +25,10 @@ export const MATRIX_OPTIONS = {
   protocol: { type: 'string', multiple: true },
   summary: { type: 'boolean' },
   by: { type: 'string' },
+  'allow-large-output': { type: 'boolean' },
 } as const;
 
 const FORMATS = ['table', 'wide', 'json', 'csv', 'md'] as const;
-/** Above this many pods the dense matrix is not built (~16,000: 256 million cells per probe). */
-export const DENSE_LIMIT = 16_000;
 /** Above this many pods the default table aggregates by namespace (a pod table would not be readable). */
 export const TABLE_POD_LIMIT = 100;
 
@@ -57,7 +58,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
 
   if (summary) {
     const s = matrixSummary(scale, probes);
-    if (format === 'json') io.stdout(`${JSON.stringify(s)}\n`);
+    if (format === 'json') io.stdout(`${safeJson(s)}\n`);
     else {
       const pairs = pods * (pods - 1);
       for (const p of s.probes) io.stdout(`${probeTitle(p)}: ${p.allowedPairs} of ${pairs} ordered pairs of different pods allowed (${pairs ? ((100 * p.allowedPairs) / pairs).toFixed(1) : '0.0'}%)\n`);
@@ -74,58 +75,95 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     if (by === undefined) io.stderr(`Note: ${pods} pods: the table counts allowed pairs per namespace (--by pod for every pod, -o json for the matrix, --summary for totals)\n`);
     return EXIT.OK;
   }
-  if (pods > DENSE_LIMIT) {
-    throw new UsageError(`${pods} pods: the pod x pod matrix would hold ${(pods * pods).toLocaleString('en-US')} cells per probe; use --summary, --by namespace, or -n NS`);
-  }
-
   const shown = sortPods(cluster.pods);
-  const result = dense(scale, shown, probes);
-  switch (format) {
-    case 'json':
-      io.stdout(`${JSON.stringify(result)}\n`);
-      break;
-    case 'csv':
-      io.stdout(renderCsv(result.pods, result.probes));
-      break;
-    case 'md':
-      io.stdout(renderMarkdown(result.pods, result.probes));
-      break;
-    default: {
-      const engine = format === 'wide' ? new Engine(cluster) : undefined;
-      result.probes.forEach((probe, k) => {
-        if (k > 0) io.stdout('\n');
-        io.stdout(renderTable(shown, probe));
-        if (engine) io.stdout(renderDenials(engine, shown, probe));
-      });
-    }
+  const bytes = denseOutputBytes(format, shown, probes);
+  if (bytes > MAX_OUTPUT_BYTES && values['allow-large-output'] !== true) {
+    throw new UsageError(
+      `${pods} pods: -o ${format}${by === 'pod' ? ' --by pod' : ''} would write about ${sizeText(bytes)} (${(pods * pods).toLocaleString('en-US')} cells per probe); ` +
+        `use --summary, --by namespace or -n NS, or add --allow-large-output to write it anyway (streamed, in bounded memory)`,
+    );
   }
+  const streamed = probes.map((probe) => streamProbe(scale, shown, probe));
+  const chunks =
+    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? new Engine(cluster) : undefined);
+  await writeChunks(io, chunks);
   return EXIT.OK;
 }
 
-/** The dense matrix in the public JSON shape, `allowed[i][j]`: may pods[i] open a connection to pods[j]. */
-function dense(scale: ScaleEngine, pods: readonly PodInfo[], probes: readonly Probe[]): Reachability {
-  return {
-    pods: pods.map((p) => `${p.namespace}/${p.name}`),
-    probes: probes.map((probe) => ({
-      port: probe.port,
-      protocol: probe.protocol,
-      allowed: pods.map((s) => pods.map((d) => scale.allows(s, d, probe))),
-    })),
-  };
+/** Above this estimate a dense output needs --allow-large-output (it is streamed either way). */
+export const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+function sizeText(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
-/** For `-o wide`: each denied pair with the side that denies it and the policies that isolate it. */
-function renderDenials(engine: Engine, pods: readonly PodInfo[], probe: ProbeResult): string {
-  const lines: string[] = [];
-  pods.forEach((from, i) =>
-    pods.forEach((to, j) => {
-      if (probe.allowed[i]![j]) return;
-      const v = engine.evaluate({ source: podEndpoint(from), destination: podEndpoint(to), protocol: probe.protocol, port: probe.port });
-      const sides = [v.egress, v.ingress]
-        .filter((s) => !s.allowed)
-        .map((s) => `${s.direction} of ${s.subject} (isolated by ${s.policies.map((p) => p.policy.name).join(', ')})`);
-      lines.push(`  ${v.from} -> ${v.to}: denied by ${sides.length ? sides.join(' and ') : 'no common port'}`);
-    }),
-  );
-  return lines.length ? `denied ${probeTitle(probe)} connections:\n${lines.join('\n')}\n` : '';
+/** Writes chunks as they come, coalesced to ~64 KiB, waiting for stdout when it is full. */
+async function writeChunks(io: IO, chunks: Iterable<string>): Promise<void> {
+  let pending = '';
+  for (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= 65536) {
+      io.stdout(pending);
+      pending = '';
+      if (io.flush) await io.flush();
+    }
+  }
+  if (pending) io.stdout(pending);
+}
+
+/**
+ * One probe's rows, computed when asked: a row is one verdict per destination, remembered per class of
+ * the destination (pods of a class get the same verdicts), and reused while the source's class repeats.
+ * Only one row is held at a time.
+ */
+function streamProbe(scale: ScaleEngine, pods: readonly PodInfo[], probe: Probe): StreamedProbe {
+  const classes = pods.map((p) => scale.classOf(p));
+  let row = new Uint8Array(pods.length);
+  let rowClass: number | undefined;
+  let self = -1;
+  // The verdict between two different pods of the row's class (a class may be isolated from itself).
+  let ownClass = false;
+  const rowOf = (i: number): Uint8Array => {
+    const c = classes[i];
+    if (c !== undefined && c === rowClass) {
+      row[self] = ownClass ? 1 : 0;
+      row[i] = 1;
+      self = i;
+      return row;
+    }
+    const source = pods[i]!;
+    const byClass = new Map<number, boolean>();
+    row = new Uint8Array(pods.length);
+    for (let j = 0; j < pods.length; j++) {
+      const d = classes[j];
+      let v = d === undefined || j === i ? undefined : byClass.get(d);
+      if (v === undefined) {
+        // "Traffic from a pod to itself never leaves the pod and is always allowed" (allows says so for j = i).
+        v = scale.allows(source, pods[j]!, probe);
+        if (d !== undefined && j !== i) byClass.set(d, v);
+      }
+      row[j] = v ? 1 : 0;
+    }
+    rowClass = c;
+    self = i;
+    ownClass = c !== undefined && byClass.get(c) === true;
+    return row;
+  };
+  return { port: probe.port, protocol: probe.protocol, row: rowOf, allowedPairs: scale.allowedPairs(probe) };
+}
+
+/** The table per probe; for `-o wide`, after each table every denied pair with the side that denies it. */
+function* tableOutput(pods: readonly PodInfo[], probes: readonly StreamedProbe[], engine: Engine | undefined): Generator<string> {
+  for (const [k, probe] of probes.entries()) {
+    if (k > 0) yield '\n';
+    yield* tableChunks(pods, probe);
+    if (engine) yield* denialChunks(engine, pods, probe);
+  }
 }

@@ -1,8 +1,9 @@
 /** `netpol validate`: every problem the API server (and kubectl's strict decoding) would report. */
-import { formatDiagnostic } from '../diag/diagnostic.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, type IO } from './io.js';
+import { diagnosticText } from './render/diagnostic.js';
+import { safeJson } from './render/escape.js';
 
 export async function validateCommand(flags: GlobalFlags, io: IO): Promise<number> {
   const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
@@ -13,9 +14,9 @@ export async function validateCommand(flags: GlobalFlags, io: IO): Promise<numbe
     input.diagnostics.filter((d) => d.severity === 'info'),
   );
   if (format === 'json') {
-    io.stdout(`${JSON.stringify({ diagnostics: findings }, null, 2)}\n`);
+    io.stdout(`${safeJson({ diagnostics: findings }, 2)}\n`);
   } else {
-    for (const d of findings) io.stdout(`${formatDiagnostic(d)}\n`);
+    for (const d of findings) io.stdout(`${diagnosticText(d)}\n`);
     const errors = findings.filter((d) => d.severity === 'error').length;
     const warnings = findings.length - errors;
     const c = input.cluster;

@@ -24,6 +24,26 @@ export function safeText(s: string): string {
   return s.replace(UNSAFE, escapeOne);
 }
 
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CONTROLS = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text that already carries escapes of its own (messages quoting values Go-style, `"a\tb"`): control
+ * and bidi characters are escaped as safeText escapes them, backslashes are left alone so the message's
+ * own escapes still read as the API server prints them.
+ */
+export function safeMessage(s: string): string {
+  return s.replace(UNSAFE_CONTROLS, escapeOne);
+}
+
+/**
+ * JSON for a terminal or a pipe: JSON.stringify escapes C0 controls but not DEL, C1 or the bidi
+ * controls; those become `\uXXXX` escapes too, which every JSON reader decodes to the same string.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** True when `s` would be printed as it is. */
 export function isSafeText(s: string): boolean {
   UNSAFE.lastIndex = 0;

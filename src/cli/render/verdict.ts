@@ -2,6 +2,7 @@
 import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/types.js';
 import { PortSet } from '../../policy/portset.js';
 import { labelsText } from '../../selector/index.js';
+import { safeText } from './escape.js';
 
 /** One clause per side: what that end says about the traffic. */
 function sideClause(s: SideResult): string {
@@ -21,6 +22,10 @@ export function portsText(ranges: readonly (readonly [number, number])[]): strin
   return PortSet.of(ranges).toString();
 }
 
+/**
+ * Every line is escaped whole (safeText): names, labels, selectors and port names come from input, and
+ * the renderer's own text has no control characters or backslashes to lose.
+ */
 export function renderVerdict(v: Verdict): string {
   const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
   const lines: string[] = [];
@@ -39,7 +44,7 @@ export function renderVerdict(v: Verdict): string {
     lines.push(...renderSide(v.egress, v.protocol, v.to));
     lines.push(...renderSide(v.ingress, v.protocol, v.from));
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(safeText).join('\n')}\n`;
 }
 
 function renderSide(s: SideResult, protocol: string, other: string): string[] {
