@@ -9,12 +9,14 @@
  * fd00:10::/32 for dual-stack pods), which makes ipBlock `except` entries cut real groups of pods.
  */
 import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../model/k8s.js';
-import { random, type Random } from './random.js';
+import { random } from './random.js';
+import { Builder, hash, nodeSubnet, pad, sized, tcp, type PodPort } from './builder.js';
+import { adversarial, mixed } from './mixed.js';
 
 /** Changes whenever a shape's output changes, so cached manifests are generated again. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
-export const SHAPES = ['small-ns', 'one-ns-overlap', 'pairs', 'cross-ns', 'realistic', 'max'] as const;
+export const SHAPES = ['small-ns', 'one-ns-overlap', 'pairs', 'cross-ns', 'realistic', 'max', 'mixed', 'adversarial'] as const;
 export type ShapeName = (typeof SHAPES)[number];
 
 export function isShapeName(s: string): s is ShapeName {
@@ -44,6 +46,8 @@ export const SHAPE_DESCRIPTIONS: Readonly<Record<ShapeName, string>> = {
   'cross-ns': '1,000 namespaces x 100 pods, 10 policies per namespace with peers from 10 other namespaces (namespaceSelector)',
   realistic: '~5,400 pods, 600 namespaces, ~13,700 policies in a realistic mix',
   max: '150,000 pods in 10,000 namespaces, 3 policies per namespace, 1% cross-namespace policies',
+  mixed: '50,000 pods in 2,000 namespaces, 10,000 policies: every feature mixed, selectors across namespaces',
+  adversarial: '50,000 pods each its own class in 500 namespaces, 10,000 policies with overlapping selectors and many ipBlocks',
 };
 
 export function generateObjects(shape: ShapeName, opts: GenOptions = {}): GeneratedObjects {
@@ -53,96 +57,6 @@ export function generateObjects(shape: ShapeName, opts: GenOptions = {}): Genera
   GENERATORS[shape](b, scale);
   return { shape, seed, scale, namespaces: b.namespaces, pods: b.pods, policies: b.policies };
 }
-
-// --- building blocks ------------------------------------------------------------------------------------
-
-const API = 'networking.k8s.io/v1';
-const sized = (n: number, scale: number, min = 1): number => Math.max(min, Math.round(n * scale));
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-const ALPHANUM = 'bcdfghjklmnpqrstvwxz2456789';
-
-interface PodPort {
-  readonly name?: string;
-  readonly containerPort: number;
-  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
-}
-
-class Builder {
-  readonly namespaces: Namespace[] = [];
-  readonly pods: Pod[] = [];
-  readonly policies: NetworkPolicy[] = [];
-  private nodes = 1;
-  private next = 0;
-
-  constructor(readonly rng: Random) {}
-
-  /** Spreads the pods to come over nodes of about 100 pods each (each node has a /24). */
-  planPods(total: number): void {
-    this.nodes = Math.max(1, Math.ceil(total / 100));
-    this.next = 0;
-  }
-
-  suffix(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += ALPHANUM[this.rng.int(ALPHANUM.length)];
-    return s;
-  }
-
-  namespace(name: string, labels: Record<string, string> = {}): void {
-    this.namespaces.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(Object.keys(labels).length ? { labels } : {}) } });
-  }
-
-  pod(namespace: string, name: string, labels: Record<string, string>, ports: readonly PodPort[], opts: { dualStack?: boolean } = {}): void {
-    const k = this.next++;
-    const node = k % this.nodes;
-    const host = Math.floor(k / this.nodes) + 2;
-    // Node n owns 10.(64 + n / 256).(n % 256).0/24; more than 253 pods per node wrap into the next /16.
-    const third = node & 255;
-    const second = 64 + ((node >> 8) & 63) + (host > 254 ? 64 : 0);
-    const ip = `10.${second}.${third}.${((host - 2) % 253) + 2}`;
-    const podIPs = [{ ip }];
-    if (opts.dualStack) podIPs.push({ ip: `fd00:10:${node.toString(16)}::${host.toString(16)}` });
-    this.pods.push({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace, labels },
-      spec: {
-        nodeName: `node-${node}`,
-        containers: [{ name: 'main', ports: ports.map((p) => ({ ...p })) }],
-      },
-      status: { podIP: ip, podIPs },
-    });
-  }
-
-  policy(
-    namespace: string,
-    name: string,
-    podSelector: LabelSelector,
-    rules: { ingress?: NetworkPolicyIngressRule[]; egress?: NetworkPolicyEgressRule[]; policyTypes?: string[] },
-  ): void {
-    this.policies.push({
-      apiVersion: API,
-      kind: 'NetworkPolicy',
-      metadata: { name, namespace },
-      spec: {
-        podSelector,
-        ...(rules.ingress ? { ingress: rules.ingress } : {}),
-        ...(rules.egress ? { egress: rules.egress } : {}),
-        ...(rules.policyTypes ? { policyTypes: rules.policyTypes } : {}),
-      },
-    });
-  }
-}
-
-const nodeSubnet = (n: number): string => `10.${64 + ((n >> 8) & 63)}.${n & 255}.0/24`;
-const pad = (n: number, width: number): string => String(n).padStart(width, '0');
-const tcp = (port: number | string, endPort?: number): NetworkPolicyPort => ({ protocol: 'TCP', port, ...(endPort !== undefined ? { endPort } : {}) });
 
 // --- shapes ---------------------------------------------------------------------------------------------
 
@@ -258,6 +172,8 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
   },
 
   realistic: (b, scale) => realistic(b, scale),
+  mixed: (b, scale) => mixed(b, scale),
+  adversarial: (b, scale) => adversarial(b, scale),
 
   /** Kubernetes' scalability limit: 150,000 pods. */
   max: (b, scale) => {

@@ -9,7 +9,8 @@
 import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
 import type { LabelSelector, LabelSelectorRequirement } from '../model/k8s.js';
 import { compileSelector, matches } from '../selector/index.js';
-import type { ScaleEngine, ScaleProbe } from './engine.js';
+import type { ScaleEngine } from './engine.js';
+import type { ScaleProbe } from './types.js';
 
 /** `netpol matrix --summary -o json`: `{"pods": N, "probes": [{"port": 80, "protocol": "TCP", "allowedPairs": M}]}`. */
 export interface MatrixSummary {

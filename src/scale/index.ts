@@ -4,7 +4,7 @@
  * docs/benchmarks.md for what it costs.
  */
 export { ScaleEngine } from './engine.js';
-export type { ClusterChange, NamespaceCounts, Progress, ScaleOptions, ScaleProbe, ScaleStats, Strategy } from './engine.js';
+export type { ClusterChange, NamespaceCounts, Progress, ScaleOptions, ScaleProbe, ScaleStats, Strategy } from './types.js';
 export { MAX_GROUP_CLASS_PAIRS, groupReachability, matrixSummary, parseLabelSelector, podsMatching, withPods, workloadPods } from './groups.js';
 export type { GroupAnswer, MatrixSummary } from './groups.js';
 export { FastLoadCache, loadClusterFast, parseYamlSubset } from './fastload.js';

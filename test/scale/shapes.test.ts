@@ -21,6 +21,8 @@ const SMALL: Record<ShapeName, number> = {
   'cross-ns': 0.003,
   realistic: 0.04,
   max: 0.002,
+  mixed: 0.006,
+  adversarial: 0.006,
 };
 
 const PROBES: ScaleProbe[] = [
@@ -63,6 +65,8 @@ describe('generated shapes', () => {
     assert.equal(ns, 60);
     assert.ok(pods! > 400 && pods! < 700, `realistic pods ${pods}`);
     assert.equal(policies, 1371);
+    assert.deepEqual(sizes('mixed', 0.01), [20, 500, 100]);
+    assert.deepEqual(sizes('adversarial', 0.01), [5, 500, 100]);
   });
 
   for (const shape of SHAPES) {

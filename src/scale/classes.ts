@@ -1,0 +1,447 @@
+/**
+ * The first layer of the class engine: namespaces, port profiles, ipBlock signatures, classes,
+ * selectors and peers, and which peers match which classes.
+ *
+ * Design choice: a class is created bare during the bulk build (peers, subjects and groups are filled
+ * in bulk afterwards, through label indexes); after the build a new class finds its peers and
+ * subjects at once and is put in its groups (`regroup`, by the policy layer above).
+ */
+import { type AddressSet, type IP } from '../ip/index.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Labels, type PodInfo } from '../model/cluster.js';
+import { type Peer } from '../policy/model.js';
+import { EVERYTHING, matches, type Selector } from '../selector/index.js';
+import { IpIndex } from './ipindex.js';
+import { PortProfile } from './ports.js';
+import { LabelIndex, selectIn, selectorKey } from './select.js';
+import { labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SubjRec } from './records.js';
+import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
+
+export abstract class ClassStore {
+  /** See {@link ScaleOptions.strategy}. */
+  readonly strategy: Strategy;
+  protected readonly progress: Progress | undefined;
+
+  constructor(opts: ScaleOptions) {
+    this.strategy = opts.strategy ?? 'auto';
+    this.progress = opts.progress;
+  }
+
+  protected readonly nss: NsRec[] = [];
+  protected readonly nsByName = new Map<string, number>();
+  protected readonly nsIndex = new LabelIndex();
+  protected readonly classes: ClassRec[] = [];
+  protected readonly classByKey = new Map<string, number>();
+  protected readonly classIndex = new LabelIndex();
+  protected readonly peers: PeerRec[] = [];
+  /** ipBlock peers by their canonical intervals. */
+  protected readonly peerByKey = new Map<string, number>();
+  protected readonly ipPeers: number[] = [];
+  /** ipBlock peers by their text (`cidr` and `except`), before the set comparison. */
+  protected readonly ipPeerByText = new Map<string, number>();
+  /** ipBlock peers by address set object (a normalizer shares the set of equal ipBlocks). */
+  protected readonly ipPeerBySet = new WeakMap<AddressSet, number>();
+  /** Selector ids: equal selectors (same `selectorKey`) get the same id; remembered per object. */
+  protected readonly selIds = new WeakMap<Selector, number>();
+  protected readonly selIdByKey = new Map<string, number>();
+  protected readonly nsSels: NsSelRec[] = [];
+  protected readonly nsSelBySel = new Map<number, number>();
+  protected readonly subjs: SubjRec[] = [];
+  protected readonly profiles: PortProfile[] = [];
+  protected readonly profileByKey = new Map<string, PortProfile>();
+  /** Profiles by the named ports as listed (order and duplicates kept): skips building the key. */
+  protected readonly profileByRaw = new Map<string, PortProfile>();
+  protected readonly sigs: number[][] = [[]];
+  protected readonly sigByKey = new Map<string, number>([['', 0]]);
+  protected readonly podClass = new Map<PodInfo, number>();
+  protected readonly podIPs = new Map<PodInfo, IP[]>();
+  /** Built on the first lookup by name, then kept up to date. */
+  protected podByKey: Map<string, PodInfo> | undefined;
+  /** Keys (`ns/name`) shared by more than one loaded pod. */
+  protected readonly sharedKeys = new Set<string>();
+
+  protected ipIndex: IpIndex<PodInfo> = new IpIndex();
+  protected readonly scratch: number[] = [];
+  protected building = true;
+
+  /** Addresses, then the ipBlock peers each pod lies in, through the address index. */
+  protected ipSignatures(pods: readonly PodInfo[]): Map<PodInfo, number[]> {
+    const entries: { item: PodInfo; ips: IP[] }[] = [];
+    for (const pod of pods) {
+      if (this.podClass.has(pod) || this.podIPs.has(pod)) continue;
+      const ips = parseIPs(pod);
+      this.podIPs.set(pod, ips);
+      if (ips.length > 0) entries.push({ item: pod, ips });
+    }
+    this.ipIndex = IpIndex.of(entries);
+    const podSig = new Map<PodInfo, number[]>();
+    for (const q of this.ipPeers) {
+      const addresses = this.peers[q]!.addresses!;
+      const add = (pod: PodInfo): void => {
+        const list = podSig.get(pod);
+        if (!list) podSig.set(pod, [q]);
+        else if (list[list.length - 1] !== q) list.push(q);
+      };
+      this.ipIndex.within(4, addresses.intervals(4), add);
+      this.ipIndex.within(6, addresses.intervals(6), add);
+    }
+    return podSig;
+  }
+
+  /** Classes, bare (peers, selectors and groups come in bulk after). */
+  protected bareClasses(pods: readonly PodInfo[], podSig: ReadonlyMap<PodInfo, number[]>): void {
+    const tickPods = ticker(this.progress, 'pods', pods.length);
+    let done = 0;
+    for (const pod of pods) {
+      tickPods(++done);
+      if (this.podClass.has(pod)) continue;
+      const ns = this.nss[this.nsByName.get(pod.namespace)!]!;
+      const c = this.classFor(ns, pod.labels, this.profileOf(pod), this.internSig(podSig.get(pod) ?? []));
+      this.podClass.set(pod, c.id);
+      c.pods.add(pod);
+      c.weight++;
+    }
+  }
+
+  /** The member classes of every peer, and the peers of every class. */
+  protected fillPeers(): void {
+    const ipMembers = new Map<number, number[]>();
+    for (const c of this.classes) {
+      for (const q of this.sigs[c.sig]!) {
+        const list = ipMembers.get(q);
+        if (list) list.push(c.id);
+        else ipMembers.set(q, [c.id]);
+      }
+    }
+    const tickPeers = ticker(this.progress, 'peers', this.peers.length);
+    for (const p of this.peers) {
+      tickPeers(p.id + 1);
+      const members = p.kind === 'ipBlock' ? (ipMembers.get(p.id) ?? []) : this.selectPeerMembers(p);
+      for (const c of members) {
+        p.members.push(c);
+        this.classes[c]!.peers.push(p.id);
+      }
+    }
+  }
+
+  protected fillSubjects(): void {
+    for (const s of this.subjs) {
+      for (const c of this.selectSubjMembers(s)) {
+        s.members.push(c);
+        this.classes[c]!.subj.push(s.id);
+      }
+    }
+  }
+
+  // --- public: questions ----------------------------------------------------------------------------
+
+  protected internNs(name: string, labels?: Labels): number {
+    const known = this.nsByName.get(name);
+    if (known !== undefined) return known;
+    const id = this.nss.length;
+    const rec: NsRec = {
+      id,
+      name,
+      labels: labels ?? { [NAMESPACE_NAME_LABEL]: name },
+      classes: [],
+      ownPeers: [],
+      nsSels: [],
+      subjSels: [],
+      subjBySel: new Map(),
+      ownPeerBySel: new Map(),
+    };
+    this.nss.push(rec);
+    this.nsByName.set(name, id);
+    this.nsIndex.add(id, rec.labels);
+    for (const s of this.nsSels) {
+      if (matches(s.sel, rec.labels)) {
+        s.namespaces.push(id);
+        rec.nsSels.push(s.id);
+      }
+    }
+    return id;
+  }
+
+  protected profileOf(pod: PodInfo): PortProfile {
+    let raw = '';
+    for (const p of pod.ports) if (p.name) raw += `${p.protocol}/${p.name}=${p.port},`;
+    const seen = this.profileByRaw.get(raw);
+    if (seen) return seen;
+    const p = this.internProfile(pod);
+    this.profileByRaw.set(raw, p);
+    return p;
+  }
+
+  protected internProfile(pod: PodInfo): PortProfile {
+    const { key, byName } = PortProfile.keyOf(pod.ports);
+    let p = this.profileByKey.get(key);
+    if (!p) {
+      p = new PortProfile(this.profiles.length, key, byName);
+      this.profiles.push(p);
+      this.profileByKey.set(key, p);
+    }
+    return p;
+  }
+
+  protected internSig(list: readonly number[]): number {
+    const key = list.join(',');
+    let id = this.sigByKey.get(key);
+    if (id === undefined) {
+      id = this.sigs.length;
+      this.sigs.push([...list]);
+      this.sigByKey.set(key, id);
+    }
+    return id;
+  }
+
+  protected classKey(ns: number, labelsKey: string, profile: PortProfile, sig: number): string {
+    return `${ns}\u0002${labelsKey}\u0002${profile.id}\u0002${sig}`;
+  }
+
+  /** The class for these attributes, created (with its peers, selectors and groups) if new. */
+  protected classFor(ns: NsRec, labels: Labels, profile: PortProfile, sig: number): ClassRec {
+    const labelsKey = labelsKeyOf(labels);
+    const key = this.classKey(ns.id, labelsKey, profile, sig);
+    const known = this.classByKey.get(key);
+    if (known !== undefined) return this.classes[known]!;
+    const c: ClassRec = {
+      id: this.classes.length,
+      ns: ns.id,
+      labels,
+      labelsKey,
+      profile,
+      sig,
+      key,
+      weight: 0,
+      pods: new Set(),
+      peers: [],
+      subj: [],
+      group: [-1, -1],
+    };
+    this.classes.push(c);
+    this.classByKey.set(key, c.id);
+    ns.classes.push(c.id);
+    this.classIndex.add(c.id, labels);
+    if (this.building) return c;
+
+    const peers: number[] = [...this.sigs[sig]!];
+    const test = (q: number): void => {
+      const p = this.peers[q]!;
+      if (p.podSel === undefined || matches(p.podSel, labels)) peers.push(q);
+    };
+    for (const q of ns.ownPeers) test(q);
+    for (const s of ns.nsSels) for (const q of this.nsSels[s]!.peers) test(q);
+    peers.sort((a, b) => a - b);
+    c.peers = peers;
+    for (const q of peers) this.peers[q]!.members.push(c.id);
+    for (const s of ns.subjSels) {
+      const rec = this.subjs[s]!;
+      if (matches(rec.sel, labels)) {
+        c.subj.push(s);
+        rec.members.push(c.id);
+      }
+    }
+    this.regroup(c);
+    return c;
+  }
+
+  // --- structure: selectors and peers --------------------------------------------------------------
+
+  /** The id of a selector: equal ones (same canonical text) share it. */
+  protected selId(sel: Selector): number {
+    let id = this.selIds.get(sel);
+    if (id === undefined) {
+      const key = selectorKey(sel);
+      id = this.selIdByKey.get(key);
+      if (id === undefined) this.selIdByKey.set(key, (id = this.selIdByKey.size));
+      this.selIds.set(sel, id);
+    }
+    return id;
+  }
+
+  protected internNsSel(sel: Selector): number {
+    const sid = this.selId(sel);
+    const known = this.nsSelBySel.get(sid);
+    if (known !== undefined) return known;
+    const id = this.nsSels.length;
+    let namespaces: number[];
+    if (sel.requirements.length === 0) {
+      namespaces = [];
+      for (let n = 0; n < this.nss.length; n++) namespaces.push(n);
+    } else {
+      namespaces = selectIn(sel, this.nsIndex, this.nss.map((n) => n.id), () => true, (n) => this.nss[n]!.labels);
+    }
+    this.nsSels.push({ id, sel, namespaces, peers: [], peerBySel: new Map() });
+    this.nsSelBySel.set(sid, id);
+    for (const n of namespaces) this.nss[n]!.nsSels.push(id);
+    return id;
+  }
+
+  protected internSubj(ns: number, sel: Selector): number {
+    const sid = this.selId(sel);
+    const nsRec = this.nss[ns]!;
+    const known = nsRec.subjBySel.get(sid);
+    if (known !== undefined) return known;
+    const rec: SubjRec = { id: this.subjs.length, ns, sel, members: [], policies: [], count: [0, 0], groups: new Set() };
+    this.subjs.push(rec);
+    nsRec.subjBySel.set(sid, rec.id);
+    nsRec.subjSels.push(rec.id);
+    if (!this.building) {
+      for (const c of this.selectSubjMembers(rec)) {
+        rec.members.push(c);
+        this.classes[c]!.subj.push(rec.id); // the newest selector: the list stays ascending
+      }
+    }
+    return rec.id;
+  }
+
+  protected selectSubjMembers(s: SubjRec): number[] {
+    const ns = this.nss[s.ns]!;
+    return selectIn(s.sel, this.classIndex, ns.classes, (c) => this.classes[c]!.ns === ns.id, (c) => this.classes[c]!.labels);
+  }
+
+  protected selectPeerMembers(p: PeerRec): number[] {
+    const labelsOf = (c: number): Labels => this.classes[c]!.labels;
+    const sel = p.podSel ?? EVERYTHING;
+    if (p.ownNs >= 0) {
+      const ns = this.nss[p.ownNs]!;
+      return selectIn(sel, this.classIndex, ns.classes, (c) => this.classes[c]!.ns === ns.id, labelsOf);
+    }
+    const namespaces = this.nsSels[p.nsSel]!.namespaces;
+    const out: number[] = [];
+    if (sel.requirements.length === 0) {
+      for (const n of namespaces) out.push(...this.nss[n]!.classes);
+      return out;
+    }
+    let total = 0;
+    for (const n of namespaces) total += this.nss[n]!.classes.length;
+    const cand = this.classIndex.candidates(sel, total);
+    if (cand !== undefined) {
+      const inNs = new Set(namespaces);
+      for (const c of cand) if (inNs.has(this.classes[c]!.ns) && matches(sel, labelsOf(c))) out.push(c);
+    } else {
+      for (const n of namespaces) for (const c of this.nss[n]!.classes) if (matches(sel, labelsOf(c))) out.push(c);
+    }
+    return out;
+  }
+
+  protected internPeer(peer: Peer, ownNs: number): number {
+    let ownNsId = -1;
+    let nsSel = -1;
+    let key: string | undefined;
+    let bySel: Map<number, number> | undefined;
+    let sid = -1;
+    if (peer.kind === 'ipBlock') {
+      // The same set object (a normalizer shares them) or the same text: the same peer (the common
+      // cases, cheap); else the set's canonical intervals decide.
+      const bySet = this.ipPeerBySet.get(peer.addresses);
+      if (bySet !== undefined) return bySet;
+      const text = `${peer.cidr}\u0002${peer.except.join('\u0002')}`;
+      const byText = this.ipPeerByText.get(text);
+      if (byText !== undefined) {
+        this.ipPeerBySet.set(peer.addresses, byText);
+        return byText;
+      }
+      key = `B${[4, 6].map((f) => peer.addresses.intervals(f as 4 | 6).map(([lo, hi]) => `${lo.toString(16)}-${hi.toString(16)}`).join(',')).join('/')}`;
+      const known = this.peerByKey.get(key);
+      this.ipPeerByText.set(text, known ?? this.peers.length);
+      this.ipPeerBySet.set(peer.addresses, known ?? this.peers.length);
+      if (known !== undefined) return known;
+    } else {
+      sid = peer.pods ? this.selId(peer.pods) : -1;
+      if (peer.namespaces.kind === 'own') {
+        ownNsId = ownNs;
+        bySel = this.nss[ownNs]!.ownPeerBySel;
+      } else {
+        nsSel = this.internNsSel(peer.namespaces.selector);
+        bySel = this.nsSels[nsSel]!.peerBySel;
+      }
+      const known = bySel.get(sid);
+      if (known !== undefined) return known;
+    }
+    const rec: PeerRec = {
+      id: this.peers.length,
+      kind: peer.kind,
+      ownNs: ownNsId,
+      nsSel,
+      podSel: peer.kind === 'pods' ? peer.pods : undefined,
+      addresses: peer.kind === 'ipBlock' ? peer.addresses : undefined,
+      members: [],
+      inGroups: [undefined, undefined],
+    };
+    this.peers.push(rec);
+    if (key !== undefined) this.peerByKey.set(key, rec.id);
+    else bySel!.set(sid, rec.id);
+    if (rec.kind === 'ipBlock') this.ipPeers.push(rec.id);
+    else if (ownNsId >= 0) this.nss[ownNsId]!.ownPeers.push(rec.id);
+    else this.nsSels[nsSel]!.peers.push(rec.id);
+    if (this.building) return rec.id;
+
+    if (rec.kind === 'pods') {
+      for (const c of this.selectPeerMembers(rec)) {
+        rec.members.push(c);
+        this.classes[c]!.peers.push(rec.id); // the newest peer: the list stays ascending
+      }
+    } else {
+      this.splitByBlock(rec);
+    }
+    return rec.id;
+  }
+
+  /**
+   * A new ipBlock peer: the classes whose pods all lie in it take it into their signature; classes
+   * with pods on both sides split, the pods inside moving to a class whose signature has it.
+   */
+  protected splitByBlock(rec: PeerRec): void {
+    const inside = new Map<number, Set<PodInfo>>();
+    const add = (pod: PodInfo): void => {
+      const c = this.podClass.get(pod);
+      if (c === undefined) return;
+      let set = inside.get(c);
+      if (!set) inside.set(c, (set = new Set()));
+      set.add(pod);
+    };
+    this.ipIndex.within(4, rec.addresses!.intervals(4), add);
+    this.ipIndex.within(6, rec.addresses!.intervals(6), add);
+    for (const [id, pods] of [...inside.entries()].sort((a, b) => a[0] - b[0])) {
+      const c = this.classes[id]!;
+      const sig = this.internSig([...this.sigs[c.sig]!, rec.id]);
+      if (pods.size === c.weight) {
+        this.classByKey.delete(c.key);
+        c.sig = sig;
+        c.key = this.classKey(c.ns, c.labelsKey, c.profile, sig);
+        this.classByKey.set(c.key, c.id);
+        c.peers.push(rec.id);
+        rec.members.push(c.id);
+      } else {
+        const target = this.classFor(this.nss[c.ns]!, c.labels, c.profile, sig);
+        for (const pod of pods) {
+          c.pods.delete(pod);
+          this.attachWeight(c, -1);
+          target.pods.add(pod);
+          this.attachWeight(target, 1);
+          this.podClass.set(pod, target.id);
+        }
+      }
+    }
+  }
+
+  // --- structure: policies and groups --------------------------------------------------------------
+
+  protected classRec(pod: PodInfo): ClassRec {
+    const id = this.podClass.get(pod);
+    if (id === undefined) throw new Error(`pod ${podKey(pod)} is not loaded in this engine`);
+    return this.classes[id]!;
+  }
+
+  protected indexKey(pod: PodInfo): void {
+    if (!this.podByKey) return;
+    const key = podKey(pod);
+    if (!this.podByKey.has(key)) this.podByKey.set(key, pod);
+    else if (this.podByKey.get(key) !== pod) this.sharedKeys.add(key);
+  }
+
+  /** Puts a class in the groups its selectors call for (the policy layer). */
+  protected abstract regroup(c: ClassRec): void;
+  /** Adds `delta` pods to a class and to its groups' weights (the policy layer). */
+  protected abstract attachWeight(c: ClassRec, delta: number): void;
+}

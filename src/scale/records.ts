@@ -1,0 +1,204 @@
+/**
+ * The records the class engine keeps (namespaces, classes, peers, selectors, policies, groups, cached
+ * counts) and the small list helpers they share. Ids index the engine's arrays; lists of ids are kept
+ * ascending where noted, so membership is a binary search.
+ */
+import { parseIP, type AddressSet, type IP } from '../ip/index.js';
+import { type Labels, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { type PortSpec } from '../policy/model.js';
+import { type Selector } from '../selector/index.js';
+import type { PortAgg, PortProfile } from './ports.js';
+import { type ScaleProbe } from './types.js';
+
+export const NO_GROUPS: ReadonlySet<number> = new Set();
+export const NO_RULES: readonly RuleRec[] = Object.freeze([]);
+
+export const EGRESS = 0;
+export const INGRESS = 1;
+export type Dir = typeof EGRESS | typeof INGRESS;
+
+export interface NsRec {
+  readonly id: number;
+  readonly name: string;
+  readonly labels: Labels;
+  readonly classes: number[];
+  /** Pod peers scoped to this namespace (`podSelector` without `namespaceSelector`). */
+  readonly ownPeers: number[];
+  /** Namespace selectors (ids) that match this namespace. */
+  readonly nsSels: number[];
+  /** Subject selectors of this namespace's policies. */
+  readonly subjSels: number[];
+  /** Those selectors, and the own peers, by selector id (see `selId`; -1: no podSelector). */
+  readonly subjBySel: Map<number, number>;
+  readonly ownPeerBySel: Map<number, number>;
+}
+
+export interface ClassRec {
+  readonly id: number;
+  readonly ns: number;
+  readonly labels: Labels;
+  readonly labelsKey: string;
+  readonly profile: PortProfile;
+  sig: number;
+  key: string;
+  weight: number;
+  readonly pods: Set<PodInfo>;
+  /** Ids of the peers that match this class, ascending. */
+  peers: number[];
+  /** Subject selectors (of policies in the class's namespace) that match it, ascending. */
+  readonly subj: number[];
+  /** Egress and ingress group ids. */
+  readonly group: [number, number];
+}
+
+export interface PeerRec {
+  readonly id: number;
+  readonly kind: 'pods' | 'ipBlock';
+  /** Namespace of a `podSelector`-only peer, else -1. */
+  readonly ownNs: number;
+  /** Namespace selector id, else -1. */
+  readonly nsSel: number;
+  readonly podSel: Selector | undefined;
+  readonly addresses: AddressSet | undefined;
+  readonly members: number[];
+  /** Groups (egress, ingress) whose table names this peer (created when first needed). */
+  readonly inGroups: [Set<number> | undefined, Set<number> | undefined];
+}
+
+export interface NsSelRec {
+  readonly id: number;
+  readonly sel: Selector;
+  readonly namespaces: number[];
+  readonly peers: number[];
+  /** Its peers by pod selector id (-1: no podSelector). */
+  readonly peerBySel: Map<number, number>;
+}
+
+export interface SubjRec {
+  readonly id: number;
+  readonly ns: number;
+  readonly sel: Selector;
+  readonly members: number[];
+  /** Its policies (a policy is in one subject's list once). */
+  readonly policies: PolicyRec[];
+  /** Number of policies on this selector affecting egress, ingress. */
+  readonly count: [number, number];
+  /** Groups whose key contains this selector. */
+  readonly groups: Set<number>;
+}
+
+export interface RuleRec {
+  readonly peers: readonly number[] | undefined;
+  readonly ports: readonly PortSpec[] | undefined;
+}
+
+export interface PolicyRec {
+  readonly info: PolicyInfo;
+  readonly subj: number;
+  readonly affects: readonly [boolean, boolean];
+  readonly rules: readonly [readonly RuleRec[], readonly RuleRec[]];
+}
+
+export interface Cell {
+  w: number;
+  readonly classes: Set<number>;
+}
+
+export interface GroupRec {
+  readonly id: number;
+  readonly dir: Dir;
+  readonly key: string;
+  readonly sels: readonly number[];
+  /** Some policy selects the members for this direction. */
+  readonly isolated: boolean;
+  table: Map<number, PortAgg>;
+  /** The table's entries as two lists (peer, ports), for the dense count; built when it first needs them. */
+  tablePeers: number[] | undefined;
+  tableAggs: PortAgg[] | undefined;
+  /** Ports of the rules without peers ("matches all sources/destinations"). */
+  any: PortAgg | undefined;
+  /** Some entry names a port (so what the table admits depends on the destination's profile). */
+  named: boolean;
+  readonly members: Set<number>;
+  weight: number;
+  /** Members by port profile (id): the cells. */
+  readonly byProfile: Map<number, Cell>;
+}
+
+export interface ProbeCache {
+  readonly probe: ScaleProbe;
+  count: number;
+  dirty: boolean;
+  /** Open ends for this probe, kept across changes (see OpenCache). */
+  open: OpenCache;
+}
+
+/**
+ * For one probe and each destination profile: the ingress groups that admit every source ("open
+ * destinations") and the egress groups that reach every destination ("open sources"), with their
+ * total weight. Kept by the engine across changes: pods joining or leaving a group adjust the weights; a
+ * group whose rules change, or a new group, is put in or out.
+ */
+export interface OpenCache {
+  readonly dest: Map<number, { w: number; cells: Set<number> }>;
+  readonly src: Map<number, { w: number; groups: Set<number> }>;
+  /** What each group's table admits, by group id then profile id; dropped for a group whose table changes. */
+  readonly admit: ((AdmitSet | undefined)[] | undefined)[];
+  /** Profile-independent answers (numeric probe, no named ports in the table), by group id. */
+  readonly shared: (AdmitSet | undefined)[];
+}
+
+export interface AdmitSet {
+  /** A rule without peers admits the probe: everyone is admitted. */
+  readonly any: boolean;
+  readonly peers: Set<number>;
+}
+
+export function newOpenCache(): OpenCache {
+  return { dest: new Map(), src: new Map(), admit: [], shared: [] };
+}
+
+export function labelsKeyOf(labels: Labels): string {
+  const keys = Object.keys(labels).sort();
+  let s = '';
+  for (const k of keys) s += `${k}\u0000${labels[k] as string}\u0001`;
+  return s;
+}
+
+export function parseIPs(pod: PodInfo): IP[] {
+  const out: IP[] = [];
+  for (const t of pod.ips) {
+    const ip = parseIP(t);
+    if (ip) out.push(ip);
+  }
+  return out;
+}
+
+/** Is some element of the ascending list `list` in `set`? */
+export function meets(list: readonly number[], set: ReadonlySet<number>): boolean {
+  if (set.size === 0) return false;
+  if (list.length <= set.size * 4) {
+    for (const x of list) if (set.has(x)) return true;
+    return false;
+  }
+  for (const x of set) if (has(list, x)) return true;
+  return false;
+}
+
+/** Binary search in an ascending list. */
+export function has(list: readonly number[], x: number): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = list[mid] as number;
+    if (v < x) lo = mid + 1;
+    else if (v > x) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}
+
+export function probeKey(p: ScaleProbe): string {
+  return `${p.protocol}/${typeof p.port === 'number' ? p.port : `name:${p.port}`}`;
+}
