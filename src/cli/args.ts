@@ -14,6 +14,10 @@ export const GLOBAL_OPTIONS = {
   'all-namespaces': { type: 'boolean', short: 'A' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
+  // Reading a live cluster (src/kube): kubectl's flags, and files applied on top of the cluster.
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  overlay: { type: 'boolean' },
 } as const satisfies OptionSpec;
 
 export interface GlobalFlags {
@@ -23,6 +27,9 @@ export interface GlobalFlags {
   allNamespaces: boolean;
   output: string | undefined;
   help: boolean;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  overlay: boolean;
 }
 
 export function parse(argv: string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
@@ -42,6 +49,9 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
     allNamespaces: values['all-namespaces'] === true,
     output: values.output as string | undefined,
     help: values.help === true,
+    kubeconfig: values.kubeconfig as string | undefined,
+    context: values.context as string | undefined,
+    overlay: values.overlay === true,
   };
 }
 

@@ -24,13 +24,14 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   const protocol = parseProtocol(values.protocol as string | undefined);
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
 
-  const input = await readInput(flags, io);
+  // Its two ends may be in any namespaces: a cluster is read whole.
+  const input = await readInput(flags, io, { clusterScope: 'all' });
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
     io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
     return EXIT.ERROR;
   }
-  const ns = flags.namespace ?? 'default';
+  const ns = input.namespace;
   const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
   const toGroup = resolveGroup(input.cluster, to, ns, '--to');
   if (fromGroup || toGroup) {

@@ -11,6 +11,7 @@ import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';
 import { UsageError, type IO } from './io.js';
 import { diagnosticText } from './render/diagnostic.js';
+import { readClusterInput, usesCluster } from './cluster.js';
 
 export interface Input {
   readonly cluster: Cluster;
@@ -20,9 +21,25 @@ export interface Input {
   readonly unreadable: boolean;
   /** Some object is invalid: analysis would be guessing. */
   readonly invalid: boolean;
+  /** Namespace of names given without one (`-n`, else the kubeconfig context's, else `default`). */
+  readonly namespace: string;
 }
 
-export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
+export interface InputOptions {
+  /**
+   * Which namespaces to read from a cluster: those the flags name (`-n`, `-A`, else the context's
+   * namespace, as kubectl), or all of them (check: its two ends may be anywhere).
+   */
+  readonly clusterScope?: 'flags' | 'all';
+}
+
+/** Files (`-f`), the live cluster (no `-f`, or `--kubeconfig`/`--context`), or files over the cluster (`--overlay`). */
+export async function readInput(flags: GlobalFlags, io: IO, opts: InputOptions = {}): Promise<Input> {
+  if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles);
+  return readFiles(flags, io);
+}
+
+export async function readFiles(flags: GlobalFlags, io: IO, defaultNamespace = flags.namespace ?? 'default'): Promise<Input> {
   if (flags.filenames.length === 0) throw new UsageError('no input: give one or more -f FILE|DIR|- (use -f - for stdin)');
   const read = await readSources(flags.filenames, {
     recursive: flags.recursive,
@@ -31,7 +48,7 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
   // The fast loader handles the YAML subset generated and dumped manifests use and hands anything
   // else to the reference loader, with identical results either way.
   const progress = progressLine(io);
-  const loaded = loadClusterFast(read.sources, { defaultNamespace: flags.namespace ?? 'default', progress: (d, t) => progress.update('loading files', d, t) });
+  const loaded = loadClusterFast(read.sources, { defaultNamespace, progress: (d, t) => progress.update('loading files', d, t) });
   progress.done();
   const validation = validateCluster(loaded.cluster);
   const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
@@ -48,6 +65,7 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
     diagnostics,
     unreadable: hasErrors(read.diagnostics) || read.sources.length === 0,
     invalid: hasErrors(diagnostics),
+    namespace: defaultNamespace,
   };
 }
 

@@ -3,8 +3,10 @@
  * expansion, namespaces (`loadCluster`). Browser-safe: the IO shell that reads files, directories and
  * stdin (`readSources`) lives in ./sources.ts and is imported from there by the CLI.
  */
-export { loadCluster } from './load.js';
-export type { LoadOptions, LoadResult, SourceText } from './load.js';
+export { loadCluster, podIPs, podSpecInfo } from './load.js';
+export type { LoadOptions, LoadResult, Report, SourceText, SpecInfo } from './load.js';
 export { parseDocuments, DEFAULT_MAX_ALIAS_COUNT } from './yaml.js';
 export type { PNode, PMap, PSeq, PScalar, PEntry, ParseOptions } from './yaml.js';
 export { locatePath, parseFieldPath } from './locate.js';
+export { decodeKind } from './kinds.js';
+export type { DecodedObject } from './kinds.js';

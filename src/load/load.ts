@@ -204,10 +204,10 @@ function describePod(p: PodInfo): string {
   return `${p.workload?.kind ?? 'Pod'} ${p.name}`;
 }
 
-type Report = (d: Diagnostic) => void;
+export type Report = (d: Diagnostic) => void;
 
 /** IPs from status.podIP / status.podIPs, canonical and deduplicated; invalid ones are reported and skipped. */
-function podIPs(status: PodStatus | undefined, report: Report): string[] {
+export function podIPs(status: PodStatus | undefined, report: Report): string[] {
   const candidates: { text: string; path: string }[] = [];
   if (status?.podIP) candidates.push({ text: status.podIP, path: 'status.podIP' });
   status?.podIPs?.forEach((p, i) => {
@@ -233,13 +233,13 @@ function podIPs(status: PodStatus | undefined, report: Report): string[] {
   return out;
 }
 
-interface SpecInfo {
+export interface SpecInfo {
   readonly ports: readonly NamedPort[];
   readonly nodeName?: string;
   readonly hostNetwork?: boolean;
 }
 
-function podSpecInfo(spec: PodSpec | undefined, prefix: string, report: Report): SpecInfo {
+export function podSpecInfo(spec: PodSpec | undefined, prefix: string, report: Report): SpecInfo {
   const ports: NamedPort[] = [];
   const collect = (containers: readonly Container[] | undefined, field: string): void => {
     containers?.forEach((c, ci) => {

@@ -1,0 +1,121 @@
+/**
+ * Objects read from the API server -> the Cluster model, with the same rules as manifests.
+ *
+ * Design choice: one home per rule. Pod addresses and container ports go through the loader's own
+ * `podIPs` / `podSpecInfo`; NetworkPolicies go through the loader's strict decoder (`decodeKind`, on
+ * the JSON turned into the loader's tree, without positions), so `null`s, defaults and unknown fields
+ * are treated exactly as for files, and then through the API-server validation like file input.
+ * Stored objects passed the real validation already; a disagreement is reported, never hidden.
+ * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
+ */
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { decodeKind, podIPs, podSpecInfo, type PNode } from '../load/index.js';
+import { NAMESPACE_NAME_LABEL, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import type { PodSpec, PodStatus } from '../model/k8s.js';
+
+type Rec = Record<string, unknown>;
+const rec = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export interface Converted<T> {
+  /** Undefined when the object is left out (a finished pod, an object without a name). */
+  readonly value?: T;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+function labelsOf(meta: Rec | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const l = rec(meta?.labels);
+  if (l) for (const [k, v] of Object.entries(l)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** `namespace/name` of an API object, `name` for cluster-scoped ones; undefined without a name. */
+export function objectKey(o: unknown): string | undefined {
+  const meta = rec(rec(o)?.metadata);
+  const name = str(meta?.name);
+  if (name === undefined) return undefined;
+  const ns = str(meta?.namespace);
+  return ns ? `${ns}/${name}` : name;
+}
+
+export function resourceVersionOf(o: unknown): string | undefined {
+  return str(rec(rec(o)?.metadata)?.resourceVersion);
+}
+
+export function toNamespace(o: unknown): Converted<NamespaceInfo> {
+  const meta = rec(rec(o)?.metadata);
+  const name = str(meta?.name);
+  if (!name) return { diagnostics: [] };
+  // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
+  // namespaces." Set here too, so a namespace read without it (an old server) still matches.
+  const labels: Labels = { ...labelsOf(meta), [NAMESPACE_NAME_LABEL]: name };
+  return { value: { name, labels, implicit: false }, diagnostics: [] };
+}
+
+/**
+ * Pods whose phase is Succeeded or Failed are left out: their containers have stopped and network
+ * plugins release their addresses and drop them from policy sets (an address can be reused by a new
+ * pod). Pending and Running pods, with or without addresses, are kept.
+ */
+export function isFinished(o: unknown): boolean {
+  const phase = str(rec(rec(o)?.status)?.phase);
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** The field selector that asks the API server for the pods `isFinished` keeps. */
+export const UNFINISHED_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
+export function toPod(o: unknown): Converted<PodInfo> {
+  const r = rec(o);
+  const meta = rec(r?.metadata);
+  const name = str(meta?.name);
+  const namespace = str(meta?.namespace);
+  if (!name || !namespace || isFinished(o)) return { diagnostics: [] };
+  const diagnostics: Diagnostic[] = [];
+  const object = `Pod ${namespace}/${name}`;
+  const report = (d: Diagnostic): void => {
+    diagnostics.push({ ...d, object });
+  };
+  const spec = (rec(r?.spec) ?? { containers: [] }) as unknown as PodSpec;
+  const status = rec(r?.status) as PodStatus | undefined;
+  const pod: PodInfo = {
+    namespace,
+    name,
+    labels: labelsOf(meta),
+    ips: podIPs(status, report),
+    ...podSpecInfo(spec, 'spec', report),
+  };
+  return { value: pod, diagnostics };
+}
+
+export function toPolicy(o: unknown): Converted<PolicyInfo> {
+  const r = rec(o);
+  const meta = rec(r?.metadata);
+  const name = str(meta?.name);
+  const namespace = str(meta?.namespace);
+  if (!name || !namespace) return { diagnostics: [] };
+  const object = `NetworkPolicy ${namespace}/${name}`;
+  // A list's items carry no apiVersion/kind; watch events do.
+  const apiVersion = str(r?.apiVersion) ?? 'networking.k8s.io/v1';
+  const { decoded, diagnostics } = decodeKind('NetworkPolicy', apiVersion, toNode({ ...r, apiVersion, kind: 'NetworkPolicy' }));
+  const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) =>
+    d.code === 'UnknownField'
+      ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it`, object }
+      : { ...d, object },
+  );
+  if (!decoded || decoded.kind !== 'NetworkPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
+  return { value: { namespace, name, policy: decoded.object }, diagnostics: out };
+}
+
+/** A JSON value as the loader's tree (no positions: line and column 0). */
+function toNode(v: unknown): PNode {
+  if (Array.isArray(v)) return { kind: 'seq', items: v.map(toNode), line: 0, column: 0 };
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Rec)
+      .filter(([, x]) => x !== undefined)
+      .map(([key, x]) => ({ key, value: toNode(x), line: 0, column: 0 }));
+    return { kind: 'map', entries, byKey: new Map(entries.map((e) => [e.key, e])), line: 0, column: 0 };
+  }
+  return { kind: 'scalar', value: typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null, line: 0, column: 0 };
+}

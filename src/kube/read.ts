@@ -1,0 +1,92 @@
+/**
+ * One consistent-enough read of a live cluster: Namespaces, Pods and NetworkPolicies, paginated, into
+ * the Cluster model, with the same diagnostics (and the same validation) as file input.
+ *
+ * Scope follows kubectl: all namespaces, or one. In one namespace the namespace object itself is read
+ * for its labels; an account that may not get it is warned about and the namespace is assumed to carry
+ * only its automatic name label (namespaceSelectors may then differ from the cluster), never refused.
+ * A list that is refused (Forbidden) or cannot be made is an error: the analysis would be wrong.
+ */
+import { validateCluster } from '../analysis.js';
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type KubeClient, type ListResult } from './client.js';
+import { toNamespace, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
+
+export interface ReadOptions {
+  /** One namespace, or undefined for all of them. */
+  readonly namespace?: string;
+  /** Items per page (default 500). */
+  readonly pageSize?: number;
+  readonly progress?: (what: string, done: number, total: number) => void;
+}
+
+export interface ClusterRead {
+  readonly cluster: Cluster;
+  readonly diagnostics: Diagnostic[];
+}
+
+export async function readCluster(client: KubeClient, opts: ReadOptions = {}): Promise<ClusterRead> {
+  const ns = opts.namespace;
+  const limit = opts.pageSize ?? 500;
+  const diagnostics: Diagnostic[] = [];
+  const counts = { pods: [0, 0], networkpolicies: [0, 0] };
+  const show = (): void => {
+    const done = counts.pods[0]! + counts.networkpolicies[0]!;
+    opts.progress?.('reading pods and policies from the cluster', done, Math.max(done, counts.pods[1]! + counts.networkpolicies[1]!));
+  };
+  const onPage = (kind: keyof typeof counts) => (done: number, total: number | undefined) => {
+    counts[kind] = [done, total ?? done];
+    show();
+  };
+  // All three at once; when several fail, the first in this order is reported, so the message is stable.
+  const settled = await Promise.allSettled([
+    ns === undefined ? client.list(NAMESPACES, { limit }).then((l) => l.items) : getNamespace(client, ns, diagnostics),
+    client.list(PODS, { limit, fieldSelector: UNFINISHED_PODS, onPage: onPage('pods'), ...(ns !== undefined ? { namespace: ns } : {}) }),
+    client.list(NETWORK_POLICIES, { limit, onPage: onPage('networkpolicies'), ...(ns !== undefined ? { namespace: ns } : {}) }),
+  ] as const);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  const [namespaceItems, podList, policyList] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [unknown[], ListResult, ListResult];
+  const take = <T>(c: Converted<T>, out: T[]): void => {
+    for (const d of c.diagnostics) diagnostics.push(d);
+    if (c.value !== undefined) out.push(c.value);
+  };
+  const namespaces: NamespaceInfo[] = [];
+  for (const o of namespaceItems) take(toNamespace(o), namespaces);
+  const pods: PodInfo[] = [];
+  for (const o of podList.items) take(toPod(o), pods);
+  const policies: PolicyInfo[] = [];
+  for (const o of policyList.items) take(toPolicy(o), policies);
+  const cluster = assemble(namespaces, pods, policies);
+  diagnostics.push(...validateCluster(cluster));
+  return { cluster, diagnostics };
+}
+
+/** The Cluster of these objects; a namespace some object uses but the read did not return is implicit. */
+export function assemble(namespaces: Iterable<NamespaceInfo>, pods: readonly PodInfo[], policies: readonly PolicyInfo[]): Cluster {
+  const all = new Map<string, NamespaceInfo>();
+  for (const n of namespaces) all.set(n.name, n);
+  for (const o of [...pods, ...policies]) {
+    if (!all.has(o.namespace)) all.set(o.namespace, { name: o.namespace, labels: { [NAMESPACE_NAME_LABEL]: o.namespace }, implicit: true });
+  }
+  const sorted = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { namespaces: sorted, pods, policies };
+}
+
+async function getNamespace(client: KubeClient, name: string, diagnostics: Diagnostic[]): Promise<unknown[]> {
+  try {
+    return [await client.request('GET', resourcePath(NAMESPACES, undefined, name), { verb: 'get', resource: NAMESPACES, name })];
+  } catch (e) {
+    if (!(e instanceof KubeApiError) || (e.status !== 403 && e.status !== 404)) throw e;
+    diagnostics.push({
+      severity: 'warning',
+      code: e.status === 403 ? 'NamespaceUnreadable' : 'NamespaceNotFound',
+      object: `Namespace ${name}`,
+      message:
+        e.status === 403
+          ? `your account cannot get namespace ${name}; assuming it has only the label ${NAMESPACE_NAME_LABEL}=${name}: namespaceSelector results may differ from the cluster`
+          : `namespace ${name} does not exist`,
+    });
+    return [];
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Reading a live cluster, against a real kube-apiserver and etcd (src/controlplane): every example
+ * written into the API server gives the same matrix through --kubeconfig as from its files; lists are
+ * paginated; a too-narrow ServiceAccount is refused by the real RBAC authorizer and told so; --overlay;
+ * unreachable servers and bad kubeconfigs are one clear line and exit 2.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
+import { applyCluster, clearCluster, KubeClient, loadKubeConfig, PODS, readCluster, setPodStatus } from '../../src/kube/index.js';
+import { loadCluster } from '../../src/load/index.js';
+import { readSources } from '../../src/load/sources.js';
+import type { Cluster, PodInfo } from '../../src/model/cluster.js';
+import { netpol } from '../netpol.js';
+import { grantAndToken } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+process.chdir(ROOT);
+const skip = controlPlaneUnavailable();
+if (skip) console.log(`# skipped: live-cluster tests need a control plane: ${skip}`);
+
+async function loadDir(dir: string): Promise<Cluster> {
+  const { sources } = await readSources([dir], { recursive: false });
+  return loadCluster(sources).cluster;
+}
+
+/** `--port` flags for every numbered and named container port of the example, plus 80. */
+function probeFlags(c: Cluster): string[] {
+  const ports = new Set<string>(['80']);
+  for (const p of c.pods) for (const x of p.ports) ports.add(String(x.port)).add(x.name ?? String(x.port));
+  return [...ports].sort().slice(0, 8).flatMap((p) => ['--port', p]).concat(['--protocol', 'TCP', '--protocol', 'UDP']);
+}
+
+describe('reading a live cluster', { skip }, () => {
+  let cp: ControlPlane;
+  let client: KubeClient;
+  let tmp: string;
+  before(async () => {
+    cp = await startControlPlane();
+    client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
+    tmp = await mkdtemp(join(tmpdir(), 'netpol-kube-'));
+  });
+  after(async () => {
+    await cp?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('every example: the matrix through --kubeconfig is the matrix from its files', async () => {
+    const examples = readdirSync('examples').filter((d) => d !== 'broken' && statSync(join('examples', d)).isDirectory());
+    assert.ok(examples.length >= 8, `${examples.length} examples`);
+    let used: string[] = [];
+    for (const name of examples) {
+      const dir = join('examples', name);
+      const cluster = await loadDir(dir);
+      await clearCluster(client, used);
+      await applyCluster(client, cluster);
+      used = [...cluster.namespaces.keys()];
+      const flags = ['-o', 'json', ...probeFlags(cluster)];
+      const files = await netpol(['matrix', '-f', dir, ...flags]);
+      const live = await netpol(['matrix', '--kubeconfig', cp.kubeconfig, '-A', ...flags]);
+      assert.equal(files.code, 0, `${name} from files: ${files.stderr}`);
+      assert.equal(live.code, 0, `${name} from the cluster: ${live.stderr}`);
+      const parsed = JSON.parse(live.stdout) as { pods: string[] };
+      assert.equal(parsed.pods.length, cluster.pods.length, `${name}: every pod read back`);
+      assert.deepEqual(JSON.parse(live.stdout), JSON.parse(files.stdout), `${name}: same matrix`);
+      // validate sees the same policies, all valid.
+      const v = await netpol(['validate', '--kubeconfig', cp.kubeconfig, '-A', '-o', 'json']);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+    }
+    await clearCluster(client, used);
+  });
+
+  test('lists are paginated: 60 pods read 7 at a time, every one once; finished pods are left out', async () => {
+    const pods: PodInfo[] = Array.from({ length: 60 }, (_, i) => ({ namespace: 'many', name: `p${i}`, labels: { i: String(i % 3) }, ips: [`10.1.0.${i + 1}`], ports: [] }));
+    await applyCluster(client, { namespaces: new Map([['many', { name: 'many', labels: {}, implicit: false }]]), pods, policies: [] });
+    await setPodStatus(client, 'many', 'p59', ['10.1.0.60'], 'Succeeded');
+    await setPodStatus(client, 'many', 'p58', [], 'Failed');
+    const pages: number[] = [];
+    const read = await readCluster(client, { namespace: 'many', pageSize: 7, progress: (_w, d) => pages.push(d) });
+    const names = read.cluster.pods.map((p) => p.name).sort();
+    assert.equal(names.length, 58);
+    assert.equal(new Set(names).size, 58);
+    assert.ok(!names.includes('p59') && !names.includes('p58'));
+    assert.ok(pages.length >= 9, `${pages.length} pages`);
+    assert.deepEqual(read.cluster.pods.find((p) => p.name === 'p7')?.ips, ['10.1.0.8']);
+    // The whole list through the CLI, with the namespace's real labels.
+    const r = await netpol(['validate', '--kubeconfig', cp.kubeconfig, '-n', 'many']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /58 pods, 1 namespace/);
+    await clearCluster(client, ['many']);
+  });
+
+  test('a ServiceAccount refused by RBAC is told what it cannot list, exit 2', async () => {
+    const token = await grantAndToken(client, { namespace: 'team', account: 'narrow', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] });
+    const kubeconfig = join(tmp, 'narrow.kubeconfig');
+    await cp.writeTokenKubeconfig(kubeconfig, token, 'narrow');
+    const inTeam = await netpol(['matrix', '--kubeconfig', kubeconfig, '-n', 'team']);
+    assert.equal(inTeam.code, 2);
+    assert.match(inTeam.stderr, /^error: your account cannot list networkpolicies in namespace team \(Forbidden/m);
+    assert.doesNotMatch(inTeam.stderr, /\n\s+at /, 'no stack trace');
+    const other = await netpol(['matrix', '--kubeconfig', kubeconfig, '-n', 'other']);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /your account cannot list pods in namespace other/);
+    const all = await netpol(['check', '--kubeconfig', kubeconfig, '--from', 'a', '--to', 'b']);
+    assert.equal(all.code, 2);
+    assert.match(all.stderr, /your account cannot list namespaces/);
+
+    // With networkpolicies too, one namespace can be analysed; its labels are unknown and said so.
+    const token2 = await grantAndToken(client, {
+      namespace: 'team',
+      account: 'reader',
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list'] },
+      ],
+    });
+    const kc2 = join(tmp, 'reader.kubeconfig');
+    await cp.writeTokenKubeconfig(kc2, token2, 'reader');
+    const ok = await netpol(['validate', '--kubeconfig', kc2, '-n', 'team']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /warning: Namespace team: your account cannot get namespace team/);
+  });
+
+  test('--overlay: the cluster with the files applied; -f with --kubeconfig alone is refused', async () => {
+    const base = await loadDir('examples/three-tier');
+    await clearCluster(client, ['three-tier']);
+    await applyCluster(client, base);
+    const extra = join(tmp, 'allow-web-to-db.yaml');
+    await writeFile(
+      extra,
+      `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: three-tier}
+spec:
+  podSelector: {matchLabels: {role: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {role: web}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-to-db, namespace: three-tier}
+spec:
+  podSelector: {matchLabels: {role: web}}
+  policyTypes: [Egress]
+  egress: [{to: [{podSelector: {matchLabels: {role: db}}}]}]
+`,
+    );
+    const flags = ['-o', 'json', '--port', '3306'];
+    const overlay = await netpol(['matrix', '--kubeconfig', cp.kubeconfig, '-A', '--overlay', '-f', extra, ...flags]);
+    const files = await netpol(['matrix', '-f', 'examples/three-tier', '-f', extra, ...flags]);
+    const live = await netpol(['matrix', '--kubeconfig', cp.kubeconfig, '-A', ...flags]);
+    assert.equal(overlay.code, 0, overlay.stderr);
+    assert.deepEqual(JSON.parse(overlay.stdout), JSON.parse(files.stdout));
+    assert.notDeepEqual(JSON.parse(overlay.stdout), JSON.parse(live.stdout), 'the overlay changes something');
+
+    // A file object with the name of a cluster object replaces it: `db` without any rule.
+    const replace = join(tmp, 'db.yaml');
+    const denyDb = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: three-tier}
+spec:
+  podSelector: {matchLabels: {role: db}}
+  policyTypes: [Ingress, Egress]
+`;
+    await writeFile(replace, denyDb);
+    const replaced = await netpol(['check', '--kubeconfig', cp.kubeconfig, '--overlay', '-f', replace, '--from', 'three-tier/api', '--to', 'three-tier/db', '--port', '3306', '-o', 'json']);
+    const before = await netpol(['check', '--kubeconfig', cp.kubeconfig, '--from', 'three-tier/api', '--to', 'three-tier/db', '--port', '3306', '-o', 'json']);
+    assert.equal(before.code, 0, 'api may reach db on the cluster');
+    assert.equal(replaced.code, 1, `the replaced db policy admits nothing: ${replaced.stdout}`);
+
+    const refused = await netpol(['matrix', '--kubeconfig', cp.kubeconfig, '-f', extra]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /-f reads files and --kubeconfig reads a cluster: use one, or add --overlay/);
+    const noFiles = await netpol(['matrix', '--kubeconfig', cp.kubeconfig, '--overlay']);
+    assert.equal(noFiles.code, 2);
+    await clearCluster(client, ['three-tier']);
+  });
+
+  test('the namespace comes from -n, else the context; KUBECONFIG lists several files', async () => {
+    await clearCluster(client, ['three-tier']);
+    await applyCluster(client, await loadDir('examples/three-tier'));
+    const text = await readFile(cp.kubeconfig, 'utf8');
+    const withNs = join(tmp, 'ns.kubeconfig');
+    await writeFile(withNs, text.replace('    cluster: netpol-lab\n', '    cluster: netpol-lab\n    namespace: three-tier\n'));
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = [join(tmp, 'missing'), withNs].join(':');
+    try {
+      const r = await netpol(['matrix', '-o', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual((JSON.parse(r.stdout) as { pods: string[] }).pods, ['three-tier/api', 'three-tier/db', 'three-tier/web']);
+      const none = await netpol(['matrix', '-n', 'default', '-o', 'json']);
+      assert.deepEqual((JSON.parse(none.stdout) as { pods: string[] }).pods, []);
+      const check = await netpol(['check', '--from', 'web', '--to', 'api', '--port', '5000']);
+      assert.equal(check.code, 0, check.stderr + check.stdout);
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
+    const pods = await client.list(PODS, { namespace: 'three-tier' });
+    assert.equal(pods.items.length, 3);
+    await clearCluster(client, ['three-tier']);
+  });
+
+  test('unreachable servers, bad kubeconfigs and unknown contexts: one clear line, exit 2', async () => {
+    const dead = join(tmp, 'dead.kubeconfig');
+    await writeFile(dead, (await readFile(cp.kubeconfig, 'utf8')).replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
+    const bad = join(tmp, 'bad.kubeconfig');
+    await writeFile(bad, 'clusters: [{name: x}]\n');
+    const cases: [string[], RegExp][] = [
+      [['matrix', '--kubeconfig', dead], /^error: cannot reach the API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED/],
+      [['matrix', '--kubeconfig', bad], /^error: .*bad\.kubeconfig: not a usable kubeconfig/],
+      [['matrix', '--kubeconfig', join(tmp, 'nope')], /^error: --kubeconfig .*nope: no such file/],
+      [['matrix', '--kubeconfig', cp.kubeconfig, '--context', 'elsewhere'], /^error: --context elsewhere: no such context .*\(contexts: netpol-lab\)/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await netpol(argv);
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+});
