@@ -163,3 +163,28 @@ export async function watch(
     res.destroy();
   }
 }
+
+/** One request with a JSON body (POST, PATCH with `contentType`); the parsed answer, or a KubeError. */
+export async function sendJSON(kc: KubeConfig, method: 'POST' | 'PATCH' | 'PUT', path: string, body: unknown, contentType = 'application/json'): Promise<KubeObject> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeError('no cluster configured', 0);
+  const url = new URL(cluster.server.replace(/\/$/, '') + path);
+  const text = JSON.stringify(body);
+  const opts: RequestOptions = { method, headers: { Accept: 'application/json', 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) } };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = request(url, opts, (res) => {
+      let answer = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (answer += d));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve(JSON.parse(answer) as KubeObject);
+        else reject(statusError(status, answer));
+      });
+    });
+    req.setTimeout(30_000, () => req.destroy(new KubeError(`no answer from ${url.host} for 30 s`, 0)));
+    req.on('error', (e) => reject(e instanceof KubeError ? e : new KubeError(`${url.host}: ${e.message}`, 0)));
+    req.end(text);
+  });
+}
