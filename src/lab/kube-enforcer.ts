@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -46,6 +46,8 @@ export interface KubeLabInfo {
 export interface KubeEnforcer extends Enforcer {
   /** Set once started. */
   readonly info: KubeLabInfo | undefined;
+  /** The running control plane (tests restart its parts); undefined before start and after stop. */
+  readonly controlPlane: ControlPlane | undefined;
 }
 
 /** The ServiceAccount deploy/ creates for the agent. */
@@ -144,6 +146,9 @@ export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
     requires: ['nft', 'conntrack'],
     get info() {
       return info;
+    },
+    get controlPlane() {
+      return cp;
     },
     async start(lab: LabHandle) {
       const missing = controlPlaneUnavailable();
