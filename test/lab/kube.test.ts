@@ -99,6 +99,11 @@ describe('the lab with a real control plane', { skip }, () => {
       };
       const first = await check('initial');
       assert.equal(first.probes[0]?.allowed[0]?.[2], false, 'client -> server denied: client lacks role=client');
+      // The denied probes are in the kernel's counters, and in the agents' /metrics, per policy.
+      const scrapes = await Promise.all(info.agents.map(async (a) => (await fetch(a.metrics)).text()));
+      const drops = scrapes.flatMap((t) => [...t.matchAll(/^netpol_policy_denied_packets_total\{namespace="shop",policy="server-ingress",direction="ingress"\} (\d+)$/gm)].map((m) => Number(m[1])));
+      assert.ok(drops.length === 1 && drops[0]! > 0, `server-ingress drop counter in /metrics: ${JSON.stringify(drops)}`);
+      assert.ok(scrapes.every((t) => /^netpol_agent_ready 1$/m.test(t) && /^netpol_agent_api_connected 1$/m.test(t)));
       await k(['label', 'pod', 'client', '-n', 'shop', 'role=client']);
       assert.equal((await check('label added')).probes[0]?.allowed[0]?.[2], true);
       await k(['apply', '-f', '-'], policy('server-ingress', { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ podSelector: { matchLabels: { role: 'admin' } } }] }] }));
