@@ -48,6 +48,9 @@ export interface AgentEvent {
   readonly message: string;
   /** For `applied`: how long compile + apply took, in milliseconds. */
   readonly ms?: number;
+  /** For `applied` and `unchanged`: pods on this node, and how many of them some policy isolates. */
+  readonly localPods?: number;
+  readonly isolatedPods?: number;
 }
 
 export class Agent {
@@ -170,8 +173,9 @@ export class Agent {
       }
       const notes = next.notes;
       const counts = notes ? `: ${notes.localPods} local pod${notes.localPods === 1 ? '' : 's'}, ${notes.isolatedPods} isolated` : '';
-      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})${counts}` });
-      else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged' });
+      const stats = notes ? { localPods: notes.localPods, isolatedPods: notes.isolatedPods } : {};
+      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})${counts}`, ...stats });
+      else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged', ...stats });
       if (notes) this.enforcementNotes = this.once(s.generation, this.enforcementNotes, noteTexts(notes));
       return undefined;
     } catch (e) {

@@ -1,12 +1,22 @@
 /**
- * `netpol agent --node NAME -f DIR`: enforce the manifests' policies on this node with nftables, and keep
- * enforcing them as the files change. Runs until SIGINT/SIGTERM (the rules stay in the kernel: a
- * restarted agent reconciles with them), or with `--once` applies once and exits.
+ * `netpol agent --node NAME`: enforce NetworkPolicy on this node with nftables, and keep enforcing as the
+ * cluster changes. With `-f FILE|DIR` the cluster is the manifests (re-read as files change); without,
+ * it is the API server (`--kubeconfig`/`--context`, KUBECONFIG, or the pod's service account), watched
+ * with list+watch. Runs until SIGINT/SIGTERM (the rules stay in the kernel: a restarted agent reconciles
+ * with them), or with `--once` applies once and exits.
+ *
+ * `--listen ADDR` serves /healthz, /readyz and /metrics (default 127.0.0.1:9763 when watching a cluster,
+ * none for files; `--listen none` turns it off). `--netns NAME` acts on another network namespace's
+ * nftables and conntrack (the lab's nodes) while talking to the API server from this one.
  */
 import { Agent, type AgentEvent } from '../agent/agent.js';
-import { FileClusterSource, ManifestReader } from '../agent/source.js';
+import { startAgentServer, parseListen, type AgentServer } from '../agent/http.js';
+import { loadKubeConfig } from '../agent/kube-client.js';
+import { KubeClusterSource } from '../agent/kube-source.js';
+import { AgentMetrics, kernelFamilies, type Family } from '../agent/metrics.js';
+import { FileClusterSource, ManifestReader, type ClusterSource } from '../agent/source.js';
 import { NftSession } from '../agent/nft-session.js';
-import { ProcessConntrack } from '../agent/system.js';
+import { ProcessConntrack, ProcessNft } from '../agent/system.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeMessage } from './render/escape.js';
@@ -17,7 +27,13 @@ export const AGENT_OPTIONS = {
   'existing-connections': { type: 'string' },
   'log-denied': { type: 'boolean' },
   once: { type: 'boolean' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  listen: { type: 'string' },
+  netns: { type: 'string' },
 } as const;
+
+export const DEFAULT_LISTEN = '127.0.0.1:9763';
 
 /** One agent event as a line: JSON (`-o json`) or `time kind: message`, the message escaped (it names objects from input). */
 export function eventLine(e: AgentEvent, format: 'text' | 'json', time: Date): string {
@@ -31,36 +47,84 @@ function choice<T extends string>(flag: string, value: unknown, allowed: readonl
   throw new UsageError(`--${flag} ${String(value)}: use one of ${allowed.join(', ')}`);
 }
 
+/** Delivers the source's first snapshot, then stops it (`--once`). */
+function firstOnly(source: ClusterSource): ClusterSource {
+  return {
+    start: (cb) =>
+      new Promise<void>((resolve) => {
+        void source.start(async (s) => {
+          await cb(s);
+          resolve();
+        });
+      }).then(() => source.stop()),
+    stop: () => source.stop(),
+  };
+}
+
 export async function agentCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO, signal?: AbortSignal): Promise<number> {
-  const node = values.node as string | undefined;
-  if (!node) throw new UsageError('agent needs --node NAME (the node whose pods this agent enforces)');
-  if (flags.filenames.length === 0) throw new UsageError('agent needs -f FILE|DIR (the manifests to enforce)');
+  // NODE_NAME: what the DaemonSet sets from the downward API (spec.nodeName).
+  const node = (values.node as string | undefined) ?? process.env.NODE_NAME;
+  if (!node) throw new UsageError('agent needs --node NAME or NODE_NAME (the node whose pods this agent enforces)');
   if (flags.filenames.includes('-')) throw new UsageError('agent cannot watch stdin: give files or directories');
+  const files = flags.filenames.length > 0;
+  if (files && (values.kubeconfig !== undefined || values.context !== undefined)) throw new UsageError('agent reads either -f manifests or the cluster (--kubeconfig/--context), not both');
   const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
+  const listenText = (values.listen as string | undefined) ?? (files ? 'none' : DEFAULT_LISTEN);
+  const listen = listenText === 'none' || listenText === '' ? undefined : parseListen(listenText);
+  if (listenText !== 'none' && listenText !== '' && !listen) throw new UsageError(`--listen ${listenText}: want HOST:PORT, [IPv6]:PORT, :PORT or none`);
+  const netns = values.netns as string | undefined;
   const opts = {
     node,
     denyAction: choice('deny-action', values['deny-action'], ['drop', 'reject'] as const, 'drop'),
     existingConnections: choice('existing-connections', values['existing-connections'], ['cut', 'keep'] as const, 'cut'),
     logDenied: values['log-denied'] === true,
   };
+  const metrics = new AgentMetrics();
   let failed = false;
-  const report = (e: AgentEvent) => {
+  const report = (e: AgentEvent & { readonly listen?: string }) => {
+    metrics.observe(e);
     if (e.kind === 'error') failed = true;
     (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${eventLine(e, format, new Date())}\n`);
   };
   const paths = { paths: flags.filenames, recursive: flags.recursive };
+  const kube = files ? undefined : new KubeClusterSource({ kubeConfig: loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report });
+  const nft = new NftSession(netns ? { netns } : {});
+  const conntrack = new ProcessConntrack(netns);
 
   if (values.once === true) {
     // No retries: a failure is the exit code's to report.
-    const agent = new Agent({ start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} }, new NftSession(), new ProcessConntrack(), { ...opts, retry: false }, report);
+    const source: ClusterSource = kube ? firstOnly(kube) : { start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} };
+    const agent = new Agent(source, nft, conntrack, { ...opts, retry: false }, report);
     await agent.start();
     await agent.stop();
     return failed ? EXIT.ERROR : EXIT.OK;
   }
 
-  const agent = new Agent(new FileClusterSource(paths), new NftSession(), new ProcessConntrack(), opts, report);
+  const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, opts, report);
+  let server: AgentServer | undefined;
+  if (listen) {
+    const kernel = new ProcessNft(netns);
+    server = await startAgentServer(listen, {
+      ready: () => metrics.ready,
+      metrics: async () => {
+        const families: Family[] = [...metrics.families(), ...kernelFamilies(await kernel.listTable('netpol'))];
+        const stats = kube?.stats();
+        if (stats) {
+          const per = (r: Readonly<Record<string, number>>) => Object.entries(r).map(([resource, value]) => ({ labels: { resource }, value }));
+          families.push(
+            { name: 'netpol_agent_watch_restarts_total', help: 'Lists and watches started again after a failure or an expired resourceVersion.', type: 'counter', samples: per(stats.restarts) },
+            { name: 'netpol_agent_watch_relists_total', help: 'Relists after 410 Gone (the watch fell too far behind).', type: 'counter', samples: per(stats.relists) },
+            { name: 'netpol_agent_api_connected', help: 'Whether every watch is up (1) or some is retrying (0).', type: 'gauge', samples: [{ value: stats.connected ? 1 : 0 }] },
+          );
+        }
+        return families;
+      },
+    });
+  }
   await agent.start();
-  report({ kind: 'started', message: `watching ${flags.filenames.join(', ')} for node ${node}` });
+  const where = files ? flags.filenames.join(', ') : 'the API server';
+  const serving = server ? `; serving /healthz, /readyz, /metrics on ${server.address.host}:${server.address.port}` : '';
+  report({ kind: 'started', message: `watching ${where} for node ${node}${serving}`, ...(server ? { listen: `${server.address.host}:${server.address.port}` } : {}) });
   await new Promise<void>((resolveP) => {
     const done = () => resolveP();
     if (signal) signal.addEventListener('abort', done, { once: true });
@@ -70,5 +134,6 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     }
   });
   await agent.stop();
+  await server?.close();
   return EXIT.OK;
 }

@@ -5,13 +5,15 @@
  *       build, enforce with one `netpol agent` per node, probe every ordered pair, compare with the
  *       engine, tear down (also on failure and Ctrl-C). Exit 1 when kernel and engine disagree.
  *   lab up -f DIR [--nodes K] [--id ID]     build and keep (rules compiled and loaded once per node)
+ *   lab up|run ... --control-plane           a real etcd + kube-apiserver holds the cluster; one agent per
+ *                                            node watches it (kubectl changes what the kernel enforces)
  *   lab probe ID [--port P]... [--protocol P]... [-o table|json]
  *   lab down ID | --all                      remove a lab (or every lab, including kept ones)
  *   lab list                                 labs on this machine, and leftovers
  */
 import { Engine } from '../engine/engine.js';
 import { reachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
-import { agentEnforcer, cleanupLabs, compiledEnforcer, LabError, labDown, labProbe, labUp, listLabs, runLabReport, type Enforcer } from '../lab/index.js';
+import { agentEnforcer, cleanupLabs, compiledEnforcer, kubeEnforcer, LabError, labDown, labProbe, labUp, listLabs, runLabReport, type Enforcer, type KubeEnforcer } from '../lab/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
@@ -28,6 +30,7 @@ export const LAB_OPTIONS = {
   all: { type: 'boolean' },
   'deny-action': { type: 'string' },
   enforcer: { type: 'string' },
+  'control-plane': { type: 'boolean' },
 } as const;
 
 function probesOf(values: Record<string, unknown>): Probe[] {
@@ -80,10 +83,27 @@ export async function labCommand(flags: GlobalFlags, values: Record<string, unkn
       case 'run':
         return await labRun(flags, values, io);
       case 'up': {
+        const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
         const cluster = await analysableInput(flags, io);
         if (!cluster) return EXIT.ERROR;
-        const state = await labUp(cluster, { nodes: nodesOf(values), enforcer: compiledEnforcer({ denyAction: denyAction(values) }), ...(values.id ? { id: values.id as string } : {}) });
+        const kube = values['control-plane'] === true ? kubeEnforcer({ denyAction: denyAction(values) }) : undefined;
+        const state = await labUp(cluster, { nodes: nodesOf(values), enforcer: kube ?? compiledEnforcer({ denyAction: denyAction(values) }), ...(values.id ? { id: values.id as string } : {}) });
+        const info = kube?.info;
+        if (format === 'json') {
+          const nodes = state.layout.nodes.map((n) => n.name);
+          io.stdout(`${JSON.stringify({ id: state.id, nodes, pods: state.layout.pods.length, ...(info ? { kubeconfig: info.kubeconfig, server: info.server, agents: info.agents } : {}) })}\n`);
+          return EXIT.OK;
+        }
         io.stdout(`${state.id}\n`);
+        if (info) {
+          io.stderr(
+            `lab ${state.id} is up with a control plane at ${info.server}; one netpol agent per node watches it.\n` +
+              `  kubectl --kubeconfig ${info.kubeconfig} get pods -A     change labels and policies; the kernel follows\n` +
+              `  netpol lab probe ${state.id} --port 80        probe every pair\n` +
+              `  netpol lab down ${state.id}                   remove it (and the control plane)\n`,
+          );
+          return EXIT.OK;
+        }
         io.stderr(
           `lab ${state.id} is up: ${state.layout.pods.length} pods on ${state.layout.nodes.length} node(s), rules compiled and loaded once per node.\n` +
             `  netpol lab probe ${state.id} --port 80        probe every pair\n` +
@@ -138,7 +158,13 @@ async function labRun(flags: GlobalFlags, values: Record<string, unknown>, io: I
   if (!cluster) return EXIT.ERROR;
   const kind = values.enforcer ?? 'agent';
   if (kind !== 'agent' && kind !== 'nft') throw new UsageError(`--enforcer ${String(kind)}: use agent (one netpol agent per node) or nft (rules compiled once)`);
-  const enforcer: Enforcer = kind === 'agent' ? agentEnforcer({ denyAction: denyAction(values) }) : compiledEnforcer({ denyAction: denyAction(values) });
+  if (values['control-plane'] === true && kind !== 'agent') throw new UsageError('--control-plane runs agents in cluster mode: it does not combine with --enforcer nft');
+  const enforcer: Enforcer | KubeEnforcer =
+    values['control-plane'] === true
+      ? kubeEnforcer({ denyAction: denyAction(values) })
+      : kind === 'agent'
+        ? agentEnforcer({ denyAction: denyAction(values) })
+        : compiledEnforcer({ denyAction: denyAction(values) });
   const report = await runLabReport(cluster, { probes, nodes, enforcer, handleSignals: true });
   for (const d of report.diagnostics) io.stderr(`Warning: ${safeMessage(d.message)}\n`);
   printResult(io, format, report.reachability, cluster);

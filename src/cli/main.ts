@@ -26,10 +26,15 @@ Usage:
   netpol matrix -f PATH... [--port P]... [--protocol P]...   who can reach whom (default TCP/80)
   netpol agent --node NAME -f DIR [--deny-action drop|reject] [--existing-connections cut|keep] [--once]
                                                   enforce with nftables on this node (root)
+  netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]
+                                                  the same, watching the API server (in a pod: its
+                                                  service account; NODE_NAME from the downward API)
   netpol lab run -f PATH... [--nodes K] [--port P]... [--protocol TCP|UDP]...
                                                   pods as network namespaces, real packets, compared
                                                   with the engine (root; exit 1 on any disagreement)
   netpol lab up|probe ID|down ID|list             keep a lab for interactive use
+  netpol lab up|run ... --control-plane [-o json] the lab cluster in a real kube-apiserver, agents
+                                                  watching it: kubectl changes what the kernel enforces
   netpol version
 
 Flags (kubectl style):

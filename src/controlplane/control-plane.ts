@@ -52,6 +52,8 @@ export interface ControlPlane {
   restartApiServer(): Promise<void>;
   /** Kills etcd (SIGKILL) and starts it again on the same data; resolves when the API server answers. */
   restartEtcd(): Promise<void>;
+  /** The running etcd and kube-apiserver processes (for a lab that outlives this process). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,11 @@ export interface ControlPlaneOptions {
   readonly apiServerArgs?: readonly string[];
   /** How long to wait for /readyz (default 90 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Start etcd and kube-apiserver in their own session and let this process exit without them (a lab
+   * kept by `lab up`); whoever knows their `pids()` stops them.
+   */
+  readonly detached?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -140,12 +147,14 @@ class Proc {
     private readonly bin: string,
     private readonly args: readonly string[],
     private readonly log: string,
+    private readonly detached = false,
   ) {}
 
   async start(): Promise<void> {
     const fd = openSync(this.log, 'a');
-    const child = spawn(this.bin, this.args, { stdio: ['ignore', fd, fd] });
+    const child = spawn(this.bin, this.args, { stdio: ['ignore', fd, fd], detached: this.detached });
     closeSync(fd);
+    if (this.detached) child.unref();
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
@@ -189,7 +198,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--initial-cluster', `netpol-lab=http://127.0.0.1:${peerPort}`,
       '--log-level', 'warn',
       '--unsafe-no-fsync',
-    ], join(dir, 'etcd.log'));
+    ], join(dir, 'etcd.log'), options.detached);
     procs.push(etcd);
     await etcd.start();
     const server = `https://127.0.0.1:${apiPort}`;
@@ -212,7 +221,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--profiling=false',
       '--v=1',
       ...(options.apiServerArgs ?? []),
-    ], join(dir, 'apiserver.log'));
+    ], join(dir, 'apiserver.log'), options.detached);
     procs.push(apiserver);
     const files = {
       ca: await readFile(join(dir, 'ca.crt'), 'utf8'),
@@ -252,6 +261,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         await etcd.kill();
         await etcd.start();
         await waitReady('etcd restart');
+      },
+      pids() {
+        return [etcd, apiserver].flatMap((p) => (p.running && p.child?.pid !== undefined ? [p.child.pid] : []));
       },
       async stop() {
         if (stopped) return;

@@ -42,7 +42,7 @@ export interface AgentEnforcer extends Enforcer {
 }
 
 /** How to start this very CLI in a child process: the built JavaScript, or the TypeScript source under tsx. */
-function cliCommand(): string[] {
+export function cliCommand(): string[] {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../cli/bin.ts', here))];
   return [process.execPath, fileURLToPath(new URL('../cli/bin.js', here))];

@@ -47,3 +47,4 @@ export { planProbes, probePort, type LabProbe, type ProbeOptions, type ProbeOutc
 export { labManifests } from './manifests.js';
 export { labNames, isLabId, labIdOfNetns, type LabNames } from './names.js';
 export { agentEnforcer, type AgentEnforcer, type AgentEnforcerOptions, type NodeAgentEvent } from './agent-enforcer.js';
+export { kubeEnforcer, deployDir, AGENT_ACCOUNT, type KubeEnforcer, type KubeEnforcerOptions, type KubeLabInfo } from './kube-enforcer.js';

@@ -21,6 +21,7 @@ import type { Cluster } from '../model/cluster.js';
 import { allNetns, fabricBatch, netnsAddBatch, netnsDeleteBatch, nodeBatch, nodeSysctls, podBatch } from './commands.js';
 import type { Enforcer, LabHandle } from './enforcer.js';
 import { LabError, requirePrerequisites, run, runChecked, type ExecOptions, type ExecResult } from './exec.js';
+import { stopHostProcesses } from './host.js';
 import { isLabId, isLabInterface, labIdOfNetns } from './names.js';
 import { planLab, type LabLayout, type LabPlan } from './plan.js';
 import { PodClient, startPodProcesses } from './pods.js';
@@ -191,8 +192,9 @@ export async function destroyLab(id: string, options: { stateDir?: string; ip?: 
   const mine = (ns: string) => labIdOfNetns(ns) === id;
   const namespaces = [...new Set([...(options.known ?? []).filter(mine), ...(await listNetns(ip)).filter(mine)])];
 
+  // 0. What the lab runs outside its namespaces (a control plane, cluster-mode agents).
+  const killed: number[] = await stopHostProcesses(runDirOf(stateDir, id));
   // 1. Processes inside the namespaces keep a deleted namespace (and its veths) alive: end them first.
-  const killed: number[] = [];
   for (let round = 0; round < 50; round++) {
     const pids = (await Promise.all(namespaces.map((ns) => netnsPids(ip, ns)))).flat();
     if (pids.length === 0) break;

@@ -1,5 +1,121 @@
-/** Shared by the live-cluster tests: a ServiceAccount with exactly some rules, and a token for it. */
+/**
+ * Shared by the tests that talk to a real control plane: kubectl of the same release, a TCP relay that
+ * can cut the network between a client and the API server, a wait-until helper, and a ServiceAccount
+ * with exactly some rules and a token for it.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { controlPlaneUnavailable, kubectlPath, type ControlPlane } from '../../src/controlplane/index.js';
 import { ensureNamespace, resourcePath, type KubeClient, type Resource } from '../../src/kube/index.js';
+
+/** Why control-plane tests cannot run here (printed as the skip reason), or false. */
+export function controlPlaneSkip(): string | false {
+  const why = controlPlaneUnavailable();
+  return why === undefined ? false : `needs a control plane: ${why}`;
+}
+
+export interface Kubectl {
+  (args: readonly string[], input?: string): Promise<string>;
+}
+
+/** Runs kubectl against `kubeconfig`; rejects with its stderr when it fails. */
+export function kubectl(kubeconfig: string): Kubectl {
+  return (args, input) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(kubectlPath(), ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err.trim()}`))));
+      child.stdin.end(input ?? '');
+    });
+}
+
+/** A pod manifest on `node` with `ip`, to create and then give its status (as a kubelet would). */
+export function podManifest(namespace: string, name: string, labels: Record<string, string>, node: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { nodeName: node, containers: [{ name: 'c', image: 'none', ports: [{ name: 'http', containerPort: 80 }] }] },
+  });
+}
+
+/** Creates a pod and sets status.podIP and phase Running through the status subresource. */
+export async function createPod(k: Kubectl, namespace: string, name: string, labels: Record<string, string>, node: string, ip: string): Promise<void> {
+  await k(['apply', '-f', '-'], podManifest(namespace, name, labels, node));
+  const status = { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } };
+  await k(['patch', 'pod', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+}
+
+/** A relay on 127.0.0.1 in front of the API server; `cut()` resets every connection and refuses new ones. */
+export class Relay {
+  private readonly sockets = new Set<Socket>();
+  private down = false;
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: string): Promise<Relay> {
+    const url = new URL(target);
+    const box: { relay?: Relay } = {};
+    const server = createServer((client) => {
+      const relay = box.relay;
+      if (!relay || relay.down) return client.resetAndDestroy();
+      const upstream = connect(Number(url.port), url.hostname);
+      for (const s of [client, upstream]) {
+        relay.sockets.add(s);
+        s.on('close', () => relay.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const a = server.address();
+    box.relay = new Relay(server, a && typeof a === 'object' ? a.port : 0);
+    return box.relay;
+  }
+
+  cut(): void {
+    this.down = true;
+    for (const s of this.sockets) s.resetAndDestroy();
+  }
+
+  restore(): void {
+    this.down = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A copy of `kubeconfig` that reaches the API server through this relay. */
+  async kubeconfig(cp: ControlPlane, path: string, from = cp.kubeconfig): Promise<string> {
+    const text = await readFile(from, 'utf8');
+    await writeFile(path, text.replace(cp.server, `https://127.0.0.1:${this.port}`), { mode: 0o600 });
+    return path;
+  }
+}
+
+/** Polls `f` every 20 ms until it returns a value other than undefined; rejects after `ms`. */
+export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 
 const SERVICE_ACCOUNTS: Resource = { prefix: '/api/v1', plural: 'serviceaccounts', namespaced: true };
 const ROLES: Resource = { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true };

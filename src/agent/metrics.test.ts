@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentMetrics, escapeLabel, kernelFamilies, renderFamilies } from './metrics.js';
+import { parseListen, startAgentServer } from './http.js';
+
+test('label values are escaped as the exposition format says: backslash, double quote, line feed', () => {
+  assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+  const text = renderFamilies([{ name: 'm', help: 'h', type: 'gauge', samples: [{ labels: { policy: 'x"}\ny' }, value: 1 }] }]);
+  assert.equal(text, '# HELP m h\n# TYPE m gauge\nm{policy="x\\"}\\ny"} 1\n');
+});
+
+test('the apply histogram is cumulative, with +Inf, sum and count', () => {
+  const m = new AgentMetrics();
+  for (const ms of [0.5, 3, 40, 40, 20_000]) m.observe({ kind: 'applied', message: '', ms, localPods: 4, isolatedPods: 2 });
+  m.observe({ kind: 'error', message: 'x' });
+  const text = renderFamilies(m.families());
+  assert.match(text, /^netpol_agent_apply_duration_seconds_bucket\{le="0.001"\} 1$/m);
+  assert.match(text, /^netpol_agent_apply_duration_seconds_bucket\{le="0.005"\} 2$/m);
+  assert.match(text, /^netpol_agent_apply_duration_seconds_bucket\{le="0.05"\} 4$/m);
+  assert.match(text, /^netpol_agent_apply_duration_seconds_bucket\{le="10"\} 4$/m);
+  assert.match(text, /^netpol_agent_apply_duration_seconds_bucket\{le="\+Inf"\} 5$/m);
+  assert.match(text, /^netpol_agent_apply_duration_seconds_count 5$/m);
+  assert.match(text, /^netpol_agent_applies_total 5$/m);
+  assert.match(text, /^netpol_agent_errors_total 1$/m);
+  assert.match(text, /^netpol_agent_local_pods 4$/m);
+  assert.match(text, /^netpol_agent_isolated_pods 2$/m);
+  assert.match(text, /^netpol_agent_ready 1$/m);
+});
+
+test('deny counters of the kernel table are summed per policy; set and map elements counted', () => {
+  const rule = (comment: string, packets: number, bytes: number) => ({ rule: { chain: 'c', comment, expr: [{ counter: { packets, bytes } }] } });
+  const json = {
+    nftables: [
+      { set: { name: 'peers', elem: ['10.0.0.1', '10.0.0.2'] } },
+      { map: { name: 'ingress_v4', elem: [['10.0.0.3', { jump: { target: 'c' } }]] } },
+      rule('ingress denied: isolated by shop/a, shop/b', 3, 300),
+      rule('ingress denied: isolated by shop/a', 1, 60),
+      rule('egress denied: isolated by shop/a, shop/trunc...', 2, 100),
+      rule('shop/a ingress[0]', 9, 9),
+    ],
+  };
+  const text = renderFamilies(kernelFamilies(json));
+  assert.match(text, /^netpol_set_elements 3$/m);
+  assert.match(text, /^netpol_policy_denied_packets_total\{namespace="shop",policy="a",direction="ingress"\} 4$/m);
+  assert.match(text, /^netpol_policy_denied_bytes_total\{namespace="shop",policy="a",direction="ingress"\} 360$/m);
+  assert.match(text, /^netpol_policy_denied_packets_total\{namespace="shop",policy="b",direction="ingress"\} 3$/m);
+  assert.match(text, /^netpol_policy_denied_packets_total\{namespace="shop",policy="a",direction="egress"\} 2$/m);
+  assert.doesNotMatch(text, /trunc/);
+  assert.equal(renderFamilies(kernelFamilies(undefined)).includes('netpol_set_elements 0'), true);
+});
+
+test('--listen addresses', () => {
+  assert.deepEqual(parseListen('127.0.0.1:9763'), { host: '127.0.0.1', port: 9763 });
+  assert.deepEqual(parseListen(':9763'), { host: '::', port: 9763 });
+  assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });
+  assert.equal(parseListen('9763'), undefined);
+  assert.equal(parseListen('host:99999'), undefined);
+});
+
+test('the HTTP endpoint: /readyz follows readiness, /metrics serves the text format, nothing else is served', async () => {
+  let ready = false;
+  const server = await startAgentServer({ host: '127.0.0.1', port: 0 }, { ready: () => ready, metrics: async () => [{ name: 'x', help: 'y', type: 'counter', samples: [{ value: 2 }] }] });
+  const base = `http://127.0.0.1:${server.address.port}`;
+  try {
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 503);
+    ready = true;
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const m = await fetch(`${base}/metrics`);
+    assert.equal(m.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    assert.equal(await m.text(), '# HELP x y\n# TYPE x counter\nx 2\n');
+    assert.equal((await fetch(`${base}/other`)).status, 404);
+    assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  } finally {
+    await server.close();
+  }
+});

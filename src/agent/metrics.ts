@@ -1,0 +1,149 @@
+/**
+ * The agent's metrics, in the Prometheus text exposition format (version 0.0.4): what the agent did
+ * (from its events), how its watches fare (from the cluster source), and what the kernel holds (read
+ * from `nft -j list table` at scrape time: set elements, and the packets and bytes each subject chain's
+ * deny counter has seen).
+ *
+ * Per-policy drop counters: a subject chain serves the local pods that exactly some set of policies
+ * isolates, and ends in one counted deny rule whose comment names those policies. A packet that chain
+ * drops was admitted by none of them, so it counts for each: `netpol_policy_denied_packets_total`
+ * summed over a policy is the traffic it (with the others isolating the same pods) kept out. Comments are
+ * cut at 128 characters; a chain isolated by more policies than fit names only the first.
+ */
+import type { AgentEvent } from './agent.js';
+
+/** Seconds; apply latencies are milliseconds to a few seconds. */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A label value as the exposition format wants it: backslash, double quote and line feed escaped. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labels(l: Readonly<Record<string, string>>): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+export interface Sample {
+  /** For histogram series (`_bucket`, `_sum`, `_count`): the series name; else the family's. */
+  readonly name?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+export interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly samples: readonly Sample[];
+}
+
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
+}
+
+export function renderFamilies(families: readonly Family[]): string {
+  const out: string[] = [];
+  for (const f of families) {
+    out.push(`# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${f.name} ${f.type}`);
+    for (const s of f.samples) out.push(`${s.name ?? f.name}${labels(s.labels ?? {})} ${num(s.value)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** What the agent's events say, accumulated. */
+export class AgentMetrics {
+  applies = 0;
+  errors = 0;
+  problems = 0;
+  ready = false;
+  localPods: number | undefined;
+  isolatedPods: number | undefined;
+  lastApplied: number | undefined;
+  private readonly counts = BUCKETS.map(() => 0);
+  private sum = 0;
+  private count = 0;
+
+  observe(e: AgentEvent): void {
+    if (e.kind === 'applied' || e.kind === 'unchanged') {
+      this.ready = true;
+      this.lastApplied = Date.now() / 1000;
+      const stats = e;
+      if (stats.localPods !== undefined) this.localPods = stats.localPods;
+      if (stats.isolatedPods !== undefined) this.isolatedPods = stats.isolatedPods;
+    }
+    if (e.kind === 'applied') {
+      this.applies++;
+      if (e.ms !== undefined) {
+        const s = e.ms / 1000;
+        this.sum += s;
+        this.count++;
+        BUCKETS.forEach((b, i) => {
+          if (s <= b) this.counts[i]!++;
+        });
+      }
+    }
+    if (e.kind === 'error') this.errors++;
+    if (e.kind === 'problem') this.problems++;
+  }
+
+  families(): Family[] {
+    const gauge = (name: string, help: string, value: number | undefined): Family[] => (value === undefined ? [] : [{ name, help, type: 'gauge', samples: [{ value }] }]);
+    return [
+      { name: 'netpol_agent_ready', help: 'Whether the first ruleset has been applied (1) or not yet (0).', type: 'gauge', samples: [{ value: this.ready ? 1 : 0 }] },
+      { name: 'netpol_agent_applies_total', help: 'Rulesets applied to the kernel (transactions that changed something).', type: 'counter', samples: [{ value: this.applies }] },
+      {
+        name: 'netpol_agent_apply_duration_seconds',
+        help: 'Time from a snapshot to its rules in the kernel (compile, diff, nft transaction, conntrack cut).',
+        type: 'histogram',
+        samples: [
+          ...BUCKETS.map((b, i) => ({ name: 'netpol_agent_apply_duration_seconds_bucket', labels: { le: String(b) }, value: this.counts[i]! })),
+          { name: 'netpol_agent_apply_duration_seconds_bucket', labels: { le: '+Inf' }, value: this.count },
+          { name: 'netpol_agent_apply_duration_seconds_sum', value: this.sum },
+          { name: 'netpol_agent_apply_duration_seconds_count', value: this.count },
+        ],
+      },
+      { name: 'netpol_agent_errors_total', help: 'Failed applies (each is retried; the kernel keeps the last applied rules).', type: 'counter', samples: [{ value: this.errors }] },
+      { name: 'netpol_agent_problems_total', help: 'Problems reported: invalid input kept at its last good version, lost API server, rules the node cannot enforce.', type: 'counter', samples: [{ value: this.problems }] },
+      ...gauge('netpol_agent_local_pods', 'Pods on this node (spec.nodeName), as of the last snapshot.', this.localPods),
+      ...gauge('netpol_agent_isolated_pods', 'Local pods that some policy isolates, as of the last snapshot.', this.isolatedPods),
+      ...gauge('netpol_agent_last_apply_timestamp_seconds', 'When the kernel last matched a snapshot (Unix time).', this.lastApplied),
+    ];
+  }
+}
+
+/** What the kernel's table says: set and map elements, and the deny counters per policy. */
+export function kernelFamilies(json: unknown): Family[] {
+  const items = ((json as { nftables?: unknown[] } | undefined)?.nftables ?? []) as Record<string, Record<string, unknown>>[];
+  let elements = 0;
+  const denied = new Map<string, { namespace: string; policy: string; direction: string; packets: number; bytes: number }>();
+  for (const item of items) {
+    const set = item.set ?? item.map;
+    if (set && Array.isArray(set.elem)) elements += set.elem.length;
+    const rule = item.rule;
+    if (!rule || typeof rule.comment !== 'string' || !Array.isArray(rule.expr)) continue;
+    const m = /^(ingress|egress) denied: isolated by (.*)$/.exec(rule.comment);
+    const counter = (rule.expr as Record<string, { packets?: number; bytes?: number }>[]).find((x) => x.counter)?.counter;
+    if (!m || !counter) continue;
+    const direction = m[1]!;
+    // Keys are namespace/name; a comment cut short ends in "..." and its last key is incomplete.
+    const keys = m[2]!.split(', ').filter((k) => !k.endsWith('...'));
+    for (const key of keys) {
+      const slash = key.indexOf('/');
+      if (slash < 0) continue;
+      const id = `${direction} ${key}`;
+      const d = denied.get(id) ?? { namespace: key.slice(0, slash), policy: key.slice(slash + 1), direction, packets: 0, bytes: 0 };
+      d.packets += counter.packets ?? 0;
+      d.bytes += counter.bytes ?? 0;
+      denied.set(id, d);
+    }
+  }
+  const rows = [...denied.values()].sort((a, b) => (a.namespace + a.policy + a.direction < b.namespace + b.policy + b.direction ? -1 : 1));
+  const per = (field: 'packets' | 'bytes') => rows.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction }, value: r[field] }));
+  return [
+    { name: 'netpol_set_elements', help: 'Elements in the sets and maps of the node\'s nftables table.', type: 'gauge', samples: [{ value: elements }] },
+    { name: 'netpol_policy_denied_packets_total', help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('packets') },
+    { name: 'netpol_policy_denied_bytes_total', help: 'Bytes dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('bytes') },
+  ];
+}

@@ -1,0 +1,222 @@
+/**
+ * Enforcement through a real control plane (`lab up|run --control-plane`): etcd and kube-apiserver on
+ * this machine's loopback (src/controlplane), the lab cluster created in it as Namespaces, Pods (with
+ * `spec.nodeName` of their lab node, then `status.podIP(s)` and `phase: Running` through the status
+ * subresource, as a kubelet would) and NetworkPolicies, and one `netpol agent --node <lab node>` per
+ * node in cluster mode, authenticated as the ServiceAccount of deploy/ (its ClusterRole and binding
+ * created from deploy/ too, its token from the TokenRequest API). From then on the API server is the
+ * source of truth: `kubectl --kubeconfig <runDir>/kubeconfig label|apply|delete ...` changes what the
+ * kernel enforces.
+ *
+ * The agents cannot run inside the node namespaces (the API server listens on this namespace's
+ * loopback), so they run here with `--netns <node namespace>`: their nft and conntrack act on the node.
+ * Processes outside the lab's namespaces are listed in `<runDir>/host.json`, which teardown (destroyLab)
+ * reads, so `lab down` stops them from any process.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { copyFile, readFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { loadKubeConfig, sendJSON, type KubeObject } from '../agent/kube-client.js';
+import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../controlplane/index.js';
+import { cliCommand } from './agent-enforcer.js';
+import type { Enforcer, LabHandle } from './enforcer.js';
+import { LabError } from './exec.js';
+import { writeHostProcesses } from './host.js';
+import { labManifests } from './manifests.js';
+
+export interface KubeEnforcerOptions {
+  readonly denyAction?: 'drop' | 'reject';
+  readonly existingConnections?: 'cut' | 'keep';
+  /** How long to wait for every agent's first ruleset (default 60 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface KubeLabInfo {
+  /** Admin kubeconfig for kubectl and netpol (`--kubeconfig`). */
+  readonly kubeconfig: string;
+  readonly server: string;
+  readonly agents: readonly { readonly node: string; readonly metrics: string; readonly log: string; readonly pid: number }[];
+}
+
+export interface KubeEnforcer extends Enforcer {
+  /** Set once started. */
+  readonly info: KubeLabInfo | undefined;
+  /** The running control plane (tests restart its parts); undefined before start and after stop. */
+  readonly controlPlane: ControlPlane | undefined;
+}
+
+/** The ServiceAccount deploy/ creates for the agent. */
+export const AGENT_ACCOUNT = { namespace: 'netpol-system', name: 'netpol-agent' } as const;
+
+/** deploy/ beside src/ (from src/lab or dist/src/lab). */
+export function deployDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    dir = dirname(dir);
+    if (existsSync(join(dir, 'deploy', 'kustomization.yaml'))) return join(dir, 'deploy');
+  }
+  throw new LabError('unavailable', 'deploy/ (the agent\'s ServiceAccount and ClusterRole) was not found beside the program');
+}
+
+/** Where to POST an object of `kind` (the kinds the lab creates). */
+function collection(o: KubeObject): string {
+  const ns = o.metadata?.namespace ?? '';
+  switch (o.kind) {
+    case 'Namespace':
+      return '/api/v1/namespaces';
+    case 'ServiceAccount':
+      return `/api/v1/namespaces/${ns}/serviceaccounts`;
+    case 'Pod':
+      return `/api/v1/namespaces/${ns}/pods`;
+    case 'NetworkPolicy':
+      return `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
+    case 'ClusterRole':
+      return '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+    case 'ClusterRoleBinding':
+      return '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
+    default:
+      throw new LabError('invalid-plan', `the lab cannot create a ${o.kind}`);
+  }
+}
+
+/** deploy/'s objects except those that need a node to run (the DaemonSet: the lab runs the agents itself). */
+async function deployObjects(): Promise<KubeObject[]> {
+  const dir = deployDir();
+  const kustomization = parseAllDocuments(await readFile(join(dir, 'kustomization.yaml'), 'utf8'))[0]?.toJS() as { resources?: string[] };
+  const out: KubeObject[] = [];
+  for (const file of kustomization.resources ?? []) {
+    for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
+      const o = doc.toJS() as KubeObject | null;
+      if (o && o.kind !== 'DaemonSet') out.push(o);
+    }
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
+  let cp: ControlPlane | undefined;
+  let info: KubeLabInfo | undefined;
+  const agents: { pid: number; exited: () => boolean }[] = [];
+
+  const stop = async () => {
+    for (const a of agents) {
+      try {
+        process.kill(a.pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+    for (let i = 0; i < 100 && agents.some((a) => !a.exited()); i++) await sleep(50);
+    agents.length = 0;
+    await cp?.stop();
+    cp = undefined;
+  };
+
+  return {
+    name: 'agent (control plane)',
+    requires: ['nft', 'conntrack'],
+    get info() {
+      return info;
+    },
+    get controlPlane() {
+      return cp;
+    },
+    async start(lab: LabHandle) {
+      const missing = controlPlaneUnavailable();
+      if (missing) throw new LabError('unavailable', `--control-plane: ${missing}`);
+      cp = await startControlPlane({ detached: true });
+      const hostFile = { processes: cp.pids().map((pid) => ({ pid, role: 'control plane' })), dirs: [cp.dir] };
+      await writeHostProcesses(lab.runDir, hostFile);
+      const kubeconfig = join(lab.runDir, 'kubeconfig');
+      await copyFile(cp.kubeconfig, kubeconfig);
+      const admin = loadKubeConfig({ kubeconfig });
+
+      // deploy/'s account, then the lab cluster.
+      for (const o of await deployObjects()) await sendJSON(admin, 'POST', collection(o), o);
+      const manifests = labManifests({ cluster: lab.cluster });
+      for (const item of manifests.items) {
+        const o = item as unknown as KubeObject;
+        if (o.kind === 'Namespace' && o.metadata?.name === AGENT_ACCOUNT.namespace) continue;
+        if (o.kind === 'Pod') {
+          const pod = item as unknown as { spec: { containers: Record<string, unknown>[] }; status?: unknown; metadata: { name: string; namespace: string } };
+          const { status: podStatus, ...spec } = pod;
+          await sendJSON(admin, 'POST', collection(o), { ...spec, spec: { ...pod.spec, containers: pod.spec.containers.map((c) => ({ ...c, image: 'netpol-lab' })) } });
+          await sendJSON(admin, 'PATCH', `${collection(o)}/${pod.metadata.name}/status`, { status: { ...(podStatus as object | undefined), phase: 'Running' } }, 'application/merge-patch+json');
+          continue;
+        }
+        await sendJSON(admin, 'POST', collection(o), o);
+      }
+      const tokenRequest = await sendJSON(admin, 'POST', `/api/v1/namespaces/${AGENT_ACCOUNT.namespace}/serviceaccounts/${AGENT_ACCOUNT.name}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 7 * 24 * 3600 },
+      });
+      const token = (tokenRequest.status as { token?: string } | undefined)?.token;
+      if (!token) throw new LabError('enforcer', 'the TokenRequest API returned no token for the agent');
+      const agentConfig = join(lab.runDir, 'agent.kubeconfig');
+      await cp.writeTokenKubeconfig(agentConfig, token, `system:serviceaccount:${AGENT_ACCOUNT.namespace}:${AGENT_ACCOUNT.name}`);
+
+      const started: KubeLabInfo['agents'][number][] = [];
+      for (const node of lab.layout.nodes) {
+        const port = await freePort();
+        const log = join(lab.runDir, `agent-${node.name}.log`);
+        const argv = [...cliCommand(), 'agent', '--node', node.name, '--kubeconfig', agentConfig, '--netns', node.netns, '--listen', `127.0.0.1:${port}`, '-o', 'json'];
+        argv.push('--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut');
+        const fd = openSync(log, 'a');
+        const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], detached: true });
+        closeSync(fd);
+        child.unref();
+        if (child.pid === undefined) throw new LabError('enforcer', `the agent of ${node.name} did not start`);
+        let exited = false;
+        child.on('exit', () => (exited = true));
+        agents.push({ pid: child.pid, exited: () => exited });
+        hostFile.processes.push({ pid: child.pid, role: `agent ${node.name}` });
+        started.push({ node: node.name, metrics: `http://127.0.0.1:${port}/metrics`, log, pid: child.pid });
+      }
+      await writeHostProcesses(lab.runDir, hostFile);
+
+      // Ready: every agent has its first ruleset in the kernel (/readyz).
+      const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+      for (const [i, a] of started.entries()) {
+        while ((await status(a.metrics.replace(/metrics$/, 'readyz'))) !== 200) {
+          if (agents[i]!.exited() || Date.now() > deadline) {
+            const tail = (await readFile(a.log, 'utf8').catch(() => '')).split('\n').slice(-10).join('\n');
+            throw new LabError('enforcer', `the agent of ${a.node} ${agents[i]!.exited() ? 'exited' : 'was not ready in time'}:\n${tail}`);
+          }
+          await sleep(50);
+        }
+      }
+      info = { kubeconfig, server: cp.server, agents: started };
+    },
+    stop,
+  };
+}
