@@ -3,7 +3,7 @@
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { readSources } from '../load/sources.js';
+import { readSources, type SourceText } from '../load/sources.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
 import { loadClusterFast } from '../scale/index.js';
@@ -27,6 +27,11 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
     recursive: flags.recursive,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });
+  return inputFromSources(read, flags.filenames, flags, io);
+}
+
+/** Load and validate texts already read (from files, stdin or a git revision); `names` say where they came from. */
+export function inputFromSources(read: { sources: readonly SourceText[]; diagnostics: readonly Diagnostic[] }, names: readonly string[], flags: GlobalFlags, io: IO): Input {
   // The fast loader handles the YAML subset generated and dumped manifests use and hands anything
   // else to the reference loader, with identical results either way.
   const progress = progressLine(io);
@@ -37,10 +42,10 @@ export async function readInput(flags: GlobalFlags, io: IO): Promise<Input> {
   const c = loaded.cluster;
   if (read.sources.length > 0 && c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !hasErrors(diagnostics)) {
     // kubectl says "no objects passed to apply"; an empty input is almost always a wrong path.
-    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${flags.filenames.join(', ')}` });
+    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${names.join(', ')}` });
   }
   if (read.sources.length === 0 && !hasErrors(read.diagnostics)) {
-    diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${flags.filenames.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
+    diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${names.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
   }
   return {
     cluster: loaded.cluster,

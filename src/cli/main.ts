@@ -5,6 +5,7 @@
 import { globalFlags, parse } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
+import { diffCommand, DIFF_OPTIONS } from './diff.js';
 import { labCommand, LAB_OPTIONS } from './lab.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
@@ -28,6 +29,8 @@ Usage:
                                                   pods as network namespaces, real packets, compared
                                                   with the engine (root; exit 1 on any disagreement)
   netpol lab up|probe ID|down ID|list             keep a lab for interactive use
+  netpol diff OLD NEW [--port P]... [--protocol P]...   what a change does to reachability, with causes
+                                                  OLD/NEW: FILE|DIR|-|git:REV:PATH (exit 1 when changed)
   netpol version
 
 Flags (kubectl style):
@@ -35,7 +38,8 @@ Flags (kubectl style):
   -R, --recursive       descend into directories
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
   -A, --all-namespaces  matrix: show every namespace (the default)
-  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md
+  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md;
+                        diff: text|json|md
   -h, --help            this help
 
 Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
@@ -50,6 +54,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
+  diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {
