@@ -3,7 +3,7 @@
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { readSources } from '../load/sources.js';
+import { readSources, type SourceText } from '../load/sources.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
 import { loadClusterFast } from '../scale/index.js';
@@ -45,6 +45,17 @@ export async function readFiles(flags: GlobalFlags, io: IO, defaultNamespace = f
     recursive: flags.recursive,
     ...(io.stdin ? { stdin: io.stdin } : {}),
   });
+  return inputFromSources(read, flags.filenames, flags, io, defaultNamespace);
+}
+
+/** Load and validate texts already read (from files, stdin or a git revision); `names` say where they came from. */
+export function inputFromSources(
+  read: { sources: readonly SourceText[]; diagnostics: readonly Diagnostic[] },
+  names: readonly string[],
+  flags: GlobalFlags,
+  io: IO,
+  defaultNamespace = flags.namespace ?? 'default',
+): Input {
   // The fast loader handles the YAML subset generated and dumped manifests use and hands anything
   // else to the reference loader, with identical results either way.
   const progress = progressLine(io);
@@ -55,10 +66,10 @@ export async function readFiles(flags: GlobalFlags, io: IO, defaultNamespace = f
   const c = loaded.cluster;
   if (read.sources.length > 0 && c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !hasErrors(diagnostics)) {
     // kubectl says "no objects passed to apply"; an empty input is almost always a wrong path.
-    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${flags.filenames.join(', ')}` });
+    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${names.join(', ')}` });
   }
   if (read.sources.length === 0 && !hasErrors(read.diagnostics)) {
-    diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${flags.filenames.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
+    diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${names.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
   }
   return {
     cluster: loaded.cluster,

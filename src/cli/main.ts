@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { globalFlags, parse } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
+import { diffCommand, DIFF_OPTIONS } from './diff.js';
 import { labCommand, LAB_OPTIONS } from './lab.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
@@ -35,6 +36,8 @@ Usage:
   netpol lab up|probe ID|down ID|list             keep a lab for interactive use
   netpol lab up|run ... --control-plane [-o json] the lab cluster in a real kube-apiserver, agents
                                                   watching it: kubectl changes what the kernel enforces
+  netpol diff OLD NEW [--port P]... [--protocol P]...   what a change does to reachability, with causes
+                                                  OLD/NEW: FILE|DIR|-|git:REV:PATH (exit 1 when changed)
   netpol version
 
 Flags (kubectl style):
@@ -42,7 +45,8 @@ Flags (kubectl style):
   -R, --recursive       descend into directories
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
   -A, --all-namespaces  matrix: show every namespace (the default)
-  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md
+  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md;
+                        diff: text|json|md
   -h, --help            this help
 
 Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
@@ -57,6 +61,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
+  diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {
