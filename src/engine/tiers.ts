@@ -289,7 +289,7 @@ export class ClusterTiers {
     switch (peer.kind) {
       case 'namespaces':
       case 'pods': {
-        const text = peer.pods ? `${peer.pods.text} in namespaces ${peer.namespaces.text}` : `namespaces ${peer.namespaces.text}`;
+        const text = peer.pods ? `${peer.pods.text} in namespaces ${peer.namespaces.text}` : peer.namespaces.text;
         if (other.kind !== 'pod') return { ...base, text, unmet: ['not a pod'] };
         if (other.pod.hostNetwork) return { ...base, text, unmet: ['host-network pod'] };
         const unmet = [...unmet_(peer.namespaces, this.namespaceLabels(other.pod.namespace)), ...(peer.pods ? unmet_(peer.pods, other.pod.labels) : [])];
@@ -298,7 +298,7 @@ export class ClusterTiers {
       case 'networks':
         return { ...base, text: peer.cidrs.join(', ') };
       case 'nodes':
-        return { ...base, text: `nodes ${peer.nodes.text}` };
+        return { ...base, text: peer.nodes.text };
       case 'domainNames':
         return { ...base, text: peer.names.join(', ') };
       case 'unknown':
