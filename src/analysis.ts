@@ -6,14 +6,21 @@
 import { attachSource, hasErrors, type Diagnostic } from './diag/diagnostic.js';
 import { Engine } from './engine/engine.js';
 import type { Cluster } from './model/cluster.js';
-import { validateNetworkPolicy } from './validate/index.js';
+import { validateClusterPolicy, validateNetworkPolicy } from './validate/index.js';
 
-/** API-server validation of every NetworkPolicy, each diagnostic placed at file:line:column. */
+/**
+ * API-server validation of every NetworkPolicy and cluster-scoped policy, each diagnostic placed at
+ * file:line:column.
+ */
 export function validateCluster(cluster: Cluster): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const p of cluster.policies) {
     const object = `NetworkPolicy ${p.namespace}/${p.name}`;
     for (const d of validateNetworkPolicy(p.policy)) out.push(attachSource(d, object, p.source));
+  }
+  for (const p of cluster.clusterPolicies ?? []) {
+    const object = `${p.kind} ${p.name}`;
+    for (const d of validateClusterPolicy(p.policy)) out.push(attachSource(d, object, p.source));
   }
   return out;
 }

@@ -5,9 +5,9 @@
  * ports that resolve differently, a namespace no manifest declares, and changes to apply.
  */
 import fc from 'fast-check';
-import { cluster, namespace, pod, policy } from './builders.js';
-import type { Cluster, NamedPort, PodInfo, PolicyInfo, Protocol } from '../src/model/cluster.js';
-import type { LabelSelector, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../src/model/k8s.js';
+import { cluster, clusterPolicy, namespace, node, pod, policy } from './builders.js';
+import type { Cluster, ClusterPolicyInfo, NamedPort, PodInfo, PolicyInfo, Protocol } from '../src/model/cluster.js';
+import type { ClusterPolicyPeer, LabelSelector, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../src/model/k8s.js';
 
 export const NS = ['x', 'y', 'z'];
 const labelValue = fc.constantFrom('a', 'b', 'c');
@@ -160,3 +160,85 @@ export const changeArb: fc.Arbitrary<ChangeSpec> = fc.oneof(
 
 export const PROBE_PORTS: (number | string)[] = [53, 80, 8080, 9000, 443, 'http', 'dns', 'metrics'];
 export const PROBE_PROTOCOLS: Protocol[] = ['TCP', 'UDP'];
+
+// --- cluster-scoped policies ---------------------------------------------------------------------------
+
+/** Node addresses: 10.0.0.2 is also a pod address of IPS (a host-network pod's), 8.8.8.8 an outside one. */
+export const NODES = [node('n1', { role: 'a' }, ['10.0.0.2']), node('n2', { role: 'b' }, ['8.8.8.8', 'fd00::9'])];
+export const DOMAINS = ['example.com', 'www.example.com', 'api.example.org'];
+
+const nodeSelectorArb: fc.Arbitrary<LabelSelector> = fc.oneof(
+  fc.constant({}),
+  fc.record({ matchLabels: fc.record({ role: fc.constantFrom('a', 'b') }) }),
+);
+const namespacedPodArb = fc.record({ namespaceSelector: fc.oneof(fc.constant({}), selectorArb), podSelector: selectorArb });
+
+/** Peers of one rule; `{}` (no known field: an older CRD pruned it) is rare and fails closed. */
+function clusterPeerArb(direction: 'ingress' | 'egress', banp: boolean): fc.Arbitrary<ClusterPolicyPeer> {
+  const pods: fc.Arbitrary<ClusterPolicyPeer>[] = [fc.record({ namespaces: selectorArb }), fc.record({ pods: namespacedPodArb })];
+  if (direction === 'ingress') return fc.oneof({ arbitrary: fc.oneof(...pods), weight: 60 }, { arbitrary: fc.constant({}), weight: 1 });
+  const outside: fc.Arbitrary<ClusterPolicyPeer>[] = [
+    fc.record({ networks: fc.uniqueArray(fc.constantFrom('10.0.0.0/30', '10.0.1.0/24', '0.0.0.0/0', '8.8.8.0/24', 'fd00::/64', '192.168.3.3/32'), { minLength: 1, maxLength: 2 }) }),
+    fc.record({ nodes: nodeSelectorArb }),
+  ];
+  if (!banp) outside.push(fc.record({ domainNames: fc.uniqueArray(fc.constantFrom('example.com', '*.example.com', '*.org'), { minLength: 1, maxLength: 2 }) }));
+  return fc.oneof({ arbitrary: fc.oneof(...pods, ...outside), weight: 60 }, { arbitrary: fc.constant({}), weight: 1 });
+}
+
+const PORT_NUMBERS = [53, 80, 8080, 9000];
+const cnpPortArb: fc.Arbitrary<object> = fc.oneof(
+  fc.record({ proto: fc.constantFrom('tcp', 'udp'), n: fc.constantFrom(...PORT_NUMBERS) }).map(({ proto, n }) => ({ [proto]: { destinationPort: { number: n } } })),
+  fc.record({ proto: fc.constantFrom('tcp', 'udp'), r: fc.constantFrom([50, 80], [79, 8080], [8000, 9000]) }).map(({ proto, r }) => ({ [proto]: { destinationPort: { range: { start: r[0], end: r[1] } } } })),
+  fc.record({ destinationNamedPort: fc.constantFrom('http', 'dns', 'metrics') }),
+);
+const anpPortArb: fc.Arbitrary<object> = fc.oneof(
+  fc.record({ portNumber: fc.record({ protocol: fc.constantFrom('TCP', 'UDP'), port: fc.constantFrom(...PORT_NUMBERS) }) }),
+  fc.record({ portRange: fc.record({ protocol: fc.constantFrom('TCP', 'UDP'), start: fc.constantFrom(50, 79), end: fc.constantFrom(80, 9000) }) }),
+  fc.record({ namedPort: fc.constantFrom('http', 'dns', 'metrics') }),
+);
+
+function rulesArb(kind: ClusterPolicyInfo['kind'], direction: 'ingress' | 'egress'): fc.Arbitrary<object[]> {
+  const actions = kind === 'ClusterNetworkPolicy' ? ['Accept', 'Deny', 'Pass'] : kind === 'AdminNetworkPolicy' ? ['Allow', 'Deny', 'Pass'] : ['Allow', 'Deny'];
+  const portsKey = kind === 'ClusterNetworkPolicy' ? 'protocols' : 'ports';
+  const rule = fc.record({
+    action: fc.constantFrom(...actions),
+    peers: fc.array(clusterPeerArb(direction, kind === 'BaselineAdminNetworkPolicy'), { minLength: 1, maxLength: 2 }),
+    ports: fc.option(fc.array(kind === 'ClusterNetworkPolicy' ? cnpPortArb : anpPortArb, { minLength: 1, maxLength: 2 }), { nil: undefined }),
+  });
+  return fc.array(rule, { maxLength: 3 }).map((rules) =>
+    rules.map((r) => ({ action: r.action, [direction === 'ingress' ? 'from' : 'to']: r.peers, ...(r.ports ? { [portsKey]: r.ports } : {}) })),
+  );
+}
+
+/** One cluster-scoped policy; priorities are few so that equal priorities (implementation-defined order) occur. */
+export const clusterPolicyArb: fc.Arbitrary<ClusterPolicyInfo> = fc
+  .constantFrom<ClusterPolicyInfo['kind']>('ClusterNetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy')
+  .chain((kind) =>
+    fc.record({
+      kind: fc.constant(kind),
+      name: kind === 'BaselineAdminNetworkPolicy' ? fc.constant('default') : fc.constantFrom('a', 'b', 'c', 'd'),
+      tier: fc.constantFrom('Admin', 'Baseline'),
+      priority: fc.constantFrom(0, 5, 5, 10),
+      subject: fc.oneof(fc.constant({ namespaces: {} }), fc.record({ namespaces: selectorArb }), fc.record({ pods: namespacedPodArb })),
+      ingress: rulesArb(kind, 'ingress'),
+      egress: rulesArb(kind, 'egress'),
+    }),
+  )
+  .map(({ kind, name, tier, priority, subject, ingress, egress }) =>
+    clusterPolicy(kind, name, {
+      ...(kind === 'ClusterNetworkPolicy' ? { tier } : {}),
+      ...(kind !== 'BaselineAdminNetworkPolicy' ? { priority } : {}),
+      subject,
+      ...(ingress.length > 0 ? { ingress } : {}),
+      ...(egress.length > 0 ? { egress } : {}),
+    }),
+  );
+
+/** Random clusters with cluster-scoped policies on top (unique kind/name, as the API server keeps them), nodes, host-network pods. */
+export const tieredClusterArb: fc.Arbitrary<Cluster> = fc
+  .record({ base: clusterArb, cps: fc.array(clusterPolicyArb, { maxLength: 5 }), hostNetwork: fc.array(fc.nat(), { maxLength: 2 }) })
+  .map(({ base, cps, hostNetwork }) => {
+    const unique = new Map(cps.map((p) => [`${p.kind}/${p.name}`, p]));
+    const pods = base.pods.map((p, i) => (hostNetwork.some((k) => k % base.pods.length === i) ? { ...p, hostNetwork: true } : p));
+    return { ...base, pods, clusterPolicies: [...unique.values()], nodes: NODES };
+  });

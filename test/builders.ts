@@ -1,5 +1,5 @@
 /** Small builders for clusters in tests: intent-named fixtures instead of long literals. */
-import { NAMESPACE_NAME_LABEL, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../src/model/cluster.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamedPort, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../src/model/cluster.js';
 import type { NetworkPolicy, NetworkPolicySpec } from '../src/model/k8s.js';
 
 export function namespace(name: string, labels: Record<string, string> = {}): NamespaceInfo {
@@ -29,4 +29,19 @@ export function cluster(parts: { namespaces?: NamespaceInfo[]; pods?: PodInfo[];
     if (!namespaces.has(p.namespace)) namespaces.set(p.namespace, namespace(p.namespace));
   }
   return { namespaces, pods: parts.pods ?? [], policies: parts.policies ?? [] };
+}
+
+/** A cluster-scoped policy (ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy) from its spec. */
+export function clusterPolicy(kind: ClusterPolicyInfo['kind'], name: string, spec: object): ClusterPolicyInfo {
+  const apiVersion = kind === 'ClusterNetworkPolicy' ? 'policy.networking.k8s.io/v1alpha2' : 'policy.networking.k8s.io/v1alpha1';
+  return { kind, name, policy: { apiVersion, kind, metadata: { name }, spec } as unknown as ClusterPolicyInfo['policy'] };
+}
+
+export function node(name: string, labels: Record<string, string>, addresses: string[]): NodeInfo {
+  return { name, labels, addresses };
+}
+
+/** `cluster(...)` with cluster-scoped policies and nodes. */
+export function tieredCluster(parts: Parameters<typeof cluster>[0] & { clusterPolicies?: ClusterPolicyInfo[]; nodes?: NodeInfo[] }): Cluster {
+  return { ...cluster(parts), clusterPolicies: parts.clusterPolicies ?? [], nodes: parts.nodes ?? [] };
 }

@@ -63,6 +63,10 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
 async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json', io: IO): Promise<number> {
+  if ((cluster.clusterPolicies?.length ?? 0) > 0) {
+    // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
+    throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
+  }
   const scale = new ScaleEngine(cluster);
   const answer = groupReachability(scale, from.pods, to.pods, { protocol, ...(port !== undefined ? { port } : {}) });
   if (!answer) throw new UsageError('the groups are too large to compare class by class; narrow them or use netpol matrix --summary');

@@ -9,7 +9,7 @@
  * starts, with its size, unless --allow-large-output accepts it.
  */
 import { Engine } from '../engine/engine.js';
-import { sortPods, type Probe } from '../engine/matrix.js';
+import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe } from '../engine/matrix.js';
 import type { PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
@@ -50,14 +50,22 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   }
   // -n NS shows one namespace; exact, because a verdict never depends on pods other than its two ends.
   const only = flags.allNamespaces || flags.namespace === undefined ? undefined : flags.namespace;
-  const cluster = only === undefined ? input.cluster : withPods(input.cluster, (p) => p.namespace === only);
+  const restricted = only === undefined ? input.cluster : withPods(input.cluster, (p) => p.namespace === only);
+  const cluster = { ...restricted, ...(input.cluster.clusterPolicies ? { clusterPolicies: input.cluster.clusterPolicies } : {}), ...(input.cluster.nodes ? { nodes: input.cluster.nodes } : {}) };
+  // The class engine does not know cluster-scoped policies: with them, every pair goes to the exact engine.
+  const tiered = (cluster.clusterPolicies?.length ?? 0) > 0;
+  if (tiered && cluster.pods.length > EXACT_POD_LIMIT) {
+    throw new UsageError(
+      `${cluster.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods; narrow the matrix with -n NS`,
+    );
+  }
   const progress = progressLine(io);
-  const scale = new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
+  const scale = tiered ? new ExactReachability(new Engine(cluster)) : new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
 
   if (summary) {
-    const s = matrixSummary(scale, probes);
+    const s = scale instanceof ScaleEngine ? matrixSummary(scale, probes) : { pods, probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: scale.allowedPairs(p) })) };
     if (format === 'json') io.stdout(`${safeJson(s)}\n`);
     else {
       const pairs = pods * (pods - 1);
@@ -123,7 +131,7 @@ async function writeChunks(io: IO, chunks: Iterable<string>): Promise<void> {
  * the destination (pods of a class get the same verdicts), and reused while the source's class repeats.
  * Only one row is held at a time.
  */
-function streamProbe(scale: ScaleEngine, pods: readonly PodInfo[], probe: Probe): StreamedProbe {
+function streamProbe(scale: ScaleEngine | ExactReachability, pods: readonly PodInfo[], probe: Probe): StreamedProbe {
   const classes = pods.map((p) => scale.classOf(p));
   let row = new Uint8Array(pods.length);
   let rowClass: number | undefined;

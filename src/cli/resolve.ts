@@ -1,5 +1,5 @@
 /** Turning what the user typed (`ns/pod`, `pod`, an IP) into an endpoint of the loaded cluster. */
-import { externalEndpoint, podEndpoint } from '../engine/engine.js';
+import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
@@ -26,6 +26,9 @@ export function resolveEndpoint(cluster: Cluster, text: string, defaultNamespace
   const name = slash >= 0 ? text.slice(slash + 1) : text;
   const pod = cluster.pods.find((p) => p.namespace === namespace && p.name === name);
   if (pod) return { endpoint: podEndpoint(pod) };
+  // A DNS name outside the cluster (`example.com`): what cluster policies' domainNames peers name.
+  const domain = slash < 0 ? domainEndpoint(text) : undefined;
+  if (domain) return { endpoint: domain, note: `${text} is taken as a domain name outside the cluster (its addresses are unknown: ipBlock and networks peers do not match it)` };
   throw new UsageError(`${flag} ${text}: no pod ${namespace}/${name} in the input and not an IP address${suggest(cluster.pods, name)}`);
 }
 

@@ -12,8 +12,10 @@
 import type { IP } from '../ip/index.js';
 import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
 import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/cluster.js';
+import { normalizeClusterPolicies, type ClusterPolicy } from '../policy/cluster.js';
 import { affects, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
+import { ClusterTiers, ONE_PORT, PORT_SETS, type SideDecision } from './tiers.js';
 import { matches, requirementText, unmetRequirements } from '../selector/index.js';
 import type {
   Endpoint,
@@ -21,7 +23,9 @@ import type {
   PolicyResult,
   PortResult,
   RuleResult,
+  PortDecision,
   SideResult,
+  TierResult,
   Traffic,
   Verdict,
   VerdictReason,
@@ -36,7 +40,7 @@ interface Selected {
 type PortQuestion = { readonly kind: 'set'; readonly ports: PortSet } | { readonly kind: 'unresolved'; readonly name: string };
 
 export function endpointText(e: Endpoint): string {
-  return e.kind === 'pod' ? podKey(e.pod) : e.text;
+  return e.kind === 'pod' ? podKey(e.pod) : e.kind === 'external' ? e.text : e.name;
 }
 
 export function podEndpoint(pod: PodInfo): Endpoint {
@@ -49,6 +53,15 @@ export function externalEndpoint(text: string): Endpoint | undefined {
   return ip ? { kind: 'external', ip, text } : undefined;
 }
 
+/**
+ * A DNS name outside the cluster, as cluster policies' `domainNames` peers name them (`example.com`,
+ * `www.example.com.`). Undefined for text that is not a DNS name of at least two labels.
+ */
+export function domainEndpoint(text: string): Endpoint | undefined {
+  const label = '[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?';
+  return new RegExp(`^(${label}\\.)+${label}\\.?$`).test(text) && text.length <= 253 ? { kind: 'domain', name: text.toLowerCase() } : undefined;
+}
+
 /** Resolves a port name against a pod's container ports: "name and protocol must both match". */
 export function resolveNamedPort(pod: PodInfo | undefined, name: string, protocol: Protocol): number | undefined {
   return pod?.ports.find((p) => p.name === name && p.protocol === protocol)?.port;
@@ -56,6 +69,10 @@ export function resolveNamedPort(pod: PodInfo | undefined, name: string, protoco
 
 export class Engine {
   readonly policies: readonly Policy[];
+  /** The cluster-scoped policies, normalised, in evaluation order (empty when the cluster has none). */
+  readonly clusterPolicies: readonly ClusterPolicy[];
+  /** The tiers, when the cluster has cluster-scoped policies; without them NetworkPolicy alone decides. */
+  private readonly tiers: ClusterTiers | undefined;
   private readonly byNamespace = new Map<string, Policy[]>();
   private readonly selected = new Map<PodInfo, Selected>();
   private readonly podAddresses = new Map<PodInfo, readonly IP[]>();
@@ -64,8 +81,14 @@ export class Engine {
   constructor(
     readonly cluster: Cluster,
     policies: readonly Policy[] = cluster.policies.map(normalizePolicy),
+    clusterPolicies: readonly ClusterPolicy[] = normalizeClusterPolicies(cluster.clusterPolicies),
   ) {
     this.policies = policies;
+    this.clusterPolicies = clusterPolicies;
+    this.tiers =
+      clusterPolicies.length > 0
+        ? new ClusterTiers(clusterPolicies, cluster, (ns) => this.namespaceLabels(ns), (pod) => this.addresses(pod), (pod, name, protocol) => resolveNamedPort(pod, name, protocol))
+        : undefined;
     for (const p of policies) {
       const list = this.byNamespace.get(p.ref.namespace) ?? [];
       list.push(p);
@@ -111,9 +134,11 @@ export class Engine {
     if (peer.kind === 'ipBlock') {
       // ipBlock matches pod addresses too (implementation-defined; the upstream conformance tests expect it).
       if (other.kind === 'external') return peer.addresses.contains(other.ip);
+      // A domain name's addresses are unknown to analysis: no ipBlock matches it.
+      if (other.kind === 'domain') return false;
       return this.addresses(other.pod).some((ip) => peer.addresses.contains(ip));
     }
-    if (other.kind === 'external') return false;
+    if (other.kind !== 'pod') return false;
     const pod = other.pod;
     if (peer.namespaces.kind === 'own') {
       if (pod.namespace !== policy.ref.namespace) return false;
@@ -167,13 +192,29 @@ export class Engine {
     return set;
   }
 
+  /**
+   * Ports one side admits, every tier considered: NetworkPolicy alone when the cluster has no cluster
+   * policies (undefined: not isolated), else the tiers' decision over every port.
+   */
+  private sidePorts(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol, destination: Endpoint): PortSet | undefined {
+    if (!this.tiers) return this.sideAdmits(direction, subject, other, protocol, destination);
+    return this.sideDecision(direction, subject, other, protocol, destination).allowed;
+  }
+
+  private sideDecision(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol, destination: Endpoint): SideDecision<PortSet> {
+    const tiers = this.tiers!;
+    return tiers.decide(PORT_SETS, PortSet.ALL, direction, subject, other, tiers.portSets(protocol, destination), () =>
+      this.sideAdmits(direction, subject, other, protocol, destination),
+    );
+  }
+
   /** Ports of `protocol` on which `source` may open a connection to `destination`. */
   admittedPorts(source: Endpoint, destination: Endpoint, protocol: Protocol): PortSet {
     if (source.kind === 'pod' && destination.kind === 'pod' && source.pod === destination.pod) return PortSet.ALL;
     let set = PortSet.ALL;
-    if (source.kind === 'pod') set = set.intersect(this.sideAdmits('egress', source.pod, destination, protocol, destination) ?? PortSet.ALL);
+    if (source.kind === 'pod') set = set.intersect(this.sidePorts('egress', source.pod, destination, protocol, destination) ?? PortSet.ALL);
     if (destination.kind === 'pod' && !set.isEmpty()) {
-      set = set.intersect(this.sideAdmits('ingress', destination.pod, source, protocol, destination) ?? PortSet.ALL);
+      set = set.intersect(this.sidePorts('ingress', destination.pod, source, protocol, destination) ?? PortSet.ALL);
     }
     return set;
   }
@@ -193,10 +234,20 @@ export class Engine {
     return rule.ports === undefined || rule.ports.some((s) => s.protocol === protocol && s.port.kind === 'all');
   }
 
-  private sideAdmitsUnnamed(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol): boolean {
+  /** NetworkPolicy on a port name the destination does not define: undefined when not isolated. */
+  private networkPolicyAdmitsUnnamed(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol): boolean | undefined {
     const policies = this.selecting(subject)[direction];
-    if (policies.length === 0) return true;
+    if (policies.length === 0) return undefined;
     return policies.some((p) => rulesOf(p, direction).some((r) => this.ruleAdmitsUnnamed(r, protocol) && this.ruleMatchesPeer(r, p, other)));
+  }
+
+  private unnamedDecision(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol): SideDecision<boolean> | undefined {
+    return this.tiers?.decide(ONE_PORT, true, direction, subject, other, ClusterTiers.NO_NUMBER, () => this.networkPolicyAdmitsUnnamed(direction, subject, other, protocol));
+  }
+
+  private sideAdmitsUnnamed(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol): boolean {
+    if (this.tiers) return this.unnamedDecision(direction, subject, other, protocol)!.allowed;
+    return this.networkPolicyAdmitsUnnamed(direction, subject, other, protocol) ?? true;
   }
 
   /** The verdict alone, without building an explanation. */
@@ -232,7 +283,7 @@ export class Engine {
     else if (!egress.allowed) reason = 'denied-by-egress';
     else if (!ingress.allowed) reason = 'denied-by-ingress';
     else if (!allowed) reason = 'denied-by-both'; // each side admits some port, but no port in common
-    else reason = egress.isolated || ingress.isolated ? 'allowed-by-policy' : 'not-isolated';
+    else reason = egress.isolated || ingress.isolated || decidedByClusterPolicy(egress) || decidedByClusterPolicy(ingress) ? 'allowed-by-policy' : 'not-isolated';
 
     return {
       allowed,
@@ -257,7 +308,7 @@ export class Engine {
       return { ...base, enforced: false, isolated: false, policies: [], admits: PortSet.ALL.ranges, allowed: true };
     }
     const policies = this.selecting(subject.pod)[direction];
-    if (policies.length === 0) {
+    if (policies.length === 0 && !this.tiers) {
       return { ...base, enforced: true, isolated: false, policies: [], admits: PortSet.ALL.ranges, allowed: true };
     }
     let admits = PortSet.EMPTY;
@@ -273,8 +324,35 @@ export class Engine {
       };
     });
     // Policies are additive: the side allows the traffic when any rule of any of them does.
-    const allowed = results.some((r) => r.allows);
-    return { ...base, enforced: true, isolated: true, policies: results, admits: admits.ranges, allowed };
+    const isolated = policies.length > 0;
+    const allowed = !isolated || results.some((r) => r.allows);
+    if (!this.tiers) return { ...base, enforced: true, isolated, policies: results, admits: admits.ranges, allowed };
+    return this.explainTiers(direction, subject.pod, other, t, q, { ...base, enforced: true, isolated, policies: results, admits: admits.ranges, allowed });
+  }
+
+  /** The side with its tiers: who decided what was asked, and the cluster policies' rules tried. */
+  private explainTiers(direction: Direction, subject: PodInfo, other: Endpoint, t: Traffic, q: PortQuestion, np: SideResult): SideResult {
+    const tiers = this.tiers!;
+    const ports = this.sideDecision(direction, subject, other, t.protocol, t.destination);
+    const { admin, baseline } = tiers.explain(direction, subject, other, t.protocol, t.destination);
+    const asked = q.kind === 'set' ? q.ports : PortSet.ALL;
+    const within = (list: readonly { ports: PortSet; allowed?: boolean; by: PortDecision['by'] }[]): PortDecision[] =>
+      list.map((d) => ({ ports: d.ports.intersect(asked).ranges, allowed: d.allowed ?? false, by: d.by })).filter((d) => d.ports.length > 0);
+    let decisions: PortDecision[];
+    let passes: PortDecision[];
+    let allowed: boolean;
+    if (q.kind === 'unresolved') {
+      const one = this.unnamedDecision(direction, subject, other, t.protocol)!;
+      decisions = one.decisions.filter((d) => d.ports).map((d) => ({ ports: [], allowed: d.allowed, by: d.by }));
+      passes = one.passes.filter((d) => d.ports).map((d) => ({ ports: [], allowed: false, by: d.by }));
+      allowed = one.allowed;
+    } else {
+      decisions = within(ports.decisions);
+      passes = within(ports.passes);
+      allowed = !ports.allowed.intersect(asked).isEmpty();
+    }
+    const result: TierResult = { admin, baseline, decisions, passes };
+    return { ...np, admits: ports.allowed.ranges, allowed, tiers: result };
   }
 
   private explainRule(rule: Rule, policy: Policy, other: Endpoint, t: Traffic, q: PortQuestion): RuleResult {
@@ -305,6 +383,7 @@ export class Engine {
   private explainPeer(peer: Peer, policy: Policy, other: Endpoint): PeerResult {
     const matched = this.peerMatches(peer, policy, other);
     if (peer.kind === 'ipBlock') {
+      if (other.kind === 'domain') return { index: peer.index, kind: 'ipBlock', matched, mismatch: 'unknown-address' };
       const addrs = other.kind === 'external' ? [other.text] : [...other.pod.ips];
       const inCidr = addrs.some((a) => {
         const ip = parseIP(a);
@@ -325,7 +404,7 @@ export class Engine {
         ipBlock: { cidr: peer.cidr, except: peer.except, addresses: addrs, inCidr, ...(excludedBy ? { excludedBy } : {}), matched },
       };
     }
-    if (other.kind === 'external') return { index: peer.index, kind: 'pods', matched: false, mismatch: 'external-endpoint' };
+    if (other.kind !== 'pod') return { index: peer.index, kind: 'pods', matched: false, mismatch: 'external-endpoint' };
     const pod = other.pod;
     const nsLabels = this.namespaceLabels(pod.namespace);
     const namespace =
@@ -347,6 +426,10 @@ export class Engine {
     };
     return { index: peer.index, kind: 'pods', matched, namespace, ...(podCheck ? { pod: podCheck } : {}) };
   }
+}
+
+function decidedByClusterPolicy(side: SideResult): boolean {
+  return side.tiers?.decisions.some((d) => d.by.tier === 'admin' || d.by.tier === 'baseline') ?? false;
 }
 
 function portSpecText(spec: PortSpec): string {

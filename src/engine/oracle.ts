@@ -6,36 +6,11 @@
  * API reference.
  */
 import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
-import type { Cluster, Labels, PodInfo, Protocol } from '../model/cluster.js';
-import { NAMESPACE_NAME_LABEL } from '../model/cluster.js';
-import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
+import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
 import type { Endpoint } from './types.js';
-
-function selectorMatches(sel: LabelSelector, labels: Labels): boolean {
-  // "matchLabels is a map of {key,value} pairs ... The requirements are ANDed."
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-    if (labels[k] !== v) return false;
-  }
-  for (const e of sel.matchExpressions ?? []) {
-    const has = k(labels, e.key);
-    const value = labels[e.key];
-    const values = e.values ?? [];
-    if (e.operator === 'In' && !(has && values.includes(value as string))) return false;
-    if (e.operator === 'NotIn' && has && values.includes(value as string)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.operator)) return false;
-  }
-  return true;
-}
-
-function k(labels: Labels, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(labels, key);
-}
-
-function nsLabels(cluster: Cluster, ns: string): Labels {
-  return cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns };
-}
+import { nsLabels, selectorMatches } from './oracle-labels.js';
+import { tieredSideAllows } from './oracle-tiers.js';
 
 function policyTypes(np: NetworkPolicy): string[] {
   if (np.spec.policyTypes && np.spec.policyTypes.length > 0) return np.spec.policyTypes;
@@ -44,7 +19,8 @@ function policyTypes(np: NetworkPolicy): string[] {
 }
 
 function endpointInBlock(e: Endpoint, cidr: string, except: readonly string[]): boolean {
-  const texts = e.kind === 'external' ? [e.text] : e.pod.ips;
+  // A domain name's addresses are unknown: no block contains it.
+  const texts = e.kind === 'pod' ? e.pod.ips : e.kind === 'external' ? [e.text] : [];
   return texts.some((t) => {
     const ip = parseIP(t);
     if (!ip) return false;
@@ -94,8 +70,11 @@ function portMatches(ports: NetworkPolicyPort[] | undefined, destination: Endpoi
   });
 }
 
-/** Does this side allow the traffic? `subject` is the pod whose policies apply. */
-function sideAllows(
+/**
+ * NetworkPolicy on this side: is the subject isolated, and does some rule allow the traffic? `subject` is
+ * the pod whose policies apply.
+ */
+export function networkPolicySide(
   cluster: Cluster,
   direction: 'Ingress' | 'Egress',
   subject: PodInfo,
@@ -103,7 +82,7 @@ function sideAllows(
   destination: Endpoint,
   protocol: Protocol,
   port: number | string,
-): boolean {
+): { isolated: boolean; allowed: boolean } {
   let isolated = false;
   let allowed = false;
   for (const info of cluster.policies) {
@@ -118,7 +97,21 @@ function sideAllows(
       if (peerOk && portMatches(rule.ports, destination, protocol, port)) allowed = true;
     }
   }
-  return !isolated || allowed;
+  return { isolated, allowed };
+}
+
+function sideAllows(
+  cluster: Cluster,
+  direction: 'Ingress' | 'Egress',
+  subject: PodInfo,
+  other: Endpoint,
+  destination: Endpoint,
+  protocol: Protocol,
+  port: number | string,
+): boolean {
+  const side = networkPolicySide(cluster, direction, subject, other, destination, protocol, port);
+  if (cluster.clusterPolicies && cluster.clusterPolicies.length > 0) return tieredSideAllows(cluster, direction, subject, other, destination, protocol, port, side);
+  return !side.isolated || side.allowed;
 }
 
 /**

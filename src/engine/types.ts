@@ -4,11 +4,18 @@
  */
 import type { IP } from '../ip/index.js';
 import type { Labels, PodInfo, Protocol, WorkloadRef } from '../model/cluster.js';
+import type { Action, ClusterPolicyRef, Tier } from '../policy/cluster.js';
 import type { Direction, PolicyRef } from '../policy/model.js';
 import type { PortRange } from '../policy/portset.js';
 
-/** An end of a connection: a pod of the cluster, or an address outside it. */
-export type Endpoint = { readonly kind: 'pod'; readonly pod: PodInfo } | { readonly kind: 'external'; readonly ip: IP; readonly text: string };
+/**
+ * An end of a connection: a pod of the cluster, an address outside it, or a name outside it (a DNS name
+ * as cluster policies' `domainNames` peers name it; its addresses are unknown to analysis).
+ */
+export type Endpoint =
+  | { readonly kind: 'pod'; readonly pod: PodInfo }
+  | { readonly kind: 'external'; readonly ip: IP; readonly text: string }
+  | { readonly kind: 'domain'; readonly name: string };
 
 export interface Traffic {
   readonly source: Endpoint;
@@ -59,8 +66,11 @@ export interface PeerResult {
   readonly namespace?: NamespaceCheck;
   readonly pod?: PodCheck;
   readonly ipBlock?: IPBlockCheck;
-  /** Set when the peer cannot match this kind of endpoint (a pod selector against an external address). */
-  readonly mismatch?: 'external-endpoint';
+  /**
+   * Set when the peer cannot match this kind of endpoint: a pod selector against an external address, or
+   * an ipBlock against a domain name (whose addresses analysis does not know).
+   */
+  readonly mismatch?: 'external-endpoint' | 'unknown-address';
 }
 
 export interface PortResult {
@@ -98,6 +108,73 @@ export interface PolicyResult {
   readonly allows: boolean;
 }
 
+// --- cluster-scoped policies (tiers) ------------------------------------------------------------------
+
+/** Who decided some ports of one side: a cluster policy's rule, NetworkPolicy, or the default (allow). */
+export type TierDecider =
+  | {
+      readonly tier: Tier;
+      readonly policy: ClusterPolicyRef;
+      readonly priority: number;
+      readonly rule: number;
+      readonly ruleName?: string;
+      readonly action: Action;
+      /** The rule has a peer of no known kind and fails closed ("treat the rule as a 'Deny all' rule"). */
+      readonly failClosed?: true;
+    }
+  | { readonly tier: 'networkpolicy' }
+  | { readonly tier: 'default' };
+
+export interface PortDecision {
+  /** The ports (of the question's protocol, within what was asked) this decider decided; empty for an unnamed port question. */
+  readonly ports: readonly PortRange[];
+  readonly allowed: boolean;
+  readonly by: TierDecider;
+}
+
+export interface ClusterPeerResult {
+  readonly index: number;
+  readonly kind: 'namespaces' | 'pods' | 'networks' | 'nodes' | 'domainNames' | 'unknown';
+  readonly matched: boolean;
+  /** What the peer selects, as text (`{}`, `app=db in ns: team=a`, `10.0.0.0/8`, `*.example.com`). */
+  readonly text: string;
+  /** Requirements the endpoint (or its namespace) fails; `host-network` when a pod peer meets a host-network pod. */
+  readonly unmet?: readonly string[];
+}
+
+export interface ClusterRuleResult {
+  readonly direction: Direction;
+  readonly index: number;
+  readonly name?: string;
+  readonly action: Action;
+  readonly peers: readonly ClusterPeerResult[];
+  readonly peerMatched: boolean;
+  /** `all`: the rule does not filter by port; else each entry as text (`TCP/80`, `UDP/1-100`, `web`). */
+  readonly ports: 'all' | readonly string[];
+  /** Ports of the question's protocol the rule matches for this destination (when its peer matched). */
+  readonly admits: readonly PortRange[];
+  readonly failClosed?: true;
+}
+
+export interface ClusterPolicyResult {
+  readonly policy: ClusterPolicyRef;
+  readonly tier: Tier;
+  readonly priority: number;
+  readonly rules: readonly ClusterRuleResult[];
+}
+
+/** The tiers of one side: the cluster policies selecting the subject, and who decided which ports. */
+export interface TierResult {
+  /** Admin tier policies selecting the subject for this direction, in evaluation order. */
+  readonly admin: readonly ClusterPolicyResult[];
+  /** Baseline tier policies selecting the subject for this direction, in evaluation order. */
+  readonly baseline: readonly ClusterPolicyResult[];
+  /** Final decisions in evaluation order; together they cover what was asked. */
+  readonly decisions: readonly PortDecision[];
+  /** Pass rules that handed ports (`allowed` is false: undecided) on to the next tier. */
+  readonly passes: readonly PortDecision[];
+}
+
 export interface SideResult {
   readonly direction: Direction;
   /** `ns/pod` or the address: the subject of this side (source for egress, destination for ingress). */
@@ -111,6 +188,12 @@ export interface SideResult {
   /** Ports of the question's protocol this side admits towards the other end. */
   readonly admits: readonly PortRange[];
   readonly allowed: boolean;
+  /**
+   * Present when the cluster has cluster-scoped policies: the tiers' evaluation. Then `admits` and
+   * `allowed` are the tiers' answer (NetworkPolicy decides only what reached its tier), and `policies`
+   * still lists the NetworkPolicies selecting the subject.
+   */
+  readonly tiers?: TierResult;
 }
 
 export type VerdictReason =

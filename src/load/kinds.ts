@@ -8,11 +8,13 @@
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type {
+  ClusterScopedPolicy,
   Container,
   ContainerPort,
   LabelSelector,
   Namespace,
   NetworkPolicy,
+  Node,
   NetworkPolicySpec,
   ObjectMeta,
   Pod,
@@ -103,6 +105,23 @@ const networkPolicyShape = struct('v1.NetworkPolicy', {
   }),
 });
 
+/**
+ * The cluster-scoped policy kinds of policy.networking.k8s.io. They are custom resources: the API server
+ * checks them against the CRD's OpenAPI schema and CEL rules, not Go types, so only the envelope is
+ * decoded here (unknown top-level fields, metadata); `spec` is kept as plain JSON for src/validate/crd,
+ * which reports unknown fields, types, bounds and rules with the apiextensions server's wording.
+ */
+function clusterPolicyShape(kind: string): Shape {
+  return struct(`v1alpha.${kind}`, { apiVersion: str(), kind: str(), metadata: objectMeta, spec: anyJSON, status: anyJSON });
+}
+
+const nodeShape = struct('v1.Node', {
+  apiVersion: str(),
+  kind: str(),
+  metadata: objectMeta,
+  status: struct('v1.NodeStatus', { addresses: list(struct('v1.NodeAddress', { type: str('v1.NodeAddressType'), address: str() })) }),
+});
+
 const namespaceShape = struct('v1.Namespace', { apiVersion: str(), kind: str(), metadata: objectMeta });
 
 const containerShape = struct('v1.Container', {
@@ -165,8 +184,21 @@ const KINDS: Record<string, KindInfo> = {
   Namespace: { apiVersion: 'v1', shape: namespaceShape, strict: false },
   Pod: { apiVersion: 'v1', shape: podShape, strict: false },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', shape: networkPolicyShape, strict: true },
+  Node: { apiVersion: 'v1', shape: nodeShape, strict: false },
+  ClusterNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha2', shape: clusterPolicyShape('ClusterNetworkPolicy'), strict: true },
+  AdminNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha1', shape: clusterPolicyShape('AdminNetworkPolicy'), strict: true },
+  BaselineAdminNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha1', shape: clusterPolicyShape('BaselineAdminNetworkPolicy'), strict: true },
   ...WORKLOADS,
 };
+
+/** Kinds without a namespace: their objects ignore `-n` and never create an implicit namespace. */
+export function isClusterScopedKind(kind: string): boolean {
+  return kind === 'Namespace' || kind === 'Node' || isClusterPolicyKind(kind);
+}
+
+export function isClusterPolicyKind(kind: string): kind is ClusterScopedPolicy['kind'] {
+  return kind === 'ClusterNetworkPolicy' || kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
+}
 
 export function isKnownKind(kind: string): boolean {
   return Object.hasOwn(KINDS, kind);
@@ -197,6 +229,8 @@ export type DecodedObject =
   | { readonly kind: 'Namespace'; readonly object: Namespace }
   | { readonly kind: 'Pod'; readonly object: Pod }
   | { readonly kind: 'NetworkPolicy'; readonly object: NetworkPolicy }
+  | { readonly kind: 'ClusterPolicy'; readonly object: ClusterScopedPolicy }
+  | { readonly kind: 'Node'; readonly object: Node }
   | { readonly kind: 'Workload'; readonly object: Workload };
 
 export interface KindDecodeResult {
@@ -238,6 +272,17 @@ export function decodeKind(kind: string, apiVersion: string, node: PNode): KindD
       const status = rec(o.status) as PodStatus | undefined;
       const pod: Pod = { apiVersion, kind: 'Pod', metadata, spec: toPodSpec(o.spec), ...(status ? { status } : {}) };
       return { decoded: { kind: 'Pod', object: pod }, diagnostics };
+    }
+    case 'Node': {
+      const status = rec(o.status) as Node['status'] | undefined;
+      return { decoded: { kind: 'Node', object: { apiVersion, kind: 'Node', metadata, ...(status ? { status } : {}) } }, diagnostics };
+    }
+    case 'ClusterNetworkPolicy':
+    case 'AdminNetworkPolicy':
+    case 'BaselineAdminNetworkPolicy': {
+      // The spec stays as read (plain JSON); src/validate/crd decides whether it is what the CRD allows.
+      const policy = { apiVersion, kind, metadata, spec: o.spec ?? {} } as unknown as ClusterScopedPolicy;
+      return { decoded: { kind: 'ClusterPolicy', object: policy }, diagnostics };
     }
     case 'NetworkPolicy': {
       const spec = (rec(o.spec) ?? {}) as Partial<NetworkPolicySpec>;

@@ -11,10 +11,10 @@
 import { attachSource, hasErrors } from '../diag/diagnostic.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
 import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/cluster.js';
-import type { Cluster, Labels, NamedPort, NamespaceInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
-import type { Container, PodSpec, PodStatus } from '../model/k8s.js';
+import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
+import type { Container, Node, PodSpec, PodStatus } from '../model/k8s.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
-import { decodeKind, isKnownKind } from './kinds.js';
+import { decodeKind, isClusterScopedKind, isKnownKind } from './kinds.js';
 import { collectObjects, metadataString } from './objects.js';
 import type { RawObject } from './objects.js';
 import { parseDocuments } from './yaml.js';
@@ -55,13 +55,15 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
   const declared = new Map<string, NamespaceInfo>();
   const pods: PodInfo[] = [];
   const policies: PolicyInfo[] = [];
+  const clusterPolicies: ClusterPolicyInfo[] = [];
+  const nodes: NodeInfo[] = [];
   const firstDefinition = new Map<string, ObjectSource>();
   /** First object using each namespace, for the implicit-namespace warning. */
   const references = new Map<string, { object: string; source: ObjectSource }>();
 
   for (const raw of objects) {
     const { kind, apiVersion, node, source } = raw;
-    const namespaced = kind !== 'Namespace';
+    const namespaced = !isClusterScopedKind(kind);
     const metaName = metadataString(node, 'name') ?? metadataString(node, 'generateName');
     const metaNamespace = metadataString(node, 'namespace');
     const shownNamespace = namespaced ? (metaNamespace ?? (isKnownKind(kind) ? defaultNamespace : undefined)) : undefined;
@@ -144,6 +146,12 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
         });
         break;
       }
+      case 'ClusterPolicy':
+        clusterPolicies.push({ kind: decoded.object.kind, name, policy: decoded.object, source });
+        break;
+      case 'Node':
+        nodes.push({ name, labels: { ...meta.labels }, addresses: nodeAddresses(decoded.object, report), source });
+        break;
       case 'NetworkPolicy': {
         // The API server stores the namespace it created the object in.
         const policy = { ...decoded.object, metadata: { ...decoded.object.metadata, namespace } };
@@ -197,7 +205,15 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
   }
   const namespaces = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
-  return { cluster: { namespaces, pods, policies }, diagnostics: sortDiagnostics(diagnostics, sources) };
+  // Present only when the input has them, so a cluster of NetworkPolicies looks as it always did.
+  const cluster: Cluster = {
+    namespaces,
+    pods,
+    policies,
+    ...(clusterPolicies.length > 0 ? { clusterPolicies } : {}),
+    ...(nodes.length > 0 ? { nodes } : {}),
+  };
+  return { cluster, diagnostics: sortDiagnostics(diagnostics, sources) };
 }
 
 function describePod(p: PodInfo): string {
@@ -230,6 +246,27 @@ export function podIPs(status: PodStatus | undefined, report: Report): string[] 
     const text = formatIP(ip);
     if (!out.includes(text)) out.push(text);
   }
+  return out;
+}
+
+/** Node addresses of `status.addresses` that are IPs (Hostname and InternalDNS entries are names), canonical. */
+function nodeAddresses(node: Node, report: Report): string[] {
+  const out: string[] = [];
+  node.status?.addresses?.forEach((a, i) => {
+    if (a.type === 'Hostname' || a.type === 'InternalDNS' || a.type === 'ExternalDNS') return;
+    const ip = parseIPSloppy(a.address ?? '');
+    if (!ip) {
+      report({
+        severity: 'warning',
+        code: 'InvalidNodeAddress',
+        message: `Invalid value: ${JSON.stringify(a.address ?? '')}: must be a valid IP address (ignored)`,
+        path: `status.addresses[${i}].address`,
+      });
+      return;
+    }
+    const text = formatIP(ip);
+    if (!out.includes(text)) out.push(text);
+  });
   return out;
 }
 

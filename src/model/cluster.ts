@@ -3,7 +3,7 @@
  * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
  */
 import type { ObjectSource } from '../diag/diagnostic.js';
-import type { NetworkPolicy } from './k8s.js';
+import type { ClusterScopedPolicy, NetworkPolicy } from './k8s.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
@@ -57,10 +57,39 @@ export interface PolicyInfo {
   readonly source?: ObjectSource;
 }
 
+/** A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy (cluster-scoped: no namespace). */
+export interface ClusterPolicyInfo {
+  readonly kind: ClusterScopedPolicy['kind'];
+  readonly name: string;
+  /** The object as read, spelled as in the API; meaningful once src/validate has accepted it. */
+  readonly policy: ClusterScopedPolicy;
+  readonly source?: ObjectSource;
+}
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly labels: Labels;
+  /** Canonical textual IPs of `status.addresses` (InternalIP, ExternalIP, ...). */
+  readonly addresses: readonly string[];
+  readonly source?: ObjectSource;
+}
+
 export interface Cluster {
   readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
   readonly pods: readonly PodInfo[];
   readonly policies: readonly PolicyInfo[];
+  /**
+   * Cluster-scoped policies (policy.networking.k8s.io), in input order. Absent when the input has none,
+   * so clusters of NetworkPolicies only look exactly as they always did.
+   */
+  readonly clusterPolicies?: readonly ClusterPolicyInfo[];
+  /** Node objects of the input (for `nodes` peers). Absent when the input has none. */
+  readonly nodes?: readonly NodeInfo[];
+}
+
+/** The kind/name a cluster-scoped policy is known by in output: `AdminNetworkPolicy/tenants`. */
+export function clusterPolicyKey(p: { kind: string; name: string }): string {
+  return `${p.kind}/${p.name}`;
 }
 
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';

@@ -108,3 +108,107 @@ export interface Namespace {
   kind: 'Namespace';
   metadata: ObjectMeta;
 }
+
+// --- policy.networking.k8s.io: cluster-scoped policies (kubernetes-sigs/network-policy-api) ----------
+// ClusterNetworkPolicy (v1alpha2) and AdminNetworkPolicy / BaselineAdminNetworkPolicy (v1alpha1), the
+// fields as the CRDs spell them. Loaded objects are plain JSON until src/validate has accepted them.
+
+export interface NamespacedPod {
+  namespaceSelector: LabelSelector;
+  podSelector: LabelSelector;
+}
+
+/** `spec.subject`: exactly one of the two. */
+export interface ClusterPolicySubject {
+  namespaces?: LabelSelector;
+  pods?: NamespacedPod;
+}
+
+/** An ingress peer (`from[i]`) or an egress peer (`to[i]`, which also has networks, nodes, domainNames). */
+export interface ClusterPolicyPeer {
+  namespaces?: LabelSelector;
+  pods?: NamespacedPod;
+  networks?: string[];
+  nodes?: LabelSelector;
+  domainNames?: string[];
+}
+
+/** v1alpha2 `protocols[i]`: exactly one of tcp, udp, sctp, destinationNamedPort. */
+export interface CNPProtocol {
+  tcp?: { destinationPort?: CNPPort };
+  udp?: { destinationPort?: CNPPort };
+  sctp?: { destinationPort?: CNPPort };
+  destinationNamedPort?: string;
+}
+
+/** v1alpha2 `destinationPort`: exactly one of number and range. */
+export interface CNPPort {
+  number?: number;
+  range?: { start: number; end: number };
+}
+
+export interface CNPRule {
+  name?: string;
+  action: 'Accept' | 'Deny' | 'Pass';
+  from?: ClusterPolicyPeer[];
+  to?: ClusterPolicyPeer[];
+  protocols?: CNPProtocol[];
+}
+
+export interface ClusterNetworkPolicy {
+  apiVersion: string;
+  kind: 'ClusterNetworkPolicy';
+  metadata: ObjectMeta;
+  spec: {
+    tier: 'Admin' | 'Baseline';
+    priority: number;
+    subject: ClusterPolicySubject;
+    ingress?: CNPRule[];
+    egress?: CNPRule[];
+  };
+}
+
+/** v1alpha1 `ports[i]`: exactly one of portNumber, namedPort, portRange. */
+export interface ANPPort {
+  portNumber?: { protocol?: string; port: number };
+  namedPort?: string;
+  portRange?: { protocol?: string; start: number; end: number };
+}
+
+export interface ANPRule {
+  name?: string;
+  /** AdminNetworkPolicy: Allow, Deny, Pass; BaselineAdminNetworkPolicy: Allow, Deny. */
+  action: 'Allow' | 'Deny' | 'Pass';
+  from?: ClusterPolicyPeer[];
+  to?: ClusterPolicyPeer[];
+  ports?: ANPPort[];
+}
+
+export interface AdminNetworkPolicy {
+  apiVersion: string;
+  kind: 'AdminNetworkPolicy';
+  metadata: ObjectMeta;
+  spec: { priority: number; subject: ClusterPolicySubject; ingress?: ANPRule[]; egress?: ANPRule[] };
+}
+
+export interface BaselineAdminNetworkPolicy {
+  apiVersion: string;
+  kind: 'BaselineAdminNetworkPolicy';
+  metadata: ObjectMeta;
+  spec: { subject: ClusterPolicySubject; ingress?: ANPRule[]; egress?: ANPRule[] };
+}
+
+export type ClusterScopedPolicy = ClusterNetworkPolicy | AdminNetworkPolicy | BaselineAdminNetworkPolicy;
+
+export interface NodeAddress {
+  type?: string;
+  address: string;
+}
+
+/** v1 Node: what netpol reads (labels for `nodes` peers, status.addresses for their IPs). */
+export interface Node {
+  apiVersion: string;
+  kind: 'Node';
+  metadata: ObjectMeta;
+  status?: { addresses?: NodeAddress[] };
+}

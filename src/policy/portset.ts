@@ -70,6 +70,27 @@ export class PortSet {
     return new PortSet(out);
   }
 
+  /** The ports of this set that are not in `o`. */
+  minus(o: PortSet): PortSet {
+    if (o.isEmpty() || this.isEmpty()) return this;
+    const out: [number, number][] = [];
+    let j = 0;
+    for (const [a, b] of this.ranges) {
+      let lo = a;
+      while (j < o.ranges.length && o.ranges[j]![1] < lo) j++;
+      let k = j;
+      while (lo <= b && k < o.ranges.length && o.ranges[k]![0] <= b) {
+        const [c, d] = o.ranges[k]!;
+        if (c > lo) out.push([lo, c - 1]);
+        lo = Math.max(lo, d + 1);
+        if (d <= b) k++;
+        else break;
+      }
+      if (lo <= b) out.push([lo, b]);
+    }
+    return new PortSet(out);
+  }
+
   equals(o: PortSet): boolean {
     return this.ranges.length === o.ranges.length && this.ranges.every(([a, b], k) => o.ranges[k]![0] === a && o.ranges[k]![1] === b);
   }

@@ -27,3 +27,4 @@ export {
 } from './names.js';
 export type { FieldErrorType, BadValue } from './field.js';
 export { goQuote } from './field.js';
+export { validateClusterPolicy } from './crd/index.js';

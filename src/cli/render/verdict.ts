@@ -3,10 +3,12 @@ import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '
 import { PortSet } from '../../policy/portset.js';
 import { labelsText } from '../../selector/index.js';
 import { safeText } from './escape.js';
+import { renderTierSide } from './tiers.js';
 
 /** One clause per side: what that end says about the traffic. */
 function sideClause(s: SideResult): string {
   if (!s.enforced) return `${s.subject} is outside the cluster`;
+  if (s.tiers) return `${s.direction} of ${s.subject} ${s.allowed ? 'allows' : 'does not allow'} it`;
   if (!s.isolated) return `${s.direction} of ${s.subject} is not isolated`;
   return `${s.direction} of ${s.subject} ${s.allowed ? 'allows' : 'does not allow'} it`;
 }
@@ -49,6 +51,15 @@ export function renderVerdict(v: Verdict): string {
 
 function renderSide(s: SideResult, protocol: string, other: string): string[] {
   const title = s.direction === 'egress' ? `egress from ${s.subject}` : `ingress to ${s.subject}`;
+  if (s.tiers) {
+    // Cluster-scoped policies: the tiers first, then the NetworkPolicies of the subject (the middle tier).
+    const lines = renderTierSide(s, s.tiers, protocol, other);
+    if (s.isolated) {
+      lines.push(`  networkpolicy tier: ${s.policies.length} ${s.policies.length === 1 ? 'policy isolates' : 'policies isolate'} ${s.subject} for ${s.direction}`);
+      for (const p of s.policies) lines.push(...renderPolicy(p).map((l) => `  ${l}`));
+    }
+    return lines;
+  }
   if (!s.enforced) return [`${title}: not a pod of the cluster, no NetworkPolicy applies`];
   if (!s.isolated) return [`${title}: allowed (no NetworkPolicy selects it for ${s.direction}; not isolated)`];
   const lines = [
@@ -95,6 +106,7 @@ function peerText(p: PeerResult): string {
     return `${block}: ${mark}${why}`;
   }
   if (p.mismatch === 'external-endpoint') return `pod selector: no match: the other end is an address, not a pod`;
+  if (p.mismatch === 'unknown-address') return `ipBlock: no match: the other end is a domain name, whose addresses analysis does not know`;
   const parts: string[] = [];
   const ns = p.namespace;
   if (ns) {
