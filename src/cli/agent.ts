@@ -4,6 +4,7 @@
  * restarted agent reconciles with them), or with `--once` applies once and exits.
  */
 import { Agent, type AgentEvent } from '../agent/agent.js';
+import { FileCutRecord } from '../agent/cut-record.js';
 import { FileClusterSource, ManifestReader } from '../agent/source.js';
 import { NftSession } from '../agent/nft-session.js';
 import { ProcessConntrack } from '../agent/system.js';
@@ -16,7 +17,12 @@ export const AGENT_OPTIONS = {
   'existing-connections': { type: 'string' },
   'log-denied': { type: 'boolean' },
   once: { type: 'boolean' },
+  'state-dir': { type: 'string' },
+  'verify-interval': { type: 'string' },
 } as const;
+
+/** Where the agent records its completed conntrack checks (tmpfs: gone on reboot, as conntrack is). */
+const DEFAULT_STATE_DIR = '/run/netpol';
 
 function choice<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -30,11 +36,15 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   if (flags.filenames.length === 0) throw new UsageError('agent needs -f FILE|DIR (the manifests to enforce)');
   if (flags.filenames.includes('-')) throw new UsageError('agent cannot watch stdin: give files or directories');
   const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
+  const interval = values['verify-interval'] === undefined ? 60 : Number(values['verify-interval']);
+  if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`--verify-interval ${String(values['verify-interval'])}: give seconds (0: never)`);
   const opts = {
     node,
     denyAction: choice('deny-action', values['deny-action'], ['drop', 'reject'] as const, 'drop'),
     existingConnections: choice('existing-connections', values['existing-connections'], ['cut', 'keep'] as const, 'cut'),
     logDenied: values['log-denied'] === true,
+    cutRecord: new FileCutRecord((values['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR, 'netpol'),
+    verifyMs: interval * 1000,
   };
   let failed = false;
   const report = (e: AgentEvent) => {
@@ -46,7 +56,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
 
   if (values.once === true) {
     // No retries: a failure is the exit code's to report.
-    const agent = new Agent({ start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} }, new NftSession(), new ProcessConntrack(), { ...opts, retry: false }, report);
+    const agent = new Agent({ start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} }, new NftSession(), new ProcessConntrack(), { ...opts, retry: false, verifyMs: 0 }, report);
     await agent.start();
     await agent.stop();
     return failed ? EXIT.ERROR : EXIT.OK;
