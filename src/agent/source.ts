@@ -74,7 +74,7 @@ export class ManifestReader {
   /** What each file decoded to: an unchanged file is not parsed again. */
   private readonly parsed = new FastLoadCache();
   /** The last read: its input and what came of it. */
-  private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[] } | undefined;
+  private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[]; clean: boolean } | undefined;
   /** The files each path contributed when it was last read (substitutes included). */
   private readonly lastFiles = new Map<string, readonly string[]>();
   /** Since when each directory that had manifests has been seen empty. */
@@ -94,7 +94,8 @@ export class ManifestReader {
     const read = this.keepLastGood(got.sources, got.diagnostics);
     // Nothing changed (an editor's swap file, a touch): the same snapshot again, without loading.
     const last = this.last;
-    if (last && sameSources(last.sources, read.sources) && read.diagnostics.length === 0) {
+    // (Not after a read that stood in for input: its diagnostics say so, and no longer hold.)
+    if (last?.clean && sameSources(last.sources, read.sources) && read.diagnostics.length === 0) {
       return { cluster: last.cluster, diagnostics: last.diagnostics, generation: this.generation };
     }
     const diagnostics: Diagnostic[] = [...read.diagnostics];
@@ -141,7 +142,7 @@ export class ManifestReader {
     const before = new Map((last?.sources ?? []).map((x) => [x.file, x.text]));
     for (const x of read.sources) if (before.get(x.file) === x.text) unchanged.add(x.file);
     const cluster = this.interner.intern({ ...loaded.cluster, policies }, unchanged);
-    this.last = { sources: read.sources, cluster, diagnostics };
+    this.last = { sources: read.sources, cluster, diagnostics, clean: read.diagnostics.length === 0 };
     return { cluster, diagnostics, generation: this.generation, ...(read.incomplete ? { incomplete: read.incomplete } : {}) };
   }
 
