@@ -15,6 +15,14 @@
  * - A failed apply leaves the kernel as it was (one transaction); the agent reads the kernel again and
  *   retries the latest snapshot on its own, after 1 s, then 2, 4, ... up to 30 s, until it applies or a
  *   newer snapshot arrives.
+ * - The cut survives a crash: each completed conntrack check is recorded with the digest of its ruleset
+ *   (src/agent/cut-record.ts); a starting agent whose kernel holds a ruleset without such a record runs
+ *   the check before reporting its first snapshot applied.
+ * - Fail closed: a snapshot the source marks `incomplete` (input it could not read) is not applied; the
+ *   kernel keeps the last good rules.
+ * - Drift: someone else's change to the table (seen by the runner's `watch`, i.e. `nft monitor`) and a
+ *   periodic check (`verifyMs`) compare the kernel with what was applied; a difference is repaired in
+ *   one transaction, followed by the conntrack check, and reported as a `drift` event.
  */
 import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
 import type { Endpoint } from '../engine/types.js';
@@ -22,6 +30,7 @@ import type { Policy } from '../policy/model.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
 import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
+import { rulesetDigest, type CutRecord } from './cut-record.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';
 
@@ -38,12 +47,37 @@ export interface AgentOptions {
   readonly retryMs?: number;
   /** Retry failed applies on its own (default true); without, only the next snapshot tries again. */
   readonly retry?: boolean;
+  /**
+   * Where completed conntrack checks are recorded (a `FileCutRecord` under `--state-dir`). Without one,
+   * every start runs the check.
+   */
+  readonly cutRecord?: CutRecord;
+  /**
+   * How often to compare the kernel's table with what was applied, in ms (default 60 s); besides, the
+   * runner's `watch` triggers a comparison when another process changes the table. 0: neither.
+   */
+  readonly verifyMs?: number;
 }
 
 const MAX_RETRY_MS = 30_000;
 
+/** What the agent has done since it started: plain numbers for a metrics exporter to read. */
+export interface AgentCounters {
+  /** Snapshots taken into the kernel (`applied`). */
+  applies: number;
+  /** Failed attempts (apply, conntrack check, drift check); each is reported as an `error`. */
+  failures: number;
+  /** Comparisons of the kernel's table with what was applied. */
+  verifications: number;
+  /** Differences found by them and repaired (`drift` events). */
+  driftRepairs: number;
+  /** Conntrack checks run, and the connection groups (protocol, addresses, port) they cut. */
+  cutChecks: number;
+  connectionsCut: number;
+}
+
 export interface AgentEvent {
-  readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'problem' | 'resolved' | 'error';
+  readonly kind: 'started' | 'applied' | 'unchanged' | 'cut' | 'drift' | 'problem' | 'resolved' | 'error';
   readonly generation?: number;
   readonly message: string;
   /** For `applied`: how long compile + apply took, in milliseconds. */
@@ -71,6 +105,15 @@ export class Agent {
   private enforcementNotes = new Set<string>();
   /** Rules that may revoke connections are in the kernel, and their conntrack check has not run yet. */
   private cutPending = false;
+  /** The snapshot whose rules the kernel holds (`current`), and whether a drift check is queued. */
+  private applied: ClusterSnapshot | undefined;
+  private verifyQueued = false;
+  /** Why the last snapshot was incomplete, while it is. */
+  private incomplete: string | undefined;
+  private verifyTimer: ReturnType<typeof setInterval> | undefined;
+  private watch: { close(): void } | undefined;
+  private watchTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly counters: AgentCounters = { applies: 0, failures: 0, verifications: 0, driftRepairs: 0, cutChecks: 0, connectionsCut: 0 };
 
   constructor(
     private readonly source: ClusterSource,
@@ -83,6 +126,11 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    const every = this.opts.verifyMs ?? 60_000;
+    if (every > 0) {
+      this.watchTable();
+      this.verifyTimer = setInterval(() => void this.requestVerify('periodic check'), every);
+    }
     await this.source.start((s) => this.onSnapshot(s));
   }
 
@@ -90,6 +138,9 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.verifyTimer);
+    clearTimeout(this.watchTimer);
+    this.watch?.close();
     await this.source.stop();
     await this.queue;
     this.nft.close?.();
@@ -98,9 +149,74 @@ export class Agent {
   /** One snapshot in: compile, diff against what the kernel holds, apply, cut revoked connections. */
   onSnapshot(s: ClusterSnapshot): Promise<void> {
     this.reportProblems(s);
+    // Fail closed: what could not be read is not known to be empty; the kernel keeps the last good rules.
+    if (s.incomplete !== undefined) {
+      // Said once per cause: a source that cannot read re-reads until it can.
+      if (this.incomplete !== s.incomplete) {
+        this.report({ kind: 'error', generation: s.generation, message: `input incomplete (${s.incomplete}): not applied; the node keeps the rules it has` });
+        this.counters.failures++;
+      }
+      this.incomplete = s.incomplete;
+      return this.queue;
+    }
+    this.incomplete = undefined;
     this.latest = s;
     clearTimeout(this.retryTimer);
     return this.enqueue(s);
+  }
+
+  /**
+   * Follows other processes' changes to the table through the runner's watch; one that ends is started
+   * again after a second, with a check for what it may have missed.
+   */
+  private watchTable(): void {
+    if (this.stopped || !this.nft.watch) return;
+    this.watch = this.nft.watch(
+      this.opts.table ?? 'netpol',
+      (what) => this.requestVerify(`changed by ${what}`),
+      () => {
+        this.watch = undefined;
+        if (this.stopped) return;
+        this.watchTimer = setTimeout(() => {
+          this.watchTable();
+          this.requestVerify('the table watch restarted');
+        }, 1000);
+      },
+    );
+  }
+
+  /** Queues one comparison of the kernel with what was applied (one at a time; requests coalesce). */
+  requestVerify(reason: string): Promise<void> {
+    if (this.verifyQueued || this.stopped) return this.queue;
+    this.verifyQueued = true;
+    const run = this.queue.then(async () => {
+      this.verifyQueued = false;
+      const error = await this.verify(reason);
+      if (error !== undefined) this.failed(error, this.latest);
+    });
+    this.queue = run.catch((e: unknown) => this.report({ kind: 'error', message: String(e) }));
+    return this.queue;
+  }
+
+  /**
+   * Compares the kernel's table with the applied ruleset and repairs a difference in one transaction,
+   * then checks conntrack (a flushed table let any connection in). The error's message when that failed.
+   */
+  private async verify(reason: string): Promise<string | undefined> {
+    const s = this.applied;
+    // Nothing applied yet, or an apply is failing: the pending apply or its retry reads the kernel anyway.
+    if (this.stopped || !s || !this.reconciled || this.current === undefined || this.latest !== s) return undefined;
+    try {
+      const json = await this.nft.listTable(this.opts.table ?? 'netpol');
+      this.counters.verifications++;
+      const kernel = json === undefined ? undefined : rulesetFromNftJson(json);
+      if (kernel !== undefined && renderDiff(kernel, this.current).trim() === '') return undefined;
+      this.current = kernel;
+      return await this.apply(s, `drift repaired (${reason}): ${kernel === undefined ? 'the table was missing' : 'the table differed from the rules applied'}`);
+    } catch (e) {
+      this.reconciled = false;
+      return `drift check: ${(e as Error).message}`;
+    }
   }
 
   /**
@@ -128,31 +244,41 @@ export class Agent {
       // A newer snapshot is queued behind this one: it says everything this one would.
       if (this.stopped || this.latest !== s) return;
       const error = await this.apply(s);
-      if (error === undefined) {
-        this.retryDelay = this.opts.retryMs ?? 1000;
-        return;
-      }
-      const retry = this.opts.retry !== false && !this.stopped;
-      const delay = this.retryDelay;
-      this.report({ kind: 'error', generation: s.generation, message: retry ? `${error} (retrying in ${delay} ms)` : error });
-      if (!retry) return;
-      this.retryDelay = Math.min(delay * 2, MAX_RETRY_MS);
-      this.retryTimer = setTimeout(() => void this.enqueue(s), delay);
+      if (error === undefined) this.retryDelay = this.opts.retryMs ?? 1000;
+      else this.failed(error, s);
     });
     // Whatever happens to one step, the next ones still run.
     this.queue = run.catch((e: unknown) => this.report({ kind: 'error', generation: s.generation, message: String(e) }));
     return this.queue;
   }
 
-  /** Takes the kernel to snapshot `s`; the error's message when that failed (the kernel keeps what it had). */
-  private async apply(s: ClusterSnapshot): Promise<string | undefined> {
+  /** Reports a failed step and retries snapshot `s` after the current delay (doubling up to 30 s). */
+  private failed(error: string, s: ClusterSnapshot | undefined): void {
+    this.counters.failures++;
+    const retry = this.opts.retry !== false && !this.stopped && s !== undefined;
+    const delay = this.retryDelay;
+    this.report({ kind: 'error', ...(s ? { generation: s.generation } : {}), message: retry ? `${error} (retrying in ${delay} ms)` : error });
+    if (!retry || !s) return;
+    this.retryDelay = Math.min(delay * 2, MAX_RETRY_MS);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.enqueue(s), delay);
+  }
+
+  /**
+   * Takes the kernel to snapshot `s`; the error's message when that failed (the kernel keeps what it had).
+   * `repair`: this is a drift repair, reported as such.
+   */
+  private async apply(s: ClusterSnapshot, repair?: string): Promise<string | undefined> {
     const t0 = performance.now();
     try {
       const table = this.opts.table ?? 'netpol';
+      // Reading the kernel (at start, after a failure): whether the check of what it holds ran is unknown.
+      let fromKernel = false;
       if (!this.reconciled) {
         const json = await this.nft.listTable(table);
         this.current = json === undefined ? undefined : rulesetFromNftJson(json);
         this.reconciled = true;
+        fromKernel = true;
       }
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
       this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table, reuseArrays: true });
@@ -160,22 +286,33 @@ export class Agent {
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
       const changed = script.trim() !== '';
+      const cutting = this.conntrack !== undefined && this.opts.existingConnections === 'cut';
+      // Before the change: the kernel's rules may have been committed by an agent killed before its check.
+      if (cutting && fromKernel && !this.cutPending) this.cutPending = changed || (await this.unchecked(next));
       if (changed) {
         await this.nft.apply(script);
-        if (this.conntrack && this.opts.existingConnections === 'cut' && !onlyAdmitsMore(script, next)) this.cutPending = true;
+        if (cutting && !onlyAdmitsMore(script, next)) this.cutPending = true;
       }
       this.current = next;
+      this.applied = s;
       // Cut before reporting: a snapshot counts as applied once it has fully taken effect. A cut that
       // failed after its rules went in is done by the retry, which finds the kernel already up to date.
       if (this.cutPending) {
         await this.cutRevoked(s.cluster, this.compiler.normalizedPolicies);
         this.cutPending = false;
+        await this.recordCut(next);
       }
       const notes = next.notes;
       const counts = notes ? `: ${notes.localPods} local pod${notes.localPods === 1 ? '' : 's'}, ${notes.isolatedPods} isolated` : '';
       const stats = notes ? { localPods: notes.localPods, isolatedPods: notes.isolatedPods } : {};
-      if (changed) this.report({ kind: 'applied', generation: s.generation, ms: performance.now() - t0, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})${counts}`, ...stats });
-      else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged', ...stats });
+      const ms = performance.now() - t0;
+      if (repair !== undefined) {
+        this.counters.driftRepairs++;
+        this.report({ kind: 'drift', generation: s.generation, ms, message: repair, ...stats });
+      } else if (changed) {
+        this.counters.applies++;
+        this.report({ kind: 'applied', generation: s.generation, ms, message: `applied generation ${s.generation} (${full ? 'full' : 'incremental'})${counts}`, ...stats });
+      } else this.report({ kind: 'unchanged', generation: s.generation, message: 'ruleset unchanged', ...stats });
       if (notes) this.enforcementNotes = this.once(s.generation, this.enforcementNotes, noteTexts(notes));
       return undefined;
     } catch (e) {
@@ -187,10 +324,28 @@ export class Agent {
     }
   }
 
+  /** True unless the record says the conntrack check of `ruleset` has run (a record that cannot be read counts as none). */
+  private async unchecked(ruleset: Ruleset): Promise<boolean> {
+    const recorded = await this.opts.cutRecord?.read().catch(() => undefined);
+    return recorded === undefined || recorded !== rulesetDigest(ruleset);
+  }
+
+  /** Records that the check of `ruleset` ran; a failed write costs one extra check on restart, so it is only reported. */
+  private async recordCut(ruleset: Ruleset): Promise<void> {
+    const record = this.opts.cutRecord;
+    if (!record) return;
+    try {
+      await record.write(rulesetDigest(ruleset));
+    } catch (e) {
+      this.report({ kind: 'problem', message: `cannot record the conntrack check (a restart will run it again): ${(e as Error).message}` });
+    }
+  }
+
   /** Deletes the conntrack entries of connections through this node that the cluster now denies. */
   private async cutRevoked(cluster: Cluster, policies: readonly Policy[]): Promise<void> {
     const conntrack = this.conntrack;
     if (!conntrack) return;
+    this.counters.cutChecks++;
     const flows = await conntrack.list();
     if (flows.length === 0) return;
     // Only the pods at the ends of tracked connections are looked up: index just their addresses.
@@ -226,6 +381,7 @@ export class Agent {
     // Each deletion is a conntrack process: run a few at once.
     const groups = [...revoked.values()];
     for (let i = 0; i < groups.length; i += 8) await Promise.all(groups.slice(i, i + 8).map((f) => conntrack.delete(f)));
+    this.counters.connectionsCut += groups.length;
     if (groups.length > 0) {
       const shown = groups.slice(0, 20).map((f) => `${f.protocol} ${f.source}->${f.destination}:${f.destinationPort}`);
       this.report({ kind: 'cut', message: `cut connections the new rules deny: ${shown.join(', ')}${groups.length > 20 ? ` and ${groups.length - 20} more` : ''}` });

@@ -55,6 +55,8 @@ export function renderFamilies(families: readonly Family[]): string {
 /** What the agent's events say, accumulated. */
 export class AgentMetrics {
   applies = 0;
+  driftRepairs = 0;
+  cuts = 0;
   errors = 0;
   problems = 0;
   ready = false;
@@ -66,7 +68,9 @@ export class AgentMetrics {
   private count = 0;
 
   observe(e: AgentEvent): void {
-    if (e.kind === 'applied' || e.kind === 'unchanged') {
+    if (e.kind === 'drift') this.driftRepairs++;
+    if (e.kind === 'cut') this.cuts++;
+    if (e.kind === 'applied' || e.kind === 'unchanged' || e.kind === 'drift') {
       this.ready = true;
       this.lastApplied = Date.now() / 1000;
       const stats = e;
@@ -104,6 +108,8 @@ export class AgentMetrics {
           { name: 'netpol_agent_apply_duration_seconds_count', value: this.count },
         ],
       },
+      { name: 'netpol_agent_drift_repairs_total', help: 'Times the kernel table differed from what the agent applied (changed by someone else) and was put back in one transaction.', type: 'counter', samples: [{ value: this.driftRepairs }] },
+      { name: 'netpol_agent_conntrack_cuts_total', help: 'Conntrack checks that removed connections a change revoked.', type: 'counter', samples: [{ value: this.cuts }] },
       { name: 'netpol_agent_errors_total', help: 'Failed applies (each is retried; the kernel keeps the last applied rules).', type: 'counter', samples: [{ value: this.errors }] },
       { name: 'netpol_agent_problems_total', help: 'Problems reported: invalid input kept at its last good version, lost API server, rules the node cannot enforce.', type: 'counter', samples: [{ value: this.problems }] },
       ...gauge('netpol_agent_local_pods', 'Pods on this node (spec.nodeName), as of the last snapshot.', this.localPods),

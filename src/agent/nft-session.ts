@@ -20,7 +20,8 @@
  *   `nft -f` / `nft -j list` as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { privileges, ProcessNft, SystemError, type NftRunner } from './system.js';
+import { watchTable } from './nft-monitor.js';
+import { inNetns, privileges, ProcessNft, RecentPids, SystemError, type NftRunner } from './system.js';
 
 /** Updates larger than this go through `nft -f` (nft reads a long interactive line slowly). */
 const MAX_LINE = 16 * 1024;
@@ -70,6 +71,8 @@ export class NftSession implements NftRunner {
   private readonly timeoutMs: number;
   /** False once a session has stopped answering: updates then go through `nft -f`. */
   private interactive = true;
+  /** The `nft -i` processes started: with the fallback's, the commits that are this runner's own. */
+  private readonly sessions = new RecentPids(8);
 
   constructor(private readonly opts: NftSessionOptions = {}) {
     this.fallback = new ProcessNft(opts.netns);
@@ -84,6 +87,11 @@ export class NftSession implements NftRunner {
 
   listTable(table: string): Promise<unknown | undefined> {
     return this.serial(() => this.fallback.listTable(table));
+  }
+
+  watch(table: string, onForeign: (what: string) => void, onLost: (why: string) => void): { close(): void } {
+    const own = (pid: number) => this.sessions.has(pid) || this.fallback.started.has(pid);
+    return watchTable({ table, netns: this.opts.netns, own, onForeign, onLost });
   }
 
   /** Ends the `nft -i` process (the next update would start another). */
@@ -124,9 +132,9 @@ export class NftSession implements NftRunner {
   /** The running `nft -i`, started when there is none. */
   private session(): ChildProcess {
     if (this.child) return this.child;
-    const netns = this.opts.netns;
-    const [file, args] = netns === undefined ? ['nft', ['-i']] : ['ip', ['netns', 'exec', netns, 'nft', '-i']];
+    const [file, args] = inNetns('nft', ['-i'], this.opts.netns);
     const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.sessions.add(child.pid);
     this.stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       if (child !== this.child) return;

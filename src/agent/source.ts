@@ -7,13 +7,19 @@
  * keeps its last good content; a NetworkPolicy that becomes invalid keeps its last valid version (or,
  * if it never had one, is left out, as the API server would have refused it). Each such fallback is
  * reported loudly as an error diagnostic.
+ *
+ * Losing the input is not an edit either (fail closed): a file or directory that cannot be read (gone,
+ * no permission) keeps its last good content, and so does a file emptied in place (a truncation, a
+ * failed write); with nothing to stand in for it (at start), the snapshot is marked `incomplete` and not
+ * applied. What does count as an edit: a file deleted from a readable directory, and a directory that
+ * is readable and empty, once it has stayed empty for `emptyHoldMs` (so that `rm -rf DIR; mkdir DIR;
+ * cp ...` never passes through "no policies"). That is how all policies are removed deliberately.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { normalize, sep } from 'node:path';
+import { PathWatcher } from './watch.js';
 import { validateCluster } from '../analysis.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
-import { readSources, type SourceText } from '../load/sources.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
 import { FastLoadCache, loadClusterFast } from '../scale/fastload.js';
 
@@ -23,6 +29,12 @@ export interface ClusterSnapshot {
   readonly diagnostics: readonly Diagnostic[];
   /** Increases with every snapshot. */
   readonly generation: number;
+  /**
+   * Set when part of the input could not be read and there is no last good content to stand in for it
+   * (a path missing at start, an API server not reachable): the snapshot is not the cluster, and the
+   * agent does not apply it (fail closed: the node keeps the rules it has). Says what is missing.
+   */
+  readonly incomplete?: string;
 }
 
 export interface ClusterSource {
@@ -36,7 +48,15 @@ export interface FileSourceOptions {
   readonly recursive: boolean;
   /** Changes closer together than this are taken as one (editors write files in several steps). */
   readonly debounceMs?: number;
+  /** How long a directory that had manifests must stay empty before that counts (default 2 s). */
+  readonly emptyHoldMs?: number;
+  /** How often paths are looked at again (replaced watches, input still failing), in ms (default 1 s). */
+  readonly rescanMs?: number;
+  /** The clock, in ms (default `Date.now`). */
+  readonly now?: () => number;
 }
+
+const DEFAULT_EMPTY_HOLD_MS = 2000;
 
 /** Problems that make a whole file unusable (as opposed to one object in it). */
 const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLAliasLimit']);
@@ -54,16 +74,28 @@ export class ManifestReader {
   /** What each file decoded to: an unchanged file is not parsed again. */
   private readonly parsed = new FastLoadCache();
   /** The last read: its input and what came of it. */
-  private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[] } | undefined;
+  private last: { sources: readonly SourceText[]; cluster: Cluster; diagnostics: readonly Diagnostic[]; clean: boolean } | undefined;
+  /** The files each path contributed when it was last read (substitutes included). */
+  private readonly lastFiles = new Map<string, readonly string[]>();
+  /** Since when each directory that had manifests has been seen empty. */
+  private readonly emptySince = new Map<string, number>();
+  private degraded = false;
 
-  constructor(private readonly opts: Pick<FileSourceOptions, 'paths' | 'recursive'>) {}
+  constructor(private readonly opts: Pick<FileSourceOptions, 'paths' | 'recursive' | 'emptyHoldMs' | 'now'>) {}
+
+  /** True when the last read stood in for input it could not use (or held an empty directory): read again soon. */
+  get pending(): boolean {
+    return this.degraded;
+  }
 
   async read(): Promise<ClusterSnapshot> {
-    const read = await readSources(this.opts.paths, { recursive: this.opts.recursive });
+    const got = await readSources(this.opts.paths, { recursive: this.opts.recursive });
     this.generation++;
+    const read = this.keepLastGood(got.sources, got.diagnostics);
     // Nothing changed (an editor's swap file, a touch): the same snapshot again, without loading.
     const last = this.last;
-    if (last && sameSources(last.sources, read.sources) && read.diagnostics.length === 0) {
+    // (Not after a read that stood in for input: its diagnostics say so, and no longer hold.)
+    if (last?.clean && sameSources(last.sources, read.sources) && read.diagnostics.length === 0) {
       return { cluster: last.cluster, diagnostics: last.diagnostics, generation: this.generation };
     }
     const diagnostics: Diagnostic[] = [...read.diagnostics];
@@ -74,6 +106,7 @@ export class ManifestReader {
     const substitutes = read.sources.filter((s) => unparsable.has(s.file) && this.lastGoodText.has(s.file));
     for (const s of read.sources) if (!unparsable.has(s.file)) this.lastGoodText.set(s.file, s.text);
     if (substitutes.length > 0) {
+      this.degraded = true;
       loaded = loadClusterFast(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)), { cache: this.parsed });
       for (const s of substitutes) {
         diagnostics.push({ severity: 'error', code: 'KeptLastGood', message: `${s.file} does not parse; enforcing its last good content until it is fixed`, file: s.file });
@@ -109,9 +142,72 @@ export class ManifestReader {
     const before = new Map((last?.sources ?? []).map((x) => [x.file, x.text]));
     for (const x of read.sources) if (before.get(x.file) === x.text) unchanged.add(x.file);
     const cluster = this.interner.intern({ ...loaded.cluster, policies }, unchanged);
-    this.last = { sources: read.sources, cluster, diagnostics };
-    return { cluster, diagnostics, generation: this.generation };
+    this.last = { sources: read.sources, cluster, diagnostics, clean: read.diagnostics.length === 0 };
+    return { cluster, diagnostics, generation: this.generation, ...(read.incomplete ? { incomplete: read.incomplete } : {}) };
   }
+
+  /**
+   * The input with what could not be used replaced by its last good content: unreadable paths (their
+   * files as last read), files emptied in place, and a directory that became empty until it has stayed
+   * so for `emptyHoldMs`. Says what is missing when nothing can stand in for it.
+   */
+  private keepLastGood(sources: readonly SourceText[], readDiagnostics: readonly Diagnostic[]): { sources: SourceText[]; diagnostics: Diagnostic[]; incomplete?: string } {
+    const now = (this.opts.now ?? Date.now)();
+    const diagnostics: Diagnostic[] = [...readDiagnostics];
+    const out: SourceText[] = sources.filter((x) => x.file === STDIN_NAME);
+    const missing: string[] = [];
+    this.degraded = false;
+    const failed = readDiagnostics.filter((d) => d.code === 'ReadError' && d.file !== undefined).map((d) => normalize(d.file as string));
+    const lastGood = (file: string): SourceText[] => {
+      const text = this.lastGoodText.get(file);
+      return text === undefined ? [] : [{ file, text }];
+    };
+    const kept = (file: string, why: string): Diagnostic => ({ severity: 'error', code: 'KeptLastGood', message: `${file} ${why}; enforcing its last good content until it is fixed`, file });
+    for (const root of this.opts.paths.filter((p) => p !== '-').map((p) => normalize(p))) {
+      const files = sources.filter((x) => within(x.file, root));
+      const before = this.lastFiles.get(root) ?? [];
+      const lost = failed.filter((f) => within(f, root));
+      const used: SourceText[] = [];
+      for (const x of files) {
+        // Emptied in place: a truncation or a failed write, not a decision (deleting the file is one).
+        const good = x.text.trim() === '' ? lastGood(x.file).filter((g) => g.text.trim() !== '') : [];
+        if (good.length > 0) diagnostics.push(kept(x.file, 'is empty'));
+        used.push(...(good.length > 0 ? good : [x]));
+      }
+      for (const f of lost) {
+        // What the unreadable path held when last read, as it was then.
+        const stand = before.filter((file) => within(file, f) && !files.some((x) => x.file === file)).flatMap(lastGood);
+        if (stand.length === 0) missing.push(f);
+        for (const x of stand) diagnostics.push(kept(x.file, `cannot be read (${f})`));
+        used.push(...stand);
+      }
+      let holding = false;
+      if (lost.length === 0 && files.length === 0 && before.length > 0) {
+        const since = this.emptySince.get(root) ?? now;
+        const holdMs = this.opts.emptyHoldMs ?? DEFAULT_EMPTY_HOLD_MS;
+        holding = now - since < holdMs;
+        if (holding) {
+          this.emptySince.set(root, since);
+          used.push(...before.flatMap(lastGood));
+          diagnostics.push({ severity: 'warning', code: 'HeldEmpty', message: `${root} has no manifests; keeping its last good content unless it stays empty for ${holdMs} ms`, file: root });
+        }
+      }
+      if (!holding) this.emptySince.delete(root);
+      if (holding || used.some((x) => !files.includes(x))) this.degraded = true;
+      // In the order the files are read in (byte-wise names), as if they had been read.
+      used.sort((x, y) => Buffer.compare(Buffer.from(x.file), Buffer.from(y.file)));
+      out.push(...used);
+      if (!holding) this.lastFiles.set(root, used.map((x) => x.file));
+    }
+    if (missing.length > 0) this.degraded = true;
+    return { sources: out, diagnostics, ...(missing.length > 0 ? { incomplete: `cannot read ${missing.join(', ')}` } : {}) };
+  }
+}
+
+/** True when `file` is `dir` or inside it. */
+function within(file: string, dir: string): boolean {
+  const f = normalize(file);
+  return f === dir || f.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 
 function sameSources(a: readonly SourceText[], b: readonly SourceText[]): boolean {
@@ -191,10 +287,16 @@ function samePlace(a: ObjectSource | undefined, b: ObjectSource | undefined): bo
   return a?.file === b?.file && a?.line === b?.line && a?.column === b?.column;
 }
 
+/**
+ * Watches the manifests and delivers a snapshot per change. Besides the watches (src/agent/watch.ts), a
+ * tick every `rescanMs` checks that each path is still the one watched and reads again while the input
+ * is failing or an emptied directory is held, so that a fix is picked up even if no event announced it.
+ */
 export class FileClusterSource implements ClusterSource {
   private readonly reader: ManifestReader;
-  private watchers: FSWatcher[] = [];
+  private watchers: PathWatcher[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private tick: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -205,18 +307,24 @@ export class FileClusterSource implements ClusterSource {
   async start(onSnapshot: (s: ClusterSnapshot) => void | Promise<void>): Promise<void> {
     const deliver = async () => {
       if (this.stopped) return;
+      // Watch what the paths are now (a directory recreated or swapped since), then read.
+      await this.checkPaths();
       await onSnapshot(await this.reader.read());
     };
-    for (const p of this.opts.paths) {
-      if (p === '-') continue;
-      const isDir = (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-      // Watch directories, not files: editors and `kubectl`-style tools replace files by renaming.
-      const dir = isDir ? p : dirname(resolve(p));
-      const w = watch(dir, { recursive: isDir && this.opts.recursive }, () => this.schedule(deliver));
-      w.on('error', () => this.schedule(deliver));
-      this.watchers.push(w);
-    }
+    this.watchers = this.opts.paths.filter((p) => p !== '-').map((p) => new PathWatcher(p, this.opts.recursive, () => this.schedule(deliver)));
+    await this.checkPaths();
+    this.tick = setInterval(() => {
+      void this.checkPaths().then((replaced) => {
+        if (replaced || this.reader.pending) this.schedule(deliver);
+      });
+    }, this.opts.rescanMs ?? 1000);
     await deliver();
+  }
+
+  /** True when some path is no longer what was watched (it is watched anew). */
+  private async checkPaths(): Promise<boolean> {
+    const changed = await Promise.all(this.watchers.map((w) => w.check()));
+    return changed.some(Boolean);
   }
 
   private schedule(deliver: () => Promise<void>): void {
@@ -232,6 +340,7 @@ export class FileClusterSource implements ClusterSource {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.tick);
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.running.catch(() => undefined);

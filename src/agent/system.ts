@@ -14,6 +14,27 @@ export interface NftRunner {
   listTable(table: string): Promise<unknown | undefined>;
   /** Releases what the runner holds open (a persistent nft process); it may be used again afterwards. */
   close?(): void;
+  /**
+   * Watches the kernel for changes to `table` committed by processes other than this runner's own nft
+   * (src/agent/nft-monitor.ts): `onForeign` is told what changed, `onLost` that the watch ended (changes
+   * may have been missed since). Runners that cannot watch leave it out: the agent's periodic check
+   * remains.
+   */
+  watch?(table: string, onForeign: (what: string) => void, onLost: (why: string) => void): { close(): void };
+}
+
+/** The process ids a runner started most recently: how its own commits are told from others'. */
+export class RecentPids {
+  private readonly pids: number[] = [];
+  constructor(private readonly size = 64) {}
+  add(pid: number | undefined): void {
+    if (pid === undefined) return;
+    this.pids.push(pid);
+    if (this.pids.length > this.size) this.pids.shift();
+  }
+  has(pid: number): boolean {
+    return this.pids.includes(pid);
+  }
 }
 
 export interface Flow {
@@ -39,11 +60,17 @@ interface Result {
   stderr: string;
 }
 
-/** Runs `cmd args` (inside network namespace `netns` when given, through `ip netns exec`). */
-function exec(cmd: string, args: string[], input?: string, netns?: string): Promise<Result> {
+/** `cmd args`, inside network namespace `netns` when given (`ip netns exec` execs the command: same pid). */
+export function inNetns(cmd: string, args: string[], netns: string | undefined): [string, string[]] {
+  return netns === undefined ? [cmd, args] : ['ip', ['netns', 'exec', netns, cmd, ...args]];
+}
+
+/** Runs `cmd args` (inside network namespace `netns` when given); `started` learns the child's pid. */
+function exec(cmd: string, args: string[], input?: string, netns?: string, started?: RecentPids): Promise<Result> {
   return new Promise((resolveP, reject) => {
-    const [file, argv] = netns === undefined ? [cmd, args] : ['ip', ['netns', 'exec', netns, cmd, ...args]];
+    const [file, argv] = inNetns(cmd, args, netns);
     const child = spawn(file, argv, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    started?.add(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -70,16 +97,18 @@ export function privileges(cmd: string, stderr: string): SystemError | undefined
 }
 
 export class ProcessNft implements NftRunner {
+  /** The nft processes this runner started (their commits are its own). */
+  readonly started = new RecentPids();
   /** `netns`: act on that network namespace instead of the process's own. */
   constructor(private readonly netns?: string) {}
 
   async apply(script: string): Promise<void> {
-    const r = await exec('nft', ['-f', '-'], script, this.netns);
+    const r = await exec('nft', ['-f', '-'], script, this.netns, this.started);
     if (r.code !== 0) throw privileges('nft', r.stderr) ?? new SystemError(`nft -f failed: ${r.stderr.trim()}`);
   }
 
   async listTable(table: string): Promise<unknown | undefined> {
-    const r = await exec('nft', ['-j', 'list', 'table', 'inet', table], undefined, this.netns);
+    const r = await exec('nft', ['-j', 'list', 'table', 'inet', table], undefined, this.netns, this.started);
     if (r.code !== 0) {
       const p = privileges('nft', r.stderr);
       if (p) throw p;

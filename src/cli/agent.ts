@@ -14,6 +14,7 @@ import { startAgentServer, parseListen, type AgentServer } from '../agent/http.j
 import { loadKubeConfig } from '../agent/kube-client.js';
 import { KubeClusterSource } from '../agent/kube-source.js';
 import { AgentMetrics, kernelFamilies, type Family } from '../agent/metrics.js';
+import { FileCutRecord } from '../agent/cut-record.js';
 import { FileClusterSource, ManifestReader, type ClusterSource } from '../agent/source.js';
 import { NftSession } from '../agent/nft-session.js';
 import { ProcessConntrack, ProcessNft } from '../agent/system.js';
@@ -31,6 +32,8 @@ export const AGENT_OPTIONS = {
   context: { type: 'string' },
   listen: { type: 'string' },
   netns: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'verify-interval': { type: 'string' },
 } as const;
 
 export const DEFAULT_LISTEN = '127.0.0.1:9763';
@@ -40,6 +43,9 @@ export function eventLine(e: AgentEvent, format: 'text' | 'json', time: Date): s
   if (format === 'json') return safeJson({ time: time.toISOString(), ...e });
   return `${time.toISOString()} ${e.kind}: ${safeMessage(e.message)}${e.ms !== undefined ? ` in ${e.ms.toFixed(1)} ms` : ''}`;
 }
+
+/** Where the agent records its completed conntrack checks (tmpfs: gone on reboot, as conntrack is). */
+const DEFAULT_STATE_DIR = '/run/netpol';
 
 function choice<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -73,11 +79,16 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   const listen = listenText === 'none' || listenText === '' ? undefined : parseListen(listenText);
   if (listenText !== 'none' && listenText !== '' && !listen) throw new UsageError(`--listen ${listenText}: want HOST:PORT, [IPv6]:PORT, :PORT or none`);
   const netns = values.netns as string | undefined;
+  const interval = values['verify-interval'] === undefined ? 60 : Number(values['verify-interval']);
+  if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`--verify-interval ${String(values['verify-interval'])}: give seconds (0: never)`);
   const opts = {
     node,
     denyAction: choice('deny-action', values['deny-action'], ['drop', 'reject'] as const, 'drop'),
     existingConnections: choice('existing-connections', values['existing-connections'], ['cut', 'keep'] as const, 'cut'),
     logDenied: values['log-denied'] === true,
+    // One record per network namespace enforced: lab agents act on several from one host namespace.
+    cutRecord: new FileCutRecord((values['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR, netns ? `netpol@${netns}` : 'netpol'),
+    verifyMs: interval * 1000,
   };
   const metrics = new AgentMetrics();
   let failed = false;
@@ -94,7 +105,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   if (values.once === true) {
     // No retries: a failure is the exit code's to report.
     const source: ClusterSource = kube ? firstOnly(kube) : { start: async (cb) => cb(await new ManifestReader(paths).read()), stop: async () => {} };
-    const agent = new Agent(source, nft, conntrack, { ...opts, retry: false }, report);
+    const agent = new Agent(source, nft, conntrack, { ...opts, retry: false, verifyMs: 0 }, report);
     await agent.start();
     await agent.stop();
     return failed ? EXIT.ERROR : EXIT.OK;
