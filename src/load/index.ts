@@ -6,5 +6,6 @@
 export { loadCluster } from './load.js';
 export type { LoadOptions, LoadResult, SourceText } from './load.js';
 export { parseDocuments, DEFAULT_MAX_ALIAS_COUNT } from './yaml.js';
+export { collectObjects } from './objects.js';
 export type { PNode, PMap, PSeq, PScalar, PEntry, ParseOptions } from './yaml.js';
 export { locatePath, parseFieldPath } from './locate.js';
