@@ -16,6 +16,7 @@ import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
 import { probeTitle, renderCsv, renderMarkdown, renderNamespaceTable, renderTable } from './render/matrix.js';
+import { renderDot, renderHtml, renderMermaid } from './render/picture.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
 export const MATRIX_OPTIONS = {
@@ -25,7 +26,7 @@ export const MATRIX_OPTIONS = {
   by: { type: 'string' },
 } as const;
 
-const FORMATS = ['table', 'wide', 'json', 'csv', 'md'] as const;
+const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'dot', 'mermaid', 'html'] as const;
 /** Above this many pods the dense matrix is not built (~16,000: 256 million cells per probe). */
 export const DENSE_LIMIT = 16_000;
 /** Above this many pods the default table aggregates by namespace (a pod table would not be readable). */
@@ -89,6 +90,15 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
       break;
     case 'md':
       io.stdout(renderMarkdown(result.pods, result.probes));
+      break;
+    case 'dot':
+      io.stdout(renderDot(result));
+      break;
+    case 'mermaid':
+      io.stdout(renderMermaid(result));
+      break;
+    case 'html':
+      io.stdout(renderHtml(result));
       break;
     default: {
       const engine = format === 'wide' ? new Engine(cluster) : undefined;
