@@ -8,6 +8,7 @@ import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
 import { diffCommand, DIFF_OPTIONS } from './diff.js';
 import { labCommand, LAB_OPTIONS } from './lab.js';
+import { lintCommand, LINT_OPTIONS } from './lint.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { safeMessage } from './render/escape.js';
@@ -38,6 +39,7 @@ Usage:
                                                   watching it: kubectl changes what the kernel enforces
   netpol diff OLD NEW [--port P]... [--protocol P]...   what a change does to reachability, with causes
                                                   OLD/NEW: FILE|DIR|-|git:REV:PATH (exit 1 when changed)
+  netpol lint -f PATH... [--disable ID]...        the classic mistakes, as text|json|sarif (exit 1 on errors)
   netpol version
 
 Flags (kubectl style):
@@ -46,7 +48,7 @@ Flags (kubectl style):
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
   -A, --all-namespaces  matrix: show every namespace (the default)
   -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md;
-                        diff: text|json|md
+                        diff: text|json|md; lint: text|json|sarif
   -h, --help            this help
 
 Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
@@ -62,6 +64,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
+  lint: { options: LINT_OPTIONS, run: (f, v, io) => lintCommand(f, v, io, VERSION) },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {

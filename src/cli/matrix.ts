@@ -9,7 +9,7 @@
  * starts, with its size, unless --allow-large-output accepts it.
  */
 import { Engine } from '../engine/engine.js';
-import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe } from '../engine/matrix.js';
+import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
 import type { PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
@@ -18,6 +18,7 @@ import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
 import { safeJson } from './render/escape.js';
 import { csvChunks, denialChunks, denseOutputBytes, jsonChunks, markdownChunks, probeTitle, renderNamespaceTable, tableChunks, type StreamedProbe } from './render/matrix.js';
+import { renderDot, renderHtml, renderMermaid } from './render/picture.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
 export const MATRIX_OPTIONS = {
@@ -28,7 +29,9 @@ export const MATRIX_OPTIONS = {
   'allow-large-output': { type: 'boolean' },
 } as const;
 
-const FORMATS = ['table', 'wide', 'json', 'csv', 'md'] as const;
+const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'dot', 'mermaid', 'html'] as const;
+/** Above this many pods a picture is refused without --allow-large-output: it would not be readable. */
+export const PICTURE_POD_LIMIT = 1_000;
 /** Above this many pods the default table aggregates by namespace (a pod table would not be readable). */
 export const TABLE_POD_LIMIT = 100;
 
@@ -84,6 +87,14 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     return EXIT.OK;
   }
   const shown = sortPods(cluster.pods);
+  if (format === 'dot' || format === 'mermaid' || format === 'html') {
+    if (pods > PICTURE_POD_LIMIT && values['allow-large-output'] !== true) {
+      throw new UsageError(`${pods} pods: a picture of more than ${PICTURE_POD_LIMIT} pods is not readable; use -n NS, or add --allow-large-output to draw it anyway`);
+    }
+    const result = denseResult(scale, shown, probes);
+    io.stdout(format === 'dot' ? renderDot(result) : format === 'mermaid' ? renderMermaid(result) : renderHtml(result));
+    return EXIT.OK;
+  }
   const bytes = denseOutputBytes(format, shown, probes);
   if (bytes > MAX_OUTPUT_BYTES && values['allow-large-output'] !== true) {
     throw new UsageError(
@@ -96,6 +107,14 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? new Engine(cluster) : undefined);
   await writeChunks(io, chunks);
   return EXIT.OK;
+}
+
+/** The whole pod x pod matrix, for the pictures (small clusters only: see PICTURE_POD_LIMIT). */
+function denseResult(scale: ScaleEngine | ExactReachability, pods: readonly PodInfo[], probes: readonly Probe[]): Reachability {
+  return {
+    pods: pods.map((p) => `${p.namespace}/${p.name}`),
+    probes: probes.map((probe) => ({ port: probe.port, protocol: probe.protocol, allowed: pods.map((s) => pods.map((d) => scale.allows(s, d, probe))) })),
+  };
 }
 
 /** Above this estimate a dense output needs --allow-large-output (it is streamed either way). */

@@ -1,0 +1,81 @@
+/**
+ * What every lint rule reads, computed once: the cluster, each policy normalised (in the cluster's
+ * order), pods by namespace, and which pods each policy selects. Pure: no IO.
+ */
+import { AddressSet, parseCIDR, parseIP, type IP } from '../ip/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { policyNormalizer, type Peer, type Policy } from '../policy/model.js';
+import { matches } from '../selector/index.js';
+
+export interface LintContext {
+  readonly cluster: Cluster;
+  /** `policies[i]` is `cluster.policies[i]` normalised. */
+  readonly policies: readonly Policy[];
+  podsIn(namespace: string): readonly PodInfo[];
+  /** Indices of the policies (of its namespace) whose podSelector selects the pod. */
+  selecting(pod: PodInfo): readonly number[];
+  /** The pods of its namespace a policy's podSelector selects. */
+  subjects(i: number): readonly PodInfo[];
+  /** The pods a pod peer of policy `i` matches (ipBlock peers: pods with an address inside). */
+  peerPods(i: number, peer: Peer): readonly PodInfo[];
+  addresses(pod: PodInfo): readonly IP[];
+}
+
+export function lintContext(cluster: Cluster): LintContext {
+  const normalize = policyNormalizer();
+  const policies = cluster.policies.map((p: PolicyInfo) => normalize(p));
+  const byNs = new Map<string, PodInfo[]>();
+  for (const p of cluster.pods) {
+    let list = byNs.get(p.namespace);
+    if (!list) byNs.set(p.namespace, (list = []));
+    list.push(p);
+  }
+  const subjects = new Map<number, PodInfo[]>();
+  const policiesIn = new Map<string, number[]>();
+  policies.forEach((p, i) => {
+    let list = policiesIn.get(p.ref.namespace);
+    if (!list) policiesIn.set(p.ref.namespace, (list = []));
+    list.push(i);
+  });
+  const selecting = new Map<PodInfo, number[]>();
+  const ips = new Map<PodInfo, IP[]>();
+  const addresses = (pod: PodInfo): IP[] => {
+    let a = ips.get(pod);
+    if (!a) ips.set(pod, (a = pod.ips.map((t) => parseIP(t)).filter((x): x is IP => x !== undefined)));
+    return a;
+  };
+  return {
+    cluster,
+    policies,
+    podsIn: (ns) => byNs.get(ns) ?? [],
+    selecting(pod) {
+      let s = selecting.get(pod);
+      if (!s) selecting.set(pod, (s = (policiesIn.get(pod.namespace) ?? []).filter((i) => matches(policies[i]!.subject, pod.labels))));
+      return s;
+    },
+    subjects(i) {
+      let s = subjects.get(i);
+      if (!s) {
+        const p = policies[i]!;
+        subjects.set(i, (s = (byNs.get(p.ref.namespace) ?? []).filter((pod) => matches(p.subject, pod.labels))));
+      }
+      return s;
+    },
+    peerPods(i, peer) {
+      if (peer.kind === 'ipBlock') return cluster.pods.filter((pod) => addresses(pod).some((ip) => peer.addresses.contains(ip)));
+      const own = policies[i]!.ref.namespace;
+      return cluster.pods.filter((pod) => {
+        if (peer.namespaces.kind === 'own' ? pod.namespace !== own : !matches(peer.namespaces.selector, cluster.namespaces.get(pod.namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: pod.namespace })) return false;
+        return peer.pods === undefined || matches(peer.pods, pod.labels);
+      });
+    },
+    addresses,
+  };
+}
+
+/** Address ranges that are not on the internet: private, shared, loopback, link-local, unique-local. */
+export const NON_PUBLIC: AddressSet = AddressSet.unionAll(
+  ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '0.0.0.0/8', 'fc00::/7', 'fe80::/10', '::1/128', '::/128'].map((c) =>
+    AddressSet.fromCIDR(parseCIDR(c)!),
+  ),
+);
