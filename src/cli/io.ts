@@ -5,6 +5,8 @@ export interface IO {
   stdin?: AsyncIterable<string | Buffer>;
   /** stderr is a terminal (progress and colour only then). */
   stderrIsTTY?: boolean;
+  /** Ends commands that run until interrupted (`watch`); in-process callers use it instead of a signal. */
+  signal?: AbortSignal;
 }
 
 /** Exit codes, documented in docs/cli.md. */

@@ -9,6 +9,7 @@ import { labCommand, LAB_OPTIONS } from './lab.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { validateCommand } from './validate.js';
+import { watchCommand, WATCH_OPTIONS } from './watch.js';
 
 export type { IO } from './io.js';
 export { EXIT } from './io.js';
@@ -28,14 +29,23 @@ Usage:
                                                   pods as network namespaces, real packets, compared
                                                   with the engine (root; exit 1 on any disagreement)
   netpol lab up|probe ID|down ID|list             keep a lab for interactive use
+  netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
+                                                  the allowed pairs it adds and removes
   netpol version
+
+Without -f, validate, check and matrix read the live cluster of the current kubeconfig context (as
+kubectl does: KUBECONFIG, ~/.kube/config, or the pod's service account), e.g. kubectl netpol matrix -A.
 
 Flags (kubectl style):
   -f, --filename PATH   file, directory or - for stdin (repeatable)
   -R, --recursive       descend into directories
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
-  -A, --all-namespaces  matrix: show every namespace (the default)
+  -A, --all-namespaces  matrix: show every namespace (the default with -f; from a cluster
+                        the default is the context's namespace, as in kubectl)
   -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md
+  --kubeconfig FILE     read the cluster of this kubeconfig (instead of KUBECONFIG / ~/.kube/config)
+  --context NAME        use this kubeconfig context
+  --overlay             with -f: the cluster as it would be after applying the files
   -h, --help            this help
 
 Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
@@ -49,6 +59,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   check: { options: CHECK_OPTIONS, run: checkCommand },
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
+  watch: { options: WATCH_OPTIONS, run: watchCommand },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
 };
 
