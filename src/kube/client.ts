@@ -275,13 +275,13 @@ function parseJSON(text: string, server: string): Rec {
 }
 
 function apiError(status: number, text: string, action: Action): KubeApiError {
-  let status_: Rec | undefined;
+  let parsed: Rec | undefined;
   try {
-    status_ = JSON.parse(text) as Rec;
+    parsed = JSON.parse(text) as Rec;
   } catch {
     // Not a Status object (a proxy's HTML page, say): its first words, below.
   }
-  const reason = typeof status_?.reason === 'string' ? status_.reason : '';
-  const message = typeof status_?.message === 'string' ? status_.message : text.trim().slice(0, 200);
+  const reason = typeof parsed?.reason === 'string' ? parsed.reason : '';
+  const message = typeof parsed?.message === 'string' ? parsed.message : text.trim().slice(0, 200);
   return new KubeApiError(status, reason, message, action);
 }
