@@ -17,7 +17,7 @@
  * Creating 100,000 pods takes a while: `--keep` leaves the control plane running and prints its
  * kubeconfig; `--kubeconfig K` reuses it (objects already there are skipped).
  *
- * Usage: node --import tsx scripts/bench-kube.ts [--pods 10000] [--runs 2] [--changes 20] [--keep] [--kubeconfig K]
+ * Usage: npm run bench:kube -- [--pods 10000] [--runs 2] [--changes 20] [--keep] [--kubeconfig K] [--only read|watch]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
     'in-process-read': { type: 'boolean', default: false },
+    /** `read` (kubectl baseline, matrix, phases) or `watch`; both by default. */
+    only: { type: 'string' },
   },
 });
 
@@ -95,8 +97,9 @@ if (existing < cluster.pods.length) {
 
 const results: Record<string, unknown> = { pods: cluster.pods.length, policies: cluster.policies.length, namespaces: cluster.namespaces.size, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`, node: process.version };
 
+const readRuns = values.only === 'watch' ? 0 : runs;
 // 2. kubectl's own list, as a baseline.
-for (let r = 0; r < runs; r++) {
+for (let r = 0; r < readRuns; r++) {
   const t0 = performance.now();
   const k = spawnSync('/usr/bin/time', ['-f', '%M', kubectlPath(), '--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-o', 'json', '--chunk-size', '500'], { maxBuffer: 4 * 2 ** 30, encoding: 'utf8' });
   const ms = performance.now() - t0;
@@ -109,7 +112,7 @@ for (let r = 0; r < runs; r++) {
 // 3. netpol matrix --summary (the command a user runs), and the phases in-process.
 results.matrix = [];
 results.phases = [];
-for (let r = 0; r < runs; r++) {
+for (let r = 0; r < readRuns; r++) {
   const load = loadavg()[0]!;
   const t0 = performance.now();
   const m = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...CLI, 'matrix', '--kubeconfig', kubeconfig, '-A', '--summary', '--port', '8080', '-o', 'json'], { encoding: 'utf8', maxBuffer: 2 ** 28 });
@@ -126,6 +129,11 @@ for (let r = 0; r < runs; r++) {
 }
 
 // 4. watch: change -> report latency.
+if (values.only === 'read') {
+  console.log(JSON.stringify(results));
+  if (cp && !values.keep) await cp.stop();
+  process.exit(0);
+}
 const watch = spawn(process.execPath, [...CLI, 'watch', '--kubeconfig', kubeconfig, '-A', '--port', '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
 let buffer = '';
 const waiters: { prefix: string; resolve: (t: number) => void }[] = [];

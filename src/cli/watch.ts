@@ -9,7 +9,8 @@
  */
 import { ClusterInformer, KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, type InformerEvent } from '../kube/index.js';
 import type { Probe } from '../engine/matrix.js';
-import { ReachabilityTracker, type ReachabilityChange } from '../watch/index.js';
+import { podKey } from '../model/cluster.js';
+import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { ClusterReadError } from './cluster.js';
 import { diagnosticLine } from './input.js';
@@ -58,7 +59,7 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
     },
     onEvent: (e: InformerEvent) => {
       const change = tracker?.apply(e);
-      if (change) io.stdout(format === 'json' ? `${JSON.stringify({ time: new Date().toISOString(), ...change })}\n` : renderChange(change));
+      if (change) io.stdout(format === 'json' ? `${JSON.stringify({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
     onError: (kind, e, retryInMs) => {
       if (!informer.isSynced && isFatal(e)) {
@@ -83,6 +84,12 @@ function isFatal(e: Error): boolean {
   return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
 }
 
+/** Pairs as `[from, to]` names (`ns/name`), every one. */
+function changeJSON(c: ReachabilityChange): Record<string, unknown> {
+  const names = (pairs: readonly PodPair[]) => pairs.map(([from, to]) => [podKey(from), podKey(to)]);
+  return { ...c, probes: c.probes.map((p) => ({ ...p, added: names(p.added), removed: names(p.removed) })) };
+}
+
 function renderChange(c: ReachabilityChange): string {
   const time = new Date().toISOString().slice(11, 23);
   const lines = [`${time} ${safeText(c.object)} ${c.action}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`];
@@ -98,7 +105,7 @@ function renderChange(c: ReachabilityChange): string {
     }
     lines.push(`  ${title}: +${p.added.length} -${p.removed.length} allowed pairs, now ${p.allowedPairs}`);
     for (const [sign, pairs] of [['+', p.added], ['-', p.removed]] as const) {
-      for (const [from, to] of pairs.slice(0, SHOWN_PAIRS)) lines.push(`    ${sign} ${safeText(from)} -> ${safeText(to)}`);
+      for (const [from, to] of pairs.slice(0, SHOWN_PAIRS)) lines.push(`    ${sign} ${safeText(podKey(from))} -> ${safeText(podKey(to))}`);
       if (pairs.length > SHOWN_PAIRS) lines.push(`    ${sign} ... and ${pairs.length - SHOWN_PAIRS} more (-o json lists every pair)`);
     }
   }

@@ -152,18 +152,23 @@ export class Reflector<T> {
 
   /** Lists, then delivers the differences with the copy as changes (none on the first list). */
   private async relist(): Promise<void> {
-    const list = await this.client.list(this.opts.resource, {
-      ...(this.opts.namespace !== undefined ? { namespace: this.opts.namespace } : {}),
-      ...(this.opts.fieldSelector !== undefined ? { fieldSelector: this.opts.fieldSelector } : {}),
-      ...(this.opts.pageSize !== undefined ? { limit: this.opts.pageSize } : {}),
-    });
-    const seen = new Set<string>();
-    for (const o of list.items) {
-      const key = objectKey(o);
-      if (key === undefined) continue;
-      seen.add(key);
-      this.put(key, o);
-    }
+    let seen = new Set<string>();
+    const list = await this.client.listEach(
+      this.opts.resource,
+      {
+        ...(this.opts.namespace !== undefined ? { namespace: this.opts.namespace } : {}),
+        ...(this.opts.fieldSelector !== undefined ? { fieldSelector: this.opts.fieldSelector } : {}),
+        ...(this.opts.pageSize !== undefined ? { limit: this.opts.pageSize } : {}),
+        onRestart: () => (seen = new Set()),
+      },
+      // Converted as each page arrives: the copy holds converted objects only.
+      (o) => {
+        const key = objectKey(o);
+        if (key === undefined) return;
+        seen.add(key);
+        this.put(key, o);
+      },
+    );
     for (const key of [...this.store.keys()]) if (!seen.has(key)) this.remove(key, undefined);
     this.resourceVersion = list.resourceVersion;
     this.handlers.onList();

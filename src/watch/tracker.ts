@@ -30,10 +30,12 @@ export interface ProbeChange {
   readonly net: number;
   /** True when `added` and `removed` list every changed pair. */
   readonly exact: boolean;
-  /** `[from, to]` as `ns/name`, sorted; only when exact. */
-  readonly added: readonly (readonly [string, string])[];
-  readonly removed: readonly (readonly [string, string])[];
+  /** `[from, to]`, in no particular order; only when exact. Removed pairs name the pods as they were. */
+  readonly added: readonly PodPair[];
+  readonly removed: readonly PodPair[];
 }
+
+export type PodPair = readonly [PodInfo, PodInfo];
 
 export interface ReachabilityChange {
   /** `Pod ns/name`, `NetworkPolicy ns/name`, `Namespace name`. */
@@ -145,38 +147,56 @@ export class ReachabilityTracker {
     const limit = this.opts.touchedLimit ?? 200;
     const ends = touched?.filter((p): p is PodInfo => p !== undefined);
     const exact = ends !== undefined && ends.length <= limit;
-    const keys = exact ? new Set(ends.map(podKey)) : new Set<string>();
+    const keys = exact ? [...new Set(ends.map(podKey))] : [];
     const countsBefore = this.probes.map((p) => this.engine.allowedPairs(p));
-    const before = exact ? this.probes.map((p) => this.pairsOf(keys, p)) : [];
+    const before = exact ? this.probes.map((p) => this.endsOf(keys, p)) : [];
     change();
     const probes = this.probes.map((probe, i): ProbeChange => {
       const allowedPairs = this.engine.allowedPairs(probe);
       const base = { port: probe.port, protocol: probe.protocol, allowedPairs, net: allowedPairs - countsBefore[i]! };
       if (!exact) return { ...base, exact: false, added: [], removed: [] };
-      const after = this.pairsOf(keys, probe);
-      const was = before[i]!;
-      return { ...base, exact: true, added: difference(after, was), removed: difference(was, after) };
+      return { ...base, exact: true, ...diff(keys, before[i]!, this.endsOf(keys, probe)) };
     });
     return { object, action, fields, probes };
   }
 
-  /** Allowed pairs with one end among the pods now named `keys` (as `from\0to`). */
-  private pairsOf(keys: ReadonlySet<string>, probe: ScaleProbe): Set<string> {
-    const out = new Set<string>();
+  /** For each touched pod (by key) as it is now: the pods it may reach and the pods that may reach it. */
+  private endsOf(keys: readonly string[], probe: ScaleProbe): Map<string, Ends> {
+    const out = new Map<string, Ends>();
     for (const key of keys) {
       const pod = this.pods.get(key);
-      if (!pod) continue;
-      for (const d of this.engine.destinations(pod, probe)) out.add(`${key}\u0000${podKey(d)}`);
-      for (const s of this.engine.sources(pod, probe)) out.add(`${podKey(s)}\u0000${key}`);
+      if (pod) out.set(key, { pod, destinations: new Set(this.engine.destinations(pod, probe)), sources: new Set(this.engine.sources(pod, probe)) });
     }
     return out;
   }
 }
 
-function difference(a: ReadonlySet<string>, b: ReadonlySet<string>): [string, string][] {
-  const out: [string, string][] = [];
-  for (const x of a) if (!b.has(x)) out.push(x.split('\u0000') as [string, string]);
-  return out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
+interface Ends {
+  readonly pod: PodInfo;
+  readonly destinations: ReadonlySet<PodInfo>;
+  readonly sources: ReadonlySet<PodInfo>;
+}
+
+/**
+ * Pairs allowed after and not before, and the reverse. Pods compare by identity: a pod change replaces
+ * only the touched pod's object (never its own destination or source), a policy change none. A pair
+ * between two touched pods is counted once, as its source's destination.
+ */
+function diff(keys: readonly string[], before: Map<string, Ends>, after: Map<string, Ends>): { added: PodPair[]; removed: PodPair[] } {
+  const touched = new Set<PodInfo>();
+  for (const m of [before, after]) for (const e of m.values()) touched.add(e.pod);
+  const added: PodPair[] = [];
+  const removed: PodPair[] = [];
+  const none: ReadonlySet<PodInfo> = new Set();
+  for (const key of keys) {
+    const b = before.get(key);
+    const a = after.get(key);
+    if (a) for (const d of a.destinations) if (!(b?.destinations ?? none).has(d)) added.push([a.pod, d]);
+    if (b) for (const d of b.destinations) if (!(a?.destinations ?? none).has(d)) removed.push([b.pod, d]);
+    if (a) for (const s of a.sources) if (!touched.has(s) && !(b?.sources ?? none).has(s)) added.push([s, a.pod]);
+    if (b) for (const s of b.sources) if (!touched.has(s) && !(a?.sources ?? none).has(s)) removed.push([s, b.pod]);
+  }
+  return { added, removed };
 }
 
 /** The fields of a pod the analysis reads that differ. */
