@@ -12,3 +12,7 @@ export type { ReadSourcesOptions } from './load/sources.js';
 // The command line, for embedding: `run(argv, io)` is the whole program
 export { run, EXIT } from './cli/main.js';
 export type { IO } from './cli/io.js';
+
+// A live cluster: kubeconfig (kubectl's rules), paginated reads, list+watch informers, the agent's source
+export { loadKubeConfig, KubeConfigError, KubeClient, KubeApiError, KubeUnreachableError, readCluster, overlayCluster, ClusterInformer, Reflector, KubeClusterSource } from './kube/index.js';
+export type { ResolvedConfig, ClusterRead, ReadOptions, InformerEvent, InformerOptions, KubeSourceOptions } from './kube/index.js';

@@ -7,6 +7,8 @@ export interface IO {
   stderrIsTTY?: boolean;
   /** Resolves when stdout can take more (backpressure for streamed outputs); absent: always. */
   flush?(): Promise<void>;
+  /** Ends commands that run until interrupted (`watch`); in-process callers use it instead of a signal. */
+  signal?: AbortSignal;
 }
 
 /** Exit codes, documented in docs/cli.md. */

@@ -13,6 +13,7 @@ import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { safeMessage } from './render/escape.js';
 import { validateCommand } from './validate.js';
+import { watchCommand, WATCH_OPTIONS } from './watch.js';
 
 export type { IO } from './io.js';
 export { EXIT } from './io.js';
@@ -40,15 +41,24 @@ Usage:
   netpol diff OLD NEW [--port P]... [--protocol P]...   what a change does to reachability, with causes
                                                   OLD/NEW: FILE|DIR|-|git:REV:PATH (exit 1 when changed)
   netpol lint -f PATH... [--disable ID]...        the classic mistakes, as text|json|sarif (exit 1 on errors)
+  netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
+                                                  the allowed pairs it adds and removes
   netpol version
+
+Without -f, validate, check and matrix read the live cluster of the current kubeconfig context (as
+kubectl does: KUBECONFIG, ~/.kube/config, or the pod's service account), e.g. kubectl netpol matrix -A.
 
 Flags (kubectl style):
   -f, --filename PATH   file, directory or - for stdin (repeatable)
   -R, --recursive       descend into directories
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
-  -A, --all-namespaces  matrix: show every namespace (the default)
-  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md;
+  -A, --all-namespaces  matrix: show every namespace (the default with -f; from a cluster
+                        the default is the context's namespace, as in kubectl)
+  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md|dot|mermaid|html;
                         diff: text|json|md; lint: text|json|sarif
+  --kubeconfig FILE     read the cluster of this kubeconfig (instead of KUBECONFIG / ~/.kube/config)
+  --context NAME        use this kubeconfig context
+  --overlay             with -f: the cluster as it would be after applying the files
   -h, --help            this help
 
 Exit codes: 0 valid/allowed, 1 invalid/denied, 2 usage error, unreadable or invalid input.
@@ -62,6 +72,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   check: { options: CHECK_OPTIONS, run: checkCommand },
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
+  watch: { options: WATCH_OPTIONS, run: watchCommand },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
   lint: { options: LINT_OPTIONS, run: (f, v, io) => lintCommand(f, v, io, VERSION) },

@@ -17,17 +17,25 @@ export interface ApplyOptions {
   readonly nodeName?: string;
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Leave objects that already exist as they are (resuming an interrupted apply). */
+  readonly skipExisting?: boolean;
 }
 
 /** Creates (or relabels) every namespace, then every pod and policy. */
 export async function applyCluster(client: KubeClient, cluster: Cluster, opts: ApplyOptions = {}): Promise<void> {
-  for (const n of cluster.namespaces.values()) {
-    const labels = Object.fromEntries(Object.entries(n.labels).filter(([k]) => k !== NAMESPACE_NAME_LABEL));
-    await ensureNamespace(client, n.name, labels);
-  }
-  const jobs: (() => Promise<void>)[] = [...cluster.pods.map((p) => () => createPod(client, p, opts.nodeName ?? 'node-1')), ...cluster.policies.map((p) => () => createPolicy(client, p))];
+  const width = opts.concurrency ?? 32;
+  const namespaces = [...cluster.namespaces.values()].map((n) => () => ensureNamespace(client, n.name, Object.fromEntries(Object.entries(n.labels).filter(([k]) => k !== NAMESPACE_NAME_LABEL))));
+  await parallel(namespaces, width, () => {});
+  const tolerate = (create: () => Promise<void>) => async (): Promise<void> => {
+    try {
+      await create();
+    } catch (e) {
+      if (!opts.skipExisting || !(e instanceof KubeApiError) || e.status !== 409) throw e;
+    }
+  };
+  const jobs = [...cluster.pods.map((p) => tolerate(() => createPod(client, p, opts.nodeName ?? 'node-1'))), ...cluster.policies.map((p) => tolerate(() => createPolicy(client, p)))];
   let done = 0;
-  await parallel(jobs, opts.concurrency ?? 32, () => opts.onProgress?.(++done, jobs.length));
+  await parallel(jobs, width, () => opts.onProgress?.(++done, jobs.length));
 }
 
 export async function ensureNamespace(client: KubeClient, name: string, labels: Record<string, string>): Promise<void> {

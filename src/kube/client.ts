@@ -120,10 +120,21 @@ export class KubeClient {
 
   /** Every item, page by page; the list's resourceVersion is the one to watch from. */
   async list(resource: Resource, opts: ListOptions = {}): Promise<ListResult> {
+    let items: unknown[] = [];
+    const { resourceVersion } = await this.listEach(resource, { ...opts, onRestart: () => (items = []) }, (x) => items.push(x));
+    return { items, resourceVersion };
+  }
+
+  /**
+   * Every item handed to `each` as its page arrives, so a caller that converts items keeps no raw page
+   * beyond the current one (100,000 raw pods would hold about a gigabyte). If the list has to start
+   * over, `onRestart` is called first and the items come again.
+   */
+  async listEach(resource: Resource, opts: ListOptions & { readonly onRestart?: () => void }, each: (item: unknown) => void): Promise<{ count: number; resourceVersion: string }> {
     const action: Action = { verb: 'list', resource, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) };
     const base = resourcePath(resource, opts.namespace);
     for (let attempt = 0; ; attempt++) {
-      const items: unknown[] = [];
+      let count = 0;
       let token: string | undefined;
       let resourceVersion = '';
       try {
@@ -133,18 +144,22 @@ export class KubeClient {
           if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
           const page = await this.request('GET', `${base}?${q}`, action);
           const list = Array.isArray(page.items) ? page.items : [];
-          for (const x of list) items.push(x);
+          for (const x of list) each(x);
+          count += list.length;
           const meta = (page.metadata ?? {}) as Rec;
           token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
           resourceVersion = typeof meta.resourceVersion === 'string' ? meta.resourceVersion : resourceVersion;
           const remaining = typeof meta.remainingItemCount === 'number' ? meta.remainingItemCount : undefined;
-          opts.onPage?.(items.length, token === undefined ? items.length : remaining !== undefined ? items.length + remaining : undefined);
+          opts.onPage?.(count, token === undefined ? count : remaining !== undefined ? count + remaining : undefined);
         } while (token !== undefined);
-        return { items, resourceVersion };
+        return { count, resourceVersion };
       } catch (e) {
         // A continue token expires (410 Gone) when the list takes longer than etcd keeps its revision:
         // start over once, as client-go's pager does, then give up.
-        if (e instanceof KubeApiError && e.status === 410 && attempt === 0) continue;
+        if (e instanceof KubeApiError && e.status === 410 && attempt === 0) {
+          opts.onRestart?.();
+          continue;
+        }
         throw e;
       }
     }
@@ -275,13 +290,13 @@ function parseJSON(text: string, server: string): Rec {
 }
 
 function apiError(status: number, text: string, action: Action): KubeApiError {
-  let status_: Rec | undefined;
+  let parsed: Rec | undefined;
   try {
-    status_ = JSON.parse(text) as Rec;
+    parsed = JSON.parse(text) as Rec;
   } catch {
     // Not a Status object (a proxy's HTML page, say): its first words, below.
   }
-  const reason = typeof status_?.reason === 'string' ? status_.reason : '';
-  const message = typeof status_?.message === 'string' ? status_.message : text.trim().slice(0, 200);
+  const reason = typeof parsed?.reason === 'string' ? parsed.reason : '';
+  const message = typeof parsed?.message === 'string' ? parsed.message : text.trim().slice(0, 200);
   return new KubeApiError(status, reason, message, action);
 }

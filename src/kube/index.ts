@@ -9,3 +9,5 @@ export { toNamespace, toPod, toPolicy, isFinished, UNFINISHED_PODS } from './con
 export { readCluster, assemble, type ClusterRead, type ReadOptions } from './read.js';
 export { overlayCluster } from './overlay.js';
 export { applyCluster, clearCluster, createPod, createPolicy, ensureNamespace, podObject, setPodStatus, type ApplyOptions } from './apply.js';
+export { ClusterInformer, Reflector, type InformerEvent, type InformerHandlers, type InformerOptions, type ObjectKind } from './informer.js';
+export { KubeClusterSource, type KubeSourceOptions } from './source.js';

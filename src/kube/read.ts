@@ -10,7 +10,7 @@
 import { validateCluster } from '../analysis.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type KubeClient, type ListResult } from './client.js';
+import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type KubeClient } from './client.js';
 import { toNamespace, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
 
 export interface ReadOptions {
@@ -39,25 +39,35 @@ export async function readCluster(client: KubeClient, opts: ReadOptions = {}): P
     counts[kind] = [done, total ?? done];
     show();
   };
+  // Items are converted as their page arrives: no raw page is kept beyond the current one. A list
+  // that starts over (expired continue token) starts its kind's results over.
+  const collect = <T>(convert: (o: unknown) => Converted<T>) => {
+    const c = { values: [] as T[], diagnostics: [] as Diagnostic[] };
+    return {
+      c,
+      each: (o: unknown): void => {
+        const r = convert(o);
+        for (const d of r.diagnostics) c.diagnostics.push(d);
+        if (r.value !== undefined) c.values.push(r.value);
+      },
+      onRestart: (): void => {
+        c.values = [];
+        c.diagnostics = [];
+      },
+    };
+  };
+  const nss = collect(toNamespace);
+  const pods = collect(toPod);
+  const policies = collect(toPolicy);
   // All three at once; when several fail, the first in this order is reported, so the message is stable.
   const settled = await Promise.allSettled([
-    ns === undefined ? client.list(NAMESPACES, { limit }).then((l) => l.items) : getNamespace(client, ns, diagnostics),
-    client.list(PODS, { limit, fieldSelector: UNFINISHED_PODS, onPage: onPage('pods'), ...(ns !== undefined ? { namespace: ns } : {}) }),
-    client.list(NETWORK_POLICIES, { limit, onPage: onPage('networkpolicies'), ...(ns !== undefined ? { namespace: ns } : {}) }),
+    ns === undefined ? client.listEach(NAMESPACES, { limit, onRestart: nss.onRestart }, nss.each) : getNamespace(client, ns, diagnostics).then((items) => items.forEach(nss.each)),
+    client.listEach(PODS, { limit, fieldSelector: UNFINISHED_PODS, onPage: onPage('pods'), onRestart: pods.onRestart, ...(ns !== undefined ? { namespace: ns } : {}) }, pods.each),
+    client.listEach(NETWORK_POLICIES, { limit, onPage: onPage('networkpolicies'), onRestart: policies.onRestart, ...(ns !== undefined ? { namespace: ns } : {}) }, policies.each),
   ] as const);
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
-  const [namespaceItems, podList, policyList] = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [unknown[], ListResult, ListResult];
-  const take = <T>(c: Converted<T>, out: T[]): void => {
-    for (const d of c.diagnostics) diagnostics.push(d);
-    if (c.value !== undefined) out.push(c.value);
-  };
-  const namespaces: NamespaceInfo[] = [];
-  for (const o of namespaceItems) take(toNamespace(o), namespaces);
-  const pods: PodInfo[] = [];
-  for (const o of podList.items) take(toPod(o), pods);
-  const policies: PolicyInfo[] = [];
-  for (const o of policyList.items) take(toPolicy(o), policies);
-  const cluster = assemble(namespaces, pods, policies);
+  diagnostics.push(...nss.c.diagnostics, ...pods.c.diagnostics, ...policies.c.diagnostics);
+  const cluster = assemble(nss.c.values, pods.c.values, policies.c.values);
   diagnostics.push(...validateCluster(cluster));
   return { cluster, diagnostics };
 }

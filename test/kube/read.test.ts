@@ -12,12 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
-import { applyCluster, clearCluster, KubeClient, loadKubeConfig, PODS, readCluster, setPodStatus } from '../../src/kube/index.js';
+import { applyCluster, clearCluster, KubeClient, loadKubeConfig, PODS, readCluster, resourcePath, setPodStatus } from '../../src/kube/index.js';
 import { loadCluster } from '../../src/load/index.js';
 import { readSources } from '../../src/load/sources.js';
 import type { Cluster, PodInfo } from '../../src/model/cluster.js';
 import { netpol } from '../netpol.js';
-import { grantAndToken } from './helpers.js';
+import { run } from '../../src/cli/main.js';
+import { execFileSync } from 'node:child_process';
+import { kubectlPath } from '../../src/controlplane/index.js';
+import { clusterRoleToken, grantAndToken } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 process.chdir(ROOT);
@@ -130,6 +133,38 @@ describe('reading a live cluster', { skip }, () => {
     const ok = await netpol(['validate', '--kubeconfig', kc2, '-n', 'team']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /warning: Namespace team: your account cannot get namespace team/);
+  });
+
+  test('deploy/rbac-reader.yaml, applied with kubectl, is enough for every analysis command and grants nothing else', async () => {
+    execFileSync(kubectlPath(), ['--kubeconfig', cp.kubeconfig, 'apply', '-f', 'deploy/rbac-reader.yaml'], { stdio: 'pipe' });
+    await clearCluster(client, ['three-tier']);
+    await applyCluster(client, await loadDir('examples/three-tier'));
+    const token = await clusterRoleToken(client, { namespace: 'analysts', account: 'alice', clusterRole: 'netpol-reader' });
+    const kubeconfig = join(tmp, 'alice.kubeconfig');
+    await cp.writeTokenKubeconfig(kubeconfig, token, 'alice');
+    const files = await netpol(['matrix', '-f', 'examples/three-tier', '-o', 'json', '--port', '5000']);
+    for (const scope of [['-A'], ['-n', 'three-tier']]) {
+      const live = await netpol(['matrix', '--kubeconfig', kubeconfig, ...scope, '-o', 'json', '--port', '5000']);
+      assert.equal(live.code, 0, live.stderr);
+      assert.deepEqual(JSON.parse(live.stdout), JSON.parse(files.stdout));
+    }
+    const check = await netpol(['check', '--kubeconfig', kubeconfig, '--from', 'three-tier/web', '--to', 'three-tier/api', '--port', '5000']);
+    assert.equal(check.code, 0, check.stderr);
+    const abort = new AbortController();
+    let out = '';
+    let err = '';
+    const watching = run(['watch', '--kubeconfig', kubeconfig, '-A'], { signal: abort.signal, stdout: (t) => (out += t), stderr: (t) => (err += t) });
+    const deadline = Date.now() + 20_000;
+    while (!out.startsWith('watching') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    assert.equal(await watching, 0, err);
+    assert.match(out, /^watching \d+ pods and 3 NetworkPolicies in all namespaces/);
+    // Least privilege, checked by the real authorizer: no secrets, no writes.
+    const alice = new KubeClient(loadKubeConfig({ kubeconfig }));
+    const SECRETS = { prefix: '/api/v1', plural: 'secrets', namespaced: true };
+    await assert.rejects(alice.list(SECRETS, { namespace: 'three-tier' }), /your account cannot list secrets in namespace three-tier/);
+    await assert.rejects(alice.request('DELETE', resourcePath(PODS, 'three-tier', 'web'), { verb: 'delete', resource: PODS, namespace: 'three-tier', name: 'web' }), /your account cannot delete pods web in namespace three-tier/);
+    await clearCluster(client, ['three-tier']);
   });
 
   test('--overlay: the cluster with the files applied; -f with --kubeconfig alone is refused', async () => {

@@ -1,0 +1,113 @@
+/**
+ * `netpol watch`: stays connected to the cluster (list + watch) and prints, after every change of a
+ * Namespace, Pod or NetworkPolicy, what it changed in reachability: allowed pairs added and removed
+ * per probe, and the object that caused it. Text (pairs listed up to a few per change) or `-o json`
+ * (one JSON object per line, every pair). Runs until interrupted (or `io.signal` aborts).
+ *
+ * Before the first complete list any failure ends the command (exit 2: wrong cluster, no rights);
+ * after it, a lost watch is reported on stderr and retried, the last state kept meanwhile.
+ */
+import { ClusterInformer, KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, type InformerEvent } from '../kube/index.js';
+import type { Probe } from '../engine/matrix.js';
+import { podKey } from '../model/cluster.js';
+import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
+import { outputFormat, type GlobalFlags } from './args.js';
+import { ClusterReadError } from './cluster.js';
+import { diagnosticLine } from './input.js';
+import { EXIT, UsageError, type IO } from './io.js';
+import { safeText } from './render/escape.js';
+import { probeTitle } from './render/matrix.js';
+import { parsePort, parseProtocol } from './resolve.js';
+
+export const WATCH_OPTIONS = {
+  port: { type: 'string', short: 'p', multiple: true },
+  protocol: { type: 'string', multiple: true },
+} as const;
+
+/** Pairs listed per change and direction in text output. */
+const SHOWN_PAIRS = 10;
+
+export async function watchCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
+  const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
+  if (flags.filenames.length > 0) throw new UsageError('watch follows a live cluster; -f is not supported (use matrix -f for files)');
+  const ports = ((values.port as string[] | undefined) ?? ['80']).map(parsePort);
+  const protocols = [...new Set(((values.protocol as string[] | undefined) ?? ['TCP']).map(parseProtocol))];
+  const probes: Probe[] = protocols.flatMap((protocol) => ports.map((port) => ({ port, protocol })));
+
+  let config;
+  try {
+    config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
+  } catch (e) {
+    if (e instanceof KubeConfigError) throw new ClusterReadError(safeText(e.message));
+    throw e;
+  }
+  const namespace = flags.allNamespaces ? undefined : (flags.namespace ?? config.namespace);
+  const client = new KubeClient(config);
+
+  let tracker: ReachabilityTracker | undefined;
+  let failure: Error | undefined;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const informer = new ClusterInformer(client, namespace !== undefined ? { namespace } : {}, {
+    onSynced: () => {
+      tracker = new ReachabilityTracker(informer.cluster(), probes);
+      for (const d of informer.diagnostics()) io.stderr(`${diagnosticLine(d)}\n`);
+      const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
+      const counts = probes.map((p) => `${probeTitle(p)}: ${tracker!.allowedPairs(p)} allowed pairs`).join(', ');
+      if (format === 'json') io.stdout(`${JSON.stringify({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+      else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
+    },
+    onEvent: (e: InformerEvent) => {
+      const change = tracker?.apply(e);
+      if (change) io.stdout(format === 'json' ? `${JSON.stringify({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
+    },
+    onError: (kind, e, retryInMs) => {
+      if (!informer.isSynced && isFatal(e)) {
+        failure = e;
+        finish();
+        return;
+      }
+      io.stderr(`Warning: ${safeText(`watching ${kind}s: ${e.message}`)}; retrying in ${(retryInMs / 1000).toFixed(1)} s\n`);
+    },
+  });
+  io.signal?.addEventListener('abort', () => finish());
+  if (io.signal?.aborted) finish();
+  informer.start();
+  await done;
+  await informer.stop();
+  if (failure) throw new ClusterReadError(safeText(failure.message));
+  return EXIT.OK;
+}
+
+/** Failures that retrying will not fix before anything was shown: no rights, no server, bad credentials. */
+function isFatal(e: Error): boolean {
+  return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
+}
+
+/** Pairs as `[from, to]` names (`ns/name`), every one. */
+function changeJSON(c: ReachabilityChange): Record<string, unknown> {
+  const names = (pairs: readonly PodPair[]) => pairs.map(([from, to]) => [podKey(from), podKey(to)]);
+  return { ...c, probes: c.probes.map((p) => ({ ...p, added: names(p.added), removed: names(p.removed) })) };
+}
+
+function renderChange(c: ReachabilityChange): string {
+  const time = new Date().toISOString().slice(11, 23);
+  const lines = [`${time} ${safeText(c.object)} ${c.action}${c.fields.length ? ` (${c.fields.join(', ')})` : ''}`];
+  for (const p of c.probes) {
+    const title = probeTitle({ port: p.port, protocol: p.protocol as Probe['protocol'] });
+    if (!p.exact) {
+      lines.push(`  ${title}: ${p.net >= 0 ? '+' : ''}${p.net} allowed pairs in total, now ${p.allowedPairs} (too many pods touched to list pairs)`);
+      continue;
+    }
+    if (p.added.length === 0 && p.removed.length === 0) {
+      lines.push(`  ${title}: no change in reachability (${p.allowedPairs} allowed pairs)`);
+      continue;
+    }
+    lines.push(`  ${title}: +${p.added.length} -${p.removed.length} allowed pairs, now ${p.allowedPairs}`);
+    for (const [sign, pairs] of [['+', p.added], ['-', p.removed]] as const) {
+      for (const [from, to] of pairs.slice(0, SHOWN_PAIRS)) lines.push(`    ${sign} ${safeText(podKey(from))} -> ${safeText(podKey(to))}`);
+      if (pairs.length > SHOWN_PAIRS) lines.push(`    ${sign} ... and ${pairs.length - SHOWN_PAIRS} more (-o json lists every pair)`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
