@@ -6,6 +6,8 @@
 import { attachSource, hasErrors, type Diagnostic } from './diag/diagnostic.js';
 import { Engine } from './engine/engine.js';
 import type { Cluster } from './model/cluster.js';
+import { normalizeClusterPolicies } from './policy/cluster.js';
+import { samePriorityOverlaps } from './policy/overlaps.js';
 import { validateClusterPolicy, validateNetworkPolicy } from './validate/index.js';
 
 /**
@@ -18,10 +20,16 @@ export function validateCluster(cluster: Cluster): Diagnostic[] {
     const object = `NetworkPolicy ${p.namespace}/${p.name}`;
     for (const d of validateNetworkPolicy(p.policy)) out.push(attachSource(d, object, p.source));
   }
+  const valid: NonNullable<Cluster['clusterPolicies']>[number][] = [];
   for (const p of cluster.clusterPolicies ?? []) {
     const object = `${p.kind} ${p.name}`;
-    for (const d of validateClusterPolicy(p.policy)) out.push(attachSource(d, object, p.source));
+    const ds = validateClusterPolicy(p.policy);
+    for (const d of ds) out.push(attachSource(d, object, p.source));
+    if (!hasErrors(ds)) valid.push(p);
   }
+  // Where the order of equal priorities (ours to choose) decides something, say so.
+  const sources = new Map((cluster.clusterPolicies ?? []).map((p) => [`${p.kind} ${p.name}`, p.source]));
+  for (const d of samePriorityOverlaps(cluster, normalizeClusterPolicies(valid))) out.push(attachSource(d, d.object, sources.get(d.object ?? '')));
   return out;
 }
 

@@ -115,6 +115,16 @@ export class ManifestReader {
     diagnostics.push(...loaded.diagnostics);
     const validation = validateCluster(loaded.cluster);
     diagnostics.push(...validation);
+    // Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced.
+    for (const p of loaded.cluster.clusterPolicies ?? []) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'NotEnforced',
+        message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
+        object: `${p.kind} ${p.name}`,
+        ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
+      });
+    }
     const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => (d.object ?? '').replace(/^NetworkPolicy /, '')));
     const policies: PolicyInfo[] = [];
     for (const p of loaded.cluster.policies) {

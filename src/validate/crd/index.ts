@@ -21,7 +21,7 @@ import { notSupported } from '../field.js';
 import { validateObjectMeta } from '../meta.js';
 import { nameIsDNSSubdomain } from '../names.js';
 import { validateLabelSelector } from '../selector.js';
-import { validateAgainst } from './schema.js';
+import { celError, validateAgainst } from './schema.js';
 import { ANP_SPEC, BANP_NAME_RULE, BANP_SPEC, CNP_SPEC } from './schemas.js';
 
 export { CNP_SPEC, ANP_SPEC, BANP_SPEC } from './schemas.js';
@@ -39,11 +39,12 @@ export function validateClusterPolicy(policy: ClusterScopedPolicy): Diagnostic[]
   delete meta.namespace;
   const out: Diagnostic[] = [...validateObjectMeta(meta, nameIsDNSSubdomain, 'metadata')];
   const spec: unknown = (policy as { spec?: unknown }).spec;
-  out.push(...validateAgainst(spec, SCHEMAS[policy.kind], 'spec'));
-  if (policy.kind === 'BaselineAdminNetworkPolicy' && policy.metadata.name !== 'default') {
-    // The object-level CEL rule; the server reports it at the root (`<nil>`), we place it at the name.
-    out.push({ severity: 'error', code: 'FieldValueInvalid', message: `Invalid value: "object": ${BANP_NAME_RULE.message}`, path: 'metadata.name' });
-  }
+  // The object-level CEL rule; the server reports it at the root (`<nil>`), we place it at the name.
+  const banpName = () => (policy.kind === 'BaselineAdminNetworkPolicy' && policy.metadata.name !== 'default' ? { ...celError('metadata.name', {}, BANP_NAME_RULE.message) } : undefined);
+  const schema = validateAgainst(spec, SCHEMAS[policy.kind], 'spec', [banpName]);
+  // Unknown fields fail decoding: the server reports nothing else (NetworkPolicy's loader does the same).
+  if (schema.some((d) => d.code === 'UnknownField')) return schema;
+  out.push(...schema);
   if (out.some((d) => d.severity === 'error')) return out;
   out.push(...semanticChecks(policy));
   return out;

@@ -19,7 +19,8 @@
  *   length   `Too long: may not be more than 100 bytes`
  *   pattern  `Invalid value: "a b": <path> in body should match '<pattern>'`
  *   set      `Duplicate value: "10.0.0.0/8"`
- *   CEL      `Invalid value: "object": <the rule's message>`
+ *   CEL      `Invalid value: "1.2.3/8": <the rule's message>` (a string's value), `Invalid value: <message>` (an object)
+ *   skipped  `<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; ...`
  * Pure: no IO.
  */
 import type { Diagnostic } from '../../diag/diagnostic.js';
@@ -89,14 +90,40 @@ function tooMany(path: string, actual: number, max: number): Diagnostic {
   return err('FieldValueTooMany', path, `Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}`);
 }
 
-/** Validates `value` at `path` against `schema`; returns every error, in walk order. */
-export function validateAgainst(value: Json, schema: Schema, path: string): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  walk(value, schema, path, out);
-  return out;
+/** What one CEL rule found, kept apart from schema errors: the server runs CEL only on a schema-valid object. */
+interface Found {
+  readonly schema: Diagnostic[];
+  readonly duplicates: Diagnostic[];
+  readonly cel: Diagnostic[];
 }
 
-function walk(v: Json, s: Schema, path: string, out: Diagnostic[]): void {
+export const RULES_NOT_CHECKED =
+  'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
+/**
+ * Validates `value` at `path` against `schema`, the way the apiextensions server does it: unknown fields
+ * fail decoding first (nothing else is reported then); the OpenAPI schema and the list types are checked;
+ * CEL rules run only when the schema found nothing, otherwise one root error says they were not checked.
+ * `rootRules` are the object-level CEL rules (run on the whole object, after the others).
+ */
+export function validateAgainst(value: Json, schema: Schema, path: string, rootRules: readonly (() => Diagnostic | undefined)[] = []): Diagnostic[] {
+  const found: Found = { schema: [], duplicates: [], cel: [] };
+  walk(value, schema, path, found);
+  const unknown = found.schema.filter((d) => d.code === 'UnknownField');
+  if (unknown.length > 0) return unknown;
+  if (found.schema.length > 0) return [...found.schema, ...found.duplicates, { severity: 'error', code: 'FieldValueInvalid', message: RULES_NOT_CHECKED, path: '' }];
+  const root = rootRules.map((r) => r()).filter((d): d is Diagnostic => d !== undefined);
+  return [...found.duplicates, ...found.cel, ...root];
+}
+
+/** A CEL rule's error: "Invalid value: <the value>: <message>", the value printed only for scalars. */
+export function celError(path: string, value: Json, message: string): Diagnostic {
+  const shownValue = typeof value === 'string' || typeof value === 'number' ? `${shown(value)}: ` : '';
+  return err('FieldValueInvalid', path, `Invalid value: ${shownValue}${message}`);
+}
+
+function walk(v: Json, s: Schema, path: string, found: Found): void {
+  const out = found.schema;
   const before = out.length;
   const t = jsonType(v);
   const expected = s.type === 'map' ? 'object' : s.type;
@@ -120,11 +147,11 @@ function walk(v: Json, s: Schema, path: string, out: Diagnostic[]): void {
         const defaulted = sub?.type === 'string' && sub.default !== undefined;
         if (!Object.hasOwn(o, r) && !defaulted) out.push(required(child(path, r)));
       }
-      for (const [k, sub] of Object.entries(s.properties)) if (Object.hasOwn(o, k)) walk(o[k], sub, child(path, k), out);
+      for (const [k, sub] of Object.entries(s.properties)) if (Object.hasOwn(o, k)) walk(o[k], sub, child(path, k), found);
       break;
     }
     case 'map':
-      for (const [k, item] of Object.entries(v as Record<string, Json>)) walk(item, s.values, `${path}[${k}]`, out);
+      for (const [k, item] of Object.entries(v as Record<string, Json>)) walk(item, s.values, `${path}[${k}]`, found);
       break;
     case 'array': {
       const a = v as Json[];
@@ -132,12 +159,12 @@ function walk(v: Json, s: Schema, path: string, out: Diagnostic[]): void {
       if (s.minItems !== undefined && a.length < s.minItems) {
         out.push(err('FieldValueInvalid', path, `Invalid value: ${a.length}: ${path} in body should have at least ${s.minItems} items`));
       }
-      a.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, out));
+      a.forEach((item, i) => walk(item, s.items, `${path}[${i}]`, found));
       if (s.set) {
         const seen = new Set<string>();
         a.forEach((item, i) => {
           const key = JSON.stringify(item);
-          if (seen.has(key)) out.push(err('FieldValueDuplicate', `${path}[${i}]`, `Duplicate value: ${shown(item)}`));
+          if (seen.has(key)) found.duplicates.push(err('FieldValueDuplicate', `${path}[${i}]`, `Duplicate value: ${shown(item)}`));
           seen.add(key);
         });
       }
@@ -161,11 +188,9 @@ function walk(v: Json, s: Schema, path: string, out: Diagnostic[]): void {
       break;
     }
   }
-  // x-kubernetes-validations, on values whose shape the schema accepted.
+  // x-kubernetes-validations, on values whose shape the schema accepted (reported only if the whole object's is).
   const rules = s.type === 'object' || s.type === 'string' ? s.rules : undefined;
   if (rules && out.length === before) {
-    for (const r of rules) {
-      if (!r.holds(v as never)) out.push(err('FieldValueInvalid', path, `Invalid value: ${goQuote(s.type)}: ${r.message}`));
-    }
+    for (const r of rules) if (!r.holds(v as never)) found.cel.push(celError(path, v, r.message));
   }
 }
