@@ -28,12 +28,20 @@ function skipReason(): string | false {
 const skip = skipReason();
 const NS = `netpol-test-faults-${process.pid}`;
 
-/** The real conntrack, except that `list` never answers: the agent is "killed" while its check runs. */
+/**
+ * The real conntrack, except that `list` does not answer until `kill()`: the agent is "killed" while its
+ * check runs. `kill()` fails the listing so that the test can stop that agent and its nft children
+ * (a process that is really killed leaves none behind; one left running here keeps the test alive).
+ */
 class Hanging implements Conntrack {
   listed = false;
+  private fail: ((e: Error) => void) | undefined;
   list() {
     this.listed = true;
-    return new Promise<never>(() => {});
+    return new Promise<never>((_resolve, reject) => (this.fail = reject));
+  }
+  kill(): void {
+    this.fail?.(new Error('killed'));
   }
   delete(): Promise<void> {
     throw new Error('not reached');
@@ -99,6 +107,9 @@ describe('the agent killed between its transaction and its conntrack check', { s
     await until(() => hanging.listed);
     assert.match(listing(), /x\/a-from-none/, 'the new rules are committed');
     assert.ok(tracked(), 'and the revoked connection is still tracked');
+    hanging.kill();
+    await doomed.stop();
+    assert.ok(tracked(), 'the killed agent cut nothing');
 
     // Restart: nothing to apply, but the check runs, and before the snapshot is reported.
     const conntrack = new Counting();
