@@ -10,6 +10,7 @@ import { type AddressSet, type IP } from '../ip/index.js';
 import { NAMESPACE_NAME_LABEL, podKey, type Labels, type PodInfo } from '../model/cluster.js';
 import { type Peer } from '../policy/model.js';
 import { EVERYTHING, matches, type Selector } from '../selector/index.js';
+import { AddressAtoms } from './atoms.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
@@ -63,8 +64,11 @@ export abstract class ClassStore {
   protected readonly scratch: number[] = [];
   protected building = true;
 
-  /** Addresses, then the ipBlock peers each pod lies in, through the address index. */
-  protected ipSignatures(pods: readonly PodInfo[]): Map<PodInfo, number[]> {
+  /**
+   * Addresses (indexed, for changes later), then each pod's ipBlock signature (the ipBlock peers it
+   * lies in, by id), computed once per distinct set of address atoms.
+   */
+  protected ipSignatures(pods: readonly PodInfo[]): Map<PodInfo, number> {
     const entries: { item: PodInfo; ips: IP[] }[] = [];
     for (const pod of pods) {
       if (this.podClass.has(pod) || this.podIPs.has(pod)) continue;
@@ -73,29 +77,35 @@ export abstract class ClassStore {
       if (ips.length > 0) entries.push({ item: pod, ips });
     }
     this.ipIndex = IpIndex.of(entries);
-    const podSig = new Map<PodInfo, number[]>();
-    for (const q of this.ipPeers) {
-      const addresses = this.peers[q]!.addresses!;
-      const add = (pod: PodInfo): void => {
-        const list = podSig.get(pod);
-        if (!list) podSig.set(pod, [q]);
-        else if (list[list.length - 1] !== q) list.push(q);
-      };
-      this.ipIndex.within(4, addresses.intervals(4), add);
-      this.ipIndex.within(6, addresses.intervals(6), add);
+    const podSig = new Map<PodInfo, number>();
+    if (this.ipPeers.length === 0) return podSig;
+    const atoms = new AddressAtoms(this.ipPeers.map((q) => this.peers[q]!.addresses!));
+    const sigOfAtoms = new Map<string, number>();
+    for (const { item, ips } of entries) {
+      const key = atoms.keyOf(ips);
+      let sig = sigOfAtoms.get(key);
+      if (sig === undefined) {
+        const list: number[] = [];
+        for (const q of this.ipPeers) {
+          const addresses = this.peers[q]!.addresses!;
+          if (ips.some((ip) => addresses.contains(ip))) list.push(q);
+        }
+        sigOfAtoms.set(key, (sig = this.internSig(list)));
+      }
+      if (sig !== 0) podSig.set(item, sig);
     }
     return podSig;
   }
 
   /** Classes, bare (peers, selectors and groups come in bulk after). */
-  protected bareClasses(pods: readonly PodInfo[], podSig: ReadonlyMap<PodInfo, number[]>): void {
+  protected bareClasses(pods: readonly PodInfo[], podSig: ReadonlyMap<PodInfo, number>): void {
     const tickPods = ticker(this.progress, 'pods', pods.length);
     let done = 0;
     for (const pod of pods) {
       tickPods(++done);
       if (this.podClass.has(pod)) continue;
       const ns = this.nss[this.nsByName.get(pod.namespace)!]!;
-      const c = this.classFor(ns, pod.labels, this.profileOf(pod), this.internSig(podSig.get(pod) ?? []));
+      const c = this.classFor(ns, pod.labels, this.profileOf(pod), podSig.get(pod) ?? 0);
       this.podClass.set(pod, c.id);
       c.pods.add(pod);
       c.weight++;
@@ -113,13 +123,19 @@ export abstract class ClassStore {
       }
     }
     const tickPeers = ticker(this.progress, 'peers', this.peers.length);
+    // Lists of their exact size (a class may be in hundreds of peers: growing them is what costs).
+    const classes = this.classes;
+    const counts = new Int32Array(classes.length);
     for (const p of this.peers) {
       tickPeers(p.id + 1);
       const members = p.kind === 'ipBlock' ? (ipMembers.get(p.id) ?? []) : this.selectPeerMembers(p);
-      for (const c of members) {
-        p.members.push(c);
-        this.classes[c]!.peers.push(p.id);
-      }
+      p.members = members;
+      for (const c of members) counts[c]!++;
+    }
+    for (const c of classes) c.peers = new Array<number>(counts[c.id]!);
+    counts.fill(0);
+    for (const p of this.peers) {
+      for (const c of p.members) classes[c]!.peers[counts[c]!++] = p.id;
     }
   }
 

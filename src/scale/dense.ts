@@ -1,16 +1,19 @@
 /**
- * The whole-relation count for clusters with few classes: two class x class bit matrices, no memos.
+ * The whole-relation count as class x class bits, word-parallel, no memos.
  *
  * Design choice. With K classes, the allowed pairs are
  *   sum over classes s, d of w(s) w(d) [egress of s admits d] [ingress of d admits s], minus the self pairs
  *   sum over c of w(c) [c admits c].
- * The sweep (engine.ts) factorises that sum per (egress group, ingress cell) to stay far below K x K
- * at 100,000 classes, at the price of many maps and memos. Below a few thousand classes the K x K
- * relation fits in a few megabytes of bits, and building it word by word is cheaper than any memo:
+ * The sweep (sweep.ts) factorises that sum per (egress group, ingress cell) to stay far below K x K
+ * when peers match few classes, at the price of many maps and memos. When K is small, or when peers
+ * match so many classes that walking their members costs more than K x K / 1024 blocks of 32 x 32
+ * bits, building the relation word by word is cheaper:
  * - OUT(E), the destination classes egress group E admits, is the union of the member bitsets of the
  *   peers its table admits (a named port makes an entry admit only destinations of some port profiles:
  *   its members are masked with those profiles' classes); row s of the matrix is OUT(E(s));
- * - the matrix is transposed in 32 x 32 blocks, so row d lists the sources whose egress admits d;
+ * - the matrix is transposed in 32 x 32 blocks, 32 destinations at a time (the K x K matrix is never
+ *   stored: rows are read from the OUT rows of the sources' groups), so column d lists the sources
+ *   whose egress admits d;
  * - IN(c), the sources an ingress cell c (group, destination profile) admits, is built the same way;
  *   for each destination d of the cell, the sum of w(s) over the set bits of IN(c) AND column d is
  *   what d receives. A bit set for d itself is the self pair, subtracted.
@@ -102,30 +105,30 @@ function popcount(x: number): number {
 
 /**
  * The exact number of ordered pairs of distinct pods (a, b) such that a may connect to b on the
- * probe: the count `ScaleEngine.allowedPairs` returns. Memory: two K x K bit matrices.
+ * probe: the count `ScaleEngine.allowedPairs` returns. Memory: one row per isolated egress group and
+ * one 32-destination slice of the transposed matrix, never the K x K matrix itself.
  */
 export function denseAllowedPairs(v: DenseView, protocol: Protocol, port: number | string, tick?: (done: number) => void): number {
-  const space = BitSpace.of(v);
-  if (space === undefined) return 0;
-  const count = new DenseCount(space, v, protocol, port);
-  const m = count.sourceRows();
-  const t = new Int32Array(space.n * space.words);
-  transposeBits(m, space.words, t);
-  return count.sumCells(t, tick);
+  const sources = BitSpace.of(v, (a, b) => a.weight - b.weight);
+  if (sources === undefined) return 0;
+  const destinations = BitSpace.of(v, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
+  const count = new DenseCount(sources, destinations, v, protocol, port);
+  return count.sumColumns(tick);
 }
 
 /**
- * Bit positions of the classes with pods, ordered by weight, so that most words hold classes of one
- * weight and the weight of a bitset is, word by word, that weight times a popcount. (The count is
- * split into small functions and methods so that each hot loop is optimised on its own: one big
- * function is compiled again, whole, for every loop the optimiser enters.)
+ * Bit positions of the classes with pods in some order. Sources are ordered by weight, so that most
+ * words hold classes of one weight and the weight of a bitset is, word by word, that weight times a
+ * popcount; destinations by ingress cell, so that the destinations of a cell are consecutive and its
+ * admitted sources are computed once. (The count is split into small functions and methods so that
+ * each hot loop is optimised on its own: one big function is compiled again, whole, for every loop
+ * the optimiser enters.)
  */
 class BitSpace {
   private constructor(
     /** Classes with pods, by position. */
-    readonly byWeight: readonly DenseClass[],
+    readonly order: readonly DenseClass[],
     readonly words: number,
-    readonly n: number,
     /** Position of each class id (-1: no pods). */
     readonly pos: Int32Array,
     /** Weight by position. */
@@ -134,18 +137,17 @@ class BitSpace {
     readonly wordWeight: Float64Array,
   ) {}
 
-  static of(v: DenseView): BitSpace | undefined {
-    const byWeight: DenseClass[] = [];
-    for (const c of v.classes) if (c.weight > 0) byWeight.push(c);
-    if (byWeight.length === 0) return undefined;
-    byWeight.sort((a, b) => a.weight - b.weight);
-    const k = byWeight.length;
+  static of(v: DenseView, compare: (a: DenseClass, b: DenseClass) => number): BitSpace | undefined {
+    const order: DenseClass[] = [];
+    for (const c of v.classes) if (c.weight > 0) order.push(c);
+    if (order.length === 0) return undefined;
+    order.sort(compare);
+    const k = order.length;
     const words = (k + 31) >>> 5;
-    const n = words * 32;
     const pos = new Int32Array(v.classes.length).fill(-1);
-    const w = new Float64Array(n);
+    const w = new Float64Array(words * 32);
     for (let i = 0; i < k; i++) {
-      const c = byWeight[i]!;
+      const c = order[i]!;
       pos[c.id] = i;
       w[i] = c.weight;
     }
@@ -156,7 +158,7 @@ class BitSpace {
       for (let b = 1; b < 32 && same; b++) same = w[i * 32 + b] === first;
       wordWeight[i] = same ? first : -1;
     }
-    return new BitSpace(byWeight, words, n, pos, w, wordWeight);
+    return new BitSpace(order, words, pos, w, wordWeight);
   }
 
   /** Weight of the classes in word x, the i-th word of a bitset. */
@@ -179,45 +181,21 @@ class BitSpace {
   }
 }
 
-/** One probe's count over a bit space. */
-class DenseCount {
-  private readonly words: number;
-  /** Classes of each port profile (with pods), for entries whose admission depends on the profile. */
-  private readonly profMask: (Int32Array | undefined)[] = [];
-  private readonly present: PortProfile[] = [];
-  /** Member bitsets of the peers, built for those with more members than a bitset has words. */
-  private readonly memberBits: (Int32Array | undefined)[] = [];
-  /** Unions of profile masks, by the set of profiles (ids joined). */
-  private readonly unionMasks = new Map<string, Int32Array>();
-  /** What each aggregate (by its key) admits the probe to: all, none, or a class mask. */
-  private readonly byAgg = new Map<string, Int32Array | boolean>();
-  private readonly numeric: boolean;
+/** Member bitsets of peers in one bit space (for peers with more members than a bitset has words). */
+class MemberBits {
+  private readonly bits: (Int32Array | undefined)[] = [];
 
   constructor(
-    private readonly space: BitSpace,
-    private readonly v: DenseView,
-    private readonly protocol: Protocol,
-    private readonly port: number | string,
-  ) {
-    this.words = space.words;
-    this.numeric = typeof port === 'number';
-    for (const c of space.byWeight) {
-      let mask = this.profMask[c.profile.id];
-      if (!mask) {
-        mask = this.profMask[c.profile.id] = new Int32Array(this.words);
-        this.present.push(c.profile);
-      }
-      const i = space.pos[c.id]!;
-      mask[i >>> 5]! |= 1 << (i & 31);
-    }
-  }
+    readonly space: BitSpace,
+    private readonly peers: readonly DensePeer[],
+  ) {}
 
   private bitsOf(q: number): Int32Array {
-    let b = this.memberBits[q];
+    let b = this.bits[q];
     if (!b) {
-      b = this.memberBits[q] = new Int32Array(this.words);
+      b = this.bits[q] = new Int32Array(this.space.words);
       const pos = this.space.pos;
-      for (const c of this.v.peers[q]!.members) {
+      for (const c of this.peers[q]!.members) {
         const i = pos[c]!;
         if (i >= 0) b[i >>> 5]! |= 1 << (i & 31);
       }
@@ -226,9 +204,9 @@ class DenseCount {
   }
 
   /** Adds the member classes of peer q (within `mask`, if given) to the bitset at target[off]. */
-  private orPeer(target: Int32Array, off: number, q: number, mask: Int32Array | undefined): void {
-    const members = this.v.peers[q]!.members;
-    const words = this.words;
+  orPeer(target: Int32Array, off: number, q: number, mask: Int32Array | undefined): void {
+    const members = this.peers[q]!.members;
+    const words = this.space.words;
     if (members.length > words) {
       const b = this.bitsOf(q);
       if (mask === undefined) for (let i = 0; i < words; i++) target[off + i]! |= b[i]!;
@@ -240,6 +218,48 @@ class DenseCount {
       const i = pos[c]!;
       if (i < 0 || (mask !== undefined && ((mask[i >>> 5]! >>> (i & 31)) & 1) === 0)) continue;
       target[off + (i >>> 5)]! |= 1 << (i & 31);
+    }
+  }
+}
+
+/**
+ * One probe's count. OUT(E) rows are bitsets over destination positions, IN(c) over source
+ * positions; the source x destination matrix (row s = OUT(E(s))) is transposed 32 destinations at a
+ * time, a 32 x 32 block per source word: a block whose 32 sources share one row is spread without a
+ * transposition, an all-zero block is skipped.
+ */
+class DenseCount {
+  private readonly words: number;
+  /** Destination classes of each port profile, for entries whose admission depends on the profile. */
+  private readonly profMask: (Int32Array | undefined)[] = [];
+  private readonly present: PortProfile[] = [];
+  private readonly srcBits: MemberBits;
+  private readonly dstBits: MemberBits;
+  /** Unions of profile masks, by the set of profiles (ids joined). */
+  private readonly unionMasks = new Map<string, Int32Array>();
+  /** What each aggregate (by its key) admits the probe to: all, none, or a class mask. */
+  private readonly byAgg = new Map<string, Int32Array | boolean>();
+  private readonly numeric: boolean;
+
+  constructor(
+    private readonly src: BitSpace,
+    private readonly dst: BitSpace,
+    private readonly v: DenseView,
+    private readonly protocol: Protocol,
+    private readonly port: number | string,
+  ) {
+    this.words = src.words;
+    this.numeric = typeof port === 'number';
+    this.srcBits = new MemberBits(src, v.peers);
+    this.dstBits = new MemberBits(dst, v.peers);
+    for (const c of dst.order) {
+      let mask = this.profMask[c.profile.id];
+      if (!mask) {
+        mask = this.profMask[c.profile.id] = new Int32Array(this.words);
+        this.present.push(c.profile);
+      }
+      const i = dst.pos[c.id]!;
+      mask[i >>> 5]! |= 1 << (i & 31);
     }
   }
 
@@ -283,30 +303,33 @@ class DenseCount {
     const aggs = g.tableAggs;
     for (let e = 0; e < qs.length; e++) {
       const a = this.admitting(aggs[e]!);
-      if (a !== false) this.orPeer(out, off, qs[e]!, a === true ? undefined : a);
+      if (a !== false) this.dstBits.orPeer(out, off, qs[e]!, a === true ? undefined : a);
     }
     return true;
   }
 
-  /** The source x destination matrix: row s is OUT(E(s)). */
-  sourceRows(): Int32Array {
-    const { words, n, byWeight } = this.space;
+  /**
+   * The OUT rows of the isolated egress groups, and per source position the offset of its row (-1:
+   * the source reaches every destination).
+   */
+  private outRows(): { rows: Int32Array; rowOf: Int32Array } {
+    const words = this.words;
     const groups = this.v.groups;
     let egressGroups = 0;
     for (const g of groups) if (g.dir !== INGRESS && g.weight > 0 && g.isolated) egressGroups++;
-    const outBuf = new Int32Array(egressGroups * words);
+    const rows = new Int32Array(egressGroups * words);
     const outAt = new Int32Array(groups.length).fill(-1);
     let next = 0;
     for (const g of groups) {
       if (g.dir === INGRESS || g.weight === 0 || !g.isolated) continue; // not isolated: every class (-1)
       const off = next * words;
       next++;
-      if (this.outRow(g, outBuf, off)) outAt[g.id] = off;
+      if (this.outRow(g, rows, off)) outAt[g.id] = off;
     }
-    const m = new Int32Array(n * words);
-    const k = byWeight.length;
-    for (let i = 0; i < k; i++) fillRow(m, i * words, words, k, outBuf, outAt[byWeight[i]!.group[0]]!);
-    return m;
+    const order = this.src.order;
+    const rowOf = new Int32Array(words * 32).fill(-2); // -2: no class at this position
+    for (let i = 0; i < order.length; i++) rowOf[i] = outAt[order[i]!.group[0]]!;
+    return { rows, rowOf };
   }
 
   /** Sources an ingress cell admits, into `into`; false when it admits none, undefined when all. */
@@ -318,59 +341,87 @@ class DenseCount {
     const aggs = g.tableAggs;
     for (let e = 0; e < qs.length; e++) {
       if (aggs[e]!.admits(this.protocol, this.port, profile)) {
-        this.orPeer(into, 0, qs[e]!, undefined);
+        this.srcBits.orPeer(into, 0, qs[e]!, undefined);
         some = true;
       }
     }
     return some;
   }
 
-  /** Sum over ingress cells and their destinations d of w(d) x weight(IN(cell) AND column d), self pairs out. */
-  sumCells(t: Int32Array, tick?: (done: number) => void): number {
-    const { groups, profiles } = this.v;
-    const into = new Int32Array(this.words);
+  /** Sum over destinations d of w(d) x weight(IN(cell of d) AND column d), self pairs out. */
+  sumColumns(tick?: (done: number) => void): number {
+    const { rows, rowOf } = this.outRows();
+    const words = this.words;
+    const cols = new Int32Array(32 * words);
+    const block = new Int32Array(32);
+    const into = new Int32Array(words);
+    const order = this.dst.order;
+    const groups = this.v.groups;
+    const profiles = this.v.profiles;
+    let cellGroup = -1;
+    let cellProfile = -1;
+    let admitted: boolean | undefined = false;
     let total = 0;
-    for (const g of groups) {
-      tick?.(g.id + 1);
-      if (g.dir !== INGRESS || g.weight === 0) continue;
-      for (const [pid, cell] of g.byProfile) {
-        if (cell.w === 0) continue;
-        const admitted = this.inBits(g, profiles[pid]!, into);
+    for (let bj = 0; bj < words; bj++) {
+      tick?.(Math.floor(((bj + 1) / words) * groups.length));
+      // The slice is transposed when a destination in it admits some source.
+      let sliced = false;
+      for (let b = 0; b < 32 && 32 * bj + b < order.length; b++) {
+        const d = order[32 * bj + b]!;
+        if (d.group[INGRESS] !== cellGroup || d.profile.id !== cellProfile) {
+          cellGroup = d.group[INGRESS];
+          cellProfile = d.profile.id;
+          admitted = this.inBits(groups[cellGroup]!, profiles[cellProfile]!, into);
+        }
         if (admitted === false) continue;
-        total += this.cellSum(cell.classes, admitted === undefined ? undefined : into, t);
+        if (!sliced) {
+          this.slice(rows, rowOf, bj, cols, block);
+          sliced = true;
+        }
+        total += this.columnSum(d, cols, b * words, admitted === undefined ? undefined : into);
       }
     }
     return total;
   }
 
-  /** One cell's destinations: IN (undefined: every source) AND each one's column of t. */
-  private cellSum(classes: ReadonlySet<number>, into: Int32Array | undefined, t: Int32Array): number {
-    const { pos, w, words } = this.space;
-    const space = this.space;
-    let total = 0;
-    for (const id of classes) {
-      const d = pos[id]!;
-      if (d < 0) continue;
-      const base = d * words;
-      let sum = 0;
-      if (into === undefined) for (let i = 0; i < words; i++) sum += space.weightOf(t[base + i]!, i);
-      else for (let i = 0; i < words; i++) sum += space.weightOf(into[i]! & t[base + i]!, i);
-      // The pair (d, d) stands for w(d) x w(d) pod pairs, of which w(d) are self pairs.
-      const admitsSelf = into === undefined || ((into[d >>> 5]! >>> (d & 31)) & 1) === 1;
-      const self = admitsSelf && ((t[base + (d >>> 5)]! >>> (d & 31)) & 1) === 1;
-      const wd = w[d]!;
-      total += wd * sum - (self ? wd : 0);
+  /** Columns of destinations 32 bj .. 32 bj + 31 (over source positions) into cols[b * words ..]. */
+  private slice(rows: Int32Array, rowOf: Int32Array, bj: number, cols: Int32Array, block: Int32Array): void {
+    const words = this.words;
+    for (let bi = 0; bi < words; bi++) {
+      const base = bi * 32;
+      const first = rowOf[base]!;
+      let uniform = first !== -2;
+      let any = 0;
+      for (let r = 0; r < 32; r++) {
+        const at = rowOf[base + r]!;
+        const x = at === -2 ? 0 : at === -1 ? -1 : rows[at + bj]!;
+        block[r] = x;
+        any |= x;
+        if (at !== first) uniform = false;
+      }
+      if (any === 0) {
+        for (let b = 0; b < 32; b++) cols[b * words + bi] = 0;
+      } else if (uniform) {
+        const x = block[0]!;
+        for (let b = 0; b < 32; b++) cols[b * words + bi] = ((x >>> b) & 1) === 1 ? -1 : 0;
+      } else {
+        transpose32(block, 0, 1);
+        for (let b = 0; b < 32; b++) cols[b * words + bi] = block[b]!;
+      }
     }
-    return total;
   }
-}
 
-/** Row `row` of m: a copy of out[off] (off -1: every one of the k classes). */
-function fillRow(m: Int32Array, row: number, words: number, k: number, out: Int32Array, off: number): void {
-  if (off < 0) {
-    for (let x = 0; x < words; x++) m[row + x] = -1;
-    if ((k & 31) !== 0) m[row + words - 1] = (1 << (k & 31)) - 1;
-  } else {
-    for (let x = 0; x < words; x++) m[row + x] = out[off + x]!;
+  /** w(d) x weight(IN AND column of d) (IN undefined: every source), d's self pairs out. */
+  private columnSum(d: DenseClass, cols: Int32Array, off: number, into: Int32Array | undefined): number {
+    const src = this.src;
+    const words = this.words;
+    let sum = 0;
+    if (into === undefined) for (let i = 0; i < words; i++) sum += src.weightOf(cols[off + i]!, i);
+    else for (let i = 0; i < words; i++) sum += src.weightOf(into[i]! & cols[off + i]!, i);
+    // The pair (d, d) stands for w(d) x w(d) pod pairs, of which w(d) are self pairs.
+    const s = src.pos[d.id]!;
+    const admitsSelf = into === undefined || ((into[s >>> 5]! >>> (s & 31)) & 1) === 1;
+    const self = admitsSelf && ((cols[off + (s >>> 5)]! >>> (s & 31)) & 1) === 1;
+    return d.weight * sum - (self ? d.weight : 0);
   }
 }

@@ -484,9 +484,18 @@ export class ScaleEngine extends PolicyGroups {
     return rows.length * cols.length > CROSS_PAIRS_PER_CLASS * this.classes.length || rows.length + cols.length > MAX_TOUCHED_CLASSES || this.denseCheaper(rows, cols);
   }
 
-  /** Whole counts use the dense matrices (see `ScaleOptions.strategy`). */
+  /**
+   * Whole counts use the dense bits (see `ScaleOptions.strategy`): with few classes, or when the
+   * peers' member lists (what the sweep walks) outweigh K x K / 1024 blocks of 32 x 32 bits.
+   */
   private usesDense(): boolean {
-    return this.strategy === 'dense' || (this.strategy === 'auto' && this.classes.length <= DENSE_MAX_CLASSES);
+    if (this.strategy === 'dense') return true;
+    if (this.strategy !== 'auto') return false;
+    const k = this.classes.length;
+    if (k <= DENSE_MAX_CLASSES) return true;
+    let memberships = 0;
+    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length;
+    return (k * k) / 1024 < memberships;
   }
 
   /**

@@ -60,7 +60,7 @@ export interface PeerRec {
   readonly nsSel: number;
   readonly podSel: Selector | undefined;
   readonly addresses: AddressSet | undefined;
-  readonly members: number[];
+  members: number[];
   /** Groups (egress, ingress) whose table names this peer (created when first needed). */
   readonly inGroups: [Set<number> | undefined, Set<number> | undefined];
 }
