@@ -3,7 +3,7 @@ import { Engine, podEndpoint } from '../engine/engine.js';
 import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { readInput, reportDiagnostics } from './input.js';
+import { readInput, refusal, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeText } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
@@ -28,7 +28,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   const input = await readInput(flags, io, { clusterScope: 'all' });
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
-    io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
+    io.stderr(refusal(input));
     return EXIT.ERROR;
   }
   const ns = input.namespace;

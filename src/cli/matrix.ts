@@ -10,10 +10,10 @@
  */
 import { Engine } from '../engine/engine.js';
 import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { Cluster, PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { readInput, reportDiagnostics } from './input.js';
+import { readInput, refusal, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
 import { safeJson } from './render/escape.js';
@@ -48,7 +48,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const input = await readInput(flags, io);
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
-    io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
+    io.stderr(refusal(input));
     return EXIT.ERROR;
   }
   // -n NS shows one namespace; exact, because a verdict never depends on pods other than its two ends.
@@ -66,6 +66,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const scale = tiered ? new ExactReachability(new Engine(cluster)) : new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
+  if (only !== undefined && pods === 0) io.stderr(`Note: ${noPodsHint(input.cluster, only)}\n`);
 
   if (summary) {
     const s = scale instanceof ScaleEngine ? matrixSummary(scale, probes) : { pods, probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: scale.allowedPairs(p) })) };
@@ -115,6 +116,15 @@ function denseResult(scale: ScaleEngine | ExactReachability, pods: readonly PodI
     pods: pods.map((p) => `${p.namespace}/${p.name}`),
     probes: probes.map((probe) => ({ port: probe.port, protocol: probe.protocol, allowed: pods.map((s) => pods.map((d) => scale.allows(s, d, probe))) })),
   };
+}
+
+/** Says why `-n NS` shows nothing, and which namespaces have pods. */
+function noPodsHint(all: Cluster, ns: string): string {
+  const withPods = [...new Set(all.pods.map((p) => p.namespace))].sort();
+  const where = all.namespaces.has(ns) ? `namespace ${ns} has no pods in the input` : `namespace ${ns} is not in the input`;
+  if (withPods.length === 0) return `${where}, and no namespace has any`;
+  const list = withPods.slice(0, 5).join(', ') + (withPods.length > 5 ? `, ... (${withPods.length} in all)` : '');
+  return `${where}; namespaces with pods: ${list} (or -A for all)`;
 }
 
 /** Above this estimate a dense output needs --allow-large-output (it is streamed either way). */

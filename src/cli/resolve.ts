@@ -16,7 +16,12 @@ export function resolveEndpoint(cluster: Cluster, text: string, defaultNamespace
   const ip = parseIP(text);
   if (ip) {
     const canonical = formatIP(ip);
-    const pod = cluster.pods.find((p) => p.ips.includes(canonical));
+    const owners = cluster.pods.filter((p) => p.ips.includes(canonical));
+    if (owners.length > 1) {
+      const names = owners.slice(0, 5).map((p) => `${p.namespace}/${p.name}`);
+      throw new UsageError(`${flag} ${text}: ${owners.length} pods have this address (${names.join(', ')}); name the pod instead`);
+    }
+    const pod = owners[0];
     if (pod) return { endpoint: podEndpoint(pod), note: `${text} is the address of pod ${pod.namespace}/${pod.name}; evaluating as that pod` };
     const e = externalEndpoint(canonical);
     if (e) return { endpoint: e };
