@@ -92,3 +92,61 @@ describe('input judged strictly', () => {
     assert.doesNotMatch(r.stderr, /API server/);
   });
 });
+
+describe('answers that mislead', () => {
+  const DENY = `apiVersion: v1
+kind: Namespace
+metadata: {name: x}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: host, namespace: x, labels: {app: host}}
+spec: {hostNetwork: true, containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: x, labels: {app: web}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: x}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+`;
+
+  test('a host-network pod: the verdict carries a caveat (text and JSON), matrix a note', async () => {
+    const r = await netpol(['check', '-f', '-', '--from', 'x/web', '--to', 'x/host', '--port', '80'], DENY);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^DENIED/);
+    assert.match(r.stdout, /Caveat: x\/host runs on the host network; most network plugins \(and netpol agent\) do not isolate/);
+    const j = JSON.parse((await netpol(['check', '-f', '-', '--from', 'x/web', '--to', 'x/host', '-o', 'json'], DENY)).stdout);
+    assert.equal(j.caveats.length, 1);
+    const plain = JSON.parse((await netpol(['check', '-f', '-', '--from', 'x/web', '--to', 'x/web', '-o', 'json'], DENY)).stdout);
+    assert.equal(plain.caveats, undefined);
+    const m = await netpol(['matrix', '-f', '-'], DENY);
+    assert.match(m.stderr, /Note: 1 host-network pod/);
+  });
+
+  test('a selector that picks one pod on both sides: allowed (a pod reaches itself), not "0 of 0"', async () => {
+    const r = await netpol(['check', '-f', '-', '--from', 'x/app=web', '--to', 'x/app=web'], DENY);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^ALLOWED: x\/app=web and x\/app=web are the same single pod \(x\/web\)/);
+    const j = JSON.parse((await netpol(['check', '-f', '-', '--from', 'x/app=web', '--to', 'x/app=web', '-o', 'json'], DENY)).stdout);
+    assert.equal(j.allowed, true);
+    assert.equal(j.pairs, 0);
+  });
+
+  test('--skip-invalid analyses the rest and says what it left out', async () => {
+    const bad = `${DENY}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec: {podSelector: {}, ingress: [{ports: [{port: 0}]}]}\n`;
+    const refused = await netpol(['check', '-f', '-', '--from', 'x/web', '--to', 'x/host'], bad);
+    assert.equal(refused.code, 2);
+    const r = await netpol(['check', '-f', '-', '--from', 'x/web', '--to', 'x/host', '--skip-invalid'], bad);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /error: .*NetworkPolicy x\/bad/);
+    assert.match(r.stderr, /Warning: --skip-invalid: 1 invalid object left out of the analysis \(NetworkPolicy x\/bad\)/);
+    const m = await netpol(['matrix', '-f', '-', '--skip-invalid', '-o', 'json'], bad);
+    assert.equal(m.code, 0);
+    // A YAML syntax error belongs to no object: nothing can be skipped, the input stays refused.
+    const broken = await netpol(['matrix', '-f', '-', '--skip-invalid'], `${DENY}---\na: [\n`);
+    assert.equal(broken.code, 2);
+  });
+});

@@ -4,6 +4,7 @@ import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
+import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeText } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
@@ -14,6 +15,7 @@ export const CHECK_OPTIONS = {
   to: { type: 'string' },
   port: { type: 'string', short: 'p' },
   protocol: { type: 'string' },
+  ...SKIP_INVALID_OPTION,
 } as const;
 
 export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
@@ -25,7 +27,8 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
 
   // Its two ends may be in any namespaces: a cluster is read whole.
-  const input = await readInput(flags, io, { clusterScope: 'all' });
+  const read = await readInput(flags, io, { clusterScope: 'all' });
+  const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
     io.stderr(refusal(input));
@@ -52,9 +55,21 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     protocol,
     ...(port !== undefined ? { port } : {}),
   });
-  if (format === 'json') io.stdout(`${safeJson(verdict, 2)}\n`);
-  else io.stdout(renderVerdict(verdict));
+  const caveats = hostNetworkCaveats([source.endpoint, destination.endpoint].flatMap((e) => (e.kind === 'pod' ? [e.pod] : [])));
+  if (format === 'json') io.stdout(`${safeJson(caveats.length ? { ...verdict, caveats } : verdict, 2)}\n`);
+  else io.stdout(`${renderVerdict(verdict)}${caveats.map((c) => `Caveat: ${safeText(c)}\n`).join('')}`);
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+/**
+ * "Host-network pods" (docs/semantics.md): the policies' answer, which most plugins (and netpol agent) do
+ * not enforce for pods sharing their node's network namespace.
+ */
+export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
+  const host = [...new Set(pods.filter((p) => p.hostNetwork === true))];
+  if (host.length === 0) return [];
+  const names = host.slice(0, 3).map((p) => `${p.namespace}/${p.name}`).join(', ') + (host.length > 3 ? ` and ${host.length - 3} more` : '');
+  return [`${names} ${host.length === 1 ? 'runs' : 'run'} on the host network; most network plugins (and netpol agent) do not isolate host-network pods, so their traffic is the node's and may be allowed whatever this says`];
 }
 
 /**
@@ -75,7 +90,16 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
     pair && engine.evaluate({ source: podEndpoint(pair[0]), destination: podEndpoint(pair[1]), protocol, ...(port !== undefined ? { port } : {}) });
   const allowedExample = explain(answer.allowedExample);
   const deniedExample = explain(answer.deniedExample);
-  const allowed = answer.pairs > 0 && answer.allowed === answer.pairs;
+  if (answer.pairs === 0) {
+    // The same single pod on both sides: there is no pair of different pods, and a pod reaches itself.
+    const only = from.pods.find((p) => to.pods.includes(p));
+    const self = only && engine.evaluate({ source: podEndpoint(only), destination: podEndpoint(only), protocol, ...(port !== undefined ? { port } : {}) });
+    const message = `${from.label} and ${to.label} are the same single pod${only ? ` (${only.namespace}/${only.name})` : ''}: there is no pair of different pods to check, and a pod may always talk to itself`;
+    if (format === 'json') io.stdout(`${safeJson({ allowed: true, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: 0, allowedPairs: 0, note: message, ...(self ? { allowedExample: self } : {}) }, 2)}\n`);
+    else io.stdout(`ALLOWED: ${safeText(message)}\n`);
+    return EXIT.OK;
+  }
+  const allowed = answer.allowed === answer.pairs;
   if (format === 'json') {
     io.stdout(`${safeJson({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, 2)}\n`);
   } else {
@@ -84,6 +108,7 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
     io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
     if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
     else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
+    for (const c of hostNetworkCaveats([...from.pods, ...to.pods])) io.stdout(`Caveat: ${safeText(c)}\n`);
   }
   return allowed ? EXIT.OK : EXIT.NEGATIVE;
 }

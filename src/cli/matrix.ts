@@ -14,6 +14,7 @@ import type { Cluster, PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
+import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
 import { safeJson } from './render/escape.js';
@@ -27,6 +28,7 @@ export const MATRIX_OPTIONS = {
   summary: { type: 'boolean' },
   by: { type: 'string' },
   'allow-large-output': { type: 'boolean' },
+  ...SKIP_INVALID_OPTION,
 } as const;
 
 const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'dot', 'mermaid', 'html'] as const;
@@ -45,7 +47,8 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const summary = values.summary === true;
   if (summary && format !== 'json' && format !== 'table') throw new UsageError('--summary prints -o json or a table');
 
-  const input = await readInput(flags, io);
+  const read = await readInput(flags, io);
+  const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
     io.stderr(refusal(input));
@@ -66,6 +69,8 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const scale = tiered ? new ExactReachability(new Engine(cluster)) : new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
+  const host = cluster.pods.filter((p) => p.hostNetwork === true).length;
+  if (host > 0) io.stderr(`Note: ${host} host-network pod${host === 1 ? '' : 's'}: the verdicts are the policies'; most plugins (and netpol agent) do not isolate host-network pods\n`);
   if (only !== undefined && pods === 0) io.stderr(`Note: ${noPodsHint(input.cluster, only)}\n`);
 
   if (summary) {
