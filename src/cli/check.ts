@@ -6,9 +6,10 @@ import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
 import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
-import { safeJson, safeText } from './render/escape.js';
+import { colourVerdicts } from './render/colour.js';
+import { safeText, structured } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
-import { parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
+import { kubectlReference, parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
 
 export const CHECK_OPTIONS = {
   from: { type: 'string' },
@@ -18,10 +19,11 @@ export const CHECK_OPTIONS = {
   ...SKIP_INVALID_OPTION,
 } as const;
 
-export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
-  const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
-  const from = values.from as string | undefined;
-  const to = values.to as string | undefined;
+export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, ioIn: IO): Promise<number> {
+  const io: IO = ioIn.color ? { ...ioIn, stdout: (s) => ioIn.stdout(colourVerdicts(s)) } : ioIn;
+  const format = outputFormat(flags.output, ['text', 'json', 'yaml'] as const, 'text');
+  let from = values.from as string | undefined;
+  let to = values.to as string | undefined;
   if (from === undefined || to === undefined) throw new UsageError('check needs --from and --to (NS/POD, POD or an IP address)');
   const protocol = parseProtocol(values.protocol as string | undefined);
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
@@ -35,6 +37,8 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     return EXIT.ERROR;
   }
   const ns = input.namespace;
+  from = kubectlReference(input.cluster, from, ns, '--from');
+  to = kubectlReference(input.cluster, to, ns, '--to');
   const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
   const toGroup = resolveGroup(input.cluster, to, ns, '--to');
   if (fromGroup || toGroup) {
@@ -56,7 +60,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     ...(port !== undefined ? { port } : {}),
   });
   const caveats = hostNetworkCaveats([source.endpoint, destination.endpoint].flatMap((e) => (e.kind === 'pod' ? [e.pod] : [])));
-  if (format === 'json') io.stdout(`${safeJson(caveats.length ? { ...verdict, caveats } : verdict, 2)}\n`);
+  if (format !== 'text') io.stdout(structured(caveats.length ? { ...verdict, caveats } : verdict, format, 2));
   else io.stdout(`${renderVerdict(verdict)}${caveats.map((c) => `Caveat: ${safeText(c)}\n`).join('')}`);
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
 }
@@ -77,7 +81,7 @@ export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
  * connect, answered per class of pods (never pair by pair), with one allowed and one denied pair
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
-async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json', io: IO): Promise<number> {
+async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json' | 'yaml', io: IO): Promise<number> {
   if ((cluster.clusterPolicies?.length ?? 0) > 0) {
     // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
     throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
@@ -95,13 +99,13 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
     const only = from.pods.find((p) => to.pods.includes(p));
     const self = only && engine.evaluate({ source: podEndpoint(only), destination: podEndpoint(only), protocol, ...(port !== undefined ? { port } : {}) });
     const message = `${from.label} and ${to.label} are the same single pod${only ? ` (${only.namespace}/${only.name})` : ''}: there is no pair of different pods to check, and a pod may always talk to itself`;
-    if (format === 'json') io.stdout(`${safeJson({ allowed: true, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: 0, allowedPairs: 0, note: message, ...(self ? { allowedExample: self } : {}) }, 2)}\n`);
+    if (format !== 'text') io.stdout(structured({ allowed: true, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: 0, allowedPairs: 0, note: message, ...(self ? { allowedExample: self } : {}) }, format, 2));
     else io.stdout(`ALLOWED: ${safeText(message)}\n`);
     return EXIT.OK;
   }
   const allowed = answer.allowed === answer.pairs;
-  if (format === 'json') {
-    io.stdout(`${safeJson({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, 2)}\n`);
+  if (format !== 'text') {
+    io.stdout(structured({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, format, 2));
   } else {
     const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
     const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;

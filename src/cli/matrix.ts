@@ -17,7 +17,7 @@ import { readInput, refusal, reportDiagnostics } from './input.js';
 import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
-import { safeJson } from './render/escape.js';
+import { structured } from './render/escape.js';
 import { csvChunks, denialChunks, denseOutputBytes, jsonChunks, markdownChunks, probeTitle, renderNamespaceTable, tableChunks, type StreamedProbe } from './render/matrix.js';
 import { renderDot, renderHtml, renderMermaid } from './render/picture.js';
 import { parsePort, parseProtocol } from './resolve.js';
@@ -31,7 +31,7 @@ export const MATRIX_OPTIONS = {
   ...SKIP_INVALID_OPTION,
 } as const;
 
-const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'dot', 'mermaid', 'html'] as const;
+const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'yaml', 'dot', 'mermaid', 'html'] as const;
 /** Above this many pods a picture is refused without --allow-large-output: it would not be readable. */
 export const PICTURE_POD_LIMIT = 1_000;
 /** Above this many pods the default table aggregates by namespace (a pod table would not be readable). */
@@ -45,7 +45,8 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const by = values.by as string | undefined;
   if (by !== undefined && by !== 'namespace' && by !== 'pod') throw new UsageError(`--by ${by}: use namespace or pod`);
   const summary = values.summary === true;
-  if (summary && format !== 'json' && format !== 'table') throw new UsageError('--summary prints -o json or a table');
+  if (summary && format !== 'json' && format !== 'yaml' && format !== 'table') throw new UsageError('--summary prints -o json, -o yaml or a table');
+  if (format === 'yaml' && !summary) throw new UsageError('-o yaml is for --summary; the matrix itself is -o json (or csv, md)');
 
   const read = await readInput(flags, io);
   const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
@@ -75,7 +76,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
 
   if (summary) {
     const s = scale instanceof ScaleEngine ? matrixSummary(scale, probes) : { pods, probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: scale.allowedPairs(p) })) };
-    if (format === 'json') io.stdout(`${safeJson(s)}\n`);
+    if (format === 'json' || format === 'yaml') io.stdout(structured(s, format));
     else {
       const pairs = pods * (pods - 1);
       for (const p of s.probes) io.stdout(`${probeTitle(p)}: ${p.allowedPairs} of ${pairs} ordered pairs of different pods allowed (${pairs ? ((100 * p.allowedPairs) / pairs).toFixed(1) : '0.0'}%)\n`);
@@ -101,6 +102,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     io.stdout(format === 'dot' ? renderDot(result) : format === 'mermaid' ? renderMermaid(result) : renderHtml(result));
     return EXIT.OK;
   }
+  if (format === 'yaml') throw new UsageError('-o yaml is for --summary');
   const bytes = denseOutputBytes(format, shown, probes);
   if (bytes > MAX_OUTPUT_BYTES && values['allow-large-output'] !== true) {
     throw new UsageError(
