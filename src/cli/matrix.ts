@@ -103,7 +103,14 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     return EXIT.OK;
   }
   if (format === 'yaml') throw new UsageError('-o yaml is for --summary');
-  const bytes = denseOutputBytes(format, shown, probes);
+  let bytes = denseOutputBytes(format, shown, probes);
+  if (format === 'wide') {
+    // -o wide also explains every denied pair, one line each (two names and the policies): their
+    // number is known exactly, from the class counts, before any is explained.
+    const names = shown.reduce((n, p) => n + p.namespace.length + p.name.length + 1, 0);
+    const line = (2 * names) / Math.max(shown.length, 1) + 80;
+    for (const probe of probes) bytes += (pods * (pods - 1) - scale.allowedPairs(probe)) * line;
+  }
   if (bytes > MAX_OUTPUT_BYTES && values['allow-large-output'] !== true) {
     throw new UsageError(
       `${pods} pods: -o ${format}${by === 'pod' ? ' --by pod' : ''} would write about ${sizeText(bytes)} (${(pods * pods).toLocaleString('en-US')} cells per probe); ` +
