@@ -95,6 +95,7 @@ Exit codes: 0 done, 2 usage error, invalid input, or a dense output refused for 
 Usage:
   netpol agent --node NAME -f PATH... [-R] [--deny-action drop|reject] [--existing-connections cut|keep]
                [--log-denied] [--once] [-o text|json]
+  netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]   (watch the API server)
 
 Flags:
       --node NAME                 the node whose pods (spec.nodeName) this agent enforces
@@ -102,6 +103,14 @@ Flags:
       --existing-connections cut|keep   what happens to open connections a change revokes (default cut)
       --log-denied                log denials (rate limited)
       --once                      apply once and exit
+      --kubeconfig FILE           without -f: watch the API server of this kubeconfig (in a pod: its
+                                  service account; NODE_NAME from the downward API)
+      --context NAME              that kubeconfig's context
+      --listen ADDR|none          serve /healthz, /readyz and /metrics (default 127.0.0.1:9763 when
+                                  watching a cluster, none for files)
+      --netns NAME                act on this network namespace's nftables and conntrack
+      --state-dir DIR             where the record of cut connections is kept (default /run/netpol)
+      --verify-interval SECONDS   how often the kernel's table is checked for drift (default 60; 0: never)
   -o, --output FORMAT             text (default) or json (one event per line)
   -f, --filename PATH             files or directories to watch (not stdin); -R to descend
   -h, --help                      this help
@@ -130,6 +139,8 @@ Flags:
       --enforcer agent|nft        one netpol agent per node (default), or rules compiled once
       --id ID                     lab up: the lab's id (default: generated)
       --all                       lab down: every lab, leftovers included
+      --control-plane             lab up|run: the lab cluster in a real kube-apiserver, agents watching it
+                                  (kubectl changes what the kernel enforces)
   -o, --output FORMAT             table (default) or json
   -f, --filename PATH             manifests (file, directory or -); -R to descend; -n NS as elsewhere
   -h, --help                      this help
