@@ -166,7 +166,7 @@ describe('check', () => {
       ['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '--protocol', 'ICMP'],
       ['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '--port', '70000'],
       ['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '--bogus'],
-      ['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '-o', 'yaml'],
+      ['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '-o', 'xml'],
       ['frobnicate'],
       ['check', '--from', 'a', '--to', 'b'],
     ]) {

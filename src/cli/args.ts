@@ -33,12 +33,66 @@ export interface GlobalFlags {
 }
 
 export function parse(argv: string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
+  const all: OptionSpec = { ...GLOBAL_OPTIONS, ...options };
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-    return { values: values as Record<string, unknown>, positionals };
+    parsed = parseArgs({ args: argv.flatMap(splitShortEquals), options: all, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    throw new UsageError(flagError(e as Error & { code?: string }, all));
   }
+  // A single-valued flag given twice is a mistake (which one was meant?), not "the last one wins".
+  const seen = new Map<string, string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || all[t.name]?.multiple === true) continue;
+    const before = seen.get(t.name);
+    if (before !== undefined) throw new UsageError(`flag --${t.name} given more than once (${before} and ${t.rawName}${t.value !== undefined ? ` ${t.value}` : ''}): give it once`);
+    seen.set(t.name, `${t.rawName}${t.value !== undefined ? ` ${t.value}` : ''}`);
+  }
+  return { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals };
+}
+
+/** `-f=path` as kubectl (pflag) reads it: the short flag `-f` with the value `path`. */
+function splitShortEquals(arg: string): string[] {
+  const m = /^-([A-Za-z])=(.*)$/s.exec(arg);
+  return m ? [`-${m[1]}`, m[2]!] : [arg];
+}
+
+/** parseArgs' errors in kubectl's (pflag's) words, with the nearest flag suggested for an unknown one. */
+function flagError(e: Error & { code?: string }, options: OptionSpec): string {
+  const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const name = quoted.replace(/^-+/, '').replace(/=.*$/, '');
+    const short = /^-[^-]/.test(quoted);
+    const hint = short ? undefined : nearest(name, Object.keys(options));
+    return `${short ? `unknown shorthand flag: '${name.slice(0, 1)}' in ${quoted}` : `unknown flag: --${name}`}${hint ? ` (did you mean --${hint}?)` : ''}`;
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /--[a-z-]+/.exec(quoted)?.[0] ?? quoted;
+    if (/argument missing/.test(e.message)) return `flag needs an argument: ${flag}`;
+    if (/does not take an argument/.test(e.message)) return `flag ${flag} does not take a value`;
+  }
+  return e.message.replace(/^TypeError \[[A-Z_]+\]: /, '');
+}
+
+/** The option closest to a mistyped one (edit distance at most 2, or a prefix of it). */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = c.startsWith(word) && word.length >= 2 ? 1 : distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 export function globalFlags(values: Record<string, unknown>): GlobalFlags {

@@ -3,35 +3,42 @@ import { Engine, podEndpoint } from '../engine/engine.js';
 import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { readInput, reportDiagnostics } from './input.js';
+import { readInput, refusal, reportDiagnostics } from './input.js';
+import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
-import { safeJson, safeText } from './render/escape.js';
+import { colourVerdicts } from './render/colour.js';
+import { safeText, structured } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
-import { parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
+import { kubectlReference, parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
 
 export const CHECK_OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   port: { type: 'string', short: 'p' },
   protocol: { type: 'string' },
+  ...SKIP_INVALID_OPTION,
 } as const;
 
-export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
-  const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
-  const from = values.from as string | undefined;
-  const to = values.to as string | undefined;
+export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, ioIn: IO): Promise<number> {
+  const io: IO = ioIn.color ? { ...ioIn, stdout: (s) => ioIn.stdout(colourVerdicts(s)) } : ioIn;
+  const format = outputFormat(flags.output, ['text', 'json', 'yaml'] as const, 'text');
+  let from = values.from as string | undefined;
+  let to = values.to as string | undefined;
   if (from === undefined || to === undefined) throw new UsageError('check needs --from and --to (NS/POD, POD or an IP address)');
   const protocol = parseProtocol(values.protocol as string | undefined);
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
 
   // Its two ends may be in any namespaces: a cluster is read whole.
-  const input = await readInput(flags, io, { clusterScope: 'all' });
+  const read = await readInput(flags, io, { clusterScope: 'all' });
+  const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
-    io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
+    io.stderr(refusal(input));
     return EXIT.ERROR;
   }
   const ns = input.namespace;
+  from = kubectlReference(input.cluster, from, ns, '--from');
+  to = kubectlReference(input.cluster, to, ns, '--to');
   const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
   const toGroup = resolveGroup(input.cluster, to, ns, '--to');
   if (fromGroup || toGroup) {
@@ -52,9 +59,21 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     protocol,
     ...(port !== undefined ? { port } : {}),
   });
-  if (format === 'json') io.stdout(`${safeJson(verdict, 2)}\n`);
-  else io.stdout(renderVerdict(verdict));
+  const caveats = hostNetworkCaveats([source.endpoint, destination.endpoint].flatMap((e) => (e.kind === 'pod' ? [e.pod] : [])));
+  if (format !== 'text') io.stdout(structured(caveats.length ? { ...verdict, caveats } : verdict, format, 2));
+  else io.stdout(`${renderVerdict(verdict)}${caveats.map((c) => `Caveat: ${safeText(c)}\n`).join('')}`);
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+/**
+ * "Host-network pods" (docs/semantics.md): the policies' answer, which most plugins (and netpol agent) do
+ * not enforce for pods sharing their node's network namespace.
+ */
+export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
+  const host = [...new Set(pods.filter((p) => p.hostNetwork === true))];
+  if (host.length === 0) return [];
+  const names = host.slice(0, 3).map((p) => `${p.namespace}/${p.name}`).join(', ') + (host.length > 3 ? ` and ${host.length - 3} more` : '');
+  return [`${names} ${host.length === 1 ? 'runs' : 'run'} on the host network; most network plugins (and netpol agent) do not isolate host-network pods, so their traffic is the node's and may be allowed whatever this says`];
 }
 
 /**
@@ -62,7 +81,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
  * connect, answered per class of pods (never pair by pair), with one allowed and one denied pair
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
-async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json', io: IO): Promise<number> {
+async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json' | 'yaml', io: IO): Promise<number> {
   if ((cluster.clusterPolicies?.length ?? 0) > 0) {
     // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
     throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
@@ -75,15 +94,25 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
     pair && engine.evaluate({ source: podEndpoint(pair[0]), destination: podEndpoint(pair[1]), protocol, ...(port !== undefined ? { port } : {}) });
   const allowedExample = explain(answer.allowedExample);
   const deniedExample = explain(answer.deniedExample);
-  const allowed = answer.pairs > 0 && answer.allowed === answer.pairs;
-  if (format === 'json') {
-    io.stdout(`${safeJson({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, 2)}\n`);
+  if (answer.pairs === 0) {
+    // The same single pod on both sides: there is no pair of different pods, and a pod reaches itself.
+    const only = from.pods.find((p) => to.pods.includes(p));
+    const self = only && engine.evaluate({ source: podEndpoint(only), destination: podEndpoint(only), protocol, ...(port !== undefined ? { port } : {}) });
+    const message = `${from.label} and ${to.label} are the same single pod${only ? ` (${only.namespace}/${only.name})` : ''}: there is no pair of different pods to check, and a pod may always talk to itself`;
+    if (format !== 'text') io.stdout(structured({ allowed: true, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: 0, allowedPairs: 0, note: message, ...(self ? { allowedExample: self } : {}) }, format, 2));
+    else io.stdout(`ALLOWED: ${safeText(message)}\n`);
+    return EXIT.OK;
+  }
+  const allowed = answer.allowed === answer.pairs;
+  if (format !== 'text') {
+    io.stdout(structured({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, format, 2));
   } else {
     const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
     const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
     io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
     if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
     else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
+    for (const c of hostNetworkCaveats([...from.pods, ...to.pods])) io.stdout(`Caveat: ${safeText(c)}\n`);
   }
   return allowed ? EXIT.OK : EXIT.NEGATIVE;
 }

@@ -5,6 +5,8 @@ export interface IO {
   stdin?: AsyncIterable<string | Buffer>;
   /** stderr is a terminal (progress and colour only then). */
   stderrIsTTY?: boolean;
+  /** Colour verdicts on stdout (a terminal, NO_COLOR unset). */
+  color?: boolean;
   /** Resolves when stdout can take more (backpressure for streamed outputs); absent: always. */
   flush?(): Promise<void>;
   /** Ends commands that run until interrupted (`watch`); in-process callers use it instead of a signal. */

@@ -16,7 +16,7 @@ import { reachability, sortPods, type Probe, type Reachability } from '../engine
 import { agentEnforcer, cleanupLabs, compiledEnforcer, kubeEnforcer, LabError, labDown, labProbe, labUp, listLabs, runLabReport, type Enforcer, type KubeEnforcer } from '../lab/index.js';
 import type { Cluster, PodInfo } from '../model/cluster.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { readInput, reportDiagnostics } from './input.js';
+import { readInput, refusal, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeMessage, safeText } from './render/escape.js';
 import { renderTable } from './render/matrix.js';
@@ -56,7 +56,7 @@ async function analysableInput(flags: GlobalFlags, io: IO): Promise<Cluster | un
   const input = await readInput(flags, io);
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
-    io.stderr('error: the input has errors (see above); the API server would reject it, so it is not enforced\n');
+    io.stderr(refusal(input, 'enforced'));
     return undefined;
   }
   if ((input.cluster.clusterPolicies?.length ?? 0) > 0) {

@@ -3,7 +3,7 @@
  * process. Every failure becomes a message and an exit code here, never a stack trace.
  */
 import { once } from 'node:events';
-import { globalFlags, parse } from './args.js';
+import { globalFlags, nearest, parse, type OptionSpec } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
 import { diffCommand, DIFF_OPTIONS } from './diff.js';
@@ -12,6 +12,9 @@ import { lintCommand, LINT_OPTIONS } from './lint.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { safeMessage } from './render/escape.js';
+import { completionScript } from './completion.js';
+import { commandHelp } from './help.js';
+import { wantsColour } from './render/colour.js';
 import { validateCommand } from './validate.js';
 import { watchCommand, WATCH_OPTIONS } from './watch.js';
 
@@ -43,7 +46,10 @@ Usage:
   netpol lint -f PATH... [--disable ID]...        the classic mistakes, as text|json|sarif (exit 1 on errors)
   netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
                                                   the allowed pairs it adds and removes
+  netpol completion bash|zsh|fish                 shell completion
   netpol version
+
+Every command has its own page: netpol COMMAND --help (or netpol help COMMAND).
 
 Without -f, validate, check and matrix read the live cluster of the current kubeconfig context (as
 kubectl does: KUBECONFIG, ~/.kube/config, or the pod's service account), e.g. kubectl netpol matrix -A.
@@ -54,7 +60,7 @@ Flags (kubectl style):
   -n, --namespace NS    namespace for objects and names without one; matrix: show only NS
   -A, --all-namespaces  matrix: show every namespace (the default with -f; from a cluster
                         the default is the context's namespace, as in kubectl)
-  -o, --output FORMAT   validate/check: text|json; matrix: table|wide|json|csv|md|dot|mermaid|html;
+  -o, --output FORMAT   validate/check: text|json|yaml; matrix: table|wide|json|yaml|csv|md|dot|mermaid|html;
                         diff: text|json|md; lint: text|json|sarif
   --kubeconfig FILE     read the cluster of this kubeconfig (instead of KUBECONFIG / ~/.kube/config)
   --context NAME        use this kubeconfig context
@@ -76,10 +82,20 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
   lint: { options: LINT_OPTIONS, run: (f, v, io) => lintCommand(f, v, io, VERSION) },
+  completion: { options: {}, run: async (_f, _v, io, p) => (io.stdout(completionScript(p[0], completable())), EXIT.OK), positionals: true },
 };
+
+/** Every command's flags, for completion scripts. */
+function completable(): Record<string, OptionSpec> {
+  return Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.options as OptionSpec]));
+}
 
 export async function run(argv: string[], io: IO): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined && commandHelp(rest[0]) !== undefined) {
+    io.stdout(commandHelp(rest[0])!);
+    return EXIT.OK;
+  }
   if (name === undefined || name === 'help' || name === '-h' || name === '--help') {
     io.stdout(USAGE);
     return name === undefined ? EXIT.ERROR : EXIT.OK;
@@ -90,18 +106,21 @@ export async function run(argv: string[], io: IO): Promise<number> {
   }
   const command = COMMANDS[name];
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"`);
+    if (!command) {
+      const hint = nearest(name, [...Object.keys(COMMANDS), 'version', 'help']);
+      throw new UsageError(`unknown command "${name}" for "netpol"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
     const { values, positionals } = parse(rest, command.options as never);
     if (positionals.length > 0 && !command.positionals) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const flags = globalFlags(values);
     if (flags.help) {
-      io.stdout(USAGE);
+      io.stdout(commandHelp(name) ?? USAGE);
       return EXIT.OK;
     }
     return await command.run(flags, values, io, positionals);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`error: ${safeMessage(e.message)}\nRun 'netpol --help' for usage.\n`);
+      io.stderr(`error: ${safeMessage(e.message)}\nRun 'netpol ${command && commandHelp(name) !== undefined ? `${name} ` : ''}--help' for usage.\n`);
       return EXIT.ERROR;
     }
     const err = e as NodeJS.ErrnoException;
@@ -125,6 +144,7 @@ export async function main(): Promise<void> {
     stderr: (s) => process.stderr.write(s),
     stdin: process.stdin,
     stderrIsTTY: process.stderr.isTTY === true,
+    color: wantsColour(process.stdout.isTTY === true, process.env),
     flush: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
   });
   process.exitCode = code;

@@ -10,13 +10,14 @@
  */
 import { Engine } from '../engine/engine.js';
 import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { Cluster, PodInfo } from '../model/cluster.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { readInput, reportDiagnostics } from './input.js';
+import { readInput, refusal, reportDiagnostics } from './input.js';
+import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
-import { safeJson } from './render/escape.js';
+import { structured } from './render/escape.js';
 import { csvChunks, denialChunks, denseOutputBytes, jsonChunks, markdownChunks, probeTitle, renderNamespaceTable, tableChunks, type StreamedProbe } from './render/matrix.js';
 import { renderDot, renderHtml, renderMermaid } from './render/picture.js';
 import { parsePort, parseProtocol } from './resolve.js';
@@ -27,9 +28,10 @@ export const MATRIX_OPTIONS = {
   summary: { type: 'boolean' },
   by: { type: 'string' },
   'allow-large-output': { type: 'boolean' },
+  ...SKIP_INVALID_OPTION,
 } as const;
 
-const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'dot', 'mermaid', 'html'] as const;
+const FORMATS = ['table', 'wide', 'json', 'csv', 'md', 'yaml', 'dot', 'mermaid', 'html'] as const;
 /** Above this many pods a picture is refused without --allow-large-output: it would not be readable. */
 export const PICTURE_POD_LIMIT = 1_000;
 /** Above this many pods the default table aggregates by namespace (a pod table would not be readable). */
@@ -43,12 +45,14 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const by = values.by as string | undefined;
   if (by !== undefined && by !== 'namespace' && by !== 'pod') throw new UsageError(`--by ${by}: use namespace or pod`);
   const summary = values.summary === true;
-  if (summary && format !== 'json' && format !== 'table') throw new UsageError('--summary prints -o json or a table');
+  if (summary && format !== 'json' && format !== 'yaml' && format !== 'table') throw new UsageError('--summary prints -o json, -o yaml or a table');
+  if (format === 'yaml' && !summary) throw new UsageError('-o yaml is for --summary; the matrix itself is -o json (or csv, md)');
 
-  const input = await readInput(flags, io);
+  const read = await readInput(flags, io);
+  const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
-    io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
+    io.stderr(refusal(input));
     return EXIT.ERROR;
   }
   // -n NS shows one namespace; exact, because a verdict never depends on pods other than its two ends.
@@ -66,10 +70,13 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const scale = tiered ? new ExactReachability(new Engine(cluster)) : new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
+  const host = cluster.pods.filter((p) => p.hostNetwork === true).length;
+  if (host > 0) io.stderr(`Note: ${host} host-network pod${host === 1 ? '' : 's'}: the verdicts are the policies'; most plugins (and netpol agent) do not isolate host-network pods\n`);
+  if (only !== undefined && pods === 0) io.stderr(`Note: ${noPodsHint(input.cluster, only)}\n`);
 
   if (summary) {
     const s = scale instanceof ScaleEngine ? matrixSummary(scale, probes) : { pods, probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: scale.allowedPairs(p) })) };
-    if (format === 'json') io.stdout(`${safeJson(s)}\n`);
+    if (format === 'json' || format === 'yaml') io.stdout(structured(s, format));
     else {
       const pairs = pods * (pods - 1);
       for (const p of s.probes) io.stdout(`${probeTitle(p)}: ${p.allowedPairs} of ${pairs} ordered pairs of different pods allowed (${pairs ? ((100 * p.allowedPairs) / pairs).toFixed(1) : '0.0'}%)\n`);
@@ -95,7 +102,15 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     io.stdout(format === 'dot' ? renderDot(result) : format === 'mermaid' ? renderMermaid(result) : renderHtml(result));
     return EXIT.OK;
   }
-  const bytes = denseOutputBytes(format, shown, probes);
+  if (format === 'yaml') throw new UsageError('-o yaml is for --summary');
+  let bytes = denseOutputBytes(format, shown, probes);
+  if (format === 'wide') {
+    // -o wide also explains every denied pair, one line each (two names and the policies): their
+    // number is known exactly, from the class counts, before any is explained.
+    const names = shown.reduce((n, p) => n + p.namespace.length + p.name.length + 1, 0);
+    const line = (2 * names) / Math.max(shown.length, 1) + 80;
+    for (const probe of probes) bytes += (pods * (pods - 1) - scale.allowedPairs(probe)) * line;
+  }
   if (bytes > MAX_OUTPUT_BYTES && values['allow-large-output'] !== true) {
     throw new UsageError(
       `${pods} pods: -o ${format}${by === 'pod' ? ' --by pod' : ''} would write about ${sizeText(bytes)} (${(pods * pods).toLocaleString('en-US')} cells per probe); ` +
@@ -115,6 +130,15 @@ function denseResult(scale: ScaleEngine | ExactReachability, pods: readonly PodI
     pods: pods.map((p) => `${p.namespace}/${p.name}`),
     probes: probes.map((probe) => ({ port: probe.port, protocol: probe.protocol, allowed: pods.map((s) => pods.map((d) => scale.allows(s, d, probe))) })),
   };
+}
+
+/** Says why `-n NS` shows nothing, and which namespaces have pods. */
+function noPodsHint(all: Cluster, ns: string): string {
+  const withPods = [...new Set(all.pods.map((p) => p.namespace))].sort();
+  const where = all.namespaces.has(ns) ? `namespace ${ns} has no pods in the input` : `namespace ${ns} is not in the input`;
+  if (withPods.length === 0) return `${where}, and no namespace has any`;
+  const list = withPods.slice(0, 5).join(', ') + (withPods.length > 5 ? `, ... (${withPods.length} in all)` : '');
+  return `${where}; namespaces with pods: ${list} (or -A for all)`;
 }
 
 /** Above this estimate a dense output needs --allow-large-output (it is streamed either way). */

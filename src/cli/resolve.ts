@@ -16,7 +16,12 @@ export function resolveEndpoint(cluster: Cluster, text: string, defaultNamespace
   const ip = parseIP(text);
   if (ip) {
     const canonical = formatIP(ip);
-    const pod = cluster.pods.find((p) => p.ips.includes(canonical));
+    const owners = cluster.pods.filter((p) => p.ips.includes(canonical));
+    if (owners.length > 1) {
+      const names = owners.slice(0, 5).map((p) => `${p.namespace}/${p.name}`);
+      throw new UsageError(`${flag} ${text}: ${owners.length} pods have this address (${names.join(', ')}); name the pod instead`);
+    }
+    const pod = owners[0];
     if (pod) return { endpoint: podEndpoint(pod), note: `${text} is the address of pod ${pod.namespace}/${pod.name}; evaluating as that pod` };
     const e = externalEndpoint(canonical);
     if (e) return { endpoint: e };
@@ -53,6 +58,31 @@ export function parsePort(text: string): number | string {
   }
   if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text) && text.length <= 15 && /[a-z]/.test(text)) return text;
   throw new UsageError(`--port ${text}: not a port number or a port name`);
+}
+
+const POD_WORDS = new Set(['pod', 'pods', 'po']);
+const SERVICE_WORDS = new Set(['svc', 'service', 'services']);
+
+/**
+ * kubectl's reference forms, rewritten to this tool's: `pod/NAME` and `NS/pod/NAME` name a pod
+ * (`NS/NAME`), `KIND/NAME` a workload in the -n namespace (`NS/KIND/NAME`). A first segment that is also
+ * a namespace of the input keeps its `NS/NAME` meaning. Services are not read (yet): `svc/NAME` is a usage
+ * error that says what to use instead.
+ */
+export function kubectlReference(cluster: Cluster, text: string, defaultNamespace: string, flag: string): string {
+  if (SELECTOR_HINT.test(text)) return text;
+  const parts = text.split('/');
+  const kindAt = parts.length === 2 ? 0 : parts.length === 3 ? 1 : -1;
+  if (kindAt < 0) return text;
+  const word = parts[kindAt]!.toLowerCase();
+  if (kindAt === 0 && cluster.namespaces.has(parts[0]!)) return text;
+  const namespace = kindAt === 0 ? defaultNamespace : parts[0]!;
+  const name = parts[kindAt + 1]!;
+  if (SERVICE_WORDS.has(word)) throw new UsageError(`${flag} ${text}: netpol does not read Services yet; name the pods the Service selects with a label selector (${namespace}/app=...)`);
+  if (POD_WORDS.has(word)) return `${namespace}/${name}`;
+  // A workload kind word (deploy, sts, ...): workloadPods answers undefined for anything else.
+  if (kindAt === 0 && workloadPods(cluster, `${namespace}/${word}/${name}`) !== undefined) return `${namespace}/${word}/${name}`;
+  return text;
 }
 
 /** A group of pods named on the command line: a workload's pods, or pods matching a label selector. */

@@ -3,18 +3,18 @@ import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
 import { EXIT, type IO } from './io.js';
 import { diagnosticText } from './render/diagnostic.js';
-import { safeJson } from './render/escape.js';
+import { structured } from './render/escape.js';
 
 export async function validateCommand(flags: GlobalFlags, io: IO): Promise<number> {
-  const format = outputFormat(flags.output, ['text', 'json'] as const, 'text');
+  const format = outputFormat(flags.output, ['text', 'json', 'yaml'] as const, 'text');
   const input = await readInput(flags, io);
   const findings = input.diagnostics.filter((d) => d.severity !== 'info');
   reportDiagnostics(
     io,
     input.diagnostics.filter((d) => d.severity === 'info'),
   );
-  if (format === 'json') {
-    io.stdout(`${safeJson({ diagnostics: findings }, 2)}\n`);
+  if (format !== 'text') {
+    io.stdout(structured({ diagnostics: findings }, format, 2));
   } else {
     for (const d of findings) io.stdout(`${diagnosticText(d)}\n`);
     const errors = findings.filter((d) => d.severity === 'error').length;

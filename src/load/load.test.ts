@@ -142,12 +142,66 @@ describe('workloads', () => {
     assert.deepEqual(where(only(r.diagnostics, 'MissingPodTemplate')), [['MissingPodTemplate', 'spec.template', 4, 1]]);
   });
 
-  test('pod and workload fields are read leniently: unknown fields are not reported there', () => {
+  test('specs netpol does not read whole are open: their other fields are not reported', () => {
     const r = load(
-      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x, whatever: 1}\nspec:\n  strategy: {type: Recreate}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i, resources: {}}]\n      volumes: []\n`,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec:\n  strategy: {type: Recreate}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i, resources: {}}]\n      volumes: []\nstatus: {replicas: 1}\n`,
     );
     assert.deepEqual(where(withoutNamespaceNotes(r.diagnostics)), []);
     assert.equal(r.cluster.pods.length, 1);
+  });
+
+  test('metadata, templates, top-level fields and container ports are decoded strictly in every kind', () => {
+    const r = load(
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x, whatever: 1}\nspec:\n  template:\n    metadata: {lables: {a: b}}\n    spec:\n      containers: [{name: c, ports: [{containerport: 80}]}]\nsepc: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x, labelz: {a: b}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\nspec: {finalizer: []}\n`,
+    );
+    assert.deepEqual(where(r.diagnostics), [
+      ['UnknownField', 'metadata.whatever', 3, 35],
+      ['UnknownField', 'spec.template.metadata.lables', 6, 16],
+      ['UnknownField', 'spec.template.spec.containers[0].ports[0].containerport', 8, 39],
+      ['UnknownField', 'sepc', 9, 1],
+      ['UnknownField', 'metadata.labelz', 13, 35],
+      ['UnknownField', 'spec.finalizer', 18, 8],
+    ]);
+  });
+
+  test('metadata the API server would refuse: names, namespaces, label keys and values, annotation size', () => {
+    const big = 'x'.repeat(256 * 1024);
+    const r = load(
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Pod, namespace: x, labels: {"bad key!": v, ok: "bad value!"}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x.y, namespace: z}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: x}\nspec:\n  template:\n    metadata: {labels: {"-a": b}, annotations: {k: ${big}}}\n`,
+    );
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.object]),
+      [
+        ['FieldValueInvalid', 'metadata.name', 'Pod x/Bad_Pod'],
+        ['FieldValueInvalid', 'metadata.labels', 'Pod x/Bad_Pod'],
+        ['FieldValueInvalid', 'metadata.labels', 'Pod x/Bad_Pod'],
+        ['FieldValueInvalid', 'metadata.name', 'Namespace x.y'],
+        ['FieldValueForbidden', 'metadata.namespace', 'Namespace x.y'],
+        ['FieldValueInvalid', 'spec.template.metadata.labels', 'Deployment x/d'],
+        ['FieldValueTooLong', 'spec.template.metadata.annotations', 'Deployment x/d'],
+      ],
+    );
+  });
+
+  test('the same object twice is a duplicate even when one copy fails to decode', () => {
+    const r = load(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x, labelz: {}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\n`);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+      ['UnknownField', 'Duplicate'],
+    );
+  });
+
+  test('a known kind in the wrong case is an error with the right spelling; two pods with one address warn', () => {
+    const r = load(
+      `apiVersion: networking.k8s.io/v1\nkind: networkpolicy\nmetadata: {name: n}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\nstatus: {podIP: 10.0.0.1}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nstatus: {podIP: 10.0.0.1}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec: {hostNetwork: true}\nstatus: {podIP: 10.0.0.1}\n`,
+    );
+    const kind = r.diagnostics.find((d) => d.code === 'NoKindMatch');
+    assert.equal(kind?.severity, 'error');
+    assert.match(kind?.message ?? '', /did you mean "NetworkPolicy"/);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.code === 'DuplicatePodIP').map((d) => [d.severity, d.object]),
+      [['warning', 'Pod default/b']],
+    );
   });
 
   test('but the fields netpol reads are type-checked, and a pod the API server would refuse is left out', () => {
@@ -257,7 +311,8 @@ describe('documents', () => {
       r.diagnostics.map((d) => [d.code, d.file, d.line, d.column]),
       [['YAMLAliasLimit', 'fixtures/strict/alias-bomb.yaml', 1, 1]],
     );
-    const small = `a: &a [1]\nb: [*a, *a, *a]\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n`;
+    // (status is an open struct: its undeclared fields are not reported.)
+    const small = `status:\n  a: &a [1]\n  b: [*a, *a, *a]\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n`;
     assert.deepEqual(load(small, { maxAliasCount: 3 }).diagnostics, []);
     assert.deepEqual(where(load(small, { maxAliasCount: 2 }).diagnostics), [['YAMLAliasLimit', undefined, 1, 1]]);
   });

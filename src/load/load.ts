@@ -14,7 +14,8 @@ import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/cluster.js';
 import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
 import type { Container, Node, PodSpec, PodStatus } from '../model/k8s.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
-import { decodeKind, isClusterScopedKind, isKnownKind } from './kinds.js';
+import { validateNamespaceMeta, validateNamespacedMeta, validateTemplateMeta } from '../validate/index.js';
+import { decodeKind, isClusterScopedKind, isKnownKind, knownKindIgnoringCase } from './kinds.js';
 import { collectObjects, metadataString } from './objects.js';
 import type { RawObject } from './objects.js';
 import { parseDocuments } from './yaml.js';
@@ -73,21 +74,38 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     };
 
     if (!isKnownKind(kind)) {
-      report({ severity: 'info', code: 'UnknownKind', message: `ignored: netpol does not read kind ${JSON.stringify(kind)} (${apiVersion})` });
+      const meant = knownKindIgnoringCase(kind, apiVersion);
+      // The API server's kinds are case-sensitive: `networkpolicy` in networking.k8s.io/v1 is no kind at all.
+      if (meant) report({ severity: 'error', code: 'NoKindMatch', message: `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (did you mean ${JSON.stringify(meant)}?)`, path: 'kind' });
+      else report({ severity: 'info', code: 'UnknownKind', message: `ignored: netpol does not read kind ${JSON.stringify(kind)} (${apiVersion})` });
       continue;
     }
+    // The same object twice is reported even when a copy fails to decode (the name is read as it is).
+    const rawKey = metaName !== undefined ? `${kind}\u0000${namespaced ? metaNamespace || defaultNamespace : ''}\u0000${metaName}` : undefined;
     const { decoded, diagnostics: decodeDiagnostics } = decodeKind(kind, apiVersion, node);
     decodeDiagnostics.forEach(report);
-    if (!decoded || hasErrors(decodeDiagnostics)) continue;
+    // Every problem, not only the first: metadata is validated even when another field failed to decode
+    // (not when a metadata field did: its absence would be reported as a second, made-up problem).
+    const metadataDecoded = !decodeDiagnostics.some((d) => d.severity === 'error' && d.code === 'FieldValueTypeInvalid' && /(^|\.)metadata\./.test(d.path ?? ''));
+    if (decoded && metadataDecoded) metadataProblems(decoded).forEach(report);
+    if (!decoded || hasErrors(decodeDiagnostics)) {
+      if (rawKey !== undefined) {
+        const first = firstDefinition.get(rawKey);
+        if (first) report({ severity: 'error', code: 'Duplicate', message: `${object} is already defined at ${first.file}:${first.line}:${first.column}` });
+        else firstDefinition.set(rawKey, source);
+      }
+      continue;
+    }
 
     const meta = decoded.object.metadata;
     // With only generateName the server picks the name; its prefix stands for it here.
     let name = meta.name || meta.generateName;
     if (!name) {
-      if (decoded.kind !== 'NetworkPolicy') {
+      if (decoded.kind === 'Node' || decoded.kind === 'ClusterPolicy') {
         report({ severity: 'error', code: 'FieldValueRequired', message: 'Required value: name or generateName is required', path: 'metadata.name' });
-        continue;
       }
+      // Other kinds: reported by the metadata validation above, as the API server words it.
+      if (decoded.kind !== 'NetworkPolicy') continue;
       name = ''; // src/validate reports it, as the API server would.
     }
     // "An empty namespace is equivalent to the "default" namespace" (ObjectMeta.namespace); kubectl fills in `-n`.
@@ -184,6 +202,8 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     }
   }
 
+  for (const d of sharedAddresses(pods)) diagnostics.push(d);
+
   const all = new Map(declared);
   for (const [ns, ref] of references) {
     if (all.has(ns)) continue;
@@ -214,6 +234,53 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     ...(nodes.length > 0 ? { nodes } : {}),
   };
   return { cluster, diagnostics: sortDiagnostics(diagnostics, sources) };
+}
+
+/** API-server validation of the metadata of every kind but NetworkPolicy (src/validate validates those whole). */
+function metadataProblems(decoded: NonNullable<ReturnType<typeof decodeKind>['decoded']>): Diagnostic[] {
+  switch (decoded.kind) {
+    case 'Namespace':
+      return validateNamespaceMeta(decoded.object.metadata);
+    case 'Pod':
+      return validateNamespacedMeta(decoded.object.metadata);
+    case 'Workload': {
+      const w = decoded.object;
+      return [...validateNamespacedMeta(w.metadata), ...(w.template ? validateTemplateMeta(w.template.metadata, w.templatePath) : [])];
+    }
+    case 'NetworkPolicy':
+    case 'ClusterPolicy':
+    case 'Node':
+      // NetworkPolicies are validated whole by src/validate, cluster-scoped policies by src/validate/crd;
+      // nodes are read for their addresses only.
+      return [];
+  }
+}
+
+/**
+ * Two pods (not on the host network, whose pods share their node's address) with the same address: a
+ * question about that address cannot tell them apart, and the cluster would not have given it twice.
+ */
+export function sharedAddresses(pods: readonly PodInfo[]): Diagnostic[] {
+  const byIP = new Map<string, PodInfo>();
+  const out: Diagnostic[] = [];
+  for (const p of pods) {
+    if (p.hostNetwork === true) continue;
+    for (const ip of p.ips) {
+      const other = byIP.get(ip);
+      if (!other) {
+        byIP.set(ip, p);
+        continue;
+      }
+      out.push(
+        attachSource(
+          { severity: 'warning', code: 'DuplicatePodIP', message: `address ${ip} is also the address of pod ${podKey(other)}; questions about ${ip} are ambiguous`, path: 'status.podIP' },
+          `Pod ${podKey(p)}`,
+          p.source,
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 function describePod(p: PodInfo): string {

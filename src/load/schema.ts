@@ -11,8 +11,9 @@
  * (the API server prefixes `json: `; we keep that prefix out like the `strict decoding error: ` prefix).
  * Go's message names the struct and the field path without indices or map keys; our `path` carries both.
  *
- * Strictness is per call: NetworkPolicy is decoded strictly (every field of the real API is declared),
- * Pods and workloads leniently (we declare only the fields we read and are not their validator).
+ * Every kind is decoded strictly; structs of which netpol declares only the fields it reads (a PodSpec,
+ * a container, a workload's spec, a status) are `open`: their other fields are not reported, the
+ * declared ones are checked all the same.
  */
 import type { Diagnostic, Position } from '../diag/diagnostic.js';
 import type { PNode } from './yaml.js';
@@ -25,7 +26,8 @@ export type Shape =
   | { readonly t: 'intOrString' }
   /** Any JSON value, kept as is (e.g. managedFields[].fieldsV1). */
   | { readonly t: 'any' }
-  | { readonly t: 'struct'; readonly go: string; readonly fields: Readonly<Record<string, Shape>> }
+  /** `open`: the API type has fields not declared here; strict decoding does not report them (yet checks the declared ones). */
+  | { readonly t: 'struct'; readonly go: string; readonly fields: Readonly<Record<string, Shape>>; readonly open?: boolean }
   | { readonly t: 'list'; readonly of: Shape }
   | { readonly t: 'map'; readonly of: Shape };
 
@@ -36,6 +38,8 @@ export const bool: Shape = { t: 'bool' };
 export const intOrString: Shape = { t: 'intOrString' };
 export const anyJSON: Shape = { t: 'any' };
 export const struct = (go: string, fields: Record<string, Shape>): Shape => ({ t: 'struct', go, fields });
+/** A struct of which only some fields are declared (see Shape). */
+export const openStruct = (go: string, fields: Record<string, Shape>): Shape => ({ t: 'struct', go, fields, open: true });
 export const list = (of: Shape): Shape => ({ t: 'list', of });
 export const map = (of: Shape): Shape => ({ t: 'map', of });
 
@@ -157,7 +161,7 @@ function decodeValue(node: PNode, shape: Shape, where: Where, opts: DecodeOption
         const at = { line: e.line, column: e.column };
         const fieldShape = Object.hasOwn(shape.fields, e.key) ? shape.fields[e.key] : undefined;
         if (fieldShape === undefined) {
-          if (opts.strict) {
+          if (opts.strict && shape.open !== true) {
             out.push({ severity: 'error', code: 'UnknownField', message: `unknown field ${JSON.stringify(path)}`, path, ...at });
           }
           continue;

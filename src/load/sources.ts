@@ -50,7 +50,7 @@ export async function readSources(
     seen.add(real);
     const r = await readBounded(() => createReadStream(file), maxBytes);
     if (r.ok) sources.push({ file, text: r.text });
-    else fail(file, r.tooLarge ? tooLargeMessage(file, maxBytes) : ioMessage(file, r.error));
+    else fail(file, failureMessage(file, r, maxBytes));
   };
 
   const walk = async (dir: string): Promise<void> => {
@@ -92,7 +92,7 @@ export async function readSources(
       const input = opts.stdin ?? process.stdin;
       const r = await readBounded(() => input, maxBytes);
       if (r.ok) sources.push({ file: STDIN_NAME, text: r.text });
-      else fail(STDIN_NAME, r.tooLarge ? tooLargeMessage(STDIN_NAME, maxBytes) : ioMessage(STDIN_NAME, r.error));
+      else fail(STDIN_NAME, failureMessage(STDIN_NAME, r, maxBytes));
       continue;
     }
     let info;
@@ -108,7 +108,7 @@ export async function readSources(
   return { sources, diagnostics };
 }
 
-type ReadResult = { ok: true; text: string } | { ok: false; tooLarge: true } | { ok: false; tooLarge: false; error: unknown };
+type ReadResult = { ok: true; text: string } | { ok: false; tooLarge: true } | { ok: false; tooLarge: false; error: unknown } | { ok: false; tooLarge: false; encoding: string };
 
 /** Reads a stream to text, giving up as soon as it exceeds `maxBytes`. */
 async function readBounded(open: () => AsyncIterable<string | Buffer> | NodeJS.ReadableStream, maxBytes: number): Promise<ReadResult> {
@@ -130,8 +130,53 @@ async function readBounded(open: () => AsyncIterable<string | Buffer> | NodeJS.R
     if (stream) destroy(stream);
     return { ok: false, tooLarge: false, error };
   }
-  // Not fatal on bad UTF-8 (replacement characters); a leading BOM is dropped.
-  return { ok: true, text: new TextDecoder('utf-8').decode(Buffer.concat(chunks)) };
+  return decodeUtf8(Buffer.concat(chunks));
+}
+
+/**
+ * Manifests are UTF-8, as the API server reads them. A UTF-16 file (a byte-order mark, or the zero
+ * bytes of ASCII text in UTF-16) and bytes that are not UTF-8 are errors naming the place, never
+ * replacement characters; a leading UTF-8 BOM is dropped.
+ */
+export function decodeUtf8(bytes: Uint8Array): ReadResult {
+  const [b0, b1, b2, b3] = bytes;
+  const bom16 = (b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff);
+  // ASCII text in UTF-16 without a BOM: every other byte zero.
+  const ascii16 = bytes.length >= 4 && ((b0 !== 0 && b1 === 0 && b2 !== 0 && b3 === 0) || (b0 === 0 && b1 !== 0 && b2 === 0 && b3 !== 0));
+  if (bom16 || ascii16) return { ok: false, tooLarge: false, encoding: 'the text is UTF-16 encoded; manifests must be UTF-8 (convert it, e.g. with iconv -f UTF-16 -t UTF-8)' };
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
+    const line = prefix.split('\n').length;
+    const column = [...prefix.slice(prefix.lastIndexOf('\n') + 1)].length + 1;
+    return { ok: false, tooLarge: false, encoding: `invalid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')}) at line ${line}, column ${column}: manifests must be UTF-8` };
+  }
+}
+
+/** The offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    // The second byte's range excludes overlong forms, surrogates and code points above U+10FFFF.
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || x < (k === 1 ? lo : 0x80) || x > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return i;
+}
+
+function failureMessage(file: string, r: Exclude<ReadResult, { ok: true }>, maxBytes: number): string {
+  if (r.tooLarge) return tooLargeMessage(file, maxBytes);
+  return 'encoding' in r ? r.encoding : ioMessage(file, r.error);
 }
 
 function destroy(stream: unknown): void {

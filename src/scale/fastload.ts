@@ -27,11 +27,12 @@
  */
 import type { ObjectSource, Locator } from '../diag/diagnostic.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
-import { loadCluster, parseDocuments, type LoadOptions, type LoadResult, type SourceText } from '../load/index.js';
+import { loadCluster, parseDocuments, sharedAddresses, type LoadOptions, type LoadResult, type SourceText } from '../load/index.js';
 import { locatorFor } from '../load/locate.js';
 import { resolvePlain, type PNode } from '../load/yaml.js';
 import { NAMESPACE_NAME_LABEL, PROTOCOLS, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
 import type { NetworkPolicy } from '../model/k8s.js';
+import { validateNamespaceMeta, validateNamespacedMeta } from '../validate/index.js';
 
 /** Thrown inside the fast path to give up; never escapes this module. */
 class Unsupported extends Error {}
@@ -764,6 +765,9 @@ function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string; hostNe
       str(c, 'name');
       for (const p of list(c.ports, 'ports') ?? []) {
         if (!isRec(p)) give('a container port is not a map');
+        onlyKeys(p, CONTAINER_PORT_KEYS, 'ports');
+        int32(p.hostPort, 'hostPort');
+        str(p, 'hostIP');
         const name = str(p, 'name');
         const port = int32(p.containerPort, 'containerPort');
         const protocol = str(p, 'protocol') ?? 'TCP';
@@ -781,6 +785,23 @@ function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string; hostNe
     ...(nodeName ? { nodeName } : {}),
     ...(typeof hostNetwork === 'boolean' ? { hostNetwork } : {}),
   };
+}
+
+/** Pod and Namespace: the top-level fields their shapes declare. */
+const OBJECT_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const CONTAINER_PORT_KEYS = new Set(['name', 'hostPort', 'containerPort', 'protocol', 'hostIP']);
+
+/** v1.NamespaceSpec (only finalizers) and v1.NamespaceStatus's phase, as `kubectl get -o yaml` dumps them. */
+function namespaceSpecAndStatus(o: Rec): void {
+  if (o.spec !== undefined && o.spec !== null) {
+    if (!isRec(o.spec)) give('spec is not a map');
+    onlyKeys(o.spec, new Set(['finalizers']), 'spec');
+    strList(o.spec.finalizers, 'finalizers');
+  }
+  if (o.status !== undefined && o.status !== null) {
+    if (!isRec(o.status)) give('status is not a map');
+    str(o.status, 'phase');
+  }
 }
 
 // NetworkPolicy is decoded strictly: every field must be one the API declares, with its type.
@@ -974,14 +995,19 @@ class Decoder {
   }
 
   private object(o: Located, source: ObjectSource): void {
-    const strict = o.kind === 'NetworkPolicy';
-    if (strict) onlyKeys(o.value, NP_KEYS, 'NetworkPolicy');
+    // Every kind is decoded strictly, as src/load/kinds.ts declares them.
+    onlyKeys(o.value, o.kind === 'NetworkPolicy' ? NP_KEYS : OBJECT_KEYS, o.kind);
     str(o.value, 'apiVersion');
     str(o.value, 'kind');
-    const m = meta(o.value.metadata, strict);
+    const m = meta(o.value.metadata, true);
     const name = m.name || m.generateName;
     if (!name) give('an object without a name');
     const namespaced = o.kind !== 'Namespace';
+    // Metadata the API server would refuse is the reference loader's to report.
+    if (o.kind === 'Namespace') {
+      namespaceSpecAndStatus(o.value);
+      if (validateNamespaceMeta(m).length > 0) give('invalid metadata');
+    } else if (o.kind === 'Pod' && validateNamespacedMeta(m).length > 0) give('invalid metadata');
     const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
     this.unique(o.kind, namespace, name);
     if (namespaced) this.used.add(namespace);
@@ -1023,6 +1049,7 @@ class Decoder {
 
   cluster(): Cluster {
     for (const ns of this.used) if (!this.declared.has(ns)) give(`namespace ${ns} is used but not declared`);
+    if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
     const namespaces = new Map([...this.declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return { namespaces, pods: this.pods, policies: this.policies };
   }

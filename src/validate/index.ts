@@ -24,7 +24,9 @@ export {
   isValidPortName,
   isValidPortNum,
   nameIsDNSSubdomain,
+  nameIsDNSLabel,
 } from './names.js';
 export type { FieldErrorType, BadValue } from './field.js';
 export { goQuote } from './field.js';
 export { validateClusterPolicy } from './crd/index.js';
+export { validateNamespacedMeta, validateNamespaceMeta, validateTemplateMeta } from './objects.js';

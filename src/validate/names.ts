@@ -110,6 +110,13 @@ export function nameIsDNSSubdomain(name: string, prefix: boolean): string[] {
   return isDNS1123Subdomain(n);
 }
 
+/** NameIsDNSLabel (api/validation/generic.go): namespace names; `prefix` masks a trailing dash the same way. */
+export function nameIsDNSLabel(name: string, prefix: boolean): string[] {
+  let n = name;
+  if (prefix && n.endsWith('-') && n.length >= 2) n = `${n.slice(0, n.length - 2)}a`;
+  return isDNS1123Label(n);
+}
+
 // --- label keys and values ---
 
 const LABEL_KEY_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';

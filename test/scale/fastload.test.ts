@@ -100,7 +100,7 @@ metadata:
 `;
 
   const FAST: Record<string, string> = {
-    'comments, blank lines and quoted keys': `# leading comment\n\n${pod('', '"app": web # trailing\n    tier: \'back end\'')}${ns}`,
+    'comments, blank lines and quoted keys': `# leading comment\n\n${pod('', '"app": web # trailing\n    tier: \'back.end\'')}${ns}`,
     'a literal block scalar in an annotation': `${ns}---
 apiVersion: v1
 kind: Pod

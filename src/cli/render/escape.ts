@@ -9,6 +9,7 @@
  * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what a terminal or a page
  * displays, become `\u{HHHH}`; a backslash becomes `\\`, so every escape is unambiguous. Pure: no IO.
  */
+import { stringify as stringifyYaml } from 'yaml';
 
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g;
@@ -36,12 +37,31 @@ export function safeMessage(s: string): string {
   return s.replace(UNSAFE_CONTROLS, escapeOne);
 }
 
+const RAW_AFTER_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /**
  * JSON for a terminal or a pipe: JSON.stringify escapes C0 controls but not DEL, C1 or the bidi
  * controls; those become `\uXXXX` escapes too, which every JSON reader decodes to the same string.
  */
 export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(RAW_AFTER_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+
+/**
+ * YAML (`-o yaml`): plain YAML when every string is safe; otherwise every scalar is double-quoted (the
+ * yaml package escapes C0 controls there) and the remaining DEL, C1 and bidi controls become `\uXXXX`
+ * escapes, which double-quoted YAML decodes to the same strings.
+ */
+export function safeYaml(value: unknown): string {
+  const plain = stringifyYaml(value);
+  if (plain.replace(/\n/g, '').search(UNSAFE_CONTROLS) < 0) return plain;
+  return stringifyYaml(value, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'QUOTE_DOUBLE' }).replace(RAW_AFTER_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `-o json` (indented by `indent`) or `-o yaml`, ending with a line break. */
+export function structured(value: unknown, format: 'json' | 'yaml', indent?: number): string {
+  return format === 'yaml' ? safeYaml(value) : `${safeJson(value, indent)}\n`;
 }
 
 /** True when `s` would be printed as it is. */

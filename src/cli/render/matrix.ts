@@ -175,8 +175,8 @@ export function* jsonChunks(pods: readonly PodInfo[], probes: readonly StreamedP
 
 /**
  * What a dense rendering would weigh, in bytes, computed from the names alone (no verdicts): exact for
- * csv, json and md up to the true/false and ✓/✗ widths (counted at their largest), a lower bound for
- * wide (its denials are not known in advance).
+ * csv, json and md up to the true/false and ✓/✗ widths (counted at their largest); for wide, the table
+ * (the caller adds the denials).
  */
 export function denseOutputBytes(format: 'table' | 'wide' | 'json' | 'csv' | 'md', pods: readonly PodInfo[], probes: readonly Probe[]): number {
   const n = pods.length;

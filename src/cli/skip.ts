@@ -1,0 +1,37 @@
+/**
+ * `--skip-invalid`: analyse what is valid and leave out the objects with errors, saying which. One
+ * invalid object otherwise blocks every answer (the API server would have refused it, so analysis would
+ * be guessing); with the flag the errors are still printed, then one warning lists what was left out.
+ * Never silent: the warning names every skipped object (up to a count) and its total.
+ */
+import type { Diagnostic } from '../diag/diagnostic.js';
+import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/cluster.js';
+import type { Input } from './input.js';
+
+export const SKIP_INVALID_OPTION = { 'skip-invalid': { type: 'boolean' } } as const;
+
+/**
+ * The input without its invalid objects, and the warning that says so. Unreadable sources and errors
+ * that belong to no object (YAML syntax) are not skippable: the input stays unanalysable.
+ */
+export function skipInvalid(input: Input): Input {
+  if (!input.invalid || input.unreadable) return input;
+  const errors = input.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.some((d) => d.object === undefined)) return input;
+  const bad = new Set(errors.map((d) => d.object!));
+  const c = input.cluster;
+  const pods = c.pods.filter((p) => !bad.has(`${p.workload?.kind ?? 'Pod'} ${p.namespace}/${p.name}`));
+  const policies = c.policies.filter((p) => !bad.has(`NetworkPolicy ${p.namespace}/${p.name}`));
+  // An invalid Namespace is left out as a declaration: its namespace is known by its name label only.
+  const namespaces = new Map<string, NamespaceInfo>();
+  for (const [name, ns] of c.namespaces) {
+    namespaces.set(name, bad.has(`Namespace ${name}`) ? { name, labels: { [NAMESPACE_NAME_LABEL]: name }, implicit: true } : ns);
+  }
+  const listed = [...bad].slice(0, 10).join(', ') + (bad.size > 10 ? `, ... (${bad.size} in all)` : '');
+  const warning: Diagnostic = {
+    severity: 'warning',
+    code: 'SkippedInvalid',
+    message: `--skip-invalid: ${bad.size} invalid object${bad.size === 1 ? '' : 's'} left out of the analysis (${listed}); the answers below are about the rest`,
+  };
+  return { ...input, cluster: { namespaces, pods, policies }, diagnostics: [...input.diagnostics, warning], invalid: false };
+}
