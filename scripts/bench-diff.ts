@@ -30,10 +30,13 @@ if (!isShapeName(shape)) throw new Error(`unknown shape ${shape}`);
 const rounds = Number(values.rounds);
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const range = (xs: readonly number[]) => `median ${median(xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
-const time = <T>(fn: () => T): [T, number] => {
+/** Wall time and this process's CPU time (user + system): on a shared machine the CPU time is the steadier figure. */
+const time = <T>(fn: () => T): [T, number, number] => {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const out = fn();
-  return [out, performance.now() - t0];
+  const c = process.cpuUsage(c0);
+  return [out, performance.now() - t0, (c.user + c.system) / 1000];
 };
 
 const files = generateFiles(shape, { scale: Number(values.scale), seed: Number(values.seed) });
@@ -48,6 +51,7 @@ console.log(`build one side ${build.toFixed(0)} ms`);
 
 const stream = new ChangeStream(before, Number(values.seed));
 const diffs: number[] = [];
+const cpuTimes: number[] = [];
 const builds: number[] = [];
 let firstEdited: Cluster | undefined;
 for (let r = 0; r < rounds; ) {
@@ -61,13 +65,14 @@ for (let r = 0; r < rounds; ) {
   const [engineAfter, b] = time(() => new ScaleEngine(after));
   builds.push(b);
   const probes = defaultProbes([before, after]);
-  const [d, t] = time(() => diffReachability({ cluster: before, engine: engineBefore }, { cluster: after, engine: engineAfter }, probes));
+  const [d, t, cpu] = time(() => diffReachability({ cluster: before, engine: engineBefore }, { cluster: after, engine: engineAfter }, probes));
   diffs.push(t);
+  cpuTimes.push(cpu);
   const changed = d.probes.reduce((n, p) => n + p.added.length + p.removed.length, 0);
   const what = c.kind === 'removePolicy' ? `remove ${c.namespace}/${c.name}` : `upsert ${c.policy.namespace}/${c.policy.name}`;
-  console.log(`  ${what}: ${probes.length} probes, ${changed} changed (pair, probe)s, diff ${t.toFixed(0)} ms`);
+  console.log(`  ${what}: ${probes.length} probes, ${changed} changed (pair, probe)s, diff ${t.toFixed(0)} ms (CPU ${cpu.toFixed(0)} ms)`);
 }
-console.log(`one policy changed, ${rounds} rounds: diff ${range(diffs)}; building the other side's engine ${range(builds)}`);
+console.log(`one policy changed, ${rounds} rounds: diff ${range(diffs)} (CPU ${range(cpuTimes)}); building the other side's engine ${range(builds)}`);
 
 // End to end: two directories on disk, one policy edited, as a user runs it.
 const dir = mkdtempSync(join(tmpdir(), 'netpol-bench-diff-'));

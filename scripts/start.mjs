@@ -4,6 +4,7 @@
 // Uses the built CLI exactly as a user would call it; see `netpol check ... ` for a full explanation.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { run } from '../dist/src/cli/main.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -24,9 +25,9 @@ const io = {
 };
 const print = (s) => process.stdout.write(s);
 
-async function netpol(args) {
+async function netpol(args, stdin) {
   out = '';
-  const code = await run(args, io);
+  const code = await run(args, stdin === undefined ? io : { ...io, stdin: Readable.from([stdin]) });
   return { code, out };
 }
 
@@ -71,6 +72,23 @@ for (const name of readdirSync(examples).sort()) {
     print(`${ok ? '  ' : '! '}${first}\n`);
   }
 }
+// Review: what a pull request changes, and the classic mistakes. The "pull request" is the fix that
+// examples/internal-egress-dns makes to examples/internal-egress (a DNS rule), applied to the same namespace.
+print(`\n=== review: netpol diff (what a change does to reachability) and netpol lint (the classic mistakes)\n\n`);
+const fixed = [
+  readFileSync(join(root, 'examples/internal-egress/workloads.yaml'), 'utf8'),
+  readFileSync(join(root, 'examples/internal-egress-dns/internal-policy.yaml'), 'utf8').replaceAll('namespace: internal-egress-dns', 'namespace: internal-egress'),
+].join('\n---\n');
+print('$ netpol diff examples/internal-egress - < (the same with the DNS rule of examples/internal-egress-dns)\n');
+const diff = await netpol(['diff', 'examples/internal-egress', '-'], fixed);
+print(diff.out);
+print(`(exit ${diff.code}: 1 = reachability changed; -o json for CI, -o md for a pull-request comment, git:REV:PATH for a revision)\n\n`);
+const pitfalls = ['examples/internal-egress', 'examples/and-vs-or', 'examples/ipblock-except'];
+print(`$ netpol lint ${pitfalls.map((d) => `-f ${d}`).join(' ')} --disable pod-not-isolated\n`);
+const lintRun = await netpol(['lint', ...pitfalls.flatMap((d) => ['-f', d]), '--disable', 'pod-not-isolated']);
+print(lintRun.out);
+print(`(exit ${lintRun.code}; -o sarif for code scanning; every rule: docs/lint/README.md)\n`);
+
 print(`\nFor the full explanation of one connection: npx netpol check -f examples/three-tier --from three-tier/web --to three-tier/db --port 3306\n`);
 if (failures > 0) {
   print(`${failures} claims disagree with their README (marked !)\n`);

@@ -1,13 +1,18 @@
 /**
  * The two sides of `netpol diff`, each resolved to a loaded, validated cluster through one function,
- * `loadSide`: a file or directory (`-R` to descend), `-` for standard input, `git:REV:PATH` for a
- * revision of the repository the command runs in. `cluster` (a live cluster) is the seam for the
- * cluster reader: it is recognised here and refused until that reader exists.
+ * `loadSides`: a file or directory (`-R` to descend), `-` for standard input, `git:REV:PATH` for a
+ * revision of the repository the command runs in, or `cluster`, the live cluster of the kubeconfig
+ * (`--kubeconfig`, `--context`; namespaces from `-n`/`-A` as kubectl). Diffing manifests against the
+ * cluster asks "what will applying them do": the manifests side is the cluster with the manifests
+ * applied on top (as `--overlay`), so pods that only the cluster holds are compared too.
  */
+import { hasErrors } from '../diag/diagnostic.js';
+import { overlayCluster } from '../kube/index.js';
 import { readSources } from '../load/sources.js';
 import type { GlobalFlags } from './args.js';
+import { readClusterInput } from './cluster.js';
 import { parseGitSpec, readGitSources } from './git.js';
-import { inputFromSources, type Input } from './input.js';
+import { inputFromSources, readFiles, type Input } from './input.js';
 import { UsageError, type IO } from './io.js';
 
 export type SideSpec =
@@ -29,11 +34,30 @@ export function sideName(s: SideSpec): string {
   return s.kind === 'path' ? s.path : s.kind === 'git' ? `git:${s.rev}:${s.path}` : 'cluster';
 }
 
+/** Both sides, loaded and validated; a manifests side diffed against `cluster` is applied on top of it. */
+export async function loadSides(sides: readonly [SideSpec, SideSpec], flags: GlobalFlags, io: IO): Promise<[Input, Input]> {
+  if (sides[0].kind === 'cluster' && sides[1].kind === 'cluster') throw new UsageError('both sides are the cluster: give manifests on one side');
+  if (sides.every((s) => s.kind !== 'cluster') && (flags.kubeconfig !== undefined || flags.context !== undefined)) {
+    throw new UsageError('--kubeconfig and --context choose the cluster of a `cluster` side; neither side is `cluster`');
+  }
+  const [a, b] = [await loadSide(sides[0], flags, io), await loadSide(sides[1], flags, io)];
+  if (sides[0].kind === 'cluster') return [a, onto(a, b)];
+  if (sides[1].kind === 'cluster') return [onto(b, a), b];
+  return [a, b];
+}
+
+/** Manifests applied on top of the cluster: the cluster as it would be. */
+function onto(live: Input, files: Input): Input {
+  const merged = overlayCluster(live.cluster, files.cluster);
+  const diagnostics = [...files.diagnostics, ...merged.diagnostics];
+  return { ...files, cluster: merged.cluster, diagnostics, invalid: files.invalid || hasErrors(merged.diagnostics) };
+}
+
 /** Reads one side into a cluster, with its diagnostics (as `readInput` does for -f). */
-export async function loadSide(side: SideSpec, flags: GlobalFlags, io: IO): Promise<Input> {
+async function loadSide(side: SideSpec, flags: GlobalFlags, io: IO): Promise<Input> {
   switch (side.kind) {
     case 'cluster':
-      throw new UsageError('cluster: reading a live cluster is not available yet; export it (kubectl get ... -o yaml) and diff the file');
+      return readClusterInput({ ...flags, filenames: [], overlay: false }, io, 'flags', readFiles);
     case 'git': {
       const read = await readGitSources(side, { recursive: flags.recursive });
       return inputFromSources(read, [sideName(side)], flags, io);

@@ -8,7 +8,7 @@ import { defaultProbes, diffReachability, type DiffProbe } from '../diff/index.j
 import type { Protocol } from '../model/cluster.js';
 import { ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { loadSide, parseSide, sideName } from './diff-side.js';
+import { loadSides, parseSide, sideName } from './diff-side.js';
 import { reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { progressLine } from './progress.js';
@@ -32,17 +32,15 @@ export async function diffCommand(flags: GlobalFlags, values: Record<string, unk
   const protocolList = (values.protocol as string[] | undefined)?.map(parseProtocol);
   const protocols = protocolList ? [...new Set(protocolList)] : undefined;
 
-  const inputs = [];
-  for (const side of sides) {
-    const input = await loadSide(side, flags, io);
+  const inputs = await loadSides([sides[0]!, sides[1]!], flags, io);
+  for (const [k, input] of inputs.entries()) {
     reportDiagnostics(io, input.diagnostics);
     if (input.unreadable || input.invalid) {
-      io.stderr(`error: ${sideName(side)} has errors (see above); the API server would reject it, so it is not analysed\n`);
+      io.stderr(`error: ${sideName(sides[k]!)} has errors (see above); the API server would reject it, so it is not analysed\n`);
       return EXIT.ERROR;
     }
-    inputs.push(input);
   }
-  const [before, after] = inputs as [(typeof inputs)[0], (typeof inputs)[0]];
+  const [before, after] = inputs;
   const probes: DiffProbe[] = ports
     ? (protocols ?? (['TCP'] as Protocol[])).flatMap((protocol) => ports.map((port) => ({ port, protocol })))
     : defaultProbes([before.cluster, after.cluster], protocols ? new Set(protocols) : undefined);

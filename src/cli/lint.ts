@@ -3,8 +3,7 @@
  * Exit 1 when an error-level finding remains, 0 otherwise, 2 when the input cannot be read or is
  * invalid (validate first: lint reads what the API server would store).
  */
-import { annotationReader } from '../lint/annotations.js';
-import { lint, RULES } from '../lint/index.js';
+import { lint, RULES, sourceReader } from '../lint/index.js';
 import { readSources } from '../load/sources.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { inputFromSources, reportDiagnostics } from './input.js';
@@ -29,7 +28,7 @@ export async function lintCommand(flags: GlobalFlags, values: Record<string, unk
     io.stderr('error: the input has errors (see above); the API server would reject it, so it is not linted\n');
     return EXIT.ERROR;
   }
-  const result = lint(input.cluster, { disable, annotationsOf: annotationReader(read.sources) });
+  const result = lint(input.cluster, { disable, textOf: sourceReader(read.sources) });
   const out =
     format === 'json'
       ? renderLintJson(result.findings, result.suppressed)

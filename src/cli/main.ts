@@ -42,7 +42,7 @@ Usage:
   netpol lab up|run ... --control-plane [-o json] the lab cluster in a real kube-apiserver, agents
                                                   watching it: kubectl changes what the kernel enforces
   netpol diff OLD NEW [--port P]... [--protocol P]...   what a change does to reachability, with causes
-                                                  OLD/NEW: FILE|DIR|-|git:REV:PATH (exit 1 when changed)
+                                                  OLD/NEW: FILE|DIR|-|git:REV:PATH|cluster (exit 1 when changed)
   netpol lint -f PATH... [--disable ID]...        the classic mistakes, as text|json|sarif (exit 1 on errors)
   netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
                                                   the allowed pairs it adds and removes

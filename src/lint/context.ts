@@ -19,7 +19,11 @@ export interface LintContext {
   /** The pods a pod peer of policy `i` matches (ipBlock peers: pods with an address inside). */
   peerPods(i: number, peer: Peer): readonly PodInfo[];
   addresses(pod: PodInfo): readonly IP[];
+  /** The pods defining a container port with this name and protocol. */
+  podsWithPort(name: string, protocol: string): ReadonlySet<PodInfo>;
 }
+
+const EMPTY: ReadonlySet<PodInfo> = new Set();
 
 export function lintContext(cluster: Cluster): LintContext {
   const normalize = policyNormalizer();
@@ -38,6 +42,15 @@ export function lintContext(cluster: Cluster): LintContext {
     list.push(i);
   });
   const selecting = new Map<PodInfo, number[]>();
+  const peerCache = new Map<string, PodInfo[]>();
+  const ids = new WeakMap<object, number>();
+  const idOf = (o: object): number => {
+    let id = ids.get(o);
+    if (id === undefined) ids.set(o, (id = nextId++));
+    return id;
+  };
+  let nextId = 0;
+  let named: Map<string, Set<PodInfo>> | undefined;
   const ips = new Map<PodInfo, IP[]>();
   const addresses = (pod: PodInfo): IP[] => {
     let a = ips.get(pod);
@@ -62,14 +75,37 @@ export function lintContext(cluster: Cluster): LintContext {
       return s;
     },
     peerPods(i, peer) {
-      if (peer.kind === 'ipBlock') return cluster.pods.filter((pod) => addresses(pod).some((ip) => peer.addresses.contains(ip)));
-      const own = policies[i]!.ref.namespace;
-      return cluster.pods.filter((pod) => {
-        if (peer.namespaces.kind === 'own' ? pod.namespace !== own : !matches(peer.namespaces.selector, cluster.namespaces.get(pod.namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: pod.namespace })) return false;
-        return peer.pods === undefined || matches(peer.pods, pod.labels);
-      });
+      // Equal selectors and ipBlocks are shared objects after normalisation: memoise by identity.
+      const key = peer.kind === 'ipBlock' ? `b${idOf(peer.addresses)}` : `p${peer.namespaces.kind === 'own' ? `=${policies[i]!.ref.namespace}` : idOf(peer.namespaces.selector)}:${peer.pods ? idOf(peer.pods) : '*'}`;
+      let pods = peerCache.get(key);
+      if (pods) return pods;
+      if (peer.kind === 'ipBlock') pods = cluster.pods.filter((pod) => addresses(pod).some((ip) => peer.addresses.contains(ip)));
+      else {
+        const own = policies[i]!.ref.namespace;
+        pods = cluster.pods.filter((pod) => {
+          if (peer.namespaces.kind === 'own' ? pod.namespace !== own : !matches(peer.namespaces.selector, cluster.namespaces.get(pod.namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: pod.namespace })) return false;
+          return peer.pods === undefined || matches(peer.pods, pod.labels);
+        });
+      }
+      peerCache.set(key, pods);
+      return pods;
     },
     addresses,
+    podsWithPort(name, protocol) {
+      if (!named) {
+        named = new Map();
+        for (const pod of cluster.pods) {
+          for (const p of pod.ports) {
+            if (p.name === undefined) continue;
+            const k = `${p.name}/${p.protocol}`;
+            let set = named.get(k);
+            if (!set) named.set(k, (set = new Set()));
+            set.add(pod);
+          }
+        }
+      }
+      return named.get(`${name}/${protocol}`) ?? EMPTY;
+    },
   };
 }
 

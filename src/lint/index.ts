@@ -7,9 +7,12 @@
 import type { Cluster } from '../model/cluster.js';
 import { lintContext } from './context.js';
 import { RULES } from './rules/index.js';
+import type { ObjectText } from './sources.js';
 import type { Finding, LintTarget } from './types.js';
 
 export { RULES } from './rules/index.js';
+export { sourceReader } from './sources.js';
+export type { ObjectText } from './sources.js';
 export type { Finding, LintRule, LintSeverity, LintTarget, RawFinding } from './types.js';
 
 export const SUPPRESS_ANNOTATION = 'netpol.dev/lint-disable';
@@ -17,8 +20,11 @@ export const SUPPRESS_ANNOTATION = 'netpol.dev/lint-disable';
 export interface LintOptions {
   /** Rule ids not to run. */
   readonly disable?: readonly string[];
-  /** Annotations of a pod or namespace (policies carry theirs); the CLI reads them from the sources. */
-  readonly annotationsOf?: (target: LintTarget) => Readonly<Record<string, string>> | undefined;
+  /**
+   * The object's text: where its fields are and its annotations (policies carry theirs in the model;
+   * pods and namespaces do not). Without it, positions come from the objects' sources.
+   */
+  readonly textOf?: (target: LintTarget) => ObjectText | undefined;
 }
 
 export interface LintResult {
@@ -33,7 +39,7 @@ export function targetName(t: LintTarget): string {
 
 function annotations(t: LintTarget, opts: LintOptions): Readonly<Record<string, string>> | undefined {
   if (t.kind === 'NetworkPolicy') return t.object.policy.metadata.annotations;
-  return opts.annotationsOf?.(t);
+  return opts.textOf?.(t)?.annotations;
 }
 
 /** The rule ids an object's annotation turns off. */
@@ -57,7 +63,8 @@ export function lint(cluster: Cluster, opts: LintOptions = {}): LintResult {
         continue;
       }
       const source = raw.target.object.source;
-      const pos = source ? ((raw.path !== undefined ? source.locate(raw.path) : undefined) ?? { line: source.line, column: source.column }) : undefined;
+      const locate = opts.textOf?.(raw.target)?.locate ?? source?.locate;
+      const pos = source ? ((raw.path !== undefined ? locate?.(raw.path) : undefined) ?? { line: source.line, column: source.column }) : undefined;
       findings.push({
         rule: rule.id,
         severity: rule.severity,

@@ -140,7 +140,7 @@ describe('lint rules', () => {
     assert.ok(!r.findings.some((f) => f.rule === 'pod-selector-no-pods'));
     assert.equal(r.suppressed, 1);
     // Pods and namespaces: their annotations come through the reader the caller gives.
-    const open = lint(cluster({ namespaces: NAMESPACES, pods: [web] }), { annotationsOf: (t) => (t.kind === 'Pod' && t.object === web ? { [SUPPRESS_ANNOTATION]: 'all' } : undefined) });
+    const open = lint(cluster({ namespaces: NAMESPACES, pods: [web] }), { textOf: (t) => (t.kind === 'Pod' && t.object === web ? { locate: () => undefined, annotations: { [SUPPRESS_ANNOTATION]: 'all' } } : undefined) });
     assert.deepEqual(open.findings, []);
   });
 });

@@ -178,9 +178,13 @@ describe('netpol diff', () => {
     assert.equal((await netpol(['diff', a])).code, 2);
     assert.equal((await netpol(['diff', '-', '-'])).code, 2);
     assert.equal((await netpol(['diff', a, join(dir, 'does-not-exist')])).code, 2);
-    const live = await netpol(['diff', 'cluster', a]);
+    const live = await netpol(['diff', 'cluster', a, '--kubeconfig', join(dir, 'no-such-kubeconfig')]);
     assert.equal(live.code, 2);
-    assert.match(live.stderr, /cluster: reading a live cluster is not available yet/);
+    assert.match(live.stderr, /no-such-kubeconfig/);
+    assert.equal((await netpol(['diff', 'cluster', 'cluster'])).code, 2);
+    const stray = await netpol(['diff', a, a, '--context', 'prod']);
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /neither side is `cluster`/);
     const invalid = side('err-b', { 'p.yaml': API_FROM_WEB(0) });
     assert.equal((await netpol(['diff', a, invalid])).code, 2);
   });

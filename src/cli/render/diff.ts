@@ -117,7 +117,7 @@ function summary(d: ReachabilityDiff): string {
   const added = d.probes.reduce((n, p) => n + p.added.length, 0);
   const removed = d.probes.reduce((n, p) => n + p.removed.length, 0);
   if (!hasChanges(d)) return `reachability unchanged (${count(d.probes.length, 'probe')})`;
-  return `reachability changed: ${added.toLocaleString('en-US')} newly allowed and ${removed.toLocaleString('en-US')} newly denied (pair, probe)s; ${d.changes.podsAdded.length} pods added, ${d.changes.podsRemoved.length} removed`;
+  return `reachability changed: ${added.toLocaleString('en-US')} newly allowed and ${removed.toLocaleString('en-US')} newly denied over ${count(d.probes.length, 'probe')} (a pair counts once per probe); ${d.changes.podsAdded.length} pods added, ${d.changes.podsRemoved.length} removed`;
 }
 
 export function renderDiffJson(d: ReachabilityDiff, names: DiffNames): string {

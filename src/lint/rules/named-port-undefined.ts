@@ -20,16 +20,18 @@ export const namedPortUndefined: LintRule = {
         for (const spec of rule.ports ?? []) {
           if (spec.port.kind !== 'named') continue;
           const name = spec.port.name;
-          let destinations: readonly PodInfo[];
-          if (rule.direction === 'ingress') destinations = ctx.subjects(i);
-          else if (rule.peers === undefined) destinations = ctx.cluster.pods;
-          else destinations = [...new Set(rule.peers.flatMap((peer) => ctx.peerPods(i, peer)))];
-          if (destinations.length === 0) continue;
-          if (destinations.some((pod) => pod.ports.some((c) => c.name === name && c.protocol === spec.protocol))) continue;
+          const defining = ctx.podsWithPort(name, spec.protocol);
+          let destinations: readonly (readonly PodInfo[])[];
+          if (rule.direction === 'ingress') destinations = [ctx.subjects(i)];
+          else if (rule.peers === undefined) destinations = [ctx.cluster.pods];
+          else destinations = rule.peers.map((peer) => ctx.peerPods(i, peer));
+          if (destinations.every((pods) => pods.length === 0)) continue;
+          if (defining.size > 0 && destinations.some((pods) => pods.some((pod) => defining.has(pod)))) continue;
+          const count = new Set(destinations.flat()).size;
           out.push({
             target: { kind: 'NetworkPolicy', object: ctx.cluster.policies[i]! },
             path: `spec.${rule.direction}[${rule.index}].ports[${spec.index}]`,
-            message: `port "${name}" (${spec.protocol}) is defined by none of the ${destinations.length} destination pod(s) of this ${rule.direction} rule: the entry admits nothing`,
+            message: `port "${name}" (${spec.protocol}) is defined by none of the ${count} destination pod(s) of this ${rule.direction} rule: the entry admits nothing`,
           });
         }
       }
