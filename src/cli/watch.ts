@@ -53,7 +53,7 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
       tracker = new ReachabilityTracker(informer.cluster(), probes);
       for (const d of informer.diagnostics()) io.stderr(`${diagnosticLine(d)}\n`);
       const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
-      const counts = probes.map((p) => `${probeTitle(p)}: ${tracker!.allowedPairs(p)} allowed pairs`).join(', ');
+      const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
       if (format === 'json') io.stdout(`${JSON.stringify({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
       else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
     },
@@ -84,6 +84,10 @@ function isFatal(e: Error): boolean {
   return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
 }
 
+function pairs(n: number): string {
+  return `${n} allowed pair${n === 1 ? '' : 's'}`;
+}
+
 /** Pairs as `[from, to]` names (`ns/name`), every one. */
 function changeJSON(c: ReachabilityChange): Record<string, unknown> {
   const names = (pairs: readonly PodPair[]) => pairs.map(([from, to]) => [podKey(from), podKey(to)]);
@@ -96,11 +100,11 @@ function renderChange(c: ReachabilityChange): string {
   for (const p of c.probes) {
     const title = probeTitle({ port: p.port, protocol: p.protocol as Probe['protocol'] });
     if (!p.exact) {
-      lines.push(`  ${title}: ${p.net >= 0 ? '+' : ''}${p.net} allowed pairs in total, now ${p.allowedPairs} (too many pods touched to list pairs)`);
+      lines.push(`  ${title}: ${p.net >= 0 ? '+' : ''}${p.net} allowed pairs in total, now ${p.allowedPairs} (too many pods touched to list the pairs)`);
       continue;
     }
     if (p.added.length === 0 && p.removed.length === 0) {
-      lines.push(`  ${title}: no change in reachability (${p.allowedPairs} allowed pairs)`);
+      lines.push(`  ${title}: no change in reachability (${pairs(p.allowedPairs)})`);
       continue;
     }
     lines.push(`  ${title}: +${p.added.length} -${p.removed.length} allowed pairs, now ${p.allowedPairs}`);
