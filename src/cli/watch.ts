@@ -15,7 +15,7 @@ import { outputFormat, type GlobalFlags } from './args.js';
 import { ClusterReadError } from './cluster.js';
 import { diagnosticLine } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
-import { safeText } from './render/escape.js';
+import { safeJson, safeText } from './render/escape.js';
 import { probeTitle } from './render/matrix.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
@@ -54,12 +54,12 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
       for (const d of informer.diagnostics()) io.stderr(`${diagnosticLine(d)}\n`);
       const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
       const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
-      if (format === 'json') io.stdout(`${JSON.stringify({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+      if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
       else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
     },
     onEvent: (e: InformerEvent) => {
       const change = tracker?.apply(e);
-      if (change) io.stdout(format === 'json' ? `${JSON.stringify({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
+      if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
     onError: (kind, e, retryInMs) => {
       if (!informer.isSynced && isFatal(e)) {
