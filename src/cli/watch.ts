@@ -15,7 +15,7 @@ import { outputFormat, type GlobalFlags } from './args.js';
 import { ClusterReadError } from './cluster.js';
 import { diagnosticLine } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
-import { safeText } from './render/escape.js';
+import { safeJson, safeText } from './render/escape.js';
 import { probeTitle } from './render/matrix.js';
 import { parsePort, parseProtocol } from './resolve.js';
 
@@ -53,13 +53,13 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
       tracker = new ReachabilityTracker(informer.cluster(), probes);
       for (const d of informer.diagnostics()) io.stderr(`${diagnosticLine(d)}\n`);
       const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
-      const counts = probes.map((p) => `${probeTitle(p)}: ${tracker!.allowedPairs(p)} allowed pairs`).join(', ');
-      if (format === 'json') io.stdout(`${JSON.stringify({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+      const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
+      if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
       else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
     },
     onEvent: (e: InformerEvent) => {
       const change = tracker?.apply(e);
-      if (change) io.stdout(format === 'json' ? `${JSON.stringify({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
+      if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
     onError: (kind, e, retryInMs) => {
       if (!informer.isSynced && isFatal(e)) {
@@ -84,6 +84,10 @@ function isFatal(e: Error): boolean {
   return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
 }
 
+function pairs(n: number): string {
+  return `${n} allowed pair${n === 1 ? '' : 's'}`;
+}
+
 /** Pairs as `[from, to]` names (`ns/name`), every one. */
 function changeJSON(c: ReachabilityChange): Record<string, unknown> {
   const names = (pairs: readonly PodPair[]) => pairs.map(([from, to]) => [podKey(from), podKey(to)]);
@@ -96,11 +100,11 @@ function renderChange(c: ReachabilityChange): string {
   for (const p of c.probes) {
     const title = probeTitle({ port: p.port, protocol: p.protocol as Probe['protocol'] });
     if (!p.exact) {
-      lines.push(`  ${title}: ${p.net >= 0 ? '+' : ''}${p.net} allowed pairs in total, now ${p.allowedPairs} (too many pods touched to list pairs)`);
+      lines.push(`  ${title}: ${p.net >= 0 ? '+' : ''}${p.net} allowed pairs in total, now ${p.allowedPairs} (too many pods touched to list the pairs)`);
       continue;
     }
     if (p.added.length === 0 && p.removed.length === 0) {
-      lines.push(`  ${title}: no change in reachability (${p.allowedPairs} allowed pairs)`);
+      lines.push(`  ${title}: no change in reachability (${pairs(p.allowedPairs)})`);
       continue;
     }
     lines.push(`  ${title}: +${p.added.length} -${p.removed.length} allowed pairs, now ${p.allowedPairs}`);

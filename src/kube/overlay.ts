@@ -42,5 +42,10 @@ export function overlayCluster(cluster: Cluster, files: Cluster): { cluster: Clu
       ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
     });
   }
-  return { cluster: assemble(namespaces.values(), [...pods.values()], [...policies.values()]), diagnostics };
+  // The cluster is read for NetworkPolicies only: cluster-scoped policies and Nodes come from the files.
+  const merged = assemble(namespaces.values(), [...pods.values()], [...policies.values()]);
+  return {
+    cluster: { ...merged, ...(files.clusterPolicies ? { clusterPolicies: files.clusterPolicies } : {}), ...(files.nodes ? { nodes: files.nodes } : {}) },
+    diagnostics,
+  };
 }
