@@ -66,7 +66,7 @@ const pct = (xs: number[], p: number) => {
 };
 
 const cp = await startControlPlane();
-const netns = `netpol-bench-kube-${process.pid}`;
+const netns = `netpol-bench-api-kernel-${process.pid}`;
 spawnSync('ip', ['netns', 'add', netns]);
 const kc = loadKubeConfig({ kubeconfig: cp.kubeconfig });
 try {
