@@ -6,9 +6,13 @@
  * repeat, as in real clusters). Times validation, normalisation, single verdicts (`allows`), explained
  * verdicts (`evaluate`) and the exact pair-by-pair matrix of one namespace (what `matrix -n NS` does for
  * such input). Prints the figures recorded in docs/benchmarks.md. Usage:
- *   npm run bench:tiers -- [--shape realistic] [--policies 1000] [--queries 5000] [--seed 1]
+ *   npm run bench:tiers -- [--shape realistic] [--policies 1000] [--queries 5000] [--seed 1] [--out FILE]
+ * `--out FILE` also writes the cluster-scoped policies as YAML (to time `netpol check` end to end on
+ * `npm run gen -- realistic --out DIR` plus that file).
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import { cpus, loadavg } from 'node:os';
 import { validateCluster } from '../src/analysis.js';
 import { Engine, podEndpoint } from '../src/engine/engine.js';
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     policies: { type: 'string', default: '1000' },
     queries: { type: 'string', default: '5000' },
     seed: { type: 'string', default: '1' },
+    out: { type: 'string' },
   },
 });
 if (!isShapeName(values.shape)) throw new Error(`unknown shape ${values.shape}`);
@@ -100,6 +105,7 @@ function time<T>(f: () => T): { result: T; ms: number } {
 
 const base = toCluster(generateObjects(values.shape));
 const cluster: Cluster = { ...base, clusterPolicies: clusterPolicies(base) };
+if (values.out) writeFileSync(values.out, cluster.clusterPolicies!.map((p) => stringify(p.policy)).join('---\n'));
 const validation = time(() => validateCluster({ ...cluster, policies: [] }));
 const errors = validation.result.filter((d) => d.severity === 'error');
 if (errors.length > 0) throw new Error(`generated policies do not validate: ${JSON.stringify(errors.slice(0, 3))}`);

@@ -17,7 +17,7 @@ function selects(cluster: Cluster, p: ClusterPolicy, pod: PodInfo): boolean {
   return matches(p.subject.namespaces, labels) && (p.subject.pods === undefined || matches(p.subject.pods, pod.labels));
 }
 
-/** One warning per overlapping pair, on the policy evaluated second, at its `spec.priority`. */
+/** One warning per policy that overlaps an earlier one of its tier and priority, at its `spec.priority`. */
 export function samePriorityOverlaps(cluster: Cluster, ordered: readonly ClusterPolicy[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   // Each policy's subjects once (as pod indexes, and as a membership mask), only for policies that share
@@ -47,25 +47,31 @@ export function samePriorityOverlaps(cluster: Cluster, ordered: readonly Cluster
     return s;
   };
   for (const group of groups.values()) {
-    for (let i = 0; i < group.length; i++) {
-      for (let j = i + 1; j < group.length; j++) {
+    for (let j = 1; j < group.length; j++) {
+      const b = group[j]!;
+      // The earlier policies of the group that b overlaps with: one warning for b, naming the first.
+      const earlier: { a: ClusterPolicy; directions: Direction[]; shared: number[] }[] = [];
+      for (let i = 0; i < j; i++) {
         const a = group[i]!;
-        const b = group[j]!;
         const directions = (['ingress', 'egress'] as Direction[]).filter((d) => clusterRulesOf(a, d).length > 0 && clusterRulesOf(b, d).length > 0);
         if (directions.length === 0) continue;
         const sb = subjectsOf(b).mask;
         const shared = subjectsOf(a).list.filter((k) => sb[k] === 1);
-        if (shared.length === 0) continue;
-        out.push({
-          severity: 'warning',
-          code: 'SamePriorityOverlap',
-          message:
-            `${a.key} and ${b.key} have the same priority (${a.priority}) in the ${a.tier} tier and both select ${shared.length} ${shared.length === 1 ? 'pod' : 'pods'} ` +
-            `(e.g. ${podKey(cluster.pods[shared[0]!]!)}) for ${directions.join(' and ')}: the API leaves their order to the implementation; netpol evaluates ${a.key} first`,
-          path: b.ref.kind === 'BaselineAdminNetworkPolicy' ? 'metadata.name' : 'spec.priority',
-          object: `${b.ref.kind} ${b.ref.name}`,
-        });
+        if (shared.length > 0) earlier.push({ a, directions, shared });
       }
+      const first = earlier[0];
+      if (!first) continue;
+      const { a, directions, shared } = first;
+      const more = earlier.length > 1 ? ` (and ${earlier.length - 1} more ${earlier.length === 2 ? 'policy' : 'policies'} of that priority)` : '';
+      out.push({
+        severity: 'warning',
+        code: 'SamePriorityOverlap',
+        message:
+          `${a.key}${more} and ${b.key} have the same priority (${a.priority}) in the ${a.tier} tier and both select ${shared.length} ${shared.length === 1 ? 'pod' : 'pods'} ` +
+          `(e.g. ${podKey(cluster.pods[shared[0]!]!)}) for ${directions.join(' and ')}: the API leaves their order to the implementation; netpol evaluates ${a.key} first`,
+        path: b.ref.kind === 'BaselineAdminNetworkPolicy' ? 'metadata.name' : 'spec.priority',
+        object: `${b.ref.kind} ${b.ref.name}`,
+      });
     }
   }
   return out;
