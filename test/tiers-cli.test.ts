@@ -42,6 +42,12 @@ describe('check across tiers', () => {
   });
 });
 
+test('diff refuses input with cluster-scoped policies (its engine does not know them yet)', async () => {
+  const r = await netpol(['diff', EX, EX]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /diff does not analyse cluster-scoped policies/);
+});
+
 describe('matrix across tiers', () => {
   test('-o json: every pair as check answers it', async () => {
     const m = await netpol(['matrix', '-f', EX, '--port', '5432', '--port', 'metrics', '-o', 'json']);
