@@ -28,6 +28,13 @@ export interface Resource {
 export const NAMESPACES: Resource = { prefix: '/api/v1', plural: 'namespaces', namespaced: false };
 export const PODS: Resource = { prefix: '/api/v1', plural: 'pods', namespaced: true };
 export const NETWORK_POLICIES: Resource = { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true };
+export const NODES: Resource = { prefix: '/api/v1', plural: 'nodes', namespaced: false };
+/** The cluster-scoped policy kinds (custom resources of kubernetes-sigs/network-policy-api), with their kind. */
+export const CLUSTER_POLICY_RESOURCES: readonly (Resource & { readonly kind: 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' })[] = [
+  { prefix: '/apis/policy.networking.k8s.io/v1alpha2', plural: 'clusternetworkpolicies', namespaced: false, kind: 'ClusterNetworkPolicy' },
+  { prefix: '/apis/policy.networking.k8s.io/v1alpha1', plural: 'adminnetworkpolicies', namespaced: false, kind: 'AdminNetworkPolicy' },
+  { prefix: '/apis/policy.networking.k8s.io/v1alpha1', plural: 'baselineadminnetworkpolicies', namespaced: false, kind: 'BaselineAdminNetworkPolicy' },
+];
 
 export function resourcePath(r: Resource, namespace?: string, name?: string): string {
   const ns = r.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';

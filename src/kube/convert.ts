@@ -9,9 +9,9 @@
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { decodeKind, podIPs, podSpecInfo, type PNode } from '../load/index.js';
-import { NAMESPACE_NAME_LABEL, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import type { PodSpec, PodStatus } from '../model/k8s.js';
+import { decodeKind, nodeAddresses, podIPs, podSpecInfo, type PNode } from '../load/index.js';
+import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import type { Node, PodSpec, PodStatus } from '../model/k8s.js';
 
 type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
@@ -106,6 +106,30 @@ export function toPolicy(o: unknown): Converted<PolicyInfo> {
   );
   if (!decoded || decoded.kind !== 'NetworkPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
   return { value: { namespace, name, policy: decoded.object }, diagnostics: out };
+}
+
+/** A ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy, through the loader's decoder. */
+export function toClusterPolicy(kind: ClusterPolicyInfo['kind'], apiVersion: string, o: unknown): Converted<ClusterPolicyInfo> {
+  const r = rec(o);
+  const name = str(rec(r?.metadata)?.name);
+  if (!name) return { diagnostics: [] };
+  const object = `${kind} ${name}`;
+  const { decoded, diagnostics } = decodeKind(kind, apiVersion, toNode({ ...r, apiVersion, kind }));
+  const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) => ({ ...d, object }));
+  if (!decoded || decoded.kind !== 'ClusterPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
+  return { value: { kind, name, policy: decoded.object }, diagnostics: out };
+}
+
+/** A Node: its labels and the IP addresses of `status.addresses`, as the loader reads them. */
+export function toNodeInfo(o: unknown): Converted<NodeInfo> {
+  const r = rec(o);
+  const meta = rec(r?.metadata);
+  const name = str(meta?.name);
+  if (!name) return { diagnostics: [] };
+  const diagnostics: Diagnostic[] = [];
+  const node = { apiVersion: 'v1', kind: 'Node' as const, metadata: { name }, status: rec(r?.status) as Node['status'] };
+  const addresses = nodeAddresses(node, (d) => diagnostics.push({ ...d, object: `Node ${name}` }));
+  return { value: { name, labels: labelsOf(meta), addresses }, diagnostics };
 }
 
 /** A JSON value as the loader's tree (no positions: line and column 0). */

@@ -10,7 +10,7 @@
  * cluster's real one.
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
 import { workloadPods } from '../scale/index.js';
 import { assemble } from './read.js';
 
@@ -42,10 +42,10 @@ export function overlayCluster(cluster: Cluster, files: Cluster): { cluster: Clu
       ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
     });
   }
-  // The cluster is read for NetworkPolicies only: cluster-scoped policies and Nodes come from the files.
-  const merged = assemble(namespaces.values(), [...pods.values()], [...policies.values()]);
-  return {
-    cluster: { ...merged, ...(files.clusterPolicies ? { clusterPolicies: files.clusterPolicies } : {}), ...(files.nodes ? { nodes: files.nodes } : {}) },
-    diagnostics,
-  };
+  // Cluster-scoped policies by kind and name, nodes by name: the files' replace the cluster's.
+  const clusterPolicies = new Map<string, ClusterPolicyInfo>((cluster.clusterPolicies ?? []).map((p) => [clusterPolicyKey(p), p]));
+  for (const p of files.clusterPolicies ?? []) clusterPolicies.set(clusterPolicyKey(p), p);
+  const nodes = new Map<string, NodeInfo>((cluster.nodes ?? []).map((n) => [n.name, n]));
+  for (const n of files.nodes ?? []) nodes.set(n.name, n);
+  return { cluster: assemble(namespaces.values(), [...pods.values()], [...policies.values()], [...clusterPolicies.values()], [...nodes.values()]), diagnostics };
 }

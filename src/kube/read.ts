@@ -1,5 +1,6 @@
 /**
- * One consistent-enough read of a live cluster: Namespaces, Pods and NetworkPolicies, paginated, into
+ * One consistent-enough read of a live cluster: Namespaces, Pods, NetworkPolicies and the cluster-scoped
+ * policies (with Nodes when there are any), paginated, into
  * the Cluster model, with the same diagnostics (and the same validation) as file input.
  *
  * Scope follows kubectl: all namespaces, or one. In one namespace the namespace object itself is read
@@ -9,9 +10,9 @@
  */
 import { validateCluster } from '../analysis.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type KubeClient } from './client.js';
-import { toNamespace, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, type KubeClient, type Resource } from './client.js';
+import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
 
 export interface ReadOptions {
   /** One namespace, or undefined for all of them. */
@@ -67,20 +68,65 @@ export async function readCluster(client: KubeClient, opts: ReadOptions = {}): P
   ] as const);
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
   diagnostics.push(...nss.c.diagnostics, ...pods.c.diagnostics, ...policies.c.diagnostics);
-  const cluster = assemble(nss.c.values, pods.c.values, policies.c.values);
+  const { clusterPolicies, nodes } = await readClusterScoped(client, limit, diagnostics);
+  const cluster = assemble(nss.c.values, pods.c.values, policies.c.values, clusterPolicies, nodes);
   diagnostics.push(...validateCluster(cluster));
   return { cluster, diagnostics };
 }
 
+/**
+ * ClusterNetworkPolicies, AdminNetworkPolicies, BaselineAdminNetworkPolicies and (when there are any of
+ * those) Nodes. A kind whose CRD is not installed (404) has no objects. A list the account may not make
+ * (403) is a warning naming what is left out, never a silent omission.
+ */
+async function readClusterScoped(client: KubeClient, limit: number, diagnostics: Diagnostic[]): Promise<{ clusterPolicies: ClusterPolicyInfo[]; nodes: NodeInfo[] }> {
+  const optional = async (r: Resource, what: string): Promise<unknown[]> => {
+    try {
+      return (await client.list(r, { limit })).items;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return [];
+      if (!(e instanceof KubeApiError) || e.status !== 403) throw e;
+      diagnostics.push({ severity: 'warning', code: 'ClusterScopedUnreadable', message: `your account cannot list ${r.plural}: ${what} are left out of the analysis` });
+      return [];
+    }
+  };
+  const clusterPolicies: ClusterPolicyInfo[] = [];
+  const lists = await Promise.all(CLUSTER_POLICY_RESOURCES.map((r) => optional(r, `${r.kind}s, if the cluster has any,`)));
+  lists.forEach((items, k) => {
+    const r = CLUSTER_POLICY_RESOURCES[k]!;
+    for (const o of items) {
+      const c = toClusterPolicy(r.kind, r.prefix.replace('/apis/', ''), o);
+      diagnostics.push(...c.diagnostics);
+      if (c.value) clusterPolicies.push(c.value);
+    }
+  });
+  const nodes: NodeInfo[] = [];
+  if (clusterPolicies.length > 0) {
+    for (const o of await optional(NODES, 'node addresses (for nodes peers)')) {
+      const c = toNodeInfo(o);
+      diagnostics.push(...c.diagnostics);
+      if (c.value) nodes.push(c.value);
+    }
+  }
+  return { clusterPolicies, nodes };
+}
+
 /** The Cluster of these objects; a namespace some object uses but the read did not return is implicit. */
-export function assemble(namespaces: Iterable<NamespaceInfo>, pods: readonly PodInfo[], policies: readonly PolicyInfo[]): Cluster {
+export function assemble(
+  namespaces: Iterable<NamespaceInfo>,
+  pods: readonly PodInfo[],
+  policies: readonly PolicyInfo[],
+  clusterPolicies: readonly ClusterPolicyInfo[] = [],
+  nodes: readonly NodeInfo[] = [],
+): Cluster {
   const all = new Map<string, NamespaceInfo>();
   for (const n of namespaces) all.set(n.name, n);
   for (const o of [...pods, ...policies]) {
     if (!all.has(o.namespace)) all.set(o.namespace, { name: o.namespace, labels: { [NAMESPACE_NAME_LABEL]: o.namespace }, implicit: true });
   }
   const sorted = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { namespaces: sorted, pods, policies };
+  // As the loader: present only when there are any.
+  return { namespaces: sorted, pods, policies, ...(clusterPolicies.length > 0 ? { clusterPolicies } : {}), ...(nodes.length > 0 ? { nodes } : {}) };
 }
 
 async function getNamespace(client: KubeClient, name: string, diagnostics: Diagnostic[]): Promise<unknown[]> {

@@ -317,7 +317,7 @@ export function podIPs(status: PodStatus | undefined, report: Report): string[] 
 }
 
 /** Node addresses of `status.addresses` that are IPs (Hostname and InternalDNS entries are names), canonical. */
-function nodeAddresses(node: Node, report: Report): string[] {
+export function nodeAddresses(node: Node, report: Report): string[] {
   const out: string[] = [];
   node.status?.addresses?.forEach((a, i) => {
     if (a.type === 'Hostname' || a.type === 'InternalDNS' || a.type === 'ExternalDNS') return;

@@ -17,24 +17,58 @@ function selects(cluster: Cluster, p: ClusterPolicy, pod: PodInfo): boolean {
   return matches(p.subject.namespaces, labels) && (p.subject.pods === undefined || matches(p.subject.pods, pod.labels));
 }
 
-/** One warning per overlapping pair, on the policy evaluated second, at its `spec.priority`. */
+/** One warning per policy that overlaps an earlier one of its tier and priority, at its `spec.priority`. */
 export function samePriorityOverlaps(cluster: Cluster, ordered: readonly ClusterPolicy[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (let i = 0; i < ordered.length; i++) {
-    for (let j = i + 1; j < ordered.length; j++) {
-      const a = ordered[i]!;
-      const b = ordered[j]!;
-      if (a.tier !== b.tier || a.priority !== b.priority) continue;
-      const directions = (['ingress', 'egress'] as Direction[]).filter((d) => clusterRulesOf(a, d).length > 0 && clusterRulesOf(b, d).length > 0);
-      if (directions.length === 0) continue;
-      const shared = cluster.pods.filter((pod) => selects(cluster, a, pod) && selects(cluster, b, pod));
-      if (shared.length === 0) continue;
+  // Each policy's subjects once (as pod indexes, and as a membership mask), only for policies that share
+  // their tier and priority with another: the pairs are then a mask lookup per subject.
+  const groups = new Map<string, ClusterPolicy[]>();
+  for (const p of ordered) {
+    const k = `${p.tier}/${p.priority}`;
+    const g = groups.get(k);
+    if (g) g.push(p);
+    else groups.set(k, [p]);
+  }
+  const subjects = new Map<ClusterPolicy, { list: number[]; mask: Uint8Array }>();
+  const subjectsOf = (p: ClusterPolicy) => {
+    let s = subjects.get(p);
+    if (!s) {
+      const mask = new Uint8Array(cluster.pods.length);
+      const list: number[] = [];
+      cluster.pods.forEach((pod, i) => {
+        if (selects(cluster, p, pod)) {
+          mask[i] = 1;
+          list.push(i);
+        }
+      });
+      s = { list, mask };
+      subjects.set(p, s);
+    }
+    return s;
+  };
+  for (const group of groups.values()) {
+    for (let j = 1; j < group.length; j++) {
+      const b = group[j]!;
+      // The earlier policies of the group that b overlaps with: one warning for b, naming the first.
+      const earlier: { a: ClusterPolicy; directions: Direction[]; shared: number[] }[] = [];
+      for (let i = 0; i < j; i++) {
+        const a = group[i]!;
+        const directions = (['ingress', 'egress'] as Direction[]).filter((d) => clusterRulesOf(a, d).length > 0 && clusterRulesOf(b, d).length > 0);
+        if (directions.length === 0) continue;
+        const sb = subjectsOf(b).mask;
+        const shared = subjectsOf(a).list.filter((k) => sb[k] === 1);
+        if (shared.length > 0) earlier.push({ a, directions, shared });
+      }
+      const first = earlier[0];
+      if (!first) continue;
+      const { a, directions, shared } = first;
+      const more = earlier.length > 1 ? ` (and ${earlier.length - 1} more ${earlier.length === 2 ? 'policy' : 'policies'} of that priority)` : '';
       out.push({
         severity: 'warning',
         code: 'SamePriorityOverlap',
         message:
-          `${a.key} and ${b.key} have the same priority (${a.priority}) in the ${a.tier} tier and both select ${shared.length} ${shared.length === 1 ? 'pod' : 'pods'} ` +
-          `(e.g. ${podKey(shared[0]!)}) for ${directions.join(' and ')}: the API leaves their order to the implementation; netpol evaluates ${a.key} first`,
+          `${a.key}${more} and ${b.key} have the same priority (${a.priority}) in the ${a.tier} tier and both select ${shared.length} ${shared.length === 1 ? 'pod' : 'pods'} ` +
+          `(e.g. ${podKey(cluster.pods[shared[0]!]!)}) for ${directions.join(' and ')}: the API leaves their order to the implementation; netpol evaluates ${a.key} first`,
         path: b.ref.kind === 'BaselineAdminNetworkPolicy' ? 'metadata.name' : 'spec.priority',
         object: `${b.ref.kind} ${b.ref.name}`,
       });

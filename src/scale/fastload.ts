@@ -30,8 +30,8 @@ import { formatIP, parseIPSloppy } from '../ip/index.js';
 import { loadCluster, parseDocuments, sharedAddresses, type LoadOptions, type LoadResult, type SourceText } from '../load/index.js';
 import { locatorFor } from '../load/locate.js';
 import { resolvePlain, type PNode } from '../load/yaml.js';
-import { NAMESPACE_NAME_LABEL, PROTOCOLS, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
-import type { NetworkPolicy } from '../model/k8s.js';
+import { NAMESPACE_NAME_LABEL, PROTOCOLS, type Cluster, type ClusterPolicyInfo, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
+import type { ClusterScopedPolicy, NetworkPolicy } from '../model/k8s.js';
 import { validateNamespaceMeta, validateNamespacedMeta } from '../validate/index.js';
 
 /** Thrown inside the fast path to give up; never escapes this module. */
@@ -63,7 +63,8 @@ export interface FastLoadOptions extends LoadOptions {
 type DecodedEntry =
   | { readonly kind: 'Namespace'; readonly namespace: ''; readonly name: string; readonly value: NamespaceInfo }
   | { readonly kind: 'Pod'; readonly namespace: string; readonly name: string; readonly value: PodInfo }
-  | { readonly kind: 'NetworkPolicy'; readonly namespace: string; readonly name: string; readonly value: PolicyInfo };
+  | { readonly kind: 'NetworkPolicy'; readonly namespace: string; readonly name: string; readonly value: PolicyInfo }
+  | { readonly kind: 'ClusterPolicy'; readonly namespace: ''; readonly name: string; readonly value: ClusterPolicyInfo };
 
 /** See {@link FastLoadOptions.cache}. */
 export class FastLoadCache {
@@ -909,7 +910,22 @@ function npSpec(v: unknown): Rec {
   });
 }
 
-const API_VERSIONS: Readonly<Record<string, string>> = { Namespace: 'v1', Pod: 'v1', NetworkPolicy: 'networking.k8s.io/v1' };
+const API_VERSIONS: Readonly<Record<string, string>> = {
+  Namespace: 'v1',
+  Pod: 'v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  ClusterNetworkPolicy: 'policy.networking.k8s.io/v1alpha2',
+  AdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
+  BaselineAdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
+};
+
+/**
+ * The cluster-scoped policy kinds: custom resources, whose envelope is decoded strictly and whose spec is
+ * kept as the plain value it is (src/validate/crd checks it), as src/load does.
+ */
+const CLUSTER_POLICY_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const isClusterPolicyKind = (kind: string): kind is ClusterScopedPolicy['kind'] =>
+  kind === 'ClusterNetworkPolicy' || kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
 const MAX_LIST_DEPTH = 8;
 
 interface Located {
@@ -951,6 +967,7 @@ class Decoder {
   private readonly declared = new Map<string, NamespaceInfo>();
   private readonly pods: PodInfo[] = [];
   private readonly policies: PolicyInfo[] = [];
+  private readonly clusterPolicies: ClusterPolicyInfo[] = [];
   /** Names seen, by kind and namespace. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
   private readonly used = new Set<string>();
@@ -984,6 +1001,11 @@ class Decoder {
   /** Adds what a file decoded to before, with the same checks as when it was decoded. */
   replay(entries: readonly DecodedEntry[]): void {
     for (const e of entries) {
+      if (e.kind === 'ClusterPolicy') {
+        this.unique(e.value.kind, '', e.name);
+        this.clusterPolicies.push(e.value);
+        continue;
+      }
       this.unique(e.kind, e.namespace, e.name);
       if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
       else {
@@ -995,6 +1017,10 @@ class Decoder {
   }
 
   private object(o: Located, source: ObjectSource): void {
+    if (isClusterPolicyKind(o.kind)) {
+      this.clusterPolicy(o.kind, o, source);
+      return;
+    }
     // Every kind is decoded strictly, as src/load/kinds.ts declares them.
     onlyKeys(o.value, o.kind === 'NetworkPolicy' ? NP_KEYS : OBJECT_KEYS, o.kind);
     str(o.value, 'apiVersion');
@@ -1036,6 +1062,22 @@ class Decoder {
     }
   }
 
+  /** As src/load: `{ apiVersion, kind, metadata, spec: spec ?? {} }`, cluster-scoped (no namespace defaulted). */
+  private clusterPolicy(kind: ClusterScopedPolicy['kind'], o: Located, source: ObjectSource): void {
+    onlyKeys(o.value, CLUSTER_POLICY_KEYS, kind);
+    str(o.value, 'apiVersion');
+    str(o.value, 'kind');
+    const metadata = meta(o.value.metadata, true);
+    const name = metadata.name || metadata.generateName;
+    if (!name) give('an object without a name');
+    this.unique(kind, '', name);
+    const spec = o.value.spec ?? {};
+    const policy = { apiVersion: o.apiVersion, kind, metadata, spec } as unknown as ClusterScopedPolicy;
+    const info: ClusterPolicyInfo = { kind, name, policy, source };
+    this.clusterPolicies.push(info);
+    this.added.push({ kind: 'ClusterPolicy', namespace: '', name, value: info });
+  }
+
   /** Gives up on a second object of the same kind, namespace and name. */
   private unique(kind: string, namespace: string, name: string): void {
     let byNs = this.seen.get(kind);
@@ -1051,7 +1093,7 @@ class Decoder {
     for (const ns of this.used) if (!this.declared.has(ns)) give(`namespace ${ns} is used but not declared`);
     if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
     const namespaces = new Map([...this.declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return { namespaces, pods: this.pods, policies: this.policies };
+    return { namespaces, pods: this.pods, policies: this.policies, ...(this.clusterPolicies.length > 0 ? { clusterPolicies: this.clusterPolicies } : {}) };
   }
 }
 
@@ -1120,14 +1162,23 @@ function objectSource(file: string, linesOf: () => readonly string[], doc: FastD
   let locator: Locator | undefined;
   const locate: Locator = (fieldPath) => {
     if (!locator) {
-      // Blank lines in front keep the reference parser's line numbers those of the file.
-      const text = '\n'.repeat(startLine - 1) + linesOf().slice(startLine - 1, endLine).join('\n');
+      // The document alone, its positions moved down to where it starts in the file (blank lines in
+      // front would make every first lookup cost the size of the file before it).
+      const text = linesOf().slice(startLine - 1, endLine).join('\n');
       let node: PNode | undefined = parseDocuments(file, text).documents[0];
       for (const k of path) {
         const items = node?.kind === 'map' ? node.byKey.get('items')?.value : undefined;
         node = items?.kind === 'seq' ? items.items[k] : undefined;
       }
-      locator = node ? locatorFor(node) : () => ({ line, column });
+      if (node) {
+        const inDocument = locatorFor(node);
+        locator = (p) => {
+          const at = inDocument(p);
+          return at && { line: at.line + startLine - 1, column: at.column };
+        };
+      } else {
+        locator = () => ({ line, column });
+      }
     }
     return locator(fieldPath);
   };

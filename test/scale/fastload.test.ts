@@ -42,7 +42,7 @@ function assertSame(sources: SourceText[], expectFast?: boolean): void {
   assert.deepEqual(plain(fast.cluster), plain(ref.cluster));
   assert.deepEqual(fast.diagnostics, ref.diagnostics);
   // Positions: every object's locator agrees, and so do validation diagnostics that use them.
-  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies].map((o) => o.source);
+  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies, ...(r.cluster.clusterPolicies ?? [])].map((o) => o.source);
   const a = objs(fast);
   const b = objs(ref);
   a.forEach((s, i) => {
@@ -176,6 +176,63 @@ spec:
   egress: []
 `,
   };
+  const cnp = (name: string, extra = '') => `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: ${name}
+spec:
+  tier: Admin
+  priority: 10
+  subject:
+    namespaces:
+      matchLabels:
+        kubernetes.io/metadata.name: prod
+  ingress:
+  - name: deny
+    action: Deny
+    from:
+    - namespaces:
+        matchExpressions:
+        - key: team
+          operator: Exists
+    protocols:
+    - tcp:
+        destinationPort:
+          number: 80
+${extra}`;
+  const CLUSTER_POLICIES: Record<string, string> = {
+    'cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)': `${ns}---
+${cnp('a')}---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata:
+  name: a
+spec:
+  priority: 3
+  subject:
+    namespaces: {}
+  egress:
+  - action: Deny
+    to:
+    - networks:
+      - 10.0.0.0/8
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata:
+  name: default
+spec:
+  subject:
+    namespaces: {}
+`,
+    'an invalid cluster-scoped policy (validation, not decoding, reports it)': `${ns}---\n${cnp('b', '  priority: 2000\n').replace('  priority: 10\n', '')}`,
+    '!a cluster-scoped policy with an unknown top-level field': `${ns}---\n${cnp('c')}extra: 1\n`,
+    '!a second cluster-scoped policy of the same kind and name': `${ns}---\n${cnp('d')}---\n${cnp('d')}`,
+  };
+  for (const [name, text] of Object.entries(CLUSTER_POLICIES)) {
+    test(`${name.startsWith('!') ? 'hands over to the reference loader' : 'fast path'}: ${name.replace(/^!/, '')}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
+  }
+
   for (const [name, text] of Object.entries(FAST)) {
     test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }

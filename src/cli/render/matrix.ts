@@ -10,7 +10,9 @@ import type { PodInfo } from '../../model/cluster.js';
 import { podEndpoint, type Engine } from '../../engine/engine.js';
 import type { Probe, ProbeResult } from '../../engine/matrix.js';
 import type { NamespaceCounts } from '../../scale/index.js';
+import type { SideResult } from '../../engine/types.js';
 import { csvField, markdownCell, safeJson, safeText } from './escape.js';
+import { deciderText } from './tiers.js';
 
 const ALLOWED = '.';
 const DENIED = 'X';
@@ -111,12 +113,18 @@ export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: S
       const v = engine.evaluate({ source: podEndpoint(pods[i]!), destination: podEndpoint(pods[j]!), protocol: probe.protocol, port: probe.port });
       const sides = [v.egress, v.ingress]
         .filter((s) => !s.allowed)
-        .map((s) => `${s.direction} of ${s.subject} (isolated by ${s.policies.map((p) => p.policy.name).join(', ')})`);
+        .map((s) => (s.tiers ? `${s.direction} of ${s.subject} (${tierCause(s)})` : `${s.direction} of ${s.subject} (isolated by ${s.policies.map((p) => p.policy.name).join(', ')})`));
       out += `${first ? `denied ${probeTitle(probe)} connections:\n` : ''}${safeText(`  ${v.from} -> ${v.to}: denied by ${sides.length ? sides.join(' and ') : 'no common port'}`)}\n`;
       first = false;
     }
     if (out) yield out;
   }
+}
+
+/** Who denied a side that has tiers: the deciding rule, or NetworkPolicy / the Baseline tier after a Pass. */
+function tierCause(s: SideResult): string {
+  const denied = s.tiers!.decisions.find((d) => !d.allowed);
+  return denied ? deciderText(denied.by, s.direction, s.tiers!.passes) : 'no common port';
 }
 
 function range(a: number, b: number): number[] {

@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:tiers`: the explaining engine with cluster-scoped policies on top of a generated shape
+ * (default `realistic`: 5,346 pods, 600 namespaces, 13,701 NetworkPolicies) plus N ClusterNetworkPolicies
+ * and AdminNetworkPolicies (default 1,000: per team an Admin tier isolation with a Pass for its own
+ * namespaces, monitoring Accepts, egress guardrails with networks, Baseline tier default denies; priorities
+ * repeat, as in real clusters). Times validation, normalisation, single verdicts (`allows`), explained
+ * verdicts (`evaluate`) and the exact pair-by-pair matrix of one namespace (what `matrix -n NS` does for
+ * such input). Prints the figures recorded in docs/benchmarks.md. Usage:
+ *   npm run bench:tiers -- [--shape realistic] [--policies 1000] [--queries 5000] [--seed 1] [--out FILE]
+ * `--out FILE` also writes the cluster-scoped policies as YAML (to time `netpol check` end to end on
+ * `npm run gen -- realistic --out DIR` plus that file).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { cpus, loadavg } from 'node:os';
+import { validateCluster } from '../src/analysis.js';
+import { Engine, podEndpoint } from '../src/engine/engine.js';
+import { ExactReachability } from '../src/engine/matrix.js';
+import { generateObjects, isShapeName, random, toCluster } from '../src/gen/index.js';
+import type { Cluster, ClusterPolicyInfo } from '../src/model/cluster.js';
+import type { ClusterScopedPolicy } from '../src/model/k8s.js';
+
+const { values } = parseArgs({
+  options: {
+    shape: { type: 'string', default: 'realistic' },
+    policies: { type: 'string', default: '1000' },
+    queries: { type: 'string', default: '5000' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string' },
+  },
+});
+if (!isShapeName(values.shape)) throw new Error(`unknown shape ${values.shape}`);
+const N = Number(values.policies);
+const QUERIES = Number(values.queries);
+const r = random(Number(values.seed));
+
+function clusterPolicies(base: Cluster): ClusterPolicyInfo[] {
+  const teams = [...new Set([...base.namespaces.values()].map((n) => n.labels.team).filter((t): t is string => t !== undefined))];
+  const out: ClusterPolicyInfo[] = [];
+  const info = (policy: ClusterScopedPolicy): ClusterPolicyInfo => ({ kind: policy.kind, name: policy.metadata.name ?? '', policy });
+  for (let i = 0; i < N; i++) {
+    const team = teams[i % teams.length] ?? 'team-0';
+    const other = teams[r.int(teams.length)] ?? 'team-1';
+    const priority = 10 + (i % 50) * 10;
+    const subject = r.chance(0.5) ? { namespaces: { matchLabels: { team } } } : { pods: { namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { tier: r.pick(['frontend', 'backend', 'data', 'worker']) } } } };
+    const kind = i % 4;
+    if (kind === 3) {
+      out.push(
+        info({
+          apiVersion: 'policy.networking.k8s.io/v1alpha1',
+          kind: 'AdminNetworkPolicy',
+          metadata: { name: `anp-${i}` },
+          spec: {
+            priority,
+            subject,
+            ingress: [
+              { action: 'Allow', from: [{ namespaces: { matchLabels: { purpose: 'observability' } } }], ports: [{ portNumber: { protocol: 'TCP', port: 9090 } }] },
+              { action: 'Deny', from: [{ namespaces: { matchLabels: { team: other } } }] },
+            ],
+          },
+        }),
+      );
+      continue;
+    }
+    const spec =
+      kind === 0
+        ? {
+            tier: 'Admin' as const,
+            priority,
+            subject,
+            ingress: [
+              { action: 'Pass' as const, from: [{ namespaces: { matchLabels: { team } } }] },
+              { action: 'Accept' as const, from: [{ namespaces: { matchLabels: { purpose: 'ingress' } } }], protocols: [{ tcp: { destinationPort: { range: { start: 80, end: 443 } } } }] },
+              { action: 'Deny' as const, from: [{ namespaces: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }] },
+            ],
+          }
+        : kind === 1
+          ? {
+              tier: 'Admin' as const,
+              priority,
+              subject,
+              egress: [
+                { action: 'Pass' as const, to: [{ namespaces: {} }] },
+                { action: 'Accept' as const, to: [{ networks: [`10.${r.int(200)}.0.0/16`] }], protocols: [{ tcp: { destinationPort: { number: 443 } } }] },
+                { action: 'Deny' as const, to: [{ networks: ['0.0.0.0/0', '::/0'] }] },
+              ],
+            }
+          : {
+              tier: 'Baseline' as const,
+              priority: priority % 100,
+              subject,
+              ingress: [{ action: 'Deny' as const, from: [{ namespaces: {} }] }],
+            };
+    out.push(info({ apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', metadata: { name: `cnp-${i}` }, spec }));
+  }
+  return out;
+}
+
+function time<T>(f: () => T): { result: T; ms: number } {
+  const t0 = performance.now();
+  const result = f();
+  return { result, ms: performance.now() - t0 };
+}
+
+const base = toCluster(generateObjects(values.shape));
+const cluster: Cluster = { ...base, clusterPolicies: clusterPolicies(base) };
+if (values.out) writeFileSync(values.out, cluster.clusterPolicies!.map((p) => stringify(p.policy)).join('---\n'));
+const validation = time(() => validateCluster({ ...cluster, policies: [] }));
+const errors = validation.result.filter((d) => d.severity === 'error');
+if (errors.length > 0) throw new Error(`generated policies do not validate: ${JSON.stringify(errors.slice(0, 3))}`);
+const built = time(() => new Engine(cluster));
+const engine = built.result;
+const pods = cluster.pods;
+const pairs = Array.from({ length: QUERIES }, () => [podEndpoint(pods[r.int(pods.length)]!), podEndpoint(pods[r.int(pods.length)]!)] as const);
+const first = time(() => pairs.map(([s, d]) => engine.allows({ source: s, destination: d, protocol: 'TCP', port: 80 })));
+const again = time(() => pairs.map(([s, d]) => engine.allows({ source: s, destination: d, protocol: 'TCP', port: 443 })));
+const explained = time(() => pairs.slice(0, 500).map(([s, d]) => engine.evaluate({ source: s, destination: d, protocol: 'TCP', port: 80 })));
+const byNs = new Map<string, number>();
+for (const p of pods) byNs.set(p.namespace, (byNs.get(p.namespace) ?? 0) + 1);
+const [bigNs, bigCount] = [...byNs].sort((a, b) => b[1] - a[1])[0]!;
+const nsMatrix = time(() => new ExactReachability(engine, pods.filter((p) => p.namespace === bigNs)).allowedPairs({ port: 80, protocol: 'TCP' }));
+
+const allowed = first.result.filter(Boolean).length;
+const deciders = new Map<string, number>();
+for (const v of explained.result) for (const side of [v.egress, v.ingress]) for (const d of side.tiers?.decisions ?? []) deciders.set(d.by.tier, (deciders.get(d.by.tier) ?? 0) + 1);
+const mem = process.memoryUsage();
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`cluster: shape ${values.shape}, ${pods.length} pods, ${cluster.namespaces.size} namespaces, ${cluster.policies.length} NetworkPolicies, ${cluster.clusterPolicies!.length} cluster-scoped policies`);
+console.log(`validate (cluster-scoped policies): ${validation.ms.toFixed(0)} ms, ${validation.result.length} warnings/notes`);
+console.log(`engine (normalise both kinds): ${built.ms.toFixed(0)} ms`);
+console.log(`allows, first ${QUERIES} random pairs TCP/80 (selection cached as it goes): ${first.ms.toFixed(0)} ms (${((first.ms * 1000) / QUERIES).toFixed(1)} us/query), ${allowed} allowed`);
+console.log(`allows, the same pairs TCP/443: ${again.ms.toFixed(0)} ms (${((again.ms * 1000) / QUERIES).toFixed(1)} us/query)`);
+console.log(`evaluate (full explanation), 500 pairs: ${explained.ms.toFixed(0)} ms (${(explained.ms / 500).toFixed(2)} ms/query); deciders: ${JSON.stringify(Object.fromEntries(deciders))}`);
+console.log(`exact matrix of namespace ${bigNs} (${bigCount} pods, ${bigCount * (bigCount - 1)} pairs): ${nsMatrix.ms.toFixed(0)} ms, ${nsMatrix.result} allowed`);
+console.log(`heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
