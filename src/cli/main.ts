@@ -30,7 +30,7 @@ Usage:
   netpol check -f PATH... --from SRC --to DST     one connection: verdict and why (exit 1 when denied)
         [--port N|NAME] [--protocol TCP|UDP|SCTP]   SRC/DST: NS/POD, POD (in -n), or an IP address
   netpol matrix -f PATH... [--port P]... [--protocol P]...   who can reach whom (default TCP/80)
-  netpol agent --node NAME -f DIR [--deny-action drop|reject] [--existing-connections cut|keep] [--once]
+  netpol agent --node NAME -f DIR [--deny-action drop|reject] [--existing-connections cut|keep] [--state-dir DIR] [--verify-interval S] [--once]
                                                   enforce with nftables on this node (root)
   netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]
                                                   the same, watching the API server (in a pod: its

@@ -24,6 +24,8 @@ export interface AgentEnforcerOptions {
   readonly existingConnections?: 'cut' | 'keep';
   /** How long to wait for every agent to apply a change (default 20 s). */
   readonly timeoutMs?: number;
+  /** The agents' environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface NodeAgentEvent extends AgentEvent {
@@ -85,8 +87,10 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
 
   const startAgent = (node: LayoutNode): Running => {
     if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
-    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut'];
-    const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Each node's agent keeps its record of conntrack checks apart (they share this host's /run).
+    const stateDir = join(lab.runDir, 'agent-state', node.name);
+    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--state-dir', stateDir];
+    const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     const r: Running = { node, child, generation: 0, waiters: [] };
     const raw: string[] = [];
     const onLine = (line: string) => {

@@ -1,11 +1,16 @@
 /**
  * Enforcement by the real agent (`netpol agent`, one process per lab node), proven with real packets:
  * the kernel agrees with the engine before and after a live policy change, a change that revokes an
- * open connection cuts it within a second, and restarting an agent with rules in place opens no window.
- * Needs root, ip, nft and conntrack; skipped otherwise with the reason.
+ * open connection cuts it within a second, restarting an agent with rules in place opens no window, and
+ * an agent killed between its transaction and its conntrack check leaves no revoked connection open
+ * once restarted. Needs root, ip, nft and conntrack; skipped otherwise with the reason.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
@@ -145,6 +150,51 @@ describe('the agent enforces in the lab', { skip }, () => {
       assert.equal(restarted.at(-1)?.kind, 'unchanged', 'a restarted agent finds its rules in the kernel and applies nothing');
     } finally {
       await lab.destroy();
+    }
+    assert.deepEqual(leftovers(id), NOTHING);
+  });
+});
+
+describe('the agent killed in its kill window', { skip }, () => {
+  test('killed after its rules went in and before its conntrack check: the restarted agent cuts the revoked connection', async () => {
+    const id = testLabId('kw');
+    // The agents find a `conntrack` first on their PATH that, while `hang` exists, never answers (and
+    // says its pid): the moment of the kill is the one in which the check runs.
+    const tools = mkdtempSync(join(tmpdir(), 'netpol-tools-'));
+    const real = execFileSync('sh', ['-c', 'command -v conntrack'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(tools, 'conntrack'), `#!/bin/sh\nif [ -e '${tools}/hang' ]; then echo $$ >> '${tools}/hung'; exec sleep 600; fi\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const enforcer = agentEnforcer({ env: { ...process.env, PATH: `${tools}:${process.env.PATH ?? ''}` } });
+    const lab = await Lab.create(clusterWith(ONLY_B), { id, nodes: 2, enforcer });
+    const hung = () => (existsSync(join(tools, 'hung')) ? readFileSync(join(tools, 'hung'), 'utf8').split('\n').filter(Boolean).map(Number) : []);
+    try {
+      const node = lab.layout.nodes.find((n) => n.name === lab.cluster.pods.find((p) => p.name === 'a')?.nodeName);
+      assert.ok(node);
+      const held = await lab.hold('x/b', 'x/a', 80, 'TCP');
+      assert.equal(held.result, 'connected');
+      writeFileSync(join(tools, 'hang'), '');
+      // The change, without waiting for the agents (their checks never finish).
+      writeFileSync(join(enforcer.dir, '..', 'policies.staged'), DENY_X);
+      renameSync(join(enforcer.dir, '..', 'policies.staged'), join(enforcer.dir, 'policies.yaml'));
+      const table = () => execFileSync('ip', ['netns', 'exec', node.netns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' });
+      while (!/x\/deny/.test(table()) || hung().length === 0) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await held.check(), 'connected', 'the rules deny it, and yet it flows: the check has not run');
+      rmSync(join(tools, 'hang'));
+      await enforcer.restart(node.name);
+      assert.notEqual(await held.check(1000), 'connected', 'the restarted agent cut it');
+      const restarted = enforcer.events.filter((e) => e.node === node.name && ['cut', 'applied', 'unchanged'].includes(e.kind)).slice(-2);
+      assert.deepEqual(restarted.map((e) => e.kind), ['cut', 'unchanged'], 'nothing to apply, and still the check ran first');
+      await held.release();
+    } finally {
+      // The other agent's check is still hanging: let it fail (and retry with the real conntrack).
+      for (const pid of hung()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await lab.destroy();
+      rmSync(tools, { recursive: true, force: true });
     }
     assert.deepEqual(leftovers(id), NOTHING);
   });
