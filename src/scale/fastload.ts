@@ -79,11 +79,13 @@ export function loadClusterFast(sources: readonly SourceText[], opts: FastLoadOp
     const cluster = decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress, opts.cache);
     return { cluster, diagnostics: [], fast: true };
   } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
+    // A stack overflow (input nested deeper than the recursive subset parser goes) hands over too: the
+    // reference loader reports the depth limit at the right place.
+    if (!(e instanceof Unsupported) && !(e instanceof RangeError)) throw e;
     const { progress: _progress, cache: _cache, ...rest } = opts;
     // The reference loader reads one JSON document per file: a stream gets document markers.
     const texts = sources.map((src) => (looksLikeJson(src.text) ? { ...src, text: jsonStreamAsYaml(src.text) } : src));
-    return { ...loadCluster(texts, rest), fast: false, fallbackReason: e.message };
+    return { ...loadCluster(texts, rest), fast: false, fallbackReason: e instanceof RangeError ? 'nested too deep' : e.message };
   }
 }
 

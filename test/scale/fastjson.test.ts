@@ -80,4 +80,20 @@ describe('JSON on the fast path', () => {
     for (const bad of ['{"a":1', '{}}', '{} x', '"s"', '{"a":"b\n"}']) assert.equal(jsonValues(bad), undefined, bad);
     assert.equal(jsonStreamAsYaml('{}\n{}'), '{}\n--- {}');
   });
+
+  test('input nested deeper than the parsers go gets the depth error, in YAML and in JSON, never a stack overflow', () => {
+    let yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n';
+    let indent = '    ';
+    for (let i = 0; i < 2500; i++) {
+      yaml += `${indent}k${i}:\n`;
+      indent += '  ';
+    }
+    yaml += `${indent}x: y\n`;
+    const json = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}}`;
+    for (const [file, text] of [['deep.yaml', yaml], ['deep.json', json]] as const) {
+      const r = loadClusterFast([{ file, text }]);
+      assert.equal(r.fast, false, file);
+      assert.ok(r.diagnostics.some((d) => d.severity === 'error' && /nests deeper than/.test(d.message)), `${file}: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
+    }
+  });
 });
