@@ -1,7 +1,7 @@
 /**
  * The scale benchmarks of issue 4 (results in docs/benchmarks.md). Usage:
  *   node --import tsx scripts/bench-scale.ts [--shape S ...] [--scale F] [--seed N] [--runs N]
- *        [--dir DIR] [--json FILE] [--reference-loader] [--no-oracle] [--queries N] [--changes N]
+ *        [--format yaml|json-list|json-stream] [--dir DIR] [--json FILE] [--reference-loader] [--no-oracle] [--queries N] [--changes N]
  *
  * For each shape: generates its manifests (once, cached in DIR), then runs one child process per shape
  * and run (so peak memory is the shape's own) that reads and parses the files (the fast loader, which
@@ -28,6 +28,7 @@ const { values } = parseArgs({
   options: {
     shape: { type: 'string', multiple: true },
     scale: { type: 'string', default: '1' },
+    format: { type: 'string', default: 'yaml' },
     seed: { type: 'string', default: '1' },
     runs: { type: 'string', default: '1' },
     dir: { type: 'string' },
@@ -107,7 +108,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
   let cpu = cpuNow();
   let t = process.hrtime.bigint();
   const names = readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.json'))
     .sort();
   const sources = names.map((f) => ({ file: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
   const readMs = ms(t);
@@ -270,11 +271,11 @@ function child(args: string[]): unknown {
 
 function ensureFiles(shape: ShapeName, dir: string): void {
   const marker = join(dir, '.generated');
-  const want = JSON.stringify({ shape, seed, scale, version: GENERATOR_VERSION });
+  const want = JSON.stringify({ shape, seed, scale, format: values.format, version: GENERATOR_VERSION });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return;
   mkdirSync(dir, { recursive: true });
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./gen.ts', import.meta.url).pathname, shape, '--seed', String(seed), '--scale', String(scale), '--out', dir], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./gen.ts', import.meta.url).pathname, shape, '--seed', String(seed), '--scale', String(scale), '--out', dir, '--format', values.format!], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (r.status !== 0) throw new Error(`gen ${shape} failed`);
@@ -306,7 +307,7 @@ function main(): void {
   process.stderr.write(`machine: ${cpus().length} x ${cpu}, node ${process.version}\n`);
   const results: ShapeResult[] = [];
   for (const shape of shapes) {
-    const dir = join(base, `${shape}-s${seed}-x${scale}`);
+    const dir = join(base, `${shape}-s${seed}-x${scale}-${values.format}`);
     ensureFiles(shape, dir);
     for (let r = 0; r < runs; r++) {
       const args = ['--child', shape, '--dir', dir, '--seed', String(seed), '--scale', String(scale), '--queries', values.queries!, '--changes', values.changes!];

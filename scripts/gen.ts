@@ -1,18 +1,19 @@
 /**
  * Writes a generated cluster as YAML manifests (see src/gen). Usage:
- *   node --import tsx scripts/gen.ts <shape> [--seed N] [--scale F] [--out DIR] [--chunk N]
+ *   node --import tsx scripts/gen.ts <shape> [--seed N] [--scale F] [--out DIR] [--chunk N] [--format yaml|json-list|json-stream]
  * Shapes: small-ns, one-ns-overlap, pairs, cross-ns, realistic, max. Default DIR: gen/<shape>.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SHAPES, SHAPE_DESCRIPTIONS, generateObjects, isShapeName, toFiles } from '../src/gen/index.js';
+import { FILE_FORMATS, SHAPES, SHAPE_DESCRIPTIONS, generateObjects, isShapeName, toFiles, type FileFormat } from '../src/gen/index.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     seed: { type: 'string', default: '1' },
     scale: { type: 'string', default: '1' },
+    format: { type: 'string', default: 'yaml' },
     out: { type: 'string' },
     chunk: { type: 'string', default: '20000' },
     help: { type: 'boolean', short: 'h' },
@@ -34,10 +35,14 @@ if (!Number.isInteger(seed) || !(scale > 0)) {
 const out = values.out ?? join('gen', shape);
 const t0 = performance.now();
 const objects = generateObjects(shape, { seed, scale });
-const files = toFiles(objects, { chunk: Number(values.chunk) });
+if (!(FILE_FORMATS as readonly string[]).includes(values.format!)) {
+  process.stderr.write(`error: --format must be one of ${FILE_FORMATS.join(', ')}\n`);
+  process.exit(2);
+}
+const files = toFiles(objects, { chunk: Number(values.chunk), format: values.format as FileFormat });
 mkdirSync(out, { recursive: true });
 // Leave no stale chunk of a bigger earlier run behind.
-for (const f of readdirSync(out)) if (/^(namespaces|pods-\d+|policies-\d+)\.yaml$/.test(f)) rmSync(join(out, f));
+for (const f of readdirSync(out)) if (/^(namespaces|pods-\d+|policies-\d+)\.(yaml|json)$/.test(f)) rmSync(join(out, f));
 let bytes = 0;
 for (const f of files) {
   writeFileSync(join(out, f.name), f.text);

@@ -28,15 +28,31 @@ export interface GeneratedFile {
 export interface FileOptions {
   /** Objects per file, default 20,000. */
   readonly chunk?: number;
+  /**
+   * `yaml` (default): multi-document YAML; `json-list`: one `kind: List` per file, indented as
+   * `kubectl get -o json` prints it; `json-stream`: one JSON object per line.
+   */
+  readonly format?: FileFormat;
 }
 
-/** The objects of a shape as YAML files. */
+export const FILE_FORMATS = ['yaml', 'json-list', 'json-stream'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+function render(list: readonly object[], format: FileFormat): string {
+  if (format === 'json-list') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: list }, null, 4)}\n`;
+  if (format === 'json-stream') return list.map((o) => `${JSON.stringify(o)}\n`).join('');
+  return toYamlDocuments(list);
+}
+
+/** The objects of a shape as manifest files (YAML, or JSON: see `FileOptions.format`). */
 export function toFiles(objects: GeneratedObjects, opts: FileOptions = {}): GeneratedFile[] {
   const chunk = opts.chunk ?? 20_000;
-  const files: GeneratedFile[] = [{ name: 'namespaces.yaml', text: toYamlDocuments(objects.namespaces) }];
+  const format = opts.format ?? 'yaml';
+  const ext = format === 'yaml' ? 'yaml' : 'json';
+  const files: GeneratedFile[] = [{ name: `namespaces.${ext}`, text: render(objects.namespaces, format) }];
   const chunks = (prefix: string, list: readonly object[]): void => {
     for (let i = 0, k = 0; i < list.length; i += chunk, k++) {
-      files.push({ name: `${prefix}-${String(k).padStart(3, '0')}.yaml`, text: toYamlDocuments(list.slice(i, i + chunk)) });
+      files.push({ name: `${prefix}-${String(k).padStart(3, '0')}.${ext}`, text: render(list.slice(i, i + chunk), format) });
     }
   };
   chunks('pods', objects.pods);

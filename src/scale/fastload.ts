@@ -33,6 +33,7 @@ import { resolvePlain, type PNode } from '../load/yaml.js';
 import { NAMESPACE_NAME_LABEL, PROTOCOLS, type Cluster, type ClusterPolicyInfo, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
 import type { ClusterScopedPolicy, NetworkPolicy } from '../model/k8s.js';
 import { validateNamespaceMeta, validateNamespacedMeta } from '../validate/index.js';
+import { jsonDocument, jsonStreamAsYaml, jsonValues, lazyJsonSource, looksLikeJson } from './fastjson.js';
 
 /** Thrown inside the fast path to give up; never escapes this module. */
 class Unsupported extends Error {}
@@ -78,9 +79,13 @@ export function loadClusterFast(sources: readonly SourceText[], opts: FastLoadOp
     const cluster = decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress, opts.cache);
     return { cluster, diagnostics: [], fast: true };
   } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
+    // A stack overflow (input nested deeper than the recursive subset parser goes) hands over too: the
+    // reference loader reports the depth limit at the right place.
+    if (!(e instanceof Unsupported) && !(e instanceof RangeError)) throw e;
     const { progress: _progress, cache: _cache, ...rest } = opts;
-    return { ...loadCluster(sources, rest), fast: false, fallbackReason: e.message };
+    // The reference loader reads one JSON document per file: a stream gets document markers.
+    const texts = sources.map((src) => (looksLikeJson(src.text) ? { ...src, text: jsonStreamAsYaml(src.text) } : src));
+    return { ...loadCluster(texts, rest), fast: false, fallbackReason: e instanceof RangeError ? 'nested too deep' : e.message };
   }
 }
 
@@ -981,6 +986,10 @@ class Decoder {
   file(src: SourceText): DecodedEntry[] {
     const added: DecodedEntry[] = [];
     this.added = added;
+    if (looksLikeJson(src.text)) {
+      this.jsonFile(src);
+      return added;
+    }
     const linesOf = lazyLines(src.text);
     let parser: SubsetParser;
     try {
@@ -996,6 +1005,23 @@ class Decoder {
       for (const o of objects) this.object(o, objectSource(src.file, linesOf, doc, o));
     }
     return added;
+  }
+
+  /** A JSON file: each top-level value parsed by `JSON.parse`, positions found only when asked. */
+  private jsonFile(src: SourceText): void {
+    const spans = jsonValues(src.text) ?? give(`${src.file}: not a stream of JSON objects`);
+    for (const span of spans) {
+      let value: unknown;
+      try {
+        value = JSON.parse(src.text.slice(span.start, span.end));
+      } catch {
+        give(`${src.file}: invalid JSON`);
+      }
+      const objects: Located[] = [];
+      collect(value, NO_DEFAULTS, 0, span.line, span.column, ROOT, objects, undefined);
+      const root = jsonDocument(src.file, src.text, span);
+      for (const o of objects) this.object(o, lazyJsonSource(src.file, span, root, o.path));
+    }
   }
 
   /** Adds what a file decoded to before, with the same checks as when it was decoded. */
@@ -1119,7 +1145,8 @@ function collect(
   column: number,
   path: readonly number[],
   out: Located[],
-  items: ItemPositions,
+  /** Positions of list items (YAML); undefined for JSON, whose positions are found when asked. */
+  items: ItemPositions | undefined,
 ): void {
   if (!isRec(value)) give('an object that is not a map');
   const kindV = value.kind;
@@ -1133,7 +1160,7 @@ function collect(
     if (!Array.isArray(list)) give('items is not a list');
     const defaults = kind === 'List' ? {} : { kind: kind.slice(0, -'List'.length), ...(apiVersion !== undefined ? { apiVersion } : {}) };
     list.forEach((item, k) => {
-      const pos = isRec(item) ? items.get(item) : undefined;
+      const pos = !isRec(item) ? undefined : items === undefined ? line * 2 ** 20 + column : items.get(item);
       if (pos === undefined) give('a list item that is not a map');
       collect(item, defaults, depth + 1, Math.floor(pos / 2 ** 20), pos % 2 ** 20, [...path, k], out, items);
     });

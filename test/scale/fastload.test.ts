@@ -253,9 +253,11 @@ spec:
     'a duplicate object': `${ns}---\n${pod()}---\n${pod()}`,
     'CRLF line ends': `${ns}---\n${pod()}`.replaceAll('\n', '\r\n'),
     'YAML syntax errors': `${ns}---\n${pod()}  : : :\n`,
-    'JSON': `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}`,
     'a comment glued to a quoted scalar': `${ns}---\n${pod('', "k: ''#a")}`,
   };
+  test('fast path: JSON (fastjson.ts), with the same positions', () =>
+    assertSame([{ file: 'in.json', text: `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}` }], true));
+
   for (const [name, text] of Object.entries(FALLBACK)) {
     test(`hands over to the reference loader: ${name}`, () => assertSame([{ file: 'in.yaml', text }], false));
   }
