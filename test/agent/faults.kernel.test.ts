@@ -93,12 +93,15 @@ describe('the agent killed between its transaction and its conntrack check', { s
     // The revoking change commits; the agent dies while its conntrack child runs.
     const hanging = new Hanging();
     const source = new ManualSource(admitsB);
-    const doomed = new Agent(source, new NftSession({ netns: NS }), hanging, opts(), () => {});
+    const doomedNft = new NftSession({ netns: NS });
+    const doomed = new Agent(source, doomedNft, hanging, opts(), () => {});
     await doomed.start();
     void source.push(admitsNone);
     await until(() => hanging.listed);
     assert.match(listing(), /x\/a-from-none/, 'the new rules are committed');
     assert.ok(tracked(), 'and the revoked connection is still tracked');
+    // The "killed" agent's nft session would keep this test process alive.
+    doomedNft.close();
 
     // Restart: nothing to apply, but the check runs, and before the snapshot is reported.
     const conntrack = new Counting();
