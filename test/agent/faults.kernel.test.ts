@@ -101,7 +101,8 @@ describe('the agent killed between its transaction and its conntrack check', { s
     // The revoking change commits; the agent dies while its conntrack child runs.
     const hanging = new Hanging();
     const source = new ManualSource(admitsB);
-    const doomed = new Agent(source, new NftSession({ netns: NS }), hanging, opts(), () => {});
+    const doomedNft = new NftSession({ netns: NS });
+    const doomed = new Agent(source, doomedNft, hanging, opts(), () => {});
     await doomed.start();
     void source.push(admitsNone);
     await until(() => hanging.listed);
