@@ -1,9 +1,7 @@
 /**
  * The agent's HTTP reach into the API server: one paginated LIST and one streaming WATCH, over node:https.
- * `@kubernetes/client-node` does the parts that are not ours to write: reading kubeconfig files
- * (KUBECONFIG with several files, contexts), the in-cluster service-account config (its token file is
- * re-read on every request, so projected tokens rotate), and authentication (client certificates, tokens,
- * exec and OIDC plugins), all through `KubeConfig.applyToHTTPSOptions`.
+ * The configuration comes from src/kube (`loadKubeConfig`, kubectl's rules); authentication is
+ * `KubeConfig.applyToHTTPSOptions` of @kubernetes/client-node.
  *
  * Why not client-node's `ListWatch` informer: it does not ask for bookmarks, says nothing when a list is
  * complete (the agent must not apply anything before it has complete lists of all three kinds), gives up
@@ -13,7 +11,7 @@
 import { request, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /** An answer other than 200, or a transport failure (status 0). */
 export class KubeError extends Error {
@@ -47,25 +45,6 @@ export interface KubeList {
 export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   readonly object: KubeObject & { readonly code?: number; readonly reason?: string; readonly message?: string };
-}
-
-/** Where to find the cluster: a kubeconfig file and context, or (neither given) the kubeconfig default chain, then in-cluster. */
-export interface KubeConfigChoice {
-  readonly kubeconfig?: string;
-  readonly context?: string;
-}
-
-/** Loads the configuration kubectl would use (`--kubeconfig`, `--context`, KUBECONFIG, ~/.kube/config, in-cluster). */
-export function loadKubeConfig(choice: KubeConfigChoice = {}): KubeConfig {
-  const kc = new KubeConfig();
-  if (choice.kubeconfig) kc.loadFromFile(choice.kubeconfig);
-  else kc.loadFromDefault();
-  if (choice.context) {
-    if (!kc.getContextObject(choice.context)) throw new KubeError(`context "${choice.context}" does not exist in the kubeconfig`, 0);
-    kc.setCurrentContext(choice.context);
-  }
-  if (!kc.getCurrentCluster()) throw new KubeError('no cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod with a service account', 0);
-  return kc;
 }
 
 export interface RequestControl {
@@ -162,29 +141,4 @@ export async function watch(
     clearTimeout(guard);
     res.destroy();
   }
-}
-
-/** One request with a JSON body (POST, PATCH with `contentType`); the parsed answer, or a KubeError. */
-export async function sendJSON(kc: KubeConfig, method: 'POST' | 'PATCH' | 'PUT', path: string, body: unknown, contentType = 'application/json'): Promise<KubeObject> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new KubeError('no cluster configured', 0);
-  const url = new URL(cluster.server.replace(/\/$/, '') + path);
-  const text = JSON.stringify(body);
-  const opts: RequestOptions = { method, headers: { Accept: 'application/json', 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) } };
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    const req = request(url, opts, (res) => {
-      let answer = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (answer += d));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve(JSON.parse(answer) as KubeObject);
-        else reject(statusError(status, answer));
-      });
-    });
-    req.setTimeout(30_000, () => req.destroy(new KubeError(`no answer from ${url.host} for 30 s`, 0)));
-    req.on('error', (e) => reject(e instanceof KubeError ? e : new KubeError(`${url.host}: ${e.message}`, 0)));
-    req.end(text);
-  });
 }

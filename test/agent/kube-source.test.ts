@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeConfig } from '../../src/agent/kube-client.js';
+import { loadKubeConfig } from '../../src/kube/index.js';
 import { KubeClusterSource, type KubeSourceEvent } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
@@ -25,7 +25,7 @@ class Recorder {
   readonly events: KubeSourceEvent[] = [];
   readonly source: KubeClusterSource;
   constructor(kubeconfig: string) {
-    this.source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }), report: (e) => this.events.push(e) });
+    this.source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }).kc, report: (e) => this.events.push(e) });
   }
   start(): Promise<void> {
     return this.source.start((s) => void this.snapshots.push(s));
