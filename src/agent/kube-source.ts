@@ -20,9 +20,10 @@
  * pods keep their order, so the node compiler (which compares by identity) pays only for real changes.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
 import { KubeError, listAll, watch, type KubeObject, type WatchEvent } from './kube-client.js';
-import { namespaceFromKube, podFromKube, policyFromKube } from './kube-objects.js';
+import { toNamespace, toPod, toPolicy, type Converted } from '../kube/index.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 
 export type KubeKind = 'namespaces' | 'pods' | 'networkpolicies';
@@ -65,8 +66,10 @@ export interface KubeSourceStats {
 
 interface Entry<T> {
   readonly resourceVersion: string | undefined;
-  /** Undefined for an object that contributes nothing (a finished pod). */
+  /** Undefined for an object that contributes nothing (a finished pod, a policy the decoder refuses). */
   readonly value: T | undefined;
+  /** What the conversion found wrong with the object (named by `object`); reported by the agent. */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -98,7 +101,7 @@ class Reflector<T> {
 
   constructor(
     readonly kind: KubeKind,
-    private readonly convert: (o: KubeObject) => T | undefined,
+    private readonly convert: (o: KubeObject) => Converted<T>,
     private readonly opts: KubeSourceOptions,
     private readonly changed: () => void,
   ) {}
@@ -154,7 +157,8 @@ class Reflector<T> {
     const rv = o.metadata?.resourceVersion;
     const before = this.entries.get(key);
     if (before && rv !== undefined && before.resourceVersion === rv) return;
-    this.entries.set(key, { resourceVersion: rv, value: this.convert(o) });
+    const c = this.convert(o);
+    this.entries.set(key, { resourceVersion: rv, value: c.value, diagnostics: c.diagnostics });
   }
 
   private onEvent(e: WatchEvent): void {
@@ -191,6 +195,12 @@ class Reflector<T> {
     for (const e of this.entries.values()) if (e.value !== undefined) out.push(e.value);
     return out;
   }
+
+  diagnostics(): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    for (const e of this.entries.values()) out.push(...e.diagnostics);
+    return out;
+  }
 }
 
 export class KubeClusterSource implements ClusterSource {
@@ -207,9 +217,11 @@ export class KubeClusterSource implements ClusterSource {
 
   constructor(opts: KubeSourceOptions) {
     const changed = () => this.schedule();
-    this.namespaces = new Reflector('namespaces', namespaceFromKube, opts, changed);
-    this.pods = new Reflector('pods', podFromKube, opts, changed);
-    this.policies = new Reflector('networkpolicies', policyFromKube, opts, changed);
+    // src/kube's conversion, the loader's rules: a policy its strict decoder refuses is left out and
+    // reported (as `problem` events), never enforced half-read.
+    this.namespaces = new Reflector('namespaces', toNamespace, opts, changed);
+    this.pods = new Reflector('pods', toPod, opts, changed);
+    this.policies = new Reflector('networkpolicies', toPolicy, opts, changed);
   }
 
   /** Starts listing and watching; snapshots follow once all three kinds are listed. Resolves at once. */
@@ -252,7 +264,7 @@ export class KubeClusterSource implements ClusterSource {
     if (cluster === before) return;
     this.generation++;
     try {
-      await cb({ cluster, diagnostics: [], generation: this.generation });
+      await cb({ cluster, diagnostics: [...this.namespaces.diagnostics(), ...this.pods.diagnostics(), ...this.policies.diagnostics()], generation: this.generation });
     } catch {
       // The consumer reports its own failures; the next change is delivered regardless.
     }
