@@ -25,7 +25,7 @@ class Recorder {
   readonly events: KubeSourceEvent[] = [];
   readonly source: KubeClusterSource;
   constructor(kubeconfig: string) {
-    this.source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }).kc, report: (e) => this.events.push(e) });
+    this.source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }), report: (e) => this.events.push(e) });
   }
   start(): Promise<void> {
     return this.source.start((s) => void this.snapshots.push(s));
