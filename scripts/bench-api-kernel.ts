@@ -21,7 +21,7 @@ import { cpus, release } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadKubeConfig, sendJSON } from '../src/agent/kube-client.js';
+import { KubeClient, loadKubeConfig, NAMESPACES as NAMESPACE_API, NETWORK_POLICIES as POLICY_API, PODS as POD_API, resourcePath, type Resource } from '../src/kube/index.js';
 import { controlPlaneUnavailable, startControlPlane } from '../src/controlplane/index.js';
 
 const { values } = parseArgs({
@@ -68,22 +68,25 @@ const pct = (xs: number[], p: number) => {
 const cp = await startControlPlane();
 const netns = `netpol-bench-api-kernel-${process.pid}`;
 spawnSync('ip', ['netns', 'add', netns]);
-const kc = loadKubeConfig({ kubeconfig: cp.kubeconfig });
+const client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
+/** One write; `path` is under `resource`, named in an error's message. */
+const send = (method: 'POST' | 'PATCH' | 'PUT', resource: Resource, path: string, body: unknown, contentType?: string) =>
+  client.request(method, path, { verb: method === 'POST' ? 'create' : method === 'PUT' ? 'update' : 'patch', resource }, body, contentType);
 try {
   const t0 = performance.now();
-  for (let i = 0; i < NAMESPACES; i++) await sendJSON(kc, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } });
+  for (let i = 0; i < NAMESPACES; i++) await send('POST', NAMESPACE_API, resourcePath(NAMESPACE_API), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i) } });
   const pods = Array.from({ length: PODS }, (_, i) => ({ i, namespace: ns(i % NAMESPACES), name: `pod-${i}` }));
   await pool(pods, 8, async (p) => {
-    await sendJSON(kc, 'POST', `/api/v1/namespaces/${p.namespace}/pods`, {
+    await send('POST', POD_API, resourcePath(POD_API, p.namespace), {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: p.name, namespace: p.namespace, labels: { app: `app-${p.i % 50}`, role: p.i % 2 === 0 ? 'peer' : 'none' } },
       spec: { nodeName: `node-${p.i % NODES}`, containers: [{ name: 'c', image: 'none', ports: [{ name: 'http', containerPort: 80 }] }] },
     });
     const ip = `10.${100 + Math.floor(p.i / 65536)}.${Math.floor(p.i / 256) % 256}.${p.i % 256}`;
-    await sendJSON(kc, 'PATCH', `/api/v1/namespaces/${p.namespace}/pods/${p.name}/status`, { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } }, 'application/merge-patch+json');
+    await send('PATCH', POD_API, `${resourcePath(POD_API, p.namespace, p.name)}/status`, { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } }, 'application/merge-patch+json');
   });
-  for (let i = 0; i < NAMESPACES; i++) await sendJSON(kc, 'POST', `/apis/networking.k8s.io/v1/namespaces/${ns(i)}/networkpolicies`, policy(ns(i), 80));
+  for (let i = 0; i < NAMESPACES; i++) await send('POST', POLICY_API, resourcePath(POLICY_API, ns(i)), policy(ns(i), 80));
   console.error(`created ${PODS} pods, ${NAMESPACES} namespaces and policies in ${Math.round(performance.now() - t0)} ms`);
 
   const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
@@ -110,11 +113,11 @@ try {
       const p = pods[(c * 7919) % PODS]!;
       const role = roles.get(p.name) === 'peer' ? 'none' : 'peer';
       roles.set(p.name, role);
-      await sendJSON(kc, 'PATCH', `/api/v1/namespaces/${p.namespace}/pods/${p.name}`, { metadata: { labels: { role } } }, 'application/merge-patch+json');
+      await send('PATCH', POD_API, resourcePath(POD_API, p.namespace, p.name), { metadata: { labels: { role } } }, 'application/merge-patch+json');
     } else {
       // A namespace with pods on node-0: its policy's chain is in node-0's table.
       const n = local[c % local.length]!;
-      await sendJSON(kc, 'PUT', `/apis/networking.k8s.io/v1/namespaces/${n}/networkpolicies/from-peers`, policy(n, 1000 + c));
+      await send('PUT', POLICY_API, resourcePath(POLICY_API, n, 'from-peers'), policy(n, 1000 + c));
     }
     const written = Date.now();
     const e = await Promise.race([applied, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`change ${c}: no event from the agent within 30 s`)), 30_000).unref())]);

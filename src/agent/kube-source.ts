@@ -2,6 +2,9 @@
  * `KubeClusterSource`: the agent's view of a live cluster, from the API server, through the same
  * `ClusterSource` seam as the file source.
  *
+ * Requests, kubeconfig and conversion are src/kube's (KubeClient, loadKubeConfig, toPod...); what is
+ * the agent's own here is the fail-closed delivery and the reconnect policy its metrics describe.
+ *
  * One reflector per kind (Namespaces, Pods, NetworkPolicies): LIST (paginated), then WATCH from the list's
  * resourceVersion with bookmarks (so an idle watch's resourceVersion stays recent), again and again.
  * - 410 Gone / "too old resource version": list again at once; the new list replaces the kind's objects
@@ -19,19 +22,16 @@
  * Objects whose resourceVersion did not change keep their converted object across relists, and the
  * pods keep their order, so the node compiler (which compares by identity) pays only for real changes.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Diagnostic } from '../diag/diagnostic.js';
 import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { KubeError, listAll, watch, type KubeObject, type WatchEvent } from './kube-client.js';
-import { namespaceFromKube, podFromKube, policyFromKube } from './kube-objects.js';
+import { KubeApiError, KubeClient, NAMESPACES, NETWORK_POLICIES, PODS, toNamespace, toPod, toPolicy, type Converted, type ResolvedConfig, type Resource, type WatchEvent } from '../kube/index.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 
 export type KubeKind = 'namespaces' | 'pods' | 'networkpolicies';
 
-const PATHS: Record<KubeKind, string> = {
-  namespaces: '/api/v1/namespaces',
-  pods: '/api/v1/pods',
-  networkpolicies: '/apis/networking.k8s.io/v1/networkpolicies',
-};
+const RESOURCES: Record<KubeKind, Resource> = { namespaces: NAMESPACES, pods: PODS, networkpolicies: NETWORK_POLICIES };
+
+type KubeObject = { readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string } };
 
 export interface KubeSourceEvent {
   readonly kind: 'problem' | 'resolved';
@@ -39,7 +39,8 @@ export interface KubeSourceEvent {
 }
 
 export interface KubeSourceOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The cluster, as src/kube's `loadKubeConfig` resolved it. */
+  readonly kubeConfig: ResolvedConfig;
   /** Losing and regaining the API server, once per outage and kind. */
   readonly report?: (e: KubeSourceEvent) => void;
   /** The server-side watch timeout is drawn from [min, 2 min] seconds (default 240). */
@@ -65,8 +66,10 @@ export interface KubeSourceStats {
 
 interface Entry<T> {
   readonly resourceVersion: string | undefined;
-  /** Undefined for an object that contributes nothing (a finished pod). */
+  /** Undefined for an object that contributes nothing (a finished pod, a policy the decoder refuses). */
   readonly value: T | undefined;
+  /** What the conversion found wrong with the object (named by `object`); reported by the agent. */
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -98,7 +101,8 @@ class Reflector<T> {
 
   constructor(
     readonly kind: KubeKind,
-    private readonly convert: (o: KubeObject) => T | undefined,
+    private readonly convert: (o: KubeObject) => Converted<T>,
+    private readonly client: KubeClient,
     private readonly opts: KubeSourceOptions,
     private readonly changed: () => void,
   ) {}
@@ -115,12 +119,12 @@ class Reflector<T> {
         this.watching = true;
         this.recovered();
         delay = first;
-        await watch(this.opts.kubeConfig, PATHS[this.kind], this.resourceVersion, timeout, control, (e) => this.onEvent(e));
+        await this.client.watch(RESOURCES[this.kind], { resourceVersion: this.resourceVersion, timeoutSeconds: timeout, signal }, (e) => this.onEvent(e));
       } catch (e) {
         this.watching = false;
         if (signal.aborted) return;
         this.restarts++;
-        if (e instanceof KubeError && e.expired) {
+        if (e instanceof KubeApiError && (e.status === 410 || e.reason === 'Expired' || e.reason === 'Gone')) {
           // "410 Gone": the server no longer has the history from our resourceVersion. List again now.
           this.relists++;
           this.resourceVersion = '';
@@ -135,16 +139,16 @@ class Reflector<T> {
   }
 
   private async list(control: { signal: AbortSignal; idleMs: number }): Promise<void> {
-    const list = await listAll(this.opts.kubeConfig, PATHS[this.kind], { ...control, ...(this.opts.pageSize ? { limit: this.opts.pageSize } : {}) });
+    const list = await this.client.list(RESOURCES[this.kind], { ...control, ...(this.opts.pageSize ? { limit: this.opts.pageSize } : {}) });
     // The whole list replaces the kind's objects in one step; unchanged objects keep their entries.
     const seen = new Set<string>();
-    for (const o of list.items) {
+    for (const o of list.items as KubeObject[]) {
       const key = keyOf(o);
       seen.add(key);
       this.put(key, o);
     }
     for (const key of [...this.entries.keys()]) if (!seen.has(key)) this.entries.delete(key);
-    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.resourceVersion = list.resourceVersion;
     this.synced = true;
     this.version++;
     this.changed();
@@ -154,20 +158,19 @@ class Reflector<T> {
     const rv = o.metadata?.resourceVersion;
     const before = this.entries.get(key);
     if (before && rv !== undefined && before.resourceVersion === rv) return;
-    this.entries.set(key, { resourceVersion: rv, value: this.convert(o) });
+    const c = this.convert(o);
+    this.entries.set(key, { resourceVersion: rv, value: c.value, diagnostics: c.diagnostics });
   }
 
+  /** (An ERROR event reaches the run loop as a KubeApiError from KubeClient.watch.) */
   private onEvent(e: WatchEvent): void {
-    if (e.type === 'ERROR') {
-      const status = e.object;
-      throw new KubeError(status.message ?? 'watch error', status.code ?? 0, status.reason);
-    }
-    const rv = e.object.metadata?.resourceVersion;
+    const o = e.object as KubeObject;
+    const rv = o.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
-    const key = keyOf(e.object);
+    const key = keyOf(o);
     if (e.type === 'DELETED') this.entries.delete(key);
-    else this.put(key, e.object);
+    else this.put(key, o);
     this.version++;
     this.changed();
   }
@@ -191,6 +194,12 @@ class Reflector<T> {
     for (const e of this.entries.values()) if (e.value !== undefined) out.push(e.value);
     return out;
   }
+
+  diagnostics(): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    for (const e of this.entries.values()) out.push(...e.diagnostics);
+    return out;
+  }
 }
 
 export class KubeClusterSource implements ClusterSource {
@@ -207,9 +216,12 @@ export class KubeClusterSource implements ClusterSource {
 
   constructor(opts: KubeSourceOptions) {
     const changed = () => this.schedule();
-    this.namespaces = new Reflector('namespaces', namespaceFromKube, opts, changed);
-    this.pods = new Reflector('pods', podFromKube, opts, changed);
-    this.policies = new Reflector('networkpolicies', policyFromKube, opts, changed);
+    const client = new KubeClient(opts.kubeConfig);
+    // src/kube's conversion, the loader's rules: a policy its strict decoder refuses is left out and
+    // reported (as `problem` events), never enforced half-read.
+    this.namespaces = new Reflector('namespaces', toNamespace, client, opts, changed);
+    this.pods = new Reflector('pods', toPod, client, opts, changed);
+    this.policies = new Reflector('networkpolicies', toPolicy, client, opts, changed);
   }
 
   /** Starts listing and watching; snapshots follow once all three kinds are listed. Resolves at once. */
@@ -252,7 +264,7 @@ export class KubeClusterSource implements ClusterSource {
     if (cluster === before) return;
     this.generation++;
     try {
-      await cb({ cluster, diagnostics: [], generation: this.generation });
+      await cb({ cluster, diagnostics: [...this.namespaces.diagnostics(), ...this.pods.diagnostics(), ...this.policies.diagnostics()], generation: this.generation });
     } catch {
       // The consumer reports its own failures; the next change is delivered regardless.
     }

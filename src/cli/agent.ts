@@ -11,8 +11,8 @@
  */
 import { Agent, type AgentEvent } from '../agent/agent.js';
 import { startAgentServer, parseListen, type AgentServer } from '../agent/http.js';
-import { loadKubeConfig } from '../agent/kube-client.js';
 import { KubeClusterSource } from '../agent/kube-source.js';
+import { loadKubeConfig } from '../kube/index.js';
 import { AgentMetrics, kernelFamilies, type Family } from '../agent/metrics.js';
 import { FileCutRecord } from '../agent/cut-record.js';
 import { FileClusterSource, ManifestReader, type ClusterSource } from '../agent/source.js';

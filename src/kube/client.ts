@@ -85,6 +85,10 @@ export interface ListOptions {
   readonly fieldSelector?: string;
   /** After each page: items so far and the server's estimate of the total (when it gives one). */
   readonly onPage?: (done: number, total: number | undefined) => void;
+  /** Aborting ends the list with a KubeUnreachableError. */
+  readonly signal?: AbortSignal;
+  /** A page request that receives nothing for this long fails (default 60 s). */
+  readonly idleMs?: number;
 }
 
 export interface ListResult {
@@ -149,7 +153,10 @@ export class KubeClient {
           const q = new URLSearchParams({ limit: String(opts.limit ?? 500) });
           if (token) q.set('continue', token);
           if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
-          const page = await this.request('GET', `${base}?${q}`, action);
+          const res = await this.send('GET', `${base}?${q}`, undefined, opts.signal, opts.idleMs);
+          const text = await readBody(res);
+          if (res.statusCode === undefined || res.statusCode >= 300) throw apiError(res.statusCode ?? 0, text, action);
+          const page = parseJSON(text, this.server);
           const list = Array.isArray(page.items) ? page.items : [];
           for (const x of list) each(x);
           count += list.length;
@@ -185,6 +192,7 @@ export class KubeClient {
     // No byte for much longer than the server's own timeout: the connection is dead (a network cut).
     const res = await this.send('GET', `${resourcePath(resource, opts.namespace)}?${q}`, undefined, opts.signal, (timeoutSeconds + 30) * 1000);
     if (res.statusCode === undefined || res.statusCode >= 300) throw apiError(res.statusCode ?? 0, await readBody(res), action);
+    let guard: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
       let pending = '';
       let failed = false;
@@ -194,6 +202,9 @@ export class KubeClient {
         res.destroy();
         reject(e);
       };
+      // The server ends every watch after timeoutSeconds; one that outlives it by 15 s is on a
+      // connection that a silent network cut left open (bytes may still trickle: a bound, not an idle timer).
+      guard = setTimeout(() => fail(new KubeUnreachableError(`the watch of ${resource.plural} on ${this.server} outlived its timeout: the connection is presumed cut`)), (timeoutSeconds + 15) * 1000);
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         pending += chunk;
@@ -232,7 +243,7 @@ export class KubeClient {
         res.destroy();
         resolve();
       });
-    });
+    }).finally(() => clearTimeout(guard));
   }
 
   private async send(method: string, path: string, body?: { text: string; contentType: string }, signal?: AbortSignal, idleMs = 60_000): Promise<IncomingMessage> {

@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { loadKubeConfig, sendJSON, type KubeObject } from '../agent/kube-client.js';
+import { KubeClient, loadKubeConfig, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type Action, type Resource } from '../kube/index.js';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../controlplane/index.js';
 import { cliCommand } from './agent-enforcer.js';
 import type { Enforcer, LabHandle } from './enforcer.js';
@@ -63,25 +63,33 @@ export function deployDir(): string {
   throw new LabError('unavailable', 'deploy/ (the agent\'s ServiceAccount and ClusterRole) was not found beside the program');
 }
 
-/** Where to POST an object of `kind` (the kinds the lab creates). */
-function collection(o: KubeObject): string {
-  const ns = o.metadata?.namespace ?? '';
-  switch (o.kind) {
-    case 'Namespace':
-      return '/api/v1/namespaces';
-    case 'ServiceAccount':
-      return `/api/v1/namespaces/${ns}/serviceaccounts`;
-    case 'Pod':
-      return `/api/v1/namespaces/${ns}/pods`;
-    case 'NetworkPolicy':
-      return `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`;
-    case 'ClusterRole':
-      return '/apis/rbac.authorization.k8s.io/v1/clusterroles';
-    case 'ClusterRoleBinding':
-      return '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
-    default:
-      throw new LabError('invalid-plan', `the lab cannot create a ${o.kind}`);
-  }
+/** An object as the API takes it: what the lab reads of one is its kind and where it lives. */
+type KubeObject = { readonly kind?: string; readonly metadata?: { readonly name?: string; readonly namespace?: string }; readonly [k: string]: unknown };
+
+const SERVICE_ACCOUNTS: Resource = { prefix: '/api/v1', plural: 'serviceaccounts', namespaced: true };
+const CLUSTER_ROLES: Resource = { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterroles', namespaced: false };
+const CLUSTER_ROLE_BINDINGS: Resource = { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false };
+const RESOURCES: Readonly<Record<string, Resource>> = {
+  Namespace: NAMESPACES,
+  ServiceAccount: SERVICE_ACCOUNTS,
+  Pod: PODS,
+  NetworkPolicy: NETWORK_POLICIES,
+  ClusterRole: CLUSTER_ROLES,
+  ClusterRoleBinding: CLUSTER_ROLE_BINDINGS,
+};
+
+/** The creation of `o` (the kinds the lab creates): its collection's path and the action, for messages. */
+function creation(o: KubeObject): { readonly path: string; readonly action: Action } {
+  const resource = o.kind !== undefined ? RESOURCES[o.kind] : undefined;
+  if (!resource) throw new LabError('invalid-plan', `the lab cannot create a ${o.kind}`);
+  const namespace = resource.namespaced ? (o.metadata?.namespace ?? '') : undefined;
+  const action: Action = { verb: 'create', resource, ...(namespace !== undefined ? { namespace } : {}), ...(o.metadata?.name !== undefined ? { name: o.metadata.name } : {}) };
+  return { path: resourcePath(resource, namespace), action };
+}
+
+async function create(client: KubeClient, o: KubeObject): Promise<Record<string, unknown>> {
+  const { path, action } = creation(o);
+  return await client.request('POST', path, action, o);
 }
 
 /** deploy/'s objects except those that need a node to run (the DaemonSet: the lab runs the agents itself). */
@@ -158,10 +166,10 @@ export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
       await writeHostProcesses(lab.runDir, hostFile);
       const kubeconfig = join(lab.runDir, 'kubeconfig');
       await copyFile(cp.kubeconfig, kubeconfig);
-      const admin = loadKubeConfig({ kubeconfig });
+      const admin = new KubeClient(loadKubeConfig({ kubeconfig }));
 
       // deploy/'s account, then the lab cluster.
-      for (const o of await deployObjects()) await sendJSON(admin, 'POST', collection(o), o);
+      for (const o of await deployObjects()) await create(admin, o);
       const manifests = labManifests({ cluster: lab.cluster });
       for (const item of manifests.items) {
         const o = item as unknown as KubeObject;
@@ -169,13 +177,15 @@ export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
         if (o.kind === 'Pod') {
           const pod = item as unknown as { spec: { containers: Record<string, unknown>[] }; status?: unknown; metadata: { name: string; namespace: string } };
           const { status: podStatus, ...spec } = pod;
-          await sendJSON(admin, 'POST', collection(o), { ...spec, spec: { ...pod.spec, containers: pod.spec.containers.map((c) => ({ ...c, image: 'netpol-lab' })) } });
-          await sendJSON(admin, 'PATCH', `${collection(o)}/${pod.metadata.name}/status`, { status: { ...(podStatus as object | undefined), phase: 'Running' } }, 'application/merge-patch+json');
+          await create(admin, { ...spec, spec: { ...pod.spec, containers: pod.spec.containers.map((c) => ({ ...c, image: 'netpol-lab' })) } });
+          const { namespace, name } = pod.metadata;
+          await admin.request('PATCH', `${resourcePath(PODS, namespace, name)}/status`, { verb: 'patch', resource: PODS, namespace, name }, { status: { ...(podStatus as object | undefined), phase: 'Running' } }, 'application/merge-patch+json');
           continue;
         }
-        await sendJSON(admin, 'POST', collection(o), o);
+        await create(admin, o);
       }
-      const tokenRequest = await sendJSON(admin, 'POST', `/api/v1/namespaces/${AGENT_ACCOUNT.namespace}/serviceaccounts/${AGENT_ACCOUNT.name}/token`, {
+      const account = { verb: 'create', resource: SERVICE_ACCOUNTS, namespace: AGENT_ACCOUNT.namespace, name: AGENT_ACCOUNT.name } as const;
+      const tokenRequest = await admin.request('POST', `${resourcePath(SERVICE_ACCOUNTS, account.namespace, account.name)}/token`, account, {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
         spec: { expirationSeconds: 7 * 24 * 3600 },

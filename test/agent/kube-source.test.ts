@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeConfig } from '../../src/agent/kube-client.js';
+import { loadKubeConfig } from '../../src/kube/index.js';
 import { KubeClusterSource, type KubeSourceEvent } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';

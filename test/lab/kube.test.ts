@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadKubeConfig } from '../../src/agent/kube-client.js';
+import { loadKubeConfig } from '../../src/kube/index.js';
 import { KubeClusterSource } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { Engine } from '../../src/engine/engine.js';
