@@ -195,6 +195,13 @@ class Reflector<T> {
     return out;
   }
 
+  /** Objects the API server holds that could not be converted (an error, not a field netpol ignores). */
+  undecodable(): string[] {
+    const out: string[] = [];
+    for (const [key, e] of this.entries) if (e.value === undefined && e.diagnostics.some((d) => d.severity === 'error')) out.push(key);
+    return out;
+  }
+
   diagnostics(): Diagnostic[] {
     const out: Diagnostic[] = [];
     for (const e of this.entries.values()) out.push(...e.diagnostics);
@@ -264,7 +271,16 @@ export class KubeClusterSource implements ClusterSource {
     if (cluster === before) return;
     this.generation++;
     try {
-      await cb({ cluster, diagnostics: [...this.namespaces.diagnostics(), ...this.pods.diagnostics(), ...this.policies.diagnostics()], generation: this.generation });
+      // Fail closed: a policy (or pod) the API server stored but netpol cannot read is not known to be
+      // absent; leaving it out could open the pods it isolates. The agent keeps its rules until it reads.
+      const unread = [...this.pods.undecodable().map((k) => `pod ${k}`), ...this.policies.undecodable().map((k) => `NetworkPolicy ${k}`)];
+      const incomplete = unread.length > 0 ? `cannot decode ${unread.slice(0, 5).join(', ')}${unread.length > 5 ? ` and ${unread.length - 5} more` : ''}` : undefined;
+      await cb({
+        cluster,
+        diagnostics: [...this.namespaces.diagnostics(), ...this.pods.diagnostics(), ...this.policies.diagnostics()],
+        generation: this.generation,
+        ...(incomplete ? { incomplete } : {}),
+      });
     } catch {
       // The consumer reports its own failures; the next change is delivered regardless.
     }
