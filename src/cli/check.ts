@@ -1,5 +1,6 @@
 /** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
 import { Engine, podEndpoint } from '../engine/engine.js';
+import type { Verdict } from '../engine/types.js';
 import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
@@ -31,30 +32,70 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     io.stderr('error: the input has errors (see above); the API server would reject it, so it is not analysed\n');
     return EXIT.ERROR;
   }
-  const ns = input.namespace;
-  const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
-  const toGroup = resolveGroup(input.cluster, to, ns, '--to');
+  const answer = checkAnswer(input.cluster, { from, to, protocol, ...(port !== undefined ? { port } : {}), namespace: input.namespace });
+  for (const note of answer.notes) io.stderr(`Note: ${safeText(note)}\n`);
+  if (format === 'json') io.stdout(`${safeJson(answer.json, 2)}\n`);
+  else io.stdout(answer.text());
+  return answer.allowed ? EXIT.OK : EXIT.NEGATIVE;
+}
+
+export interface CheckQuestion {
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: Protocol;
+  readonly port?: number | string;
+  /** The namespace of names without `NS/`. */
+  readonly namespace: string;
+}
+
+export interface CheckAnswer {
+  readonly allowed: boolean;
+  /** What `-o json` prints (through safeJson): a Verdict, or a group answer. */
+  readonly json: Verdict | GroupJson;
+  /** `Note:` lines (an address that belongs to a pod). */
+  readonly notes: readonly string[];
+  /** What `-o text` prints. */
+  text(): string;
+}
+
+/** The answer of `netpol check` for a loaded cluster; UsageError for endpoints that do not resolve. */
+export function checkAnswer(cluster: Cluster, q: CheckQuestion): CheckAnswer {
+  const { from, to, protocol, port, namespace: ns } = q;
+  const fromGroup = resolveGroup(cluster, from, ns, '--from');
+  const toGroup = resolveGroup(cluster, to, ns, '--to');
   if (fromGroup || toGroup) {
     const single = (text: string, flag: string): Group => {
-      const e = resolveEndpoint(input.cluster, text, ns, flag).endpoint;
+      const e = resolveEndpoint(cluster, text, ns, flag).endpoint;
       if (e.kind !== 'pod') throw new UsageError(`${flag} ${text}: a group question needs pods on both ends, not an address`);
       return { pods: [e.pod], label: text };
     };
-    return checkGroups(input.cluster, fromGroup ?? single(from, '--from'), toGroup ?? single(to, '--to'), protocol, port, format, io);
+    return checkGroups(cluster, fromGroup ?? single(from, '--from'), toGroup ?? single(to, '--to'), protocol, port);
   }
-  const source = resolveEndpoint(input.cluster, from, ns, '--from');
-  const destination = resolveEndpoint(input.cluster, to, ns, '--to');
-  for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${safeText(r.note)}\n`);
-
-  const verdict = new Engine(input.cluster).evaluate({
+  const source = resolveEndpoint(cluster, from, ns, '--from');
+  const destination = resolveEndpoint(cluster, to, ns, '--to');
+  const verdict = new Engine(cluster).evaluate({
     source: source.endpoint,
     destination: destination.endpoint,
     protocol,
     ...(port !== undefined ? { port } : {}),
   });
-  if (format === 'json') io.stdout(`${safeJson(verdict, 2)}\n`);
-  else io.stdout(renderVerdict(verdict));
-  return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
+  const notes = [source.note, destination.note].filter((n): n is string => n !== undefined);
+  return { allowed: verdict.allowed, json: verdict, notes, text: () => renderVerdict(verdict) };
+}
+
+/** The JSON of a group question. */
+export interface GroupJson {
+  readonly allowed: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: Protocol;
+  readonly port: number | string | null;
+  readonly sources: number;
+  readonly destinations: number;
+  readonly pairs: number;
+  readonly allowedPairs: number;
+  readonly allowedExample?: Verdict;
+  readonly deniedExample?: Verdict;
 }
 
 /**
@@ -62,7 +103,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
  * connect, answered per class of pods (never pair by pair), with one allowed and one denied pair
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
-async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json', io: IO): Promise<number> {
+function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined): CheckAnswer {
   if ((cluster.clusterPolicies?.length ?? 0) > 0) {
     // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
     throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
@@ -76,14 +117,14 @@ async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: P
   const allowedExample = explain(answer.allowedExample);
   const deniedExample = explain(answer.deniedExample);
   const allowed = answer.pairs > 0 && answer.allowed === answer.pairs;
-  if (format === 'json') {
-    io.stdout(`${safeJson({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, 2)}\n`);
-  } else {
+  const json: GroupJson = { allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) };
+  const text = (): string => {
     const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
     const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
-    io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
-    if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
-    else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
-  }
-  return allowed ? EXIT.OK : EXIT.NEGATIVE;
+    let out = `${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`;
+    if (deniedExample) out += `\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`;
+    else if (allowedExample) out += `\nfor example:\n${renderVerdict(allowedExample)}`;
+    return out;
+  };
+  return { allowed, json, notes: [], text };
 }

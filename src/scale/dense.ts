@@ -115,6 +115,31 @@ export function denseAllowedPairs(v: DenseView, protocol: Protocol, port: number
 }
 
 /**
+ * The relation itself rather than its count, for a reader that draws it (the web UI): per destination
+ * class, the bitset of source classes that may connect to it (two different pods of the classes;
+ * a pod and itself are always allowed). Bit positions are those of `classes`. Memory: two K x K bit
+ * matrices while building, one returned.
+ */
+export interface DenseRelation {
+  /** Class ids by bit position. */
+  readonly classes: readonly number[];
+  /** Words per row. */
+  readonly words: number;
+  /** Row d (d * words ... ): the source classes allowed to reach destination class d. */
+  readonly incoming: Int32Array;
+}
+
+export function denseRelation(v: DenseView, protocol: Protocol, port: number | string): DenseRelation {
+  const space = BitSpace.of(v);
+  if (space === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
+  const count = new DenseCount(space, v, protocol, port);
+  const t = new Int32Array(space.n * space.words);
+  transposeBits(count.sourceRows(), space.words, t);
+  count.applyIngress(t);
+  return { classes: space.byWeight.map((c) => c.id), words: space.words, incoming: t };
+}
+
+/**
  * Bit positions of the classes with pods, ordered by weight, so that most words hold classes of one
  * weight and the weight of a bitset is, word by word, that weight times a popcount. (The count is
  * split into small functions and methods so that each hot loop is optimised on its own: one big
@@ -323,6 +348,28 @@ class DenseCount {
       }
     }
     return some;
+  }
+
+  /** Row d of t (sources whose egress admits d) AND the sources d's ingress cell admits: the relation. */
+  applyIngress(t: Int32Array): void {
+    const { groups, profiles } = this.v;
+    const { pos, words } = this.space;
+    const into = new Int32Array(words);
+    for (const g of groups) {
+      if (g.dir !== INGRESS || g.weight === 0) continue;
+      for (const [pid, cell] of g.byProfile) {
+        if (cell.w === 0) continue;
+        const admitted = this.inBits(g, profiles[pid]!, into);
+        if (admitted === undefined) continue;
+        for (const id of cell.classes) {
+          const d = pos[id]!;
+          if (d < 0) continue;
+          const base = d * words;
+          if (admitted === false) t.fill(0, base, base + words);
+          else for (let i = 0; i < words; i++) t[base + i]! &= into[i]!;
+        }
+      }
+    }
   }
 
   /** Sum over ingress cells and their destinations d of w(d) x weight(IN(cell) AND column d), self pairs out. */
