@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../src/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { transposeBits } from '../../src/scale/dense.js';
-import type { Cluster } from '../../src/model/cluster.js';
+import type { Cluster, PodInfo } from '../../src/model/cluster.js';
 
 describe('bit matrix transpose', () => {
   test('equals the bit-by-bit transpose', () => {
@@ -87,7 +87,7 @@ describe('dense relation', () => {
       const stream = new ChangeStream(c, 13);
       for (const round of [0, 1]) {
         if (round === 1) for (let i = 0; i < 40; i++) e.apply(stream.next());
-        const reps = new Map<number, import('../../src/model/cluster.js').PodInfo>();
+        const reps = new Map<number, PodInfo>();
         for (const p of e.pods()) if (!reps.has(e.classOf(p)!)) reps.set(e.classOf(p)!, p);
         let allowed = 0;
         for (const probe of [PROBES[0]!, PROBES[2]!, PROBES[4]!]) {
