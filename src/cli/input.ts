@@ -3,7 +3,8 @@
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
 import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { readSources, type SourceText } from '../load/sources.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
+import { isDNS1123Label } from '../validate/index.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
 import { loadClusterFast } from '../scale/index.js';
@@ -23,6 +24,8 @@ export interface Input {
   readonly invalid: boolean;
   /** Namespace of names given without one (`-n`, else the kubeconfig context's, else `default`). */
   readonly namespace: string;
+  /** The texts read from files (for a reader that shows them again, such as the web editor). */
+  readonly sources?: readonly SourceText[];
 }
 
 export interface InputOptions {
@@ -35,6 +38,7 @@ export interface InputOptions {
 
 /** Files (`-f`), the live cluster (no `-f`, or `--kubeconfig`/`--context`), or files over the cluster (`--overlay`). */
 export async function readInput(flags: GlobalFlags, io: IO, opts: InputOptions = {}): Promise<Input> {
+  checkNamespaceFlag(flags.namespace);
   if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles);
   return readFiles(flags, io);
 }
@@ -65,8 +69,14 @@ export function inputFromSources(
   const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
   const c = loaded.cluster;
   if (read.sources.length > 0 && c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !hasErrors(diagnostics)) {
-    // kubectl says "no objects passed to apply"; an empty input is almost always a wrong path.
-    diagnostics.push({ severity: 'warning', code: 'NoObjects', message: `no objects in ${names.join(', ')}` });
+    // kubectl says "no objects passed to apply": an empty input (a failed `helm template` upstream, a
+    // wrong path) is an error. Objects of kinds netpol does not read are a warning: it is told about them.
+    const ignored = diagnostics.some((d) => d.code === 'UnknownKind');
+    diagnostics.push({
+      severity: ignored ? 'warning' : 'error',
+      code: 'NoObjects',
+      message: ignored ? `no objects netpol reads in ${sourceNames(names)}` : `no objects passed: ${sourceNames(names)} ${names.length === 1 ? 'holds' : 'hold'} no objects`,
+    });
   }
   if (read.sources.length === 0 && !hasErrors(read.diagnostics)) {
     diagnostics.push({ severity: 'error', code: 'ReadError', message: `no .yaml, .yml or .json files in ${names.join(', ')}${flags.recursive ? '' : ' (use -R to descend into subdirectories)'}` });
@@ -77,7 +87,19 @@ export function inputFromSources(
     unreadable: hasErrors(read.diagnostics) || read.sources.length === 0,
     invalid: hasErrors(diagnostics),
     namespace: defaultNamespace,
+    sources: read.sources,
   };
+}
+
+function sourceNames(names: readonly string[]): string {
+  return names.map((f) => (f === '-' ? STDIN_NAME : f)).join(', ');
+}
+
+/** `-n` names a namespace: a DNS label, as the API server requires (`-n 'A B'`, `-n ../x` are usage errors). */
+export function checkNamespaceFlag(namespace: string | undefined): void {
+  if (namespace === undefined) return;
+  const problems = isDNS1123Label(namespace);
+  if (problems.length > 0) throw new UsageError(`-n ${JSON.stringify(namespace)}: not a valid namespace name: ${problems.join('; ')}`);
 }
 
 /** Diagnostics in the order the sources were given, then by position; diagnostics without a file first. */
@@ -88,6 +110,14 @@ function inSourceOrder(ds: Diagnostic[], files: string[]): Diagnostic[] {
     .map((d, i) => ({ d, i }))
     .sort((a, b) => fileRank(a.d) - fileRank(b.d) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
     .map((x) => x.d);
+}
+
+/** Why a command does not analyse its input (said once, after the diagnostics): what is wrong, in its words. */
+export function refusal(input: Input, what = 'analysed'): string {
+  if (input.unreadable) return `error: the input could not be read (see above), so it is not ${what}\n`;
+  const c = input.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+  if (c.length > 0 && c.every((x) => x === 'NoObjects')) return `error: there is nothing to analyse\n`;
+  return `error: the input has errors (see above); the API server would reject it, so it is not ${what}\n`;
 }
 
 /** kubectl manners: `Warning: ...` for warnings, `Note: ...` for notes, `error: ...` for errors, all on stderr. */

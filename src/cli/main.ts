@@ -14,6 +14,7 @@ import { matrixCommand, MATRIX_OPTIONS } from './matrix.js';
 import { safeMessage } from './render/escape.js';
 import { validateCommand } from './validate.js';
 import { watchCommand, WATCH_OPTIONS } from './watch.js';
+import { serveCommand, SERVE_OPTIONS } from '../server/index.js';
 
 export type { IO } from './io.js';
 export { EXIT } from './io.js';
@@ -43,6 +44,8 @@ Usage:
   netpol lint -f PATH... [--disable ID]...        the classic mistakes, as text|json|sarif (exit 1 on errors)
   netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
                                                   the allowed pairs it adds and removes
+  netpol serve -f PATH... [--address 127.0.0.1] [--port 8080]
+                                                  the web page: graph, matrix, explanations, editor
   netpol version
 
 Without -f, validate, check and matrix read the live cluster of the current kubeconfig context (as
@@ -76,6 +79,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
   lint: { options: LINT_OPTIONS, run: (f, v, io) => lintCommand(f, v, io, VERSION) },
+  serve: { options: SERVE_OPTIONS, run: serveCommand },
 };
 
 export async function run(argv: string[], io: IO): Promise<number> {
