@@ -213,18 +213,34 @@ function renderDiff(diff: ProbeDiff | undefined, policies: string[], message: st
   );
 }
 
+/** A deep link may name the probe: #graph?port=5000&protocol=TCP, #check?...&port=3306. True when it changed. */
+function probeFromLink(q: URLSearchParams): boolean {
+  const port = q.get('port');
+  const protocol = q.get('protocol')?.toUpperCase();
+  if (port) byId<HTMLInputElement>('port').value = port;
+  if (protocol === 'TCP' || protocol === 'UDP' || protocol === 'SCTP') byId<HTMLSelectElement>('protocol').value = protocol;
+  const before = probeKey(state.probe);
+  state.probe = probeFromForm();
+  return probeKey(state.probe) !== before;
+}
+
+function probeFromForm(): Probe {
+  const port = byId<HTMLInputElement>('port').value.trim() || '80';
+  return { port: /^\d+$/.test(port) ? Number(port) : port, protocol: byId<HTMLSelectElement>('protocol').value as Probe['protocol'] };
+}
+
 // --- routing ----------------------------------------------------------------------------------------
 
 function route(): void {
   const hash = location.hash.slice(1);
   const [name, query] = hash.split('?', 2) as [string, string | undefined];
+  const q = new URLSearchParams(query ?? '');
+  if (probeFromLink(q)) loadReach().catch((e: Error) => status(e.message, true));
   if (name === 'graph' || name === 'matrix' || name === 'editor') showView(name);
   else if (name === 'check') {
-    const q = new URLSearchParams(query ?? '');
     const from = q.get('from');
     const to = q.get('to');
-    if (q.get('port') && q.get('port') !== String(state.probe.port)) byId<HTMLInputElement>('port').value = q.get('port')!;
-    if (from && to) void explain(from, to, q.get('port') ?? String(state.probe.port), q.get('protocol') ?? state.probe.protocol);
+    if (from && to) void explain(from, to);
   }
 }
 
@@ -243,8 +259,7 @@ async function start(): Promise<void> {
   });
   for (const id of ['row-filter', 'col-filter']) byId(id).addEventListener('input', () => drawMatrix());
   byId('probe').addEventListener('change', () => {
-    const port = byId<HTMLInputElement>('port').value.trim();
-    state.probe = { port: /^\d+$/.test(port) ? Number(port) : port, protocol: byId<HTMLSelectElement>('protocol').value as Probe['protocol'] };
+    state.probe = probeFromForm();
     loadReach().catch((e: Error) => status(e.message, true));
   });
   byId('probe').addEventListener('submit', (e) => e.preventDefault());
@@ -274,8 +289,9 @@ async function start(): Promise<void> {
     document.body.dataset.ready = 'invalid';
     return;
   }
-  const first = location.hash.slice(1).split('?')[0];
+  const [first, query] = location.hash.slice(1).split('?', 2) as [string, string | undefined];
   state.view = first === 'matrix' || first === 'editor' ? first : 'graph';
+  probeFromLink(new URLSearchParams(query ?? ''));
   await loadReach();
   showView(state.view);
   route();
@@ -292,6 +308,7 @@ function events(): void {
 /** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */
 (window as unknown as { netpol: unknown }).netpol = {
   edgePosition: (from: string, to: string) => graph.edgePosition(state.podIndex.get(from) ?? -1, state.podIndex.get(to) ?? -1),
+  shownPods: () => graph.shownPods().map(podName),
 };
 
 start().catch((e: unknown) => status(e instanceof ApiError ? e.message : `the page failed: ${(e as Error).message}`, true));
