@@ -128,7 +128,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
   const route = `${method} ${path}`;
   switch (route) {
     case 'GET /api/v1/cluster':
-      return json(res, ws.summary(opts.description));
+      return send(res, 200, 'application/json', ws.summaryJson(opts.description));
     case 'GET /api/v1/reach': {
       const [probe] = probesOf(q.get('port') ?? undefined, q.get('protocol') ?? undefined);
       const reach = ws.reach(probe!);

@@ -62,6 +62,13 @@ export class Workspace {
     return (this.engine ??= new Engine(this.cluster));
   }
 
+  private summaryText: string | undefined;
+
+  /** `summary` as JSON text, built once. */
+  summaryJson(description: string): string {
+    return (this.summaryText ??= `${JSON.stringify(this.summary(description))}\n`);
+  }
+
   /** The page's view of the cluster: namespaces, pods (in matrix order) with their isolation, policies. */
   summary(description: string): unknown {
     const c = this.cluster;
