@@ -136,7 +136,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       return json(res, reach);
     }
     case 'GET /api/v1/matrix':
-      return send(res, 200, 'application/json', `${ws.matrix(parseProbes(q.getAll('port'), q.getAll('protocol')), q.get('namespace') ?? undefined)}\n`);
+      return send(res, 200, 'application/json', ws.matrix(parseProbes(q.getAll('port'), q.getAll('protocol')), q.get('namespace') ?? undefined));
     case 'GET /api/v1/check':
       return json(res, ws.check(checkQuestion(Object.fromEntries(q), ws)).json, true);
     case 'POST /api/v1/check': {
