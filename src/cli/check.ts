@@ -22,8 +22,8 @@ export const CHECK_OPTIONS = {
 export async function checkCommand(flags: GlobalFlags, values: Record<string, unknown>, ioIn: IO): Promise<number> {
   const io: IO = ioIn.color ? { ...ioIn, stdout: (s) => ioIn.stdout(colourVerdicts(s)) } : ioIn;
   const format = outputFormat(flags.output, ['text', 'json', 'yaml'] as const, 'text');
-  let from = values.from as string | undefined;
-  let to = values.to as string | undefined;
+  const from = values.from as string | undefined;
+  const to = values.to as string | undefined;
   if (from === undefined || to === undefined) throw new UsageError('check needs --from and --to (NS/POD, POD or an IP address)');
   const protocol = parseProtocol(values.protocol as string | undefined);
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
@@ -36,24 +36,68 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
     io.stderr(refusal(input));
     return EXIT.ERROR;
   }
-  const ns = input.namespace;
-  from = kubectlReference(input.cluster, from, ns, '--from');
-  to = kubectlReference(input.cluster, to, ns, '--to');
-  const fromGroup = resolveGroup(input.cluster, from, ns, '--from');
-  const toGroup = resolveGroup(input.cluster, to, ns, '--to');
+  return answerCheck(input.cluster, { from, to, protocol, ...(port !== undefined ? { port } : {}), namespace: input.namespace }, format, io);
+}
+
+export interface CheckQuestion {
+  readonly from: string;
+  readonly to: string;
+  readonly protocol: Protocol;
+  readonly port?: number | string;
+  /** The namespace of names without `NS/`. */
+  readonly namespace: string;
+}
+
+export interface CheckAnswer {
+  readonly allowed: boolean;
+  /** Exactly what `netpol check -o json` prints for the question, parsed. */
+  readonly json: unknown;
+  /** The `Note:` lines `netpol check` prints on stderr (e.g. an address that belongs to a pod). */
+  readonly notes: readonly string[];
+  /** What `-o text` prints. */
+  text(): string;
+}
+
+/**
+ * The answer of `netpol check` for a loaded cluster, for embedders (the web server): the command's own
+ * code run with its output captured, so the JSON and text cannot differ from the CLI's. UsageError for
+ * endpoints that do not resolve.
+ */
+export function checkAnswer(cluster: Cluster, q: CheckQuestion): CheckAnswer {
+  const run = (format: 'json' | 'text') => {
+    let out = '';
+    const notes: string[] = [];
+    const code = answerCheck(cluster, q, format, {
+      stdout: (s) => void (out += s),
+      stderr: (s) => void notes.push(...s.split('\n').filter((l) => l.startsWith('Note: ')).map((l) => l.slice('Note: '.length))),
+      stderrIsTTY: false,
+    });
+    return { code, out, notes };
+  };
+  const json = run('json');
+  return { allowed: json.code === EXIT.OK, json: JSON.parse(json.out) as unknown, notes: json.notes, text: () => run('text').out };
+}
+
+/** The question asked of a loaded cluster, answered on `io` in `format`; the exit code. */
+function answerCheck(cluster: Cluster, q: CheckQuestion, format: 'text' | 'json' | 'yaml', io: IO): number {
+  const { protocol, port, namespace: ns } = q;
+  const from = kubectlReference(cluster, q.from, ns, '--from');
+  const to = kubectlReference(cluster, q.to, ns, '--to');
+  const fromGroup = resolveGroup(cluster, from, ns, '--from');
+  const toGroup = resolveGroup(cluster, to, ns, '--to');
   if (fromGroup || toGroup) {
     const single = (text: string, flag: string): Group => {
-      const e = resolveEndpoint(input.cluster, text, ns, flag).endpoint;
+      const e = resolveEndpoint(cluster, text, ns, flag).endpoint;
       if (e.kind !== 'pod') throw new UsageError(`${flag} ${text}: a group question needs pods on both ends, not an address`);
       return { pods: [e.pod], label: text };
     };
-    return checkGroups(input.cluster, fromGroup ?? single(from, '--from'), toGroup ?? single(to, '--to'), protocol, port, format, io);
+    return checkGroups(cluster, fromGroup ?? single(from, '--from'), toGroup ?? single(to, '--to'), protocol, port, format, io);
   }
-  const source = resolveEndpoint(input.cluster, from, ns, '--from');
-  const destination = resolveEndpoint(input.cluster, to, ns, '--to');
+  const source = resolveEndpoint(cluster, from, ns, '--from');
+  const destination = resolveEndpoint(cluster, to, ns, '--to');
   for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${safeText(r.note)}\n`);
 
-  const verdict = new Engine(input.cluster).evaluate({
+  const verdict = new Engine(cluster).evaluate({
     source: source.endpoint,
     destination: destination.endpoint,
     protocol,
@@ -81,7 +125,7 @@ export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
  * connect, answered per class of pods (never pair by pair), with one allowed and one denied pair
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
-async function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json' | 'yaml', io: IO): Promise<number> {
+function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json' | 'yaml', io: IO): number {
   if ((cluster.clusterPolicies?.length ?? 0) > 0) {
     // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
     throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');

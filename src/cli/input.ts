@@ -24,6 +24,8 @@ export interface Input {
   readonly invalid: boolean;
   /** Namespace of names given without one (`-n`, else the kubeconfig context's, else `default`). */
   readonly namespace: string;
+  /** The texts read from files (for a reader that shows them again, such as the web editor). */
+  readonly sources?: readonly SourceText[];
 }
 
 export interface InputOptions {
@@ -85,6 +87,7 @@ export function inputFromSources(
     unreadable: hasErrors(read.diagnostics) || read.sources.length === 0,
     invalid: hasErrors(diagnostics),
     namespace: defaultNamespace,
+    sources: read.sources,
   };
 }
 

@@ -17,6 +17,7 @@ import { commandHelp } from './help.js';
 import { wantsColour } from './render/colour.js';
 import { validateCommand } from './validate.js';
 import { watchCommand, WATCH_OPTIONS } from './watch.js';
+import { serveCommand, SERVE_OPTIONS } from '../server/index.js';
 
 export type { IO } from './io.js';
 export { EXIT } from './io.js';
@@ -47,6 +48,8 @@ Usage:
   netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
                                                   the allowed pairs it adds and removes
   netpol completion bash|zsh|fish                 shell completion
+  netpol serve -f PATH... [--address 127.0.0.1] [--port 8080]
+                                                  the web page: graph, matrix, explanations, editor
   netpol version
 
 Every command has its own page: netpol COMMAND --help (or netpol help COMMAND).
@@ -83,6 +86,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },
   lint: { options: LINT_OPTIONS, run: (f, v, io) => lintCommand(f, v, io, VERSION) },
   completion: { options: {}, run: async (_f, _v, io, p) => (io.stdout(completionScript(p[0], completable())), EXIT.OK), positionals: true },
+  serve: { options: SERVE_OPTIONS, run: serveCommand },
 };
 
 /** Every command's flags, for completion scripts. */

@@ -39,9 +39,7 @@ export const TABLE_POD_LIMIT = 100;
 
 export async function matrixCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
   const format = outputFormat(flags.output, FORMATS, 'table');
-  const ports = ((values.port as string[] | undefined) ?? ['80']).map(parsePort);
-  const protocols = [...new Set(((values.protocol as string[] | undefined) ?? ['TCP']).map(parseProtocol))];
-  const probes: Probe[] = protocols.flatMap((protocol) => ports.map((port) => ({ port, protocol })));
+  const probes = parseProbes(values.port as string[] | undefined, values.protocol as string[] | undefined);
   const by = values.by as string | undefined;
   if (by !== undefined && by !== 'namespace' && by !== 'pod') throw new UsageError(`--by ${by}: use namespace or pod`);
   const summary = values.summary === true;
@@ -122,6 +120,28 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? new Engine(cluster) : undefined);
   await writeChunks(io, chunks);
   return EXIT.OK;
+}
+
+/** The probes of `--port P... --protocol P...` (every protocol with every port; default TCP/80). */
+export function parseProbes(ports: readonly string[] | undefined, protocols: readonly string[] | undefined): Probe[] {
+  const numbers = (ports?.length ? ports : ['80']).map(parsePort);
+  const names = [...new Set((protocols?.length ? protocols : ['TCP']).map(parseProtocol))];
+  return names.flatMap((protocol) => numbers.map((port) => ({ port, protocol })));
+}
+
+/**
+ * What `-o json` writes for every pod of `cluster` (no cluster-scoped policies: the class engine
+ * answers), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
+ * front ends of the same answer (the web API).
+ */
+export function matrixJsonChunks(scale: ScaleEngine, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {
+  const shown = sortPods(cluster.pods);
+  const bytes = denseOutputBytes('json', shown, probes);
+  if (bytes > MAX_OUTPUT_BYTES) throw new UsageError(`${shown.length} pods: the matrix would be about ${sizeText(bytes)}; use /api/v1/reach`);
+  return jsonChunks(
+    shown,
+    probes.map((probe) => streamProbe(scale, shown, probe)),
+  );
 }
 
 /** The whole pod x pod matrix, for the pictures (small clusters only: see PICTURE_POD_LIMIT). */

@@ -117,6 +117,28 @@ export function denseAllowedPairs(v: DenseView, protocol: Protocol, port: number
 }
 
 /**
+ * The relation itself rather than its count, for a reader that draws it (the web page): per class, the
+ * bitset of source classes that may connect to it (two different pods of the classes; a pod and itself
+ * are always allowed). Bit positions and row order are those of `classes`. Memory: K x K bits.
+ */
+export interface DenseRelation {
+  /** Class ids by bit position. */
+  readonly classes: readonly number[];
+  /** Words per row. */
+  readonly words: number;
+  /** Row d (d * words ...): the source classes allowed to reach the class at position d. */
+  readonly incoming: Int32Array;
+}
+
+export function denseRelation(v: DenseView, protocol: Protocol, port: number | string): DenseRelation {
+  const sources = BitSpace.of(v, (a, b) => a.weight - b.weight);
+  if (sources === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
+  const destinations = BitSpace.of(v, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
+  const count = new DenseCount(sources, destinations, v, protocol, port);
+  return { classes: sources.order.map((c) => c.id), words: sources.words, incoming: count.relationRows() };
+}
+
+/**
  * Bit positions of the classes with pods in some order. Sources are ordered by weight, so that most
  * words hold classes of one weight and the weight of a bitset is, word by word, that weight times a
  * popcount; destinations by ingress cell, so that the destinations of a cell are consecutive and its
@@ -382,6 +404,41 @@ class DenseCount {
       }
     }
     return total;
+  }
+
+  /** The walk of sumColumns, keeping each destination's sources (IN AND its column) as a row by source position. */
+  relationRows(): Int32Array {
+    const { rows, rowOf } = this.outRows();
+    const words = this.words;
+    const out = new Int32Array(this.src.order.length * words);
+    const cols = new Int32Array(32 * words);
+    const block = new Int32Array(32);
+    const into = new Int32Array(words);
+    const order = this.dst.order;
+    const { groups, profiles } = this.v;
+    let cellGroup = -1;
+    let cellProfile = -1;
+    let admitted: boolean | undefined = false;
+    for (let bj = 0; bj < words; bj++) {
+      let sliced = false;
+      for (let b = 0; b < 32 && 32 * bj + b < order.length; b++) {
+        const d = order[32 * bj + b]!;
+        if (d.group[INGRESS] !== cellGroup || d.profile.id !== cellProfile) {
+          cellGroup = d.group[INGRESS];
+          cellProfile = d.profile.id;
+          admitted = this.inBits(groups[cellGroup]!, profiles[cellProfile]!, into);
+        }
+        if (admitted === false) continue;
+        if (!sliced) {
+          this.slice(rows, rowOf, bj, cols, block);
+          sliced = true;
+        }
+        const at = this.src.pos[d.id]! * words;
+        const off = b * words;
+        for (let i = 0; i < words; i++) out[at + i] = admitted === undefined ? cols[off + i]! : into[i]! & cols[off + i]!;
+      }
+    }
+    return out;
   }
 
   /** Columns of destinations 32 bj .. 32 bj + 31 (over source positions) into cols[b * words ..]. */

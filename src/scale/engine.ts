@@ -45,7 +45,7 @@ import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type 
 import { normalizePolicy, type Policy } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import type { Endpoint, Traffic } from '../engine/types.js';
-import { denseAllowedPairs, type DenseGroup } from './dense.js';
+import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS } from './ports.js';
 import { EGRESS, INGRESS, has, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
@@ -198,6 +198,16 @@ export class ScaleEngine extends PolicyGroups {
       cache.dirty = false;
     }
     return cache.count;
+  }
+
+  /**
+   * The whole relation for the probe as class x class bits (see `denseRelation`), for at most
+   * DENSE_MAX_CLASSES classes (a few megabytes); undefined above. Pod p is at bit position
+   * `relation.classes.indexOf(classOf(p))`.
+   */
+  relation(probe: ScaleProbe): DenseRelation | undefined {
+    if (this.classes.length > DENSE_MAX_CLASSES) return undefined;
+    return denseRelation({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port);
   }
 
   /** How many other pods `pod` may connect to on the probe. */
@@ -408,18 +418,22 @@ export class ScaleEngine extends PolicyGroups {
     return this.sidePorts(g, this.farPeers(g, far, cls), profile, protocol);
   }
 
+  private denseGroups(): DenseGroup[] {
+    const groups: DenseGroup[] = [];
+    for (const g of this.groups) {
+      if (g.tablePeers === undefined || g.tableAggs === undefined) {
+        g.tablePeers = [...g.table.keys()];
+        g.tableAggs = [...g.table.values()];
+      }
+      groups.push(g as DenseGroup);
+    }
+    return groups;
+  }
+
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      const groups: DenseGroup[] = [];
-      for (const g of this.groups) {
-        if (g.tablePeers === undefined || g.tableAggs === undefined) {
-          g.tablePeers = [...g.table.keys()];
-          g.tableAggs = [...g.table.values()];
-        }
-        groups.push(g as DenseGroup);
-      }
-      return denseAllowedPairs({ classes: this.classes, groups, peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port, tick);
+      return denseAllowedPairs({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port, tick);
     }
     let total = 0;
     new Sweep(this.view(), probe, open, this.progress).sweep(false, (_s, _d, v) => {

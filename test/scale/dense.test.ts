@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../src/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { transposeBits } from '../../src/scale/dense.js';
-import type { Cluster } from '../../src/model/cluster.js';
+import type { Cluster, PodInfo } from '../../src/model/cluster.js';
 
 describe('bit matrix transpose', () => {
   test('equals the bit-by-bit transpose', () => {
@@ -75,6 +75,37 @@ describe('dense count', () => {
         expected,
       );
       assert.deepEqual(counts(after, 'dense'), expected);
+    });
+  }
+});
+
+describe('dense relation', () => {
+  for (const [shape, scale] of SIZES.slice(0, 3)) {
+    test(`${shape}: every class pair equals allows(), for numeric and named probes, after changes too`, () => {
+      const c = toCluster(generateObjects(shape, { seed: 5, scale }));
+      const e = new ScaleEngine(c);
+      const stream = new ChangeStream(c, 13);
+      for (const round of [0, 1]) {
+        if (round === 1) for (let i = 0; i < 40; i++) e.apply(stream.next());
+        const reps = new Map<number, PodInfo>();
+        for (const p of e.pods()) if (!reps.has(e.classOf(p)!)) reps.set(e.classOf(p)!, p);
+        let allowed = 0;
+        for (const probe of [PROBES[0]!, PROBES[2]!, PROBES[4]!]) {
+          const r = e.relation(probe)!;
+          assert.equal(r.classes.length, reps.size);
+          const at = new Map(r.classes.map((id, i) => [id, i]));
+          for (const [sid, s] of reps) {
+            for (const [did, d] of reps) {
+              // Two different pods of the classes: for a class with one pod, ask its pod against itself through the class.
+              const bit = (r.incoming[at.get(did)! * r.words + (at.get(sid)! >>> 5)]! >>> (at.get(sid)! & 31)) & 1;
+              const expected = e.classAllows(e['classRec'](s), e['classRec'](d), probe.protocol, probe.port);
+              if ((bit === 1) !== expected) assert.fail(`${shape} ${probe.protocol}/${probe.port}: ${s.namespace}/${s.name} -> ${d.namespace}/${d.name}`);
+              allowed += bit;
+            }
+          }
+        }
+        assert.ok(allowed > 0, `${shape}: some pair is allowed`);
+      }
     });
   }
 });

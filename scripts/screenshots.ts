@@ -1,0 +1,59 @@
+/**
+ * Regenerates the screenshots of `netpol serve` in README.md and docs/serve.md (docs/images/*.png):
+ * the page over every valid example, in Debian's Chromium at 1280 x 800.
+ * Usage: node --import tsx scripts/screenshots.ts (builds the page into dist/web first)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fileSource, startServer } from '../src/server/index.js';
+import { chromiumMissing, launch } from '../test/web/chromium.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'docs/images');
+const missing = chromiumMissing();
+if (missing) {
+  console.error(`error: ${missing}`);
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+if (spawnSync(process.execPath, [join(root, 'scripts/build-web.mjs')], { stdio: 'inherit' }).status !== 0) process.exit(2);
+process.chdir(root);
+const examples = readdirSync('examples', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'broken')
+  .map((d) => `examples/${d.name}`);
+const server = await startServer({ source: fileSource({ filenames: examples, recursive: false }), port: 0 });
+const browser = await launch();
+const page = await browser.context.newPage();
+
+const shots: [string, string, (() => Promise<void>)?][] = [
+  ['graph', '#graph?port=80', async () => {
+    // Select one pod with the keyboard: its arrows stay bright, the rest fade.
+    await page.focus('#graph');
+    for (let i = 0; i < 60 && (await page.evaluate(`document.querySelector('#explain h3')?.textContent`)) !== 'bookstore/api'; i++) await page.keyboard.press('ArrowRight');
+  }],
+  ['matrix', '#matrix?port=80', async () => {
+    await page.mouse.move(420, 420);
+  }],
+  ['explain', '#check?from=three-tier/web&to=three-tier/db&port=3306'],
+  ['editor', '#editor?port=3306', async () => {
+    await page.fill('.doc-pane input', 'three-tier/db');
+    await page.locator('.doc-list button', { hasText: 'three-tier/db' }).click();
+    const text = await page.inputValue('textarea');
+    await page.fill('textarea', text.replace('port: 3306', 'port: 3307').replace('role: api', 'role: apis'));
+    await page.locator('#diff li[data-change]').first().waitFor();
+  }],
+];
+for (const [name, hash, act] of shots) {
+  await page.goto(`${server.url}${hash}`);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  if (name === 'explain') await page.locator('#explain [data-verdict]').first().waitFor();
+  await act?.();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(out, `${name}.png`) });
+  console.log(`docs/images/${name}.png`);
+}
+await browser.close();
+await server.close();

@@ -1,0 +1,10 @@
+/**
+ * `netpol serve`: the web page and its JSON API (docs/api.md). The page's code is in src/web; the
+ * cluster comes from a `ClusterSource` (files today; a live cluster plugs in through the same seam).
+ */
+export { serveCommand, startServer, SERVE_OPTIONS } from './command.js';
+export type { RunningServer, ServeOptions } from './command.js';
+export { fileSource } from './source.js';
+export type { ClusterSource, Snapshot } from './source.js';
+export { Workspace } from './workspace.js';
+export { CONTENT_SECURITY_POLICY, MAX_BODY_BYTES } from './http.js';

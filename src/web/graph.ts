@@ -1,0 +1,260 @@
+/**
+ * The graph: namespaces as boxes, pods (a workload is one node, its replicas counted) inside, allowed
+ * connections for the chosen probe as arrows. Drawn by cytoscape (bundled, canvas) at fixed positions
+ * computed here: namespaces in a grid, pods in a grid within each, so the picture is the same every
+ * time and costs O(pods) to lay out.
+ *
+ * Readability: arrows are drawn for the connections policies decide, those with an isolated end
+ * (egress of the source or ingress of the destination); two pods that no policy selects talk freely,
+ * and those arrows (every pair of them) are left out, as the legend says. When more arrows remain than
+ * a picture can show, only those of the selected pod are drawn. Above POD_LIMIT pods the graph shows namespaces (with the number of allowed
+ * pairs between the selected one and the others); double-click (or Enter) opens one namespace.
+ */
+import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
+import type { PodView } from './api.js';
+import type { Reach } from './api.js';
+import { cssVar } from './dom.js';
+
+export const POD_LIMIT = 300;
+const EDGE_LIMIT = 1500;
+const CELL = 110;
+
+export interface GraphInput {
+  readonly pods: readonly PodView[];
+  readonly reach: Reach;
+  /** Namespace opened from the aggregated view, if any. */
+  readonly focus: string | undefined;
+}
+
+export interface GraphEvents {
+  edge(from: number, to: number): void;
+  pod(i: number): void;
+  namespace(name: string): void;
+}
+
+const podId = (i: number) => `p${i}`;
+
+export class Graph {
+  private cy: Core | undefined;
+  private input: GraphInput | undefined;
+  private selected: number | undefined;
+  private selectedNs: string | undefined;
+  /** Pods shown, by index into input.pods. */
+  private shown: number[] = [];
+  private edgeCount = 0;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly events: GraphEvents,
+  ) {
+    container.addEventListener('keydown', (e) => this.key(e));
+  }
+
+  get aggregated(): boolean {
+    return this.input !== undefined && this.input.focus === undefined && this.input.pods.length > POD_LIMIT;
+  }
+
+  render(input: GraphInput): void {
+    this.input = input;
+    const { pods, focus } = input;
+    this.cy?.destroy();
+    const elements = this.aggregated ? this.namespaceElements() : this.podElements(focus === undefined ? pods.map((_, i) => i) : pods.flatMap((p, i) => (p.namespace === focus ? [i] : [])));
+    this.cy = cytoscape({ container: this.container, elements, layout: { name: 'preset', padding: 20 }, style: this.style(), minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false });
+    this.cy.on('tap', 'edge', (e) => {
+      const d = e.target.data() as { from?: number; to?: number };
+      if (d.from !== undefined && d.to !== undefined) this.events.edge(d.from, d.to);
+    });
+    this.cy.on('tap', 'node', (e) => {
+      const d = e.target.data() as { pod?: number; ns?: string; aggregate?: boolean };
+      if (d.pod !== undefined) this.select(d.pod);
+      else if (d.aggregate && d.ns) this.selectNamespace(d.ns);
+    });
+    this.cy.on('dbltap', 'node', (e) => {
+      const d = e.target.data() as { ns?: string; aggregate?: boolean };
+      if (d.aggregate && d.ns) this.events.namespace(d.ns);
+    });
+    if (this.selected !== undefined && this.shown.includes(this.selected)) this.select(this.selected);
+  }
+
+  /** Re-reads the theme's colours. */
+  restyle(): void {
+    this.cy?.style(this.style());
+  }
+
+  /** Where an edge is drawn, in page coordinates (for tests and for keyboard focus). */
+  edgePosition(from: number, to: number): { x: number; y: number } | undefined {
+    const e = this.cy?.getElementById(`e${from}-${to}`);
+    if (!e || e.empty()) return undefined;
+    const m = e.renderedMidpoint();
+    const r = this.container.getBoundingClientRect();
+    return { x: r.left + m.x, y: r.top + m.y };
+  }
+
+  shownPods(): readonly number[] {
+    return this.shown;
+  }
+
+  private podElements(indexes: number[]): ElementDefinition[] {
+    const { pods, reach } = this.input!;
+    this.shown = indexes;
+    const els: ElementDefinition[] = [];
+    const byNs = new Map<string, number[]>();
+    for (const i of indexes) {
+      const ns = pods[i]!.namespace;
+      byNs.set(ns, [...(byNs.get(ns) ?? []), i]);
+    }
+    // Namespaces in a grid of boxes (wide ones span by their own grid), pods in a grid within each.
+    const nsList = [...byNs];
+    const perRow = Math.max(1, Math.ceil(Math.sqrt(nsList.length * 1.6)));
+    let x0 = 0;
+    let y0 = 0;
+    let rowHeight = 0;
+    nsList.forEach(([ns, members], k) => {
+      if (k > 0 && k % perRow === 0) {
+        x0 = 0;
+        y0 += rowHeight + CELL;
+        rowHeight = 0;
+      }
+      els.push({ data: { id: `ns:${ns}`, label: ns, ns }, classes: 'namespace' });
+      const cols = Math.max(1, Math.ceil(Math.sqrt(members.length)));
+      members.forEach((i, m) => {
+        const p = pods[i]!;
+        const replicas = p.workload?.replicas;
+        const classes = [p.ingressIsolatedBy.length ? 'in-isolated' : '', p.egressIsolatedBy.length ? 'out-isolated' : ''];
+        els.push({
+          data: { id: podId(i), parent: `ns:${ns}`, pod: i, label: `${p.name}${replicas !== undefined && replicas !== 1 ? ` ×${replicas}` : ''}` },
+          position: { x: x0 + (m % cols) * CELL, y: y0 + Math.floor(m / cols) * CELL },
+          classes: classes.join(' '),
+        });
+      });
+      x0 += cols * CELL + CELL;
+      rowHeight = Math.max(rowHeight, Math.ceil(members.length / cols) * CELL);
+    });
+    const reached = new Set<number>();
+    const edges: ElementDefinition[] = [];
+    for (const s of indexes) {
+      for (const d of indexes) {
+        if (s === d || !reach.allowed(s, d)) continue;
+        reached.add(d);
+        if (this.drawn(s, d)) edges.push({ data: { id: `e${s}-${d}`, source: podId(s), target: podId(d), from: s, to: d } });
+      }
+    }
+    this.edgeCount = edges.length;
+    for (const el of els) {
+      const i = el.data.pod as number | undefined;
+      if (i !== undefined && !reached.has(i)) el.classes += ' unreached';
+    }
+    return [...els, ...(edges.length <= EDGE_LIMIT ? edges : [])];
+  }
+
+  private namespaceElements(): ElementDefinition[] {
+    const { pods } = this.input!;
+    this.shown = [];
+    const counts = new Map<string, number>();
+    for (const p of pods) counts.set(p.namespace, (counts.get(p.namespace) ?? 0) + 1);
+    const perRow = Math.ceil(Math.sqrt(counts.size * 1.6));
+    return [...counts].map(([ns, n], k) => ({
+      data: { id: `ns:${ns}`, label: `${ns} (${n})`, ns, aggregate: true },
+      position: { x: (k % perRow) * CELL * 1.6, y: Math.floor(k / perRow) * CELL },
+      classes: 'aggregate',
+    }));
+  }
+
+  /** An allowed connection is drawn when a policy decides it: an end is isolated in its direction. */
+  private drawn(s: number, d: number): boolean {
+    const pods = this.input!.pods;
+    return pods[s]!.egressIsolatedBy.length > 0 || pods[d]!.ingressIsolatedBy.length > 0;
+  }
+
+  /** Selects a pod: its arrows are highlighted (or drawn, when there are too many to draw all). */
+  select(i: number): void {
+    const cy = this.cy;
+    if (!cy || !this.input) return;
+    this.selected = i;
+    cy.elements().removeClass('selected faded');
+    if (this.edgeCount > EDGE_LIMIT) {
+      cy.edges().remove();
+      const { reach } = this.input;
+      const add: ElementDefinition[] = [];
+      for (const o of this.shown) {
+        if (o === i) continue;
+        if (reach.allowed(i, o) && this.drawn(i, o)) add.push({ data: { id: `e${i}-${o}`, source: podId(i), target: podId(o), from: i, to: o } });
+        if (reach.allowed(o, i) && this.drawn(o, i)) add.push({ data: { id: `e${o}-${i}`, source: podId(o), target: podId(i), from: o, to: i } });
+      }
+      cy.add(add);
+    }
+    const node = cy.getElementById(podId(i));
+    const near = node.connectedEdges();
+    cy.elements().not(near).not(node).not(node.parent()).not(near.connectedNodes()).not(near.connectedNodes().parent()).addClass('faded');
+    node.addClass('selected');
+    this.events.pod(i);
+  }
+
+  /** In the namespace view: arrows between the selected namespace and the others, with pair counts. */
+  private selectNamespace(ns: string): void {
+    const cy = this.cy;
+    if (!cy || !this.input) return;
+    this.selectedNs = ns;
+    const { pods, reach } = this.input;
+    cy.edges().remove();
+    const mine: number[] = [];
+    pods.forEach((p, i) => p.namespace === ns && mine.push(i));
+    const out = new Map<string, number>();
+    const inc = new Map<string, number>();
+    pods.forEach((p, o) => {
+      if (p.namespace === ns) return;
+      for (const i of mine) {
+        if (reach.allowed(i, o)) out.set(p.namespace, (out.get(p.namespace) ?? 0) + 1);
+        if (reach.allowed(o, i)) inc.set(p.namespace, (inc.get(p.namespace) ?? 0) + 1);
+      }
+    });
+    const add: ElementDefinition[] = [];
+    for (const [other, n] of out) add.push({ data: { id: `n>${other}`, source: `ns:${ns}`, target: `ns:${other}`, label: String(n) } });
+    for (const [other, n] of inc) add.push({ data: { id: `n<${other}`, source: `ns:${other}`, target: `ns:${ns}`, label: String(n) } });
+    cy.add(add);
+    cy.nodes().removeClass('selected');
+    cy.getElementById(`ns:${ns}`).addClass('selected');
+  }
+
+  /** Keyboard: arrows move the selection among the pods (or namespaces), Enter opens. */
+  private key(e: KeyboardEvent): void {
+    if (!this.input) return;
+    if (this.aggregated) {
+      const names = [...new Set(this.input.pods.map((p) => p.namespace))];
+      const at = this.selectedNs === undefined ? -1 : names.indexOf(this.selectedNs);
+      if (e.key === 'ArrowRight' || e.key === 'ArrowDown') this.selectNamespace(names[(at + 1) % names.length]!);
+      else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') this.selectNamespace(names[(at - 1 + names.length) % names.length]!);
+      else if (e.key === 'Enter' && this.selectedNs) this.events.namespace(this.selectedNs);
+      else return;
+    } else {
+      const at = this.selected === undefined ? -1 : this.shown.indexOf(this.selected);
+      const n = this.shown.length;
+      if (n === 0) return;
+      if (e.key === 'ArrowRight' || e.key === 'ArrowDown') this.select(this.shown[(at + 1) % n]!);
+      else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') this.select(this.shown[(at - 1 + n) % n]!);
+      else return;
+    }
+    e.preventDefault();
+  }
+
+  private style(): cytoscape.StylesheetJson {
+    const fg = cssVar('--fg');
+    const muted = cssVar('--muted');
+    const accent = cssVar('--accent');
+    const bg = cssVar('--panel');
+    const denied = cssVar('--denied');
+    return [
+      { selector: 'node', style: { label: 'data(label)', color: fg, 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': accent, width: 22, height: 22, 'border-width': 2, 'border-color': accent, 'text-wrap': 'ellipsis', 'text-max-width': '100px' } },
+      { selector: 'node.in-isolated', style: { shape: 'round-rectangle', 'border-color': denied } },
+      { selector: 'node.out-isolated', style: { 'border-style': 'double', 'border-width': 4 } },
+      { selector: 'node.unreached', style: { 'background-color': denied, 'border-color': denied } },
+      { selector: 'node.namespace', style: { shape: 'round-rectangle', 'background-color': bg, 'background-opacity': 0.6, 'border-color': muted, 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, 'font-weight': 'bold', padding: '18px' } },
+      { selector: 'node.aggregate', style: { shape: 'round-rectangle', width: 140, height: 36, 'background-color': bg, 'border-color': muted, 'text-valign': 'center', 'font-size': 11 } },
+      { selector: 'edge', style: { width: 1.5, 'line-color': muted, 'target-arrow-color': muted, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.9 } },
+      { selector: 'edge[label]', style: { label: 'data(label)', 'font-size': 10, color: fg, 'text-background-color': bg, 'text-background-opacity': 1 } },
+      { selector: '.selected', style: { 'border-color': fg, 'border-width': 4 } },
+      { selector: 'edge.selected', style: { 'line-color': accent, 'target-arrow-color': accent, width: 3 } },
+      { selector: '.faded', style: { opacity: 0.15 } },
+    ];
+  }
+}

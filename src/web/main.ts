@@ -1,0 +1,314 @@
+/**
+ * The page: a header to choose the probe and ask about two endpoints, three views (graph, matrix,
+ * editor) and the explanation panel. State is small and lives here: the cluster, the relation per
+ * probe (loaded and, while editing, edited), the edits. Deep links: `#graph`, `#matrix`, `#editor`,
+ * `#check?from=NS/POD&to=NS/POD&port=P&protocol=TCP`.
+ */
+import { api, ApiError, Reach, type ClusterView, type Edit, type Probe, type ProbeDiff } from './api.js';
+import { byId, h, replace } from './dom.js';
+import { Editor } from './editor.js';
+import { renderAnswer } from './explain.js';
+import { Graph } from './graph.js';
+import { Matrix } from './matrix.js';
+
+type View = 'graph' | 'matrix' | 'editor';
+
+const state = {
+  cluster: undefined as ClusterView | undefined,
+  probe: { port: 80, protocol: 'TCP' } as Probe,
+  reach: new Map<string, Reach>(),
+  edits: [] as Edit[],
+  edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff } | undefined,
+  view: 'graph' as View,
+  focus: undefined as string | undefined,
+  podIndex: new Map<string, number>(),
+};
+
+const probeKey = (p: Probe) => `${p.protocol}/${p.port}`;
+
+function status(text: string, error = false): void {
+  const el = byId('status');
+  el.className = error ? 'error' : '';
+  replace(el, text);
+}
+
+// --- theme ------------------------------------------------------------------------------------------
+
+function setTheme(theme: string): void {
+  document.documentElement.dataset.theme = theme;
+  localStorage.setItem('netpol-theme', theme);
+  replace(byId('theme'), theme === 'dark' ? 'Light' : 'Dark');
+  graph.restyle();
+  matrix.draw();
+}
+
+// --- views ------------------------------------------------------------------------------------------
+
+const graph = new Graph(byId('graph'), {
+  edge: (from, to) => void explain(podName(from), podName(to)),
+  pod: (i) => showPod(i),
+  namespace: (ns) => {
+    state.focus = ns;
+    drawGraph();
+  },
+});
+const matrix = new Matrix(byId('matrix'), {
+  cell: (from, to) => void explain(podName(from), podName(to)),
+  hover: (text) => replace(byId('matrix-status'), text || `${matrix.counts.rows} rows × ${matrix.counts.cols} columns`),
+});
+const editor = new Editor(byId('editor'), (edits) => void analyze(edits), () => state.cluster?.namespaces[0]?.name ?? 'default');
+
+function podName(i: number): string {
+  const p = state.cluster!.pods[i]!;
+  return `${p.namespace}/${p.name}`;
+}
+
+/** The relation drawn: the edited one while edits change something, else the loaded one. */
+function currentReach(): Reach | undefined {
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) return state.edited.reach;
+  return state.reach.get(probeKey(state.probe));
+}
+
+function showView(view: View): void {
+  state.view = view;
+  for (const v of ['graph', 'matrix', 'editor'] as const) {
+    byId(`view-${v}`).hidden = v !== view;
+    byId(`tab-${v}`).setAttribute('aria-selected', String(v === view));
+  }
+  if (view === 'graph') drawGraph();
+  if (view === 'matrix') drawMatrix();
+  if (view === 'editor') void loadDocuments();
+}
+
+function drawGraph(): void {
+  const reach = currentReach();
+  if (!reach || !state.cluster || state.view !== 'graph') return;
+  graph.render({ pods: state.cluster.pods, reach, focus: state.focus });
+  const back = byId('graph-back');
+  back.hidden = state.focus === undefined;
+  replace(
+    byId('graph-note'),
+    graph.aggregated
+      ? `${state.cluster.pods.length} pods: one box per namespace. Click one for its connections, double-click (or Enter) to open it.`
+      : `${graph.shownPods().length} pods${state.focus ? ` in ${state.focus}` : ''}. Click an arrow for the reason; arrow keys walk the pods.`,
+  );
+}
+
+function drawMatrix(): void {
+  const reach = currentReach();
+  if (!reach || !state.cluster || state.view !== 'matrix') return;
+  matrix.render(state.cluster.pods, reach, byId<HTMLInputElement>('row-filter').value, byId<HTMLInputElement>('col-filter').value);
+  replace(byId('matrix-status'), `${matrix.counts.rows} rows × ${matrix.counts.cols} columns`);
+}
+
+function redraw(): void {
+  drawGraph();
+  drawMatrix();
+}
+
+function showPod(i: number): void {
+  const p = state.cluster!.pods[i]!;
+  replace(
+    byId('explain'),
+    h(
+      'section',
+      { class: 'pod' },
+      h('h3', {}, `${p.namespace}/${p.name}`),
+      p.workload && h('p', {}, `${p.workload.kind} ${p.workload.name}${p.workload.replicas !== undefined ? `, ${p.workload.replicas} replicas` : ''}`),
+      h('p', {}, 'labels: ', Object.entries(p.labels).map(([k, v]) => h('code', {}, `${k}=${v}`))),
+      p.ips.length > 0 && h('p', {}, `addresses: ${p.ips.join(', ')}`),
+      h('p', {}, p.ingressIsolatedBy.length ? `ingress isolated by ${p.ingressIsolatedBy.join(', ')}` : 'ingress not isolated'),
+      h('p', {}, p.egressIsolatedBy.length ? `egress isolated by ${p.egressIsolatedBy.join(', ')}` : 'egress not isolated'),
+      h('p', {}, h('button', { onclick: () => setEnd('from', i) }, 'Ask from here'), ' ', h('button', { onclick: () => setEnd('to', i) }, 'Ask to here')),
+    ),
+  );
+}
+
+function setEnd(which: 'from' | 'to', i: number): void {
+  byId<HTMLInputElement>(which).value = podName(i);
+  const from = byId<HTMLInputElement>('from').value;
+  const to = byId<HTMLInputElement>('to').value;
+  if (from && to) void explain(from, to);
+}
+
+// --- questions --------------------------------------------------------------------------------------
+
+async function explain(from: string, to: string, port = String(state.probe.port), protocol: string = state.probe.protocol): Promise<void> {
+  byId<HTMLInputElement>('from').value = from;
+  byId<HTMLInputElement>('to').value = to;
+  history.replaceState(null, '', `#check?${new URLSearchParams({ from, to, port, protocol }).toString()}`);
+  const panel = byId('explain');
+  replace(panel, h('p', { class: 'note' }, 'asking…'));
+  try {
+    const answer = await api.check({ from, to, port, protocol }, state.edits);
+    replace(panel, renderAnswer(answer, state.edits.length > 0, (a, b) => void explain(a, b, port, protocol)));
+  } catch (e) {
+    replace(panel, h('p', { class: 'error' }, (e as Error).message));
+  }
+}
+
+async function loadReach(): Promise<void> {
+  const key = probeKey(state.probe);
+  if (!state.reach.has(key)) {
+    status(`analysing ${key}…`);
+    state.reach.set(key, new Reach(await api.reach(state.probe)));
+  }
+  if (state.edits.length > 0 && state.edited?.probe !== key) await analyze(state.edits);
+  status(`${state.cluster!.pods.length} pods, ${state.cluster!.policies.length} policies · ${key}`);
+  redraw();
+}
+
+let documentsLoaded = false;
+async function loadDocuments(): Promise<void> {
+  if (documentsLoaded) return;
+  documentsLoaded = true;
+  editor.load((await api.documents()).documents);
+}
+
+let analyzing = 0;
+async function analyze(edits: Edit[]): Promise<void> {
+  state.edits = edits;
+  const ticket = ++analyzing;
+  const t0 = performance.now();
+  if (edits.length === 0) {
+    state.edited = undefined;
+    editor.setDiagnostics([]);
+    renderDiff(undefined, [], undefined);
+    redraw();
+    return;
+  }
+  const result = await api.analyze(edits, state.probe);
+  if (ticket !== analyzing) return; // a newer edit is on its way
+  editor.setDiagnostics(result.diagnostics);
+  const diff = result.probes?.[0];
+  if (result.invalid || !diff || diff.tooLarge) {
+    renderDiff(undefined, [], result.invalid ? 'The edit has errors (see the editor): fix them to see its effect.' : 'Too many classes of pods to compare.');
+    return;
+  }
+  state.edited = { probe: probeKey(state.probe), reach: new Reach(diff.reach), diff };
+  const changed = [...result.policies.added.map((p) => `${p} (new)`), ...result.policies.changed.map((p) => `${p} (changed)`), ...result.policies.removed.map((p) => `${p} (removed)`)];
+  renderDiff(diff, changed, undefined);
+  redraw();
+  byId('diff').dataset.ms = String(Math.round(performance.now() - t0));
+}
+
+function renderDiff(diff: ProbeDiff | undefined, policies: string[], message: string | undefined): void {
+  const el = byId('diff');
+  if (!diff) {
+    replace(el, h('h2', {}, 'Effect of the edit'), h('p', { class: 'note' }, message ?? 'No edits yet: change a policy, and the connections it adds or removes appear here.'));
+    return;
+  }
+  replace(
+    el,
+    h('h2', {}, `Effect of the edit on ${diff.protocol}/${diff.port}`),
+    h('p', {}, h('span', { class: 'added' }, `+${diff.added} added`), ' · ', h('span', { class: 'removed' }, `−${diff.removed} removed`), policies.length > 0 && ` · policies: ${policies.join(', ')}`),
+    h(
+      'ul',
+      { class: 'changes' },
+      diff.changes.map((c) =>
+        h('li', { class: c.change, 'data-change': c.change }, h('button', { class: 'link', onclick: () => void explain(c.from, c.to) }, `${c.change === 'added' ? '+' : '−'} ${c.from} → ${c.to}`), c.causes.length > 0 && ` (${c.causes.join(', ')})`),
+      ),
+    ),
+    diff.truncated && h('p', { class: 'note' }, `the first ${diff.changes.length} pairs are listed`),
+  );
+}
+
+/** A deep link may name the probe: #graph?port=5000&protocol=TCP, #check?...&port=3306. True when it changed. */
+function probeFromLink(q: URLSearchParams): boolean {
+  const port = q.get('port');
+  const protocol = q.get('protocol')?.toUpperCase();
+  if (port) byId<HTMLInputElement>('port').value = port;
+  if (protocol === 'TCP' || protocol === 'UDP' || protocol === 'SCTP') byId<HTMLSelectElement>('protocol').value = protocol;
+  const before = probeKey(state.probe);
+  state.probe = probeFromForm();
+  return probeKey(state.probe) !== before;
+}
+
+function probeFromForm(): Probe {
+  const port = byId<HTMLInputElement>('port').value.trim() || '80';
+  return { port: /^\d+$/.test(port) ? Number(port) : port, protocol: byId<HTMLSelectElement>('protocol').value as Probe['protocol'] };
+}
+
+// --- routing ----------------------------------------------------------------------------------------
+
+function route(): void {
+  const hash = location.hash.slice(1);
+  const [name, query] = hash.split('?', 2) as [string, string | undefined];
+  const q = new URLSearchParams(query ?? '');
+  if (probeFromLink(q)) loadReach().catch((e: Error) => status(e.message, true));
+  if (name === 'graph' || name === 'matrix' || name === 'editor') showView(name);
+  else if (name === 'check') {
+    const from = q.get('from');
+    const to = q.get('to');
+    if (from && to) void explain(from, to);
+  }
+}
+
+async function start(): Promise<void> {
+  setTheme(localStorage.getItem('netpol-theme') ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  byId('theme').addEventListener('click', () => setTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'));
+  for (const v of ['graph', 'matrix', 'editor'] as const) {
+    byId(`tab-${v}`).addEventListener('click', () => {
+      history.replaceState(null, '', `#${v}`);
+      showView(v);
+    });
+  }
+  byId('graph-back').addEventListener('click', () => {
+    state.focus = undefined;
+    drawGraph();
+  });
+  for (const id of ['row-filter', 'col-filter']) byId(id).addEventListener('input', () => drawMatrix());
+  byId('probe').addEventListener('change', () => {
+    state.probe = probeFromForm();
+    loadReach().catch((e: Error) => status(e.message, true));
+  });
+  byId('probe').addEventListener('submit', (e) => e.preventDefault());
+  byId('ask').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void explain(byId<HTMLInputElement>('from').value.trim(), byId<HTMLInputElement>('to').value.trim());
+  });
+  window.addEventListener('hashchange', route);
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && ['1', '2', '3'].includes(e.key)) {
+      const v = (['graph', 'matrix', 'editor'] as const)[Number(e.key) - 1]!;
+      showView(v);
+      byId(v === 'editor' ? 'editor' : v).querySelector<HTMLElement>('textarea')?.focus();
+      if (v !== 'editor') byId(v).focus();
+    }
+  });
+
+  status('loading…');
+  const cluster = await api.cluster();
+  state.cluster = cluster;
+  cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
+  replace(byId('source'), cluster.source);
+  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
+  if (!cluster.analysed) {
+    status('the input has errors: nothing is analysed until they are fixed', true);
+    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
+    document.body.dataset.ready = 'invalid';
+    return;
+  }
+  const [first, query] = location.hash.slice(1).split('?', 2) as [string, string | undefined];
+  state.view = first === 'matrix' || first === 'editor' ? first : 'graph';
+  probeFromLink(new URLSearchParams(query ?? ''));
+  await loadReach();
+  showView(state.view);
+  route();
+  document.body.dataset.ready = 'true';
+  events();
+}
+
+/** A live source announces new snapshots; the page reloads its data. */
+function events(): void {
+  const source = new EventSource('/api/v1/events');
+  source.addEventListener('snapshot', () => location.reload());
+}
+
+/** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */
+(window as unknown as { netpol: unknown }).netpol = {
+  edgePosition: (from: string, to: string) => graph.edgePosition(state.podIndex.get(from) ?? -1, state.podIndex.get(to) ?? -1),
+  shownPods: () => graph.shownPods().map(podName),
+};
+
+start().catch((e: unknown) => status(e instanceof ApiError ? e.message : `the page failed: ${(e as Error).message}`, true));
