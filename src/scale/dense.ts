@@ -372,6 +372,30 @@ class DenseCount {
 
   /** Sum over destinations d of w(d) x weight(IN(cell of d) AND column d), self pairs out. */
   sumColumns(tick?: (done: number) => void): number {
+    let total = 0;
+    this.eachColumn((d, cols, off, into) => {
+      total += this.columnSum(d, cols, off, into);
+    }, tick);
+    return total;
+  }
+
+  /** Per destination, its sources (IN of its cell AND its column) as a row by source position. */
+  relationRows(): Int32Array {
+    const words = this.words;
+    const out = new Int32Array(this.src.order.length * words);
+    this.eachColumn((d, cols, off, into) => {
+      const at = this.src.pos[d.id]! * words;
+      for (let i = 0; i < words; i++) out[at + i] = into === undefined ? cols[off + i]! : into[i]! & cols[off + i]!;
+    });
+    return out;
+  }
+
+  /**
+   * Each destination that some source may reach, with its column (cols[off ..], over source positions)
+   * and the sources its ingress cell admits (`into`; undefined: every source). Destinations whose cell
+   * admits nobody are skipped; a 32-destination slice is transposed only when one of them is visited.
+   */
+  private eachColumn(visit: (d: DenseClass, cols: Int32Array, off: number, into: Int32Array | undefined) => void, tick?: (done: number) => void): void {
     const { rows, rowOf } = this.outRows();
     const words = this.words;
     const cols = new Int32Array(32 * words);
@@ -383,10 +407,8 @@ class DenseCount {
     let cellGroup = -1;
     let cellProfile = -1;
     let admitted: boolean | undefined = false;
-    let total = 0;
     for (let bj = 0; bj < words; bj++) {
       tick?.(Math.floor(((bj + 1) / words) * groups.length));
-      // The slice is transposed when a destination in it admits some source.
       let sliced = false;
       for (let b = 0; b < 32 && 32 * bj + b < order.length; b++) {
         const d = order[32 * bj + b]!;
@@ -400,45 +422,9 @@ class DenseCount {
           this.slice(rows, rowOf, bj, cols, block);
           sliced = true;
         }
-        total += this.columnSum(d, cols, b * words, admitted === undefined ? undefined : into);
+        visit(d, cols, b * words, admitted === undefined ? undefined : into);
       }
     }
-    return total;
-  }
-
-  /** The walk of sumColumns, keeping each destination's sources (IN AND its column) as a row by source position. */
-  relationRows(): Int32Array {
-    const { rows, rowOf } = this.outRows();
-    const words = this.words;
-    const out = new Int32Array(this.src.order.length * words);
-    const cols = new Int32Array(32 * words);
-    const block = new Int32Array(32);
-    const into = new Int32Array(words);
-    const order = this.dst.order;
-    const { groups, profiles } = this.v;
-    let cellGroup = -1;
-    let cellProfile = -1;
-    let admitted: boolean | undefined = false;
-    for (let bj = 0; bj < words; bj++) {
-      let sliced = false;
-      for (let b = 0; b < 32 && 32 * bj + b < order.length; b++) {
-        const d = order[32 * bj + b]!;
-        if (d.group[INGRESS] !== cellGroup || d.profile.id !== cellProfile) {
-          cellGroup = d.group[INGRESS];
-          cellProfile = d.profile.id;
-          admitted = this.inBits(groups[cellGroup]!, profiles[cellProfile]!, into);
-        }
-        if (admitted === false) continue;
-        if (!sliced) {
-          this.slice(rows, rowOf, bj, cols, block);
-          sliced = true;
-        }
-        const at = this.src.pos[d.id]! * words;
-        const off = b * words;
-        for (let i = 0; i < words; i++) out[at + i] = admitted === undefined ? cols[off + i]! : into[i]! & cols[off + i]!;
-      }
-    }
-    return out;
   }
 
   /** Columns of destinations 32 bj .. 32 bj + 31 (over source positions) into cols[b * words ..]. */
