@@ -15,7 +15,8 @@ import { run } from '../src/cli/main.js';
 import { defaultProbes, diffReachability } from '../src/diff/index.js';
 import { ChangeStream, generateFiles, isShapeName, toYamlDocuments } from '../src/gen/index.js';
 import type { Cluster, PolicyInfo } from '../src/model/cluster.js';
-import { loadClusterFast, ScaleEngine } from '../src/scale/index.js';
+import { loadClusterFast } from '../src/load/index.js';
+import { ScaleEngine } from '../src/scale/index.js';
 
 const { values } = parseArgs({
   options: {

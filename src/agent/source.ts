@@ -21,7 +21,7 @@ import { validateCluster } from '../analysis.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { FastLoadCache, loadClusterFast } from '../scale/fastload.js';
+import { FastLoadCache, loadClusterFast } from '../load/index.js';
 
 export interface ClusterSnapshot {
   readonly cluster: Cluster;

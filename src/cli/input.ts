@@ -7,7 +7,7 @@ import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
 import { isDNS1123Label } from '../validate/index.js';
 import type { Cluster } from '../model/cluster.js';
 import { validateCluster } from '../analysis.js';
-import { loadClusterFast } from '../scale/index.js';
+import { loadClusterFast } from '../load/index.js';
 import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';
 import { UsageError, type IO } from './io.js';

@@ -1,6 +1,6 @@
 /**
  * Whole-cluster analysis at scale: the class-based engine (engine.ts), group questions and summaries
- * (groups.ts), and a fast path for loading large manifest sets (fastload.ts). Pure: no IO. See
+ * (groups.ts). Pure: no IO. See
  * docs/benchmarks.md for what it costs.
  */
 export { ScaleEngine } from './engine.js';
@@ -8,5 +8,3 @@ export type { DenseRelation } from './dense.js';
 export type { ClusterChange, NamespaceCounts, Progress, ScaleOptions, ScaleProbe, ScaleStats, Strategy } from './types.js';
 export { MAX_GROUP_CLASS_PAIRS, groupReachability, matrixSummary, parseLabelSelector, podsMatching, withPods, workloadPods } from './groups.js';
 export type { GroupAnswer, MatrixSummary } from './groups.js';
-export { FastLoadCache, loadClusterFast, parseYamlSubset } from './fastload.js';
-export type { FastDocument, FastLoadOptions, FastLoadResult } from './fastload.js';

@@ -1,7 +1,8 @@
 /** The class-based engine's API on small, intent-named clusters. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScaleEngine, loadClusterFast } from '../../src/scale/index.js';
+import { ScaleEngine } from '../../src/scale/index.js';
+import { loadClusterFast } from '../../src/load/index.js';
 import { externalEndpoint, podEndpoint } from '../../src/engine/engine.js';
 import type { Endpoint } from '../../src/engine/types.js';
 import { cluster, namespace, pod, policy } from '../builders.js';

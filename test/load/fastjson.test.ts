@@ -1,12 +1,12 @@
 /**
- * JSON on the fast path (src/scale/fastjson.ts): documents and Lists equal the reference loader, object
+ * JSON on the fast path (src/load/fast/json.ts): documents and Lists equal the reference loader, object
  * for object and position for position; streams (one value after another) equal the same objects read
  * as YAML, with exact positions; a stream the fast path declines still reaches the reference loader.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClusterFast } from '../../src/scale/fastload.js';
-import { jsonStreamAsYaml, jsonValues } from '../../src/scale/fastjson.js';
+import { loadClusterFast } from '../../src/load/index.js';
+import { jsonStreamAsYaml, jsonValues } from '../../src/load/fast/json.js';
 import { loadCluster } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../src/gen/index.js';
 import type { Cluster } from '../../src/model/cluster.js';

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { FastLoadCache, loadClusterFast } from '../../src/scale/fastload.js';
+import { FastLoadCache, loadClusterFast, parseYamlSubset } from '../../src/load/index.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../src/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/analysis.js';
-import { canonicalV4, parseYamlSubset } from '../../src/scale/fastload.js';
+import { canonicalV4 } from '../../src/load/fast/core.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
@@ -255,7 +255,7 @@ spec:
     'YAML syntax errors': `${ns}---\n${pod()}  : : :\n`,
     'a comment glued to a quoted scalar': `${ns}---\n${pod('', "k: ''#a")}`,
   };
-  test('fast path: JSON (fastjson.ts), with the same positions', () =>
+  test('fast path: JSON (src/load/fast/json.ts), with the same positions', () =>
     assertSame([{ file: 'in.json', text: `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}` }], true));
 
   for (const [name, text] of Object.entries(FALLBACK)) {

@@ -9,10 +9,9 @@
  * reads one JSON document per file; for a stream, `jsonStreamAsYaml` puts a `--- ` marker in front of
  * every value after the first, so it reads the same values (line numbers unchanged).
  */
-import type { Locator, ObjectSource, Position } from '../diag/diagnostic.js';
-import { parseDocuments } from '../load/index.js';
-import { locatorFor } from '../load/locate.js';
-import type { PNode } from '../load/yaml.js';
+import type { Locator, ObjectSource, Position } from '../../diag/diagnostic.js';
+import { locatorFor } from '../locate.js';
+import { parseDocuments, type PNode } from '../yaml.js';
 
 /** Does the text hold JSON (its first non-blank character opens an object or an array)? */
 export function looksLikeJson(text: string): boolean {
