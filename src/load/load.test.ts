@@ -527,6 +527,25 @@ describe('cluster', () => {
     );
   });
 
+  test('several undeclared namespaces: one warning with their count and the first names, at the first use', () => {
+    const podIn = (name: string, ns: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {containers: []}\n`;
+    const names = ['b', 'a', 'b', 'c', 'd', 'e'];
+    const r = loadCluster([
+      { file: 'a.yaml', text: `apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n${podIn('p0', 'x')}---\n${names.map((ns, k) => podIn(`p${k + 1}`, ns)).join('---\n')}` },
+    ]);
+    assert.deepEqual(
+      [...r.cluster.namespaces.values()].map((n) => [n.name, n.implicit]),
+      [['a', true], ['b', true], ['c', true], ['d', true], ['e', true], ['x', false]],
+    );
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.severity, d.code, d.file, d.object, d.path, d.line]),
+      [['warning', 'ImplicitNamespace', 'a.yaml', 'Pod b/p1', 'metadata.namespace', 12]],
+    );
+    assert.match(r.diagnostics[0]?.message ?? '', /^5 namespaces are not declared in the manifests \("b", "a", "c" and 2 more; the first is used here\)/);
+    const two = loadCluster([{ file: 'b.yaml', text: `${podIn('p', 'a')}---\n${podIn('q', 'b')}` }]);
+    assert.match(two.diagnostics[0]?.message ?? '', /^2 namespaces are not declared in the manifests \("a" and "b"; the first is used here\)/);
+  });
+
   test('pod IPs: dual stack, deduplicated, canonical; invalid ones are warned about and ignored', () => {
     const r = load(
       `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec: {containers: []}\nstatus:\n  podIP: 10.0.0.7\n  podIPs:\n    - ip: 10.0.0.7\n    - ip: FD00:0:0:0:0:0:0:7\n    - ip: 10.0.0.300\n    - ip: fe80::1%eth0\n`,

@@ -16,6 +16,7 @@ import type { Container, Node, PodSpec, PodStatus } from '../model/k8s.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta, validateTemplateMeta } from '../validate/index.js';
 import { decodeKind, isClusterScopedKind, isKnownKind, knownKindIgnoringCase } from './kinds.js';
+import { withImplicitNamespaces, type NamespaceUse } from './namespaces.js';
 import { collectObjects, metadataString } from './objects.js';
 import type { RawObject } from './objects.js';
 import { parseDocuments } from './yaml.js';
@@ -60,7 +61,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
   const nodes: NodeInfo[] = [];
   const firstDefinition = new Map<string, ObjectSource>();
   /** First object using each namespace, for the implicit-namespace warning. */
-  const references = new Map<string, { object: string; source: ObjectSource }>();
+  const references = new Map<string, NamespaceUse>();
 
   for (const raw of objects) {
     const { kind, apiVersion, node, source } = raw;
@@ -204,26 +205,8 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
 
   for (const d of sharedAddresses(pods)) diagnostics.push(d);
 
-  const all = new Map(declared);
-  for (const [ns, ref] of references) {
-    if (all.has(ns)) continue;
-    all.set(ns, { name: ns, labels: { [NAMESPACE_NAME_LABEL]: ns }, implicit: true });
-    diagnostics.push(
-      attachSource(
-        {
-          severity: 'warning',
-          code: 'ImplicitNamespace',
-          message:
-            `namespace ${JSON.stringify(ns)} is not declared in the manifests; assuming it exists with only the label ` +
-            `${NAMESPACE_NAME_LABEL}=${ns}: its real labels are unknown, so namespaceSelector results may differ from the cluster`,
-          path: 'metadata.namespace',
-        },
-        ref.object,
-        ref.source,
-      ),
-    );
-  }
-  const namespaces = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const { namespaces, diagnostics: namespaceWarnings } = withImplicitNamespaces(declared, references);
+  diagnostics.push(...namespaceWarnings);
 
   // Present only when the input has them, so a cluster of NetworkPolicies looks as it always did.
   const cluster: Cluster = {

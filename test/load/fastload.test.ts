@@ -233,6 +233,13 @@ spec:
     test(`${name.startsWith('!') ? 'hands over to the reference loader' : 'fast path'}: ${name.replace(/^!/, '')}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }
 
+  // A dump of pods and policies without its Namespace objects: one warning for all the namespaces it uses.
+  FAST['an undeclared namespace'] = pod();
+  FAST['undeclared namespaces, in a List and in documents'] = `${pod()}---\napiVersion: v1\nkind: List\nitems:\n${[1, 2, 3, 4]
+    .map((k) => `- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p${k}\n    namespace: team-${k % 3}\n  spec:\n    containers: []\n`)
+    .join('')}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: team-9\nspec:\n  podSelector: {}\n`;
+  FAST['declared and undeclared namespaces, declared after use'] = `${pod()}---\n${pod().replace(/prod/g, 'other').replace('10.0.0.1', '10.0.0.2')}${ns}`;
+
   for (const [name, text] of Object.entries(FAST)) {
     test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }
@@ -248,7 +255,7 @@ spec:
     'a YAML 1.1 boolean label': `${ns}---\n${pod('', 'enabled: on')}`,
     'an unknown NetworkPolicy field': `${ns}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: prod\nspec:\n  podSelector: {}\n  ingres: []\n`,
     'a workload': `${ns}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: prod\nspec:\n  template:\n    metadata:\n      labels: {app: x}\n`,
-    'an undeclared namespace': pod(),
+    'an empty namespace (the reference loader names the object `Pod /web-1`)': pod().replace('namespace: prod', 'namespace: ""'),
     'an invalid pod IP': `${ns}---\n${pod().replace('10.0.0.1', '10.0.0.300')}`,
     'a duplicate object': `${ns}---\n${pod()}---\n${pod()}`,
     'CRLF line ends': `${ns}---\n${pod()}`.replaceAll('\n', '\r\n'),
@@ -370,6 +377,16 @@ describe('FastLoadCache: files parsed once while their text stays', () => {
       else assert.equal(p, first.cluster.pods[i]);
     });
     assert.ok(third.cluster.pods.some((p) => Object.values(p.labels).includes('edited')));
+
+    // Files without their Namespace objects: the replayed files name the same first uses as a fresh load.
+    const withoutNamespaces = files.filter((f) => !/^kind: Namespace$/m.test(f.text));
+    assert.ok(withoutNamespaces.length < files.length);
+    const implicitCache = new FastLoadCache();
+    loadClusterFast(withoutNamespaces, { cache: implicitCache });
+    const replayed = loadClusterFast(withoutNamespaces, { cache: implicitCache });
+    assert.ok(replayed.fast);
+    assert.deepEqual(replayed.diagnostics, loadCluster(withoutNamespaces).diagnostics);
+    assert.deepEqual(plain(replayed.cluster), plain(loadCluster(withoutNamespaces).cluster));
 
     // A duplicate across files is still found when both come from the cache.
     const dup = [...files, { file: 'copy.yaml', text: target.text }];

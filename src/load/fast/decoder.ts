@@ -5,11 +5,12 @@
  * die young, and the plain values are reused as the decoded objects where the reference decoder would
  * copy them.
  */
-import type { ObjectSource } from '../../diag/diagnostic.js';
+import type { Diagnostic, ObjectSource } from '../../diag/diagnostic.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../../model/cluster.js';
 import type { NetworkPolicy } from '../../model/k8s.js';
 import { validateNamespaceMeta, validateNamespacedMeta } from '../../validate/index.js';
 import { sharedAddresses, type SourceText } from '../load.js';
+import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';
 import { clusterPolicy, isClusterPolicyKind } from './cluster-policy.js';
 import { namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js';
 import { isRec, onlyKeys, str } from './fields.js';
@@ -32,7 +33,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
 };
 const MAX_LIST_DEPTH = 8;
 
-export function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void, cache?: FastLoadCache): Cluster {
+export function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void, cache?: FastLoadCache): { cluster: Cluster; diagnostics: Diagnostic[] } {
   const decoder = new Decoder(defaultNamespace);
   const decoded = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
   for (const [k, src] of sources.entries()) {
@@ -45,12 +46,12 @@ export function decodeAll(sources: readonly SourceText[], defaultNamespace: stri
     decoded.set(src.file, { text: src.text, entries });
   }
   progress?.(sources.length, sources.length);
-  const cluster = decoder.cluster();
+  const loaded = decoder.cluster();
   if (cache) {
     cache.files.clear();
     for (const [file, entry] of decoded) cache.files.set(file, entry);
   }
-  return cluster;
+  return loaded;
 }
 
 /**
@@ -64,7 +65,8 @@ class Decoder {
   private readonly clusterPolicies: ClusterPolicyInfo[] = [];
   /** Names seen, by kind and namespace. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
-  private readonly used = new Set<string>();
+  /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
+  private readonly uses = new Map<string, NamespaceUse>();
   private readonly cache = new ScalarCache();
   /** What the file being decoded has added so far. */
   private added: DecodedEntry[] = [];
@@ -124,7 +126,7 @@ class Decoder {
       this.unique(e.kind, e.namespace, e.name);
       if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
       else {
-        this.used.add(e.namespace);
+        this.use(e.namespace, e.kind, e.name, e.value.source);
         if (e.kind === 'Pod') this.pods.push(e.value);
         else this.policies.push(e.value);
       }
@@ -152,9 +154,11 @@ class Decoder {
       namespaceSpecAndStatus(o.value);
       if (validateNamespaceMeta(m).length > 0) give('invalid metadata');
     } else if (o.kind === 'Pod' && validateNamespacedMeta(m).length > 0) give('invalid metadata');
+    // The reference loader names an object by its metadata as written (`Pod /p` for `namespace: ""`).
+    if (namespaced && (m.namespace === '' || m.name === '')) give('an empty name or namespace');
     const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
     this.unique(o.kind, namespace, name);
-    if (namespaced) this.used.add(namespace);
+    if (namespaced) this.use(namespace, o.kind, name, source);
     if (o.kind === 'Namespace') {
       const info: NamespaceInfo = { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source };
       this.declared.set(name, info);
@@ -191,11 +195,17 @@ class Decoder {
     if (names.size === known) give('a duplicate object');
   }
 
-  cluster(): Cluster {
-    for (const ns of this.used) if (!this.declared.has(ns)) give(`namespace ${ns} is used but not declared`);
+  /** Notes the first object of each namespace. */
+  private use(namespace: string, kind: string, name: string, source: ObjectSource | undefined): void {
+    if (!this.uses.has(namespace)) this.uses.set(namespace, { object: `${kind} ${namespace}/${name}`, source });
+  }
+
+  /** The cluster, and the warning about namespaces used but not declared (as the reference loader words it). */
+  cluster(): { cluster: Cluster; diagnostics: Diagnostic[] } {
     if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
-    const namespaces = new Map([...this.declared.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return { namespaces, pods: this.pods, policies: this.policies, ...(this.clusterPolicies.length > 0 ? { clusterPolicies: this.clusterPolicies } : {}) };
+    const { namespaces, diagnostics } = withImplicitNamespaces(this.declared, this.uses);
+    const cluster = { namespaces, pods: this.pods, policies: this.policies, ...(this.clusterPolicies.length > 0 ? { clusterPolicies: this.clusterPolicies } : {}) };
+    return { cluster, diagnostics };
   }
 }
 

@@ -12,8 +12,9 @@
  * loader the moment it meets anything else: another syntax (anchors, flow collections, folded or
  * multi-line scalars, tabs, CRLF, duplicate keys), another kind (workloads, Services, ...), a field
  * it does not know or of the wrong type, or any condition the reference loader would report (invalid
- * pod IP or container port, duplicate object, undeclared namespace). So the fast path either returns
- * exactly what `loadCluster` would, with no diagnostics, or is not taken. Source positions are exact;
+ * pod IP or container port, duplicate object). So the fast path either returns exactly what
+ * `loadCluster` would, with no diagnostics but the one both make for namespaces used and not declared
+ * (src/load/namespaces.ts), or is not taken. Source positions are exact;
  * `locate` re-parses the one document with the reference parser, lazily, when a diagnostic needs a
  * field's position.
  *
@@ -58,8 +59,7 @@ export interface FastLoadOptions extends LoadOptions {
 /** `loadCluster`, faster on the subset of YAML that generated and kubectl-dumped manifests use. */
 export function loadClusterFast(sources: readonly SourceText[], opts: FastLoadOptions = {}): FastLoadResult {
   try {
-    const cluster = decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress, opts.cache);
-    return { cluster, diagnostics: [], fast: true };
+    return { ...decodeAll(sources, opts.defaultNamespace ?? 'default', opts.progress, opts.cache), fast: true };
   } catch (e) {
     // A stack overflow (input nested deeper than the recursive subset parser goes) hands over too: the
     // reference loader reports the depth limit at the right place.
