@@ -20,7 +20,7 @@ import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, 
 import { ScaleEngine, type ScaleProbe } from '../src/scale/index.js';
 import { loadClusterFast } from '../src/scale/fastload.js';
 import { loadCluster } from '../src/load/index.js';
-import { validateCluster } from '../src/analysis.js';
+import { validateCluster } from '../src/validate/index.js';
 import { oracleAllows } from '../src/engine/oracle.js';
 import { podEndpoint } from '../src/engine/engine.js';
 

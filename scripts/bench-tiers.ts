@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { cpus, loadavg } from 'node:os';
-import { validateCluster } from '../src/analysis.js';
+import { validateCluster } from '../src/validate/index.js';
 import { Engine, podEndpoint } from '../src/engine/engine.js';
 import { ExactReachability } from '../src/engine/matrix.js';
 import { generateObjects, isShapeName, random, toCluster } from '../src/gen/index.js';

@@ -12,7 +12,7 @@ import { FastLoadCache, loadClusterFast } from '../../src/scale/fastload.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../src/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import { canonicalV4, parseYamlSubset } from '../../src/scale/fastload.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';

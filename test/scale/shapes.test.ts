@@ -10,7 +10,7 @@ import { SHAPES, ChangeStream, generateFiles, generateObjects, random, toCluster
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { oracleAllows } from '../../src/engine/oracle.js';
 import { podEndpoint } from '../../src/engine/engine.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 
 /** Small versions of each shape (a few hundred pods). */
