@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../src/gen/index.js';
+import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../tools/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../src/scale/index.js';
 import { loadClusterFast } from '../src/scale/fastload.js';
 import { loadCluster } from '../src/load/index.js';
