@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // The pure core does no IO: no node:* imports (DESIGN.md habit 1).
-    files: ['src/{model,validate,selector,ip,policy,engine,diag,nft,scale,gen,diff,lint}/**/*.ts'],
+    files: ['src/{model,validate,selector,ip,policy,engine,diag,nft,scale,diff,lint,kubectl}/**/*.ts', 'tools/gen/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process'], message: 'the core is pure: no IO imports' }] }],

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { run } from '../src/cli/main.js';
 import { defaultProbes, diffReachability } from '../src/diff/index.js';
-import { ChangeStream, generateFiles, isShapeName, toYamlDocuments } from '../src/gen/index.js';
+import { ChangeStream, generateFiles, isShapeName, toYamlDocuments } from '../tools/gen/index.js';
 import type { Cluster, PolicyInfo } from '../src/model/cluster.js';
 import { loadClusterFast } from '../src/load/index.js';
 import { ScaleEngine } from '../src/scale/index.js';

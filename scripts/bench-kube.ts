@@ -23,7 +23,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startControlPlane, kubectlPath, type ControlPlane } from '../src/controlplane/index.js';
-import { generateObjects, toCluster } from '../src/gen/index.js';
+import { generateObjects, toCluster } from '../tools/gen/index.js';
 import { applyCluster, createPolicy, KubeClient, loadKubeConfig, NETWORK_POLICIES, PODS, readCluster, resourcePath } from '../src/kube/index.js';
 import { ScaleEngine } from '../src/scale/index.js';
 

@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ManifestReader } from '../src/agent/source.js';
-import { generateFiles, isShapeName } from '../src/gen/index.js';
+import { generateFiles, isShapeName } from '../tools/gen/index.js';
 import { loadCluster } from '../src/load/index.js';
 import { readSources } from '../src/load/sources.js';
 import { NodeCompiler, renderDiff } from '../src/nft/index.js';

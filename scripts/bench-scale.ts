@@ -16,10 +16,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../src/gen/index.js';
+import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../tools/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../src/scale/index.js';
 import { loadCluster, loadClusterFast } from '../src/load/index.js';
-import { validateCluster } from '../src/analysis.js';
+import { validateCluster } from '../src/validate/index.js';
 import { oracleAllows } from '../src/engine/oracle.js';
 import { podEndpoint } from '../src/engine/engine.js';
 

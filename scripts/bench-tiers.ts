@@ -14,10 +14,10 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { cpus, loadavg } from 'node:os';
-import { validateCluster } from '../src/analysis.js';
+import { validateCluster } from '../src/validate/index.js';
 import { Engine, podEndpoint } from '../src/engine/engine.js';
 import { ExactReachability } from '../src/engine/matrix.js';
-import { generateObjects, isShapeName, random, toCluster } from '../src/gen/index.js';
+import { generateObjects, isShapeName, random, toCluster } from '../tools/gen/index.js';
 import type { Cluster, ClusterPolicyInfo } from '../src/model/cluster.js';
 import type { ClusterScopedPolicy } from '../src/model/k8s.js';
 

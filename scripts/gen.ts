@@ -1,12 +1,12 @@
 /**
- * Writes a generated cluster as YAML manifests (see src/gen). Usage:
+ * Writes a generated cluster as YAML manifests (see tools/gen). Usage:
  *   node --import tsx scripts/gen.ts <shape> [--seed N] [--scale F] [--out DIR] [--chunk N] [--format yaml|json-list|json-stream]
  * Shapes: small-ns, one-ns-overlap, pairs, cross-ns, realistic, max. Default DIR: gen/<shape>.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FILE_FORMATS, SHAPES, SHAPE_DESCRIPTIONS, generateObjects, isShapeName, toFiles, type FileFormat } from '../src/gen/index.js';
+import { FILE_FORMATS, SHAPES, SHAPE_DESCRIPTIONS, generateObjects, isShapeName, toFiles, type FileFormat } from '../tools/gen/index.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -31,7 +31,8 @@ export type { LoadOptions, LoadResult, SourceText } from './load/index.js';
 
 // Validation
 export { validateNetworkPolicy, validateLabelSelector } from './validate/index.js';
-export { validateCluster, analyze } from './analysis.js';
+export { validateCluster } from './validate/index.js';
+export { analyze } from './engine/analyze.js';
 
 // Policy model and engine
 export { normalizePolicy, effectivePolicyTypes } from './policy/model.js';

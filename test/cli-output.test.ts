@@ -14,7 +14,7 @@ import { eventLine } from '../src/cli/agent.js';
 import { diagnosticText } from '../src/cli/render/diagnostic.js';
 import { csvChunks, denialChunks, jsonChunks, markdownChunks, renderNamespaceTable, renderTable, streamedProbe, tableChunks } from '../src/cli/render/matrix.js';
 import { renderVerdict } from '../src/cli/render/verdict.js';
-import { generateFiles } from '../src/gen/index.js';
+import { generateFiles } from '../tools/gen/index.js';
 import { cluster, namespace, pod, policy } from './builders.js';
 import { netpol } from './netpol.js';
 

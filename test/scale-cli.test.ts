@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { generateFiles } from '../src/gen/index.js';
+import { generateFiles } from '../tools/gen/index.js';
 import { netpol } from './netpol.js';
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url)));

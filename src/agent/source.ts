@@ -17,7 +17,7 @@
  */
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
-import { validateCluster } from '../analysis.js';
+import { validateCluster } from '../validate/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';

@@ -3,7 +3,7 @@ import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/engine.
 import type { Endpoint } from '../engine/types.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
-import { parseLabelSelector, podsMatching, workloadPods } from '../scale/index.js';
+import { parseLabelSelector, podsMatching, workloadPods } from '../kubectl/index.js';
 import { UsageError } from './io.js';
 
 export interface Resolved {

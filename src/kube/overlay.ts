@@ -11,7 +11,7 @@
  */
 import type { Diagnostic } from '../diag/diagnostic.js';
 import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { workloadPods } from '../scale/index.js';
+import { workloadPods } from '../kubectl/index.js';
 import { assemble } from './read.js';
 
 export function overlayCluster(cluster: Cluster, files: Cluster): { cluster: Cluster; diagnostics: Diagnostic[] } {

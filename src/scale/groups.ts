@@ -1,14 +1,13 @@
 /**
  * Questions about groups of pods, for `check --from/--to` naming a workload or a label selector and
- * for `matrix --summary`: resolving a group, and answering for every pair of the two groups at once.
+ * for `matrix --summary`: answering for every pair of the two groups at once (which pods a group holds
+ * is the CLI's reading of what the user typed, src/kubectl).
  *
  * Design choice: a group question is answered per pair of classes (pods of a class get the same
  * verdicts), so two Deployments of 50 replicas each cost one verdict, not 2,500; counts are of pod
  * pairs, self pairs excluded, like `allowedPairs`.
  */
 import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
-import type { LabelSelector, LabelSelectorRequirement } from '../model/k8s.js';
-import { compileSelector, matches } from '../selector/index.js';
 import type { ScaleEngine } from './engine.js';
 import type { ScaleProbe } from './types.js';
 
@@ -108,115 +107,4 @@ export function groupReachability(
     ...(allowedExample ? { allowedExample } : {}),
     ...(deniedExample ? { deniedExample } : {}),
   };
-}
-
-const WORKLOAD_KINDS: Readonly<Record<string, string>> = {
-  deployment: 'Deployment',
-  deploy: 'Deployment',
-  replicaset: 'ReplicaSet',
-  rs: 'ReplicaSet',
-  statefulset: 'StatefulSet',
-  sts: 'StatefulSet',
-  daemonset: 'DaemonSet',
-  ds: 'DaemonSet',
-  job: 'Job',
-  cronjob: 'CronJob',
-  cj: 'CronJob',
-  replicationcontroller: 'ReplicationController',
-  rc: 'ReplicationController',
-};
-
-/**
- * The pods of a workload `ns/kind/name` (kind as kubectl spells it: `deployment`, `deploy`, `sts`, ...):
- * pods loaded from that workload's manifest, and Pods that look like its replicas as kubectl dumps them
- * (a Deployment's pods are named `<name>-<pod-template-hash>-<suffix>` and carry that hash as a label;
- * a StatefulSet's `<name>-<ordinal>`). Undefined when the text is not of that form or the kind unknown.
- */
-export function workloadPods(cluster: Cluster, text: string): PodInfo[] | undefined {
-  const parts = text.split('/');
-  if (parts.length !== 3) return undefined;
-  const [namespace, kindText, name] = parts as [string, string, string];
-  const kind = WORKLOAD_KINDS[kindText.toLowerCase()];
-  if (kind === undefined || namespace === '' || name === '') return undefined;
-  return cluster.pods.filter((p) => {
-    if (p.namespace !== namespace) return false;
-    if (p.workload) return p.workload.kind === kind && p.workload.name === name;
-    if (kind === 'Deployment') {
-      const hash = p.labels['pod-template-hash'];
-      return hash !== undefined && p.name.startsWith(`${name}-${hash}-`);
-    }
-    if (kind === 'ReplicaSet') return p.name.startsWith(`${name}-`) && p.name.length - name.length === 6;
-    if (kind === 'StatefulSet') return p.name.startsWith(`${name}-`) && /^[0-9]+$/.test(p.name.slice(name.length + 1));
-    return false;
-  });
-}
-
-/**
- * Parses a label selector as kubectl's `-l` reads it: `k=v`, `k==v`, `k!=v`, `k in (a,b)`,
- * `k notin (a,b)`, `k`, `!k`, comma separated (ANDed). Undefined when it does not parse.
- */
-export function parseLabelSelector(text: string): LabelSelector | undefined {
-  const reqs: LabelSelectorRequirement[] = [];
-  const matchLabels: Record<string, string> = {};
-  let i = 0;
-  const s = text.trim();
-  if (s === '') return {};
-  const KEY = /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?/;
-  const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?/;
-  const ws = (): void => {
-    while (s[i] === ' ') i++;
-  };
-  for (;;) {
-    ws();
-    let negated = false;
-    if (s[i] === '!') {
-      negated = true;
-      i++;
-      ws();
-    }
-    const key = KEY.exec(s.slice(i))?.[0];
-    if (!key) return undefined;
-    i += key.length;
-    ws();
-    if (negated) {
-      reqs.push({ key, operator: 'DoesNotExist' });
-    } else if (s.startsWith('!=', i) || s.startsWith('==', i) || s[i] === '=') {
-      const op = s.startsWith('!=', i) ? '!=' : s.startsWith('==', i) ? '==' : '=';
-      i += op.length;
-      ws();
-      const value = VALUE.exec(s.slice(i))?.[0] ?? '';
-      i += value.length;
-      if (op === '!=') reqs.push({ key, operator: 'NotIn', values: [value] });
-      else if (Object.hasOwn(matchLabels, key) && matchLabels[key] !== value) reqs.push({ key, operator: 'In', values: [value] });
-      else matchLabels[key] = value;
-    } else if (/^(in|notin)\s*\(/.test(s.slice(i))) {
-      const notin = s.startsWith('notin', i);
-      i = s.indexOf('(', i) + 1;
-      const close = s.indexOf(')', i);
-      if (close < 0) return undefined;
-      const values = s
-        .slice(i, close)
-        .split(',')
-        .map((v) => v.trim());
-      if (values.some((v) => VALUE.exec(v)?.[0] !== v)) return undefined;
-      reqs.push({ key, operator: notin ? 'NotIn' : 'In', values });
-      i = close + 1;
-    } else {
-      reqs.push({ key, operator: 'Exists' });
-    }
-    ws();
-    if (i >= s.length) break;
-    if (s[i] !== ',') return undefined;
-    i++;
-  }
-  return {
-    ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}),
-    ...(reqs.length > 0 ? { matchExpressions: reqs } : {}),
-  };
-}
-
-/** Pods matching a label selector, in one namespace or (undefined) in all. */
-export function podsMatching(cluster: Cluster, namespace: string | undefined, selector: LabelSelector): PodInfo[] {
-  const sel = compileSelector(selector);
-  return cluster.pods.filter((p) => (namespace === undefined || p.namespace === namespace) && matches(sel, p.labels));
 }

@@ -6,5 +6,5 @@
 export { ScaleEngine } from './engine.js';
 export type { DenseRelation } from './dense.js';
 export type { ClusterChange, NamespaceCounts, Progress, ScaleOptions, ScaleProbe, ScaleStats, Strategy } from './types.js';
-export { MAX_GROUP_CLASS_PAIRS, groupReachability, matrixSummary, parseLabelSelector, podsMatching, withPods, workloadPods } from './groups.js';
+export { MAX_GROUP_CLASS_PAIRS, groupReachability, matrixSummary, withPods } from './groups.js';
 export type { GroupAnswer, MatrixSummary } from './groups.js';

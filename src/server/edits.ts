@@ -7,7 +7,7 @@
 import { attachSource, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
 import { loadCluster } from '../load/index.js';
 import { podKey, type Cluster, type PolicyInfo } from '../model/cluster.js';
-import { validateCluster } from '../analysis.js';
+import { validateCluster } from '../validate/index.js';
 import type { PolicyDocument } from './documents.js';
 
 export interface Edit {

@@ -14,7 +14,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Probe } from '../engine/matrix.js';
 import { loadCluster } from '../load/index.js';
-import { validateCluster } from '../analysis.js';
+import { validateCluster } from '../validate/index.js';
 import { parseProbes } from '../cli/matrix.js';
 import { parsePort, parseProtocol } from '../cli/resolve.js';
 import { UsageError } from '../cli/io.js';

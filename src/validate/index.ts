@@ -30,3 +30,4 @@ export type { FieldErrorType, BadValue } from './field.js';
 export { goQuote } from './field.js';
 export { validateClusterPolicy } from './crd/index.js';
 export { validateNamespacedMeta, validateNamespaceMeta, validateTemplateMeta } from './objects.js';
+export { validateCluster } from './cluster.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { controlPlaneUnavailable, kubectlPath, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import { loadCluster } from '../../src/load/index.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

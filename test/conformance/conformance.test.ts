@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { formatDiagnostic, hasErrors } from '../../src/diag/diagnostic.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Protocol } from '../../src/model/cluster.js';

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { hasErrors, formatDiagnostic } from '../../src/diag/diagnostic.js';
 import type { Probe } from '../../src/engine/matrix.js';
-import { random } from '../../src/gen/random.js';
+import { random } from '../../tools/gen/random.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
 import type { Cluster, Protocol } from '../../src/model/cluster.js';
 
@@ -197,7 +197,7 @@ export function expectedMatrix(expectations: readonly Expectation[]): ExpectedMa
 // Random scenarios over the vocabulary of base.yaml.
 // ---------------------------------------------------------------------------------------------------
 
-/** The project's seeded generator (src/gen/random.ts), seeded as this corpus always was, plus `some`. */
+/** The project's seeded generator (tools/gen/random.ts), seeded as this corpus always was, plus `some`. */
 function rng(seed: number) {
   const r = random(((seed >>> 0) ^ 0x5bd1e995) >>> 0);
   return {

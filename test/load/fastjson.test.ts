@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadClusterFast } from '../../src/load/index.js';
 import { jsonStreamAsYaml, jsonValues } from '../../src/load/fast/json.js';
 import { loadCluster } from '../../src/load/index.js';
-import { SHAPES, generateFiles } from '../../src/gen/index.js';
+import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 
 /** The cluster without sources (compared separately). */

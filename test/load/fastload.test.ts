@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { FastLoadCache, loadClusterFast, parseYamlSubset } from '../../src/load/index.js';
 import { loadCluster, type SourceText } from '../../src/load/index.js';
-import { SHAPES, generateFiles } from '../../src/gen/index.js';
+import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import { canonicalV4 } from '../../src/load/fast/core.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
-import { toYaml } from '../../src/gen/index.js';
+import { toYaml } from '../../tools/gen/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 

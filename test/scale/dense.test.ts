@@ -6,7 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../src/gen/index.js';
+import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../tools/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { transposeBits } from '../../src/scale/dense.js';
 import type { Cluster, PodInfo } from '../../src/model/cluster.js';

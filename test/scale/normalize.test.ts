@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { normalizePolicy, policyNormalizer, type Peer } from '../../src/policy/model.js';
-import { generateObjects, toCluster } from '../../src/gen/index.js';
+import { generateObjects, toCluster } from '../../tools/gen/index.js';
 import { PortAgg } from '../../src/scale/ports.js';
 import { makePolicy, policySpecArb } from '../arbitraries.js';
 import { policy } from '../builders.js';

@@ -6,11 +6,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SHAPES, ChangeStream, generateFiles, generateObjects, random, toCluster, type ShapeName } from '../../src/gen/index.js';
+import { SHAPES, ChangeStream, generateFiles, generateObjects, random, toCluster, type ShapeName } from '../../tools/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { oracleAllows } from '../../src/engine/oracle.js';
 import { podEndpoint } from '../../src/engine/engine.js';
-import { validateCluster } from '../../src/analysis.js';
+import { validateCluster } from '../../src/validate/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 
 /** Small versions of each shape (a few hundred pods). */

@@ -1,14 +1,14 @@
 /**
- * Generated clusters as manifest files: the shapes of issue 4 (see shapes.ts) written as multi-document
+ * Generated clusters as manifest files: the shapes of shapes.ts and mixed.ts written as multi-document
  * YAML, so that benchmarks measure parsing too. Pure: returns file names and texts; scripts/gen.ts
- * writes them to disk.
+ * writes them to disk. A development tool: tools/ is outside the build and the published package.
  *
  * Design choice: one file per kind and chunk (`namespaces.yaml`, `pods-000.yaml`, `policies-000.yaml`,
  * at most `chunk` objects each), so no single string gets near V8's string limit at 150,000 pods and a
  * loader can stream file by file.
  */
-import { NAMESPACE_NAME_LABEL, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
-import { formatIP, parseIPSloppy } from '../ip/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../../src/model/cluster.js';
+import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { generateObjects, type GenOptions, type GeneratedObjects, type ShapeName } from './shapes.js';
 import { toYamlDocuments } from './yaml.js';
 

@@ -1,14 +1,14 @@
 /**
- * Generated clusters for scale tests and benchmarks: the shapes of issue 4, as Kubernetes objects
+ * Generated clusters for scale tests and benchmarks: named shapes (SHAPE_DESCRIPTIONS), as Kubernetes objects
  * (Namespace, Pod with `status.podIP` and container ports on `spec.nodeName`, NetworkPolicy).
  *
  * Design choice: every shape is a pure function of (seed, scale), built from a seeded generator, so a
  * benchmark run is reproducible byte for byte. `scale` multiplies the shape's size (namespaces, or pods
  * and policies for the one-namespace shapes) so tests can use small versions of the same structure;
- * scale 1 is the size the issue names. Pods get addresses from per-node /24s of 10.0.0.0/8 (and
+ * scale 1 is the size docs/benchmarks.md reports. Pods get addresses from per-node /24s of 10.0.0.0/8 (and
  * fd00:10::/32 for dual-stack pods), which makes ipBlock `except` entries cut real groups of pods.
  */
-import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../model/k8s.js';
+import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../../src/model/k8s.js';
 import { random } from './random.js';
 import { Builder, hash, nodeSubnet, pad, sized, tcp, type PodPort } from './builder.js';
 import { adversarial, mixed } from './mixed.js';
@@ -26,7 +26,7 @@ export function isShapeName(s: string): s is ShapeName {
 export interface GenOptions {
   /** Default 1. */
   readonly seed?: number;
-  /** Size factor, default 1 (the issue's sizes). Counts are rounded and kept at least 1 (2 where a shape needs two). */
+  /** Size factor, default 1 (the sizes docs/benchmarks.md reports). Counts are rounded and kept at least 1 (2 where a shape needs two). */
   readonly scale?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Two shapes built to hurt the class engine rather than to flatter it (issue 9):
+ * Two shapes built to hurt the class engine rather than to flatter it:
  *
  * - `mixed`: what a large cluster with many teams looks like when every feature is used at once:
  *   selectors across namespaces (a team label, `kubernetes.io/metadata.name`, `{}`), podSelector AND
@@ -15,7 +15,7 @@
  *
  * Scale 1: 50,000 pods and 10,000 policies each; scale 2 is the 100,000/20,000 benchmark.
  */
-import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
+import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/model/k8s.js';
 import { nodeSubnet, pad, sized, tcp, type Builder, type PodPort } from './builder.js';
 
 const ENVS = ['prod', 'staging', 'dev'];

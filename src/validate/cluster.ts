@@ -1,14 +1,13 @@
 /**
- * The pipeline as a library call: validate a loaded cluster's policies the way the API server would, and
- * build an engine only from a cluster that passed. Analysis of invalid policies would be guessing at what
- * the API server would never have stored.
+ * A loaded cluster's policies validated the way the API server would validate each one, plus what only
+ * shows across policies (cluster-scoped policies of equal priority that overlap). Pure.
  */
-import { attachSource, hasErrors, type Diagnostic } from './diag/diagnostic.js';
-import { Engine } from './engine/engine.js';
-import type { Cluster } from './model/cluster.js';
-import { normalizeClusterPolicies } from './policy/cluster.js';
-import { samePriorityOverlaps } from './policy/overlaps.js';
-import { validateClusterPolicy, validateNetworkPolicy } from './validate/index.js';
+import { attachSource, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import type { Cluster } from '../model/cluster.js';
+import { normalizeClusterPolicies } from '../policy/cluster.js';
+import { samePriorityOverlaps } from '../policy/overlaps.js';
+import { validateClusterPolicy } from './crd/index.js';
+import { validateNetworkPolicy } from './networkpolicy.js';
 
 /**
  * API-server validation of every NetworkPolicy and cluster-scoped policy, each diagnostic placed at
@@ -31,11 +30,4 @@ export function validateCluster(cluster: Cluster): Diagnostic[] {
   const sources = new Map((cluster.clusterPolicies ?? []).map((p) => [`${p.kind} ${p.name}`, p.source]));
   for (const d of samePriorityOverlaps(cluster, normalizeClusterPolicies(valid))) out.push(attachSource(d, d.object, sources.get(d.object ?? '')));
   return out;
-}
-
-/** An engine for the cluster, or the diagnostics that stop one from being built. */
-export function analyze(cluster: Cluster): { engine: Engine; diagnostics: Diagnostic[] } | { engine?: undefined; diagnostics: Diagnostic[] } {
-  const diagnostics = validateCluster(cluster);
-  if (hasErrors(diagnostics)) return { diagnostics };
-  return { engine: new Engine(cluster), diagnostics };
 }
