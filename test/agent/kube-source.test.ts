@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeConfig } from '../../src/kube/index.js';
-import { KubeClusterSource, type KubeSourceEvent } from '../../src/agent/kube-source.js';
+import { loadKubeConfig, type KubeClusterSource, type KubeSourceEvent } from '../../src/kube/index.js';
+import { agentClusterSource } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
 import { controlPlaneSkip, createPod, kubectl, Relay, until, type Kubectl } from '../kube/helpers.js';
@@ -24,8 +24,8 @@ class Recorder {
   readonly snapshots: ClusterSnapshot[] = [];
   readonly events: KubeSourceEvent[] = [];
   readonly source: KubeClusterSource;
-  constructor(kubeconfig: string) {
-    this.source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }), report: (e) => this.events.push(e) });
+  constructor(kubeconfig: string, absentRecheckMs?: number) {
+    this.source = agentClusterSource(loadKubeConfig({ kubeconfig }), (e) => this.events.push(e), absentRecheckMs !== undefined ? { absentRecheckMs } : {});
   }
   start(): Promise<void> {
     return this.source.start((s) => void this.snapshots.push(s));
@@ -45,6 +45,22 @@ const pod = (s: ClusterSnapshot, ns: string, name: string) => s.cluster.pods.fin
 
 function denyAll(ns: string, name: string, labels: Record<string, string> = {}): string {
   return JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { podSelector: { matchLabels: labels }, policyTypes: ['Ingress'] } });
+}
+
+/** A CustomResourceDefinition of a policy kind that accepts any content. */
+function looseCRD(kind: string, plural: string, version: string): object {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    // (The group is protected: CRDs in it carry the upstream approval, as network-policy-api's do.)
+    metadata: { name: `${plural}.policy.networking.k8s.io`, annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/network-policy-api/pull/300' } },
+    spec: {
+      group: 'policy.networking.k8s.io',
+      scope: 'Cluster',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
 }
 
 /** A namespace with two running pods, a finished one and one policy. */
@@ -85,8 +101,8 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const recorder = async (kubeconfig: string) => {
-    const r = new Recorder(kubeconfig);
+  const recorder = async (kubeconfig: string, absentRecheckMs?: number) => {
+    const r = new Recorder(kubeconfig, absentRecheckMs);
     recorders.push(r);
     await r.start();
     return r;
@@ -134,8 +150,15 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     await until('the Forbidden answer to be reported', () => r.events.find((e) => e.kind === 'problem' && /networkpolicies/.test(e.message)));
     assert.equal(r.snapshots.length, 0, 'a snapshot without policies would allow everything');
     assert.equal(r.source.stats().synced, false);
-    // Granted: the next retry lists the policies, and the first snapshot has everything.
-    await k(['create', 'clusterrole', 'half-policies', '--verb=get,list,watch', '--resource=networkpolicies.networking.k8s.io']);
+    // Granted (with the cluster-scoped kinds the agent also follows): the next retry lists the policies,
+    // and the first snapshot has everything.
+    const verbs = ['get', 'list', 'watch'];
+    const rules = [
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs },
+      { apiGroups: ['policy.networking.k8s.io'], resources: ['adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies'], verbs },
+      { apiGroups: [''], resources: ['nodes'], verbs },
+    ];
+    await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'half-policies' }, rules }));
     await k(['create', 'clusterrolebinding', 'half-policies', '--clusterrole=half-policies', '--serviceaccount=rbac:half']);
     const s = await r.until('the first snapshot', () => true);
     assert.equal(s.generation, 1);
@@ -156,7 +179,7 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     console.log(`# re-synced ${Date.now() - t0} ms after kube-apiserver was ready again`);
     assertNothingLost(r, 'apikill', from);
     assert.ok(r.events.some((e) => e.kind === 'problem' && /lost the API server/.test(e.message)), 'the outage is reported');
-    assert.ok(r.source.stats().restarts.pods > 0);
+    assert.ok((r.source.stats().restarts.pods ?? 0) > 0);
   });
 
   test('etcd killed and restarted: no snapshot loses anything, later changes arrive', async () => {
@@ -181,14 +204,16 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     await r.until('a snapshot through the agent account', (x) => x.cluster.namespaces.has('netpol-system'));
     const sa = kubectl(kubeconfig);
     for (const verb of ['get', 'list', 'watch']) {
-      for (const resource of ['pods', 'namespaces', 'networkpolicies.networking.k8s.io']) {
+      // (The cluster-scoped policy kinds have no CRD here: kubectl will not ask about them. The snapshot
+      // above needed their lists, answered 404 rather than 403.)
+      for (const resource of ['pods', 'namespaces', 'nodes', 'networkpolicies.networking.k8s.io']) {
         assert.equal((await sa(['auth', 'can-i', verb, resource, '-A'])).trim(), 'yes', `${verb} ${resource}`);
       }
     }
     // Real requests, refused by the RBAC authorizer.
     const refused = [
       ['get', 'secrets', '-A'],
-      ['get', 'nodes'],
+      ['delete', 'node', 'any'],
       ['get', 'services', '-A'],
       ['get', 'configmaps', '-n', 'netpol-system'],
       ['create', 'namespace', 'intruder'],
@@ -200,6 +225,32 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     for (const args of refused) {
       await assert.rejects(sa(args, args[0] === 'apply' ? denyAll('conv', 'intruder') : undefined), /Forbidden|forbidden|cannot/, `kubectl ${args.join(' ')} must be refused`);
     }
+  });
+
+  test('cluster-scoped policies: a CRD installed later is picked up; a stored object netpol cannot decode makes the snapshot incomplete', async () => {
+    await seed(k, 'crd');
+    const r = await recorder(cp.kubeconfig, 500);
+    const first = await r.until('the seeded namespace', (x) => podKeys(x, 'crd').length === 2);
+    assert.equal(first.cluster.clusterPolicies, undefined, 'no CRD, no cluster-scoped policies, and no error');
+    assert.equal(first.incomplete, undefined);
+    // A CRD without a schema: the API server stores whatever it is given, as a cluster whose CRD is
+    // older or looser than netpol's decoder would.
+    await k(['apply', '-f', '-'], JSON.stringify(looseCRD('AdminNetworkPolicy', 'adminnetworkpolicies', 'v1alpha1')));
+    await k(['wait', '--for', 'condition=Established', '--timeout', '30s', 'crd/adminnetworkpolicies.policy.networking.k8s.io']);
+    const anp = (name: string, spec: object) => JSON.stringify({ apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name }, spec });
+    await k(['apply', '-f', '-'], anp('guard', { priority: 10, subject: { namespaces: {} }, ingress: [{ name: 'deny-all', action: 'Deny', from: [{ namespaces: {} }] }] }));
+    const withGuard = await r.until('the AdminNetworkPolicy', (x) => (x.cluster.clusterPolicies ?? []).some((p) => p.name === 'guard'));
+    assert.equal(withGuard.incomplete, undefined);
+    // Undecodable: not known to be absent, so the snapshot is not the cluster (the agent applies nothing).
+    await k(['apply', '-f', '-'], anp('broken', { priority: 'high', subject: 7 }));
+    const broken = await r.until('the incomplete snapshot', (x) => x.incomplete !== undefined);
+    assert.match(broken.incomplete ?? '', /cannot decode AdminNetworkPolicy broken/);
+    assert.ok(broken.diagnostics.some((d) => d.severity === 'error' && d.object === 'AdminNetworkPolicy broken'));
+    await k(['delete', 'adminnetworkpolicy', 'broken']);
+    const fixed = await r.until('a complete snapshot again', (x) => x.incomplete === undefined && x.generation > broken.generation);
+    assert.deepEqual((fixed.cluster.clusterPolicies ?? []).map((p) => p.name), ['guard']);
+    await k(['delete', 'crd', 'adminnetworkpolicies.policy.networking.k8s.io']);
+    await r.until('the CRD removed with its objects', (x) => x.cluster.clusterPolicies === undefined);
   });
 
   test('network cut between the source and the API server: nothing delivered while cut, changes arrive after', async () => {

@@ -98,6 +98,7 @@ describe('watching a live cluster', { skip }, () => {
       snapshots.push(s);
       waiting?.();
     });
+    await source.firstSnapshot();
     const until = async (test: (s: ClusterSnapshot) => boolean, what: string): Promise<ClusterSnapshot> => {
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -111,7 +112,7 @@ describe('watching a live cluster', { skip }, () => {
       }
     };
     try {
-      assert.equal(snapshots.length, 1, 'start resolves after the first snapshot');
+      assert.equal(snapshots.length, 1, 'firstSnapshot resolves after the first snapshot');
       const first = snapshots[0]!;
       assert.equal(first.cluster.pods.filter((p) => p.namespace === 'three-tier').length, 3);
       assert.ok(first.cluster.policies.length >= 3);
