@@ -15,4 +15,4 @@ export type { IO } from './cli/io.js';
 
 // A live cluster: kubeconfig (kubectl's rules), paginated reads, list+watch informers, the agent's source
 export { loadKubeConfig, KubeConfigError, KubeClient, KubeApiError, KubeUnreachableError, readCluster, overlayCluster, ClusterInformer, Reflector, KubeClusterSource } from './kube/index.js';
-export type { ResolvedConfig, ClusterRead, ReadOptions, InformerEvent, InformerOptions, KubeSourceOptions } from './kube/index.js';
+export type { ResolvedConfig, ClusterRead, ReadOptions, InformerEvent, InformerOptions, KubeSourceOptions, KubeSourceEvent, KubeSourceStats } from './kube/index.js';

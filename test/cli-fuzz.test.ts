@@ -8,11 +8,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
-import { run } from '../src/cli/main.js';
+import { netpol } from './netpol.js';
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url)));
 const debug = process.env.NETPOL_DEBUG;
@@ -38,10 +37,8 @@ const COMMANDS: readonly (readonly string[])[] = [
 ];
 
 async function runOn(argv: readonly string[], input: string | Buffer): Promise<void> {
-  let stdout = '';
-  let stderr = '';
   const started = Date.now();
-  const code = await run([...argv, '-f', '-'], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), stdin: Readable.from([input]) });
+  const { code, stdout, stderr } = await netpol([...argv, '-f', '-'], input);
   const took = Date.now() - started;
   const what = `${argv.join(' ')} on ${JSON.stringify(String(input).slice(0, 400))}`;
   assert.ok([0, 1, 2].includes(code), `${what}: exit ${code}`);

@@ -13,7 +13,6 @@ import { CHECK_OPTIONS } from '../src/cli/check.js';
 import { LAB_OPTIONS } from '../src/cli/lab.js';
 import { MATRIX_OPTIONS } from '../src/cli/matrix.js';
 import { colourVerdicts, wantsColour } from '../src/cli/render/colour.js';
-import { run } from '../src/cli/main.js';
 import { netpol } from './netpol.js';
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url)));
@@ -87,8 +86,7 @@ describe('output', () => {
     assert.equal(wantsColour(true, { NO_COLOR: '1' }), false);
     assert.equal(wantsColour(false, {}), false);
     assert.equal(wantsColour(true, { TERM: 'dumb' }), false);
-    let out = '';
-    await run(['check', '-f', 'examples/three-tier', '--from', 'three-tier/web', '--to', 'three-tier/db', '--port', '3306'], { stdout: (s) => (out += s), stderr: () => {}, color: true });
+    const { stdout: out } = await netpol(['check', '-f', 'examples/three-tier', '--from', 'three-tier/web', '--to', 'three-tier/db', '--port', '3306'], { color: true });
     assert.ok(out.startsWith('\x1b[1;31mDENIED\x1b[0m: '));
     assert.equal(colourVerdicts('ALLOWED: a\n  ALLOWED: b\n'), '\x1b[1;32mALLOWED\x1b[0m: a\n  ALLOWED: b\n');
     assert.equal((await netpol(['check', '-f', 'examples/three-tier', '--from', 'three-tier/web', '--to', 'three-tier/db'])).stdout.includes('\x1b'), false);

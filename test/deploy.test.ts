@@ -1,6 +1,6 @@
 /**
- * deploy/ holds what the issue asks of an install, and nothing more: read-only RBAC on exactly three
- * resources, a DaemonSet on the host network with NET_ADMIN and NET_RAW only, on every node, with
+ * deploy/ holds what the issue asks of an install, and nothing more: read-only RBAC on exactly the
+ * resources the agent follows, a DaemonSet on the host network with NET_ADMIN and NET_RAW only, on every node, with
  * requests, probes on the agent's endpoint and a grace period. (That it applies cleanly to a real API
  * server is checked in test/agent/kube-source.test.ts with `kubectl apply -k deploy/`.)
  */
@@ -20,10 +20,11 @@ function objects(): Obj[] {
   return k.resources.flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => d.toJS() as Obj));
 }
 
-test('the ClusterRole grants get/list/watch on pods, namespaces and networkpolicies, nothing else', () => {
+test('the ClusterRole grants get/list/watch on what the agent follows, nothing else', () => {
   const role = objects().find((o) => o.kind === 'ClusterRole');
   const grants = role.rules.flatMap((r: Obj) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`)))).sort();
-  assert.deepEqual(grants, ['/namespaces:get', '/namespaces:list', '/namespaces:watch', '/pods:get', '/pods:list', '/pods:watch', 'networking.k8s.io/networkpolicies:get', 'networking.k8s.io/networkpolicies:list', 'networking.k8s.io/networkpolicies:watch']);
+  const resources = ['/namespaces', '/nodes', '/pods', 'networking.k8s.io/networkpolicies', 'policy.networking.k8s.io/adminnetworkpolicies', 'policy.networking.k8s.io/baselineadminnetworkpolicies', 'policy.networking.k8s.io/clusternetworkpolicies'];
+  assert.deepEqual(grants, resources.flatMap((r) => ['get', 'list', 'watch'].map((v) => `${r}:${v}`)).sort());
   const binding = objects().find((o) => o.kind === 'ClusterRoleBinding');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'netpol-agent', namespace: 'netpol-system' }]);
   assert.equal(binding.roleRef.name, role.metadata.name);

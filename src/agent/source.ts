@@ -1,7 +1,7 @@
 /**
- * Where the agent's view of the cluster comes from. `ClusterSource` is the seam: this file's
- * `FileClusterSource` watches manifests on disk; a live Kubernetes source (informers) implements the
- * same interface later without touching the agent.
+ * Where the agent's view of the cluster comes from. `ClusterSource` (src/model/snapshot.ts) is the
+ * seam: this file's `FileClusterSource` watches manifests on disk; src/kube's `KubeClusterSource`
+ * follows the API server through the same interface.
  *
  * Safety rule: a bad edit never takes down enforcement of what was valid. A file that stops parsing
  * keeps its last good content; a NetworkPolicy that becomes invalid keeps its last valid version (or,
@@ -21,27 +21,10 @@ import { validateCluster } from '../validate/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
+import type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
 
-export interface ClusterSnapshot {
-  readonly cluster: Cluster;
-  /** Problems in the input, including which fallbacks were taken. */
-  readonly diagnostics: readonly Diagnostic[];
-  /** Increases with every snapshot. */
-  readonly generation: number;
-  /**
-   * Set when part of the input could not be read and there is no last good content to stand in for it
-   * (a path missing at start, an API server not reachable): the snapshot is not the cluster, and the
-   * agent does not apply it (fail closed: the node keeps the rules it has). Says what is missing.
-   */
-  readonly incomplete?: string;
-}
-
-export interface ClusterSource {
-  /** Delivers a first snapshot, then one per change, until stopped. */
-  start(onSnapshot: (s: ClusterSnapshot) => void | Promise<void>): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
 
 export interface FileSourceOptions {
   readonly paths: readonly string[];
@@ -63,6 +46,17 @@ const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLA
 
 function policyKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
+}
+
+/** Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced. */
+export function notEnforced(cluster: Cluster): Diagnostic[] {
+  return (cluster.clusterPolicies ?? []).map((p) => ({
+    severity: 'error',
+    code: 'NotEnforced',
+    message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
+    object: `${p.kind} ${p.name}`,
+    ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
+  }));
 }
 
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
@@ -115,16 +109,7 @@ export class ManifestReader {
     diagnostics.push(...loaded.diagnostics);
     const validation = validateCluster(loaded.cluster);
     diagnostics.push(...validation);
-    // Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced.
-    for (const p of loaded.cluster.clusterPolicies ?? []) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'NotEnforced',
-        message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
-        object: `${p.kind} ${p.name}`,
-        ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-      });
-    }
+    diagnostics.push(...notEnforced(loaded.cluster));
     const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => (d.object ?? '').replace(/^NetworkPolicy /, '')));
     const policies: PolicyInfo[] = [];
     for (const p of loaded.cluster.policies) {

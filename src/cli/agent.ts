@@ -11,7 +11,7 @@
  */
 import { Agent, type AgentEvent } from '../agent/agent.js';
 import { startAgentServer, parseListen, type AgentServer } from '../agent/http.js';
-import { KubeClusterSource } from '../agent/kube-source.js';
+import { agentClusterSource } from '../agent/kube-source.js';
 import { loadKubeConfig } from '../kube/index.js';
 import { AgentMetrics, kernelFamilies, type Family } from '../agent/metrics.js';
 import { FileCutRecord } from '../agent/cut-record.js';
@@ -98,7 +98,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${eventLine(e, format, new Date())}\n`);
   };
   const paths = { paths: flags.filenames, recursive: flags.recursive };
-  const kube = files ? undefined : new KubeClusterSource({ kubeConfig: loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report });
+  const kube = files ? undefined : agentClusterSource(loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report);
   const nft = new NftSession(netns ? { netns } : {});
   const conntrack = new ProcessConntrack(netns);
 

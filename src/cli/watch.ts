@@ -5,9 +5,11 @@
  * (one JSON object per line, every pair). Runs until interrupted (or `io.signal` aborts).
  *
  * Before the first complete list any failure ends the command (exit 2: wrong cluster, no rights);
- * after it, a lost watch is reported on stderr and retried, the last state kept meanwhile.
+ * after it, a lost watch is reported on stderr and retried, the last state kept meanwhile. The cluster
+ * comes from src/kube's KubeClusterSource, as the agent's does; cluster-scoped policies are not
+ * followed (the tracker computes NetworkPolicy reachability only).
  */
-import { ClusterInformer, KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, type InformerEvent } from '../kube/index.js';
+import { KubeApiError, KubeClient, KubeClusterSource, KubeConfigError, KubeUnreachableError, loadKubeConfig } from '../kube/index.js';
 import type { Probe } from '../engine/matrix.js';
 import { podKey } from '../model/cluster.js';
 import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
@@ -48,21 +50,17 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   let failure: Error | undefined;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
-  const informer = new ClusterInformer(client, namespace !== undefined ? { namespace } : {}, {
-    onSynced: () => {
-      tracker = new ReachabilityTracker(informer.cluster(), probes);
-      for (const d of informer.diagnostics()) io.stderr(`${diagnosticLine(d)}\n`);
-      const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
-      const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
-      if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
-      else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
-    },
-    onEvent: (e: InformerEvent) => {
+  // The tracker starts from the first snapshot; the changes after it arrive one by one (onEvent), and
+  // those before it are part of that snapshot.
+  const source: KubeClusterSource = new KubeClusterSource(client, {
+    ...(namespace !== undefined ? { namespace } : {}),
+    onEvent: (e) => {
+      if (e.kind !== 'Namespace' && e.kind !== 'Pod' && e.kind !== 'NetworkPolicy') return;
       const change = tracker?.apply(e);
       if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
     onError: (kind, e, retryInMs) => {
-      if (!informer.isSynced && isFatal(e)) {
+      if (!source.stats().synced && isFatal(e)) {
         failure = e;
         finish();
         return;
@@ -72,9 +70,17 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   });
   io.signal?.addEventListener('abort', () => finish());
   if (io.signal?.aborted) finish();
-  informer.start();
+  await source.start((snapshot) => {
+    if (tracker) return;
+    tracker = new ReachabilityTracker(snapshot.cluster, probes);
+    for (const d of snapshot.diagnostics) io.stderr(`${diagnosticLine(d)}\n`);
+    const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
+    const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
+    if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+    else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
+  });
   await done;
-  await informer.stop();
+  await source.stop();
   if (failure) throw new ClusterReadError(safeText(failure.message));
   return EXIT.OK;
 }

@@ -1,7 +1,8 @@
 /**
  * Reading a live Kubernetes cluster: kubeconfig resolution (kubectl's rules), a paginated JSON client
  * with auth from @kubernetes/client-node, conversion into the Cluster model with the loader's rules,
- * `--overlay` of files on the cluster, and list+watch informers behind the agent's ClusterSource seam.
+ * `--overlay` of files on the cluster, and list+watch (one Reflector per resource, joined by ClusterInformer)
+ * behind the ClusterSource seam (KubeClusterSource), used by `netpol watch` and the agent.
  */
 export { loadKubeConfig, KubeConfigError, type KubeConfigOptions, type ResolvedConfig } from './config.js';
 export { KubeClient, KubeApiError, KubeUnreachableError, NAMESPACES, PODS, NETWORK_POLICIES, resourcePath, type Action, type Resource, type WatchEvent } from './client.js';
@@ -9,5 +10,6 @@ export { toNamespace, toPod, toPolicy, isFinished, UNFINISHED_PODS, type Convert
 export { readCluster, assemble, type ClusterRead, type ReadOptions } from './read.js';
 export { overlayCluster } from './overlay.js';
 export { applyCluster, clearCluster, createPod, createPolicy, ensureNamespace, podObject, setPodStatus, type ApplyOptions } from './apply.js';
-export { ClusterInformer, Reflector, type InformerEvent, type InformerHandlers, type InformerOptions, type ObjectKind } from './informer.js';
-export { KubeClusterSource, type KubeSourceOptions } from './source.js';
+export { Reflector, DEFAULT_BACKOFF, type Backoff, type ReflectorHandlers, type ReflectorOptions, type WatchRestartReason } from './reflector.js';
+export { ClusterInformer, type ClusterPolicyKind, type InformerEvent, type InformerHandlers, type InformerOptions, type ObjectKind } from './informer.js';
+export { KubeClusterSource, type KubeSourceEvent, type KubeSourceOptions, type KubeSourceStats } from './source.js';

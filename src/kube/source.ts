@@ -1,82 +1,162 @@
 /**
- * The live cluster as a `ClusterSource` (the agent's seam, src/agent/source.ts): whole snapshots from
- * list + watch (ClusterInformer), never a partial list.
+ * The live cluster as a `ClusterSource` (src/model/snapshot.ts): whole snapshots from list + watch
+ * (ClusterInformer), for the agent and for anything else that follows a cluster snapshot by snapshot.
+ * The agent's reconnect policy is a set of options (src/agent/kube-source.ts); the rules below hold
+ * for every user.
  *
- * - Nothing is delivered until the first complete list of all three kinds (Namespaces, Pods,
- *   NetworkPolicies) has arrived: a consumer never sees a cluster with the pods but not yet the
- *   policies (which would be an allow window for an enforcer).
- * - After that, one snapshot per burst of changes: changes arriving while a snapshot is being
- *   consumed are folded into the next one (deliveries are serialised, never concurrent).
- * - Losing the API server delivers nothing: the last snapshot stays the truth until the watch is
- *   back (errors go to `onError`, with the retry delay), and a relist after 410 Gone delivers the
- *   differences it found as one more snapshot.
- * Unchanged objects keep their identity from one snapshot to the next (the informer stores them
- * converted), which consumers that compare by identity (the node compiler) rely on.
+ * Fail closed (an enforcer must never see an allow window):
+ * - Nothing is delivered until every resource has been listed completely (Namespaces, Pods,
+ *   NetworkPolicies, and with `clusterScoped` the cluster-scoped policy kinds and Nodes): a consumer
+ *   never sees the pods without the policies. A kind whose CRD is not installed counts as listed,
+ *   empty; one the account may not list does not (it is reported and retried).
+ * - Losing the API server (or etcd, or the network; a watch answered 410 Gone) delivers nothing: the
+ *   last snapshot stays the truth until the watch is back. Losing and regaining it are reported through
+ *   `report`, once per outage and resource. A relist replaces a resource's objects in one step, and
+ *   the differences it found arrive as one more snapshot.
+ * - An object the API server holds that netpol cannot decode, or finds invalid, is not known to be
+ *   absent: leaving it out could open the pods it isolates. Such a snapshot is marked `incomplete`
+ *   (naming the objects), which the agent does not apply.
+ *
+ * One snapshot per burst of changes: changes closer together than `debounceMs` (default: the same turn
+ * of the event loop) are folded into one, and deliveries are serialised, never concurrent. Unchanged
+ * objects, and lists of a kind that did not change, keep their identity from one snapshot to the next,
+ * which consumers that compare by identity (the node compiler) rely on.
  */
-import type { ClusterSnapshot, ClusterSource } from '../agent/source.js';
+import type { Cluster } from '../model/cluster.js';
+import type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
 import type { KubeClient } from './client.js';
 import { ClusterInformer, type InformerEvent, type InformerOptions, type ObjectKind } from './informer.js';
+import type { WatchRestartReason } from './reflector.js';
+
+/** Losing and regaining the API server (once per outage and resource). */
+export interface KubeSourceEvent {
+  readonly kind: 'problem' | 'resolved';
+  readonly message: string;
+}
 
 export interface KubeSourceOptions extends InformerOptions {
   /** Changes closer together than this are delivered as one snapshot (default 0: the next turn of the event loop). */
   readonly debounceMs?: number;
+  readonly report?: (e: KubeSourceEvent) => void;
+  /** Every failure, with the delay before the retry. */
   readonly onError?: (kind: ObjectKind, e: Error, retryInMs: number) => void;
-  readonly onWatchRestart?: (kind: ObjectKind, reason: 'timeout' | 'gone' | 'error') => void;
+  readonly onWatchRestart?: (kind: ObjectKind, reason: WatchRestartReason) => void;
   /** Every change, as it arrives (before the snapshot that includes it). */
   readonly onEvent?: (e: InformerEvent) => void;
 }
 
+/** Per resource (its plural, as in RBAC rules and metrics labels). */
+export interface KubeSourceStats {
+  /** Watches or lists started again after a failure or an expired resourceVersion. */
+  readonly restarts: Readonly<Record<string, number>>;
+  /** Relists after 410 Gone. */
+  readonly relists: Readonly<Record<string, number>>;
+  /** Every resource's watch is up (a kind without its CRD counts as up). */
+  readonly connected: boolean;
+  /** Every resource has been listed. */
+  readonly synced: boolean;
+}
+
+/** Objects named in an `incomplete` reason. */
+const NAMED = 5;
+
 export class KubeClusterSource implements ClusterSource {
-  private informer: ClusterInformer | undefined;
+  private readonly informer: ClusterInformer;
   private generation = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private delivering: Promise<void> = Promise.resolve();
   private stopped = false;
-  private release: (() => void) | undefined;
+  private onSnapshot: ((s: ClusterSnapshot) => void | Promise<void>) | undefined;
+  private last: { version: number; cluster: Cluster } | undefined;
+  private readonly trouble = new Map<ObjectKind, string>();
+  private firstDelivered: () => void = () => {};
+  private readonly first = new Promise<void>((resolve) => (this.firstDelivered = resolve));
 
   constructor(
-    private readonly client: KubeClient,
+    client: KubeClient,
     private readonly opts: KubeSourceOptions = {},
-  ) {}
-
-  /** Resolves once the first snapshot has been delivered (or the source is stopped before that). */
-  async start(onSnapshot: (s: ClusterSnapshot) => void | Promise<void>): Promise<void> {
-    const deliver = async (): Promise<void> => {
-      const informer = this.informer;
-      if (this.stopped || !informer) return;
-      this.generation++;
-      await onSnapshot({ cluster: informer.cluster(), diagnostics: informer.diagnostics(), generation: this.generation });
-    };
-    const first = new Promise<void>((resolve) => (this.release = resolve));
-    this.informer = new ClusterInformer(this.client, this.opts, {
-      onSynced: () => {
-        this.running = this.running.then(deliver).finally(() => this.release?.());
+  ) {
+    this.informer = new ClusterInformer(client, opts, {
+      onSynced: () => this.schedule(),
+      onEvent: (e) => this.opts.onEvent?.(e),
+      onChange: () => this.schedule(),
+      onError: (kind, e, ms) => {
+        this.opts.onError?.(kind, e, ms);
+        this.lost(kind, e, ms);
       },
-      onEvent: (e) => {
-        this.opts.onEvent?.(e);
-        this.schedule(deliver);
-      },
-      onError: (kind, e, ms) => this.opts.onError?.(kind, e, ms),
+      onWatching: (kind) => this.recovered(kind),
       onWatchRestart: (kind, reason) => this.opts.onWatchRestart?.(kind, reason),
     });
-    this.informer.start();
-    await first;
-    await this.running;
   }
 
-  private schedule(deliver: () => Promise<void>): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.running.then(deliver, deliver);
-    }, this.opts.debounceMs ?? 0);
+  /** Starts listing and watching, and resolves at once; snapshots follow once every resource is listed. */
+  async start(onSnapshot: (s: ClusterSnapshot) => void | Promise<void>): Promise<void> {
+    this.onSnapshot = onSnapshot;
+    this.informer.start();
+    await Promise.resolve();
+  }
+
+  /** Resolves once the first snapshot has been handled (or the source is stopped before that). */
+  firstSnapshot(): Promise<void> {
+    return this.first;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.onSnapshot = undefined;
     if (this.timer) clearTimeout(this.timer);
-    this.release?.();
-    await this.informer?.stop();
-    await this.running.catch(() => undefined);
+    this.firstDelivered();
+    await this.informer.stop();
+    await this.delivering;
+  }
+
+  stats(): KubeSourceStats {
+    const all = [...this.informer.reflectors.values()];
+    const per = (f: (r: (typeof all)[number]) => number) => Object.fromEntries(all.map((r) => [r.resource.plural, f(r)]));
+    return {
+      restarts: per((r) => r.restarts),
+      relists: per((r) => r.relists),
+      connected: all.every((r) => r.watching || r.absent),
+      synced: this.informer.isSynced,
+    };
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer || !this.informer.isSynced) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.delivering = this.delivering.then(() => this.deliver());
+    }, this.opts.debounceMs ?? 0);
+  }
+
+  private async deliver(): Promise<void> {
+    const cb = this.onSnapshot;
+    if (!cb || this.stopped) return;
+    const version = this.informer.version;
+    if (this.last?.version === version) return;
+    const cluster = this.informer.cluster();
+    this.last = { version, cluster };
+    this.generation++;
+    const unread = this.informer.unread();
+    const incomplete = unread.length > 0 ? `cannot decode ${unread.slice(0, NAMED).join(', ')}${unread.length > NAMED ? ` and ${unread.length - NAMED} more` : ''}` : undefined;
+    try {
+      await cb({ cluster, diagnostics: this.informer.diagnostics(), generation: this.generation, ...(incomplete ? { incomplete } : {}) });
+    } catch {
+      // The consumer reports its own failures; the next change is delivered regardless.
+    } finally {
+      this.firstDelivered();
+    }
+  }
+
+  private lost(kind: ObjectKind, e: Error, delay: number): void {
+    if (this.trouble.has(kind)) return;
+    this.trouble.set(kind, e.message);
+    const what = this.informer.isSynced ? 'keeping the rules last applied' : 'nothing is applied until every kind is listed';
+    this.opts.report?.({ kind: 'problem', message: `lost the API server (${this.informer.reflectors.get(kind)?.resource.plural ?? kind}): ${e.message}; ${what}; retrying from ${Math.round(delay)} ms` });
+  }
+
+  private recovered(kind: ObjectKind): void {
+    if (!this.trouble.delete(kind)) return;
+    this.opts.report?.({ kind: 'resolved', message: `API server reachable again (${this.informer.reflectors.get(kind)?.resource.plural ?? kind}); watching from where it was` });
   }
 }

@@ -6,9 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
 import { netpol } from '../netpol.js';
-import { controlPlaneSkip, createPod, kubectl } from '../kube/helpers.js';
+import { controlPlaneSkip, createPod, useControlPlane } from '../kube/helpers.js';
 
 test('agent usage errors: no node, files and cluster together, a bad --listen', async () => {
   const saved = process.env.NODE_NAME;
@@ -35,23 +34,21 @@ const root = process.getuid?.() === 0 && !spawnSync('nft', ['--version']).error;
 const skip = !root ? 'needs root and nft' : controlPlaneSkip();
 
 describe('netpol agent --kubeconfig --once --netns', { skip }, () => {
-  let cp: ControlPlane;
+  const fx = useControlPlane();
   const ns = `netpol-test-cli-${process.pid}`;
-  before(async () => {
-    cp = await startControlPlane();
+  before(() => {
     execFileSync('ip', ['netns', 'add', ns]);
   });
-  after(async () => {
+  after(() => {
     spawnSync('ip', ['netns', 'delete', ns]);
-    await cp?.stop();
   });
 
   test('applies the API server\'s cluster to the namespace and exits 0', async () => {
-    const k = kubectl(cp.kubeconfig);
+    const k = fx.k;
     await k(['create', 'namespace', 'web']);
     await createPod(k, 'web', 'front', { app: 'front' }, 'node-a', '10.9.0.1');
     await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'web' }, spec: { podSelector: {} } }));
-    const r = await netpol(['agent', '--node', 'node-a', '--kubeconfig', cp.kubeconfig, '--netns', ns, '--once', '-o', 'json']);
+    const r = await netpol(['agent', '--node', 'node-a', '--kubeconfig', fx.cp.kubeconfig, '--netns', ns, '--once', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; localPods?: number; isolatedPods?: number });
     assert.deepEqual(events.filter((e) => e.kind === 'applied').map((e) => [e.localPods, e.isolatedPods]), [[1, 1]]);

@@ -6,30 +6,19 @@
  * validation (`kubectl create --validate=strict`); the API server's `path: message` lines must be the ones
  * `netpol validate` prints. Skips, saying why, where no control plane can start.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { controlPlaneUnavailable, kubectlPath, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
 import { validateCluster } from '../../src/validate/index.js';
 import { loadCluster } from '../../src/load/index.js';
+import { controlPlaneSkip, kubectlRun, useControlPlane } from '../kube/helpers.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const FIXTURE = join(HERE, '..', 'fixtures', 'crd', 'invalid.yaml');
-const unavailable = controlPlaneUnavailable();
-if (unavailable) console.log(`skipping the kube-apiserver comparison: ${unavailable}`);
-
-function kubectl(cp: ControlPlane, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(kubectlPath(), ['--kubeconfig', cp.kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const skip = controlPlaneSkip();
 
 /**
  * The API server's error, as `path: message` lines (one per cause; `unknown field` errors as they are). The
@@ -55,30 +44,24 @@ function ourLines(text: string): string[] {
     .sort();
 }
 
-describe('cluster-scoped policy validation matches a real kube-apiserver with the CRDs', { skip: unavailable }, () => {
-  let cp: ControlPlane;
-  let dir: string;
+describe('cluster-scoped policy validation matches a real kube-apiserver with the CRDs', { skip }, () => {
+  const fx = useControlPlane();
+  const kubectl = (args: string[]) => kubectlRun(fx.cp.kubeconfig, args);
   before(async () => {
-    cp = await startControlPlane();
-    dir = mkdtempSync(join(tmpdir(), 'netpol-crd-'));
-    const r = await kubectl(cp, ['apply', '-f', join(HERE, 'crds')]);
+    const r = await kubectl(['apply', '-f', join(HERE, 'crds')]);
     assert.equal(r.code, 0, r.stderr);
-    const w = await kubectl(cp, ['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd', '--all']);
+    const w = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd', '--all']);
     assert.equal(w.code, 0, w.stderr);
-  });
-  after(async () => {
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('accepts what netpol accepts: the conformance manifests and the admin-guardrails example (server-side dry run)', async () => {
     for (const house of ['gryffindor', 'slytherin', 'hufflepuff', 'ravenclaw']) {
-      const ns = await kubectl(cp, ['create', 'namespace', `network-policy-conformance-${house}`]);
+      const ns = await kubectl(['create', 'namespace', `network-policy-conformance-${house}`]);
       assert.equal(ns.code, 0, ns.stderr);
     }
     const files = [join(HERE, '..', 'conformance', 'manifests'), join(HERE, '..', '..', 'examples', 'admin-guardrails', 'admin-policies.yaml')];
     for (const f of files) {
-      const r = await kubectl(cp, ['create', '--validate=strict', '--dry-run=server', '-R', '-f', f]);
+      const r = await kubectl(['create', '--validate=strict', '--dry-run=server', '-R', '-f', f]);
       assert.equal(r.code, 0, `${f}:\n${r.stderr}`);
       assert.ok((r.stdout.match(/created \(server dry run\)/g) ?? []).length >= 5, r.stdout);
     }
@@ -88,9 +71,9 @@ describe('cluster-scoped policy validation matches a real kube-apiserver with th
   for (const doc of docs) {
     test(`${doc.kind} ${doc.metadata.name}`, async () => {
       const text = stringify(doc);
-      const file = join(dir, `${doc.kind}-${doc.metadata.name}.yaml`);
+      const file = join(fx.dir, `${doc.kind}-${doc.metadata.name}.yaml`);
       writeFileSync(file, text);
-      const r = await kubectl(cp, ['create', '--validate=strict', '-f', file]);
+      const r = await kubectl(['create', '--validate=strict', '-f', file]);
       assert.notEqual(r.code, 0, `the API server accepted it:\n${r.stdout}`);
       const server = serverLines(r.stderr);
       assert.ok(server.length > 0, `no causes in the API server's answer:\n${r.stderr}`);

@@ -1,13 +1,17 @@
 /**
- * Shared by the tests that talk to a real control plane: kubectl of the same release, a TCP relay that
- * can cut the network between a client and the API server, a wait-until helper, and a ServiceAccount
- * with exactly some rules and a token for it.
+ * Shared by the tests that talk to a real control plane: the fixture that starts one for a suite
+ * (`useControlPlane`: start, client, kubectl, temp dir, stop), kubectl of the same release, a TCP relay
+ * that can cut the network between a client and the API server, a wait-until helper, and a
+ * ServiceAccount with exactly some rules and a token for it.
  */
+import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { controlPlaneUnavailable, kubectlPath, type ControlPlane } from '../../src/controlplane/index.js';
-import { ensureNamespace, resourcePath, type KubeClient, type Resource } from '../../src/kube/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { controlPlaneUnavailable, kubectlPath, startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../src/controlplane/index.js';
+import { ensureNamespace, KubeClient, loadKubeConfig, resourcePath, type Resource } from '../../src/kube/index.js';
 
 /** Why control-plane tests cannot run here (printed as the skip reason), or false. */
 export function controlPlaneSkip(): string | false {
@@ -15,23 +19,88 @@ export function controlPlaneSkip(): string | false {
   return why === undefined ? false : `needs a control plane: ${why}`;
 }
 
+/** A control plane for one suite, with an admin client, kubectl and a temp dir. */
+export interface ControlPlaneFixture {
+  readonly cp: ControlPlane;
+  readonly client: KubeClient;
+  readonly k: Kubectl;
+  /** A fresh temporary directory, removed with the control plane. */
+  readonly dir: string;
+}
+
+/**
+ * Call inside a `describe` (with `{ skip: controlPlaneSkip() }`): starts a control plane before the
+ * suite's tests and stops it, removing the temp dir, after them. The fields are there once the suite's
+ * `before` hooks have run.
+ */
+export function useControlPlane(options: ControlPlaneOptions = {}): ControlPlaneFixture {
+  let started: ControlPlaneFixture | undefined;
+  const get = <K extends keyof ControlPlaneFixture>(key: K): ControlPlaneFixture[K] => {
+    if (!started) throw new Error('the control plane is not started: use the fixture inside a test or a later before hook');
+    return started[key];
+  };
+  before(async () => {
+    const cp = await startControlPlane(options);
+    started = { cp, client: new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig })), k: kubectl(cp.kubeconfig), dir: await mkdtemp(join(tmpdir(), 'netpol-cp-')) };
+  });
+  after(async () => {
+    const s = started;
+    started = undefined;
+    await s?.cp.stop();
+    if (s) await rm(s.dir, { recursive: true, force: true });
+  });
+  return {
+    get cp() {
+      return get('cp');
+    },
+    get client() {
+      return get('client');
+    },
+    get k() {
+      return get('k');
+    },
+    get dir() {
+      return get('dir');
+    },
+  };
+}
+
 export interface Kubectl {
   (args: readonly string[], input?: string): Promise<string>;
 }
 
+/** What one kubectl run printed, and its exit code. */
+export interface KubectlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs kubectl against `kubeconfig`, whatever its outcome. */
+export function kubectlRun(kubeconfig: string, args: readonly string[], input?: string): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlPath(), ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
 /** Runs kubectl against `kubeconfig`; rejects with its stderr when it fails. */
 export function kubectl(kubeconfig: string): Kubectl {
-  return (args, input) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(kubectlPath(), ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err.trim()}`))));
-      child.stdin.end(input ?? '');
-    });
+  return async (args, input) => {
+    const r = await kubectlRun(kubeconfig, args, input);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
 }
 
 /** A pod manifest on `node` with `ip`, to create and then give its status (as a kubelet would). */

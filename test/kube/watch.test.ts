@@ -3,62 +3,28 @@
  * created and deleted, each with the pairs it changed; KubeClusterSource delivers whole snapshots only
  * after the first complete list, one per change, and carries on after the API server restarts.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../../src/controlplane/index.js';
-import { applyCluster, createPolicy, KubeClient, KubeClusterSource, loadKubeConfig, NETWORK_POLICIES, PODS, resourcePath } from '../../src/kube/index.js';
+import { applyCluster, createPolicy, KubeClusterSource, NETWORK_POLICIES, PODS, resourcePath } from '../../src/kube/index.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { loadCluster } from '../../src/load/index.js';
 import { readSources } from '../../src/load/sources.js';
-import { run } from '../../src/cli/main.js';
+import { startNetpol } from '../netpol.js';
 import { policy } from '../builders.js';
+import { controlPlaneSkip, useControlPlane } from './helpers.js';
 
-const skip = controlPlaneUnavailable();
-if (skip) console.log(`# skipped: watch tests need a control plane: ${skip}`);
-
-/** Lines a running command writes, and a way to wait for one. */
-class Lines {
-  readonly all: string[] = [];
-  private partial = '';
-  private waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
-  write = (s: string): void => {
-    this.partial += s;
-    let nl: number;
-    while ((nl = this.partial.indexOf('\n')) >= 0) {
-      const line = this.partial.slice(0, nl);
-      this.partial = this.partial.slice(nl + 1);
-      this.all.push(line);
-      this.waiters = this.waiters.filter((w) => (w.test(line) ? (w.resolve(line), false) : true));
-    }
-  };
-  next(test: (l: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-    const seen = this.all.find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got:\n${this.all.join('\n')}`)), timeoutMs);
-      this.waiters.push({ test, resolve: (l) => (clearTimeout(t), resolve(l)) });
-    });
-  }
-}
+const skip = controlPlaneSkip();
 
 describe('watching a live cluster', { skip }, () => {
-  let cp: ControlPlane;
-  let client: KubeClient;
+  const fx = useControlPlane();
   before(async () => {
-    cp = await startControlPlane();
-    client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
     const { sources } = await readSources(['examples/three-tier'], { recursive: false });
-    await applyCluster(client, loadCluster(sources).cluster);
+    await applyCluster(fx.client, loadCluster(sources).cluster);
   });
-  after(async () => {
-    await cp?.stop();
-  });
-
   test('netpol watch reports a label change and a policy created and deleted', async () => {
-    const out = new Lines();
-    const err = new Lines();
-    const abort = new AbortController();
-    const exit = run(['watch', '--kubeconfig', cp.kubeconfig, '-n', 'three-tier', '--port', '5000', '-o', 'json'], { stdout: out.write, stderr: err.write, signal: abort.signal });
+    const watching = startNetpol(['watch', '--kubeconfig', fx.cp.kubeconfig, '-n', 'three-tier', '--port', '5000', '-o', 'json']);
+    const out = watching.stdout;
+    let exit: Promise<number> | undefined;
     try {
       const synced = JSON.parse(await out.next((l) => l.includes('"synced"'), 'the first list')) as { synced: { pods: number; policies: number; probes: { allowedPairs: number }[] } };
       assert.equal(synced.synced.pods, 3);
@@ -66,7 +32,7 @@ describe('watching a live cluster', { skip }, () => {
       assert.equal(synced.synced.probes[0]?.allowedPairs, 1, 'web -> api on 5000');
 
       // web loses its role label: its policy no longer selects it, and api no longer admits it.
-      await client.request('PATCH', resourcePath(PODS, 'three-tier', 'web'), { verb: 'patch', resource: PODS }, { metadata: { labels: { role: null } } }, 'application/merge-patch+json');
+      await fx.client.request('PATCH', resourcePath(PODS, 'three-tier', 'web'), { verb: 'patch', resource: PODS }, { metadata: { labels: { role: null } } }, 'application/merge-patch+json');
       const relabel = JSON.parse(await out.next((l) => l.includes('"Pod three-tier/web"'), 'the label change')) as Change;
       assert.equal(relabel.action, 'changed');
       assert.deepEqual(relabel.fields, ['labels']);
@@ -74,30 +40,31 @@ describe('watching a live cluster', { skip }, () => {
       assert.equal(relabel.probes[0]?.allowedPairs, 0);
 
       // A policy letting anything in the namespace reach api on 5000.
-      await createPolicy(client, policy('three-tier/api-open', { podSelector: { matchLabels: { role: 'api' } }, ingress: [{ from: [{ podSelector: {} }] }] }));
+      await createPolicy(fx.client, policy('three-tier/api-open', { podSelector: { matchLabels: { role: 'api' } }, ingress: [{ from: [{ podSelector: {} }] }] }));
       const created = JSON.parse(await out.next((l) => l.includes('"NetworkPolicy three-tier/api-open"'), 'the policy creation')) as Change;
       assert.equal(created.action, 'created');
       // Only web may still send anywhere (db and api are egress-isolated to other ports).
       assert.deepEqual(created.probes[0]?.added, [['three-tier/web', 'three-tier/api']]);
 
-      await client.request('DELETE', resourcePath(NETWORK_POLICIES, 'three-tier', 'api-open'), { verb: 'delete', resource: NETWORK_POLICIES });
+      await fx.client.request('DELETE', resourcePath(NETWORK_POLICIES, 'three-tier', 'api-open'), { verb: 'delete', resource: NETWORK_POLICIES });
       const deleted = JSON.parse(await out.next((l) => l.includes('"NetworkPolicy three-tier/api-open"') && l.includes('"deleted"'), 'the policy deletion')) as Change;
       assert.deepEqual(deleted.probes[0]?.removed, [['three-tier/web', 'three-tier/api']]);
     } finally {
-      abort.abort();
+      exit = watching.stop();
     }
-    assert.equal(await exit, 0, err.all.join('\n'));
+    assert.equal(await exit, 0, watching.stderr.toString());
   });
 
   test('KubeClusterSource: a first whole snapshot, one per change, and it carries on after an API server restart', async () => {
     const snapshots: ClusterSnapshot[] = [];
     let waiting: (() => void) | undefined;
     const errors: string[] = [];
-    const source = new KubeClusterSource(client, { onError: (kind, e) => errors.push(`${kind}: ${e.message}`) });
+    const source = new KubeClusterSource(fx.client, { onError: (kind, e) => errors.push(`${kind}: ${e.message}`) });
     await source.start((s) => {
       snapshots.push(s);
       waiting?.();
     });
+    await source.firstSnapshot();
     const until = async (test: (s: ClusterSnapshot) => boolean, what: string): Promise<ClusterSnapshot> => {
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -111,19 +78,19 @@ describe('watching a live cluster', { skip }, () => {
       }
     };
     try {
-      assert.equal(snapshots.length, 1, 'start resolves after the first snapshot');
+      assert.equal(snapshots.length, 1, 'firstSnapshot resolves after the first snapshot');
       const first = snapshots[0]!;
       assert.equal(first.cluster.pods.filter((p) => p.namespace === 'three-tier').length, 3);
       assert.ok(first.cluster.policies.length >= 3);
       assert.equal(first.cluster.namespaces.get('three-tier')?.labels['kubernetes.io/metadata.name'], 'three-tier');
 
-      await client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'yes' } } }, 'application/merge-patch+json');
+      await fx.client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'yes' } } }, 'application/merge-patch+json');
       const relabelled = await until((s) => s.cluster.pods.some((p) => p.name === 'db' && p.labels.extra === 'yes'), 'the new label');
       // Unchanged objects keep their identity across snapshots.
       assert.equal(relabelled.cluster.pods.find((p) => p.name === 'api'), first.cluster.pods.find((p) => p.name === 'api'));
 
-      await cp.restartApiServer();
-      await client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'after-restart' } } }, 'application/merge-patch+json');
+      await fx.cp.restartApiServer();
+      await fx.client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'after-restart' } } }, 'application/merge-patch+json');
       await until((s) => s.cluster.pods.some((p) => p.name === 'db' && p.labels.extra === 'after-restart'), 'the label set after the restart');
       const generations = snapshots.map((s) => s.generation);
       assert.deepEqual(generations, [...generations].sort((a, b) => a - b));
@@ -142,36 +109,28 @@ interface Change {
 }
 
 describe('a watch whose resourceVersion is compacted away (410 Gone)', { skip }, () => {
-  let cp: ControlPlane;
-  let client: KubeClient;
-  before(async () => {
-    // No watch cache (watches go to etcd) and compaction every second: old versions vanish quickly.
-    cp = await startControlPlane({ apiServerArgs: ['--watch-cache=false', '--etcd-compaction-interval=1s'] });
-    client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
-  });
-  after(async () => {
-    await cp?.stop();
-  });
+  // No watch cache (watches go to etcd) and compaction every second: old versions vanish quickly.
+  const fx = useControlPlane({ apiServerArgs: ['--watch-cache=false', '--etcd-compaction-interval=1s'] });
 
   test('the informer lists again after 410 Gone and carries on: nothing is lost', async () => {
     const quiet = { name: 'quiet', labels: {}, implicit: false };
     const busy = { name: 'busy', labels: {}, implicit: false };
-    await applyCluster(client, { namespaces: new Map([['quiet', quiet], ['busy', busy]]), pods: [{ namespace: 'quiet', name: 'a', labels: {}, ips: ['10.9.0.1'], ports: [] }], policies: [] });
+    await applyCluster(fx.client, { namespaces: new Map([['quiet', quiet], ['busy', busy]]), pods: [{ namespace: 'quiet', name: 'a', labels: {}, ips: ['10.9.0.1'], ports: [] }], policies: [] });
     const restarts: string[] = [];
     const snapshots: ClusterSnapshot[] = [];
     // Watches of one second, resumed from the last version seen; nothing happens in `quiet`, so its
     // pod watch resumes from an ever older version until etcd has compacted it.
-    const source = new KubeClusterSource(client, { namespace: 'quiet', watchTimeoutSeconds: 1, onWatchRestart: (kind, reason) => restarts.push(`${kind} ${reason}`) });
+    const source = new KubeClusterSource(fx.client, { namespace: 'quiet', watchTimeoutSeconds: 1, onWatchRestart: (kind, reason) => restarts.push(`${kind} ${reason}`) });
     await source.start((s) => {
       snapshots.push(s);
     });
     try {
       for (let i = 0; i < 8 && !restarts.some((r) => r.endsWith('gone')); i++) {
-        await applyCluster(client, { namespaces: new Map(), pods: [{ namespace: 'busy', name: `b${i}`, labels: {}, ips: [], ports: [] }], policies: [] });
+        await applyCluster(fx.client, { namespaces: new Map(), pods: [{ namespace: 'busy', name: `b${i}`, labels: {}, ips: [], ports: [] }], policies: [] });
         await new Promise((r) => setTimeout(r, 1000));
       }
       assert.ok(restarts.some((r) => r.endsWith('gone')), `a 410 Gone was met: ${restarts.join(', ')}`);
-      await applyCluster(client, { namespaces: new Map(), pods: [{ namespace: 'quiet', name: 'late', labels: {}, ips: ['10.9.0.2'], ports: [] }], policies: [] });
+      await applyCluster(fx.client, { namespaces: new Map(), pods: [{ namespace: 'quiet', name: 'late', labels: {}, ips: ['10.9.0.2'], ports: [] }], policies: [] });
       const deadline = Date.now() + 15_000;
       while (!snapshots.at(-1)?.cluster.pods.some((p) => p.name === 'late') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(snapshots.at(-1)?.cluster.pods.map((p) => p.name).sort(), ['a', 'late']);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadKubeConfig } from '../../src/kube/index.js';
-import { KubeClusterSource } from '../../src/agent/kube-source.js';
+import { agentClusterSource } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods, type Reachability } from '../../src/engine/matrix.js';
@@ -53,7 +53,7 @@ function policy(name: string, spec: object): string {
 
 /** The cluster as the API server holds it, read the way the agent reads it. */
 async function apiCluster(kubeconfig: string): Promise<ClusterSnapshot['cluster']> {
-  const source = new KubeClusterSource({ kubeConfig: loadKubeConfig({ kubeconfig }) });
+  const source = agentClusterSource(loadKubeConfig({ kubeconfig }));
   const first = new Promise<ClusterSnapshot>((resolve) => void source.start((s) => resolve(s)));
   const s = await first;
   await source.stop();
