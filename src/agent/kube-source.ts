@@ -22,8 +22,8 @@
  * Objects whose resourceVersion did not change keep their converted object across relists, and the
  * pods keep their order, so the node compiler (which compares by identity) pays only for real changes.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { KubeApiError, KubeClient, NAMESPACES, NETWORK_POLICIES, PODS, toNamespace, toPod, toPolicy, type Converted, type ResolvedConfig, type Resource, type WatchEvent } from '../kube/index.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 

@@ -18,10 +18,10 @@
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
-import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
-import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { FastLoadCache, loadClusterFast } from '../scale/fastload.js';
+import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
+import type { Cluster, PodInfo, PolicyInfo } from '../model/index.js';
+import { FastLoadCache, loadClusterFast } from '../scale/index.js';
 
 export interface ClusterSnapshot {
   readonly cluster: Cluster;

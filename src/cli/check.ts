@@ -1,6 +1,6 @@
 /** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
-import { Engine, podEndpoint } from '../engine/engine.js';
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import { Engine, podEndpoint } from '../engine/index.js';
+import type { Cluster, PodInfo, Protocol } from '../model/index.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';

@@ -4,7 +4,7 @@
  * Failures to reach or read the cluster become one clear line and exit 2 (ClusterReadError), with the
  * server's words escaped: they are untrusted text.
  */
-import { hasErrors } from '../diag/diagnostic.js';
+import { hasErrors } from '../diag/index.js';
 import { KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, overlayCluster, readCluster } from '../kube/index.js';
 import type { GlobalFlags } from './args.js';
 import type { Input } from './input.js';

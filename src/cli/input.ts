@@ -2,11 +2,10 @@
  * The input pipeline every command shares: read -f sources, load them into a Cluster, validate every
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
-import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
-import { isDNS1123Label } from '../validate/index.js';
-import type { Cluster } from '../model/cluster.js';
-import { validateCluster } from '../validate/index.js';
+import { hasErrors, type Diagnostic } from '../diag/index.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
+import { isDNS1123Label, validateCluster } from '../validate/index.js';
+import type { Cluster } from '../model/index.js';
 import { loadClusterFast } from '../scale/index.js';
 import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';

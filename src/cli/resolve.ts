@@ -1,8 +1,8 @@
 /** Turning what the user typed (`ns/pod`, `pod`, an IP) into an endpoint of the loaded cluster. */
-import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/engine.js';
-import type { Endpoint } from '../engine/types.js';
+import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/index.js';
+import type { Endpoint } from '../engine/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
-import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
+import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/index.js';
 import { parseLabelSelector, podsMatching, workloadPods } from '../kubectl/index.js';
 import { UsageError } from './io.js';
 

@@ -8,8 +8,8 @@
  * after it, a lost watch is reported on stderr and retried, the last state kept meanwhile.
  */
 import { ClusterInformer, KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, type InformerEvent } from '../kube/index.js';
-import type { Probe } from '../engine/matrix.js';
-import { podKey } from '../model/cluster.js';
+import type { Probe } from '../engine/index.js';
+import { podKey } from '../model/index.js';
 import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { ClusterReadError } from './cluster.js';

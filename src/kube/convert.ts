@@ -8,10 +8,10 @@
  * Stored objects passed the real validation already; a disagreement is reported, never hidden.
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import { decodeKind, nodeAddresses, podIPs, podSpecInfo, type PNode } from '../load/index.js';
-import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import type { Node, PodSpec, PodStatus } from '../model/k8s.js';
+import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
+import type { Node, PodSpec, PodStatus } from '../model/index.js';
 
 type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);

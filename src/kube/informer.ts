@@ -14,8 +14,8 @@
  * `ClusterInformer` joins three reflectors; it reports `synced` once all three lists have arrived,
  * and no event before that.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { Cluster, NamespaceInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { validateNetworkPolicy } from '../validate/index.js';
 import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, type KubeClient, type Resource, type WatchEvent } from './client.js';
 import { objectKey, resourceVersionOf, toNamespace, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';

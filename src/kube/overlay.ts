@@ -9,8 +9,8 @@
  * replicas, as when reading files alone. A namespace the files only refer to does not replace the
  * cluster's real one.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
 import { workloadPods } from '../kubectl/index.js';
 import { assemble } from './read.js';
 

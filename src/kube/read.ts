@@ -9,8 +9,8 @@
  * A list that is refused (Forbidden) or cannot be made is an error: the analysis would be wrong.
  */
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
 import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, type KubeClient, type Resource } from './client.js';
 import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
 

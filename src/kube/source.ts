@@ -13,7 +13,7 @@
  * Unchanged objects keep their identity from one snapshot to the next (the informer stores them
  * converted), which consumers that compare by identity (the node compiler) rely on.
  */
-import type { ClusterSnapshot, ClusterSource } from '../agent/source.js';
+import type { ClusterSnapshot, ClusterSource } from '../agent/index.js';
 import type { KubeClient } from './client.js';
 import { ClusterInformer, type InformerEvent, type InformerOptions, type ObjectKind } from './informer.js';
 

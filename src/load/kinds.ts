@@ -9,7 +9,7 @@
  * workloads' specs and the statuses have many fields netpol does not read: their shapes are open
  * (only the declared fields are checked), a conscious gap documented in docs/cli.md.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import type {
   ClusterScopedPolicy,
   Container,
@@ -23,7 +23,7 @@ import type {
   Pod,
   PodSpec,
   PodStatus,
-} from '../model/k8s.js';
+} from '../model/index.js';
 import { anyJSON, bool, decodeObject, int32, int64, intOrString, list, map, openStruct, str, struct } from './schema.js';
 import type { Shape } from './schema.js';
 import type { PNode } from './yaml.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadCluster } from './index.js';
 import type { LoadOptions, SourceText } from './index.js';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { PodInfo } from '../model/index.js';
 
 const FIXTURES = new URL('../../test/fixtures/load/', import.meta.url);
 const fixture = (rel: string): SourceText => ({ file: `fixtures/${rel}`, text: readFileSync(new URL(rel, FIXTURES), 'utf8') });

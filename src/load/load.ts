@@ -8,11 +8,10 @@
  * without one, namespaces that objects use but no manifest declares), each guess visible as a warning.
  * NetworkPolicies are decoded, not validated: src/validate does the API server's validation.
  */
-import { attachSource, hasErrors } from '../diag/diagnostic.js';
-import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/cluster.js';
-import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
-import type { Container, Node, PodSpec, PodStatus } from '../model/k8s.js';
+import { attachSource, hasErrors } from '../diag/index.js';
+import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/index.js';
+import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef, Container, Node, PodSpec, PodStatus } from '../model/index.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta, validateTemplateMeta } from '../validate/index.js';
 import { decodeKind, isClusterScopedKind, isKnownKind, knownKindIgnoringCase } from './kinds.js';

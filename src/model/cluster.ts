@@ -2,7 +2,7 @@
  * The loaded cluster: what every analysis consumes. The loader builds it from manifests (and later from a
  * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
  */
-import type { ObjectSource } from '../diag/diagnostic.js';
+import type { ObjectSource } from '../diag/index.js';
 import type { ClusterScopedPolicy, NetworkPolicy } from './k8s.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';

@@ -7,7 +7,7 @@
  * anything else as a pre-rendered Go-syntax string (what `%#v` would print).
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 
 /** Kubernetes field ErrorType names, used as diagnostic codes. */
 export type FieldErrorType =
