@@ -33,12 +33,14 @@ export interface InputOptions {
    * namespace, as kubectl), or all of them (check: its two ends may be anywhere).
    */
   readonly clusterScope?: 'flags' | 'all';
+  /** Read the cluster's Services too (a `svc/NAME` on the command line). Files always give theirs. */
+  readonly services?: boolean;
 }
 
 /** Files (`-f`), the live cluster (no `-f`, or `--kubeconfig`/`--context`), or files over the cluster (`--overlay`). */
 export async function readInput(flags: GlobalFlags, io: IO, opts: InputOptions = {}): Promise<Input> {
   checkNamespaceFlag(flags.namespace);
-  if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles);
+  if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles, opts.services === true);
   return readFiles(flags, io);
 }
 

@@ -247,7 +247,7 @@ describe('lists', () => {
       r.diagnostics.map((d) => [d.severity, d.code, d.object, d.path, d.line, d.column]),
       [
         ['error', 'UnknownField', 'NetworkPolicy listed/deny-all', 'spec.ingres', 15, 7],
-        ['info', 'UnknownKind', 'Service listed/svc', undefined, 16, 5],
+        ['info', 'UnknownKind', 'ConfigMap listed/settings', undefined, 16, 5],
       ],
     );
     assert.equal(r.diagnostics[0]?.message, 'unknown field "spec.ingres"');

@@ -105,3 +105,8 @@ export function child(path: string, name: string): string {
 export function index(path: string, i: number | string): string {
   return `${path}[${i}]`;
 }
+
+/** `field.Duplicate`: "Duplicate value: <value>". */
+export function duplicate(path: string, value: BadValue): Diagnostic {
+  return diag('FieldValueDuplicate', path, `Duplicate value: ${renderValue(value)}`);
+}
