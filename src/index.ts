@@ -17,32 +17,28 @@
  */
 
 // Diagnostics
-export type { Diagnostic, Severity, Position, ObjectSource, Locator } from './diag/diagnostic.js';
-export { formatDiagnostic, hasErrors, attachSource } from './diag/diagnostic.js';
+export type { Diagnostic, Severity, Position, ObjectSource, Locator } from './diag/index.js';
+export { formatDiagnostic, hasErrors, attachSource } from './diag/index.js';
 
 // Model
-export type * from './model/k8s.js';
-export type { Cluster, NamespaceInfo, PodInfo, PolicyInfo, NamedPort, WorkloadRef, Protocol, Labels } from './model/cluster.js';
-export { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from './model/cluster.js';
+// The Kubernetes API types read (NetworkPolicy, Pod, ...) and the loaded cluster's
+export type * from './model/index.js';
+export { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from './model/index.js';
 
 // Loading (text already read; reading files is netpol/node's readSources)
 export { loadCluster } from './load/index.js';
 export type { LoadOptions, LoadResult, SourceText } from './load/index.js';
 
 // Validation
-export { validateNetworkPolicy, validateLabelSelector } from './validate/index.js';
-export { validateCluster } from './validate/index.js';
-export { analyze } from './engine/analyze.js';
+export { validateNetworkPolicy, validateLabelSelector, validateCluster } from './validate/index.js';
+export { analyze } from './engine/index.js';
 
 // Policy model and engine
-export { normalizePolicy, effectivePolicyTypes } from './policy/model.js';
-export type { Policy, Rule, Peer, PortSpec, PortMatch, Direction, PolicyRef, NamespaceScope } from './policy/model.js';
-export { PortSet } from './policy/portset.js';
-export { Engine, podEndpoint, externalEndpoint, endpointText, resolveNamedPort } from './engine/engine.js';
-export { oracleAllows } from './engine/oracle.js';
-export { reachability, sortPods } from './engine/matrix.js';
-export type { Probe, ProbeResult, Reachability } from './engine/matrix.js';
-export type * from './engine/types.js';
+export { normalizePolicy, effectivePolicyTypes, PortSet } from './policy/index.js';
+export type { Policy, Rule, Peer, PortSpec, PortMatch, Direction, PolicyRef, NamespaceScope } from './policy/index.js';
+export { Engine, podEndpoint, externalEndpoint, endpointText, resolveNamedPort, oracleAllows, reachability, sortPods } from './engine/index.js';
+export type { Probe, ProbeResult, Reachability } from './engine/index.js';
+export type { Endpoint, Traffic, NamespaceCheck, PodCheck, IPBlockCheck, PeerResult, PortResult, RuleResult, PolicyResult, TierDecider, PortDecision, ClusterPeerResult, ClusterRuleResult, ClusterPolicyResult, TierResult, SideResult, VerdictReason, Verdict } from './engine/index.js';
 
 // Selectors and addresses
 export { compileSelector, matches as selectorMatches } from './selector/index.js';

@@ -6,12 +6,12 @@
 export * from './index.js';
 
 // Reading manifests from files, directories and stdin
-export { readSources } from './load/sources.js';
-export type { ReadSourcesOptions } from './load/sources.js';
+export { readSources } from './load/node.js';
+export type { ReadSourcesOptions } from './load/node.js';
 
 // The command line, for embedding: `run(argv, io)` is the whole program
-export { run, EXIT } from './cli/main.js';
-export type { IO } from './cli/io.js';
+export { run, EXIT } from './cli/index.js';
+export type { IO } from './cli/index.js';
 
 // A live cluster: kubeconfig (kubectl's rules), paginated reads, list+watch informers, the agent's source
 export { loadKubeConfig, KubeConfigError, KubeClient, KubeApiError, KubeUnreachableError, readCluster, overlayCluster, ClusterInformer, Reflector, KubeClusterSource } from './kube/index.js';

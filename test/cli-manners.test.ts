@@ -106,7 +106,7 @@ describe('output', () => {
     assert.equal((await netpol(['matrix', '-f', 'examples/three-tier', '-o', 'yaml'])).code, 2);
   });
 
-  test("kubectl's reference forms: pod/NAME, NS/pod/NAME, KIND/NAME; svc/NAME says what to use", async () => {
+  test("kubectl's reference forms: pod/NAME, NS/pod/NAME, KIND/NAME, svc/NAME (test/cli-services.test.ts)", async () => {
     const base = ['check', '-f', 'examples/three-tier', '-n', 'three-tier', '--port', '3306', '-o', 'json'];
     const plain = JSON.parse((await netpol([...base, '--from', 'web', '--to', 'db'])).stdout);
     assert.deepEqual(JSON.parse((await netpol([...base, '--from', 'pod/web', '--to', 'three-tier/pod/db'])).stdout), plain);
@@ -114,6 +114,6 @@ describe('output', () => {
     assert.equal(deploy.code, 0, deploy.stderr);
     const svc = await netpol([...base, '--from', 'svc/web', '--to', 'db']);
     assert.equal(svc.code, 2);
-    assert.match(svc.stderr, /does not read Services yet/);
+    assert.match(svc.stderr, /--from three-tier\/svc\/web: no Service three-tier\/web in the input \(the input has no Services\)/);
   });
 });

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cluster, pod, policy } from '../../test/builders.js';
 import { ManualSource } from '../../test/agent/manual-source.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { PodInfo } from '../model/index.js';
 import { Agent, type AgentEvent, type AgentOptions } from './agent.js';
 import type { CutRecord } from './cut-record.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';

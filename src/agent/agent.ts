@@ -24,11 +24,11 @@
  *   periodic check (`verifyMs`) compare the kernel with what was applied; a difference is repaired in
  *   one transaction, followed by the conntrack check, and reported as a `drift` event.
  */
-import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
-import type { Endpoint } from '../engine/types.js';
-import type { Policy } from '../policy/model.js';
+import { Engine, externalEndpoint, podEndpoint } from '../engine/index.js';
+import type { Endpoint } from '../engine/index.js';
+import type { Policy } from '../policy/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
-import type { Cluster, PodInfo } from '../model/cluster.js';
+import type { Cluster, PodInfo } from '../model/index.js';
 import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
 import { rulesetDigest, type CutRecord } from './cut-record.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';

@@ -8,7 +8,7 @@
  *   timeout (drawn from 4-8 min) by 15 s is taken as cut.
  */
 import { KubeClient, KubeClusterSource, type KubeSourceEvent, type KubeSourceOptions, type ResolvedConfig } from '../kube/index.js';
-import type { ClusterSnapshot } from '../model/snapshot.js';
+import type { ClusterSnapshot } from '../model/index.js';
 import { notEnforced } from './source.js';
 
 export const AGENT_BACKOFF = { firstMs: 250, maxMs: 3_000 } as const;

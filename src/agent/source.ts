@@ -18,13 +18,12 @@
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
-import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
-import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
-import type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
+import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
+import type { Cluster, ClusterSnapshot, ClusterSource, PodInfo, PolicyInfo } from '../model/index.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
 
-export type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
+export type { ClusterSnapshot, ClusterSource } from '../model/index.js';
 
 export interface FileSourceOptions {
   readonly paths: readonly string[];

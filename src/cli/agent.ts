@@ -9,15 +9,8 @@
  * none for files; `--listen none` turns it off). `--netns NAME` acts on another network namespace's
  * nftables and conntrack (the lab's nodes) while talking to the API server from this one.
  */
-import { Agent, type AgentEvent } from '../agent/agent.js';
-import { startAgentServer, parseListen, type AgentServer } from '../agent/http.js';
-import { agentClusterSource } from '../agent/kube-source.js';
+import { Agent, type AgentEvent, startAgentServer, parseListen, type AgentServer, agentClusterSource, AgentMetrics, kernelFamilies, type Family, FileCutRecord, FileClusterSource, ManifestReader, type ClusterSource, NftSession, ProcessConntrack, ProcessNft } from '../agent/index.js';
 import { loadKubeConfig } from '../kube/index.js';
-import { AgentMetrics, kernelFamilies, type Family } from '../agent/metrics.js';
-import { FileCutRecord } from '../agent/cut-record.js';
-import { FileClusterSource, ManifestReader, type ClusterSource } from '../agent/source.js';
-import { NftSession } from '../agent/nft-session.js';
-import { ProcessConntrack, ProcessNft } from '../agent/system.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeMessage } from './render/escape.js';

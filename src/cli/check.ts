@@ -1,6 +1,6 @@
 /** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
-import { Engine, podEndpoint } from '../engine/engine.js';
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import { Engine, podEndpoint } from '../engine/index.js';
+import type { Cluster, PodInfo, Protocol } from '../model/index.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
@@ -9,7 +9,7 @@ import { EXIT, UsageError, type IO } from './io.js';
 import { colourVerdicts } from './render/colour.js';
 import { safeText, structured } from './render/escape.js';
 import { renderVerdict } from './render/verdict.js';
-import { kubectlReference, parsePort, parseProtocol, resolveEndpoint, resolveGroup, type Group } from './resolve.js';
+import { kubectlReference, namesService, parsePort, parseProtocol, resolveEndpoint, resolveGroup, serviceTargetPort, type Group } from './resolve.js';
 
 export const CHECK_OPTIONS = {
   from: { type: 'string' },
@@ -29,7 +29,7 @@ export async function checkCommand(flags: GlobalFlags, values: Record<string, un
   const port = values.port === undefined ? undefined : parsePort(values.port as string);
 
   // Its two ends may be in any namespaces: a cluster is read whole.
-  const read = await readInput(flags, io, { clusterScope: 'all' });
+  const read = await readInput(flags, io, { clusterScope: 'all', services: namesService(from) || namesService(to) });
   const input = values['skip-invalid'] === true ? skipInvalid(read) : read;
   reportDiagnostics(io, input.diagnostics);
   if (input.unreadable || input.invalid) {
@@ -80,11 +80,18 @@ export function checkAnswer(cluster: Cluster, q: CheckQuestion): CheckAnswer {
 
 /** The question asked of a loaded cluster, answered on `io` in `format`; the exit code. */
 function answerCheck(cluster: Cluster, q: CheckQuestion, format: 'text' | 'json' | 'yaml', io: IO): number {
-  const { protocol, port, namespace: ns } = q;
-  const from = kubectlReference(cluster, q.from, ns, '--from');
-  const to = kubectlReference(cluster, q.to, ns, '--to');
+  const { protocol, namespace: ns } = q;
+  const from = kubectlReference(cluster, q.from, ns);
+  const to = kubectlReference(cluster, q.to, ns);
   const fromGroup = resolveGroup(cluster, from, ns, '--from');
   const toGroup = resolveGroup(cluster, to, ns, '--to');
+  let port = q.port;
+  if (toGroup?.service) {
+    // A connection to a Service reaches a pod on the Service's targetPort: that is what policies see.
+    const target = serviceTargetPort(toGroup.service, protocol, port);
+    port = target.port;
+    if (target.note) io.stderr(`Note: ${safeText(target.note)}\n`);
+  }
   if (fromGroup || toGroup) {
     const single = (text: string, flag: string): Group => {
       const e = resolveEndpoint(cluster, text, ns, flag).endpoint;

@@ -4,7 +4,7 @@
  * Failures to reach or read the cluster become one clear line and exit 2 (ClusterReadError), with the
  * server's words escaped: they are untrusted text.
  */
-import { hasErrors } from '../diag/diagnostic.js';
+import { hasErrors } from '../diag/index.js';
 import { KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, overlayCluster, readCluster } from '../kube/index.js';
 import type { GlobalFlags } from './args.js';
 import type { Input } from './input.js';
@@ -31,14 +31,14 @@ export function usesCluster(flags: GlobalFlags): boolean {
 
 export type FileReader = (flags: GlobalFlags, io: IO, defaultNamespace: string) => Promise<Input>;
 
-export async function readClusterInput(flags: GlobalFlags, io: IO, scope: 'flags' | 'all', readFiles: FileReader): Promise<Input> {
+export async function readClusterInput(flags: GlobalFlags, io: IO, scope: 'flags' | 'all', readFiles: FileReader, services = false): Promise<Input> {
   const progress = progressLine(io);
   try {
     const config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
     const namespace = flags.namespace ?? config.namespace;
     const readNamespace = scope === 'all' || flags.allNamespaces ? undefined : namespace;
     const client = new KubeClient(config);
-    const read = await readCluster(client, { ...(readNamespace !== undefined ? { namespace: readNamespace } : {}), progress: (what, d, t) => progress.update(what, d, t) });
+    const read = await readCluster(client, { ...(readNamespace !== undefined ? { namespace: readNamespace } : {}), progress: (what, d, t) => progress.update(what, d, t), services });
     progress.done();
     if (!flags.overlay) {
       return { cluster: read.cluster, diagnostics: read.diagnostics, unreadable: false, invalid: hasErrors(read.diagnostics), namespace };

@@ -6,9 +6,9 @@
  * cluster asks "what will applying them do": the manifests side is the cluster with the manifests
  * applied on top (as `--overlay`), so pods that only the cluster holds are compared too.
  */
-import { hasErrors } from '../diag/diagnostic.js';
+import { hasErrors } from '../diag/index.js';
 import { overlayCluster } from '../kube/index.js';
-import { readSources } from '../load/sources.js';
+import { readSources } from '../load/node.js';
 import type { GlobalFlags } from './args.js';
 import { readClusterInput } from './cluster.js';
 import { parseGitSpec, readGitSources } from './git.js';

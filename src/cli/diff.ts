@@ -5,7 +5,7 @@
  * `git diff --exit-code`: 0 unchanged, 1 changed, 2 error.
  */
 import { defaultProbes, diffReachability, type DiffProbe } from '../diff/index.js';
-import type { Protocol } from '../model/cluster.js';
+import type { Protocol } from '../model/index.js';
 import { ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { loadSides, parseSide, sideName } from './diff-side.js';

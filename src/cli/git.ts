@@ -7,8 +7,8 @@
  * file too large) are `ReadError` diagnostics, never exceptions.
  */
 import { spawn } from 'node:child_process';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { DEFAULT_MAX_BYTES, type SourceText } from '../load/sources.js';
+import type { Diagnostic } from '../diag/index.js';
+import { DEFAULT_MAX_BYTES, type SourceText } from '../load/node.js';
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 

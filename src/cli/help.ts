@@ -19,6 +19,8 @@ const ENDPOINTS = `Endpoints (--from, --to):
   NS/POD, POD             a pod (POD in the -n namespace); a workload's manifest is one pod named after it
   KIND/NAME, NS/KIND/NAME a workload's pods (deployment|deploy, replicaset|rs, statefulset|sts,
                           daemonset|ds, job, cronjob|cj, replicationcontroller|rc) or a pod (pod|po)
+  svc/NAME, NS/svc/NAME   the pods a Service's selector picks (svc|service); as --to, --port 80 (a
+                          Service port) is checked as its targetPort, and without --port its only port
   [NS/]SELECTOR           pods matching a label selector in kubectl -l syntax:
                           app=web,tier in (a,b),!legacy   (*/SELECTOR for every namespace)
   ADDRESS                 an IP address: the pod that has it, or a host outside the cluster`;
@@ -49,7 +51,8 @@ Flags:
       --from SRC          the source endpoint (below)
       --to DST            the destination endpoint (below)
   -p, --port N|NAME       a port number 1-65535 or a container port name of the destination;
-                          without it, "any port": the answer lists the ports allowed
+                          without it, "any port": the answer lists the ports allowed (to a Service:
+                          its port or port name, checked as the pods' targetPort)
       --protocol P        TCP (default), UDP or SCTP
       --skip-invalid      analyse the valid objects, leaving out (and listing) the invalid ones
   -o, --output FORMAT     text (default), json or yaml
@@ -61,6 +64,7 @@ Examples:
   netpol check -f examples/three-tier --from three-tier/web --to three-tier/db --port 3306
   netpol check -f examples/three-tier -n three-tier --from web --to api --port 5000 -o json
   netpol check -f examples/three-tier --from 'three-tier/role=web' --to 'three-tier/role in (api,db)'
+  netpol check -f examples/bookstore -n bookstore --from deploy/frontend --to svc/api --port 80
 
 Exit codes: 0 allowed (every pair, for groups), 1 denied, 2 usage error, unknown pod or invalid input.
 `,

@@ -2,11 +2,10 @@
  * The input pipeline every command shares: read -f sources, load them into a Cluster, validate every
  * NetworkPolicy as the API server would. Returns diagnostics as values; commands decide what they mean.
  */
-import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import { readSources, STDIN_NAME, type SourceText } from '../load/sources.js';
-import { isDNS1123Label } from '../validate/index.js';
-import type { Cluster } from '../model/cluster.js';
-import { validateCluster } from '../validate/index.js';
+import { hasErrors, type Diagnostic } from '../diag/index.js';
+import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
+import { isDNS1123Label, validateCluster } from '../validate/index.js';
+import type { Cluster } from '../model/index.js';
 import { loadClusterFast } from '../load/index.js';
 import { progressLine } from './progress.js';
 import type { GlobalFlags } from './args.js';
@@ -34,12 +33,14 @@ export interface InputOptions {
    * namespace, as kubectl), or all of them (check: its two ends may be anywhere).
    */
   readonly clusterScope?: 'flags' | 'all';
+  /** Read the cluster's Services too (a `svc/NAME` on the command line). Files always give theirs. */
+  readonly services?: boolean;
 }
 
 /** Files (`-f`), the live cluster (no `-f`, or `--kubeconfig`/`--context`), or files over the cluster (`--overlay`). */
 export async function readInput(flags: GlobalFlags, io: IO, opts: InputOptions = {}): Promise<Input> {
   checkNamespaceFlag(flags.namespace);
-  if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles);
+  if (usesCluster(flags)) return readClusterInput(flags, io, opts.clusterScope ?? 'flags', readFiles, opts.services === true);
   return readFiles(flags, io);
 }
 

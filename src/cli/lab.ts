@@ -11,10 +11,9 @@
  *   lab down ID | --all                      remove a lab (or every lab, including kept ones)
  *   lab list                                 labs on this machine, and leftovers
  */
-import { Engine } from '../engine/engine.js';
-import { reachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
+import { Engine, reachability, sortPods, type Probe, type Reachability } from '../engine/index.js';
 import { agentEnforcer, cleanupLabs, compiledEnforcer, kubeEnforcer, LabError, labDown, labProbe, labUp, listLabs, runLabReport, type Enforcer, type KubeEnforcer } from '../lab/index.js';
-import type { Cluster, PodInfo } from '../model/cluster.js';
+import type { Cluster, PodInfo } from '../model/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';

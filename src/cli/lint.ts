@@ -4,7 +4,7 @@
  * invalid (validate first: lint reads what the API server would store).
  */
 import { lint, RULES, sourceReader } from '../lint/index.js';
-import { readSources } from '../load/sources.js';
+import { readSources } from '../load/node.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { inputFromSources, reportDiagnostics } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';

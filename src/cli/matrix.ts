@@ -8,9 +8,8 @@
  * written as it is made); one that would weigh more than MAX_OUTPUT_BYTES is refused before it
  * starts, with its size, unless --allow-large-output accepts it.
  */
-import { Engine } from '../engine/engine.js';
-import { EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/matrix.js';
-import type { Cluster, PodInfo } from '../model/cluster.js';
+import { Engine, EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/index.js';
+import type { Cluster, PodInfo } from '../model/index.js';
 import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';

@@ -1,9 +1,9 @@
 /** Turning what the user typed (`ns/pod`, `pod`, an IP) into an endpoint of the loaded cluster. */
-import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/engine.js';
-import type { Endpoint } from '../engine/types.js';
+import { domainEndpoint, externalEndpoint, podEndpoint } from '../engine/index.js';
+import type { Endpoint } from '../engine/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
-import { PROTOCOLS, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
-import { parseLabelSelector, podsMatching, workloadPods } from '../kubectl/index.js';
+import { PROTOCOLS, type Cluster, type PodInfo, type Protocol, type ServiceInfo } from '../model/index.js';
+import { findService, parseLabelSelector, podsMatching, SERVICE_WORDS, servicePods, servicePort, workloadPods } from '../kubectl/index.js';
 import { UsageError } from './io.js';
 
 export interface Resolved {
@@ -61,15 +61,13 @@ export function parsePort(text: string): number | string {
 }
 
 const POD_WORDS = new Set(['pod', 'pods', 'po']);
-const SERVICE_WORDS = new Set(['svc', 'service', 'services']);
 
 /**
  * kubectl's reference forms, rewritten to this tool's: `pod/NAME` and `NS/pod/NAME` name a pod
- * (`NS/NAME`), `KIND/NAME` a workload in the -n namespace (`NS/KIND/NAME`). A first segment that is also
- * a namespace of the input keeps its `NS/NAME` meaning. Services are not read (yet): `svc/NAME` is a usage
- * error that says what to use instead.
+ * (`NS/NAME`), `KIND/NAME` a workload in the -n namespace (`NS/KIND/NAME`), `svc/NAME` a Service
+ * (`NS/svc/NAME`). A first segment that is also a namespace of the input keeps its `NS/NAME` meaning.
  */
-export function kubectlReference(cluster: Cluster, text: string, defaultNamespace: string, flag: string): string {
+export function kubectlReference(cluster: Cluster, text: string, defaultNamespace: string): string {
   if (SELECTOR_HINT.test(text)) return text;
   const parts = text.split('/');
   const kindAt = parts.length === 2 ? 0 : parts.length === 3 ? 1 : -1;
@@ -78,7 +76,7 @@ export function kubectlReference(cluster: Cluster, text: string, defaultNamespac
   if (kindAt === 0 && cluster.namespaces.has(parts[0]!)) return text;
   const namespace = kindAt === 0 ? defaultNamespace : parts[0]!;
   const name = parts[kindAt + 1]!;
-  if (SERVICE_WORDS.has(word)) throw new UsageError(`${flag} ${text}: netpol does not read Services yet; name the pods the Service selects with a label selector (${namespace}/app=...)`);
+  if (SERVICE_WORDS.has(word)) return `${namespace}/svc/${name}`;
   if (POD_WORDS.has(word)) return `${namespace}/${name}`;
   // A workload kind word (deploy, sts, ...): workloadPods answers undefined for anything else.
   if (kindAt === 0 && workloadPods(cluster, `${namespace}/${word}/${name}`) !== undefined) return `${namespace}/${word}/${name}`;
@@ -90,6 +88,15 @@ export interface Group {
   readonly pods: readonly PodInfo[];
   /** How the user named it, normalised for output. */
   readonly label: string;
+  /** Set when the group is a Service's pods. */
+  readonly service?: ServiceInfo;
+}
+
+/** Whether an endpoint as typed names a Service (`svc/NAME`, `NS/svc/NAME`): a cluster read then lists Services. */
+export function namesService(text: string): boolean {
+  const parts = text.split('/');
+  const word = parts.length === 2 ? parts[0] : parts.length === 3 ? parts[1] : undefined;
+  return word !== undefined && SERVICE_WORDS.has(word.toLowerCase());
 }
 
 const SELECTOR_HINT = /[=!]|\s(in|notin)\s*\(/;
@@ -101,6 +108,7 @@ const SELECTOR_HINT = /[=!]|\s(in|notin)\s*\(/;
  */
 export function resolveGroup(cluster: Cluster, text: string, defaultNamespace: string, flag: string): Group | undefined {
   const parts = text.split('/');
+  if (parts.length === 3 && !SELECTOR_HINT.test(text) && SERVICE_WORDS.has(parts[1]!.toLowerCase())) return serviceGroup(cluster, parts[0]!, parts[2]!, text, flag);
   if (parts.length === 3 && !SELECTOR_HINT.test(text)) {
     const pods = workloadPods(cluster, text);
     if (pods === undefined) throw new UsageError(`${flag} ${text}: not a workload (NS/KIND/NAME with KIND deployment, replicaset, statefulset, daemonset, job, cronjob or replicationcontroller)`);
@@ -116,4 +124,47 @@ export function resolveGroup(cluster: Cluster, text: string, defaultNamespace: s
   const pods = podsMatching(cluster, ns === '*' ? undefined : ns, selector);
   if (pods.length === 0) throw new UsageError(`${flag} ${text}: no pods match`);
   return { pods, label: `${ns === '*' ? 'all namespaces' : ns}/${selectorText}` };
+}
+
+/** `NS/svc/NAME`: the pods the Service selects, or why it stands for none. */
+function serviceGroup(cluster: Cluster, namespace: string, name: string, text: string, flag: string): Group {
+  const service = findService(cluster, namespace, name);
+  if (!service) {
+    const elsewhere = (cluster.services ?? []).filter((s) => s.name === name).map((s) => `${s.namespace}/svc/${s.name}`);
+    const hint = elsewhere.length > 0 ? ` (did you mean ${elsewhere.slice(0, 3).join(', ')}?)` : (cluster.services?.length ?? 0) === 0 ? ' (the input has no Services)' : '';
+    throw new UsageError(`${flag} ${text}: no Service ${namespace}/${name} in the input${hint}`);
+  }
+  const pods = servicePods(cluster, service);
+  if (pods === undefined) {
+    throw new UsageError(
+      `${flag} ${text}: Service ${namespace}/${name} has no selector, so it stands for no pods netpol can know (its endpoints are managed outside Kubernetes${service.type === 'ExternalName' ? ', or it names an external host' : ''}); name the pods or addresses behind it instead`,
+    );
+  }
+  const selector = Object.entries(service.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  if (pods.length === 0) throw new UsageError(`${flag} ${text}: Service ${namespace}/${name} selects no pods in the input (selector ${selector})`);
+  return { pods, label: `${namespace}/svc/${name}`, service };
+}
+
+/**
+ * The port to check when the destination is a Service. NetworkPolicy sees a connection after the
+ * Service's address and port were translated to a pod's, so the pods' port (`targetPort`) is what is
+ * checked: `--port` naming a Service port (its number or name) becomes that port's targetPort, and
+ * without `--port` the Service's only port of the protocol is taken (several: every port, as for pods).
+ * A `--port` that is no port of the Service is taken as the pods' own port. Each choice is a note.
+ */
+export function serviceTargetPort(service: ServiceInfo, protocol: Protocol, port: number | string | undefined): { port?: number | string; note?: string } {
+  const name = `Service ${service.namespace}/${service.name}`;
+  const ports = service.ports.filter((p) => p.protocol === protocol);
+  const list = ports.map((p) => `${p.port}${p.name ? ` "${p.name}"` : ''} -> targetPort ${p.targetPort}`).join(', ');
+  const chosen = servicePort(service, protocol, port);
+  if (port === undefined) {
+    if (chosen) return { port: chosen.targetPort, note: `no --port: checking the only ${protocol} port of ${name}, ${chosen.port} -> targetPort ${chosen.targetPort} (the pods' port, which NetworkPolicy sees)` };
+    if (ports.length === 0) return { note: `${name} has no ${protocol} port${service.ports.length > 0 ? ` (see --protocol)` : ''}; answering for every ${protocol} port of its pods` };
+    return { note: `${name} has ${ports.length} ${protocol} ports (${list}); answering for every port: pass --port to choose one` };
+  }
+  if (chosen) {
+    if (chosen.targetPort === port) return { port };
+    return { port: chosen.targetPort, note: `--port ${port} is port ${chosen.port}${chosen.name ? ` (${chosen.name})` : ''} of ${name}, which forwards to targetPort ${chosen.targetPort} on its pods: NetworkPolicy sees the pods' port, so ${chosen.targetPort} is checked` };
+  }
+  return { port, ...(ports.length > 0 ? { note: `--port ${port} is not a ${protocol} port of ${name} (${list}); checking it as the pods' own port` } : {}) };
 }

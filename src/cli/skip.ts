@@ -4,8 +4,8 @@
  * be guessing); with the flag the errors are still printed, then one warning lists what was left out.
  * Never silent: the warning names every skipped object (up to a count) and its total.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
 import type { Input } from './input.js';
 
 export const SKIP_INVALID_OPTION = { 'skip-invalid': { type: 'boolean' } } as const;

@@ -10,8 +10,8 @@
  * followed (the tracker computes NetworkPolicy reachability only).
  */
 import { KubeApiError, KubeClient, KubeClusterSource, KubeConfigError, KubeUnreachableError, loadKubeConfig } from '../kube/index.js';
-import type { Probe } from '../engine/matrix.js';
-import { podKey } from '../model/cluster.js';
+import type { Probe } from '../engine/index.js';
+import { podKey } from '../model/index.js';
 import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { ClusterReadError } from './cluster.js';

@@ -11,8 +11,8 @@
  * policy and rule unchanged, something about the ends changed (labels, ports, addresses, namespace
  * labels). Pure: no IO.
  */
-import type { Verdict, SideResult } from '../engine/types.js';
-import type { Direction } from '../policy/model.js';
+import type { Verdict, SideResult } from '../engine/index.js';
+import type { Direction } from '../policy/index.js';
 import type { ChangeKind, NamespaceChange, PodAspect, PodChange, PolicyChange } from './changes.js';
 import { labelChanges } from './changes.js';
 

@@ -8,8 +8,8 @@
  * nothing); metadata other than the name (labels, annotations) never changes a verdict and is not
  * compared. Pure: no IO.
  */
-import type { Cluster, Labels, NamedPort, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { podKey } from '../model/cluster.js';
+import type { Cluster, Labels, NamedPort, PodInfo, PolicyInfo } from '../model/index.js';
+import { podKey } from '../model/index.js';
 
 export type ChangeKind = 'added' | 'removed' | 'edited';
 

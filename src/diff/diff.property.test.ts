@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { NS, clusterArb, labelsArb, makePod, makePolicy, podSpecArb, policySpecArb, specArb } from '../../test/arbitraries.js';
 import { namespace } from '../../test/builders.js';
-import { Engine, podEndpoint } from '../engine/engine.js';
-import { oracleAllows } from '../engine/oracle.js';
-import { podKey, type Cluster, type NamespaceInfo, type PodInfo } from '../model/cluster.js';
+import { Engine, podEndpoint, oracleAllows } from '../engine/index.js';
+import { podKey, type Cluster, type NamespaceInfo, type PodInfo } from '../model/index.js';
 import { ScaleEngine } from '../scale/index.js';
 import { diffReachability, type DiffProbe } from './index.js';
 

@@ -3,7 +3,7 @@
  * (a number, the first port of an `endPort` range, or a port name, with its protocol), plus "any port"
  * for each protocol that appears (TCP always). Pure: no IO.
  */
-import { PROTOCOLS, type Cluster, type Protocol } from '../model/cluster.js';
+import { PROTOCOLS, type Cluster, type Protocol } from '../model/index.js';
 import type { DiffProbe } from './reachability.js';
 
 export function defaultProbes(clusters: readonly Cluster[], only?: ReadonlySet<Protocol>): DiffProbe[] {

@@ -12,10 +12,10 @@
  * differ are explained once per pair of joint classes with the explaining engine, and only then
  * expanded to pods. Pure: no IO.
  */
-import { Engine, podEndpoint } from '../engine/engine.js';
-import type { Verdict } from '../engine/types.js';
-import { podKey, type Cluster, type PodInfo, type Protocol } from '../model/cluster.js';
-import { normalizePolicy, policyNormalizer } from '../policy/model.js';
+import { Engine, podEndpoint } from '../engine/index.js';
+import type { Verdict } from '../engine/index.js';
+import { podKey, type Cluster, type PodInfo, type Protocol } from '../model/index.js';
+import { normalizePolicy, policyNormalizer } from '../policy/index.js';
 import type { ScaleEngine } from '../scale/index.js';
 import { matches } from '../selector/index.js';
 import { attribute, podCause, viewOf, type Cause, type ChangeIndex } from './attribute.js';

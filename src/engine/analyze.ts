@@ -3,8 +3,8 @@
  * build an engine only from a cluster that passed. Analysis of invalid policies would be guessing at what
  * the API server would never have stored.
  */
-import { hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import type { Cluster } from '../model/cluster.js';
+import { hasErrors, type Diagnostic } from '../diag/index.js';
+import type { Cluster } from '../model/index.js';
 import { validateCluster } from '../validate/index.js';
 import { Engine } from './engine.js';
 

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { clusterArb, PROBE_PORTS, PROBE_PROTOCOLS } from '../../test/arbitraries.js';
 import { Engine, externalEndpoint, podEndpoint } from './engine.js';
 import { oracleAllows } from './oracle.js';
-import { PortSet } from '../policy/portset.js';
+import { PortSet } from '../policy/index.js';
 import type { Endpoint } from './types.js';
 
 test('engine agrees with the oracle on every pair, port and protocol', () => {

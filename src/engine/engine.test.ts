@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cluster, namespace, pod, policy } from '../../test/builders.js';
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import type { Cluster, PodInfo, Protocol } from '../model/index.js';
 import { Engine, externalEndpoint, podEndpoint } from './engine.js';
 import { oracleAllows } from './oracle.js';
 import type { Endpoint, Verdict } from './types.js';

@@ -11,10 +11,8 @@
  */
 import type { IP } from '../ip/index.js';
 import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/cluster.js';
-import { normalizeClusterPolicies, type ClusterPolicy } from '../policy/cluster.js';
-import { affects, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule } from '../policy/model.js';
-import { PortSet } from '../policy/portset.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/index.js';
+import { normalizeClusterPolicies, type ClusterPolicy, affects, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet } from '../policy/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS, type SideDecision } from './tiers.js';
 import { matches, requirementText, unmetRequirements } from '../selector/index.js';
 import type {

@@ -4,7 +4,7 @@
  * `{"pods": ["ns/name", ...], "probes": [{"port": 80, "protocol": "TCP", "allowed": [[...]]}]}` where
  * `allowed[i][j]` says whether pods[i] can open a connection to pods[j].
  */
-import { podKey, type PodInfo, type Protocol } from '../model/cluster.js';
+import { podKey, type PodInfo, type Protocol } from '../model/index.js';
 import { podEndpoint, type Engine } from './engine.js';
 
 export interface Probe {

@@ -2,9 +2,8 @@
  * The oracles' label matching, spelled out from the API reference (shared by oracle.ts and
  * oracle-tiers.ts, and by nothing in the engine).
  */
-import type { Cluster, Labels } from '../model/cluster.js';
-import { NAMESPACE_NAME_LABEL } from '../model/cluster.js';
-import type { LabelSelector } from '../model/k8s.js';
+import type { Cluster, Labels, LabelSelector } from '../model/index.js';
+import { NAMESPACE_NAME_LABEL } from '../model/index.js';
 
 export function selectorMatches(sel: LabelSelector, labels: Labels): boolean {
   // "matchLabels is a map of {key,value} pairs ... The requirements are ANDed."

@@ -6,8 +6,7 @@
  * property tests can hold one to the other. Slow and literal on purpose.
  */
 import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
-import type { Cluster, ClusterPolicyInfo, PodInfo, Protocol } from '../model/cluster.js';
-import type { ClusterPolicyPeer, LabelSelector } from '../model/k8s.js';
+import type { Cluster, ClusterPolicyInfo, PodInfo, Protocol, ClusterPolicyPeer, LabelSelector } from '../model/index.js';
 import { nsLabels, selectorMatches } from './oracle-labels.js';
 import type { Endpoint } from './types.js';
 

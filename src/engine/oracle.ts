@@ -6,8 +6,7 @@
  * API reference.
  */
 import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
+import type { Cluster, PodInfo, Protocol, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/index.js';
 import type { Endpoint } from './types.js';
 import { nsLabels, selectorMatches } from './oracle-labels.js';
 import { tieredSideAllows } from './oracle-tiers.js';

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { DOMAINS, PROBE_PORTS, PROBE_PROTOCOLS, tieredClusterArb } from '../../test/arbitraries.js';
 import { domainEndpoint, Engine, externalEndpoint, podEndpoint } from './engine.js';
 import { oracleAllows } from './oracle.js';
-import { PortSet } from '../policy/portset.js';
+import { PortSet } from '../policy/index.js';
 import type { Endpoint } from './types.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);

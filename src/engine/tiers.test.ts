@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clusterPolicy, namespace, node, pod, policy, tieredCluster } from '../../test/builders.js';
 import { validateCluster } from '../validate/index.js';
-import type { Cluster, ClusterPolicyInfo, PodInfo } from '../model/cluster.js';
+import type { Cluster, ClusterPolicyInfo, PodInfo } from '../model/index.js';
 import { domainEndpoint, Engine, externalEndpoint, podEndpoint } from './engine.js';
 import type { Endpoint, SideResult } from './types.js';
 

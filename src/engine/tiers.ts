@@ -20,10 +20,9 @@
  * NetworkPolicy rules will be processed but any ingress rules at the destination do apply."
  */
 import type { IP } from '../ip/index.js';
-import type { Cluster, Labels, NodeInfo, PodInfo, Protocol } from '../model/cluster.js';
-import { clusterRulesOf, type Action, type ClusterPeer, type ClusterPolicy, type ClusterPort, type ClusterRule, type PodScope } from '../policy/cluster.js';
-import type { Direction } from '../policy/model.js';
-import { PortSet } from '../policy/portset.js';
+import type { Cluster, Labels, NodeInfo, PodInfo, Protocol } from '../model/index.js';
+import { clusterRulesOf, type Action, type ClusterPeer, type ClusterPolicy, type ClusterPort, type ClusterRule, type PodScope, PortSet } from '../policy/index.js';
+import type { Direction } from '../policy/index.js';
 import { matches, requirementText, unmetRequirements, type Selector } from '../selector/index.js';
 import type { ClusterPeerResult, ClusterPolicyResult, ClusterRuleResult, Endpoint, TierDecider } from './types.js';
 import { parseIP } from '../ip/index.js';

@@ -3,10 +3,8 @@
  * structures; nothing here is prose except short selector texts for display.
  */
 import type { IP } from '../ip/index.js';
-import type { Labels, PodInfo, Protocol, WorkloadRef } from '../model/cluster.js';
-import type { Action, ClusterPolicyRef, Tier } from '../policy/cluster.js';
-import type { Direction, PolicyRef } from '../policy/model.js';
-import type { PortRange } from '../policy/portset.js';
+import type { Labels, PodInfo, Protocol, WorkloadRef } from '../model/index.js';
+import type { Action, ClusterPolicyRef, Tier, Direction, PolicyRef, PortRange } from '../policy/index.js';
 
 /**
  * An end of a connection: a pod of the cluster, an address outside it, or a name outside it (a DNS name

@@ -8,8 +8,8 @@
  * controller manager namespaces cannot be deleted; `clearCluster` deletes pods (grace period 0: no
  * kubelet will confirm) and policies so one API server can hold one scenario after another.
  */
-import type { Cluster, PodInfo, PolicyInfo } from '../model/cluster.js';
-import { NAMESPACE_NAME_LABEL } from '../model/cluster.js';
+import type { Cluster, PodInfo, PolicyInfo } from '../model/index.js';
+import { NAMESPACE_NAME_LABEL } from '../model/index.js';
 import { KubeApiError, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type KubeClient } from './client.js';
 
 export interface ApplyOptions {

@@ -29,6 +29,7 @@ export const NAMESPACES: Resource = { prefix: '/api/v1', plural: 'namespaces', n
 export const PODS: Resource = { prefix: '/api/v1', plural: 'pods', namespaced: true };
 export const NETWORK_POLICIES: Resource = { prefix: '/apis/networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true };
 export const NODES: Resource = { prefix: '/api/v1', plural: 'nodes', namespaced: false };
+export const SERVICES: Resource = { prefix: '/api/v1', plural: 'services', namespaced: true };
 /** The cluster-scoped policy kinds (custom resources of kubernetes-sigs/network-policy-api), with their kind. */
 export const CLUSTER_POLICY_RESOURCES: readonly (Resource & { readonly kind: 'ClusterNetworkPolicy' | 'AdminNetworkPolicy' | 'BaselineAdminNetworkPolicy' })[] = [
   { prefix: '/apis/policy.networking.k8s.io/v1alpha2', plural: 'clusternetworkpolicies', namespaced: false, kind: 'ClusterNetworkPolicy' },

@@ -8,10 +8,10 @@
  * Stored objects passed the real validation already; a disagreement is reported, never hidden.
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { decodeKind, nodeAddresses, podIPs, podSpecInfo, type PNode } from '../load/index.js';
-import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import type { Node, PodSpec, PodStatus } from '../model/k8s.js';
+import type { Diagnostic } from '../diag/index.js';
+import { decodeKind, nodeAddresses, podIPs, podSpecInfo, serviceInfo, type PNode } from '../load/index.js';
+import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
+import type { Node, PodSpec, PodStatus } from '../model/index.js';
 
 type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined);
@@ -130,6 +130,25 @@ export function toNodeInfo(o: unknown): Converted<NodeInfo> {
   const node = { apiVersion: 'v1', kind: 'Node' as const, metadata: { name }, status: rec(r?.status) as Node['status'] };
   const addresses = nodeAddresses(node, (d) => diagnostics.push({ ...d, object: `Node ${name}` }));
   return { value: { name, labels: labelsOf(meta), addresses }, diagnostics };
+}
+
+/**
+ * A Service through the loader's decoder (defaults as the API server applies them). Unknown fields are
+ * warnings, as for NetworkPolicies: a newer server may serve fields netpol does not know.
+ */
+export function toService(o: unknown): Converted<ServiceInfo> {
+  const r = rec(o);
+  const meta = rec(r?.metadata);
+  const name = str(meta?.name);
+  const namespace = str(meta?.namespace);
+  if (!name || !namespace) return { diagnostics: [] };
+  const object = `Service ${namespace}/${name}`;
+  const { decoded, diagnostics } = decodeKind('Service', 'v1', toNode({ ...r, apiVersion: 'v1', kind: 'Service' }));
+  const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) =>
+    d.code === 'UnknownField' ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it`, object } : { ...d, object },
+  );
+  if (!decoded || decoded.kind !== 'Service' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
+  return { value: serviceInfo(decoded.object, namespace, name), diagnostics: out };
 }
 
 /** A JSON value as the loader's tree (no positions: line and column 0). */

@@ -13,8 +13,8 @@
  * CRD is not installed has no objects, and is looked for again every `absentRecheckMs` (default 60 s),
  * so a CRD installed later is picked up. Nodes are read for `nodes` peers of those policies.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { Cluster, ClusterPolicyInfo, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { Cluster, ClusterPolicyInfo, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { validateClusterPolicy, validateNetworkPolicy } from '../validate/index.js';
 import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, type KubeClient, type Resource } from './client.js';
 import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';

@@ -9,8 +9,8 @@
  * replicas, as when reading files alone. A namespace the files only refer to does not replace the
  * cluster's real one.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import { workloadPods } from '../kubectl/index.js';
 import { assemble } from './read.js';
 
@@ -42,10 +42,12 @@ export function overlayCluster(cluster: Cluster, files: Cluster): { cluster: Clu
       ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
     });
   }
-  // Cluster-scoped policies by kind and name, nodes by name: the files' replace the cluster's.
+  // Cluster-scoped policies by kind and name, nodes by name, Services by namespace and name: the files' replace the cluster's.
   const clusterPolicies = new Map<string, ClusterPolicyInfo>((cluster.clusterPolicies ?? []).map((p) => [clusterPolicyKey(p), p]));
   for (const p of files.clusterPolicies ?? []) clusterPolicies.set(clusterPolicyKey(p), p);
   const nodes = new Map<string, NodeInfo>((cluster.nodes ?? []).map((n) => [n.name, n]));
   for (const n of files.nodes ?? []) nodes.set(n.name, n);
-  return { cluster: assemble(namespaces.values(), [...pods.values()], [...policies.values()], [...clusterPolicies.values()], [...nodes.values()]), diagnostics };
+  const services = new Map<string, ServiceInfo>((cluster.services ?? []).map((s) => [podKey(s), s]));
+  for (const s of files.services ?? []) services.set(podKey(s), s);
+  return { cluster: assemble(namespaces.values(), [...pods.values()], [...policies.values()], [...clusterPolicies.values()], [...nodes.values()], [...services.values()]), diagnostics };
 }

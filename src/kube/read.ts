@@ -9,10 +9,10 @@
  * A list that is refused (Forbidden) or cannot be made is an error: the analysis would be wrong.
  */
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, type KubeClient, type Resource } from './client.js';
-import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, UNFINISHED_PODS, type Converted } from './convert.js';
+import type { Diagnostic } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
+import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, SERVICES, type KubeClient, type Resource } from './client.js';
+import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, toService, UNFINISHED_PODS, type Converted } from './convert.js';
 
 export interface ReadOptions {
   /** One namespace, or undefined for all of them. */
@@ -20,6 +20,8 @@ export interface ReadOptions {
   /** Items per page (default 500). */
   readonly pageSize?: number;
   readonly progress?: (what: string, done: number, total: number) => void;
+  /** Read Services too (for `svc/NAME` on the command line); analysis does not need them. */
+  readonly services?: boolean;
 }
 
 export interface ClusterRead {
@@ -69,7 +71,8 @@ export async function readCluster(client: KubeClient, opts: ReadOptions = {}): P
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
   diagnostics.push(...nss.c.diagnostics, ...pods.c.diagnostics, ...policies.c.diagnostics);
   const { clusterPolicies, nodes } = await readClusterScoped(client, limit, diagnostics);
-  const cluster = assemble(nss.c.values, pods.c.values, policies.c.values, clusterPolicies, nodes);
+  const services = opts.services ? await readServices(client, ns, limit, diagnostics) : [];
+  const cluster = assemble(nss.c.values, pods.c.values, policies.c.values, clusterPolicies, nodes, services);
   diagnostics.push(...validateCluster(cluster));
   return { cluster, diagnostics };
 }
@@ -111,6 +114,25 @@ async function readClusterScoped(client: KubeClient, limit: number, diagnostics:
   return { clusterPolicies, nodes };
 }
 
+/**
+ * Services of the namespace (or all). Only a command line naming one asks for them, and an account
+ * that may not list them is told so: `svc/NAME` then has nothing to resolve against.
+ */
+async function readServices(client: KubeClient, namespace: string | undefined, limit: number, diagnostics: Diagnostic[]): Promise<ServiceInfo[]> {
+  const services: ServiceInfo[] = [];
+  try {
+    await client.listEach(SERVICES, { limit, ...(namespace !== undefined ? { namespace } : {}) }, (o) => {
+      const c = toService(o);
+      diagnostics.push(...c.diagnostics);
+      if (c.value) services.push(c.value);
+    });
+  } catch (e) {
+    if (!(e instanceof KubeApiError) || e.status !== 403) throw e;
+    diagnostics.push({ severity: 'warning', code: 'ServicesUnreadable', message: `your account cannot list services${namespace !== undefined ? ` in namespace ${namespace}` : ''}: Services named on the command line cannot be resolved` });
+  }
+  return services;
+}
+
 /** The Cluster of these objects; a namespace some object uses but the read did not return is implicit. */
 export function assemble(
   namespaces: Iterable<NamespaceInfo>,
@@ -118,6 +140,7 @@ export function assemble(
   policies: readonly PolicyInfo[],
   clusterPolicies: readonly ClusterPolicyInfo[] = [],
   nodes: readonly NodeInfo[] = [],
+  services: readonly ServiceInfo[] = [],
 ): Cluster {
   const all = new Map<string, NamespaceInfo>();
   for (const n of namespaces) all.set(n.name, n);
@@ -126,7 +149,14 @@ export function assemble(
   }
   const sorted = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   // As the loader: present only when there are any.
-  return { namespaces: sorted, pods, policies, ...(clusterPolicies.length > 0 ? { clusterPolicies } : {}), ...(nodes.length > 0 ? { nodes } : {}) };
+  return {
+    namespaces: sorted,
+    pods,
+    policies,
+    ...(clusterPolicies.length > 0 ? { clusterPolicies } : {}),
+    ...(nodes.length > 0 ? { nodes } : {}),
+    ...(services.length > 0 ? { services } : {}),
+  };
 }
 
 async function getNamespace(client: KubeClient, name: string, diagnostics: Diagnostic[]): Promise<unknown[]> {

@@ -20,7 +20,7 @@
  * its converted object and raises no change; objects keep their place in the copy, so consumers that
  * compare by identity and order (the node compiler) pay only for real changes.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import { KubeApiError, type KubeClient, type Resource, type WatchEvent } from './client.js';
 import { objectKey, resourceVersionOf, type Converted } from './convert.js';
 

@@ -22,8 +22,7 @@
  * objects, and lists of a kind that did not change, keep their identity from one snapshot to the next,
  * which consumers that compare by identity (the node compiler) rely on.
  */
-import type { Cluster } from '../model/cluster.js';
-import type { ClusterSnapshot, ClusterSource } from '../model/snapshot.js';
+import type { Cluster, ClusterSnapshot, ClusterSource } from '../model/index.js';
 import type { KubeClient } from './client.js';
 import { ClusterInformer, type InformerEvent, type InformerOptions, type ObjectKind } from './informer.js';
 import type { WatchRestartReason } from './reflector.js';

@@ -5,3 +5,4 @@
  */
 export { WORKLOAD_KINDS, workloadPods } from './workloads.js';
 export { parseLabelSelector, podsMatching } from './selector.js';
+export { SERVICE_WORDS, findService, servicePods, servicePort } from './services.js';

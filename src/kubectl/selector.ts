@@ -1,6 +1,5 @@
 /** kubectl's `-l` label selector syntax, read into the API's LabelSelector, and the pods it picks. Pure. */
-import type { Cluster, PodInfo } from '../model/cluster.js';
-import type { LabelSelector, LabelSelectorRequirement } from '../model/k8s.js';
+import type { Cluster, PodInfo, LabelSelector, LabelSelectorRequirement } from '../model/index.js';
 import { compileSelector, matches } from '../selector/index.js';
 
 /**

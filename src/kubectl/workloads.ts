@@ -5,7 +5,7 @@
  * Design choice: pods read from a workload's manifest carry a reference to it; pods dumped from a
  * cluster (`kubectl get pods -o yaml`) are recognised by the names their controllers give them.
  */
-import type { Cluster, PodInfo } from '../model/cluster.js';
+import type { Cluster, PodInfo } from '../model/index.js';
 
 export const WORKLOAD_KINDS: Readonly<Record<string, string>> = {
   deployment: 'Deployment',

@@ -13,7 +13,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { AgentEvent } from '../agent/agent.js';
+import type { AgentEvent } from '../agent/index.js';
 import type { Enforcer, LabHandle } from './enforcer.js';
 import { LabError } from './exec.js';
 import { labManifests } from './manifests.js';

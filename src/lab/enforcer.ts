@@ -9,7 +9,7 @@
  * persisted layout alone, removes it all even when `stop()` never ran.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import type { Cluster } from '../model/cluster.js';
+import type { Cluster } from '../model/index.js';
 import { compileNode, renderRuleset, type CompileOptions } from '../nft/index.js';
 import { LabError, type ExecOptions, type ExecResult } from './exec.js';
 import type { LabLayout, LayoutNode } from './plan.js';

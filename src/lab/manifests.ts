@@ -5,7 +5,7 @@
  * JSON is valid YAML, so `JSON.stringify(labManifests(plan))` can be written to a `.yaml` or `.json` file.
  * Pure.
  */
-import type { Namespace, NetworkPolicy, Pod } from '../model/k8s.js';
+import type { Namespace, NetworkPolicy, Pod } from '../model/index.js';
 import type { LabPlan } from './plan.js';
 
 export interface ManifestList {

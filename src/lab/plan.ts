@@ -16,11 +16,11 @@
  *   admit every port of the protocol. The lab probes a stand-in port (`unnamedPort`) that no policy names
  *   by number or range and no pod declares, so exactly those rules admit it in the kernel too.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { sortPods } from '../engine/matrix.js';
+import type { Diagnostic } from '../diag/index.js';
+import { sortPods } from '../engine/index.js';
 import { AddressSet, formatIP, parseCIDR, parseIP, type Family, type IP } from '../ip/index.js';
-import { podKey, type Cluster, type NamedPort, type PodInfo } from '../model/cluster.js';
-import { normalizePolicy } from '../policy/model.js';
+import { podKey, type Cluster, type NamedPort, type PodInfo } from '../model/index.js';
+import { normalizePolicy } from '../policy/index.js';
 import { labMac, labNames, MAC_ROLE, MAX_INDEX } from './names.js';
 
 /** More nodes than a lab needs to show cross-node enforcement; also bounds the fabric /24. */

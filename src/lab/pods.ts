@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Protocol } from '../model/cluster.js';
+import type { Protocol } from '../model/index.js';
 import { LabError } from './exec.js';
 import type { LabLayout, LayoutPod } from './plan.js';
 import { POD_SCRIPT } from './podscript.js';

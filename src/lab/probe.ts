@@ -14,8 +14,8 @@
  * A pair is allowed when the probe succeeds in every family the two pods share (a pair with no shared
  * family cannot connect at all, and is reported as `no-common-family`).
  */
-import type { Reachability } from '../engine/matrix.js';
-import type { Protocol } from '../model/cluster.js';
+import type { Reachability } from '../engine/index.js';
+import type { Protocol } from '../model/index.js';
 import { LabError } from './exec.js';
 import type { LabLayout, LayoutPod } from './plan.js';
 import type { Listener, PodClient } from './pods.js';

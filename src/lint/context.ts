@@ -3,8 +3,8 @@
  * order), pods by namespace, and which pods each policy selects. Pure: no IO.
  */
 import { AddressSet, parseCIDR, parseIP, type IP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { policyNormalizer, type Peer, type Policy } from '../policy/model.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
+import { policyNormalizer, type Peer, type Policy } from '../policy/index.js';
 import { matches } from '../selector/index.js';
 
 export interface LintContext {

@@ -4,7 +4,7 @@
  * field path and its place in the source. A rule is turned off for a run (`disable`) or for one object
  * by the annotation `netpol.dev/lint-disable: ID,ID` (or `all`) on that object. Pure: no IO.
  */
-import type { Cluster } from '../model/cluster.js';
+import type { Cluster } from '../model/index.js';
 import { lintContext } from './context.js';
 import { RULES } from './rules/index.js';
 import type { ObjectText } from './sources.js';

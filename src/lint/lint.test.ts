@@ -5,8 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cluster, namespace, pod, policy } from '../../test/builders.js';
-import type { Cluster, PodInfo } from '../model/cluster.js';
-import type { NetworkPolicySpec } from '../model/k8s.js';
+import type { Cluster, PodInfo, NetworkPolicySpec } from '../model/index.js';
 import { lint, RULES, SUPPRESS_ANNOTATION } from './index.js';
 
 const web = pod('shop/web', { app: 'web' }, { ips: ['10.1.0.1'], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });

@@ -6,7 +6,7 @@
  * alone, and its positions shifted back. Parsing only that document keeps the cost of a finding the
  * size of its object, however far into a large file it sits. Pure: the texts are given.
  */
-import type { Locator, Position } from '../diag/diagnostic.js';
+import type { Locator, Position } from '../diag/index.js';
 import { collectObjects, parseDocuments, type SourceText } from '../load/index.js';
 import type { LintTarget } from './types.js';
 

@@ -4,7 +4,7 @@
  * and a check that reads the analysed cluster and yields findings about one object each: a
  * NetworkPolicy (with the field path of the offending part), a pod or a namespace.
  */
-import type { NamespaceInfo, PodInfo, PolicyInfo } from '../model/cluster.js';
+import type { NamespaceInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import type { LintContext } from './context.js';
 
 /** SARIF's levels: an `error` finding makes `netpol lint` exit 1. */

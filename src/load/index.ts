@@ -3,7 +3,7 @@
  * expansion, namespaces (`loadCluster`), and its fast path for large manifest sets (./fast, `loadClusterFast`). Browser-safe: the IO shell that reads files, directories and
  * stdin (`readSources`) lives in ./sources.ts and is imported from there by the CLI.
  */
-export { loadCluster, nodeAddresses, podIPs, podSpecInfo, sharedAddresses } from './load.js';
+export { loadCluster, nodeAddresses, podIPs, podSpecInfo, serviceInfo, sharedAddresses } from './load.js';
 export type { LoadOptions, LoadResult, Report, SourceText, SpecInfo } from './load.js';
 export { parseDocuments, DEFAULT_MAX_ALIAS_COUNT } from './yaml.js';
 export { collectObjects } from './objects.js';

@@ -9,7 +9,7 @@
  * workloads' specs and the statuses have many fields netpol does not read: their shapes are open
  * (only the declared fields are checked), a conscious gap documented in docs/cli.md.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import type {
   ClusterScopedPolicy,
   Container,
@@ -23,7 +23,9 @@ import type {
   Pod,
   PodSpec,
   PodStatus,
-} from '../model/k8s.js';
+  Service,
+  ServiceSpec,
+} from '../model/index.js';
 import { anyJSON, bool, decodeObject, int32, int64, intOrString, list, map, openStruct, str, struct } from './schema.js';
 import type { Shape } from './schema.js';
 import type { PNode } from './yaml.js';
@@ -118,6 +120,39 @@ function clusterPolicyShape(kind: string): Shape {
   return struct(`v1alpha.${kind}`, { apiVersion: str(), kind: str(), metadata: objectMeta, spec: anyJSON, status: anyJSON });
 }
 
+/**
+ * core/v1 Service, every field of ServiceSpec and ServicePort: a misspelt `selecter` would otherwise
+ * leave a Service standing for no pods, silently.
+ */
+const serviceShape = struct('v1.Service', {
+  apiVersion: str(),
+  kind: str(),
+  metadata: objectMeta,
+  spec: struct('v1.ServiceSpec', {
+    ports: list(struct('v1.ServicePort', { name: str(), protocol: str('v1.Protocol'), appProtocol: str(), port: int32, targetPort: intOrString, nodePort: int32 })),
+    selector: map(str()),
+    clusterIP: str(),
+    clusterIPs: list(str()),
+    type: str('v1.ServiceType'),
+    externalIPs: list(str()),
+    sessionAffinity: str('v1.ServiceAffinity'),
+    loadBalancerIP: str(),
+    loadBalancerSourceRanges: list(str()),
+    externalName: str(),
+    externalTrafficPolicy: str('v1.ServiceExternalTrafficPolicy'),
+    healthCheckNodePort: int32,
+    publishNotReadyAddresses: bool,
+    sessionAffinityConfig: struct('v1.SessionAffinityConfig', { clientIP: struct('v1.ClientIPConfig', { timeoutSeconds: int32 }) }),
+    ipFamilies: list(str('v1.IPFamily')),
+    ipFamilyPolicy: str('v1.IPFamilyPolicy'),
+    allocateLoadBalancerNodePorts: bool,
+    loadBalancerClass: str(),
+    internalTrafficPolicy: str('v1.ServiceInternalTrafficPolicy'),
+    trafficDistribution: str(),
+  }),
+  status: openStruct('v1.ServiceStatus', {}),
+});
+
 const nodeShape = struct('v1.Node', {
   apiVersion: str(),
   kind: str(),
@@ -194,6 +229,7 @@ const KINDS: Record<string, KindInfo> = {
   Pod: { apiVersion: 'v1', shape: podShape, strict: true },
   NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', shape: networkPolicyShape, strict: true },
   Node: { apiVersion: 'v1', shape: nodeShape, strict: false },
+  Service: { apiVersion: 'v1', shape: serviceShape, strict: true },
   ClusterNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha2', shape: clusterPolicyShape('ClusterNetworkPolicy'), strict: true },
   AdminNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha1', shape: clusterPolicyShape('AdminNetworkPolicy'), strict: true },
   BaselineAdminNetworkPolicy: { apiVersion: 'policy.networking.k8s.io/v1alpha1', shape: clusterPolicyShape('BaselineAdminNetworkPolicy'), strict: true },
@@ -246,6 +282,7 @@ export type DecodedObject =
   | { readonly kind: 'NetworkPolicy'; readonly object: NetworkPolicy }
   | { readonly kind: 'ClusterPolicy'; readonly object: ClusterScopedPolicy }
   | { readonly kind: 'Node'; readonly object: Node }
+  | { readonly kind: 'Service'; readonly object: Service }
   | { readonly kind: 'Workload'; readonly object: Workload };
 
 export interface KindDecodeResult {
@@ -291,6 +328,10 @@ export function decodeKind(kind: string, apiVersion: string, node: PNode): KindD
     case 'Node': {
       const status = rec(o.status) as Node['status'] | undefined;
       return { decoded: { kind: 'Node', object: { apiVersion, kind: 'Node', metadata, ...(status ? { status } : {}) } }, diagnostics };
+    }
+    case 'Service': {
+      const spec = rec(o.spec) as ServiceSpec | undefined;
+      return { decoded: { kind: 'Service', object: { apiVersion, kind: 'Service', metadata, ...(spec ? { spec } : {}) } }, diagnostics };
     }
     case 'ClusterNetworkPolicy':
     case 'AdminNetworkPolicy':

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadCluster } from './index.js';
 import type { LoadOptions, SourceText } from './index.js';
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { PodInfo } from '../model/index.js';
 
 const FIXTURES = new URL('../../test/fixtures/load/', import.meta.url);
 const fixture = (rel: string): SourceText => ({ file: `fixtures/${rel}`, text: readFileSync(new URL(rel, FIXTURES), 'utf8') });
@@ -247,7 +247,7 @@ describe('lists', () => {
       r.diagnostics.map((d) => [d.severity, d.code, d.object, d.path, d.line, d.column]),
       [
         ['error', 'UnknownField', 'NetworkPolicy listed/deny-all', 'spec.ingres', 15, 7],
-        ['info', 'UnknownKind', 'Service listed/svc', undefined, 16, 5],
+        ['info', 'UnknownKind', 'ConfigMap listed/settings', undefined, 16, 5],
       ],
     );
     assert.equal(r.diagnostics[0]?.message, 'unknown field "spec.ingres"');

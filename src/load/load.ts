@@ -8,13 +8,12 @@
  * without one, namespaces that objects use but no manifest declares), each guess visible as a warning.
  * NetworkPolicies are decoded, not validated: src/validate does the API server's validation.
  */
-import { attachSource, hasErrors } from '../diag/diagnostic.js';
-import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/cluster.js';
-import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef } from '../model/cluster.js';
-import type { Container, Node, PodSpec, PodStatus } from '../model/k8s.js';
+import { attachSource, hasErrors } from '../diag/index.js';
+import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/index.js';
+import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef, Container, Node, PodSpec, PodStatus, Service, ServiceInfo } from '../model/index.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
-import { validateNamespaceMeta, validateNamespacedMeta, validateTemplateMeta } from '../validate/index.js';
+import { validateNamespaceMeta, validateNamespacedMeta, validateService, validateTemplateMeta } from '../validate/index.js';
 import { decodeKind, isClusterScopedKind, isKnownKind, knownKindIgnoringCase } from './kinds.js';
 import { withImplicitNamespaces, type NamespaceUse } from './namespaces.js';
 import { collectObjects, metadataString } from './objects.js';
@@ -59,6 +58,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
   const policies: PolicyInfo[] = [];
   const clusterPolicies: ClusterPolicyInfo[] = [];
   const nodes: NodeInfo[] = [];
+  const services: ServiceInfo[] = [];
   const firstDefinition = new Map<string, ObjectSource>();
   /** First object using each namespace, for the implicit-namespace warning. */
   const references = new Map<string, NamespaceUse>();
@@ -125,7 +125,8 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
       }
       firstDefinition.set(key, source);
     }
-    if (namespaced && !references.has(namespace)) references.set(namespace, { object, source });
+    // A Service changes no answer (it only names pods on the command line), so it implies no namespace.
+    if (namespaced && decoded.kind !== 'Service' && !references.has(namespace)) references.set(namespace, { object, source });
 
     switch (decoded.kind) {
       case 'Namespace': {
@@ -167,6 +168,9 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
       }
       case 'ClusterPolicy':
         clusterPolicies.push({ kind: decoded.object.kind, name, policy: decoded.object, source });
+        break;
+      case 'Service':
+        services.push(serviceInfo(decoded.object, namespace, name, source));
         break;
       case 'Node':
         nodes.push({ name, labels: { ...meta.labels }, addresses: nodeAddresses(decoded.object, report), source });
@@ -215,6 +219,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     policies,
     ...(clusterPolicies.length > 0 ? { clusterPolicies } : {}),
     ...(nodes.length > 0 ? { nodes } : {}),
+    ...(services.length > 0 ? { services } : {}),
   };
   return { cluster, diagnostics: sortDiagnostics(diagnostics, sources) };
 }
@@ -230,6 +235,8 @@ function metadataProblems(decoded: NonNullable<ReturnType<typeof decodeKind>['de
       const w = decoded.object;
       return [...validateNamespacedMeta(w.metadata), ...(w.template ? validateTemplateMeta(w.template.metadata, w.templatePath) : [])];
     }
+    case 'Service':
+      return validateService(decoded.object);
     case 'NetworkPolicy':
     case 'ClusterPolicy':
     case 'Node':
@@ -380,4 +387,27 @@ function sortDiagnostics(diagnostics: Diagnostic[], sources: readonly SourceText
     .map((d, i) => ({ d, i }))
     .sort((a, b) => rank(a.d) - rank(b.d) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
     .map((x) => x.d);
+}
+
+/**
+ * A decoded (and validated) Service as the model keeps it, defaults applied as the API server applies
+ * them: "protocol ... Default is TCP"; "targetPort ... If this is not specified, the value of the 'port'
+ * field is used (an identity map)". (ServicePort)
+ */
+export function serviceInfo(service: Service, namespace: string, name: string, source?: ObjectSource): ServiceInfo {
+  const spec = service.spec ?? {};
+  const ports = (spec.ports ?? []).map((p) => ({
+    ...(p.name ? { name: p.name } : {}),
+    protocol: (p.protocol ?? 'TCP') as Protocol,
+    port: p.port,
+    targetPort: p.targetPort ?? p.port,
+  }));
+  return {
+    namespace,
+    name,
+    ...(spec.selector !== undefined ? { selector: { ...spec.selector } } : {}),
+    ...(spec.type !== undefined ? { type: spec.type } : {}),
+    ports,
+    ...(source ? { source } : {}),
+  };
 }

@@ -7,7 +7,7 @@
  * that does not exist and answers the position of the deepest node reached (the nearest existing
  * ancestor), which is what a diagnostic about a missing field should point at.
  */
-import type { Locator, Position } from '../diag/diagnostic.js';
+import type { Locator, Position } from '../diag/index.js';
 import type { PNode } from './yaml.js';
 
 export type PathSegment = { readonly field: string } | { readonly bracket: string };

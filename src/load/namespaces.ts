@@ -9,8 +9,8 @@
  * other line. One warning gives the count, names the first few, and points at the first use of the
  * first one (that position is the one a reader can jump to).
  */
-import { attachSource, type Diagnostic, type ObjectSource } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/cluster.js';
+import { attachSource, type Diagnostic, type ObjectSource } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
 
 /** The first object (in source order) that uses a namespace: `Kind namespace/name` and where it is. */
 export interface NamespaceUse {

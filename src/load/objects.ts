@@ -6,7 +6,7 @@
  * or items of a typed list that omit `kind` (as the API returns them, e.g. a PodList), all come out as
  * the same `RawObject` shape for the kind decoders.
  */
-import type { Diagnostic, ObjectSource } from '../diag/diagnostic.js';
+import type { Diagnostic, ObjectSource } from '../diag/index.js';
 import { locatorFor } from './locate.js';
 import type { PMap, PNode } from './yaml.js';
 

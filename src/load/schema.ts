@@ -15,7 +15,7 @@
  * a container, a workload's spec, a status) are `open`: their other fields are not reported, the
  * declared ones are checked all the same.
  */
-import type { Diagnostic, Position } from '../diag/diagnostic.js';
+import type { Diagnostic, Position } from '../diag/index.js';
 import type { PNode } from './yaml.js';
 
 export type Shape =

@@ -19,7 +19,7 @@ import { Composer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq } from '
 import type { Alias, CST, Document, Node as YamlNode, Pair } from 'yaml';
 
 type Token = CST.Token;
-import type { Diagnostic, Position } from '../diag/diagnostic.js';
+import type { Diagnostic, Position } from '../diag/index.js';
 
 export type PValue = string | number | boolean | null;
 

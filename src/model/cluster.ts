@@ -2,7 +2,7 @@
  * The loaded cluster: what every analysis consumes. The loader builds it from manifests (and later from a
  * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
  */
-import type { ObjectSource } from '../diag/diagnostic.js';
+import type { ObjectSource } from '../diag/index.js';
 import type { ClusterScopedPolicy, NetworkPolicy } from './k8s.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -66,6 +66,26 @@ export interface ClusterPolicyInfo {
   readonly source?: ObjectSource;
 }
 
+/** A Service port: what clients connect to (`port`) and the pods' port it forwards to (`targetPort`). */
+export interface ServicePortInfo {
+  readonly name?: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+  /** A number, or a name looked up in each selected pod's container ports; `port` when the manifest omits it. */
+  readonly targetPort: number | string;
+}
+
+/** A Service: it stands for the pods its selector picks in its namespace. */
+export interface ServiceInfo {
+  readonly namespace: string;
+  readonly name: string;
+  /** `spec.selector`; undefined when the Service has none (its endpoints are managed by hand, or ExternalName). */
+  readonly selector?: Labels;
+  readonly type?: string;
+  readonly ports: readonly ServicePortInfo[];
+  readonly source?: ObjectSource;
+}
+
 export interface NodeInfo {
   readonly name: string;
   readonly labels: Labels;
@@ -85,6 +105,8 @@ export interface Cluster {
   readonly clusterPolicies?: readonly ClusterPolicyInfo[];
   /** Node objects of the input (for `nodes` peers). Absent when the input has none. */
   readonly nodes?: readonly NodeInfo[];
+  /** Services of the input (for `svc/NAME` on the command line; policies never name them). Absent when none. */
+  readonly services?: readonly ServiceInfo[];
 }
 
 /** The kind/name a cluster-scoped policy is known by in output: `AdminNetworkPolicy/tenants`. */

@@ -206,6 +206,33 @@ export interface NodeAddress {
 }
 
 /** v1 Node: what netpol reads (labels for `nodes` peers, status.addresses for their IPs). */
+/** core/v1 ServicePort, the fields netpol reads. */
+export interface ServicePort {
+  name?: string;
+  /** Defaults to TCP. */
+  protocol?: string;
+  port: number;
+  /** Number or IANA_SVC_NAME; defaults to `port`. */
+  targetPort?: number | string;
+}
+
+/** core/v1 ServiceSpec, the fields netpol reads. */
+export interface ServiceSpec {
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+  type?: string;
+  /** `None` for a headless Service. */
+  clusterIP?: string;
+  externalName?: string;
+}
+
+export interface Service {
+  apiVersion: string;
+  kind: 'Service';
+  metadata: ObjectMeta;
+  spec?: ServiceSpec;
+}
+
 export interface Node {
   apiVersion: string;
   kind: 'Node';

@@ -3,7 +3,7 @@
  * snapshots. The agent's file source (src/agent/source.ts) and the live cluster's (src/kube/source.ts)
  * implement it; the agent consumes it without knowing which.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import type { Cluster } from './cluster.js';
 
 export interface ClusterSnapshot {

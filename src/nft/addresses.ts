@@ -13,7 +13,7 @@
  * an address sit next to each other in the sorted arrays, which is how they are found.
  */
 import { familyBits, formatIP, parseIP, type Family } from '../ip/index.js';
-import { podKey, type PodInfo } from '../model/cluster.js';
+import { podKey, type PodInfo } from '../model/index.js';
 
 /** An address of one family: IPv4 as a number, IPv6 as a bigint, with its canonical text. */
 export type Addr = { readonly family: 4; readonly value: number; readonly text: string } | { readonly family: 6; readonly value: bigint; readonly text: string };

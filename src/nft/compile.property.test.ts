@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
-import type { Endpoint } from '../engine/types.js';
+import { Engine, externalEndpoint, podEndpoint } from '../engine/index.js';
+import type { Endpoint } from '../engine/index.js';
 import { parseIP, type Family } from '../ip/index.js';
-import type { PodInfo } from '../model/cluster.js';
-import { podKey } from '../model/cluster.js';
+import type { PodInfo } from '../model/index.js';
+import { podKey } from '../model/index.js';
 import { compileNode, interpret, renderDiff, renderRuleset, type Packet, type Ruleset } from './index.js';
 import { clusterArb, NODE_ADDRESS, NODES, OUTSIDE, PROBE_PORTS, PROBE_PROTOCOLS } from '../../test/fixtures/nft/clusters.js';
 

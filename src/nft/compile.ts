@@ -22,10 +22,9 @@
  * the change touches; `compileNode` is a fresh one used once.
  */
 import type { Family } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
-import type { Engine } from '../engine/engine.js';
-import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule } from '../policy/model.js';
-import { PortSet } from '../policy/portset.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
+import type { Engine } from '../engine/index.js';
+import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule, PortSet } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { PodTable, type Addr } from './addresses.js';
 import type { Chain, CompileNotes, L4Protocol, Match, NamedSet, Rule, Ruleset, VerdictMap } from './ir.js';

@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Cluster, NamedPort, NamespaceInfo, PodInfo } from '../model/cluster.js';
-import { NAMESPACE_NAME_LABEL } from '../model/cluster.js';
+import type { Cluster, NamedPort, NamespaceInfo, PodInfo } from '../model/index.js';
+import { NAMESPACE_NAME_LABEL } from '../model/index.js';
 import { compileNode, NodeCompiler, renderDiff, type Ruleset } from './index.js';
 import { clusterArb, NODES, NS, specArb } from '../../test/fixtures/nft/clusters.js';
 import { policy } from '../../test/builders.js';

@@ -10,7 +10,7 @@
  * diff replaces its chain) and never matches in the interpreter.
  */
 import type { Family } from '../ip/index.js';
-import type { PortRange } from '../policy/portset.js';
+import type { PortRange } from '../policy/index.js';
 
 export type { Family };
 

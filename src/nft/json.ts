@@ -9,7 +9,7 @@
  * diff rewrites its chain); objects netpol never creates (counters, quotas, flowtables, non-verdict maps)
  * are ignored. Input that is not nft's JSON at all gives `undefined`. Never throws.
  */
-import type { PortRange } from '../policy/portset.js';
+import type { PortRange } from '../policy/index.js';
 import { canonicalAddress, concatElement, elementInterval, sortElements } from './elements.js';
 import type { AddressField, BaseChainSpec, Chain, CtState, Family, L4Protocol, Match, NamedSet, Rule, Ruleset, SetKeyType, Verdict, VerdictMap } from './ir.js';
 import { CT_STATE_ORDER } from './ir.js';

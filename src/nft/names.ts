@@ -8,7 +8,7 @@
  * be too long, or that needed a character replaced, get a 64-bit FNV-1a hash of the full text instead of
  * their tail, which keeps them distinct.
  */
-import type { Direction } from '../policy/model.js';
+import type { Direction } from '../policy/index.js';
 import type { Family } from '../ip/index.js';
 import type { L4Protocol } from './ir.js';
 

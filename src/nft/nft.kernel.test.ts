@@ -11,7 +11,7 @@ import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type Compil
 import { scenarios } from '../../test/fixtures/nft/scenarios.js';
 import { clusterArb, NODES } from '../../test/fixtures/nft/clusters.js';
 import { kernelSkipReason, nftApply, nftIn, nftListJson, withNetns } from '../../test/fixtures/nft/kernel.js';
-import type { Cluster } from '../model/cluster.js';
+import type { Cluster } from '../model/index.js';
 
 const skip = kernelSkipReason();
 if (skip) console.log(`# nft kernel tests skipped: ${skip}`);

@@ -10,9 +10,9 @@
  * (copy on write), so a ruleset handed out earlier never changes under the diff that compares against it.
  */
 import type { Family } from '../ip/index.js';
-import type { Labels, PodInfo, Protocol } from '../model/cluster.js';
-import { resolveNamedPort } from '../engine/engine.js';
-import type { Peer, Policy, Rule as PolicyRule } from '../policy/model.js';
+import type { Labels, PodInfo, Protocol } from '../model/index.js';
+import { resolveNamedPort } from '../engine/index.js';
+import type { Peer, Policy, Rule as PolicyRule } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { cover, valueOf, type Addr, type PodTable, type SortedAddresses } from './addresses.js';
 import { recordElementDelta } from './elements.js';

@@ -11,7 +11,7 @@ import { onNode } from '../../test/fixtures/nft/clusters.js';
 import { basePods, scenarios } from '../../test/fixtures/nft/scenarios.js';
 import { LISTINGS } from '../../test/fixtures/nft/make-listings.js';
 import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type Ruleset } from './index.js';
-import type { Cluster } from '../model/cluster.js';
+import type { Cluster } from '../model/index.js';
 
 const base = (): Cluster => scenarios['two policies on the same pods share a chain']!();
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');

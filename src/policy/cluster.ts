@@ -19,10 +19,10 @@
  * Input policies must have passed validation (src/validate/crd).
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
-import type { ANPPort, ClusterPolicyPeer, ClusterPolicySubject, CNPProtocol, LabelSelector, NamespacedPod } from '../model/k8s.js';
-import { clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Protocol } from '../model/cluster.js';
+import type { ANPPort, ClusterPolicyPeer, ClusterPolicySubject, CNPProtocol, LabelSelector, NamespacedPod } from '../model/index.js';
+import { clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Protocol } from '../model/index.js';
 import { compileSelector, type Selector } from '../selector/index.js';
-import type { ObjectSource } from '../diag/diagnostic.js';
+import type { ObjectSource } from '../diag/index.js';
 import type { Direction, PortMatch } from './model.js';
 
 export type Tier = 'admin' | 'baseline';

@@ -13,10 +13,9 @@
  * them changes nothing a consumer can see but the memory and time.
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
-import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/k8s.js';
-import type { PolicyInfo, Protocol } from '../model/cluster.js';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyInfo, Protocol } from '../model/index.js';
 import { compileSelector, type Selector } from '../selector/index.js';
-import type { ObjectSource } from '../diag/diagnostic.js';
+import type { ObjectSource } from '../diag/index.js';
 
 export type Direction = 'ingress' | 'egress';
 

@@ -5,8 +5,8 @@
  * fixed (compareClusterPolicies); this finds where it matters, so the user can be warned: two policies of
  * one tier with one priority, rules in the same direction, and a pod of the input that both select.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo } from '../model/index.js';
 import { matches } from '../selector/index.js';
 import { clusterRulesOf, type ClusterPolicy } from './cluster.js';
 import type { Direction } from './model.js';

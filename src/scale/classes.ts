@@ -7,8 +7,8 @@
  * subjects at once and is put in its groups (`regroup`, by the policy layer above).
  */
 import { type AddressSet, type IP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Labels, type PodInfo } from '../model/cluster.js';
-import { type Peer } from '../policy/model.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Labels, type PodInfo } from '../model/index.js';
+import { type Peer } from '../policy/index.js';
 import { EVERYTHING, matches, type Selector } from '../selector/index.js';
 import { AddressAtoms } from './atoms.js';
 import { IpIndex } from './ipindex.js';

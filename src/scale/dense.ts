@@ -20,7 +20,7 @@
  * The result is the same relation the sweep counts (and the property tests hold both to the oracle);
  * the engine chooses this path when K is small (see `ScaleOptions.strategy`).
  */
-import type { Protocol } from '../model/cluster.js';
+import type { Protocol } from '../model/index.js';
 import type { PortAgg, PortProfile } from './ports.js';
 
 /** What the dense count reads of the engine's structures (a structural view of its records). */

@@ -41,10 +41,9 @@
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
  */
-import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
-import { normalizePolicy, type Policy } from '../policy/model.js';
-import { PortSet } from '../policy/portset.js';
-import type { Endpoint, Traffic } from '../engine/types.js';
+import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
+import { normalizePolicy, type Policy, PortSet } from '../policy/index.js';
+import type { Endpoint, Traffic } from '../engine/index.js';
 import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS } from './ports.js';

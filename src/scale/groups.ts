@@ -7,7 +7,7 @@
  * verdicts), so two Deployments of 50 replicas each cost one verdict, not 2,500; counts are of pod
  * pairs, self pairs excluded, like `allowedPairs`.
  */
-import type { Cluster, PodInfo, Protocol } from '../model/cluster.js';
+import type { Cluster, PodInfo, Protocol } from '../model/index.js';
 import type { ScaleEngine } from './engine.js';
 import type { ScaleProbe } from './types.js';
 

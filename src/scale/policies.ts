@@ -4,8 +4,8 @@
  * `peer -> ports` (plus the ports of rules without peers). The open ends of every cached probe (see
  * `OpenCache`) are kept up to date as groups and their weights change.
  */
-import { type Cluster, type PolicyInfo } from '../model/cluster.js';
-import { policyNormalizer, type Policy, type PortSpec } from '../policy/model.js';
+import { type Cluster, type PolicyInfo } from '../model/index.js';
+import { policyNormalizer, type Policy, type PortSpec } from '../policy/index.js';
 import { PortAgg } from './ports.js';
 import { EGRESS, INGRESS, NO_RULES, type ClassRec, type Dir, type GroupRec, type PolicyRec, type ProbeCache, type RuleRec } from './records.js';
 import { ticker } from './types.js';

@@ -8,9 +8,9 @@
  * Merging the rules of a group per peer is exact because a side admits traffic when *some* rule
  * matches both the peer and the port, and a union of port lists admits a port when some list does.
  */
-import type { Protocol } from '../model/cluster.js';
-import type { PortSpec } from '../policy/model.js';
-import { PortSet } from '../policy/portset.js';
+import type { Protocol } from '../model/index.js';
+import type { PortSpec } from '../policy/index.js';
+import { PortSet } from '../policy/index.js';
 
 export const PROTOCOL_INDEX: Readonly<Record<Protocol, number>> = { TCP: 0, UDP: 1, SCTP: 2 };
 

@@ -8,7 +8,7 @@
  * that profile. Memos are valid while the engine does not change; admit sets and open ends live in an
  * `OpenCache` the engine keeps across changes.
  */
-import { type Protocol } from '../model/cluster.js';
+import { type Protocol } from '../model/index.js';
 import type { PortProfile } from './ports.js';
 import { EGRESS, INGRESS, type AdmitSet, newOpenCache, type ClassRec, type GroupRec, type OpenCache, type PeerRec } from './records.js';
 import { type Progress, type ScaleProbe, type Strategy } from './types.js';

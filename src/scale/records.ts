@@ -4,8 +4,8 @@
  * ascending where noted, so membership is a binary search.
  */
 import { parseIP, type AddressSet, type IP } from '../ip/index.js';
-import { type Labels, type PodInfo, type PolicyInfo } from '../model/cluster.js';
-import { type PortSpec } from '../policy/model.js';
+import { type Labels, type PodInfo, type PolicyInfo } from '../model/index.js';
+import { type PortSpec } from '../policy/index.js';
 import { type Selector } from '../selector/index.js';
 import type { PortAgg, PortProfile } from './ports.js';
 import { type ScaleProbe } from './types.js';

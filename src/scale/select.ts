@@ -8,7 +8,7 @@
  * fallback universe for selectors without an `In` or `Exists` requirement (`{}`, `NotIn`,
  * `DoesNotExist`), which cannot use an index. Matching itself is the selector module's.
  */
-import type { Labels } from '../model/cluster.js';
+import type { Labels } from '../model/index.js';
 import { matches, type Selector } from '../selector/index.js';
 
 export class LabelIndex {

@@ -1,8 +1,8 @@
 /**
  * The class engine's public vocabulary: probes, changes, options and statistics (see engine.ts).
  */
-import type { Labels, PodInfo, PolicyInfo, Protocol } from '../model/cluster.js';
-import type { Policy } from '../policy/model.js';
+import type { Labels, PodInfo, PolicyInfo, Protocol } from '../model/index.js';
+import type { Policy } from '../policy/index.js';
 
 /** A port (number, or name resolved against the destination) and protocol. */
 export interface ScaleProbe {

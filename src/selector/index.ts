@@ -5,8 +5,7 @@
  * matchExpressions, whose key field is "key", the operator is "In", and the values array contains only
  * "value". The requirements are ANDed."
  */
-import type { LabelSelector } from '../model/k8s.js';
-import type { Labels } from '../model/cluster.js';
+import type { LabelSelector, Labels } from '../model/index.js';
 
 export type Operator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
 

@@ -4,7 +4,7 @@
  * and re-parses only what changed. Pure: no IO.
  */
 import type { SourceText } from '../load/index.js';
-import { podKey, type PolicyInfo } from '../model/cluster.js';
+import { podKey, type PolicyInfo } from '../model/index.js';
 
 export interface PolicyDocument {
   /** `FILE#N`: the N-th document (from 0) of FILE. */

@@ -4,9 +4,9 @@
  * result is the loaded cluster with its policies replaced, validated as the API server would, or the
  * diagnostics that stop it from being analysed. Pure: no IO.
  */
-import { attachSource, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
+import { attachSource, hasErrors, type Diagnostic } from '../diag/index.js';
 import { loadCluster } from '../load/index.js';
-import { podKey, type Cluster, type PolicyInfo } from '../model/cluster.js';
+import { podKey, type Cluster, type PolicyInfo } from '../model/index.js';
 import { validateCluster } from '../validate/index.js';
 import type { PolicyDocument } from './documents.js';
 

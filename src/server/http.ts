@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Probe } from '../engine/matrix.js';
+import type { Probe } from '../engine/index.js';
 import { loadCluster } from '../load/index.js';
 import { validateCluster } from '../validate/index.js';
 import { parseProbes } from '../cli/matrix.js';

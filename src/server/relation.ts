@@ -4,8 +4,8 @@
  * 160 MB) plus each pod's class position. And the difference between two such relations over the same
  * pods (an edit's effect), counted exactly and listed pair by pair up to a limit. Pure: no IO.
  */
-import type { Probe } from '../engine/matrix.js';
-import type { PodInfo } from '../model/cluster.js';
+import type { Probe } from '../engine/index.js';
+import type { PodInfo } from '../model/index.js';
 import type { ScaleEngine } from '../scale/index.js';
 
 export interface PodRelation {

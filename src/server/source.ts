@@ -3,9 +3,9 @@
  * the same pipeline as every CLI command (read, load, validate); a live cluster source (kubeconfig,
  * watch) plugs in here by implementing `read` and `watch`, and the page follows its snapshots.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { SourceText } from '../load/sources.js';
-import type { Cluster } from '../model/cluster.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { SourceText } from '../load/node.js';
+import type { Cluster } from '../model/index.js';
 import { globalFlags } from '../cli/args.js';
 import { readFiles } from '../cli/input.js';
 

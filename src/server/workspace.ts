@@ -9,11 +9,10 @@
  * edited relation is read, and the changes are undone: no second engine (which would double the memory
  * and cost a full build, 1-2 s at 5,000 pods), and the cost of an edit follows the size of the edit.
  */
-import { Engine } from '../engine/engine.js';
-import { sortPods, type Probe } from '../engine/matrix.js';
-import type { Verdict } from '../engine/types.js';
-import { normalizePolicy } from '../policy/model.js';
-import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { Engine, sortPods, type Probe } from '../engine/index.js';
+import type { Verdict } from '../engine/index.js';
+import { normalizePolicy } from '../policy/index.js';
+import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
 import { ScaleEngine, withPods } from '../scale/index.js';
 import { checkAnswer, type CheckAnswer, type CheckQuestion } from '../cli/check.js';
 import { matrixJsonChunks } from '../cli/matrix.js';

@@ -11,7 +11,7 @@
  * Warning messages are the Go text after "<path>: ", with code {@link NON_STANDARD_CIDR}.
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import { familyBits, formatCIDR, formatIP, parseCIDRSloppy, parsePrefixStrict } from '../ip/index.js';
 import { goQuote, invalid } from './field.js';
 

@@ -2,10 +2,9 @@
  * A loaded cluster's policies validated the way the API server would validate each one, plus what only
  * shows across policies (cluster-scoped policies of equal priority that overlap). Pure.
  */
-import { attachSource, hasErrors, type Diagnostic } from '../diag/diagnostic.js';
-import type { Cluster } from '../model/cluster.js';
-import { normalizeClusterPolicies } from '../policy/cluster.js';
-import { samePriorityOverlaps } from '../policy/overlaps.js';
+import { attachSource, hasErrors, type Diagnostic } from '../diag/index.js';
+import type { Cluster } from '../model/index.js';
+import { normalizeClusterPolicies, samePriorityOverlaps } from '../policy/index.js';
 import { validateClusterPolicy } from './crd/index.js';
 import { validateNetworkPolicy } from './networkpolicy.js';
 

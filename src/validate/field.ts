@@ -7,7 +7,7 @@
  * anything else as a pre-rendered Go-syntax string (what `%#v` would print).
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 
 /** Kubernetes field ErrorType names, used as diagnostic codes. */
 export type FieldErrorType =
@@ -104,4 +104,9 @@ export function child(path: string, name: string): string {
 /** `path.Index(i)` (and `path.Key(k)`, which renders the same way). */
 export function index(path: string, i: number | string): string {
   return `${path}[${i}]`;
+}
+
+/** `field.Duplicate`: "Duplicate value: <value>". */
+export function duplicate(path: string, value: BadValue): Diagnostic {
+  return diag('FieldValueDuplicate', path, `Duplicate value: ${renderValue(value)}`);
 }

@@ -25,9 +25,12 @@ export {
   isValidPortNum,
   nameIsDNSSubdomain,
   nameIsDNSLabel,
+  isDNS1035Label,
+  nameIsDNS1035Label,
 } from './names.js';
 export type { FieldErrorType, BadValue } from './field.js';
 export { goQuote } from './field.js';
 export { validateClusterPolicy } from './crd/index.js';
 export { validateNamespacedMeta, validateNamespaceMeta, validateTemplateMeta } from './objects.js';
 export { validateCluster } from './cluster.js';
+export { validateService } from './service.js';

@@ -9,8 +9,8 @@
  * by kubectl from the context ("default"), so it is never reported missing.
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { ObjectMeta } from '../model/k8s.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { ObjectMeta } from '../model/index.js';
 import { child, invalid, required, tooLong } from './field.js';
 import { byteLength, isDNS1123Label, isQualifiedName } from './names.js';
 import { validateLabels } from './selector.js';

@@ -117,6 +117,25 @@ export function nameIsDNSLabel(name: string, prefix: boolean): string[] {
   return isDNS1123Label(n);
 }
 
+const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const DNS1035_LABEL_ERR = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character";
+const DNS1035_LABEL_RE = anchored(DNS1035_LABEL_FMT);
+
+/** IsDNS1035Label (util/validation): Service names. */
+export function isDNS1035Label(value: string): string[] {
+  const errs: string[] = [];
+  if (byteLength(value) > DNS1123_LABEL_MAX) errs.push(maxLenChars(DNS1123_LABEL_MAX));
+  if (!DNS1035_LABEL_RE.test(value)) errs.push(regexError(DNS1035_LABEL_ERR, DNS1035_LABEL_FMT, 'my-name', 'abc-123'));
+  return errs;
+}
+
+/** NameIsDNS1035Label (api/validation/generic.go): Service names; `prefix` masks a trailing dash. */
+export function nameIsDNS1035Label(name: string, prefix: boolean): string[] {
+  let n = name;
+  if (prefix && n.endsWith('-') && n.length >= 2) n = `${n.slice(0, n.length - 2)}a`;
+  return isDNS1035Label(n);
+}
+
 // --- label keys and values ---
 
 const LABEL_KEY_FMT = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';

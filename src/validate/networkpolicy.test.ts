@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import type {
   LabelSelector,
   NetworkPolicy,
@@ -10,7 +10,7 @@ import type {
   NetworkPolicyPeer,
   NetworkPolicyPort,
   ObjectMeta,
-} from '../model/k8s.js';
+} from '../model/index.js';
 import { cidrContains, formatCIDR, isIPv4MappedValue, maxAddress, parseCIDR, prefixMask } from '../ip/index.js';
 import type { CIDR, Family } from '../ip/index.js';
 import { NON_STANDARD_CIDR, cidrWarnings, goQuote, validateLabelSelector, validateNetworkPolicy } from './index.js';

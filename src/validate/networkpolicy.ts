@@ -21,7 +21,7 @@
  *   for every value that has no error of its own, so a rejected policy still shows them.
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
+import type { Diagnostic } from '../diag/index.js';
 import { cidrContains, parseCIDRSloppy } from '../ip/index.js';
 import type {
   IPBlock,
@@ -31,7 +31,7 @@ import type {
   NetworkPolicyPeer,
   NetworkPolicyPort,
   NetworkPolicySpec,
-} from '../model/k8s.js';
+} from '../model/index.js';
 import { cidrWarnings, validateCIDRValue } from './cidr.js';
 import { child, forbidden, goQuote, index, invalid, notSupported, required } from './field.js';
 import { validateObjectMeta } from './meta.js';

@@ -9,8 +9,8 @@
  * Design choice: the model keeps only what analysis needs (no annotations, no workload labels), so the
  * loaders call this on the decoded objects, before the model is built. Pure: no IO.
  */
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { ObjectMeta } from '../model/k8s.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { ObjectMeta } from '../model/index.js';
 import { child, forbidden } from './field.js';
 import { validateAnnotations, validateObjectMeta } from './meta.js';
 import { nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';

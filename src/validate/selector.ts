@@ -9,8 +9,8 @@
  * that is what ValidateLabels does (`metadata.labels: Invalid value: "-x": ...`).
  */
 
-import type { Diagnostic } from '../diag/diagnostic.js';
-import type { LabelSelector, LabelSelectorRequirement } from '../model/k8s.js';
+import type { Diagnostic } from '../diag/index.js';
+import type { LabelSelector, LabelSelectorRequirement } from '../model/index.js';
 import { child, forbidden, index, invalid, required } from './field.js';
 import { isQualifiedName, isValidLabelValue } from './names.js';
 

@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { podEndpoint } from '../engine/engine.js';
-import { oracleAllows } from '../engine/oracle.js';
-import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/cluster.js';
+import { podEndpoint, oracleAllows } from '../engine/index.js';
+import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
 import { ReachabilityTracker, type ObjectChange } from './index.js';
 import { changeArb, clusterArb, makePod, makePolicy, PROBE_PORTS, PROBE_PROTOCOLS, type ChangeSpec } from '../../test/arbitraries.js';
 import { namespace } from '../../test/builders.js';

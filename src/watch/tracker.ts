@@ -12,7 +12,7 @@
  * namespaceSelector may read), listing pairs would cost pods x pods: the answer is then the exact
  * change in the number of allowed pairs (`net`), marked `exact: false`.
  */
-import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/cluster.js';
+import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
 import { ScaleEngine, type ScaleProbe } from '../scale/index.js';
 import { compileSelector, matches } from '../selector/index.js';
 

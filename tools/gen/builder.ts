@@ -2,7 +2,7 @@
  * The building blocks of the generated shapes: a seeded builder of Namespace, Pod and NetworkPolicy
  * objects, with pod addresses from per-node /24s of 10.64.0.0/10 (and fd00:10::/32 for dual-stack pods).
  */
-import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPort, Pod } from '../../src/model/k8s.js';
+import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPort, Pod } from '../../src/model/index.js';
 import type { Random } from './random.js';
 
 const API = 'networking.k8s.io/v1';

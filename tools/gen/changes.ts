@@ -8,7 +8,7 @@
  * `ChangeStream` applies each change to its own lists before handing it out), so every change refers
  * to objects that exist at that point. Pure and seeded, like the shapes.
  */
-import type { Cluster, PodInfo, PolicyInfo } from '../../src/model/cluster.js';
+import type { Cluster, PodInfo, PolicyInfo } from '../../src/model/index.js';
 import { random, type Random } from './random.js';
 
 export type Change =

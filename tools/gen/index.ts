@@ -7,7 +7,7 @@
  * at most `chunk` objects each), so no single string gets near V8's string limit at 150,000 pods and a
  * loader can stream file by file.
  */
-import { NAMESPACE_NAME_LABEL, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../../src/model/cluster.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type NamedPort, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../../src/model/index.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { generateObjects, type GenOptions, type GeneratedObjects, type ShapeName } from './shapes.js';
 import { toYamlDocuments } from './yaml.js';

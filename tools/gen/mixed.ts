@@ -15,7 +15,7 @@
  *
  * Scale 1: 50,000 pods and 10,000 policies each; scale 2 is the 100,000/20,000 benchmark.
  */
-import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/model/k8s.js';
+import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/model/index.js';
 import { nodeSubnet, pad, sized, tcp, type Builder, type PodPort } from './builder.js';
 
 const ENVS = ['prod', 'staging', 'dev'];

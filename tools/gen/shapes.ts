@@ -8,7 +8,7 @@
  * scale 1 is the size docs/benchmarks.md reports. Pods get addresses from per-node /24s of 10.0.0.0/8 (and
  * fd00:10::/32 for dual-stack pods), which makes ipBlock `except` entries cut real groups of pods.
  */
-import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../../src/model/k8s.js';
+import type { LabelSelector, Namespace, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, Pod } from '../../src/model/index.js';
 import { random } from './random.js';
 import { Builder, hash, nodeSubnet, pad, sized, tcp, type PodPort } from './builder.js';
 import { adversarial, mixed } from './mixed.js';

@@ -1,5 +1,5 @@
 /** The text rendering of a diagnostic for a terminal: every part that comes from input escaped. */
-import { formatDiagnostic, type Diagnostic } from '../../diag/diagnostic.js';
+import { formatDiagnostic, type Diagnostic } from '../../diag/index.js';
 import { safeMessage, safeText } from './escape.js';
 
 /**

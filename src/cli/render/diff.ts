@@ -4,8 +4,7 @@
  * few examples of each, so 10,000 changed pairs still read in a screen; JSON holds every pair. Probes
  * with exactly the same changes are shown once. Every name goes through the one escaping step.
  */
-import { causeText, probeText, type PairChange, type ProbeDiff, type ReachabilityDiff } from '../../diff/index.js';
-import { labelChanges, type ObjectChanges } from '../../diff/index.js';
+import { causeText, probeText, type PairChange, type ProbeDiff, type ReachabilityDiff, labelChanges, type ObjectChanges } from '../../diff/index.js';
 import { markdownCell, safeText } from './escape.js';
 
 export interface DiffNames {

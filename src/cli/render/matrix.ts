@@ -6,11 +6,10 @@
  * matrix or its text (a 5,000-pod CSV is over a gigabyte). Every name from input goes through the
  * escaping step (escape.ts) of its format before it is measured or printed.
  */
-import type { PodInfo } from '../../model/cluster.js';
-import { podEndpoint, type Engine } from '../../engine/engine.js';
-import type { Probe, ProbeResult } from '../../engine/matrix.js';
+import type { PodInfo } from '../../model/index.js';
+import { podEndpoint, type Engine } from '../../engine/index.js';
+import type { Probe, ProbeResult, SideResult } from '../../engine/index.js';
 import type { NamespaceCounts } from '../../scale/index.js';
-import type { SideResult } from '../../engine/types.js';
 import { csvField, markdownCell, safeJson, safeText } from './escape.js';
 import { deciderText } from './tiers.js';
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Reachability } from '../../engine/matrix.js';
+import type { Reachability } from '../../engine/index.js';
 import { renderDot, renderHtml, renderMermaid } from './picture.js';
 
 const r: Reachability = {

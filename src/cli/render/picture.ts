@@ -6,7 +6,7 @@
  * allow it when not all do. Every name goes through the one escaping step (DOT and Mermaid quote it,
  * HTML uses htmlText).
  */
-import type { ProbeResult, Reachability } from '../../engine/matrix.js';
+import type { ProbeResult, Reachability } from '../../engine/index.js';
 import { htmlText, safeText } from './escape.js';
 import { probeTitle } from './matrix.js';
 

@@ -4,8 +4,8 @@
  * default), then every cluster policy selecting the subject with its rules tried. Lines are escaped by
  * the caller (renderVerdict).
  */
-import type { ClusterPeerResult, ClusterPolicyResult, ClusterRuleResult, PortDecision, SideResult, TierDecider, TierResult } from '../../engine/types.js';
-import type { Action, ClusterPolicyRef } from '../../policy/cluster.js';
+import type { ClusterPeerResult, ClusterPolicyResult, ClusterRuleResult, PortDecision, SideResult, TierDecider, TierResult } from '../../engine/index.js';
+import type { Action, ClusterPolicyRef } from '../../policy/index.js';
 
 function actionText(kind: ClusterPolicyRef['kind'], a: Action): string {
   if (a === 'accept') return kind === 'ClusterNetworkPolicy' ? 'Accept' : 'Allow';

@@ -1,6 +1,6 @@
 /** Text rendering of a verdict and its explanation (the JSON rendering is the data itself). */
-import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/types.js';
-import { PortSet } from '../../policy/portset.js';
+import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/index.js';
+import { PortSet } from '../../policy/index.js';
 import { labelsText } from '../../selector/index.js';
 import { safeText } from './escape.js';
 import { renderTierSide } from './tiers.js';

@@ -4,7 +4,7 @@
  * connection by name. One finding per policy with Egress in its policyTypes whose selected pods have
  * no egress rule (from any policy selecting them) admitting UDP or TCP port 53.
  */
-import type { Rule } from '../../policy/model.js';
+import type { Rule } from '../../policy/index.js';
 import type { LintRule, RawFinding } from '../types.js';
 
 /** Could the rule admit DNS? All ports, port 53 of UDP or TCP, a range holding 53, or a port name spelling dns. */

@@ -4,7 +4,7 @@
  * ingress rule the destinations are the policy's own pods, for an egress rule the pods its peers
  * select. When none of them defines the name, the entry admits nothing.
  */
-import type { PodInfo } from '../../model/cluster.js';
+import type { PodInfo } from '../../model/index.js';
 import type { LintRule, RawFinding } from '../types.js';
 
 export const namedPortUndefined: LintRule = {

@@ -4,8 +4,8 @@
  * automatic `kubernetes.io/metadata.name: prod` exists. Only judged when the input declares at least
  * one Namespace (otherwise their labels are unknown).
  */
-import { NAMESPACE_NAME_LABEL } from '../../model/cluster.js';
-import type { LabelSelector } from '../../model/k8s.js';
+import { NAMESPACE_NAME_LABEL } from '../../model/index.js';
+import type { LabelSelector } from '../../model/index.js';
 import { compileSelector, matches } from '../../selector/index.js';
 import type { LintRule, RawFinding } from '../types.js';
 import { peersOf } from './peers.js';

@@ -1,7 +1,6 @@
 /** Walking a policy's rules and peers as written, with their field paths (shared by several rules). */
-import type { PolicyInfo } from '../../model/cluster.js';
-import type { NetworkPolicyPeer, NetworkPolicyPort } from '../../model/k8s.js';
-import type { Direction } from '../../policy/model.js';
+import type { PolicyInfo, NetworkPolicyPeer, NetworkPolicyPort } from '../../model/index.js';
+import type { Direction } from '../../policy/index.js';
 
 export interface WrittenRule {
   readonly direction: Direction;

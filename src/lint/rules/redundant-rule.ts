@@ -4,7 +4,7 @@
  * admitted there. Removing it changes nothing; often it is a leftover of an edit that meant something
  * else. Judged as written (equal peers, port containment), so it never claims a rule redundant wrongly.
  */
-import type { Direction, Policy, PortSpec, Rule } from '../../policy/model.js';
+import type { Direction, Policy, PortSpec, Rule } from '../../policy/index.js';
 import { sameValue } from '../../diff/index.js';
 import type { LintRule, RawFinding } from '../types.js';
 import { rulesOf as writtenRules } from './peers.js';

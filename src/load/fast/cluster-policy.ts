@@ -2,9 +2,9 @@
  * The cluster-scoped policy kinds on the fast path: custom resources, whose envelope is decoded strictly
  * and whose spec is kept as the plain value it is (src/validate/crd checks it), as src/load does.
  */
-import type { ObjectSource } from '../../diag/diagnostic.js';
-import type { ClusterPolicyInfo } from '../../model/cluster.js';
-import type { ClusterScopedPolicy } from '../../model/k8s.js';
+import type { ObjectSource } from '../../diag/index.js';
+import type { ClusterPolicyInfo } from '../../model/index.js';
+import type { ClusterScopedPolicy } from '../../model/index.js';
 import { onlyKeys, str, type Rec } from './fields.js';
 import { meta } from './meta.js';
 import { give } from './unsupported.js';

@@ -1,6 +1,6 @@
 /** Pod and Namespace (core/v1) on the fast path: addresses, container ports, the Namespace's spec and status. */
 import { formatIP, parseIPSloppy } from '../../ip/index.js';
-import { PROTOCOLS, type NamedPort, type Protocol } from '../../model/cluster.js';
+import { PROTOCOLS, type NamedPort, type Protocol } from '../../model/index.js';
 import { int32, isRec, list, onlyKeys, str, strList, type Rec } from './fields.js';
 import { give } from './unsupported.js';
 

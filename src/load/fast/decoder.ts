@@ -5,9 +5,9 @@
  * die young, and the plain values are reused as the decoded objects where the reference decoder would
  * copy them.
  */
-import type { Diagnostic, ObjectSource } from '../../diag/diagnostic.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../../model/cluster.js';
-import type { NetworkPolicy } from '../../model/k8s.js';
+import type { Diagnostic, ObjectSource } from '../../diag/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../../model/index.js';
+import type { NetworkPolicy } from '../../model/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta } from '../../validate/index.js';
 import { sharedAddresses, type SourceText } from '../load.js';
 import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';

@@ -1,5 +1,5 @@
 /** What each file decoded to, kept between loads of the same files (the node agent re-reads them after each edit). */
-import type { ClusterPolicyInfo, NamespaceInfo, PodInfo, PolicyInfo } from '../../model/cluster.js';
+import type { ClusterPolicyInfo, NamespaceInfo, PodInfo, PolicyInfo } from '../../model/index.js';
 
 /** One decoded object of a file, as the decoder adds it to the cluster. */
 export type DecodedEntry =

@@ -9,7 +9,7 @@
  * reads one JSON document per file; for a stream, `jsonStreamAsYaml` puts a `--- ` marker in front of
  * every value after the first, so it reads the same values (line numbers unchanged).
  */
-import type { Locator, ObjectSource, Position } from '../../diag/diagnostic.js';
+import type { Locator, ObjectSource, Position } from '../../diag/index.js';
 import { locatorFor } from '../locate.js';
 import { parseDocuments, type PNode } from '../yaml.js';
 

@@ -2,7 +2,7 @@
  * Where an object read by the YAML subset reader is: its position, exact, and a locator for its fields
  * that parses its one document with the reference parser when a diagnostic first asks.
  */
-import type { Locator, ObjectSource } from '../../diag/diagnostic.js';
+import type { Locator, ObjectSource } from '../../diag/index.js';
 import { locatorFor } from '../locate.js';
 import { parseDocuments, type PNode } from '../yaml.js';
 import type { FastDocument } from './subset.js';

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCluster } from '../../load/index.js';
 import { validateCluster } from '../cluster.js';
-import { PortSet } from '../../policy/portset.js';
+import { PortSet } from '../../policy/index.js';
 
 /** Loads one manifest text and validates it; returns `line:col path: message` per diagnostic plus codes. */
 function check(text: string): { lines: string[]; codes: string[]; severities: string[] } {

@@ -15,8 +15,8 @@
  * - `domainNames` peers: an info note that the agent does not enforce them (analysis treats each name as
  *   an external endpoint: `netpol check --to example.com`).
  */
-import type { Diagnostic } from '../../diag/diagnostic.js';
-import type { ClusterScopedPolicy, LabelSelector } from '../../model/k8s.js';
+import type { Diagnostic } from '../../diag/index.js';
+import type { ClusterScopedPolicy, LabelSelector } from '../../model/index.js';
 import { notSupported } from '../field.js';
 import { validateObjectMeta } from '../meta.js';
 import { nameIsDNSSubdomain } from '../names.js';

@@ -23,7 +23,7 @@
  *   skipped  `<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; ...`
  * Pure: no IO.
  */
-import type { Diagnostic } from '../../diag/diagnostic.js';
+import type { Diagnostic } from '../../diag/index.js';
 import { goQuote, notSupported, required } from '../field.js';
 
 /** One `x-kubernetes-validations` entry: the CEL text (for readers), its message, our predicate. */
