@@ -33,8 +33,8 @@ import { peerSignature, PeerState, PortState } from './peersets.js';
 import {
   blockSetName,
   dispatchMapName,
+  logPrefix,
   MAX_COMMENT,
-  MAX_LOG_PREFIX,
   namedPortSetName,
   peerSetName,
   quotable,
@@ -176,8 +176,7 @@ function denyRules(chain: SubjectChain, opts: CompileOptions): Rule[] {
   const keys = chain.policies.map((p) => p.key).join(', ');
   const rules: Rule[] = [{ matches: [], counter: true, comment: quotable(`${chain.direction} denied: isolated by ${keys}`, MAX_COMMENT) }];
   if (opts.log) {
-    const prefix = `${quotable(`netpol deny ${chain.name}`, MAX_LOG_PREFIX - 2)}: `;
-    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix } });
+    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix: logPrefix('deny', chain.name) } });
   }
   if (opts.denyAction === 'reject') {
     // A TCP reset fails connect() at once and, unlike ICMP errors, is not rate-limited by the kernel.
