@@ -97,6 +97,24 @@ describe('check', () => {
     assert.deepEqual((JSON.parse(denied.stdout) as { audit: { by: unknown[] } }).audit.by, []);
   });
 
+  test('a staged policy that would admit what an enforced one denies: ALLOWED by it, denied today', async () => {
+    // api-8080 (enforced) admits only 8080; a staged policy beside it would admit 9090 too.
+    const stagedAllow = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-9090
+  namespace: shop
+  annotations: {netpol.dev/mode: audit}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress: [{ports: [{port: 9090}]}]
+`;
+    const r = await netpol(['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/api', '--port', '9090'], `${shop('audit')}${stagedAllow}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ALLOWED by shop\/api-9090 \(audit: denied today\): shop\/web -> shop\/api TCP port 9090: /);
+  });
+
   test('without staged policies the JSON has no audit part', async () => {
     const r = await netpol(['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/db', '--port', '5432', '-o', 'json'], shop('enforce'));
     assert.equal(r.code, 1);
