@@ -34,10 +34,10 @@ export { validateNetworkPolicy, validateLabelSelector, validateCluster } from '.
 export { analyze } from './engine/index.js';
 
 // Policy model and engine
-export { normalizePolicy, effectivePolicyTypes, PortSet } from './policy/index.js';
-export type { Policy, Rule, Peer, PortSpec, PortMatch, Direction, PolicyRef, NamespaceScope } from './policy/index.js';
-export { Engine, podEndpoint, externalEndpoint, endpointText, resolveNamedPort, oracleAllows, reachability, sortPods } from './engine/index.js';
-export type { Probe, ProbeResult, Reachability } from './engine/index.js';
+export { normalizePolicy, effectivePolicyTypes, PortSet, MODE_ANNOTATION, POLICY_MODES } from './policy/index.js';
+export type { Policy, Rule, Peer, PortSpec, PortMatch, Direction, PolicyRef, NamespaceScope, PolicyMode } from './policy/index.js';
+export { Engine, podEndpoint, externalEndpoint, endpointText, resolveNamedPort, oracleAllows, reachability, sortPods, auditVerdict } from './engine/index.js';
+export type { Probe, ProbeResult, Reachability, AuditVerdict, EngineOptions } from './engine/index.js';
 export type { Endpoint, Traffic, NamespaceCheck, PodCheck, IPBlockCheck, PeerResult, PortResult, RuleResult, PolicyResult, TierDecider, PortDecision, ClusterPeerResult, ClusterRuleResult, ClusterPolicyResult, TierResult, SideResult, VerdictReason, Verdict } from './engine/index.js';
 
 // Selectors and addresses

@@ -45,3 +45,19 @@ export function node(name: string, labels: Record<string, string>, addresses: st
 export function tieredCluster(parts: Parameters<typeof cluster>[0] & { clusterPolicies?: ClusterPolicyInfo[]; nodes?: NodeInfo[] }): Cluster {
   return { ...cluster(parts), clusterPolicies: parts.clusterPolicies ?? [], nodes: parts.nodes ?? [] };
 }
+
+/** The policy staged: annotated `netpol.dev/mode: audit` (the annotation spelled out, not imported). */
+export function audit(p: PolicyInfo): PolicyInfo {
+  const metadata = { ...p.policy.metadata, annotations: { ...p.policy.metadata.annotations, 'netpol.dev/mode': 'audit' } };
+  return { ...p, policy: { ...p.policy, metadata } };
+}
+
+/** The cluster with policy `i` staged (`audit`) where `staged[i]` is true. */
+export function staged(c: Cluster, which: readonly boolean[]): Cluster {
+  return { ...c, policies: c.policies.map((p, i) => (which[i] === true ? audit(p) : p)) };
+}
+
+/** Whether a policy is staged, read the plain way (for oracles: no shared code with src/policy). */
+export function isStaged(p: PolicyInfo): boolean {
+  return p.policy.metadata.annotations?.['netpol.dev/mode'] === 'audit';
+}

@@ -26,7 +26,7 @@
  */
 import { Engine, externalEndpoint, podEndpoint } from '../engine/index.js';
 import type { Endpoint } from '../engine/index.js';
-import type { Policy } from '../policy/index.js';
+import type { Policy, PolicyMode } from '../policy/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/index.js';
 import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
@@ -42,6 +42,11 @@ export interface AgentOptions {
   readonly denyAction: 'drop' | 'reject';
   readonly existingConnections: 'cut' | 'keep';
   readonly logDenied?: boolean;
+  /**
+   * `enforce` (default): each policy in its own mode (annotation `netpol.dev/mode`); `audit`: every policy
+   * staged, so nothing is dropped and what would be is counted and logged (src/nft/audit.ts).
+   */
+  readonly mode?: PolicyMode;
   readonly table?: string;
   /** First delay before retrying a failed apply, in ms (doubles up to {@link MAX_RETRY_MS}). Default 1000. */
   readonly retryMs?: number;
@@ -281,7 +286,7 @@ export class Agent {
         fromKernel = true;
       }
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
-      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table, reuseArrays: true });
+      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
       const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);

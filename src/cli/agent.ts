@@ -17,6 +17,7 @@ import { safeJson, safeMessage } from './render/escape.js';
 
 export const AGENT_OPTIONS = {
   node: { type: 'string' },
+  mode: { type: 'string' },
   'deny-action': { type: 'string' },
   'existing-connections': { type: 'string' },
   'log-denied': { type: 'boolean' },
@@ -76,6 +77,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`--verify-interval ${String(values['verify-interval'])}: give seconds (0: never)`);
   const opts = {
     node,
+    mode: choice('mode', values.mode, ['enforce', 'audit'] as const, 'enforce'),
     denyAction: choice('deny-action', values['deny-action'], ['drop', 'reject'] as const, 'drop'),
     existingConnections: choice('existing-connections', values['existing-connections'], ['cut', 'keep'] as const, 'cut'),
     logDenied: values['log-denied'] === true,

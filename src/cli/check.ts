@@ -1,5 +1,5 @@
 /** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
-import { Engine, podEndpoint } from '../engine/index.js';
+import { auditVerdict, Engine, podEndpoint } from '../engine/index.js';
 import type { Cluster, PodInfo, Protocol } from '../model/index.js';
 import { groupReachability, ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
@@ -104,15 +104,17 @@ function answerCheck(cluster: Cluster, q: CheckQuestion, format: 'text' | 'json'
   const destination = resolveEndpoint(cluster, to, ns, '--to');
   for (const r of [source, destination]) if (r.note) io.stderr(`Note: ${safeText(r.note)}\n`);
 
-  const verdict = new Engine(cluster).evaluate({
-    source: source.endpoint,
-    destination: destination.endpoint,
-    protocol,
-    ...(port !== undefined ? { port } : {}),
-  });
+  const engine = new Engine(cluster);
+  const traffic = { source: source.endpoint, destination: destination.endpoint, protocol, ...(port !== undefined ? { port } : {}) };
+  // With audit-mode policies the answer is the policies' as written (staged ones enforcing), and the
+  // verdict enforced today goes with it (docs/cli.md, "Audit mode").
+  const audit = engine.hasAudit ? auditVerdict(engine, traffic) : undefined;
+  const verdict = audit ? audit.verdict : engine.evaluate(traffic);
   const caveats = hostNetworkCaveats([source.endpoint, destination.endpoint].flatMap((e) => (e.kind === 'pod' ? [e.pod] : [])));
-  if (format !== 'text') io.stdout(structured(caveats.length ? { ...verdict, caveats } : verdict, format, 2));
-  else io.stdout(`${renderVerdict(verdict)}${caveats.map((c) => `Caveat: ${safeText(c)}\n`).join('')}`);
+  if (format !== 'text') {
+    const auditData = audit && { audit: { by: audit.by, today: audit.today } };
+    io.stdout(structured({ ...verdict, ...(caveats.length ? { caveats } : {}), ...auditData }, format, 2));
+  } else io.stdout(`${renderVerdict(verdict, audit)}${caveats.map((c) => `Caveat: ${safeText(c)}\n`).join('')}`);
   return verdict.allowed ? EXIT.OK : EXIT.NEGATIVE;
 }
 
@@ -137,10 +139,13 @@ function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protoco
     // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
     throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
   }
-  const scale = new ScaleEngine(cluster);
+  // As for one connection, the policies as written: audit-mode ones count as enforcing.
+  const plain = new Engine(cluster);
+  const engine = plain.withAudit();
+  if (plain.hasAudit) io.stderr('Note: audit-mode policies count as enforcing in this answer (they only report today); netpol matrix shows what is enforced today\n');
+  const scale = new ScaleEngine(cluster, { includeAudit: true });
   const answer = groupReachability(scale, from.pods, to.pods, { protocol, ...(port !== undefined ? { port } : {}) });
   if (!answer) throw new UsageError('the groups are too large to compare class by class; narrow them or use netpol matrix --summary');
-  const engine = new Engine(cluster);
   const explain = (pair: readonly [PodInfo, PodInfo] | undefined) =>
     pair && engine.evaluate({ source: podEndpoint(pair[0]), destination: podEndpoint(pair[1]), protocol, ...(port !== undefined ? { port } : {}) });
   const allowedExample = explain(answer.allowedExample);

@@ -60,13 +60,17 @@ ${INPUT_FLAGS}
 
 ${ENDPOINTS}
 
+Audit mode: policies annotated netpol.dev/mode: audit count as enforcing in the answer; when that changes
+the verdict, it says so ("DENIED by NS/NAME (audit: allowed today)") and -o json adds "audit": {by, today}.
+
 Examples:
   netpol check -f examples/three-tier --from three-tier/web --to three-tier/db --port 3306
   netpol check -f examples/three-tier -n three-tier --from web --to api --port 5000 -o json
   netpol check -f examples/three-tier --from 'three-tier/role=web' --to 'three-tier/role in (api,db)'
   netpol check -f examples/bookstore -n bookstore --from deploy/frontend --to svc/api --port 80
 
-Exit codes: 0 allowed (every pair, for groups), 1 denied, 2 usage error, unknown pod or invalid input.
+Exit codes: 0 allowed (every pair, for groups), 1 denied (audit-mode policies counted), 2 usage error,
+unknown pod or invalid input.
 `,
   matrix: `Who can reach whom: every ordered pair of pods, for each probe (port x protocol; default TCP/80).
 
@@ -80,6 +84,8 @@ Flags:
       --summary           exact counts of allowed pairs, without the matrix
       --by namespace|pod  the table per namespace pair or per pod (above 100 pods: per namespace)
       --allow-large-output  write a dense output estimated above 256 MiB (it is streamed)
+      --include-audit     count audit-mode policies (netpol.dev/mode: audit) as enforcing: the matrix
+                          once they enforce (default: what is enforced today, without them)
       --skip-invalid      analyse the valid objects, leaving out (and listing) the invalid ones
   -A, --all-namespaces    show the pods of every namespace (the default unless -n is given)
   -o, --output FORMAT     table (default), wide (with the side denying each pair), json, yaml (--summary),
@@ -97,12 +103,14 @@ Exit codes: 0 done, 2 usage error, invalid input, or a dense output refused for 
   agent: `Enforce the manifests' policies on this node with nftables, and keep enforcing them as files change.
 
 Usage:
-  netpol agent --node NAME -f PATH... [-R] [--deny-action drop|reject] [--existing-connections cut|keep]
-               [--log-denied] [--once] [-o text|json]
+  netpol agent --node NAME -f PATH... [-R] [--mode enforce|audit] [--deny-action drop|reject]
+               [--existing-connections cut|keep] [--log-denied] [--once] [-o text|json]
   netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]   (watch the API server)
 
 Flags:
       --node NAME                 the node whose pods (spec.nodeName) this agent enforces
+      --mode enforce|audit        enforce (default: each policy as its netpol.dev/mode annotation says) or
+                                  audit every policy: count and log what would be denied, drop nothing
       --deny-action drop|reject   what denied traffic gets (default drop)
       --existing-connections cut|keep   what happens to open connections a change revokes (default cut)
       --log-denied                log denials (rate limited)

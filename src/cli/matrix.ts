@@ -27,6 +27,7 @@ export const MATRIX_OPTIONS = {
   summary: { type: 'boolean' },
   by: { type: 'string' },
   'allow-large-output': { type: 'boolean' },
+  'include-audit': { type: 'boolean' },
   ...SKIP_INVALID_OPTION,
 } as const;
 
@@ -63,8 +64,11 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
       `${cluster.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods; narrow the matrix with -n NS`,
     );
   }
+  // Today's reachability: audit-mode policies left out, unless --include-audit counts them as enforcing.
+  const includeAudit = values['include-audit'] === true;
+  const engineOf = () => new Engine(cluster, undefined, undefined, { includeAudit });
   const progress = progressLine(io);
-  const scale = tiered ? new ExactReachability(new Engine(cluster)) : new ScaleEngine(cluster, { progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
+  const scale = tiered ? new ExactReachability(engineOf()) : new ScaleEngine(cluster, { includeAudit, progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
   const host = cluster.pods.filter((p) => p.hostNetwork === true).length;
@@ -116,7 +120,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   }
   const streamed = probes.map((probe) => streamProbe(scale, shown, probe));
   const chunks =
-    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? new Engine(cluster) : undefined);
+    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? engineOf() : undefined);
   await writeChunks(io, chunks);
   return EXIT.OK;
 }

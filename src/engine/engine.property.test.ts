@@ -11,6 +11,7 @@ import { Engine, externalEndpoint, podEndpoint } from './engine.js';
 import { oracleAllows } from './oracle.js';
 import { PortSet } from '../policy/index.js';
 import type { Endpoint } from './types.js';
+import { isStaged, staged } from '../../test/builders.js';
 
 test('engine agrees with the oracle on every pair, port and protocol', () => {
   fc.assert(
@@ -36,5 +37,33 @@ test('engine agrees with the oracle on every pair, port and protocol', () => {
       }
     }),
     { numRuns: 300 },
+  );
+});
+
+test('audit mode: the enforced view is the cluster without its staged policies, the audit view the cluster as written', () => {
+  fc.assert(
+    fc.property(clusterArb, fc.array(fc.boolean(), { maxLength: 8 }), (written, which) => {
+      const c = staged(written, which);
+      const withoutStaged = { ...c, policies: c.policies.filter((p) => !isStaged(p)) };
+      const engine = new Engine(c);
+      const audit = engine.withAudit();
+      assert.equal(engine.hasAudit, c.policies.some(isStaged));
+      const endpoints: Endpoint[] = [...c.pods.map(podEndpoint), externalEndpoint('8.8.8.8')!];
+      for (const source of endpoints) {
+        for (const destination of endpoints) {
+          if (source.kind === 'external' && destination.kind === 'external') continue;
+          for (const protocol of PROBE_PROTOCOLS) {
+            for (const port of PROBE_PORTS) {
+              const t = { source, destination, protocol, port };
+              const label = `${engine.evaluate(t).from} -> ${engine.evaluate(t).to} ${protocol}/${port}`;
+              assert.equal(engine.allows(t), oracleAllows(withoutStaged, source, destination, protocol, port), `enforced ${label}`);
+              assert.equal(audit.allows(t), oracleAllows(written, source, destination, protocol, port), `with audit ${label}`);
+              assert.equal(audit.evaluate(t).allowed, audit.allows(t), `explained with audit ${label}`);
+            }
+          }
+        }
+      }
+    }),
+    { numRuns: 150 },
   );
 });

@@ -12,7 +12,7 @@
 import type { IP } from '../ip/index.js';
 import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
 import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/index.js';
-import { normalizeClusterPolicies, type ClusterPolicy, affects, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet } from '../policy/index.js';
+import { normalizeClusterPolicies, type ClusterPolicy, affects, inView, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet } from '../policy/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS, type SideDecision } from './tiers.js';
 import { matches, requirementText, unmetRequirements } from '../selector/index.js';
 import type {
@@ -65,8 +65,21 @@ export function resolveNamedPort(pod: PodInfo | undefined, name: string, protoco
   return pod?.ports.find((p) => p.name === name && p.protocol === protocol)?.port;
 }
 
+export interface EngineOptions {
+  /**
+   * Count audit-mode policies as enforcing: the verdicts once the staged policies enforce. By default
+   * (false) the engine answers what is enforced today: "enforcement is exactly what it would be if
+   * audit-mode policies did not exist" (src/policy/mode.ts).
+   */
+  readonly includeAudit?: boolean;
+}
+
 export class Engine {
+  /** Every policy of the cluster, audit-mode ones included (what a compiler sharing them needs). */
   readonly policies: readonly Policy[];
+  /** Some policy is in audit mode: `withAudit()` may answer differently. */
+  readonly hasAudit: boolean;
+  private audited: Engine | undefined;
   /** The cluster-scoped policies, normalised, in evaluation order (empty when the cluster has none). */
   readonly clusterPolicies: readonly ClusterPolicy[];
   /** The tiers, when the cluster has cluster-scoped policies; without them NetworkPolicy alone decides. */
@@ -80,18 +93,30 @@ export class Engine {
     readonly cluster: Cluster,
     policies: readonly Policy[] = cluster.policies.map(normalizePolicy),
     clusterPolicies: readonly ClusterPolicy[] = normalizeClusterPolicies(cluster.clusterPolicies),
+    readonly options: EngineOptions = {},
   ) {
     this.policies = policies;
+    this.hasAudit = policies.some((p) => p.mode === 'audit');
     this.clusterPolicies = clusterPolicies;
     this.tiers =
       clusterPolicies.length > 0
         ? new ClusterTiers(clusterPolicies, cluster, (ns) => this.namespaceLabels(ns), (pod) => this.addresses(pod), (pod, name, protocol) => resolveNamedPort(pod, name, protocol))
         : undefined;
     for (const p of policies) {
+      if (!inView(p, options.includeAudit === true)) continue;
       const list = this.byNamespace.get(p.ref.namespace) ?? [];
       list.push(p);
       this.byNamespace.set(p.ref.namespace, list);
     }
+  }
+
+  /**
+   * The engine of the policies as written, audit-mode ones enforcing: the verdicts once they enforce.
+   * This engine itself when it already counts them or when no policy is in audit mode.
+   */
+  withAudit(): Engine {
+    if (this.options.includeAudit === true || !this.hasAudit) return this;
+    return (this.audited ??= new Engine(this.cluster, this.policies, this.clusterPolicies, { ...this.options, includeAudit: true }));
   }
 
   namespaceLabels(namespace: string): Labels {
@@ -317,6 +342,7 @@ export class Engine {
         policy: p.ref,
         policyTypes: (['ingress', 'egress'] as const).filter((d) => affects(p, d)),
         policyTypesDefaulted: p.policyTypesDefaulted,
+        ...(p.mode === 'audit' ? { mode: 'audit' as const } : {}),
         rules,
         allows: rules.some((r) => r.matched),
       };

@@ -8,3 +8,4 @@ export * from './matrix.js';
 export * from './tiers.js';
 export { analyze } from './analyze.js';
 export { oracleAllows } from './oracle.js';
+export * from './audit.js';

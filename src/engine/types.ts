@@ -101,6 +101,8 @@ export interface PolicyResult {
   readonly policyTypes: readonly Direction[];
   /** policyTypes was absent and derived from the rules. */
   readonly policyTypesDefaulted: boolean;
+  /** Present for a policy in audit mode (only an engine that counts them lists it: `includeAudit`). */
+  readonly mode?: 'audit';
   readonly rules: readonly RuleResult[];
   /** Some rule of this policy admits the traffic. */
   readonly allows: boolean;

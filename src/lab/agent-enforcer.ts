@@ -21,6 +21,8 @@ import type { LayoutNode } from './plan.js';
 
 export interface AgentEnforcerOptions {
   readonly denyAction?: 'drop' | 'reject';
+  /** The agents' `--mode` (default enforce: each policy as its `netpol.dev/mode` annotation says). */
+  readonly mode?: 'enforce' | 'audit';
   readonly existingConnections?: 'cut' | 'keep';
   /** How long to wait for every agent to apply a change (default 20 s). */
   readonly timeoutMs?: number;
@@ -89,7 +91,7 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
     // Each node's agent keeps its record of conntrack checks apart (they share this host's /run).
     const stateDir = join(lab.runDir, 'agent-state', node.name);
-    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--state-dir', stateDir];
+    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir];
     const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     const r: Running = { node, child, generation: 0, waiters: [] };
     const raw: string[] = [];

@@ -2,3 +2,4 @@
 export * from './cluster.js';
 export type * from './k8s.js';
 export type * from './snapshot.js';
+export * from './mode.js';

@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Engine, externalEndpoint, podEndpoint } from '../engine/index.js';
-import type { Endpoint } from '../engine/index.js';
+import type { Endpoint, SideResult, Traffic } from '../engine/index.js';
+import { subjectChainName } from './names.js';
+import { staged } from '../../test/builders.js';
 import { parseIP, type Family } from '../ip/index.js';
 import type { PodInfo } from '../model/index.js';
 import { podKey } from '../model/index.js';
@@ -37,6 +39,37 @@ function outsideEnd(text: string): End {
   return { endpoint: externalEndpoint(text)!, addresses: new Map([[ip.family, text]]), label: text };
 }
 
+/** One probe between two ends: the traffic, its first packet, and the nodes it crosses (source's first). */
+interface Crossing {
+  readonly s: End;
+  readonly d: End;
+  readonly traffic: Traffic;
+  readonly packet: Packet;
+  readonly nodes: readonly string[];
+  readonly label: string;
+}
+
+/** Every ordered pair of ends with a node between them, every family both have, every probe protocol and port. */
+function* crossings(ends: readonly End[]): Generator<Crossing> {
+  for (const s of ends) {
+    for (const d of ends) {
+      if (s === d || (s.node === undefined && d.node === undefined)) continue;
+      for (const [family, saddr] of s.addresses) {
+        const daddr = d.addresses.get(family);
+        if (daddr === undefined) continue;
+        const nodes = [...new Set([s.node, d.node].filter((n): n is string => n !== undefined))];
+        for (const protocol of PROBE_PROTOCOLS) {
+          for (const port of PROBE_PORTS) {
+            const traffic = { source: s.endpoint, destination: d.endpoint, protocol, port };
+            const packet: Packet = { family, saddr, daddr, protocol: protocol.toLowerCase(), dport: port };
+            yield { s, d, traffic, packet, nodes, label: `${s.label} -> ${d.label} ${protocol}/${port} IPv${family}` };
+          }
+        }
+      }
+    }
+  }
+}
+
 for (const denyAction of ['drop', 'reject'] as const) {
   test(`compiled rulesets (${denyAction}) agree with the engine on every pair, family, protocol and port`, () => {
     fc.assert(
@@ -45,25 +78,12 @@ for (const denyAction of ['drop', 'reject'] as const) {
         const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(c, { node: n, denyAction, log: true }, engine)]));
         const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
         const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
-        for (const s of ends) {
-          for (const d of ends) {
-            if (s === d || (s.node === undefined && d.node === undefined)) continue;
-            for (const [family, saddr] of s.addresses) {
-              const daddr = d.addresses.get(family);
-              if (daddr === undefined) continue;
-              const nodes = [...new Set([s.node, d.node].filter((n): n is string => n !== undefined))];
-              for (const protocol of PROBE_PROTOCOLS) {
-                for (const port of PROBE_PORTS) {
-                  const expected: boolean = engine.allows({ source: s.endpoint, destination: d.endpoint, protocol, port });
-                  const packet: Packet = { family, saddr, daddr, protocol: protocol.toLowerCase(), dport: port };
-                  const verdicts: string[] = nodes.map((n): string => interpret(rulesets.get(n)!, 'forward', packet).verdict);
-                  const actual: boolean = verdicts.every((v) => v === 'accept');
-                  assert.equal(actual, expected, `${s.label} -> ${d.label} ${protocol}/${port} IPv${family} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
-                  if (!actual) assert.ok(verdicts.every((v) => v === 'accept' || v === (denyAction === 'drop' ? 'drop' : 'reject')));
-                }
-              }
-            }
-          }
+        for (const { traffic, packet, nodes, label } of crossings(ends)) {
+          const expected: boolean = engine.allows(traffic);
+          const verdicts: string[] = nodes.map((n): string => interpret(rulesets.get(n)!, 'forward', packet).verdict);
+          const actual: boolean = verdicts.every((v) => v === 'accept');
+          assert.equal(actual, expected, `${label} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
+          if (!actual) assert.ok(verdicts.every((v) => v === 'accept' || v === (denyAction === 'drop' ? 'drop' : 'reject')));
         }
         // A pod talking to its own node goes through the input hook: egress rules only.
         for (const s of pods) {
@@ -111,6 +131,58 @@ test('compiling is deterministic and a ruleset diffs to nothing against itself',
         const b = compileNode({ ...c, pods: [...c.pods].reverse(), policies: [...c.policies].reverse() }, { node, denyAction: 'reject' });
         assert.equal(renderRuleset(a), renderRuleset(b));
         assert.equal(renderDiff(a, b), '');
+      }
+    }),
+    { numRuns: 100 },
+  );
+});
+
+/**
+ * Audit mode: random policies staged. Each packet goes through the source's node, then (if it was
+ * accepted there) the destination's node. It passes exactly when the engine's enforced view allows it,
+ * and the audit tail of a side runs exactly when that side allows it today but would deny it with the
+ * staged policies enforcing, in the chain named after the staged policies that isolate the subject.
+ */
+test('compiled rulesets with staged policies: enforced verdicts and audit tails agree with the engine', () => {
+  fc.assert(
+    fc.property(clusterArb, fc.array(fc.boolean(), { maxLength: 5 }), (written, which) => {
+      const c = staged(written, which);
+      const engine = new Engine(c);
+      const audit = engine.withAudit();
+      const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(c, { node: n }, engine)]));
+      const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
+      const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
+      /** The chain a side's audit tail runs in: named after the policies isolating the subject, all staged. */
+      const auditChain = (side: SideResult, today: SideResult): string[] =>
+        today.allowed && !side.allowed ? [subjectChainName(side.direction, side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`))] : [];
+      for (const { s, d, traffic, packet, nodes, label } of crossings(ends)) {
+        const today = engine.evaluate(traffic);
+        const once = audit.evaluate(traffic);
+        let verdict = 'accept';
+        const audited: string[] = [];
+        for (const n of nodes) {
+          const out = interpret(rulesets.get(n)!, 'forward', packet);
+          audited.push(...out.audited);
+          verdict = out.verdict;
+          if (verdict !== 'accept') break;
+        }
+        assert.equal(verdict === 'accept', today.allowed, `${label}: kernel ${verdict}, engine ${today.allowed}`);
+        const expected = [
+          ...(s.node !== undefined ? auditChain(once.egress, today.egress) : []),
+          // The destination's node sees the packet only when the source's side let it through.
+          ...(d.node !== undefined && today.egress.allowed ? auditChain(once.ingress, today.ingress) : []),
+        ];
+        assert.deepEqual(audited, expected, `${label}: audit tails`);
+        if (today.allowed) assert.equal(audited.length > 0, !once.allowed, `${label}: audited exactly when a staged policy would deny it`);
+      }
+      // Pod -> its own node (input hook, egress only).
+      for (const s of pods) {
+        for (const [family, saddr] of s.addresses) {
+          const t = { source: s.endpoint, destination: externalEndpoint(NODE_ADDRESS[family])!, protocol: 'TCP' as const, port: 80 };
+          const out = interpret(rulesets.get(s.node!)!, 'input', { family, saddr, daddr: NODE_ADDRESS[family], protocol: 'tcp', dport: 80 });
+          assert.equal(out.verdict === 'accept', engine.allows(t), `${s.label} -> node`);
+          assert.deepEqual(out.audited, auditChain(audit.evaluate(t).egress, engine.evaluate(t).egress), `${s.label} -> node: audit tails`);
+        }
       }
     }),
     { numRuns: 100 },

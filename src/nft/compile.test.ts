@@ -4,10 +4,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cluster, namespace, pod, policy } from '../../test/builders.js';
+import { audit, cluster, namespace, pod, policy } from '../../test/builders.js';
+import type { Cluster } from '../model/index.js';
 import { onNode } from '../../test/fixtures/nft/clusters.js';
 import { basePods, scenarios } from '../../test/fixtures/nft/scenarios.js';
-import { compileNode, interpret, renderRule, renderRuleset, type Chain, type Ruleset } from './index.js';
+import { compileNode, interpret, NodeCompiler, renderDiff, renderRule, renderRuleset, type Chain, type Ruleset } from './index.js';
 
 function chain(rs: Ruleset, name: string): Chain {
   const c = rs.chains.find((x) => x.name === name);
@@ -250,5 +251,58 @@ describe('notes and names', () => {
     const text = renderRuleset(compileNode(c, { node: 'a' }));
     assert.equal(renderRuleset(compileNode({ ...c, pods: [...c.pods].reverse(), policies: [...c.policies].reverse() }, { node: 'a' })), text);
     assert.match(text, /^table inet netpol \{\}\ndelete table inet netpol\ntable inet netpol \{\n/);
+  });
+});
+
+describe('audit mode', () => {
+  const written = () => scenarios['two policies on the same pods share a chain']!();
+  const stage = (c: Cluster, ...keys: string[]): Cluster => ({ ...c, policies: c.policies.map((p) => (keys.includes(`${p.namespace}/${p.name}`) ? audit(p) : p)) });
+
+  test('a staged policy next to an enforcing one: the ruleset is the one without the staged policy', () => {
+    const c = stage(written(), 'x/two');
+    const without = { ...c, policies: c.policies.filter((p) => p.name !== 'two') };
+    assert.equal(renderRuleset(compileNode(c, { node: 'a', log: true })), renderRuleset(compileNode(without, { node: 'a', log: true })));
+  });
+
+  test('staged policies alone: their rules, then a counted, logged audit tail and no verdict (back to the base chain)', () => {
+    const rs = compileNode(stage(written(), 'x/one', 'x/two'), { node: 'a' });
+    assert.deepEqual(chain(rs, 'ingress_x/one_x/two').rules.map(renderRule).slice(-2), [
+      'counter comment "ingress audit: would be denied by x/one, x/two"',
+      'limit rate 10/second burst 5 packets log prefix "netpol audit ingress_x/one_x/two: "',
+    ]);
+    const out = interpret(rs, 'forward', { family: 4, saddr: '10.0.2.4', daddr: '10.0.0.2', protocol: 'tcp', dport: 22 });
+    assert.equal(out.verdict, 'accept');
+    assert.deepEqual(out.audited, ['ingress_x/one_x/two']);
+    assert.deepEqual(out.logged, ['netpol audit ingress_x/one_x/two: ']);
+    const allowed = interpret(rs, 'forward', { family: 4, saddr: '10.0.0.1', daddr: '10.0.0.2', protocol: 'tcp', dport: 22 });
+    assert.deepEqual([allowed.verdict, allowed.audited], ['accept', []]);
+  });
+
+  test('an audited egress side still leaves the ingress side to enforce', () => {
+    // y/egress staged: y/c's TCP to x/b is audited on egress, then x/one and x/two (enforcing) drop it.
+    const rs = compileNode(stage(written(), 'y/egress'), { node: 'a' });
+    const out = interpret(rs, 'forward', { family: 4, saddr: '10.0.1.3', daddr: '10.0.0.2', protocol: 'tcp', dport: 22 });
+    assert.equal(out.verdict, 'drop');
+    assert.deepEqual(out.audited, ['egress_y/egress']);
+    assert.equal(out.trace.at(-1)?.chain, 'ingress_x/one_x/two');
+  });
+
+  test('switching staged policies to enforce is one incremental change of their chain alone', () => {
+    const nc = new NodeCompiler({ node: 'a' });
+    const before = nc.update(stage(written(), 'x/one', 'x/two'));
+    const script = renderDiff(before, nc.update(written())).trim().split('\n');
+    assert.deepEqual(script.filter((l) => !l.includes(' ingress_x/one_x/two')), []);
+    assert.deepEqual([script[0], script.at(-2), script.at(-1)], [
+      'flush chain inet netpol ingress_x/one_x/two',
+      'add rule inet netpol ingress_x/one_x/two counter comment "ingress denied: isolated by x/one, x/two"',
+      'add rule inet netpol ingress_x/one_x/two drop',
+    ]);
+  });
+
+  test('the global mode audit stages every policy', () => {
+    const c = written();
+    const all = stage(c, 'x/one', 'x/two', 'y/egress');
+    assert.equal(renderRuleset(compileNode(c, { node: 'a', mode: 'audit' })), renderRuleset(compileNode(all, { node: 'a' })));
+    assert.notEqual(renderRuleset(compileNode(c, { node: 'a', mode: 'audit' })), renderRuleset(compileNode(c, { node: 'a' })));
   });
 });

@@ -24,7 +24,8 @@
 import type { Family } from '../ip/index.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
 import type { Engine } from '../engine/index.js';
-import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule, PortSet } from '../policy/index.js';
+import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule, PortSet, modeOf, underGlobalMode, type PolicyMode } from '../policy/index.js';
+import { auditRules, chainPolicies } from './audit.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { PodTable, type Addr } from './addresses.js';
 import type { Chain, CompileNotes, L4Protocol, Match, NamedSet, Rule, Ruleset, VerdictMap } from './ir.js';
@@ -32,8 +33,8 @@ import { peerSignature, PeerState, PortState } from './peersets.js';
 import {
   blockSetName,
   dispatchMapName,
+  logPrefix,
   MAX_COMMENT,
-  MAX_LOG_PREFIX,
   namedPortSetName,
   peerSetName,
   quotable,
@@ -52,6 +53,8 @@ export interface CompileOptions {
   readonly logRate?: number;
   /** Table name in the `inet` family (default `netpol`). */
   readonly table?: string;
+  /** The agent's `--mode`: `enforce` (default) leaves each policy its own mode, `audit` stages every policy. */
+  readonly mode?: PolicyMode;
 }
 
 /** Options of a `NodeCompiler` kept across updates. */
@@ -80,6 +83,8 @@ interface SubjectChain {
   readonly name: string;
   readonly direction: Direction;
   readonly policies: readonly Policy[];
+  /** Staged policies only (see audit.ts): the chain ends with the audit tail instead of the deny tail. */
+  readonly audit: boolean;
 }
 
 interface PeerSetRef {
@@ -175,8 +180,7 @@ function denyRules(chain: SubjectChain, opts: CompileOptions): Rule[] {
   const keys = chain.policies.map((p) => p.key).join(', ');
   const rules: Rule[] = [{ matches: [], counter: true, comment: quotable(`${chain.direction} denied: isolated by ${keys}`, MAX_COMMENT) }];
   if (opts.log) {
-    const prefix = `${quotable(`netpol deny ${chain.name}`, MAX_LOG_PREFIX - 2)}: `;
-    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix } });
+    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix: logPrefix('deny', chain.name) } });
   }
   if (opts.denyAction === 'reject') {
     // A TCP reset fails connect() at once and, unlike ICMP errors, is not rate-limited by the kernel.
@@ -514,7 +518,7 @@ export class NodeCompiler {
       if (given === this.givenPolicies) return false;
       this.givenPolicies = given;
       this.policyInfos = undefined;
-      next = given;
+      next = given.map((p) => underGlobalMode(p, this.opts.mode ?? 'enforce'));
     } else {
       if (infos === this.policyInfos) return false;
       this.policyInfos = infos;
@@ -522,9 +526,9 @@ export class NodeCompiler {
       // Normalised once per distinct content: a re-read policy that did not change is the same Policy.
       const seen = new Map<string, Policy>();
       next = infos.map((info) => {
-        const json = JSON.stringify([info.namespace, info.name, info.policy.spec]);
+        const json = JSON.stringify([info.namespace, info.name, modeOf(info), info.policy.spec]);
         let p = seen.get(json) ?? this.normalized.get(json);
-        if (!p) p = normalizePolicy(info);
+        if (!p) p = underGlobalMode(normalizePolicy(info), this.opts.mode ?? 'enforce');
         seen.set(json, p);
         return p;
       });
@@ -584,10 +588,11 @@ export class NodeCompiler {
       let inMap = false;
       for (const direction of DIRECTIONS) {
         // A pod that is not isolated is not in the map.
-        const policies = selecting[direction].sort(byKey);
-        if (policies.length === 0) continue;
+        const isolating = selecting[direction].sort(byKey);
+        if (isolating.length === 0) continue;
+        const { policies, audit } = chainPolicies(isolating);
         const name = subjectChainName(direction, policies.map((p) => p.key));
-        if (!chains.has(name)) chains.set(name, { name, direction, policies });
+        if (!chains.has(name)) chains.set(name, { name, direction, policies, audit });
         for (const a of owned) {
           const map = dispatchMapName(direction, a.family);
           const list = mapElements.get(map);
@@ -617,8 +622,8 @@ export class NodeCompiler {
       }
       const chain: Chain = {
         name: c.name,
-        comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}`, MAX_COMMENT),
-        rules: [...parts.flatMap((part) => part.rules), ...denyRules(c, opts)],
+        comment: quotable(`${c.direction} of pods isolated by ${c.policies.map((p) => p.key).join(', ')}${c.audit ? ' (audit mode)' : ''}`, MAX_COMMENT),
+        rules: [...parts.flatMap((part) => part.rules), ...(c.audit ? auditRules(c, opts.logRate) : denyRules(c, opts))],
       };
       chainCache.set(c.name, { policies: c.policies, chain });
       return chain;

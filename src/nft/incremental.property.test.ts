@@ -1,7 +1,7 @@
 /**
  * The incremental compiler is the compiler: after any sequence of changes (pods added, removed, relabelled,
  * moved to another address or node, re-created unchanged; namespaces relabelled; policies added, edited,
- * removed; the pod list reordered), one or several per update, `NodeCompiler.update` returns exactly what `compileNode` returns for
+ * removed, switched between audit and enforce; the pod list reordered), one or several per update, `NodeCompiler.update` returns exactly what `compileNode` returns for
  * the same cluster, and the diff it enables (from recorded element edits) is the diff of two fresh compiles.
  * Addresses come from a small pool full of neighbours and ipBlock edges, so interval sets merge and split.
  */
@@ -12,7 +12,7 @@ import type { Cluster, NamedPort, NamespaceInfo, PodInfo } from '../model/index.
 import { NAMESPACE_NAME_LABEL } from '../model/index.js';
 import { compileNode, NodeCompiler, renderDiff, type Ruleset } from './index.js';
 import { clusterArb, NODES, NS, specArb } from '../../test/fixtures/nft/clusters.js';
-import { policy } from '../../test/builders.js';
+import { audit, isStaged, policy } from '../../test/builders.js';
 
 const V4 = ['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8', '10.0.1.0', '10.0.1.1', '10.0.0.255', '10.1.0.0', '8.8.8.8'];
 const V6 = ['fd00::', 'fd00::1', 'fd00::2', 'fd00::3', 'fd00::4', 'fd00::1:0', 'fd00::1:1', 'fd01::1'];
@@ -45,7 +45,8 @@ type Change =
   | { kind: 'nsLabels'; ns: string; labels: Record<string, string> }
   | { kind: 'policy'; ns: string; spec: unknown }
   | { kind: 'dropPolicy'; at: number }
-  | { kind: 'editPolicy'; at: number; spec: unknown };
+  | { kind: 'editPolicy'; at: number; spec: unknown }
+  | { kind: 'mode'; at: number };
 
 const at = fc.nat(1000);
 const change: fc.Arbitrary<Change> = fc.oneof(
@@ -61,6 +62,7 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('policy' as const), ns: fc.constantFrom(...NS), spec: specArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('dropPolicy' as const), at }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('editPolicy' as const), at, spec: specArb }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('mode' as const), at }), weight: 2 },
 );
 
 let counter = 0;
@@ -115,6 +117,14 @@ function apply(c: Cluster, ch: Change): Cluster {
       const old = c.policies[i]!;
       return { ...c, policies: c.policies.map((p, k) => (k === i ? policy(`${old.namespace}/${old.name}`, ch.spec as never) : p)) };
     }
+    case 'mode': {
+      // Staged <-> enforcing: the same spec, the annotation added or removed.
+      if (c.policies.length === 0) return c;
+      const i = ch.at % c.policies.length;
+      const old = c.policies[i]!;
+      const next = isStaged(old) ? { ...old, policy: { ...old.policy, metadata: { name: old.name, namespace: old.namespace } } } : audit(old);
+      return { ...c, policies: c.policies.map((p, k) => (k === i ? next : p)) };
+    }
   }
 }
 
@@ -133,14 +143,14 @@ const BASE = [
   }),
 ];
 
-for (const [denyAction, reuseArrays] of [['drop', false], ['reject', false], ['drop', true], ['reject', true]] as const) {
-  test(`NodeCompiler.update equals compileNode after every change (${denyAction}${reuseArrays ? ', arrays reused' : ''})`, () => {
+for (const [denyAction, reuseArrays, mode] of [['drop', false, 'enforce'], ['reject', false, 'enforce'], ['drop', true, 'enforce'], ['reject', true, 'enforce'], ['drop', true, 'audit']] as const) {
+  test(`NodeCompiler.update equals compileNode after every change (${denyAction}${reuseArrays ? ', arrays reused' : ''}${mode === 'audit' ? ', global mode audit' : ''})`, () => {
     fc.assert(
       // Changes come one per update, or several at once (a source that coalesces events).
       fc.property(clusterArb, fc.array(fc.array(change, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), (generated, batches) => {
         const first = { ...generated, policies: [...BASE, ...generated.policies] };
         for (const nodeName of NODES) {
-          const opts = { node: nodeName, denyAction, log: denyAction === 'reject' };
+          const opts = { node: nodeName, denyAction, log: denyAction === 'reject', mode };
           const nc = new NodeCompiler({ ...opts, reuseArrays });
           let c: Cluster = first;
           let inc: Ruleset = nc.update(c);

@@ -11,6 +11,7 @@
 import { AddressSet, type Family } from '../ip/index.js';
 import { canonicalAddress, concatElement, elementInterval, familyOfType, isConcatType, parseAddressIn } from './elements.js';
 import type { Chain, CtState, Hook, Match, NamedSet, Rule, Ruleset } from './ir.js';
+import { logPrefix } from './names.js';
 
 export interface Packet {
   readonly family: Family;
@@ -38,6 +39,11 @@ export interface Outcome {
   readonly trace: readonly TraceStep[];
   /** Prefixes of log statements that applied. */
   readonly logged: readonly string[];
+  /**
+   * Subject chains whose audit tail ran (their `netpol audit <chain>: ` log applied): chains of staged
+   * policies that would have dropped the packet. Whatever the verdict, it was not theirs.
+   */
+  readonly audited: readonly string[];
 }
 
 type Membership = (key: string) => boolean;
@@ -107,6 +113,7 @@ class Machine {
   run(base: Chain, p: Packet): Outcome {
     const trace: TraceStep[] = [];
     const logged: string[] = [];
+    const audited: string[] = [];
     const stack: { chain: Chain; next: number }[] = [];
     let chain = base;
     let i = 0;
@@ -114,7 +121,7 @@ class Machine {
       const rule: Rule | undefined = chain.rules[i];
       if (rule === undefined) {
         const back = stack.pop();
-        if (!back) return { verdict: base.base?.policy ?? 'accept', trace, logged };
+        if (!back) return { verdict: base.base?.policy ?? 'accept', trace, logged, audited };
         chain = back.chain;
         i = back.next;
         continue;
@@ -123,7 +130,10 @@ class Machine {
       i++;
       if (!rule.matches.every((m) => this.holds(m, p))) continue;
       trace.push({ chain: chain.name, rule: index, ...(rule.comment !== undefined ? { comment: rule.comment } : {}) });
-      if (rule.log) logged.push(rule.log.prefix);
+      if (rule.log) {
+        logged.push(rule.log.prefix);
+        if (rule.log.prefix === logPrefix('audit', chain.name)) audited.push(chain.name);
+      }
       let v = rule.verdict;
       if (v?.kind === 'vmap') {
         if (p.family !== v.family) continue;
@@ -136,12 +146,12 @@ class Machine {
       switch (v.kind) {
         case 'accept':
         case 'drop':
-          return { verdict: v.kind, trace, logged };
+          return { verdict: v.kind, trace, logged, audited };
         case 'reject':
-          return { verdict: 'reject', trace, logged };
+          return { verdict: 'reject', trace, logged, audited };
         case 'return': {
           const back = stack.pop();
-          if (!back) return { verdict: base.base?.policy ?? 'accept', trace, logged };
+          if (!back) return { verdict: base.base?.policy ?? 'accept', trace, logged, audited };
           chain = back.chain;
           i = back.next;
           continue;
@@ -156,7 +166,7 @@ class Machine {
         }
       }
     }
-    return { verdict: 'drop', trace, logged };
+    return { verdict: 'drop', trace, logged, audited };
   }
 
   hook(h: Hook): Chain | undefined {
@@ -175,5 +185,5 @@ export function interpret(rs: Ruleset, hook: Hook, packet: Packet): Outcome {
     machines.set(rs, m);
   }
   const base = m.hook(hook);
-  return base ? m.run(base, packet) : { verdict: 'accept', trace: [], logged: [] };
+  return base ? m.run(base, packet) : { verdict: 'accept', trace: [], logged: [], audited: [] };
 }

@@ -72,3 +72,14 @@ export function ruleComment(policyKey: string, direction: Direction, ruleIndex: 
   const tail = ` ${direction}[${ruleIndex}]`;
   return quotable(policyKey, MAX_COMMENT - tail.length) + tail;
 }
+
+/** What a log line reports: a packet dropped (`deny`), or one accepted that audit-mode policies would drop (`audit`). */
+export type LogAction = 'deny' | 'audit';
+
+/**
+ * The log prefix of a subject chain's deny or audit tail: `netpol deny <chain>: ` or `netpol audit <chain>: `.
+ * The drop log reader parses these; the chain name leads to the policies (see `subjectChainName`).
+ */
+export function logPrefix(action: LogAction, chain: string): string {
+  return `${quotable(`netpol ${action} ${chain}`, MAX_LOG_PREFIX - 2)}: `;
+}

@@ -6,3 +6,4 @@ export * from './model.js';
 export * from './cluster.js';
 export * from './overlaps.js';
 export * from './portset.js';
+export * from './mode.js';

@@ -14,6 +14,7 @@
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyInfo, Protocol } from '../model/index.js';
+import { annotatedMode, type PolicyMode } from '../model/index.js';
 import { compileSelector, type Selector } from '../selector/index.js';
 import type { ObjectSource } from '../diag/index.js';
 
@@ -85,6 +86,11 @@ export interface Policy {
   readonly policyTypesDefaulted: boolean;
   readonly ingressRules: readonly Rule[];
   readonly egressRules: readonly Rule[];
+  /**
+   * `audit` (annotation `netpol.dev/mode: audit`, or the agent's `--mode audit`): enforcement goes on as
+   * if the policy did not exist, and what it would deny is reported. `enforce` otherwise. See mode.ts.
+   */
+  readonly mode: PolicyMode;
   readonly source?: ObjectSource;
 }
 
@@ -254,10 +260,12 @@ function normalizeWith(info: PolicyInfo, cache: NormalizeCache | undefined): Pol
   const key = `${ns}/${info.name}`;
   const subject = selectorOf(np.spec.podSelector, cache);
   const { ingress: inOn, egress: outOn, defaulted } = types;
+  // A mode annotation that validation rejects reads as `enforce`: an unreadable stage fails closed.
+  const mode = annotatedMode(np.metadata.annotations) ?? 'enforce';
   if (info.source) {
-    return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules, source: info.source };
+    return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules, mode, source: info.source };
   }
-  return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules };
+  return { ref, key, subject, ingress: inOn, egress: outOn, policyTypesDefaulted: defaulted, ingressRules, egressRules, mode };
 }
 
 export function normalizePolicy(info: PolicyInfo): Policy {

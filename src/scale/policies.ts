@@ -5,13 +5,15 @@
  * `OpenCache`) are kept up to date as groups and their weights change.
  */
 import { type Cluster, type PolicyInfo } from '../model/index.js';
-import { policyNormalizer, type Policy, type PortSpec } from '../policy/index.js';
+import { inView, policyNormalizer, type Policy, type PortSpec } from '../policy/index.js';
 import { PortAgg } from './ports.js';
 import { EGRESS, INGRESS, NO_RULES, type ClassRec, type Dir, type GroupRec, type PolicyRec, type ProbeCache, type RuleRec } from './records.js';
-import { ticker } from './types.js';
+import { ticker, type ScaleOptions } from './types.js';
 import { ClassStore } from './classes.js';
 
 export abstract class PolicyGroups extends ClassStore {
+  /** See {@link ScaleOptions.includeAudit}. */
+  protected readonly includeAudit: boolean;
   /** Policies by namespace, then name. */
   protected readonly policies = new Map<string, Map<string, PolicyRec>>();
   protected policyCount = 0;
@@ -24,6 +26,11 @@ export abstract class PolicyGroups extends ClassStore {
   /** Groups with a rule that has no peers, per direction. */
   protected readonly anyGroups: [Set<number>, Set<number>] = [new Set(), new Set()];
   protected readonly caches = new Map<string, ProbeCache>();
+
+  constructor(opts: ScaleOptions) {
+    super(opts);
+    this.includeAudit = opts.includeAudit === true;
+  }
 
   protected attachNormalised(cluster: Cluster, normalised: readonly Policy[]): void {
     const infos = new Map(cluster.policies.map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -50,7 +57,9 @@ export abstract class PolicyGroups extends ClassStore {
   protected policyRec(info: PolicyInfo, norm: Policy): PolicyRec {
     const ns = this.internNs(info.namespace);
     const subj = this.internSubj(ns, norm.subject);
-    return { info, subj, affects: [norm.egress, norm.ingress], rules: [this.ruleRecs(norm.egressRules, ns), this.ruleRecs(norm.ingressRules, ns)] };
+    // A policy outside the view (staged, in the enforced view) is kept by name but isolates nothing.
+    const on = inView(norm, this.includeAudit);
+    return { info, subj, affects: [on && norm.egress, on && norm.ingress], rules: [this.ruleRecs(norm.egressRules, ns), this.ruleRecs(norm.ingressRules, ns)] };
   }
 
   /** A policy's rules of one direction, peers interned. (Lists of their exact size: they stay in memory.) */

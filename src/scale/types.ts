@@ -50,6 +50,11 @@ export interface ScaleOptions {
    * a hundred times a phase: for progress on a terminal.
    */
   readonly progress?: Progress;
+  /**
+   * Count audit-mode policies as enforcing (the reachability once they enforce). By default they are
+   * left out: the enforced view, as `Engine` answers (src/policy/mode.ts).
+   */
+  readonly includeAudit?: boolean;
 }
 
 export type Progress = (phase: 'policies' | 'pods' | 'peers' | 'groups' | 'count', done: number, total: number) => void;

@@ -144,6 +144,14 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     meta({ name: 'np', annotations: { big: 'x'.repeat(256 * 1024) } }),
     [{ code: 'FieldValueTooLong', path: 'metadata.annotations', message: 'Too long: must have at most 262144 bytes' }],
   ],
+  // netpol's mode annotation (netpol's own rule)
+  ['mode audit', meta({ name: 'np', annotations: { 'netpol.dev/mode': 'audit' } }), []],
+  ['mode enforce', meta({ name: 'np', annotations: { 'netpol.dev/mode': 'enforce' } }), []],
+  [
+    'mode neither audit nor enforce',
+    meta({ name: 'np', annotations: { 'netpol.dev/mode': 'Audit' } }),
+    [{ code: 'FieldValueNotSupported', path: 'metadata.annotations[netpol.dev/mode]', message: 'Unsupported value: "Audit": supported values: "audit", "enforce"' }],
+  ],
   // label selectors
   [
     'podSelector matchLabels value invalid',

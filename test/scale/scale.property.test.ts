@@ -12,7 +12,7 @@ import { Engine, externalEndpoint, podEndpoint } from '../../src/engine/engine.j
 import { oracleAllows } from '../../src/engine/oracle.js';
 import type { Endpoint } from '../../src/engine/types.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../../src/model/cluster.js';
-import { cluster as buildCluster } from '../builders.js';
+import { audit, cluster as buildCluster, isStaged, staged } from '../builders.js';
 import { PROBE_PORTS, PROBE_PROTOCOLS, changeArb, clusterArb, makePod, makePolicy, type ChangeSpec } from '../arbitraries.js';
 
 const PROBES: ScaleProbe[] = PROBE_PROTOCOLS.flatMap((protocol) => PROBE_PORTS.map((port) => ({ port, protocol })));
@@ -166,5 +166,25 @@ test('after random sequences of changes, verdicts and cached counts match a fres
       assert.equal(engine.stats.pods, mirror.pods.length);
     }),
     { numRuns: 500 },
+  );
+});
+
+test('audit mode: staged policies are left out unless included, also when a policy changes mode in place', () => {
+  fc.assert(
+    fc.property(clusterArb, fc.array(fc.boolean(), { maxLength: 8 }), fc.nat(), (written, which, at) => {
+      const c = staged(written, which);
+      const enforcing = (x: Cluster): Cluster => ({ ...x, policies: x.policies.filter((p) => !isStaged(p)) });
+      const today = new ScaleEngine(c);
+      assertPairs(enforcing(c), today);
+      assertPairs(written, new ScaleEngine(c, { includeAudit: true }));
+      if (c.policies.length === 0) return;
+      // One policy switched between audit and enforce, through the incremental path.
+      const i = at % c.policies.length;
+      const old = c.policies[i]!;
+      const next = isStaged(old) ? written.policies[i]! : audit(old);
+      today.upsertPolicy(next);
+      assertPairs(enforcing({ ...c, policies: c.policies.map((p, k) => (k === i ? next : p)) }), today);
+    }),
+    { numRuns: 200 },
   );
 });

@@ -6,7 +6,7 @@
 const CODES: Record<string, string> = { ALLOWED: '32', DENIED: '31', 'PARTLY ALLOWED': '33' };
 
 export function colourVerdicts(text: string): string {
-  return text.replace(/^(PARTLY ALLOWED|ALLOWED|DENIED)(?=:)/gm, (w) => `\x1b[1;${CODES[w]}m${w}\x1b[0m`);
+  return text.replace(/^(PARTLY ALLOWED|ALLOWED|DENIED)(?=[: ])/gm, (w) => `\x1b[1;${CODES[w]}m${w}\x1b[0m`);
 }
 
 /** https://no-color.org: any non-empty NO_COLOR turns colour off; so does a dumb terminal or a pipe. */

@@ -1,5 +1,5 @@
 /** Text rendering of a verdict and its explanation (the JSON rendering is the data itself). */
-import type { PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/index.js';
+import type { AuditVerdict, PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/index.js';
 import { PortSet } from '../../policy/index.js';
 import { labelsText } from '../../selector/index.js';
 import { safeText } from './escape.js';
@@ -28,10 +28,12 @@ export function portsText(ranges: readonly (readonly [number, number])[]): strin
  * Every line is escaped whole (safeText): names, labels, selectors and port names come from input, and
  * the renderer's own text has no control characters or backslashes to lose.
  */
-export function renderVerdict(v: Verdict): string {
+export function renderVerdict(v: Verdict, audit?: AuditVerdict): string {
   const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
   const lines: string[] = [];
-  lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
+  // Audit mode: the verdict of the policies as written, and what is enforced today when that differs.
+  const staged = audit && audit.by.length > 0 ? ` by ${audit.by.map((p) => `${p.namespace}/${p.name}`).join(', ')} (audit: ${audit.today.allowed ? 'allowed' : 'denied'} today)` : '';
+  lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}${staged}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
   for (const [end, w] of [[v.from, v.fromWorkload], [v.to, v.toWorkload]] as const) {
     if (w) lines.push(`  ${end} stands for the pods of ${w.kind} ${w.name}${w.replicas !== undefined ? ` (${w.replicas} replicas)` : ''}`);
   }
@@ -72,7 +74,8 @@ function renderSide(s: SideResult, protocol: string, other: string): string[] {
 
 function renderPolicy(p: PolicyResult): string[] {
   const types = `${p.policyTypes.map((t) => (t === 'ingress' ? 'Ingress' : 'Egress')).join(', ')}${p.policyTypesDefaulted ? ', defaulted' : ''}`;
-  const lines = [`  policy ${p.policy.namespace}/${p.policy.name} [${types}]: ${p.allows ? 'allows' : 'does not allow'}`];
+  const mode = p.mode === 'audit' ? ' (audit mode)' : '';
+  const lines = [`  policy ${p.policy.namespace}/${p.policy.name}${mode} [${types}]: ${p.allows ? 'allows' : 'does not allow'}`];
   const direction = p.rules[0]?.direction;
   if (p.rules.length === 0) lines.push(`    no ${direction ?? ''} rules: allows nothing`.replace('  rules', ' rules'));
   for (const r of p.rules) lines.push(...renderRule(r));
