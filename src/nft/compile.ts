@@ -166,7 +166,8 @@ function compileRule(policy: Policy, rule: PolicyRule, peerSets: Map<string, Pee
   for (const peer of peerClauses) {
     for (const port of portClauses) {
       if (peer.family !== undefined && port.family !== undefined && peer.family !== port.family) continue;
-      out.push({ matches: [...peer.matches, ...port.matches], verdict: { kind: 'return' }, comment });
+      // Counted, so /metrics can say what each rule admitted (the comment names the policy and rule).
+      out.push({ matches: [...peer.matches, ...port.matches], counter: true, verdict: { kind: 'return' }, comment });
     }
   }
   return out;
@@ -686,6 +687,7 @@ export class NodeCompiler {
       withoutIP,
       hostNetwork,
       unscheduled: this.unscheduled,
+      subjectChains: Object.fromEntries([...chains.values()].sort(byName).map((c) => [c.name, { direction: c.direction, policies: c.policies.map((p) => p.key) }])),
       sharedIPs: [...this.shared.values()]
         .map((a) => `${a.text}: ${[...table.claimants(a.family, a.value)].sort(table.compare).map((s) => table.key(s)).join(', ')}`)
         .sort(),
