@@ -180,7 +180,8 @@ export class DropLog {
     const named = line.truncated ? undefined : line.chain;
     const direction: Direction = line.chain.startsWith('egress') ? 'egress' : 'ingress';
     const subject = direction === 'ingress' ? line.destination : line.source;
-    if (enforced && this.view?.enforced !== enforced) this.view = new View(enforced, this.opts.node);
+    // Built once per ruleset and snapshot (by identity: the agent hands out new ones only on a change).
+    if (enforced && (this.view?.enforced.ruleset !== enforced.ruleset || this.view.enforced.cluster !== enforced.cluster)) this.view = new View(enforced, this.opts.node);
     const view = enforced ? this.view : undefined;
     if (view && !view.local.has(subject)) {
       this.counts.lines['other-node']++;

@@ -178,7 +178,9 @@ function denyRules(chain: SubjectChain, opts: CompileOptions): Rule[] {
   const rules: Rule[] = [{ matches: [], counter: true, comment: quotable(`${chain.direction} denied: isolated by ${keys}`, MAX_COMMENT) }];
   if (opts.log) {
     const prefix = `${quotable(`netpol deny ${chain.name}`, MAX_LOG_PREFIX - 2)}: `;
-    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix } });
+    // The burst lets a tenth of a second's worth through at once (at least 5 packets).
+    const rate = Math.max(1, Math.floor(opts.logRate ?? 10));
+    rules.push({ matches: [], limit: { rate, per: 'second', burst: Math.max(5, Math.ceil(rate / 10)) }, log: { prefix } });
   }
   if (opts.denyAction === 'reject') {
     // A TCP reset fails connect() at once and, unlike ICMP errors, is not rate-limited by the kernel.
