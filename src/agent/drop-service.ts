@@ -66,6 +66,7 @@ export function startDropLog(opts: DropLogServiceOptions): RunningDropLog {
         if (e) opts.onEvent?.(e);
       },
       (n) => log.overrun(n),
+      (e) => opts.report({ kind: 'problem', message: `reading the kernel log failed (${e.message}): no more drop events` }),
     );
     running = true;
   } catch (e) {

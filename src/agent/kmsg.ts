@@ -78,8 +78,31 @@ export interface SuppressedLine {
 
 const PREFIX = /^netpol (deny|audit) (\S+): /;
 const SUPPRESSED = /^(\S+): (\d+) callbacks suppressed$/;
-/** `KEY=value` or a bare flag word (`DF`, `SYN`, ...). */
-const FIELD = /^([A-Z]+)=(\S*)$|^[A-Z]+$/;
+/**
+ * The fields as the kernel writes them: `KEY=value` or bare flag words (`DF`, `SYN`, ...), one space
+ * apart (a trailing space allowed). Unambiguous, so matching is linear. An IPv4 fragment or a header cut
+ * short prints other words (`INCOMPLETE [65535 bytes]`): not ours to guess.
+ */
+const FIELDS = /^(?:[A-Z]+(?:=\S*)? )*[A-Z]+(?:=\S*)? ?$/;
+
+const V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** An address as the kernel prints it, in canonical text: IPv4 (`%pI4`) already is; IPv6 (`%pI6`, every group) is not. */
+function address(text: string | undefined): { family: 4 | 6; text: string } | undefined {
+  if (text === undefined) return undefined;
+  if (V4.test(text)) return { family: 4, text };
+  const ip = parseIP(text);
+  return ip && ip.family === 6 ? { family: 6, text: formatIP(ip) } : undefined;
+}
+
+/** The value of ` KEY=` in `text` (which starts with a space) at or after `from`, up to the next space. */
+function field(text: string, key: string, from = 0): string | undefined {
+  const at = text.indexOf(` ${key}=`, from);
+  if (at < 0) return undefined;
+  const start = at + key.length + 2;
+  const end = text.indexOf(' ', start);
+  return text.slice(start, end < 0 ? undefined : end);
+}
 
 function port(v: string | undefined): number | undefined {
   if (v === undefined || !/^\d{1,5}$/.test(v)) return undefined;
@@ -98,46 +121,36 @@ export function parseLogLine(message: string): PacketLine | SuppressedLine | und
   if (!m) return undefined;
   const action = m[1] as LogAction;
   const chain = m[2]!;
-  // Fields until PROTO are unique; after it the transport header's fields follow (ICMP repeats ID=).
-  const fields = new Map<string, string>();
-  const after = new Map<string, string>();
-  let seenProto = false;
-  for (const word of message.slice(m[0].length).trim().split(' ')) {
-    if (word === '') continue;
-    const f = FIELD.exec(word);
-    // An IPv4 fragment or a cut-short header prints words such as `INCOMPLETE [65535 bytes]`: not ours to guess.
-    if (!f) return undefined;
-    if (f[1] === undefined) continue;
-    const target = seenProto ? after : fields;
-    if (f[1] === 'PROTO' && !seenProto) {
-      fields.set('PROTO', f[2]!);
-      seenProto = true;
-      continue;
-    }
-    if (!target.has(f[1])) target.set(f[1], f[2]!);
-  }
-  const inIf = fields.get('IN');
-  const outIf = fields.get('OUT');
-  const src = parseIP(fields.get('SRC') ?? '');
-  const dst = parseIP(fields.get('DST') ?? '');
-  const proto = fields.get('PROTO');
+  const rest = message.slice(m[0].length);
+  if (!FIELDS.test(rest)) return undefined;
+  // Fields until PROTO are the network header's; after it come the transport header's (ICMP repeats ID=).
+  const text = ` ${rest}`;
+  const protoAt = text.indexOf(' PROTO=');
+  const head = protoAt < 0 ? text : text.slice(0, protoAt);
+  const ip = (k: string) => field(head, k);
+  const l4 = (k: string) => (protoAt < 0 ? undefined : field(text, k, protoAt + 1));
+  const inIf = ip('IN');
+  const outIf = ip('OUT');
+  const src = address(ip('SRC'));
+  const dst = address(ip('DST'));
+  const proto = protoAt < 0 ? undefined : field(text, 'PROTO', protoAt);
   if (inIf === undefined || outIf === undefined || !src || !dst || src.family !== dst.family || !proto) return undefined;
   const family = src.family;
   // The header fields of each family: one of them missing means this is not a kernel line.
-  if (family === 4 ? !fields.has('TTL') : !fields.has('HOPLIMIT')) return undefined;
-  const base = { kind: 'packet' as const, action, chain: chain.endsWith('...') ? chain.slice(0, -3) : chain, truncated: chain.endsWith('...'), in: inIf, out: outIf, family, source: formatIP(src), destination: formatIP(dst) };
+  if (ip(family === 4 ? 'TTL' : 'HOPLIMIT') === undefined) return undefined;
+  const base = { kind: 'packet' as const, action, chain: chain.endsWith('...') ? chain.slice(0, -3) : chain, truncated: chain.endsWith('...'), in: inIf, out: outIf, family, source: src.text, destination: dst.text };
   if (proto === 'TCP' || proto === 'UDP' || proto === 'UDPLITE') {
-    const sp = port(after.get('SPT'));
-    const dp = port(after.get('DPT'));
+    const sp = port(l4('SPT'));
+    const dp = port(l4('DPT'));
     if (sp === undefined || dp === undefined) return undefined;
     return { ...base, protocol: proto, sourcePort: sp, destinationPort: dp };
   }
   if (proto === 'ICMP' || proto === 'ICMPv6') {
     if ((proto === 'ICMP') !== (family === 4)) return undefined;
-    const type = after.get('TYPE');
-    const code = after.get('CODE');
+    const type = l4('TYPE');
+    const code = l4('CODE');
     if (type === undefined || code === undefined || !/^\d{1,3}$/.test(type) || !/^\d{1,3}$/.test(code)) return undefined;
-    const id = after.get('ID');
+    const id = l4('ID');
     return { ...base, protocol: proto, icmpType: Number(type), icmpCode: Number(code), ...(id !== undefined && /^\d{1,5}$/.test(id) ? { icmpId: Number(id) } : {}) };
   }
   if (!/^\d{1,3}$/.test(proto)) return undefined;
