@@ -88,8 +88,12 @@ test('other messages are ignored; our prefix with fields the kernel does not wri
   assert.equal(log.ingest({ seq: 1, usec: 1, message: 'eth0: link becomes ready' }, 0, enforced), undefined);
   assert.equal(log.ingest({ seq: 2, usec: 1, message: 'netpol deny ingress_x/one_x/two: IN=a OUT= SRC=forged' }, 0, enforced), undefined);
   assert.equal(log.ingest({ seq: 3, usec: 1, message: 'net_ratelimit: 12 callbacks suppressed' }, 0, enforced), undefined);
+  // A chain that is no subject chain of ours says no direction: refused, not guessed.
+  const odd = record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1');
+  odd.message = odd.message.replace('ingress_x/one_x/two: ', 'forward: ');
+  assert.equal(log.ingest(odd, 0, enforced), undefined);
   log.overrun(4);
-  assert.deepEqual(log.counts.lost, { 'ring-overflow': 0, 'kernel-log-overrun': 4, 'kernel-suppressed': 12, unparsed: 1 });
+  assert.deepEqual(log.counts.lost, { 'ring-overflow': 0, 'kernel-log-overrun': 4, 'kernel-suppressed': 12, unparsed: 2 });
 });
 
 test('the ring keeps the newest events; ones pushed out before a reader fetched them are lost; since= pages', () => {

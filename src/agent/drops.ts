@@ -91,8 +91,14 @@ class View {
   }
 
   policiesOf(chain: string): readonly string[] | undefined {
-    return this.enforced.ruleset.notes?.subjectChains[chain]?.policies;
+    return subjectChain(this.enforced, chain)?.policies;
   }
+}
+
+/** The compiler's note on a chain (own keys only: the name comes from a log line). */
+function subjectChain(enforced: Enforced, chain: string): { readonly direction: Direction; readonly policies: readonly string[] } | undefined {
+  const chains = enforced.ruleset.notes?.subjectChains;
+  return chains && Object.prototype.hasOwnProperty.call(chains, chain) ? chains[chain] : undefined;
 }
 
 function canonical(text: string): string {
@@ -178,10 +184,16 @@ export class DropLog {
       return undefined;
     }
     const named = line.truncated ? undefined : line.chain;
-    const direction: Direction = line.chain.startsWith('egress') ? 'egress' : 'ingress';
-    const subject = direction === 'ingress' ? line.destination : line.source;
     // Built once per ruleset and snapshot (by identity: the agent hands out new ones only on a change).
     if (enforced && (this.view?.enforced.ruleset !== enforced.ruleset || this.view.enforced.cluster !== enforced.cluster)) this.view = new View(enforced, this.opts.node);
+    // The direction: what the ruleset says of the chain, else its name's first part (subjectChainName).
+    const known = named !== undefined && enforced ? subjectChain(enforced, named)?.direction : undefined;
+    const direction: Direction | undefined = known ?? (line.chain.startsWith('egress_') ? 'egress' : line.chain.startsWith('ingress_') ? 'ingress' : undefined);
+    if (direction === undefined) {
+      this.counts.lost.unparsed++;
+      return undefined;
+    }
+    const subject = direction === 'ingress' ? line.destination : line.source;
     const view = enforced ? this.view : undefined;
     if (view && !view.local.has(subject)) {
       this.counts.lines['other-node']++;
