@@ -47,6 +47,8 @@ export interface AgentOptions {
    * staged, so nothing is dropped and what would be is counted and logged (src/nft/audit.ts).
    */
   readonly mode?: PolicyMode;
+  /** Denied packets logged per second at most (nft `limit`, burst 5; default 10). */
+  readonly logRate?: number;
   readonly table?: string;
   /** First delay before retrying a failed apply, in ms (doubles up to {@link MAX_RETRY_MS}). Default 1000. */
   readonly retryMs?: number;
@@ -149,6 +151,15 @@ export class Agent {
     await this.source.stop();
     await this.queue;
     this.nft.close?.();
+  }
+
+  /**
+   * The ruleset the kernel holds, as compiled, and the snapshot it came from: what a drop log line is
+   * attributed against (src/agent/drops.ts). Undefined before the first apply.
+   */
+  get enforced(): { readonly ruleset: Ruleset; readonly cluster: Cluster } | undefined {
+    const ruleset = this.current;
+    return ruleset?.notes && this.applied ? { ruleset, cluster: this.applied.cluster } : undefined;
   }
 
   /** One snapshot in: compile, diff against what the kernel holds, apply, cut revoked connections. */
@@ -286,7 +297,7 @@ export class Agent {
         fromKernel = true;
       }
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
-      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
+      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true, ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}) } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
       const next = this.compiler.update(s.cluster);
       const full = this.current === undefined;
       const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);

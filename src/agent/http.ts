@@ -1,8 +1,9 @@
 /**
  * The agent's HTTP endpoint (`--listen ADDR`): `/healthz` (the process serves requests), `/readyz` (the
  * first ruleset is in the kernel: before that the node enforces nothing of ours), `/metrics` (Prometheus
- * text format). GET and HEAD only; nothing else is served, and nothing from the cluster is echoed except
- * as escaped label values.
+ * text format), `/drops` (the drop log as JSON, `?since=SEQ` for the events after SEQ; only with
+ * `--log-denied`). GET and HEAD only; nothing else is served, and nothing from the cluster is echoed
+ * except as escaped label values or JSON strings.
  */
 import { createServer, type Server } from 'node:http';
 import { renderFamilies, type Family } from './metrics.js';
@@ -26,6 +27,8 @@ export interface AgentServerHooks {
   ready(): boolean;
   /** The families to expose, gathered at scrape time. */
   metrics(): Promise<readonly Family[]>;
+  /** The drop log after sequence number `since` (as JSON); absent when the agent does not log drops. */
+  drops?(since: number): unknown;
 }
 
 export interface AgentServer {
@@ -36,7 +39,7 @@ export interface AgentServer {
 
 export async function startAgentServer(at: Endpoint, hooks: AgentServerHooks): Promise<AgentServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const [path, query = ''] = (req.url ?? '/').split('?', 2);
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -51,7 +54,13 @@ export async function startAgentServer(at: Endpoint, hooks: AgentServerHooks): P
       );
       return;
     }
-    send(404, 'not found: try /healthz, /readyz or /metrics\n');
+    if (path === '/drops') {
+      if (!hooks.drops) return send(404, 'no drop log: start the agent with --log-denied\n');
+      const since = new URLSearchParams(query).get('since') ?? '0';
+      if (!/^\d{1,15}$/.test(since)) return send(400, 'since: want a sequence number (the "next" of the previous answer)\n');
+      return send(200, `${JSON.stringify(hooks.drops(Number(since)))}\n`, 'application/json');
+    }
+    send(404, 'not found: try /healthz, /readyz, /metrics or /drops\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -10,3 +10,5 @@ export * from './cut-record.js';
 export * from './source.js';
 export * from './nft-session.js';
 export * from './system.js';
+export * from './drop-service.js';
+export * from './drops.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentMetrics, escapeLabel, kernelFamilies, renderFamilies } from './metrics.js';
+import { AgentMetrics, dropFamilies, escapeLabel, kernelFamilies, renderFamilies } from './metrics.js';
+import { DropLog } from './drops.js';
 import { parseListen, startAgentServer } from './http.js';
 
 test('label values are escaped as the exposition format says: backslash, double quote, line feed', () => {
@@ -74,4 +75,39 @@ test('the HTTP endpoint: /readyz follows readiness, /metrics serves the text for
   } finally {
     await server.close();
   }
+});
+
+test('admitting rules\' counters are summed per policy rule over families and chains; a key cut short is left out', () => {
+  const rule = (chain: string, comment: string, packets: number, bytes: number) => ({ rule: { chain, comment, expr: [{ counter: { packets, bytes } }, { return: null }] } });
+  const json = {
+    nftables: [
+      rule('ingress_shop/a', 'shop/a ingress[0]', 2, 120),
+      rule('ingress_shop/a', 'shop/a ingress[0]', 1, 80),
+      rule('ingress_shop/a_shop/b', 'shop/a ingress[0]', 4, 240),
+      rule('ingress_shop/a_shop/b', 'shop/a ingress[10]', 1, 60),
+      rule('egress_shop/a', 'shop/a egress[1]', 5, 300),
+      rule('ingress_shop/x', 'shop/xxxx... ingress[0]', 7, 7),
+      rule('forward', 'shop/a ingress[0]', 100, 100),
+    ],
+  };
+  const text = renderFamilies(kernelFamilies(json));
+  assert.match(text, /^netpol_rule_admitted_packets_total\{namespace="shop",policy="a",direction="ingress",rule="0"\} 7$/m);
+  assert.match(text, /^netpol_rule_admitted_bytes_total\{namespace="shop",policy="a",direction="ingress",rule="0"\} 440$/m);
+  assert.match(text, /^netpol_rule_admitted_packets_total\{namespace="shop",policy="a",direction="ingress",rule="10"\} 1$/m);
+  assert.match(text, /^netpol_rule_admitted_packets_total\{namespace="shop",policy="a",direction="egress",rule="1"\} 5$/m);
+  assert.doesNotMatch(text, /xxxx/);
+  // Admitting rules are not deny counters.
+  assert.doesNotMatch(text, /^netpol_policy_denied_packets_total\{/m);
+});
+
+test('drop log counters: events per policy with escaped label values, lines by result, losses by cause', () => {
+  const log = new DropLog({ node: 'a' });
+  log.counts.events.set('deny ingress x/a"b', { action: 'deny', direction: 'ingress', policy: 'x/a"b', count: 3 });
+  log.counts.lines.event = 3;
+  log.overrun(2);
+  const text = renderFamilies(dropFamilies(log));
+  assert.match(text, /^netpol_drop_events_total\{action="deny",direction="ingress",namespace="x",policy="a\\"b"\} 3$/m);
+  assert.match(text, /^netpol_drop_log_lines_total\{result="event"\} 3$/m);
+  assert.match(text, /^netpol_drop_events_lost_total\{reason="kernel-log-overrun"\} 2$/m);
+  assert.match(text, /^netpol_drop_events_lost_total\{reason="ring-overflow"\} 0$/m);
 });

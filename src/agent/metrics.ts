@@ -11,6 +11,7 @@
  * cut at 128 characters; a chain isolated by more policies than fit names only the first.
  */
 import type { AgentEvent } from './agent.js';
+import type { DropLog } from './drops.js';
 
 /** Seconds; apply latencies are milliseconds to a few seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -119,11 +120,17 @@ export class AgentMetrics {
   }
 }
 
-/** What the kernel's table says: set and map elements, and the deny counters per policy. */
+/**
+ * What the kernel's table says: set and map elements, the deny counters per policy, and the counter of
+ * every admitting rule (comment `ns/name ingress[0]`, src/nft/names.ts `ruleComment`) summed per policy
+ * rule: one policy rule is several nft rules (address families, protocols) in every chain of pods the
+ * policy isolates together with others.
+ */
 export function kernelFamilies(json: unknown): Family[] {
   const items = ((json as { nftables?: unknown[] } | undefined)?.nftables ?? []) as Record<string, Record<string, unknown>>[];
   let elements = 0;
   const denied = new Map<string, { namespace: string; policy: string; direction: string; packets: number; bytes: number }>();
+  const admitted = new Map<string, { namespace: string; policy: string; direction: string; rule: string; packets: number; bytes: number }>();
   for (const item of items) {
     const set = item.set ?? item.map;
     if (set && Array.isArray(set.elem)) elements += set.elem.length;
@@ -131,6 +138,16 @@ export function kernelFamilies(json: unknown): Family[] {
     if (!rule || typeof rule.comment !== 'string' || !Array.isArray(rule.expr)) continue;
     const m = /^(ingress|egress) denied: isolated by (.*)$/.exec(rule.comment);
     const counter = (rule.expr as Record<string, { packets?: number; bytes?: number }>[]).find((x) => x.counter)?.counter;
+    const r = /^([^/\s]+)\/(\S+) (ingress|egress)\[(\d+)\]$/.exec(rule.comment);
+    // A key cut short (`...`) would count under a name no policy has.
+    if (r && counter && !r[2]!.endsWith('...') && typeof rule.chain === 'string' && /^(ingress|egress)_/.test(rule.chain)) {
+      const id = rule.comment;
+      const a = admitted.get(id) ?? { namespace: r[1]!, policy: r[2]!, direction: r[3]!, rule: r[4]!, packets: 0, bytes: 0 };
+      a.packets += counter.packets ?? 0;
+      a.bytes += counter.bytes ?? 0;
+      admitted.set(id, a);
+      continue;
+    }
     if (!m || !counter) continue;
     const direction = m[1]!;
     // Keys are namespace/name; a comment cut short ends in "..." and its last key is incomplete.
@@ -147,9 +164,34 @@ export function kernelFamilies(json: unknown): Family[] {
   }
   const rows = [...denied.values()].sort((a, b) => (a.namespace + a.policy + a.direction < b.namespace + b.policy + b.direction ? -1 : 1));
   const per = (field: 'packets' | 'bytes') => rows.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction }, value: r[field] }));
+  const rules = [...admitted.values()].sort((a, b) => (a.namespace + a.policy + a.direction + a.rule.padStart(6, '0') < b.namespace + b.policy + b.direction + b.rule.padStart(6, '0') ? -1 : 1));
+  const perRule = (field: 'packets' | 'bytes') => rules.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction, rule: r.rule }, value: r[field] }));
   return [
     { name: 'netpol_set_elements', help: 'Elements in the sets and maps of the node\'s nftables table.', type: 'gauge', samples: [{ value: elements }] },
     { name: 'netpol_policy_denied_packets_total', help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('packets') },
     { name: 'netpol_policy_denied_bytes_total', help: 'Bytes dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('bytes') },
+    { name: 'netpol_rule_admitted_packets_total', help: 'Packets this policy rule admitted: the first of each new connection (later packets and replies pass conntrack before any rule). rule: the index in spec.ingress or spec.egress.', type: 'counter', samples: perRule('packets') },
+    { name: 'netpol_rule_admitted_bytes_total', help: 'Bytes of the first packets of connections this policy rule admitted.', type: 'counter', samples: perRule('bytes') },
+  ];
+}
+
+/** The drop log's counters: events per policy, what became of our log lines, and events lost by cause. */
+export function dropFamilies(log: DropLog): Family[] {
+  const events = [...log.counts.events.values()]
+    .map((e) => {
+      const slash = e.policy.indexOf('/');
+      return { labels: { action: e.action, direction: e.direction, namespace: slash < 0 ? '' : e.policy.slice(0, slash), policy: slash < 0 ? '' : e.policy.slice(slash + 1) }, value: e.count };
+    })
+    .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
+  const record = (r: Readonly<Record<string, number>>, label: string) => Object.entries(r).map(([k, value]) => ({ labels: { [label]: k }, value }));
+  return [
+    { name: 'netpol_drop_events_total', help: 'Drop (and audit) events reported, per policy isolating the subject (an event counts for each).', type: 'counter', samples: events },
+    { name: 'netpol_drop_log_lines_total', help: 'Kernel log lines of ours read: event (a new connection attempt), repeat (counted on its event), other-node (a subject that is not this node\'s pod).', type: 'counter', samples: record(log.counts.lines, 'result') },
+    {
+      name: 'netpol_drop_events_lost_total',
+      help: 'Drop events lost: ring-overflow (pushed out before any reader fetched them), kernel-log-overrun (log records overwritten before read), kernel-suppressed (messages the kernel rate limiter suppressed), unparsed.',
+      type: 'counter',
+      samples: record(log.counts.lost, 'reason'),
+    },
   ];
 }

@@ -11,7 +11,9 @@
  */
 import { Agent, type AgentEvent, startAgentServer, parseListen, type AgentServer, agentClusterSource, AgentMetrics, kernelFamilies, type Family, FileCutRecord, FileClusterSource, ManifestReader, type ClusterSource, NftSession, ProcessConntrack, ProcessNft } from '../agent/index.js';
 import { loadKubeConfig } from '../kube/index.js';
+import { dropFamilies, startDropLog, type RunningDropLog } from '../agent/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
+import { dropSummary } from './drops.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeMessage } from './render/escape.js';
 
@@ -21,6 +23,7 @@ export const AGENT_OPTIONS = {
   'deny-action': { type: 'string' },
   'existing-connections': { type: 'string' },
   'log-denied': { type: 'boolean' },
+  'log-rate': { type: 'string' },
   once: { type: 'boolean' },
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
@@ -75,12 +78,17 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   const netns = values.netns as string | undefined;
   const interval = values['verify-interval'] === undefined ? 60 : Number(values['verify-interval']);
   if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`--verify-interval ${String(values['verify-interval'])}: give seconds (0: never)`);
+  const logRateText = values['log-rate'] as string | undefined;
+  if (logRateText !== undefined && values['log-denied'] !== true) throw new UsageError('--log-rate needs --log-denied');
+  const logRate = logRateText === undefined ? undefined : Number(logRateText);
+  if (logRate !== undefined && !(Number.isInteger(logRate) && logRate >= 1 && logRate <= 1_000_000)) throw new UsageError(`--log-rate ${logRateText}: give packets per second, 1 to 1000000`);
   const opts = {
     node,
     mode: choice('mode', values.mode, ['enforce', 'audit'] as const, 'enforce'),
     denyAction: choice('deny-action', values['deny-action'], ['drop', 'reject'] as const, 'drop'),
     existingConnections: choice('existing-connections', values['existing-connections'], ['cut', 'keep'] as const, 'cut'),
     logDenied: values['log-denied'] === true,
+    ...(logRate !== undefined ? { logRate } : {}),
     // One record per network namespace enforced: lab agents act on several from one host namespace.
     cutRecord: new FileCutRecord((values['state-dir'] as string | undefined) ?? DEFAULT_STATE_DIR, netns ? `netpol@${netns}` : 'netpol'),
     verifyMs: interval * 1000,
@@ -107,13 +115,24 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   }
 
   const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, opts, report);
+  // The drop log: denied packets from the kernel log, attributed against what the agent enforces.
+  let drops: RunningDropLog | undefined;
+  if (opts.logDenied) {
+    drops = startDropLog({
+      node,
+      enforced: () => agent.enforced,
+      netns,
+      onEvent: (e) => io.stdout(`${format === 'json' ? safeJson({ kind: 'drop', ...e }) : `${e.time} drop: ${safeMessage(dropSummary(e))}`}\n`),
+      report,
+    });
+  }
   let server: AgentServer | undefined;
   if (listen) {
     const kernel = new ProcessNft(netns);
     server = await startAgentServer(listen, {
       ready: () => metrics.ready,
       metrics: async () => {
-        const families: Family[] = [...metrics.families(), ...kernelFamilies(await kernel.listTable('netpol'))];
+        const families: Family[] = [...metrics.families(), ...kernelFamilies(await kernel.listTable('netpol')), ...(drops ? dropFamilies(drops.log) : [])];
         const stats = kube?.stats();
         if (stats) {
           const per = (r: Readonly<Record<string, number>>) => Object.entries(r).map(([resource, value]) => ({ labels: { resource }, value }));
@@ -125,11 +144,12 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
         }
         return families;
       },
+      ...(drops ? { drops: (since: number) => drops.answer(since) } : {}),
     });
   }
   await agent.start();
   const where = files ? flags.filenames.join(', ') : 'the API server';
-  const serving = server ? `; serving /healthz, /readyz, /metrics on ${server.address.host}:${server.address.port}` : '';
+  const serving = server ? `; serving /healthz, /readyz, /metrics${drops ? ', /drops' : ''} on ${server.address.host}:${server.address.port}` : '';
   report({ kind: 'started', message: `watching ${where} for node ${node}${serving}`, ...(server ? { listen: `${server.address.host}:${server.address.port}` } : {}) });
   await new Promise<void>((resolveP) => {
     const done = () => resolveP();
@@ -140,6 +160,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     }
   });
   await agent.stop();
+  drops?.stop();
   await server?.close();
   return EXIT.OK;
 }

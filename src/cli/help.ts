@@ -104,7 +104,7 @@ Exit codes: 0 done, 2 usage error, invalid input, or a dense output refused for 
 
 Usage:
   netpol agent --node NAME -f PATH... [-R] [--mode enforce|audit] [--deny-action drop|reject]
-               [--existing-connections cut|keep] [--log-denied] [--once] [-o text|json]
+               [--existing-connections cut|keep] [--log-denied [--log-rate N]] [--once] [-o text|json]
   netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]   (watch the API server)
 
 Flags:
@@ -113,7 +113,9 @@ Flags:
                                   audit every policy: count and log what would be denied, drop nothing
       --deny-action drop|reject   what denied traffic gets (default drop)
       --existing-connections cut|keep   what happens to open connections a change revokes (default cut)
-      --log-denied                log denials (rate limited)
+      --log-denied                log denied new connections (rate limited): drop events on stdout and
+                                  at /drops, counters at /metrics (docs/nftables.md, "Drop log")
+      --log-rate N                denied packets logged per second at most (default 10, burst 5)
       --once                      apply once and exit
       --kubeconfig FILE           without -f: watch the API server of this kubeconfig (in a pod: its
                                   service account; NODE_NAME from the downward API)
@@ -132,6 +134,26 @@ Examples (root):
   netpol agent --node node-1 -f /etc/netpol -R -o json
 
 Exit codes: 0 done, 2 an error (with --once: the rules could not be applied).
+`,
+  drops: `The recent drop events of one node's agent, each with the policies that isolate the subject
+and a netpol check that reproduces the verdict and explains it.
+
+Usage:
+  netpol drops [--agent URL] [--since SEQ] [-o text|wide|json]
+
+Flags:
+      --agent URL      the agent's --listen address (default http://127.0.0.1:9763); the agent must
+                       run with --log-denied
+      --since SEQ      only events after this sequence number (JSON: the answer's "last")
+  -o, --output FORMAT  text (default: one block per event), wide (a table), json
+  -h, --help           this help
+
+Examples:
+  netpol drops
+  netpol drops --agent http://10.0.0.5:9763 -o wide
+  kubectl -n kube-system port-forward ds/netpol-agent 9763 & kubectl netpol drops
+
+Exit codes: 0 done, 2 the agent could not be reached or sent no drop log.
 `,
   lab: `Pods as network namespaces, real packets, compared with the engine (root).
 

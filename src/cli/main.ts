@@ -7,6 +7,7 @@ import { globalFlags, nearest, parse, type OptionSpec } from './args.js';
 import { agentCommand, AGENT_OPTIONS } from './agent.js';
 import { checkCommand, CHECK_OPTIONS } from './check.js';
 import { diffCommand, DIFF_OPTIONS } from './diff.js';
+import { dropsCommand, DROPS_OPTIONS } from './drops.js';
 import { labCommand, LAB_OPTIONS } from './lab.js';
 import { lintCommand, LINT_OPTIONS } from './lint.js';
 import { EXIT, UsageError, type IO } from './io.js';
@@ -36,6 +37,8 @@ Usage:
   netpol agent --node NAME [--kubeconfig FILE] [--context NAME] [--listen ADDR|none]
                                                   the same, watching the API server (in a pod: its
                                                   service account; NODE_NAME from the downward API)
+  netpol drops [--agent URL] [-o text|wide|json]  the agent's recent drop events (--log-denied), with
+                                                  the policies and the netpol check that explains each
   netpol lab run -f PATH... [--nodes K] [--port P]... [--protocol TCP|UDP]...
                                                   pods as network namespaces, real packets, compared
                                                   with the engine (root; exit 1 on any disagreement)
@@ -81,6 +84,7 @@ const COMMANDS: Record<string, { options: Record<string, unknown>; run: Runner; 
   check: { options: CHECK_OPTIONS, run: checkCommand },
   matrix: { options: MATRIX_OPTIONS, run: matrixCommand },
   agent: { options: AGENT_OPTIONS, run: (f, v, io) => agentCommand(f, v, io) },
+  drops: { options: DROPS_OPTIONS, run: dropsCommand },
   watch: { options: WATCH_OPTIONS, run: watchCommand },
   lab: { options: LAB_OPTIONS, run: (f, v, io, p) => labCommand(f, v, p, io), positionals: true },
   diff: { options: DIFF_OPTIONS, run: diffCommand, positionals: true },

@@ -9,11 +9,12 @@
  * agents report JSON events on stdout (`-o json`), which is how readiness is known.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { AgentEvent } from '../agent/index.js';
+import type { AgentEvent, DropEvent } from '../agent/index.js';
+import { NF_LOG_ALL_NETNS } from '../agent/index.js';
 import type { Enforcer, LabHandle } from './enforcer.js';
 import { LabError } from './exec.js';
 import { labManifests } from './manifests.js';
@@ -28,6 +29,13 @@ export interface AgentEnforcerOptions {
   readonly timeoutMs?: number;
   /** The agents' environment (default: this process's). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Run the agents with `--log-denied` (and `--log-rate`): their drop events are collected in `drops`.
+   * The lab's nodes are network namespaces, whose `log` statements the kernel writes only with sysctl
+   * net.netfilter.nf_log_all_netns=1: it is set while the agents run and put back on stop.
+   */
+  readonly logDenied?: boolean;
+  readonly logRate?: number;
 }
 
 export interface NodeAgentEvent extends AgentEvent {
@@ -39,6 +47,10 @@ export interface AgentEnforcer extends Enforcer {
   readonly dir: string;
   /** Every event the agents reported, in arrival order. */
   readonly events: readonly NodeAgentEvent[];
+  /** Every drop event the agents reported (with `logDenied`), in arrival order, as first reported. */
+  readonly drops: readonly DropEvent[];
+  /** With `logDenied`: where a node's agent serves /metrics and /drops (HOST:PORT inside the node's namespace). */
+  listening(node: string): string | undefined;
   /** Replaces the policies; resolves once every agent has taken them into account. */
   setPolicies(text: string): Promise<void>;
   /** Kills one node's agent (SIGKILL, no goodbye) and starts a new one; resolves once it has reconciled. */
@@ -64,6 +76,10 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
   let lab: LabHandle | undefined;
   let dir = '';
   const events: NodeAgentEvent[] = [];
+  const drops: DropEvent[] = [];
+  const listens = new Map<string, string>();
+  /** The sysctl's value before the lab set it, to put back. */
+  let logAllNetns: string | undefined;
   const running = new Map<string, Running>();
   const timeoutMs = opts.timeoutMs ?? 20_000;
 
@@ -91,7 +107,7 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
     // Each node's agent keeps its record of conntrack checks apart (they share this host's /run).
     const stateDir = join(lab.runDir, 'agent-state', node.name);
-    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir];
+    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir, ...(opts.logDenied ? ['--log-denied', '--log-rate', String(opts.logRate ?? 10), '--listen', '127.0.0.1:0'] : [])];
     const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     const r: Running = { node, child, generation: 0, waiters: [] };
     const raw: string[] = [];
@@ -99,12 +115,18 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
       let e: AgentEvent;
       try {
         e = JSON.parse(line) as AgentEvent;
+        if ((e as { kind: string }).kind === 'drop') {
+          drops.push(e as unknown as DropEvent);
+          return;
+        }
       } catch {
         // Not an event: keep the first lines to explain an unexpected exit.
         if (raw.length < 30) raw.push(line);
         return;
       }
       events.push({ ...e, node: node.name });
+      const listen = (e as { listen?: unknown }).listen;
+      if (e.kind === 'started' && typeof listen === 'string') listens.set(node.name, listen);
       if (e.kind === 'error') for (const w of r.waiters.splice(0)) w.reject(new LabError('enforcer', `agent of ${node.name}: ${e.message}`));
       if ((e.kind === 'applied' || e.kind === 'unchanged') && e.generation !== undefined) {
         r.generation = Math.max(r.generation, e.generation);
@@ -132,8 +154,17 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
       return dir;
     },
     events,
+    drops,
+    listening: (node) => listens.get(node),
     async start(handle) {
       lab = handle;
+      if (opts.logDenied) {
+        const before = (await readFile(NF_LOG_ALL_NETNS, 'utf8')).trim();
+        if (before !== '1') {
+          await writeFile(NF_LOG_ALL_NETNS, '1\n');
+          logAllNetns = before;
+        }
+      }
       dir = join(handle.runDir, 'manifests');
       await mkdir(dir, { recursive: true });
       const cluster = labManifests({ cluster: handle.cluster });
@@ -173,6 +204,8 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
         ),
       );
       running.clear();
+      if (logAllNetns !== undefined) await writeFile(NF_LOG_ALL_NETNS, `${logAllNetns}\n`);
+      logAllNetns = undefined;
     },
   };
 }

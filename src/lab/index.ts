@@ -46,5 +46,5 @@ export { planLab, labNodeName, MAX_NODES, type LabPlan, type LabLayout, type Lay
 export { planProbes, probePort, type LabProbe, type ProbeOptions, type ProbeOutcome, type ProbeReport, type ConnectionResult } from './probe.js';
 export { labManifests } from './manifests.js';
 export { labNames, isLabId, labIdOfNetns, type LabNames } from './names.js';
-export { agentEnforcer, type AgentEnforcer, type AgentEnforcerOptions, type NodeAgentEvent } from './agent-enforcer.js';
+export { agentEnforcer, cliCommand, type AgentEnforcer, type AgentEnforcerOptions, type NodeAgentEvent } from './agent-enforcer.js';
 export { kubeEnforcer, deployDir, AGENT_ACCOUNT, type KubeEnforcer, type KubeEnforcerOptions, type KubeLabInfo } from './kube-enforcer.js';

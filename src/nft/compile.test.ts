@@ -70,17 +70,18 @@ describe('layout', () => {
     assert.deepEqual(b.notes?.localPods, 1);
   });
 
-  test('every policy rule carries its policy and index; the deny is counted once per chain', () => {
+  test('every policy rule carries its policy and index and is counted; the deny is counted once per chain', () => {
     const rs = compileNode(scenarios['two policies on the same pods share a chain']!(), { node: 'a' });
     const ing = chain(rs, 'ingress_x/one_x/two');
     const comments = ing.rules.map((r) => r.comment);
     assert.deepEqual([...new Set(comments)], ['x/one ingress[0]', 'x/two ingress[0]', 'ingress denied: isolated by x/one, x/two', undefined]);
-    assert.equal(ing.rules.filter((r) => r.counter).length, 1);
+    assert.equal(ing.rules.filter((r) => r.counter && r.verdict?.kind !== 'return').length, 1);
+    assert.ok(ing.rules.filter((r) => r.verdict?.kind === 'return').every((r) => r.counter && r.comment !== undefined));
     assert.deepEqual(ing.rules.at(-1), { matches: [], verdict: { kind: 'drop' } });
     assert.deepEqual(ing.rules.map(renderRule).slice(0, 3), [
-      'ip saddr @peers_x/one_ingress0_v4 return comment "x/one ingress[0]"',
-      'ip6 saddr @peers_x/one_ingress0_v6 return comment "x/one ingress[0]"',
-      'ip saddr @peers_x/two_ingress0_v4 meta l4proto tcp th dport 80 return comment "x/two ingress[0]"',
+      'ip saddr @peers_x/one_ingress0_v4 counter return comment "x/one ingress[0]"',
+      'ip6 saddr @peers_x/one_ingress0_v6 counter return comment "x/one ingress[0]"',
+      'ip saddr @peers_x/two_ingress0_v4 meta l4proto tcp th dport 80 counter return comment "x/two ingress[0]"',
     ]);
   });
 });
@@ -112,10 +113,10 @@ describe('peer sets', () => {
     // ::/0 matches every pod with an IPv6 address, so their IPv4 addresses (all in the 10.0.0.0/8 except) match too.
     assert.deepEqual(elements(rs, 'peers_x/blocks_egress0_v4'), ['10.0.0.1', '10.0.1.3', '10.0.2.4']);
     assert.deepEqual(chain(rs, 'ingress_x/blocks').rules.map(renderRule).slice(0, 4), [
-      'ip saddr @peers_x/blocks_ingress0_v4 return comment "x/blocks ingress[0]"',
-      'ip saddr @blocks_x/blocks_ingress0_v4 return comment "x/blocks ingress[0]"',
-      'ip6 saddr @peers_x/blocks_ingress0_v6 return comment "x/blocks ingress[0]"',
-      'ip6 saddr @blocks_x/blocks_ingress0_v6 return comment "x/blocks ingress[0]"',
+      'ip saddr @peers_x/blocks_ingress0_v4 counter return comment "x/blocks ingress[0]"',
+      'ip saddr @blocks_x/blocks_ingress0_v4 counter return comment "x/blocks ingress[0]"',
+      'ip6 saddr @peers_x/blocks_ingress0_v6 counter return comment "x/blocks ingress[0]"',
+      'ip6 saddr @blocks_x/blocks_ingress0_v6 counter return comment "x/blocks ingress[0]"',
     ]);
   });
 
@@ -146,19 +147,19 @@ describe('ports', () => {
     assert.deepEqual(elements(rs, 'port_udp_dns_v4'), ['10.0.0.1 . 53', '10.0.2.4 . 53']);
     assert.deepEqual(elements(rs, 'port_sctp_sig_v6'), ['fd00::1 . 7000']);
     const ing = chain(rs, 'ingress_x/named').rules.map(renderRule);
-    assert.ok(ing.includes('meta l4proto sctp ip daddr . th dport @port_sctp_sig_v4 return comment "x/named ingress[0]"'));
+    assert.ok(ing.includes('meta l4proto sctp ip daddr . th dport @port_sctp_sig_v4 counter return comment "x/named ingress[0]"'));
     // Egress: peers first, then the destination's port.
-    assert.ok(chain(rs, 'egress_x/named').rules.map(renderRule).includes('ip daddr @peers_x/named_egress0_v4 meta l4proto tcp ip daddr . th dport @port_tcp_http_v4 return comment "x/named egress[0]"'));
+    assert.ok(chain(rs, 'egress_x/named').rules.map(renderRule).includes('ip daddr @peers_x/named_egress0_v4 meta l4proto tcp ip daddr . th dport @port_tcp_http_v4 counter return comment "x/named egress[0]"'));
   });
 
   test('numbers and endPort ranges of one protocol share a rule; protocol-only entries match the protocol', () => {
     const rs = compileNode(scenarios['numeric ports, endPort ranges and protocol-only entries']!(), { node: 'a' });
     const rules = chain(rs, 'ingress_y/ports').rules.map(renderRule);
     assert.deepEqual(rules.slice(0, 4), [
-      'ip saddr @peers_y/ports_ingress0_v4 meta l4proto tcp th dport { 443, 8000-9000 } return comment "y/ports ingress[0]"',
-      'ip6 saddr @peers_y/ports_ingress0_v6 meta l4proto tcp th dport { 443, 8000-9000 } return comment "y/ports ingress[0]"',
-      'meta l4proto udp return comment "y/ports ingress[1]"',
-      'meta l4proto sctp th dport 3868-3870 return comment "y/ports ingress[1]"',
+      'ip saddr @peers_y/ports_ingress0_v4 meta l4proto tcp th dport { 443, 8000-9000 } counter return comment "y/ports ingress[0]"',
+      'ip6 saddr @peers_y/ports_ingress0_v6 meta l4proto tcp th dport { 443, 8000-9000 } counter return comment "y/ports ingress[0]"',
+      'meta l4proto udp counter return comment "y/ports ingress[1]"',
+      'meta l4proto sctp th dport 3868-3870 counter return comment "y/ports ingress[1]"',
     ]);
   });
 });
@@ -171,7 +172,7 @@ describe('deny-all, allow-all, deny actions', () => {
 
   test('allow-all: an unconditional return before the deny', () => {
     const rs = compileNode(scenarios['allow all ingress and egress in x']!(), { node: 'a' });
-    assert.deepEqual(chain(rs, 'ingress_x/all').rules.map(renderRule)[0], 'return comment "x/all ingress[0]"');
+    assert.deepEqual(chain(rs, 'ingress_x/all').rules.map(renderRule)[0], 'counter return comment "x/all ingress[0]"');
   });
 
   test('reject: TCP reset for TCP, ICMP admin-prohibited otherwise; log rate-limited, naming the chain', () => {
@@ -220,6 +221,7 @@ describe('notes and names', () => {
       hostNetwork: ['x/host'],
       unscheduled: 1,
       sharedIPs: ['10.0.0.1: x/a, x/twin'],
+      subjectChains: { 'ingress_x/deny': { direction: 'ingress', policies: ['x/deny'] } },
     });
     assert.deepEqual(Object.keys(map(rs, 'ingress_v4')), ['10.0.0.1', '10.0.0.2']);
   });

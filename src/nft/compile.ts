@@ -170,7 +170,8 @@ function compileRule(policy: Policy, rule: PolicyRule, peerSets: Map<string, Pee
   for (const peer of peerClauses) {
     for (const port of portClauses) {
       if (peer.family !== undefined && port.family !== undefined && peer.family !== port.family) continue;
-      out.push({ matches: [...peer.matches, ...port.matches], verdict: { kind: 'return' }, comment });
+      // Counted, so /metrics can say what each rule admitted (the comment names the policy and rule).
+      out.push({ matches: [...peer.matches, ...port.matches], counter: true, verdict: { kind: 'return' }, comment });
     }
   }
   return out;
@@ -180,7 +181,9 @@ function denyRules(chain: SubjectChain, opts: CompileOptions): Rule[] {
   const keys = chain.policies.map((p) => p.key).join(', ');
   const rules: Rule[] = [{ matches: [], counter: true, comment: quotable(`${chain.direction} denied: isolated by ${keys}`, MAX_COMMENT) }];
   if (opts.log) {
-    rules.push({ matches: [], limit: { rate: Math.max(1, Math.floor(opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix: logPrefix('deny', chain.name) } });
+    // The burst lets a tenth of a second's worth through at once (at least 5 packets).
+    const rate = Math.max(1, Math.floor(opts.logRate ?? 10));
+    rules.push({ matches: [], limit: { rate, per: 'second', burst: Math.max(5, Math.ceil(rate / 10)) }, log: { prefix: logPrefix('deny', chain.name) } });
   }
   if (opts.denyAction === 'reject') {
     // A TCP reset fails connect() at once and, unlike ICMP errors, is not rate-limited by the kernel.
@@ -690,6 +693,7 @@ export class NodeCompiler {
       withoutIP,
       hostNetwork,
       unscheduled: this.unscheduled,
+      subjectChains: Object.fromEntries([...chains.values()].sort(byName).map((c) => [c.name, { direction: c.direction, policies: c.policies.map((p) => p.key) }])),
       sharedIPs: [...this.shared.values()]
         .map((a) => `${a.text}: ${[...table.claimants(a.family, a.value)].sort(table.compare).map((s) => table.key(s)).join(', ')}`)
         .sort(),

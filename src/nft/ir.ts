@@ -124,6 +124,8 @@ export interface CompileNotes {
   readonly unscheduled: number;
   /** Addresses claimed by several pods (`ip: ns/a, ns/b`): the first pod (by namespace/name) keys the maps. */
   readonly sharedIPs: readonly string[];
+  /** Each subject chain's direction and isolating policies (keys, sorted): how a drop log line is attributed. */
+  readonly subjectChains: Readonly<Record<string, { readonly direction: 'ingress' | 'egress'; readonly policies: readonly string[] }>>;
 }
 
 export interface Ruleset {

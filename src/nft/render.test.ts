@@ -60,7 +60,7 @@ describe('renderDiff', () => {
     ]);
     const back = lines(renderDiff(compileNode(flipped, { node: 'a' }), compileNode(c, { node: 'a' })));
     assert.equal(back[0], 'add chain inet netpol ingress_x/one { comment "ingress of pods isolated by x/one"; }');
-    const filled = back.indexOf('add rule inet netpol ingress_x/one return comment "x/one ingress[0]"');
+    const filled = back.indexOf('add rule inet netpol ingress_x/one counter return comment "x/one ingress[0]"');
     const pointed = back.indexOf('add element inet netpol ingress_v4 { 10.0.0.1 : jump ingress_x/one }');
     assert.ok(filled > 0 && filled < pointed, back.join('\n'));
   });
@@ -70,7 +70,7 @@ describe('renderDiff', () => {
     const edited = { ...c, policies: c.policies.map((p) => (p.name === 'two' ? policy('x/two', { podSelector: {}, ingress: [{ ports: [{ port: 443 }] }] }) : p)) };
     const diff = lines(renderDiff(compileNode(c, { node: 'a' }), compileNode(edited, { node: 'a' })));
     assert.equal(diff[0], 'flush chain inet netpol ingress_x/one_x/two');
-    assert.ok(diff.includes('add rule inet netpol ingress_x/one_x/two meta l4proto tcp th dport 443 return comment "x/two ingress[0]"'));
+    assert.ok(diff.includes('add rule inet netpol ingress_x/one_x/two meta l4proto tcp th dport 443 counter return comment "x/two ingress[0]"'));
     assert.deepEqual(diff.slice(-2), ['delete set inet netpol peers_x/two_ingress0_v4', 'delete set inet netpol peers_x/two_ingress0_v6']);
   });
 

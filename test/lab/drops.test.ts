@@ -1,0 +1,184 @@
+/**
+ * The drop log proven with real packets: agents run with --log-denied on two lab nodes, every pair of
+ * pods is probed, and the drop events are compared with the engine's verdicts. Every probe the engine
+ * denies appears as exactly one event, on the node that enforces the denying side, naming the policies
+ * that isolate that side's subject; no allowed probe appears; and the kernel's counters (read through the
+ * same parsing /metrics uses) add up to the packets the events report and to the allowed probes that met
+ * an admitting rule. Needs root, ip, nft and conntrack; skipped otherwise with the reason.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Engine, podEndpoint } from '../../src/engine/engine.js';
+import { agentEnforcer, checkPrerequisites, cliCommand, Lab } from '../../src/lab/index.js';
+import type { DropsAnswer } from '../../src/agent/drop-service.js';
+import { kernelFamilies, type Family } from '../../src/agent/metrics.js';
+import { NF_LOG_ALL_NETNS } from '../../src/agent/drop-service.js';
+import { loadCluster } from '../../src/load/index.js';
+import type { Protocol } from '../../src/model/cluster.js';
+import { leftovers, NOTHING, testLabId } from './helpers.js';
+
+const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
+const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
+if (skip) console.log(`# drop log lab test skipped: ${skip}`);
+
+const BASE = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: x, labels: {ns: x}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: 'y', labels: {ns: 'y'}}
+${['x/a', 'x/b', 'y/c', 'y/d']
+  .map((ref, i) => {
+    const [ns, name] = ref.split('/');
+    return `---
+apiVersion: v1
+kind: Pod
+metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
+spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
+status: {podIP: 10.78.0.${i + 1}}`;
+  })
+  .join('\n')}
+`;
+
+/**
+ * a: ingress from b only (a-from-b), and TCP from anyone in y (a-tcp-from-y): its ingress chain has two
+ * policies. c: egress to x only. d: not isolated.
+ */
+const POLICIES = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a-from-b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: a-tcp-from-y, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: 'y'}}}], ports: [{protocol: TCP}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: c-to-x, namespace: 'y'}
+spec:
+  podSelector: {matchLabels: {pod: c}}
+  policyTypes: [Egress]
+  egress: [{to: [{namespaceSelector: {matchLabels: {ns: x}}}]}]
+`;
+
+const PROBES = [
+  { port: 80, protocol: 'TCP' as const },
+  { port: 80, protocol: 'UDP' as const },
+];
+
+interface Expected {
+  readonly key: string;
+  readonly node: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly policies: string[];
+}
+
+function sum(families: Family[], name: string, filter: (labels: Readonly<Record<string, string>>) => boolean = () => true): number {
+  return (families.find((f) => f.name === name)?.samples ?? []).filter((s) => filter(s.labels ?? {})).reduce((a, s) => a + s.value, 0);
+}
+
+describe('the drop log in the lab', { skip }, () => {
+  test('every denied probe is exactly one drop event naming the denying side\'s policies; allowed probes none; counters add up', async () => {
+    const id = testLabId('dl');
+    const sysctlBefore = readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim();
+    const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text: POLICIES }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    // Every packet logged: the rate is far above what the probes send.
+    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
+    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
+    try {
+      assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), '1', 'the lab lets namespaces log while it runs');
+      const report = await lab.probe(PROBES);
+      const engine = new Engine(lab.cluster);
+      const byKey = new Map(lab.cluster.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+      const expected: Expected[] = [];
+      let allowedIsolated = 0;
+      /** Denied probes whose egress side is isolated and admitted them: every packet met an egress rule first. */
+      const admittedThenDenied = new Set<string>();
+      for (const o of report.outcomes) {
+        if (o.from === o.to) continue;
+        const from = byKey.get(o.from)!;
+        const to = byKey.get(o.to)!;
+        const v = engine.evaluate({ source: podEndpoint(from), destination: podEndpoint(to), protocol: o.protocol as Protocol, port: o.port });
+        assert.equal(o.result === 'connected', v.allowed, `${o.from} -> ${o.to} ${o.protocol}: the kernel agrees with the engine`);
+        const key = `${o.from} ${o.to} ${o.protocol} ${o.port}`;
+        if (v.allowed) {
+          // The first packet met an admitting rule once per isolated side.
+          allowedIsolated += (v.egress.isolated ? 1 : 0) + (v.ingress.isolated ? 1 : 0);
+          continue;
+        }
+        // The egress side is enforced first (on the source's node); a packet it drops never reaches the other.
+        const side = v.egress.allowed ? v.ingress : v.egress;
+        if (v.egress.allowed && v.egress.isolated) admittedThenDenied.add(key);
+        const subject = side.direction === 'egress' ? from : to;
+        expected.push({ key, node: subject.nodeName!, direction: side.direction, policies: side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort() });
+      }
+      assert.ok(expected.length >= 4, `the policies deny several probes (${expected.length})`);
+      assert.ok(expected.some((e) => e.direction === 'egress') && expected.some((e) => e.policies.length === 2), 'both directions, and a chain of two policies');
+      // Events arrive within milliseconds; allow the agents' poll and stdout a moment.
+      const deadline = Date.now() + 5000;
+      while ((enforcer.drops.length < expected.length || lab.layout.nodes.some((n) => !enforcer.listening(n.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const order = (a: Expected, b: Expected) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
+      assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'exactly one event per denied probe, on the enforcing node, naming the isolating policies');
+      // The same events through `netpol drops` against each node's agent (inside the node's namespace).
+      const drops = (netns: string, addr: string, ...args: string[]) => spawnSync('ip', ['netns', 'exec', netns, ...cliCommand(), 'drops', '--agent', `http://${addr}`, ...args], { encoding: 'utf8' });
+      const served: DropsAnswer['events'][number][] = [];
+      for (const n of lab.layout.nodes) {
+        const r = drops(n.netns, enforcer.listening(n.name)!, '-o', 'json');
+        assert.equal(r.status, 0, r.stderr);
+        const answer = JSON.parse(r.stdout) as DropsAnswer;
+        assert.equal(answer.node, n.name);
+        served.push(...answer.events);
+      }
+      assert.deepEqual(served.map(summary).sort(order), [...expected].sort(order), 'GET /drops serves the same events');
+      for (const e of served) {
+        assert.equal(e.action, 'deny');
+        assert.ok(e.packets >= 1);
+        assert.match(e.time, /^\d{4}-\d\d-\d\dT/);
+      }
+      // Each event's check line reproduces the verdict against the lab's manifests, naming the same policies.
+      const sample = served.find((e) => e.policies.length === 2) ?? served[0]!;
+      const node = lab.layout.nodes.find((n) => n.name === sample.node)!;
+      const text = drops(node.netns, enforcer.listening(node.name)!).stdout;
+      const line = text.split('\n').find((l) => l.includes(`reproduce: netpol check --from ${sample.source.pod} --to ${sample.destination.pod} --port ${sample.port} --protocol ${sample.protocol}`));
+      assert.ok(line, text);
+      const args = line.trim().replace(/^reproduce: netpol /, '').split(' ');
+      const check = spawnSync(cliCommand()[0]!, [...cliCommand().slice(1), ...args, '-f', enforcer.dir, '-o', 'json'], { encoding: 'utf8' });
+      assert.equal(check.status, 1, `denied: ${check.stderr}`);
+      const verdict = JSON.parse(check.stdout) as { allowed: boolean; ingress: { policies: { policy: { namespace: string; name: string } }[] }; egress: { policies: { policy: { namespace: string; name: string } }[] } };
+      assert.equal(verdict.allowed, false);
+      assert.deepEqual(verdict[sample.direction].policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort(), [...sample.policies].sort());
+      // The kernel's counters, read as /metrics reads them, on both nodes.
+      const families = lab.layout.nodes.map((n) => kernelFamilies(JSON.parse(execFileSync('ip', ['netns', 'exec', n.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' }))));
+      const loggedPackets = served.reduce((a, e) => a + e.packets, 0);
+      // A chain's deny counter counts a packet once for each policy it names: count each chain once.
+      let denied = 0;
+      for (const n of lab.layout.nodes) {
+        const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', n.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
+        for (const item of listing.nftables) if (item.rule?.comment?.includes(' denied: isolated by ')) denied += item.rule.expr?.find((x) => x.counter)?.counter?.packets ?? 0;
+      }
+      assert.equal(denied, loggedPackets, 'every denied packet was logged, and folded into its probe\'s event');
+      const admitted = families.reduce((a, f) => a + sum(f, 'netpol_rule_admitted_packets_total'), 0);
+      const resent = served.filter((e) => admittedThenDenied.has(summary(e).key)).reduce((a, e) => a + e.packets, 0);
+      assert.ok(resent > 0, 'some denied probe passed an egress rule first');
+      assert.equal(admitted, allowedIsolated + resent, 'admitting rules counted the first packet of each allowed probe once per isolated side, and every packet an egress rule let through to a denying ingress');
+      assert.ok(sum(families[0]!, 'netpol_policy_denied_packets_total') + sum(families[1]!, 'netpol_policy_denied_packets_total') >= denied);
+    } finally {
+      await lab.destroy();
+    }
+    assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), sysctlBefore, 'the sysctl is put back');
+    assert.deepEqual(leftovers(id), NOTHING);
+  });
+});
