@@ -8,34 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Engine, externalEndpoint, podEndpoint } from '../engine/engine.js';
-import type { Endpoint } from '../engine/types.js';
-import { parseIP, type Family } from '../ip/index.js';
-import type { PodInfo } from '../model/cluster.js';
-import { podKey } from '../model/cluster.js';
-import { compileNode, interpret, renderDiff, renderRuleset, type Packet, type Ruleset } from './index.js';
-import { clusterArb, NODE_ADDRESS, NODES, OUTSIDE, PROBE_PORTS, PROBE_PROTOCOLS } from '../../test/fixtures/nft/clusters.js';
-
-interface End {
-  readonly endpoint: Endpoint;
-  readonly node?: string;
-  readonly addresses: ReadonlyMap<Family, string>;
-  readonly label: string;
-}
-
-function podEnd(p: PodInfo): End {
-  const addresses = new Map<Family, string>();
-  for (const t of p.ips) {
-    const ip = parseIP(t);
-    if (ip) addresses.set(ip.family, t);
-  }
-  return { endpoint: podEndpoint(p), ...(p.nodeName ? { node: p.nodeName } : {}), addresses, label: podKey(p) };
-}
-
-function outsideEnd(text: string): End {
-  const ip = parseIP(text)!;
-  return { endpoint: externalEndpoint(text)!, addresses: new Map([[ip.family, text]]), label: text };
-}
+import { Engine, externalEndpoint } from '../engine/engine.js';
+import { parseIP } from '../ip/index.js';
+import { compileNode, interpret, renderDiff, renderRuleset, type Ruleset } from './index.js';
+import { clusterArb, NODE_ADDRESS, NODES, OUTSIDE, outsideEnd, podEnd, probes, PROBE_PROTOCOLS } from '../../test/fixtures/nft/clusters.js';
 
 for (const denyAction of ['drop', 'reject'] as const) {
   test(`compiled rulesets (${denyAction}) agree with the engine on every pair, family, protocol and port`, () => {
@@ -45,25 +21,12 @@ for (const denyAction of ['drop', 'reject'] as const) {
         const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(c, { node: n, denyAction, log: true }, engine)]));
         const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
         const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
-        for (const s of ends) {
-          for (const d of ends) {
-            if (s === d || (s.node === undefined && d.node === undefined)) continue;
-            for (const [family, saddr] of s.addresses) {
-              const daddr = d.addresses.get(family);
-              if (daddr === undefined) continue;
-              const nodes = [...new Set([s.node, d.node].filter((n): n is string => n !== undefined))];
-              for (const protocol of PROBE_PROTOCOLS) {
-                for (const port of PROBE_PORTS) {
-                  const expected: boolean = engine.allows({ source: s.endpoint, destination: d.endpoint, protocol, port });
-                  const packet: Packet = { family, saddr, daddr, protocol: protocol.toLowerCase(), dport: port };
-                  const verdicts: string[] = nodes.map((n): string => interpret(rulesets.get(n)!, 'forward', packet).verdict);
-                  const actual: boolean = verdicts.every((v) => v === 'accept');
-                  assert.equal(actual, expected, `${s.label} -> ${d.label} ${protocol}/${port} IPv${family} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
-                  if (!actual) assert.ok(verdicts.every((v) => v === 'accept' || v === (denyAction === 'drop' ? 'drop' : 'reject')));
-                }
-              }
-            }
-          }
+        for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
+          const expected: boolean = engine.allows({ source: s.endpoint, destination: d.endpoint, protocol, port });
+          const verdicts: string[] = nodes.map((n): string => interpret(rulesets.get(n)!, 'forward', packet).verdict);
+          const actual: boolean = verdicts.every((v) => v === 'accept');
+          assert.equal(actual, expected, `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
+          if (!actual) assert.ok(verdicts.every((v) => v === 'accept' || v === (denyAction === 'drop' ? 'drop' : 'reject')));
         }
         // A pod talking to its own node goes through the input hook: egress rules only.
         for (const s of pods) {
