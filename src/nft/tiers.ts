@@ -106,6 +106,10 @@ export function tierRuleComment(p: ClusterPolicy, rule: ClusterRule, suffix = ''
   return quotable(`${p.ref.kind} ${p.ref.name}`, MAX_COMMENT - tail.length) + tail;
 }
 
+function nodesText(nodes: readonly NodeInfo[] | undefined): string {
+  return JSON.stringify((nodes ?? []).map((n) => [n.name, n.labels, n.addresses]));
+}
+
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -134,11 +138,12 @@ export class TierCompiler {
   /** Takes the cluster's policies and nodes; true when either changed. */
   update(cluster: Cluster): boolean {
     const infos = cluster.clusterPolicies;
-    const nodesChanged = cluster.nodes !== this.nodes;
+    // Nodes by content: a source may hand out equal Node objects anew, and they change every rule.
+    const nodesChanged = cluster.nodes !== this.nodes && nodesText(cluster.nodes) !== nodesText(this.nodes);
+    this.nodes = cluster.nodes;
     if (infos === this.infos && !nodesChanged) return false;
     this.infos = infos;
     if (nodesChanged) {
-      this.nodes = cluster.nodes;
       // `nodes` peers resolve to the Node objects' addresses: every rule compiles again.
       this.parts = new WeakMap();
       this.chainCache.clear();
