@@ -640,7 +640,7 @@ export class NodeCompiler {
         name,
         type: ref.family === 4 ? 'ipv4_addr' : 'ipv6_addr',
         interval: ref.blocks,
-        comment: quotable(`${ref.blocks ? 'ipBlocks' : 'peers'} of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}] (IPv${ref.family})`, MAX_COMMENT),
+        comment: quotable(`${ref.comment ?? `${ref.blocks ? 'ipBlocks' : 'peers'} of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}]`} (IPv${ref.family})`, MAX_COMMENT),
         elements: ref.blocks ? state.blockElements(ref.family) : state.elements(ref.family),
       });
     }

@@ -54,6 +54,8 @@ export interface PeerSetRef {
    * in [...] pods peers"); NetworkPolicy peers keep them, as the engine does.
    */
   readonly skipHostNetwork?: boolean;
+  /** What the set's comment says it holds, when not one rule's peers (a set shared by every rule with these peers). */
+  readonly comment?: string;
 }
 
 /** One named-port set: `address . port` of the pods defining the name for the protocol. */

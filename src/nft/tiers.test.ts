@@ -20,6 +20,15 @@ const chain = (rs: Ruleset, name: string) => rs.chains.find((c) => c.name === na
 const rules = (rs: Ruleset, name: string) => chain(rs, name)?.rules.map((r) => renderRule(r)) ?? [];
 const dispatch = (rs: Ruleset, map: string) => Object.fromEntries(rs.maps.find((m) => m.name === map)!.elements);
 const set = (rs: Ruleset, name: string) => rs.sets.find((s) => s.name === name)?.elements;
+/** The set a rule's peers use, found by what its comment says it holds (names are a hash of the peers). */
+const setOf = (rs: Ruleset, holds: string) => {
+  const found = rs.sets.filter((s) => s.comment === `${holds} (IPv4)`);
+  assert.equal(found.length, 1, `one set holds ${holds}: ${rs.sets.map((s) => s.comment).join(' | ')}`);
+  return found[0]!;
+};
+/** Rules as text, the hashed set names replaced by what the sets hold. */
+const readable = (rs: Ruleset, name: string) =>
+  rules(rs, name).map((r) => r!.replace(/@(c(?:peers|blocks)_[0-9a-f]{16}_v[46])/g, (_, n: string) => `@[${rs.sets.find((s) => s.name === n)!.comment}]`));
 
 const TENANTS = clusterPolicy('ClusterNetworkPolicy', 'tenants', {
   tier: 'Admin',
@@ -40,18 +49,18 @@ test('pods with the same tiers share one chain; Pass and the end of the admin ti
     '10.0.1.3': 'ingress_admin_ClusterNetworkPolicy/tenants',
   });
   assert.deepEqual(dispatch(rs, 'egress_v4'), {}, 'no rules for egress: not isolated');
-  assert.deepEqual(rules(rs, 'ingress_admin_ClusterNetworkPolicy/tenants_then_ingress_x/web'), [
-    'ip saddr @peers_ClusterNetworkPolicy/tenants_ingress0_v4 goto ingress_x/web comment "ClusterNetworkPolicy tenants ingress[0] Pass"',
-    'ip6 saddr @peers_ClusterNetworkPolicy/tenants_ingress0_v6 goto ingress_x/web comment "ClusterNetworkPolicy tenants ingress[0] Pass"',
-    'ip saddr @peers_ClusterNetworkPolicy/tenants_ingress1_v4 counter drop comment "ClusterNetworkPolicy tenants ingress[1] Deny"',
-    'ip6 saddr @peers_ClusterNetworkPolicy/tenants_ingress1_v6 counter drop comment "ClusterNetworkPolicy tenants ingress[1] Deny"',
+  assert.deepEqual(readable(rs, 'ingress_admin_ClusterNetworkPolicy/tenants_then_ingress_x/web'), [
+    'ip saddr @[pods of namespaces team=a (IPv4)] goto ingress_x/web comment "ClusterNetworkPolicy tenants ingress[0] Pass"',
+    'ip6 saddr @[pods of namespaces team=a (IPv6)] goto ingress_x/web comment "ClusterNetworkPolicy tenants ingress[0] Pass"',
+    'ip saddr @[pods of namespaces {} (IPv4)] counter drop comment "ClusterNetworkPolicy tenants ingress[1] Deny"',
+    'ip6 saddr @[pods of namespaces {} (IPv6)] counter drop comment "ClusterNetworkPolicy tenants ingress[1] Deny"',
     'goto ingress_x/web comment "no admin tier rule decided: next tier"',
   ]);
   // Without a next tier, Pass allows: the end of the chain returns.
   assert.match(rules(rs, 'ingress_admin_ClusterNetworkPolicy/tenants')[0]!, / return comment "ClusterNetworkPolicy tenants ingress\[0\] Pass"$/);
   assert.equal(rules(rs, 'ingress_admin_ClusterNetworkPolicy/tenants').length, 4);
   // Host-network pods are no subjects and no pods peers.
-  assert.deepEqual(set(rs, 'peers_ClusterNetworkPolicy/tenants_ingress1_v4'), ['10.0.0.1', '10.0.0.2', '10.0.1.3']);
+  assert.deepEqual(setOf(rs, 'pods of namespaces {}').elements, ['10.0.0.1', '10.0.0.2', '10.0.1.3']);
   // x/b -> x/a on 80: passed to x/web, which admits it; on 81 x/web denies; y/c -> x/a: denied by the admin tier.
   const verdict = (saddr: string, daddr: string, dport: number) => interpret(rs, 'forward', { family: 4, saddr, daddr, protocol: 'tcp', dport }).verdict;
   assert.deepEqual([verdict('10.0.0.2', '10.0.0.1', 80), verdict('10.0.0.2', '10.0.0.1', 81), verdict('10.0.1.3', '10.0.0.1', 80)], ['accept', 'drop', 'drop']);
@@ -68,12 +77,21 @@ test('v1alpha1 says Allow; the baseline tier comes after NetworkPolicy only for 
     '10.0.1.3': 'egress_admin_AdminNetworkPolicy/ops_then_egress_baseline_BaselineAdminNetworkPolicy/default',
   });
   assert.match(rules(rs, 'egress_admin_AdminNetworkPolicy/ops_then_egress_x/out')[0]!, /return comment "AdminNetworkPolicy ops egress\[0\] Allow"$/);
-  assert.deepEqual(rules(rs, 'egress_baseline_BaselineAdminNetworkPolicy/default').slice(0, 2), [
-    'ip daddr @peers_BaselineAdminNetworkPolicy/default_egress0_v4 meta l4proto tcp counter reject with tcp reset comment "BaselineAdminNetworkPolicy default egress[0] Deny"',
-    'ip daddr @peers_BaselineAdminNetworkPolicy/default_egress0_v4 counter reject with icmpx admin-prohibited comment "BaselineAdminNetworkPolicy default egress[0] Deny"',
+  assert.deepEqual(readable(rs, 'egress_baseline_BaselineAdminNetworkPolicy/default').slice(0, 2), [
+    'ip daddr @[pods of networks 0.0.0.0/0 (IPv4)] meta l4proto tcp counter reject with tcp reset comment "BaselineAdminNetworkPolicy default egress[0] Deny"',
+    'ip daddr @[pods of networks 0.0.0.0/0 (IPv4)] counter reject with icmpx admin-prohibited comment "BaselineAdminNetworkPolicy default egress[0] Deny"',
   ]);
-  // `networks` match pod addresses too, host-network pods included (their address is in the block).
-  assert.deepEqual(set(rs, 'blocks_BaselineAdminNetworkPolicy/default_egress0_v4'), ['0.0.0.0/0']);
+  // `networks` match pod addresses too: the block holds them all, so the pod set holds none of them.
+  assert.deepEqual(setOf(rs, 'addresses of networks 0.0.0.0/0').elements, ['0.0.0.0/0']);
+  assert.deepEqual(setOf(rs, 'pods of networks 0.0.0.0/0').elements, []);
+});
+
+test('rules with the same peers share their sets', () => {
+  const a = clusterPolicy('ClusterNetworkPolicy', 'a', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'a' } } }] }] });
+  const b = clusterPolicy('AdminNetworkPolicy', 'b', { priority: 2, subject: { namespaces: {} }, egress: [{ action: 'Allow', to: [{ namespaces: { matchLabels: { team: 'a' } } }] }] });
+  const rs = compileNode(withPolicies([a, b]), { node: 'a' });
+  assert.deepEqual(setOf(rs, 'pods of namespaces team=a').elements, ['10.0.0.1', '10.0.0.2']);
+  assert.equal(rs.sets.filter((x) => x.name.startsWith('cpeers_')).length, 2, 'one per family');
 });
 
 test('nodes peers hold the Node objects addresses; named ports look up every protocol the name may have', () => {
@@ -85,15 +103,17 @@ test('nodes peers hold the Node objects addresses; named ports look up every pro
     ingress: [{ action: 'Accept', from: [{ namespaces: {} }], protocols: [{ destinationNamedPort: 'http' }] }],
   });
   const rs = compileNode(withPolicies([cnp]), { node: 'a' });
-  assert.deepEqual(set(rs, 'blocks_ClusterNetworkPolicy/infra_egress0_v4'), ['10.9.0.1']);
+  assert.deepEqual(setOf(rs, 'addresses of nodes role=cp').elements, ['10.9.0.1']);
+  // The host-network pod holding the Node's address is matched by it (the block), not as a pod of a namespace.
+  assert.deepEqual(setOf(rs, 'pods of nodes role=cp').elements, []);
   assert.deepEqual(
-    rules(rs, 'ingress_admin_ClusterNetworkPolicy/infra').filter((r) => /v4/.test(r!)),
-    ['tcp', 'udp', 'sctp'].map((p) => `ip saddr @peers_ClusterNetworkPolicy/infra_ingress0_v4 meta l4proto ${p} ip daddr . th dport @port_${p}_http_v4 return comment "ClusterNetworkPolicy infra ingress[0] Accept"`),
+    readable(rs, 'ingress_admin_ClusterNetworkPolicy/infra').filter((r) => /v4/.test(r)),
+    ['tcp', 'udp', 'sctp'].map((p) => `ip saddr @[pods of namespaces {} (IPv4)] meta l4proto ${p} ip daddr . th dport @port_${p}_http_v4 return comment "ClusterNetworkPolicy infra ingress[0] Accept"`),
   );
   assert.deepEqual(set(rs, 'port_tcp_http_v4'), ['10.0.0.1 . 8080']);
   // A Node readdressed: the set follows.
   const moved = compileNode(withPolicies([cnp], { nodes: [node('n1', { role: 'cp' }, ['10.9.0.7'])] }), { node: 'a' });
-  assert.deepEqual(set(moved, 'blocks_ClusterNetworkPolicy/infra_egress0_v4'), ['10.9.0.7']);
+  assert.deepEqual(setOf(moved, 'addresses of nodes role=cp').elements, ['10.9.0.7']);
 });
 
 test('peers of no known field fail closed; domainNames match no traffic and are listed as not enforced', () => {
@@ -109,10 +129,10 @@ test('peers of no known field fail closed; domainNames match no traffic and are 
     ],
   });
   const rs = compileNode(withPolicies([cnp]), { node: 'a' });
-  assert.deepEqual(rules(rs, 'egress_admin_ClusterNetworkPolicy/odd'), [
+  assert.deepEqual(readable(rs, 'egress_admin_ClusterNetworkPolicy/odd'), [
     'counter drop comment "ClusterNetworkPolicy odd egress[2] Pass (fails closed)"',
-    'ip daddr @peers_ClusterNetworkPolicy/odd_egress3_v4 return comment "ClusterNetworkPolicy odd egress[3] Accept"',
-    'ip6 daddr @peers_ClusterNetworkPolicy/odd_egress3_v6 return comment "ClusterNetworkPolicy odd egress[3] Accept"',
+    'ip daddr @[pods of namespaces {} (IPv4)] return comment "ClusterNetworkPolicy odd egress[3] Accept"',
+    'ip6 daddr @[pods of namespaces {} (IPv6)] return comment "ClusterNetworkPolicy odd egress[3] Accept"',
   ]);
   assert.deepEqual(rs.notes?.domainNames, ['ClusterNetworkPolicy/odd egress[0]']);
   assert.equal(compileNode(withPolicies([]), { node: 'a' }).notes?.domainNames, undefined);

@@ -44,7 +44,7 @@ import type { Direction, Peer } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import type { Chain, L4Protocol, Match, Rule, Verdict } from './ir.js';
-import { blockSetName, identifier, MAX_COMMENT, MAX_LOG_PREFIX, namedPortSetName, peerSetName, quotable } from './names.js';
+import { fnv1a64, identifier, MAX_COMMENT, MAX_LOG_PREFIX, namedPortSetName, quotable } from './names.js';
 import type { NamedPortRef, NamespaceLabels, PeerSetRef } from './peersets.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -283,33 +283,41 @@ export class TierCompiler {
     const field = rule.direction === 'ingress' ? 'saddr' : 'daddr';
     const scopes: Peer[] = [];
     const blocks: Peer[] = [];
+    const texts: string[] = [];
     for (const peer of rule.peers) {
       if (peer.kind === 'namespaces' || peer.kind === 'pods') {
         scopes.push({ kind: 'pods', index: peer.index, namespaces: { kind: 'selector', selector: peer.namespaces }, pods: peer.pods });
+        texts.push(peer.pods ? `pods ${peer.pods.text} in namespaces ${peer.namespaces.text}` : `namespaces ${peer.namespaces.text}`);
       } else if (peer.kind === 'networks' || peer.kind === 'nodes') {
         const addresses = peer.kind === 'networks' ? peer.addresses : this.nodeAddresses(peer);
         blocks.push({ kind: 'ipBlock', index: peer.index, cidr: '', except: [], addresses });
+        texts.push(peer.kind === 'networks' ? `networks ${peer.cidrs.join(', ')}` : `nodes ${peer.nodes.text}`);
       }
     }
     // Only domainNames: no IP traffic matches the rule.
     if (scopes.length === 0 && blocks.length === 0) return empty;
     const peers = [...scopes, ...blocks];
+    // Rules with the same peers share their sets (and their contents' upkeep): 1,000 cluster policies
+    // repeat a few peer lists (every team's namespaces, everything outside) many times over.
     const sig = JSON.stringify([
       'cluster',
-      scopes.map((s) => (s.kind === 'pods' && s.namespaces.kind === 'selector' ? [s.namespaces.selector.requirements, s.pods?.requirements ?? null] : null)),
+      texts,
+      scopes.map((x) => (x.kind === 'pods' && x.namespaces.kind === 'selector' ? [x.namespaces.selector.requirements, x.pods?.requirements ?? null] : null)),
       blocks.map((b) => (b.kind === 'ipBlock' ? FAMILIES.map((f) => b.addresses.intervals(f).map(([lo, hi]) => `${lo}-${hi}`)) : null)),
     ]);
+    const hash = fnv1a64(sig);
     const owner = { key: p.key, ref: { namespace: '' } };
     const peerRule = { direction: rule.direction, index: rule.index, peers };
     const peerRefs: [string, PeerSetRef, string][] = [];
     type Clause = { readonly family?: Family; readonly matches: readonly Match[] };
     const peerClauses: Clause[] = FAMILIES.flatMap((family) => {
-      const set = peerSetName(p.key, rule.direction, rule.index, family);
-      peerRefs.push([set, { policy: owner, rule: peerRule, family, blocks: false, skipHostNetwork: true }, sig]);
+      const set = `cpeers_${hash}_v${family}`;
+      const common = { policy: owner, rule: peerRule, family, skipHostNetwork: true } as const;
+      peerRefs.push([set, { ...common, blocks: false, comment: `pods of ${texts.join('; ')}` }, sig]);
       const clauses: Clause[] = [{ family, matches: [{ kind: 'address', family, field, set }] }];
       if (blocks.length > 0) {
-        const bset = blockSetName(p.key, rule.direction, rule.index, family);
-        peerRefs.push([bset, { policy: owner, rule: peerRule, family, blocks: true, skipHostNetwork: true }, sig]);
+        const bset = `cblocks_${hash}_v${family}`;
+        peerRefs.push([bset, { ...common, blocks: true, comment: `addresses of ${texts.join('; ')}` }, sig]);
         clauses.push({ family, matches: [{ kind: 'address', family, field, set: bset }] });
       }
       return clauses;
