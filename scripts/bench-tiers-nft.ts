@@ -89,36 +89,42 @@ const tiered = fresh(withTiers);
 const render = timed(() => renderRuleset(tiered.rs));
 
 // Incremental: the agent's compiler, one change at a time (each a new cluster object, as a source hands out).
-const nc = new NodeCompiler({ node, reuseArrays: true });
-nc.update(withTiers);
-const localPods = withTiers.pods.map((p, i) => [p, i] as const).filter(([p]) => p.nodeName === node);
-const flips: number[] = [];
-const edits: number[] = [];
-let current = withTiers;
-for (let k = 0; k < 20; k++) {
-  const [p, i] = localPods[k % localPods.length]!;
-  const pods = current.pods.map((q, j) => (j === i ? { ...p, labels: { ...p.labels, tier: p.labels.tier === 'frontend' ? 'backend' : 'frontend' } } : q));
-  current = { ...current, pods };
-  flips.push(timed(() => nc.update(current)).ms);
-  const cps = current.clusterPolicies!;
-  const at = (k * 37) % cps.length;
-  const edited = cps.map((c, j) => {
-    if (j !== at) return c;
-    const spec = { ...(c.policy.spec as object), priority: ((c.policy.spec as { priority?: number }).priority ?? 0) + 1 };
-    return { ...c, policy: { ...c.policy, spec } as typeof c.policy };
-  });
-  current = { ...current, clusterPolicies: edited };
-  edits.push(timed(() => nc.update(current)).ms);
+function incremental(start: Cluster) {
+  const nc = new NodeCompiler({ node, reuseArrays: true });
+  nc.update(start);
+  const localPods = start.pods.map((p, i) => [p, i] as const).filter(([p]) => p.nodeName === node);
+  const flips: number[] = [];
+  const edits: number[] = [];
+  let current = start;
+  for (let k = 0; k < 20; k++) {
+    const [p, i] = localPods[k % localPods.length]!;
+    const pods = current.pods.map((q, j) => (j === i ? { ...p, labels: { ...p.labels, tier: p.labels.tier === 'frontend' ? 'backend' : 'frontend' } } : q));
+    current = { ...current, pods };
+    flips.push(timed(() => nc.update(current)).ms);
+    const cps = current.clusterPolicies;
+    if (!cps) continue;
+    const at = (k * 37) % cps.length;
+    const edited = cps.map((c, j) => {
+      if (j !== at) return c;
+      const spec = { ...(c.policy.spec as object), priority: ((c.policy.spec as { priority?: number }).priority ?? 0) + 1 };
+      return { ...c, policy: { ...c.policy, spec } as typeof c.policy };
+    });
+    current = { ...current, clusterPolicies: edited };
+    edits.push(timed(() => nc.update(current)).ms);
+  }
+  const removed = current.clusterPolicies ? timed(() => nc.update({ ...current, clusterPolicies: current.clusterPolicies!.slice(1) })).ms : 0;
+  return { flips, edits, removed };
 }
-const removed = timed(() => nc.update({ ...current, clusterPolicies: current.clusterPolicies!.slice(1) })).ms;
+const plainChanges = incremental(base);
+const tieredChanges = incremental(withTiers);
 
 // The kernel: the whole table in one `nft -f`, into a fresh namespace.
-let kernel = 'not measured (needs root, ip and nft)';
-if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
+function kernelLoad(rs: Ruleset): string {
+  if (process.getuid?.() !== 0 || spawnSync('nft', ['--version']).status !== 0) return 'not measured (needs root, ip and nft)';
   const ns = `netpol-bench-${randomBytes(4).toString('hex')}`;
   spawnSync('ip', ['netns', 'add', ns]);
   try {
-    const text = renderRuleset(tiered.rs);
+    const text = renderRuleset(rs);
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
@@ -126,11 +132,13 @@ if (process.getuid?.() === 0 && spawnSync('nft', ['--version']).status === 0) {
       runs.push(performance.now() - t0);
       if (r.status !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 500)}`);
     }
-    kernel = `${median(runs).toFixed(0)} ms median of 3 (${runs.map((x) => x.toFixed(0)).join(', ')})`;
+    return `${median(runs).toFixed(0)} ms median of 3 (${runs.map((x) => x.toFixed(0)).join(', ')})`;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
   }
 }
+const kernelPlain = kernelLoad(plain.rs);
+const kernelTiered = kernelLoad(tiered.rs);
 
 const mem = process.memoryUsage();
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
@@ -140,6 +148,10 @@ console.log(`compile, fresh, median of ${ROUNDS}: without cluster policies ${f(p
 console.log(`size without: ${JSON.stringify(size(plain.rs))}`);
 console.log(`size with:    ${JSON.stringify(size(tiered.rs))}`);
 console.log(`render (whole table): ${f(render.ms)}, ${(render.result.length / 2 ** 20).toFixed(2)} MiB of nft text`);
-console.log(`NodeCompiler.update: a local pod's labels flipped: median ${f(median(flips))}, max ${f(Math.max(...flips))}; one cluster policy's priority edited: median ${f(median(edits))}, max ${f(Math.max(...edits))}; one removed: ${f(removed)}`);
-console.log(`nft -f of the whole table into an empty namespace: ${kernel}`);
+const changes = (c: ReturnType<typeof incremental>) =>
+  `a local pod's labels flipped: median ${f(median(c.flips))}, max ${f(Math.max(...c.flips))}` +
+  (c.edits.length > 0 ? `; one cluster policy's priority edited: median ${f(median(c.edits))}, max ${f(Math.max(...c.edits))}; one removed: ${f(c.removed)}` : '');
+console.log(`NodeCompiler.update without cluster policies: ${changes(plainChanges)}`);
+console.log(`NodeCompiler.update with: ${changes(tieredChanges)}`);
+console.log(`nft -f of the whole table into an empty namespace: without ${kernelPlain}; with ${kernelTiered}`);
 console.log(`heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
