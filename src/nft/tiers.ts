@@ -31,11 +31,13 @@
  * pod set with all its addresses, as the engine matches "cluster-internal traffic" too. Named ports use
  * the NetworkPolicy `address . port` sets, one per protocol the name may have.
  *
- * Not enforced: `domainNames` peers (no DNS tracking here). They are only allowed in Accept rules, and a
- * peer that matches nothing is the direction the API itself calls failing closed for Accept ("treat the
- * rule as matching no traffic"): traffic they were meant to allow is decided by the rules after them
- * (docs/nftables.md). A peer of no known kind fails closed as the API says: an Accept rule matches
- * nothing, a Deny or Pass rule denies everything.
+ * Not enforced: `domainNames` peers (no DNS tracking here); they match no traffic. "DomainNames is only
+ * supported for Accept rules. In order to control access, DomainNames Accept rules should be used with a
+ * lower precedence egress deny -- this allows the admin to maintain an explicit "allowlist" of reachable
+ * domains." Matching nothing is the direction the API calls failing closed for Accept ("treat the rule as
+ * matching no traffic"): traffic meant for the allowlisted names meets the deny after it and fails, where
+ * matching everything would turn the allowlist into allow-all. A peer of no known kind fails closed as
+ * the API says: an Accept rule matches nothing, a Deny or Pass rule denies everything.
  */
 import { AddressSet, parseIP, type Family } from '../ip/index.js';
 import type { Cluster, ClusterPolicyInfo, NodeInfo, PodInfo, Protocol } from '../model/cluster.js';
