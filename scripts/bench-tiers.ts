@@ -17,9 +17,8 @@ import { cpus, loadavg } from 'node:os';
 import { validateCluster } from '../src/validate/index.js';
 import { Engine, podEndpoint } from '../src/engine/engine.js';
 import { ExactReachability } from '../src/engine/matrix.js';
-import { generateObjects, isShapeName, random, toCluster } from '../tools/gen/index.js';
-import type { Cluster, ClusterPolicyInfo } from '../src/model/cluster.js';
-import type { ClusterScopedPolicy } from '../src/model/k8s.js';
+import { generateClusterPolicies, generateObjects, isShapeName, random, toCluster } from '../tools/gen/index.js';
+import type { Cluster } from '../src/model/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,68 +34,6 @@ const N = Number(values.policies);
 const QUERIES = Number(values.queries);
 const r = random(Number(values.seed));
 
-function clusterPolicies(base: Cluster): ClusterPolicyInfo[] {
-  const teams = [...new Set([...base.namespaces.values()].map((n) => n.labels.team).filter((t): t is string => t !== undefined))];
-  const out: ClusterPolicyInfo[] = [];
-  const info = (policy: ClusterScopedPolicy): ClusterPolicyInfo => ({ kind: policy.kind, name: policy.metadata.name ?? '', policy });
-  for (let i = 0; i < N; i++) {
-    const team = teams[i % teams.length] ?? 'team-0';
-    const other = teams[r.int(teams.length)] ?? 'team-1';
-    const priority = 10 + (i % 50) * 10;
-    const subject = r.chance(0.5) ? { namespaces: { matchLabels: { team } } } : { pods: { namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { tier: r.pick(['frontend', 'backend', 'data', 'worker']) } } } };
-    const kind = i % 4;
-    if (kind === 3) {
-      out.push(
-        info({
-          apiVersion: 'policy.networking.k8s.io/v1alpha1',
-          kind: 'AdminNetworkPolicy',
-          metadata: { name: `anp-${i}` },
-          spec: {
-            priority,
-            subject,
-            ingress: [
-              { action: 'Allow', from: [{ namespaces: { matchLabels: { purpose: 'observability' } } }], ports: [{ portNumber: { protocol: 'TCP', port: 9090 } }] },
-              { action: 'Deny', from: [{ namespaces: { matchLabels: { team: other } } }] },
-            ],
-          },
-        }),
-      );
-      continue;
-    }
-    const spec =
-      kind === 0
-        ? {
-            tier: 'Admin' as const,
-            priority,
-            subject,
-            ingress: [
-              { action: 'Pass' as const, from: [{ namespaces: { matchLabels: { team } } }] },
-              { action: 'Accept' as const, from: [{ namespaces: { matchLabels: { purpose: 'ingress' } } }], protocols: [{ tcp: { destinationPort: { range: { start: 80, end: 443 } } } }] },
-              { action: 'Deny' as const, from: [{ namespaces: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }] },
-            ],
-          }
-        : kind === 1
-          ? {
-              tier: 'Admin' as const,
-              priority,
-              subject,
-              egress: [
-                { action: 'Pass' as const, to: [{ namespaces: {} }] },
-                { action: 'Accept' as const, to: [{ networks: [`10.${r.int(200)}.0.0/16`] }], protocols: [{ tcp: { destinationPort: { number: 443 } } }] },
-                { action: 'Deny' as const, to: [{ networks: ['0.0.0.0/0', '::/0'] }] },
-              ],
-            }
-          : {
-              tier: 'Baseline' as const,
-              priority: priority % 100,
-              subject,
-              ingress: [{ action: 'Deny' as const, from: [{ namespaces: {} }] }],
-            };
-    out.push(info({ apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', metadata: { name: `cnp-${i}` }, spec }));
-  }
-  return out;
-}
-
 function time<T>(f: () => T): { result: T; ms: number } {
   const t0 = performance.now();
   const result = f();
@@ -104,7 +41,7 @@ function time<T>(f: () => T): { result: T; ms: number } {
 }
 
 const base = toCluster(generateObjects(values.shape));
-const cluster: Cluster = { ...base, clusterPolicies: clusterPolicies(base) };
+const cluster: Cluster = { ...base, clusterPolicies: generateClusterPolicies(base, N, r) };
 if (values.out) writeFileSync(values.out, cluster.clusterPolicies!.map((p) => stringify(p.policy)).join('---\n'));
 const validation = time(() => validateCluster({ ...cluster, policies: [] }));
 const errors = validation.result.filter((d) => d.severity === 'error');

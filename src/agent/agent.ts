@@ -443,6 +443,11 @@ export function noteTexts(n: CompileNotes): string[] {
   if (n.withoutIP.length > 0) out.push(`warning: local pods without an IP are not enforced (no address to key the rules on): ${list(n.withoutIP)}`);
   if (n.hostNetwork.length > 0) out.push(`warning: local host-network pods are not enforced (their traffic is the node's own): ${list(n.hostNetwork)}`);
   if (n.unscheduled > 0) out.push(`warning: ${n.unscheduled} pod${n.unscheduled === 1 ? ' has' : 's have'} no spec.nodeName: no node enforces their side of a connection`);
+  if (n.domainNames && n.domainNames.length > 0) {
+    out.push(
+      `warning: domainNames peers are not enforced (no DNS tracking): they match no traffic, so what they would accept is decided by the rules after them (docs/nftables.md): ${list(n.domainNames)}`,
+    );
+  }
   if (n.sharedIPs.length > 0) out.push(`warning: addresses claimed by several pods (the first by namespace/name keys the rules): ${list(n.sharedIPs)}`);
   return out;
 }

@@ -20,7 +20,7 @@ import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/index.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
-import type { Cluster, ClusterSnapshot, ClusterSource, PodInfo, PolicyInfo } from '../model/index.js';
+import type { Cluster, ClusterPolicyInfo, ClusterSnapshot, ClusterSource, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
 
 export type { ClusterSnapshot, ClusterSource } from '../model/index.js';
@@ -61,7 +61,8 @@ export function notEnforced(cluster: Cluster): Diagnostic[] {
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
 export class ManifestReader {
   private readonly lastGoodText = new Map<string, string>();
-  private readonly lastValidPolicy = new Map<string, PolicyInfo>();
+  /** By `Kind ns/name` (`NetworkPolicy x/a`, `ClusterNetworkPolicy b`). */
+  private readonly lastValidPolicy = new Map<string, PolicyInfo | ClusterPolicyInfo>();
   private generation = 0;
   private readonly interner = new Interner();
   /** What each file decoded to: an unchanged file is not parsed again. */
@@ -108,36 +109,41 @@ export class ManifestReader {
     diagnostics.push(...loaded.diagnostics);
     const validation = validateCluster(loaded.cluster);
     diagnostics.push(...validation);
-    diagnostics.push(...notEnforced(loaded.cluster));
-    const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => (d.object ?? '').replace(/^NetworkPolicy /, '')));
-    const policies: PolicyInfo[] = [];
-    for (const p of loaded.cluster.policies) {
-      const key = policyKey(p);
-      if (!invalid.has(key)) {
-        this.lastValidPolicy.set(key, p);
-        policies.push(p);
-        continue;
-      }
-      const previous = this.lastValidPolicy.get(key);
-      diagnostics.push({
-        severity: 'error',
-        code: previous ? 'KeptLastValid' : 'SkippedInvalid',
-        message: previous
-          ? `NetworkPolicy ${key} is invalid; enforcing its last valid version until it is fixed`
-          : `NetworkPolicy ${key} is invalid and was never valid; it is not enforced (the API server would refuse it)`,
-        object: `NetworkPolicy ${key}`,
-        ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-      });
-      if (previous) policies.push(previous);
-    }
+    // An invalid policy of any kind: its last valid version, or nothing (the API server would refuse it).
+    const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => d.object as string));
+    const policies = this.lastValid(loaded.cluster.policies, (p) => `NetworkPolicy ${policyKey(p)}`, invalid, diagnostics);
+    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => `${p.kind} ${p.name}`, invalid, diagnostics);
     // Diagnostics are all made above, from this read's objects; from here on, objects equal to the last
     // read's are that read's objects.
     const unchanged = new Set<string>();
     const before = new Map((last?.sources ?? []).map((x) => [x.file, x.text]));
     for (const x of read.sources) if (before.get(x.file) === x.text) unchanged.add(x.file);
-    const cluster = this.interner.intern({ ...loaded.cluster, policies }, unchanged);
+    const cluster = this.interner.intern({ ...loaded.cluster, policies, ...(loaded.cluster.clusterPolicies ? { clusterPolicies } : {}) }, unchanged);
     this.last = { sources: read.sources, cluster, diagnostics, clean: read.diagnostics.length === 0 };
     return { cluster, diagnostics, generation: this.generation, ...(read.incomplete ? { incomplete: read.incomplete } : {}) };
+  }
+
+  /** Each object as read when valid, else its last valid version (or nothing), saying which. */
+  private lastValid<T extends PolicyInfo | ClusterPolicyInfo>(objects: readonly T[], name: (x: T) => string, invalid: ReadonlySet<string>, diagnostics: Diagnostic[]): T[] {
+    const out: T[] = [];
+    for (const p of objects) {
+      const key = name(p);
+      if (!invalid.has(key)) {
+        this.lastValidPolicy.set(key, p);
+        out.push(p);
+        continue;
+      }
+      const previous = this.lastValidPolicy.get(key) as T | undefined;
+      diagnostics.push({
+        severity: 'error',
+        code: previous ? 'KeptLastValid' : 'SkippedInvalid',
+        message: previous ? `${key} is invalid; enforcing its last valid version until it is fixed` : `${key} is invalid and was never valid; it is not enforced (the API server would refuse it)`,
+        object: key,
+        ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
+      });
+      if (previous) out.push(previous);
+    }
+    return out;
   }
 
   /**
@@ -222,6 +228,8 @@ function sameSources(a: readonly SourceText[], b: readonly SourceText[]): boolea
 class Interner {
   private pods = new Map<string, PodInfo>();
   private policies = new Map<string, PolicyInfo>();
+  private clusterPolicies = new Map<string, ClusterPolicyInfo>();
+  private nodes = new Map<string, NodeInfo>();
   private last: Cluster | undefined;
 
   /** `unchanged`: files whose text is the same as in the previous read. */
@@ -231,7 +239,11 @@ class Interner {
     const policies = internList(c.policies, last?.policies, this.policies, unchanged, (p) => `${p.namespace}/${p.name}`);
     let namespaces = c.namespaces;
     if (last && last.namespaces.size === namespaces.size && [...namespaces].every(([k, v]) => sameData(last.namespaces.get(k), v))) namespaces = last.namespaces;
-    const out = last && pods === last.pods && policies === last.policies && namespaces === last.namespaces ? last : { namespaces, pods, policies };
+    // Cluster-scoped policies and Nodes stay absent when the input has none.
+    const clusterPolicies = c.clusterPolicies && internList(c.clusterPolicies, last?.clusterPolicies, this.clusterPolicies, unchanged, (p) => `${p.kind}/${p.name}`);
+    const nodes = c.nodes && internList(c.nodes, last?.nodes, this.nodes, unchanged, (n) => n.name);
+    const same = last && pods === last.pods && policies === last.policies && namespaces === last.namespaces && clusterPolicies === last.clusterPolicies && nodes === last.nodes;
+    const out = same ? last : { namespaces, pods, policies, ...(clusterPolicies ? { clusterPolicies } : {}), ...(nodes ? { nodes } : {}) };
     this.last = out;
     return out;
   }

@@ -58,11 +58,6 @@ async function analysableInput(flags: GlobalFlags, io: IO): Promise<Cluster | un
     io.stderr(refusal(input, 'enforced'));
     return undefined;
   }
-  if ((input.cluster.clusterPolicies?.length ?? 0) > 0) {
-    // The nftables compiler has no tier chains yet: enforcing the NetworkPolicies alone would be wrong.
-    io.stderr('error: the input has cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy); the lab cannot enforce them yet\n');
-    return undefined;
-  }
   return input.cluster;
 }
 

@@ -3,10 +3,11 @@
  * the node's network namespace, watching a directory that holds the lab cluster as manifests. This is
  * the configuration the issue's proofs call for: what runs in the lab is the same agent an operator runs.
  *
- * The directory holds `cluster.json` (namespaces and pods, with lab IPs and lab node names) and
- * `policies.yaml`. `setPolicies(text)` replaces the policies atomically (written beside the directory,
- * then renamed into it) and resolves once every agent has reported a snapshot taken after the rename;
- * agents report JSON events on stdout (`-o json`), which is how readiness is known.
+ * The directory holds `cluster.json` (namespaces, Nodes and pods, with lab IPs and lab node names) and
+ * `policies.yaml` (NetworkPolicies and cluster-scoped policies). `setPolicies(text)` replaces the policies
+ * atomically (written beside the directory, then renamed into it) and resolves once every agent has
+ * reported a snapshot taken after the rename; agents report JSON events on stdout (`-o json`), which is
+ * how readiness is known.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -71,6 +72,9 @@ interface Running {
   generation: number;
   waiters: { after: number; resolve: () => void; reject: (e: Error) => void }[];
 }
+
+/** What `policies.yaml` holds: NetworkPolicies and the cluster-scoped policies. */
+const POLICY_KINDS: ReadonlySet<string> = new Set(['NetworkPolicy', 'ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
 
 export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
   let lab: LabHandle | undefined;
@@ -168,8 +172,9 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
       dir = join(handle.runDir, 'manifests');
       await mkdir(dir, { recursive: true });
       const cluster = labManifests({ cluster: handle.cluster });
-      await writeFile(join(dir, 'cluster.json'), JSON.stringify({ ...cluster, items: cluster.items.filter((i) => i.kind !== 'NetworkPolicy') }));
-      await writeFile(join(dir, 'policies.yaml'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: cluster.items.filter((i) => i.kind === 'NetworkPolicy') }));
+      const isPolicy = (i: { kind: string }) => POLICY_KINDS.has(i.kind);
+      await writeFile(join(dir, 'cluster.json'), JSON.stringify({ ...cluster, items: cluster.items.filter((i) => !isPolicy(i)) }));
+      await writeFile(join(dir, 'policies.yaml'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: cluster.items.filter(isPolicy) }));
       for (const node of handle.layout.nodes) running.set(node.name, startAgent(node));
       await all(new Map());
     },

@@ -5,13 +5,13 @@
  * JSON is valid YAML, so `JSON.stringify(labManifests(plan))` can be written to a `.yaml` or `.json` file.
  * Pure.
  */
-import type { Namespace, NetworkPolicy, Pod } from '../model/index.js';
+import type { ClusterScopedPolicy, Namespace, NetworkPolicy, Node, Pod } from '../model/index.js';
 import type { LabPlan } from './plan.js';
 
 export interface ManifestList {
   readonly apiVersion: 'v1';
   readonly kind: 'List';
-  readonly items: readonly (Namespace | Pod | NetworkPolicy)[];
+  readonly items: readonly (Namespace | Pod | Node | NetworkPolicy | ClusterScopedPolicy)[];
 }
 
 export function labManifests(plan: Pick<LabPlan, 'cluster'>): ManifestList {
@@ -25,6 +25,7 @@ export function labManifests(plan: Pick<LabPlan, 'cluster'>): ManifestList {
     metadata: { name: p.name, namespace: p.namespace, labels: { ...p.labels } },
     spec: {
       ...(p.nodeName !== undefined ? { nodeName: p.nodeName } : {}),
+      ...(p.hostNetwork ? { hostNetwork: true } : {}),
       containers: [
         {
           name: 'lab',
@@ -36,6 +37,14 @@ export function labManifests(plan: Pick<LabPlan, 'cluster'>): ManifestList {
     },
     ...(p.ips.length > 0 ? { status: { podIP: p.ips[0]!, podIPs: p.ips.map((ip) => ({ ip })) } } : {}),
   }));
+  // Node objects as given (their addresses are what `nodes` peers match), and the cluster-scoped policies.
+  const nodes: Node[] = (cluster.nodes ?? []).map((n) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels: { ...n.labels } },
+    status: { addresses: n.addresses.map((address) => ({ type: 'InternalIP', address })) },
+  }));
   const policies: NetworkPolicy[] = cluster.policies.map((p) => p.policy);
-  return { apiVersion: 'v1', kind: 'List', items: [...namespaces, ...pods, ...policies] };
+  const clusterPolicies: ClusterScopedPolicy[] = (cluster.clusterPolicies ?? []).map((p) => p.policy);
+  return { apiVersion: 'v1', kind: 'List', items: [...namespaces, ...nodes, ...pods, ...policies, ...clusterPolicies] };
 }

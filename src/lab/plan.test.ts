@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cluster, pod, policy } from '../../test/builders.js';
+import { cluster, clusterPolicy, node, pod, policy, tieredCluster } from '../../test/builders.js';
+import { loadCluster } from '../load/index.js';
 import { planLab, labNodeName, MAX_NODES } from './plan.js';
 import { fabricBatch, nodeBatch, podBatch, allNetns } from './commands.js';
 import { labNames, labIdOfNetns, isLabInterface, MAX_IFNAME } from './names.js';
@@ -234,5 +235,22 @@ describe('labManifests', () => {
     assert.deepEqual(p.spec.containers, [{ name: 'lab', ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }] }]);
     assert.deepEqual(p.status, { podIP: '10.244.0.1', podIPs: [{ ip: '10.244.0.1' }] });
     assert.equal(list.items[2], np.policy);
+  });
+
+  test('cluster-scoped policies, Node objects and host-network pods reach the lab cluster and its manifests, and load back as they were', () => {
+    const cnp = clusterPolicy('ClusterNetworkPolicy', 'deny', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ nodes: {} }] }] });
+    const c = tieredCluster({
+      pods: [pod('x/a', {}, { ips: ['10.1.0.1'] }), { ...pod('y/host', {}, { ips: ['10.9.0.1'] }), hostNetwork: true }],
+      clusterPolicies: [cnp],
+      nodes: [node('n1', { role: 'control' }, ['10.9.0.1'])],
+    });
+    const plan = planLab(c, { id: 't2', nodes: 1 });
+    assert.deepEqual(plan.cluster.clusterPolicies, [cnp]);
+    assert.deepEqual(plan.cluster.nodes, c.nodes);
+    const back = loadCluster([{ file: 'lab.json', text: JSON.stringify(labManifests(plan)) }]);
+    assert.deepEqual(back.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(back.cluster.clusterPolicies?.map((p) => p.policy), [cnp.policy]);
+    assert.deepEqual(back.cluster.nodes?.map((n) => [n.name, n.labels, n.addresses]), [['n1', { role: 'control' }, ['10.9.0.1']]]);
+    assert.deepEqual(back.cluster.pods.map((p) => [p.name, p.hostNetwork === true, p.nodeName]), [['a', false, 'lab-node-0'], ['host', true, 'lab-node-0']]);
   });
 });

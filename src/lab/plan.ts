@@ -367,7 +367,15 @@ export function planLab(cluster: Cluster, options: PlanOptions): LabPlan {
   };
 
   const labPods: PodInfo[] = sorted.map((p, i) => ({ ...p, ips: pods[i]!.ips, nodeName: nodes[nodeOf[i]!]!.name }));
-  return { layout, cluster: { namespaces: cluster.namespaces, pods: labPods, policies: cluster.policies }, diagnostics };
+  // Cluster-scoped policies and Node objects (for `nodes` peers) as given: the lab keeps manifest pod IPs.
+  const labCluster: Cluster = {
+    namespaces: cluster.namespaces,
+    pods: labPods,
+    policies: cluster.policies,
+    ...(cluster.clusterPolicies ? { clusterPolicies: cluster.clusterPolicies } : {}),
+    ...(cluster.nodes ? { nodes: cluster.nodes } : {}),
+  };
+  return { layout, cluster: labCluster, diagnostics };
 }
 
 function firstFree(taken: AddressSet, from: bigint, to: bigint): bigint | undefined {

@@ -8,67 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Engine, externalEndpoint, podEndpoint } from '../engine/index.js';
-import type { Endpoint, SideResult, Traffic } from '../engine/index.js';
+import { Engine, externalEndpoint, type SideResult } from '../engine/index.js';
 import { subjectChainName } from './names.js';
 import { staged } from '../../test/builders.js';
-import { parseIP, type Family } from '../ip/index.js';
-import type { PodInfo } from '../model/index.js';
-import { podKey } from '../model/index.js';
-import { compileNode, interpret, renderDiff, renderRuleset, type Packet, type Ruleset } from './index.js';
-import { clusterArb, NODE_ADDRESS, NODES, OUTSIDE, PROBE_PORTS, PROBE_PROTOCOLS } from '../../test/fixtures/nft/clusters.js';
-
-interface End {
-  readonly endpoint: Endpoint;
-  readonly node?: string;
-  readonly addresses: ReadonlyMap<Family, string>;
-  readonly label: string;
-}
-
-function podEnd(p: PodInfo): End {
-  const addresses = new Map<Family, string>();
-  for (const t of p.ips) {
-    const ip = parseIP(t);
-    if (ip) addresses.set(ip.family, t);
-  }
-  return { endpoint: podEndpoint(p), ...(p.nodeName ? { node: p.nodeName } : {}), addresses, label: podKey(p) };
-}
-
-function outsideEnd(text: string): End {
-  const ip = parseIP(text)!;
-  return { endpoint: externalEndpoint(text)!, addresses: new Map([[ip.family, text]]), label: text };
-}
-
-/** One probe between two ends: the traffic, its first packet, and the nodes it crosses (source's first). */
-interface Crossing {
-  readonly s: End;
-  readonly d: End;
-  readonly traffic: Traffic;
-  readonly packet: Packet;
-  readonly nodes: readonly string[];
-  readonly label: string;
-}
-
-/** Every ordered pair of ends with a node between them, every family both have, every probe protocol and port. */
-function* crossings(ends: readonly End[]): Generator<Crossing> {
-  for (const s of ends) {
-    for (const d of ends) {
-      if (s === d || (s.node === undefined && d.node === undefined)) continue;
-      for (const [family, saddr] of s.addresses) {
-        const daddr = d.addresses.get(family);
-        if (daddr === undefined) continue;
-        const nodes = [...new Set([s.node, d.node].filter((n): n is string => n !== undefined))];
-        for (const protocol of PROBE_PROTOCOLS) {
-          for (const port of PROBE_PORTS) {
-            const traffic = { source: s.endpoint, destination: d.endpoint, protocol, port };
-            const packet: Packet = { family, saddr, daddr, protocol: protocol.toLowerCase(), dport: port };
-            yield { s, d, traffic, packet, nodes, label: `${s.label} -> ${d.label} ${protocol}/${port} IPv${family}` };
-          }
-        }
-      }
-    }
-  }
-}
+import { parseIP } from '../ip/index.js';
+import { compileNode, interpret, renderDiff, renderRuleset, type Ruleset } from './index.js';
+import { clusterArb, NODE_ADDRESS, NODES, OUTSIDE, outsideEnd, podEnd, probes, PROBE_PROTOCOLS } from '../../test/fixtures/nft/clusters.js';
 
 for (const denyAction of ['drop', 'reject'] as const) {
   test(`compiled rulesets (${denyAction}) agree with the engine on every pair, family, protocol and port`, () => {
@@ -78,11 +23,11 @@ for (const denyAction of ['drop', 'reject'] as const) {
         const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(c, { node: n, denyAction, log: true }, engine)]));
         const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
         const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
-        for (const { traffic, packet, nodes, label } of crossings(ends)) {
-          const expected: boolean = engine.allows(traffic);
+        for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
+          const expected: boolean = engine.allows({ source: s.endpoint, destination: d.endpoint, protocol, port });
           const verdicts: string[] = nodes.map((n): string => interpret(rulesets.get(n)!, 'forward', packet).verdict);
           const actual: boolean = verdicts.every((v) => v === 'accept');
-          assert.equal(actual, expected, `${label} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
+          assert.equal(actual, expected, `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family} via ${nodes.join(',')}: kernel ${verdicts.join(',')}, engine ${expected}`);
           if (!actual) assert.ok(verdicts.every((v) => v === 'accept' || v === (denyAction === 'drop' ? 'drop' : 'reject')));
         }
         // A pod talking to its own node goes through the input hook: egress rules only.
@@ -155,7 +100,9 @@ test('compiled rulesets with staged policies: enforced verdicts and audit tails 
       /** The chain a side's audit tail runs in: named after the policies isolating the subject, all staged. */
       const auditChain = (side: SideResult, today: SideResult): string[] =>
         today.allowed && !side.allowed ? [subjectChainName(side.direction, side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`))] : [];
-      for (const { s, d, traffic, packet, nodes, label } of crossings(ends)) {
+      for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
+        const traffic = { source: s.endpoint, destination: d.endpoint, protocol, port };
+        const label = `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family}`;
         const today = engine.evaluate(traffic);
         const once = audit.evaluate(traffic);
         let verdict = 'accept';

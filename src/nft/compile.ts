@@ -29,7 +29,8 @@ import { auditRules, chainPolicies } from './audit.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { PodTable, type Addr } from './addresses.js';
 import type { Chain, CompileNotes, L4Protocol, Match, NamedSet, Rule, Ruleset, VerdictMap } from './ir.js';
-import { peerSignature, PeerState, PortState } from './peersets.js';
+import { peerSignature, PeerState, PortState, type NamedPortRef, type PeerSetRef } from './peersets.js';
+import { TierCompiler } from './tiers.js';
 import {
   blockSetName,
   dispatchMapName,
@@ -87,19 +88,6 @@ interface SubjectChain {
   readonly audit: boolean;
 }
 
-interface PeerSetRef {
-  readonly policy: Policy;
-  readonly rule: PolicyRule;
-  readonly family: Family;
-  /** The rule's ipBlocks rather than its pods. */
-  readonly blocks: boolean;
-}
-
-interface NamedPortRef {
-  readonly protocol: Protocol;
-  readonly name: string;
-  readonly family: Family;
-}
 /** What one policy contributes to a subject chain in one direction: its rules and the sets they use. */
 interface PolicyPart {
   readonly rules: readonly Rule[];
@@ -333,8 +321,12 @@ export class NodeCompiler {
   private readonly parts = new WeakMap<Policy, Partial<Record<Direction, PolicyPart>>>();
   /** The last ruleset's subject chains by name, with the policies each was made of. */
   private chainCache = new Map<string, { readonly policies: readonly Policy[]; readonly chain: Chain }>();
+  /** The cluster-scoped policies: tier chains around the subject chains (tiers.ts). */
+  private readonly tiers: TierCompiler;
 
-  constructor(private readonly opts: NodeCompilerOptions) {}
+  constructor(private readonly opts: NodeCompilerOptions) {
+    this.tiers = new TierCompiler(opts, this.nsLabels);
+  }
 
   /** The normalised policies of the last update (shareable with an `Engine` for the same cluster). */
   get normalizedPolicies(): readonly Policy[] {
@@ -357,7 +349,8 @@ export class NodeCompiler {
     const nsChanged = this.updateNamespaces(cluster.namespaces);
     const podsChanged = this.updatePods(cluster.pods);
     const policiesChanged = this.updatePolicies(cluster.policies, policies);
-    if (this.last && !nsChanged && !podsChanged && !policiesChanged) return this.last;
+    const tiersChanged = this.tiers.update(cluster);
+    if (this.last && !nsChanged && !podsChanged && !policiesChanged && !tiersChanged) return this.last;
     this.last = this.ruleset();
     return this.last;
   }
@@ -374,6 +367,7 @@ export class NodeCompiler {
       if (!sameLabels(a, b)) changed.push(name);
     }
     if (changed.length === 0) return false;
+    this.tiers.namespacesChanged();
     const old = (namespace: string) => before.get(namespace)?.labels ?? defaultLabels(namespace);
     for (const [sig, state] of this.peerStates) {
       if (changed.some((ns) => state.scopeChanges(ns, old, this.nsLabels))) this.peerStates.delete(sig);
@@ -592,10 +586,14 @@ export class NodeCompiler {
       for (const direction of DIRECTIONS) {
         // A pod that is not isolated is not in the map.
         const isolating = selecting[direction].sort(byKey);
-        if (isolating.length === 0) continue;
-        const { policies, audit } = chainPolicies(isolating);
-        const name = subjectChainName(direction, policies.map((p) => p.key));
-        if (!chains.has(name)) chains.set(name, { name, direction, policies, audit });
+        let subject: string | undefined;
+        if (isolating.length > 0) {
+          const { policies, audit } = chainPolicies(isolating);
+          subject = subjectChainName(direction, policies.map((p) => p.key));
+          if (!chains.has(subject)) chains.set(subject, { name: subject, direction, policies, audit });
+        }
+        const name = this.tiers.chainFor(pod, direction, subject);
+        if (name === undefined) continue;
         for (const a of owned) {
           const map = dispatchMapName(direction, a.family);
           const list = mapElements.get(map);
@@ -632,6 +630,9 @@ export class NodeCompiler {
       return chain;
     });
     this.chainCache = chainCache;
+    const tiers = this.tiers.finish();
+    for (const [name, entry] of tiers.peerRefs) if (!peerRefs.has(name)) peerRefs.set(name, entry);
+    for (const [name, ref] of tiers.portRefs) if (!portRefs.has(name)) portRefs.set(name, ref);
 
     const usedPeers = new Set<string>();
     const usedPorts = new Set<string>();
@@ -640,7 +641,7 @@ export class NodeCompiler {
       usedPeers.add(sig);
       let state = this.peerStates.get(sig);
       if (!state) {
-        state = new PeerState(sig, ref.policy, ref.rule, this.nsLabels);
+        state = new PeerState(sig, ref.policy, ref.rule, this.nsLabels, ref.skipHostNetwork);
         state.reuseArrays = this.opts.reuseArrays === true;
         state.build(table);
         this.peerStates.set(sig, state);
@@ -649,7 +650,7 @@ export class NodeCompiler {
         name,
         type: ref.family === 4 ? 'ipv4_addr' : 'ipv6_addr',
         interval: ref.blocks,
-        comment: quotable(`${ref.blocks ? 'ipBlocks' : 'peers'} of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}] (IPv${ref.family})`, MAX_COMMENT),
+        comment: quotable(`${ref.comment ?? `${ref.blocks ? 'ipBlocks' : 'peers'} of ${ref.policy.key} ${ref.rule.direction}[${ref.rule.index}]`} (IPv${ref.family})`, MAX_COMMENT),
         elements: ref.blocks ? state.blockElements(ref.family) : state.elements(ref.family),
       });
     }
@@ -697,6 +698,7 @@ export class NodeCompiler {
       sharedIPs: [...this.shared.values()]
         .map((a) => `${a.text}: ${[...table.claimants(a.family, a.value)].sort(table.compare).map((s) => table.key(s)).join(', ')}`)
         .sort(),
+      ...(tiers.domainNames.length > 0 ? { domainNames: tiers.domainNames } : {}),
     };
     return {
       family: 'inet',
@@ -704,7 +706,7 @@ export class NodeCompiler {
       comment: quotable(`netpol: NetworkPolicy enforcement on node ${opts.node}`, MAX_COMMENT),
       sets,
       maps,
-      chains: [...baseChains(), ...subjectChains],
+      chains: [...baseChains(), ...[...subjectChains, ...tiers.chains].sort(byName)],
       notes,
     };
   }

@@ -1,18 +1,20 @@
 /**
  * The incremental compiler is the compiler: after any sequence of changes (pods added, removed, relabelled,
  * moved to another address or node, re-created unchanged; namespaces relabelled; policies added, edited,
- * removed, switched between audit and enforce; the pod list reordered), one or several per update, `NodeCompiler.update` returns exactly what `compileNode` returns for
+ * removed, switched between audit and enforce; cluster-scoped policies added, edited, removed; Node objects
+ * readdressed; pods switched to the host network; the pod list reordered), one or several per update, `NodeCompiler.update` returns exactly what `compileNode` returns for
  * the same cluster, and the diff it enables (from recorded element edits) is the diff of two fresh compiles.
  * Addresses come from a small pool full of neighbours and ipBlock edges, so interval sets merge and split.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Cluster, NamedPort, NamespaceInfo, PodInfo } from '../model/index.js';
+import type { Cluster, ClusterPolicyInfo, NamedPort, NamespaceInfo, PodInfo } from '../model/index.js';
 import { NAMESPACE_NAME_LABEL } from '../model/index.js';
 import { compileNode, NodeCompiler, renderDiff, type Ruleset } from './index.js';
 import { clusterArb, NODES, NS, specArb } from '../../test/fixtures/nft/clusters.js';
-import { audit, isStaged, policy } from '../../test/builders.js';
+import { audit, clusterPolicy, isStaged, node as nodeObject, policy } from '../../test/builders.js';
+import { clusterPolicyArb } from '../../test/arbitraries.js';
 
 const V4 = ['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8', '10.0.1.0', '10.0.1.1', '10.0.0.255', '10.1.0.0', '8.8.8.8'];
 const V6 = ['fd00::', 'fd00::1', 'fd00::2', 'fd00::3', 'fd00::4', 'fd00::1:0', 'fd00::1:1', 'fd01::1'];
@@ -46,7 +48,11 @@ type Change =
   | { kind: 'policy'; ns: string; spec: unknown }
   | { kind: 'dropPolicy'; at: number }
   | { kind: 'editPolicy'; at: number; spec: unknown }
-  | { kind: 'mode'; at: number };
+  | { kind: 'mode'; at: number }
+  | { kind: 'clusterPolicy'; policy: ClusterPolicyInfo }
+  | { kind: 'dropClusterPolicy'; at: number }
+  | { kind: 'hostNetwork'; at: number }
+  | { kind: 'nodeAddresses'; ips: string[] };
 
 const at = fc.nat(1000);
 const change: fc.Arbitrary<Change> = fc.oneof(
@@ -63,6 +69,11 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('dropPolicy' as const), at }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('editPolicy' as const), at, spec: specArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('mode' as const), at }), weight: 2 },
+  // A policy of an existing kind and name replaces it (an edit); others are added.
+  { arbitrary: fc.record({ kind: fc.constant('clusterPolicy' as const), policy: clusterPolicyArb }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('dropClusterPolicy' as const), at }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('hostNetwork' as const), at }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('nodeAddresses' as const), ips }), weight: 1 },
 );
 
 let counter = 0;
@@ -111,6 +122,20 @@ function apply(c: Cluster, ch: Change): Cluster {
       return { ...c, policies: [...c.policies, policy(`${ch.ns}/p${++counter}`, ch.spec as never)] };
     case 'dropPolicy':
       return c.policies.length === 0 ? c : { ...c, policies: c.policies.filter((_, k) => k !== ch.at % c.policies.length) };
+    case 'clusterPolicy': {
+      const key = (p: ClusterPolicyInfo) => `${p.kind}/${p.name}`;
+      const list = c.clusterPolicies ?? [];
+      const i = list.findIndex((p) => key(p) === key(ch.policy));
+      return { ...c, clusterPolicies: i < 0 ? [...list, ch.policy] : list.map((p, k) => (k === i ? ch.policy : p)) };
+    }
+    case 'dropClusterPolicy': {
+      const list = c.clusterPolicies ?? [];
+      return list.length === 0 ? c : { ...c, clusterPolicies: list.filter((_, k) => k !== ch.at % list.length) };
+    }
+    case 'hostNetwork':
+      return pods.length === 0 ? c : replace(pick(ch.at), { ...pods[pick(ch.at)]!, hostNetwork: !pods[pick(ch.at)]!.hostNetwork });
+    case 'nodeAddresses':
+      return { ...c, nodes: (c.nodes ?? []).map((n, k) => (k === 0 ? nodeObject(n.name, { ...n.labels }, ch.ips) : n)) };
     case 'editPolicy': {
       if (c.policies.length === 0) return c;
       const i = ch.at % c.policies.length;
@@ -143,12 +168,31 @@ const BASE = [
   }),
 ];
 
+/** Cluster policies with sets that change as pods, namespaces and nodes do, in both tiers, with Pass. */
+const BASE_TIERS = [
+  clusterPolicy('ClusterNetworkPolicy', 'admin', {
+    tier: 'Admin',
+    priority: 5,
+    subject: { namespaces: { matchLabels: { team: 'a' } } },
+    ingress: [
+      { action: 'Pass', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'a' } } } }] },
+      { action: 'Deny', from: [{ namespaces: { matchLabels: { env: 'b' } } }], protocols: [{ destinationNamedPort: 'http' }] },
+    ],
+    egress: [{ action: 'Accept', to: [{ networks: ['10.0.0.0/30', 'fd00::/126'] }, { nodes: { matchLabels: { role: 'a' } } }] }],
+  }),
+  clusterPolicy('BaselineAdminNetworkPolicy', 'default', {
+    subject: { namespaces: {} },
+    egress: [{ action: 'Deny', to: [{ nodes: {} }], ports: [{ portRange: { protocol: 'TCP', start: 50, end: 90 } }] }],
+  }),
+];
+const BASE_NODES = [nodeObject('n1', { role: 'a' }, ['10.0.0.2', 'fd00::2']), nodeObject('n2', { role: 'b' }, ['8.8.8.8'])];
+
 for (const [denyAction, reuseArrays, mode] of [['drop', false, 'enforce'], ['reject', false, 'enforce'], ['drop', true, 'enforce'], ['reject', true, 'enforce'], ['drop', true, 'audit']] as const) {
   test(`NodeCompiler.update equals compileNode after every change (${denyAction}${reuseArrays ? ', arrays reused' : ''}${mode === 'audit' ? ', global mode audit' : ''})`, () => {
     fc.assert(
       // Changes come one per update, or several at once (a source that coalesces events).
       fc.property(clusterArb, fc.array(fc.array(change, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), (generated, batches) => {
-        const first = { ...generated, policies: [...BASE, ...generated.policies] };
+        const first = { ...generated, policies: [...BASE, ...generated.policies], clusterPolicies: BASE_TIERS, nodes: BASE_NODES };
         for (const nodeName of NODES) {
           const opts = { node: nodeName, denyAction, log: denyAction === 'reject', mode };
           const nc = new NodeCompiler({ ...opts, reuseArrays });

@@ -4,7 +4,7 @@
  * a ruleset alone.
  *
  * Design choice: it follows nftables' evaluation literally (rules in order, a rule applies when all its
- * matches hold, `jump` pushes a return point, `return` or the end of a regular chain pops it, the end of
+ * matches hold, `jump` pushes a return point (`goto` does not), `return` or the end of a regular chain pops it, the end of
  * a base chain applies its policy, a verdict-map miss falls through) over the small vocabulary of the IR.
  * Rate limits are taken as never exceeded; `unknown` matches never hold.
  */
@@ -156,10 +156,12 @@ class Machine {
           i = back.next;
           continue;
         }
-        case 'jump': {
+        case 'jump':
+        case 'goto': {
           const target = this.chains.get(v.chain);
           if (!target) continue;
-          stack.push({ chain, next: i });
+          // `goto` leaves no return point: the target's end returns to where this chain was jumped from.
+          if (v.kind === 'jump') stack.push({ chain, next: i });
           chain = target;
           i = 0;
           continue;

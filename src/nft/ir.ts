@@ -45,6 +45,8 @@ export type Verdict =
   | { readonly kind: 'drop' }
   | { readonly kind: 'return' }
   | { readonly kind: 'jump'; readonly chain: string }
+  /** `goto chain`: like `jump`, but the end of (or `return` from) the target returns to the caller's caller. */
+  | { readonly kind: 'goto'; readonly chain: string }
   | { readonly kind: 'reject'; readonly with: 'tcp-reset' | 'icmpx-admin-prohibited' }
   /** `ip saddr vmap @egress_v4`: jump to the chain the map holds for the address, or fall through. */
   | { readonly kind: 'vmap'; readonly family: Family; readonly field: AddressField; readonly map: string };
@@ -126,6 +128,11 @@ export interface CompileNotes {
   readonly sharedIPs: readonly string[];
   /** Each subject chain's direction and isolating policies (keys, sorted): how a drop log line is attributed. */
   readonly subjectChains: Readonly<Record<string, { readonly direction: 'ingress' | 'egress'; readonly policies: readonly string[] }>>;
+  /**
+   * Cluster policy rules with `domainNames` peers that apply to local pods (`Kind/name egress[i]`): not
+   * enforced (no DNS tracking); those peers match no traffic, so the rules after them decide.
+   */
+  readonly domainNames?: readonly string[];
 }
 
 export interface Ruleset {

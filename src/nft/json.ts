@@ -181,9 +181,10 @@ function parseVerdict(key: string, value: Json): Verdict | undefined {
     case 'drop':
     case 'return':
       return { kind: key };
-    case 'jump': {
+    case 'jump':
+    case 'goto': {
       const target = str(obj(value)?.target);
-      return target !== undefined ? { kind: 'jump', chain: target } : undefined;
+      return target !== undefined ? { kind: key, chain: target } : undefined;
     }
     case 'reject': {
       const r = obj(value);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileNode, renderDiff, renderRuleset, rulesetFromNftJson, type CompileOptions, type Ruleset } from './index.js';
 import { scenarios } from '../../test/fixtures/nft/scenarios.js';
-import { clusterArb, NODES } from '../../test/fixtures/nft/clusters.js';
+import { clusterArb, NODES, tieredClusterArb } from '../../test/fixtures/nft/clusters.js';
 import { kernelSkipReason, nftApply, nftIn, nftListJson, withNetns } from '../../test/fixtures/nft/kernel.js';
 import type { Cluster } from '../model/index.js';
 
@@ -100,6 +100,17 @@ test('random diffs take the kernel exactly to the next ruleset', { skip }, () =>
       const old = compileNode(c1, opts);
       checkDiff(old, compileNode(c2, opts));
       for (const e of edits(c1).slice(0, 3)) checkDiff(old, compileNode(e, opts));
+    }),
+    { numRuns: 12 },
+  );
+});
+
+test('random diffs with cluster policies (tier chains, goto) take the kernel exactly to the next ruleset', { skip }, () => {
+  fc.assert(
+    fc.property(tieredClusterArb, tieredClusterArb, fc.constantFrom(...NODES), fc.boolean(), (c1, c2, node, reject) => {
+      const opts: CompileOptions = { node, ...(reject ? { denyAction: 'reject', log: true } : {}) };
+      checkDiff(compileNode(c1, opts), compileNode(c2, opts));
+      checkDiff(compileNode(c1, opts), compileNode({ ...c1, clusterPolicies: (c1.clusterPolicies ?? []).slice(1) }, opts));
     }),
     { numRuns: 12 },
   );

@@ -12,7 +12,7 @@
 import type { Family } from '../ip/index.js';
 import type { Labels, PodInfo, Protocol } from '../model/index.js';
 import { resolveNamedPort } from '../engine/index.js';
-import type { Peer, Policy, Rule as PolicyRule } from '../policy/index.js';
+import type { Direction, Peer } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { cover, valueOf, type Addr, type PodTable, type SortedAddresses } from './addresses.js';
 import { recordElementDelta } from './elements.js';
@@ -29,8 +29,44 @@ function grow(a: Uint8Array<ArrayBuffer>, size: number): Uint8Array<ArrayBuffer>
   return b;
 }
 
+/** What a peer set's contents depend on besides its peers: the namespace a selector peer without a namespaceSelector means. */
+export interface PeerOwner {
+  readonly key: string;
+  readonly ref: { readonly namespace: string };
+}
+
+/** The rule a peer set belongs to (a NetworkPolicy rule, or a cluster policy rule's peers in the same terms). */
+export interface PeerRule {
+  readonly direction: Direction;
+  readonly index: number;
+  readonly peers: readonly Peer[] | undefined;
+}
+
+/** One peer set of a ruleset: which rule's peers, which family, pods or blocks. */
+export interface PeerSetRef {
+  readonly policy: PeerOwner;
+  readonly rule: PeerRule;
+  readonly family: Family;
+  /** The rule's ipBlocks rather than its pods. */
+  readonly blocks: boolean;
+  /**
+   * Selector peers leave host-network pods out (cluster policies: "host-networked pods are not included
+   * in [...] pods peers"); NetworkPolicy peers keep them, as the engine does.
+   */
+  readonly skipHostNetwork?: boolean;
+  /** What the set's comment says it holds, when not one rule's peers (a set shared by every rule with these peers). */
+  readonly comment?: string;
+}
+
+/** One named-port set: `address . port` of the pods defining the name for the protocol. */
+export interface NamedPortRef {
+  readonly protocol: Protocol;
+  readonly name: string;
+  readonly family: Family;
+}
+
 /** The structural identity of a rule's peers: rules with the same signature have the same set contents. */
-export function peerSignature(policy: Policy, rule: PolicyRule): string {
+export function peerSignature(policy: PeerOwner, rule: PeerRule): string {
   return JSON.stringify(
     (rule.peers ?? []).map((p) =>
       p.kind === 'ipBlock'
@@ -58,7 +94,7 @@ function before(a: Key, b: Key): boolean {
  * the array handed out last stays as it was. A ruleset's arrays then stay valid until the second update
  * after it: enough to diff each ruleset against the one before, which is all the agent does.
  */
-abstract class ElementSets {
+export abstract class ElementSets {
   protected els: Record<Family, readonly string[]> = { 4: [], 6: [] };
   /** Element -> true (added) or false (removed) since the arrays were last handed out. */
   private readonly pending: Record<Family, Map<string, boolean>> = { 4: new Map(), 6: new Map() };
@@ -203,9 +239,11 @@ export class PeerState extends ElementSets {
 
   constructor(
     readonly signature: string,
-    private readonly policy: Policy,
-    rule: PolicyRule,
+    private readonly policy: PeerOwner,
+    rule: Pick<PeerRule, 'peers'>,
     private readonly nsLabels: NamespaceLabels,
+    /** Selector peers do not match host-network pods (see `PeerSetRef.skipHostNetwork`). */
+    private readonly skipHostNetwork = false,
   ) {
     super();
     const peers = rule.peers ?? [];
@@ -256,6 +294,7 @@ export class PeerState extends ElementSets {
   private matchesPod(pod: PodInfo, addrs: readonly Addr[]): boolean {
     for (let i = 0; i < this.selectors.length; i++) {
       const s = this.selectors[i] as SelectorPeer;
+      if (this.skipHostNetwork && pod.hostNetwork) break;
       if (this.inScope(i, pod.namespace) && (s.pods === undefined || selectorMatches(s.pods, pod.labels))) return true;
     }
     return this.hasBlocks && addrs.some((a) => this.inBlocks(a.family, a.value));
@@ -273,7 +312,8 @@ export class PeerState extends ElementSets {
         const sel = s.pods;
         for (let k = from; k < to; k++) {
           const slot = order[k] as number;
-          if (sel === undefined || (member[slot] === 0 && selectorMatches(sel, (table.pods[slot] as PodInfo).labels))) member[slot] = 1;
+          if (member[slot] === 1 || (this.skipHostNetwork && (table.pods[slot] as PodInfo).hostNetwork)) continue;
+          if (sel === undefined || selectorMatches(sel, (table.pods[slot] as PodInfo).labels)) member[slot] = 1;
         }
       }
     });
@@ -339,7 +379,7 @@ export class PeerState extends ElementSets {
 }
 
 /** Marks the pods of every address (sorted) that lies in one of the intervals (sorted, disjoint). */
-function markBlocks<V extends number | bigint>(list: SortedAddresses<V>, blocks: readonly (readonly [V, V])[], member: Uint8Array): void {
+export function markBlocks<V extends number | bigint>(list: SortedAddresses<V>, blocks: readonly (readonly [V, V])[], member: Uint8Array): void {
   const { vals, slots, length } = list;
   let b = 0;
   for (let i = 0; i < length && b < blocks.length; i++) {
@@ -349,12 +389,12 @@ function markBlocks<V extends number | bigint>(list: SortedAddresses<V>, blocks:
   }
 }
 
-function scopeMatches(peer: SelectorPeer, policy: Policy, namespace: string, nsLabels: NamespaceLabels): boolean {
+function scopeMatches(peer: SelectorPeer, policy: PeerOwner, namespace: string, nsLabels: NamespaceLabels): boolean {
   if (peer.namespaces.kind === 'own') return namespace === policy.ref.namespace;
   return selectorMatches(peer.namespaces.selector, nsLabels(namespace));
 }
 
-function unionOf<V extends number | bigint>(list: (readonly [V, V])[]): (readonly [V, V])[] {
+export function unionOf<V extends number | bigint>(list: (readonly [V, V])[]): (readonly [V, V])[] {
   const sorted = [...list].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const out: [V, V][] = [];
   for (const [lo, hi] of sorted) {
@@ -367,7 +407,7 @@ function unionOf<V extends number | bigint>(list: (readonly [V, V])[]): (readonl
   return out;
 }
 
-function inIntervals<V extends number | bigint>(list: readonly (readonly [V, V])[], v: V): boolean {
+export function inIntervals<V extends number | bigint>(list: readonly (readonly [V, V])[], v: V): boolean {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {

@@ -47,6 +47,8 @@ function renderVerdict(v: Verdict): string {
       return v.kind;
     case 'jump':
       return `jump ${v.chain}`;
+    case 'goto':
+      return `goto ${v.chain}`;
     case 'reject':
       return v.with === 'tcp-reset' ? 'reject with tcp reset' : 'reject with icmpx admin-prohibited';
     case 'vmap':

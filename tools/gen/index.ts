@@ -15,6 +15,7 @@ import { toYamlDocuments } from './yaml.js';
 export { GENERATOR_VERSION, SHAPES, SHAPE_DESCRIPTIONS, generateObjects, isShapeName } from './shapes.js';
 export type { GenOptions, GeneratedObjects, ShapeName } from './shapes.js';
 export { random } from './random.js';
+export { generateClusterPolicies } from './cluster-policies.js';
 export { ChangeStream } from './changes.js';
 export type { Change } from './changes.js';
 export type { Random } from './random.js';
