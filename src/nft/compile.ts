@@ -587,12 +587,14 @@ export class NodeCompiler {
         // A pod that is not isolated is not in the map.
         const isolating = selecting[direction].sort(byKey);
         let subject: string | undefined;
+        let staged = false;
         if (isolating.length > 0) {
           const { policies, audit } = chainPolicies(isolating);
           subject = subjectChainName(direction, policies.map((p) => p.key));
+          staged = audit;
           if (!chains.has(subject)) chains.set(subject, { name: subject, direction, policies, audit });
         }
-        const name = this.tiers.chainFor(pod, direction, subject);
+        const name = this.tiers.chainFor(pod, direction, subject, staged);
         if (name === undefined) continue;
         for (const a of owned) {
           const map = dispatchMapName(direction, a.family);

@@ -73,10 +73,13 @@ export interface DenyOptions {
 interface TierChain {
   readonly name: string;
   readonly direction: Direction;
-  readonly tier: 'admin' | 'baseline';
+  /** `staged`: the baseline tier first, then a chain of staged NetworkPolicies (see `chainFor`). */
+  readonly tier: 'admin' | 'baseline' | 'staged';
   readonly policies: readonly ClusterPolicy[];
-  /** Admin chains: where Pass and the end of the chain go. */
+  /** Admin chains: where Pass and the end of the chain go; staged chains: the staged policies' chain. */
   readonly rest: string | undefined;
+  /** Staged chains: the baseline chain jumped to first. */
+  readonly first?: string;
 }
 
 /** What the ruleset needs from the tiers, besides the dispatch decisions. */
@@ -197,13 +200,25 @@ export class TierCompiler {
    * The chain a local pod's side is dispatched to, given its NetworkPolicy subject chain (undefined when
    * NetworkPolicy does not isolate it for the direction); undefined when nothing applies (allowed).
    */
-  chainFor(pod: PodInfo, direction: Direction, networkPolicyChain: string | undefined): string | undefined {
+  chainFor(pod: PodInfo, direction: Direction, networkPolicyChain: string | undefined, networkPolicyStaged = false): string | undefined {
     if (this.policies.length === 0) return networkPolicyChain;
     const { admin, baseline } = this.selecting(pod, direction);
     let rest = networkPolicyChain;
-    if (rest === undefined && baseline.length > 0) {
-      rest = identifier(`${direction}_baseline_${baseline.map((p) => p.key).join('_')}`);
-      if (!this.wanted.has(rest)) this.wanted.set(rest, { name: rest, direction, tier: 'baseline', policies: baseline, rest: undefined });
+    // A side that only staged (audit-mode) NetworkPolicies isolate is, enforced, not isolated by
+    // NetworkPolicy: the baseline tier decides it ("Enforcement is exactly what it would be if audit-mode
+    // policies did not exist", docs/semantics.md). The staged chain still runs after it, for its audit
+    // tail: `jump` to the baseline chain (a Deny there drops; its end and its Accepts return here), then
+    // `goto` the staged chain, whose admitting rules and audit tail both end in allowing. So the audit
+    // tail runs exactly when the baseline allowed this side and the staged policies would deny it.
+    if ((rest === undefined || networkPolicyStaged) && baseline.length > 0) {
+      const base = identifier(`${direction}_baseline_${baseline.map((p) => p.key).join('_')}`);
+      if (!this.wanted.has(base)) this.wanted.set(base, { name: base, direction, tier: 'baseline', policies: baseline, rest: undefined });
+      if (rest === undefined) rest = base;
+      else {
+        const staged = identifier(`${base}_then_${rest}`);
+        if (!this.wanted.has(staged)) this.wanted.set(staged, { name: staged, direction, tier: 'staged', policies: [], rest, first: base });
+        rest = staged;
+      }
     }
     if (admin.length === 0) return rest;
     const name = identifier(`${direction}_admin_${admin.map((p) => p.key).join('_')}${rest !== undefined ? `_then_${rest}` : ''}`);
@@ -224,6 +239,19 @@ export class TierCompiler {
         for (const [name, ref, sig] of part.peerRefs) if (!peerRefs.has(name)) peerRefs.set(name, { ref, sig });
         for (const [name, ref] of part.portRefs) if (!portRefs.has(name)) portRefs.set(name, ref);
         if (part.domainNames) domainNames.add(`${p.key} ${r.direction}[${r.index}]`);
+      }
+      if (spec.tier === 'staged') {
+        const chain: Chain = {
+          name: spec.name,
+          comment: quotable(`${spec.direction}: baseline tier, then the audit of staged policies (${spec.rest ?? ''})`, MAX_COMMENT),
+          rules: [
+            { matches: [], verdict: { kind: 'jump', chain: spec.first ?? '' }, comment: 'staged NetworkPolicies only: the baseline tier decides' },
+            { matches: [], verdict: { kind: 'goto', chain: spec.rest ?? '' }, comment: 'what the staged policies would deny: audited' },
+          ],
+        };
+        cache.set(spec.name, { spec, chain });
+        chains.push(chain);
+        continue;
       }
       const cached = this.chainCache.get(spec.name);
       if (cached && cached.spec.rest === spec.rest && sameList(cached.spec.policies, spec.policies)) {
