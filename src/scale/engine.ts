@@ -376,6 +376,29 @@ export class ScaleEngine extends PolicyGroups {
     return true;
   }
 
+  // --- hooks for the cluster tiers (src/scale/tiers) ----------------------------------------------------
+
+  /**
+   * NetworkPolicy's verdict on one side of traffic between two distinct pods of classes `source` and
+   * `destination` (ids from `classOf`): undefined when the side's subject is not isolated for it.
+   */
+  sideAllows(direction: 'egress' | 'ingress', source: number, destination: number, protocol: Protocol, port: number | string): boolean | undefined {
+    const s = this.classes[source]!;
+    const d = this.classes[destination]!;
+    const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
+    if (!g.isolated) return undefined;
+    return sideAdmits(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol, port);
+  }
+
+  /** The ports of `protocol` one side admits (as `sideAllows`); undefined when not isolated. */
+  sidePortSet(direction: 'egress' | 'ingress', source: number, destination: number, protocol: Protocol): PortSet | undefined {
+    const s = this.classes[source]!;
+    const d = this.classes[destination]!;
+    const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
+    if (!g.isolated) return undefined;
+    return this.sidePorts(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol);
+  }
+
   // --- verdicts ------------------------------------------------------------------------------------
 
   /** @internal Class-level verdict (two distinct pods of these classes). */

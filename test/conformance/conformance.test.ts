@@ -15,6 +15,7 @@ import { formatDiagnostic, hasErrors } from '../../src/diag/diagnostic.js';
 import { validateCluster } from '../../src/validate/index.js';
 import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import { loadCluster } from '../../src/load/index.js';
+import { TieredScaleEngine } from '../../src/scale/tiers/index.js';
 import type { Protocol } from '../../src/model/cluster.js';
 
 const DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -76,6 +77,8 @@ class State {
 function run(c: Case): { test: string; probes: number; mismatches: string[] }[] {
   const state = new State([readFileSync(join(DIR, 'base.yaml'), 'utf8'), ...c.manifests.map((m) => readFileSync(join(DIR, 'manifests', m), 'utf8'))]);
   let engine = state.engine(`${c.name} (initial state)`);
+  // The tier-aware class engine (matrix, diff, group questions) answers every probe too.
+  let scale: TieredScaleEngine | undefined;
   const out: { test: string; probes: number; mismatches: string[] }[] = [];
   let current = { test: '(before any subtest)', probes: 0, mismatches: [] as string[] };
   let changes = 0;
@@ -89,17 +92,23 @@ function run(c: Case): { test: string; probes: number; mismatches: string[] }[] 
       const pod = (ns: string, name: string) => {
         const p = engine.cluster.pods.find((x) => x.namespace === ns && x.name === name);
         assert.ok(p, `${c.name}: no pod ${ns}/${name}`);
-        return podEndpoint(p);
+        return p;
       };
-      const allowed = engine.allows({ source: pod(m[1]!, m[2]!), destination: pod(m[3]!, m[4]!), protocol: m[5] as Protocol, port: Number(m[6]) });
+      const [source, destination] = [pod(m[1]!, m[2]!), pod(m[3]!, m[4]!)];
+      const protocol = m[5] as Protocol;
+      const allowed = engine.allows({ source: podEndpoint(source), destination: podEndpoint(destination), protocol, port: Number(m[6]) });
       current.probes++;
       if (allowed !== (m[7] === 'connect')) current.mismatches.push(`${step.probe}: engine says ${allowed ? 'connect' : 'blocked'} (after ${changes} changes)`);
+      scale ??= new TieredScaleEngine(engine.cluster);
+      const scaled = scale.allows(source, destination, { protocol, port: Number(m[6]) });
+      if (scaled !== (m[7] === 'connect')) current.mismatches.push(`${step.probe}: scale engine says ${scaled ? 'connect' : 'blocked'} (after ${changes} changes)`);
     } else {
       if ('apply' in step) state.put(step.apply);
       else if ('labels' in step) state.setLabels(step.labels.namespace, step.labels.set);
       else state.remove(keyOf(step.delete));
       changes++;
       engine = state.engine(`${c.name} after change ${changes}`);
+      scale = undefined;
     }
   }
   out.push(current);
