@@ -15,10 +15,9 @@
  * memoised as three port sets (`accepted`, `throughAdmin`, `withoutNetworkPolicy`); the NetworkPolicy side
  * comes from the class engine. A side whose subject no cluster policy selects is NetworkPolicy's alone.
  *
- * Counts start from the class engine's count and correct only the pairs a cluster policy can change: the
- * rows of classes selected for egress and the columns of classes selected for ingress (or count every
- * pair of tier classes directly when those cover most of the relation). The cost follows the classes
- * the cluster policies select, not the pods.
+ * Counts are factorised (`sum`): the egress side reads the source only through its tier group and
+ * NetworkPolicy egress group (a row key), the ingress side the destination only through its column key,
+ * so a count costs (row keys + column keys) x tier classes side verdicts, not tier classes squared.
  */
 import { podEndpoint } from '../../engine/engine.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS } from '../../engine/tiers.js';
@@ -33,15 +32,10 @@ import { buildTierClasses, type TierClass, type TierClasses } from './classes.js
 
 type Side = 'egress' | 'ingress';
 
+
 export interface TieredScaleOptions extends ScaleOptions {
   /** Pre-normalised cluster policies; normalised from the cluster otherwise. */
   readonly clusterPolicies?: readonly ClusterPolicy[];
-  /**
-   * Counts correct the class engine's by the rows and columns the cluster policies select
-   * (`corrections`), or walk every pair of tier classes (`direct`); `auto` (the default) takes the
-   * fewer pairs. Tests force each so both stay exact.
-   */
-  readonly tierCount?: 'auto' | 'direct' | 'corrections';
 }
 
 /** One side's tier walk for a key: what the admin tier accepts, what it leaves to NetworkPolicy, and the verdict without NetworkPolicy. */
@@ -57,16 +51,15 @@ export class TieredScaleEngine {
   readonly clusterPolicies: readonly ClusterPolicy[];
   private readonly tiers: ClusterTiers;
   private readonly built: TierClasses;
-  private readonly walks = new Map<string, Map<number, Walk<PortSet>>>();
-  private readonly unnamedWalks = new Map<string, Map<number, Walk<boolean>>>();
+  /** Memoised tier walks per side and protocol, by `walkKey`. */
+  private readonly walks = { egress: new Map<Protocol, Map<number, Walk<PortSet>>>(), ingress: new Map<Protocol, Map<number, Walk<PortSet>>>() };
+  private readonly unnamedWalks = { egress: new Map<Protocol, Map<number, Walk<boolean>>>(), ingress: new Map<Protocol, Map<number, Walk<boolean>>>() };
   private readonly counts = new Map<string, number>();
-  private readonly count: NonNullable<TieredScaleOptions['tierCount']>;
 
   constructor(
     readonly cluster: Cluster,
     opts: TieredScaleOptions = {},
   ) {
-    this.count = opts.tierCount ?? 'auto';
     this.networkPolicy = new ScaleEngine(cluster, opts);
     this.clusterPolicies = opts.clusterPolicies ?? normalizeClusterPolicies(cluster.clusterPolicies);
     const addresses = new Map<PodInfo, readonly IP[]>();
@@ -126,10 +119,10 @@ export class TieredScaleEngine {
     let n = this.counts.get(key);
     if (n === undefined) {
       let total = 0;
-      const corrected = this.sweep(probe, (_s, _d, v) => {
-        total += v;
+      this.sum(probe, false, (_s, _d, pairs) => {
+        total += pairs;
       });
-      n = (corrected ? this.networkPolicy.allowedPairs(probe) : 0) + total;
+      n = total;
       this.counts.set(key, n);
     }
     return n;
@@ -143,18 +136,12 @@ export class TieredScaleEngine {
     const index = new Map(names.map((n, i) => [n, i]));
     const n = names.length;
     const cells = new Map<number, number>();
-    const add = (a: number, b: number, v: number) => {
-      if (v === 0) return;
-      const k = a * n + b;
-      cells.set(k, (cells.get(k) ?? 0) + v);
-    };
-    const corrected = this.sweep(probe, (s, d, v) => add(index.get(s.namespace)!, index.get(d.namespace)!, v));
-    if (corrected) {
-      const base = this.networkPolicy.namespaceCounts(probe);
-      for (const [a, b, v] of base.cells) add(index.get(base.namespaces[a]!)!, index.get(base.namespaces[b]!)!, v);
-    }
+    this.sum(probe, true, (s, d, pairs) => {
+      const k = index.get(s.namespace)! * n + index.get(d.namespace)!;
+      cells.set(k, (cells.get(k) ?? 0) + pairs);
+    });
     const pods = names.map(() => 0);
-    for (const p of this.cluster.pods) pods[index.get(p.namespace)!]!++;
+    for (const p of c.pods) pods[index.get(p.namespace)!]!++;
     const out: [number, number, number][] = [];
     for (const [k, v] of cells) if (v !== 0) out.push([Math.floor(k / n), k % n, v]);
     out.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
@@ -164,40 +151,66 @@ export class TieredScaleEngine {
   // --- the relation -----------------------------------------------------------------------------------
 
   /**
-   * Calls `emit` with pod pair counts per pair of tier classes. Returns true when the counts are
-   * corrections to the class engine's (allowed with the tiers minus allowed by NetworkPolicy alone, over
-   * the rows and columns the cluster policies select), false when they are the whole relation.
+   * The allowed pairs, factorised. The egress side of (s, d) depends on s only through its *row key*
+   * (tier group and NetworkPolicy egress group), the ingress side on d only through its *column key*
+   * (tier group, NetworkPolicy ingress group and port profile, named container ports). With OUT(r), the
+   * classes row key r's egress admits, and IN(c), the classes column key c's ingress admits, the allowed
+   * pod pairs from classes of r to classes of c number
+   *   (weight of the classes of r in IN(c)) x (weight of the classes of c in OUT(r)).
+   * `emit` receives that product for every (r, c) with both non-zero, with a class of each (keys split by
+   * namespace when `byNamespace`), then minus the pod count of each class whose pods may connect to each
+   * other (its w x w counted its w self pairs). OUT and IN are composed from the tier walk's bits per tier
+   * key and NetworkPolicy's row per NetworkPolicy key, asked only where the tiers leave it the decision.
+   * Cost: (row keys + column keys) x tier classes, plus the (r, c) blocks that have pairs; never classes
+   * squared unless the relation's blocks are.
    */
-  private sweep(probe: ScaleProbe, emit: (s: TierClass, d: TierClass, pairs: number) => void): boolean {
+  private sum(probe: ScaleProbe, byNamespace: boolean, emit: (s: TierClass, d: TierClass, pairs: number) => void): void {
     const all = this.built.classes;
-    const rows = all.filter((c) => c.egress !== 0);
-    const cols = all.filter((c) => c.ingress !== 0);
-    const others = all.filter((c) => c.egress === 0);
-    const corrected = this.count === 'auto' ? rows.length * all.length + others.length * cols.length < (all.length * all.length) / 2 : this.count === 'corrections';
-    const pairs = (s: TierClass, d: TierClass) => s.pods.length * (d.pods.length - (s === d ? 1 : 0));
-    if (!corrected) {
-      for (const s of all) {
-        for (const d of all) {
-          const n = pairs(s, d);
-          if (n > 0 && this.classAllows(s, d, probe)) emit(s, d, n);
+    const K = all.length;
+    const np = this.networkPolicy;
+    const ns = (c: TierClass) => (byNamespace ? `|${c.namespace}` : '');
+    const rowKeys = grouped(all, (c) => `${c.egress}|${np.sideKey('egress', c.np)}${ns(c)}`);
+    const colKeys = grouped(all, (c) => `${c.ingress}|${np.sideKey('ingress', c.np)}|${c.portSig}${ns(c)}`);
+    const ports = all.map((d) => (typeof probe.port === 'number' ? probe.port : resolveName(d.rep, probe.port, probe.protocol)));
+    const tierOut = memoised((s: TierClass) => Uint8Array.from(all, (d) => this.tierOutcome('egress', s, d, probe.protocol, ports[d.id])), (c) => c.egress);
+    const tierIn = memoised((d: TierClass) => Uint8Array.from(all, (s) => this.tierOutcome('ingress', s, d, probe.protocol, ports[d.id])), (c) => `${c.ingress}|${c.portSig}`);
+    const compose = (side: Side, first: TierClass, tier: Uint8Array): Uint8Array => {
+      const bits = new Uint8Array(K);
+      let row: Uint8Array | undefined | null = null;
+      for (let x = 0; x < K; x++) {
+        const o = tier[x]!;
+        if (o & ACCEPTED) bits[x] = 1;
+        else if (o & (THROUGH_ADMIN | WITHOUT_NETWORK_POLICY)) {
+          if (row === null) row = np.sideRow(side, first.np, probe.protocol, probe.port);
+          bits[x] = row === undefined ? (o & WITHOUT_NETWORK_POLICY ? 1 : 0) : o & THROUGH_ADMIN ? row[all[x]!.np]! : 0;
         }
       }
-      return false;
-    }
-    const delta = (s: TierClass, d: TierClass) => {
-      const n = pairs(s, d);
-      if (n === 0) return;
-      const v = (this.classAllows(s, d, probe) ? 1 : 0) - (this.networkPolicyAllows(s, d, probe) ? 1 : 0);
-      if (v !== 0) emit(s, d, v * n);
+      return bits;
     };
-    for (const s of rows) for (const d of all) delta(s, d);
-    for (const s of others) for (const d of cols) delta(s, d);
-    return true;
-  }
-
-  private networkPolicyAllows(s: TierClass, d: TierClass, probe: ScaleProbe): boolean {
-    const np = this.networkPolicy;
-    return np.sideAllows('egress', s.np, d.np, probe.protocol, probe.port) !== false && np.sideAllows('ingress', s.np, d.np, probe.protocol, probe.port) !== false;
+    const into = colKeys.map((cols) => compose('ingress', cols[0]!, tierIn(cols[0]!)));
+    const colOf = new Int32Array(K);
+    colKeys.forEach((cols, k) => cols.forEach((c) => (colOf[c.id] = k)));
+    const weight = Float64Array.from(all, (c) => c.pods.length);
+    const received = new Float64Array(colKeys.length);
+    const touched: number[] = [];
+    for (const rows of rowKeys) {
+      const out = compose('egress', rows[0]!, tierOut(rows[0]!));
+      for (let d = 0; d < K; d++) {
+        if (out[d] === 0) continue;
+        const k = colOf[d]!;
+        if (received[k] === 0) touched.push(k);
+        received[k] = received[k]! + weight[d]!;
+      }
+      for (const k of touched) {
+        const admits = into[k]!;
+        let sent = 0;
+        for (const s of rows) if (admits[s.id] === 1) sent += weight[s.id]!;
+        if (sent > 0) emit(rows[0]!, colKeys[k]![0]!, sent * received[k]!);
+        received[k] = 0;
+      }
+      touched.length = 0;
+      for (const c of rows) if (out[c.id] === 1 && into[colOf[c.id]!]![c.id] === 1) emit(c, c, -weight[c.id]!);
+    }
   }
 
   /** Verdict between two distinct pods of these tier classes. */
@@ -207,19 +220,22 @@ export class TieredScaleEngine {
   }
 
   private sideAllows(side: Side, s: TierClass, d: TierClass, probe: ScaleProbe, port: number | undefined): boolean {
+    const outcome = this.tierOutcome(side, s, d, probe.protocol, port);
+    // The NetworkPolicy side is asked only when the admin tier did not accept.
+    if (outcome & ACCEPTED) return true;
+    return combine(outcome, networkPolicyCode(this.networkPolicy.sideAllows(side, s.np, d.np, probe.protocol, probe.port)));
+  }
+
+  /** The tier walk's bits for one side (see `combine`); a subject no cluster policy selects leaves all to NetworkPolicy. */
+  private tierOutcome(side: Side, s: TierClass, d: TierClass, protocol: Protocol, port: number | undefined): number {
     const group = side === 'egress' ? s.egress : d.ingress;
-    const networkPolicy = () => this.networkPolicy.sideAllows(side, s.np, d.np, probe.protocol, probe.port);
-    if (group === 0) return networkPolicy() ?? true;
+    if (group === 0) return THROUGH_ADMIN | WITHOUT_NETWORK_POLICY;
     if (port === undefined) {
-      const w = this.unnamedWalk(side, s, d, probe.protocol);
-      if (w.accepted) return true;
-      const np = networkPolicy();
-      return np === undefined ? w.withoutNetworkPolicy : np && w.throughAdmin;
+      const w = this.unnamedWalk(side, s, d, protocol);
+      return (w.accepted ? ACCEPTED : 0) | (w.throughAdmin ? THROUGH_ADMIN : 0) | (w.withoutNetworkPolicy ? WITHOUT_NETWORK_POLICY : 0);
     }
-    const w = this.walk(side, s, d, probe.protocol);
-    if (w.accepted.has(port)) return true;
-    const np = networkPolicy();
-    return np === undefined ? w.withoutNetworkPolicy.has(port) : np && w.throughAdmin.has(port);
+    const w = this.walk(side, s, d, protocol);
+    return (w.accepted.has(port) ? ACCEPTED : 0) | (w.throughAdmin.has(port) ? THROUGH_ADMIN : 0) | (w.withoutNetworkPolicy.has(port) ? WITHOUT_NETWORK_POLICY : 0);
   }
 
   private sidePorts(side: Side, s: TierClass, d: TierClass, protocol: Protocol): PortSet {
@@ -239,7 +255,7 @@ export class TieredScaleEngine {
   }
 
   private walk(side: Side, s: TierClass, d: TierClass, protocol: Protocol): Walk<PortSet> {
-    const memo = mapFor(this.walks, `${side}/${protocol}`);
+    const memo = mapFor(this.walks[side], protocol);
     const key = this.walkKey(side, s, d);
     let w = memo.get(key);
     if (!w) {
@@ -254,7 +270,7 @@ export class TieredScaleEngine {
 
   /** As `walk`, for a port name the destination does not define (only rules without ports match it). */
   private unnamedWalk(side: Side, s: TierClass, d: TierClass, protocol: Protocol): Walk<boolean> {
-    const memo = mapFor(this.unnamedWalks, `${side}/${protocol}`);
+    const memo = mapFor(this.unnamedWalks[side], protocol);
     const key = this.walkKey(side, s, d);
     let w = memo.get(key);
     if (!w) {
@@ -273,7 +289,50 @@ export class TieredScaleEngine {
   }
 }
 
-function mapFor<V>(maps: Map<string, Map<number, V>>, key: string): Map<number, V> {
+/** Bits of a tier walk's outcome for one port: admin accepted; reached NetworkPolicy; allowed when NetworkPolicy does not isolate. */
+const ACCEPTED = 1;
+const THROUGH_ADMIN = 2;
+const WITHOUT_NETWORK_POLICY = 4;
+/** NetworkPolicy's side: 0 denied, 1 allowed, 2 not isolated. */
+const NOT_ISOLATED = 2;
+
+function networkPolicyCode(v: boolean | undefined): number {
+  return v === undefined ? NOT_ISOLATED : v ? 1 : 0;
+}
+
+/** One side's verdict from the tier walk's bits and NetworkPolicy's code. */
+function combine(outcome: number, networkPolicy: number): boolean {
+  if (outcome & ACCEPTED) return true;
+  if (networkPolicy === NOT_ISOLATED) return (outcome & WITHOUT_NETWORK_POLICY) !== 0;
+  return networkPolicy === 1 && (outcome & THROUGH_ADMIN) !== 0;
+}
+
+/** The classes grouped by a key, in order of first appearance. */
+function grouped(all: readonly TierClass[], key: (c: TierClass) => string): TierClass[][] {
+  const ids = new Map<string, TierClass[]>();
+  for (const c of all) {
+    const k = key(c);
+    const list = ids.get(k);
+    if (list) list.push(c);
+    else ids.set(k, [c]);
+  }
+  return [...ids.values()];
+}
+
+function memoised<K, V>(compute: (first: TierClass) => V, key: (c: TierClass) => K): (c: TierClass) => V {
+  const m = new Map<K, V>();
+  return (c) => {
+    const k = key(c);
+    let v = m.get(k);
+    if (v === undefined) {
+      v = compute(c);
+      m.set(k, v);
+    }
+    return v;
+  };
+}
+
+function mapFor<V>(maps: Map<Protocol, Map<number, V>>, key: Protocol): Map<number, V> {
   let m = maps.get(key);
   if (!m) {
     m = new Map();
