@@ -19,9 +19,9 @@
  * Selector peers and subjects are matched once per (NetworkPolicy class, host network), address peers
  * once per pod.
  */
-import type { ClusterTiers } from '../../engine/tiers.js';
-import type { PodInfo } from '../../model/cluster.js';
-import type { ClusterPeer, ClusterPolicy } from '../../policy/cluster.js';
+import type { ClusterTiers } from '../../engine/index.js';
+import type { PodInfo } from '../../model/index.js';
+import type { ClusterPeer, ClusterPolicy } from '../../policy/index.js';
 import type { ScaleEngine } from '../engine.js';
 
 export interface TierClass {

@@ -19,12 +19,12 @@
  * NetworkPolicy egress group (a row key), the ingress side the destination only through its column key,
  * so a count costs (row keys + column keys) x tier classes side verdicts, not tier classes squared.
  */
-import { podEndpoint } from '../../engine/engine.js';
-import { ClusterTiers, ONE_PORT, PORT_SETS } from '../../engine/tiers.js';
+import { podEndpoint } from '../../engine/index.js';
+import { ClusterTiers, ONE_PORT, PORT_SETS } from '../../engine/index.js';
 import { parseIP, type IP } from '../../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo, type Protocol } from '../../model/cluster.js';
-import { normalizeClusterPolicies, type ClusterPolicy } from '../../policy/cluster.js';
-import { PortSet } from '../../policy/portset.js';
+import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo, type Protocol } from '../../model/index.js';
+import { normalizeClusterPolicies, type ClusterPolicy } from '../../policy/index.js';
+import { PortSet } from '../../policy/index.js';
 import { ScaleEngine } from '../engine.js';
 import { probeKey } from '../records.js';
 import type { NamespaceCounts, ScaleOptions, ScaleProbe, ScaleStats } from '../types.js';
