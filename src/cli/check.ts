@@ -1,7 +1,7 @@
 /** `netpol check`: one connection (or two groups of pods), the verdict and the explanation behind it. */
 import { auditVerdict, Engine, podEndpoint } from '../engine/index.js';
 import type { Cluster, PodInfo, Protocol } from '../model/index.js';
-import { groupReachability, ScaleEngine } from '../scale/index.js';
+import { classAnalysis, groupReachability } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
 import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
@@ -135,15 +135,12 @@ export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
  * explained in full. `allowed` is true when every pair is allowed; the exit code follows it.
  */
 function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protocol, port: number | string | undefined, format: 'text' | 'json' | 'yaml', io: IO): number {
-  if ((cluster.clusterPolicies?.length ?? 0) > 0) {
-    // The class engine answers groups; it does not know cluster-scoped policies, and pairs would be guessing.
-    throw new UsageError('group questions (workloads, selectors) are not answered for inputs with cluster-scoped policies yet; ask about one pod on each end, or use netpol matrix');
-  }
   // As for one connection, the policies as written: audit-mode ones count as enforcing.
   const plain = new Engine(cluster);
   const engine = plain.withAudit();
   if (plain.hasAudit) io.stderr('Note: audit-mode policies count as enforcing in this answer (they only report today); netpol matrix shows what is enforced today\n');
-  const scale = new ScaleEngine(cluster, { includeAudit: true });
+  // The class engine answers groups, tier-aware when the input has cluster-scoped policies.
+  const scale = classAnalysis(cluster, { includeAudit: true });
   const answer = groupReachability(scale, from.pods, to.pods, { protocol, ...(port !== undefined ? { port } : {}) });
   if (!answer) throw new UsageError('the groups are too large to compare class by class; narrow them or use netpol matrix --summary');
   const explain = (pair: readonly [PodInfo, PodInfo] | undefined) =>

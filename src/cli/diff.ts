@@ -1,12 +1,12 @@
 /**
  * `netpol diff OLD NEW`: what a change does to reachability. Each side is a file or directory, `-`
  * (stdin, one side only) or `git:REV:PATH`; both are loaded and validated like `-f` input, analysed by
- * the class engine, and compared pair by pair for each probe (src/diff). Exit codes follow
+ * the class engine (tier-aware with cluster-scoped policies), and compared pair by pair for each probe (src/diff). Exit codes follow
  * `git diff --exit-code`: 0 unchanged, 1 changed, 2 error.
  */
 import { defaultProbes, diffReachability, type DiffProbe } from '../diff/index.js';
 import type { Protocol } from '../model/index.js';
-import { ScaleEngine } from '../scale/index.js';
+import { classAnalysis } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { loadSides, parseSide, sideName } from './diff-side.js';
 import { reportDiagnostics } from './input.js';
@@ -41,15 +41,11 @@ export async function diffCommand(flags: GlobalFlags, values: Record<string, unk
     }
   }
   const [before, after] = inputs as [(typeof inputs)[0], (typeof inputs)[0]];
-  if ([before, after].some((input) => (input.cluster.clusterPolicies?.length ?? 0) > 0)) {
-    // The class-based engine behind diff does not know cluster-scoped policies: an answer would leave them out.
-    throw new UsageError('diff does not analyse cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) yet; compare pairs with netpol check or netpol matrix');
-  }
   const probes: DiffProbe[] = ports
     ? (protocols ?? (['TCP'] as Protocol[])).flatMap((protocol) => ports.map((port) => ({ port, protocol })))
     : defaultProbes([before.cluster, after.cluster], protocols ? new Set(protocols) : undefined);
   const progress = progressLine(io);
-  const engines = [before, after].map((input, k) => new ScaleEngine(input.cluster, { progress: (phase, d, t) => progress.update(`analysing ${k === 0 ? 'old' : 'new'} ${phase}`, d, t) }));
+  const engines = [before, after].map((input, k) => classAnalysis(input.cluster, { progress: (phase, d, t) => progress.update(`analysing ${k === 0 ? 'old' : 'new'} ${phase}`, d, t) }));
   progress.done();
   const diff = diffReachability({ cluster: before.cluster, engine: engines[0]! }, { cluster: after.cluster, engine: engines[1]! }, probes);
   const names = { before: positionals[0]!, after: positionals[1]! };

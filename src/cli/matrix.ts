@@ -8,9 +8,9 @@
  * written as it is made); one that would weigh more than MAX_OUTPUT_BYTES is refused before it
  * starts, with its size, unless --allow-large-output accepts it.
  */
-import { Engine, EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe, type Reachability } from '../engine/index.js';
+import { Engine, sortPods, type Probe, type Reachability } from '../engine/index.js';
 import type { Cluster, PodInfo } from '../model/index.js';
-import { matrixSummary, ScaleEngine, withPods } from '../scale/index.js';
+import { classAnalysis, matrixSummary, withPods, type ClassAnalysis, type ScaleEngine } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
 import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
@@ -57,18 +57,12 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   const only = flags.allNamespaces || flags.namespace === undefined ? undefined : flags.namespace;
   const restricted = only === undefined ? input.cluster : withPods(input.cluster, (p) => p.namespace === only);
   const cluster = { ...restricted, ...(input.cluster.clusterPolicies ? { clusterPolicies: input.cluster.clusterPolicies } : {}), ...(input.cluster.nodes ? { nodes: input.cluster.nodes } : {}) };
-  // The class engine does not know cluster-scoped policies: with them, every pair goes to the exact engine.
-  const tiered = (cluster.clusterPolicies?.length ?? 0) > 0;
-  if (tiered && cluster.pods.length > EXACT_POD_LIMIT) {
-    throw new UsageError(
-      `${cluster.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods; narrow the matrix with -n NS`,
-    );
-  }
   // Today's reachability: audit-mode policies left out, unless --include-audit counts them as enforcing.
   const includeAudit = values['include-audit'] === true;
   const engineOf = () => new Engine(cluster, undefined, undefined, { includeAudit });
+  // The class engine, tier-aware when the input has cluster-scoped policies.
   const progress = progressLine(io);
-  const scale = tiered ? new ExactReachability(engineOf()) : new ScaleEngine(cluster, { includeAudit, progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
+  const scale = classAnalysis(cluster, { includeAudit, progress: (phase, d, t) => progress.update(`analysing ${phase}`, d, t) });
   progress.done();
   const pods = cluster.pods.length;
   const host = cluster.pods.filter((p) => p.hostNetwork === true).length;
@@ -76,7 +70,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   if (only !== undefined && pods === 0) io.stderr(`Note: ${noPodsHint(input.cluster, only)}\n`);
 
   if (summary) {
-    const s = scale instanceof ScaleEngine ? matrixSummary(scale, probes) : { pods, probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: scale.allowedPairs(p) })) };
+    const s = matrixSummary(scale, probes);
     if (format === 'json' || format === 'yaml') io.stdout(structured(s, format));
     else {
       const pairs = pods * (pods - 1);
@@ -148,7 +142,7 @@ export function matrixJsonChunks(scale: ScaleEngine, cluster: Cluster, probes: r
 }
 
 /** The whole pod x pod matrix, for the pictures (small clusters only: see PICTURE_POD_LIMIT). */
-function denseResult(scale: ScaleEngine | ExactReachability, pods: readonly PodInfo[], probes: readonly Probe[]): Reachability {
+function denseResult(scale: ClassAnalysis, pods: readonly PodInfo[], probes: readonly Probe[]): Reachability {
   return {
     pods: pods.map((p) => `${p.namespace}/${p.name}`),
     probes: probes.map((probe) => ({ port: probe.port, protocol: probe.protocol, allowed: pods.map((s) => pods.map((d) => scale.allows(s, d, probe))) })),
@@ -197,7 +191,7 @@ async function writeChunks(io: IO, chunks: Iterable<string>): Promise<void> {
  * the destination (pods of a class get the same verdicts), and reused while the source's class repeats.
  * Only one row is held at a time.
  */
-function streamProbe(scale: ScaleEngine | ExactReachability, pods: readonly PodInfo[], probe: Probe): StreamedProbe {
+function streamProbe(scale: ClassAnalysis, pods: readonly PodInfo[], probe: Probe): StreamedProbe {
   const classes = pods.map((p) => scale.classOf(p));
   let row = new Uint8Array(pods.length);
   let rowClass: number | undefined;

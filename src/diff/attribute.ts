@@ -13,8 +13,9 @@
  */
 import type { Verdict, SideResult } from '../engine/index.js';
 import type { Direction } from '../policy/index.js';
-import type { ChangeKind, NamespaceChange, PodAspect, PodChange, PolicyChange } from './changes.js';
+import type { ChangeKind, ClusterPolicyChange, NamespaceChange, PodAspect, PodChange, PolicyChange } from './changes.js';
 import { labelChanges } from './changes.js';
+import { clusterCauseText, tierCauses, tierView, type ClusterPolicyCause } from './tiers.js';
 
 export type PolicyEffect = 'admits' | 'no-longer-admits' | 'isolates' | 'no-longer-isolates';
 
@@ -33,10 +34,13 @@ export type Cause =
     }
   | { readonly kind: 'pod'; readonly pod: string; readonly aspects: readonly PodAspect[]; readonly labels: readonly string[] }
   | { readonly kind: 'namespace'; readonly namespace: string; readonly labels: readonly string[] }
+  | ClusterPolicyCause
   | { readonly kind: 'unexplained' };
 
 export interface ChangeIndex {
   readonly policies: ReadonlyMap<string, PolicyChange>;
+  /** By `Kind/name`. */
+  readonly clusterPolicies: ReadonlyMap<string, ClusterPolicyChange>;
   readonly pods: ReadonlyMap<string, PodChange>;
   readonly namespaces: ReadonlyMap<string, NamespaceChange>;
 }
@@ -65,6 +69,8 @@ export interface SideView {
   readonly allowed: boolean;
   readonly admits: string;
   readonly policies: readonly { readonly key: string; readonly matchedRules: readonly number[] }[];
+  /** With cluster-scoped policies: the tier decisions and passes for the probe (`tierView`). */
+  readonly tiers?: ReturnType<typeof tierView>;
 }
 
 export interface VerdictView {
@@ -85,14 +91,17 @@ export function viewOf(v: Verdict, port?: number): VerdictView {
       allowed: s.allowed,
       admits: JSON.stringify(s.admits),
       policies: s.policies.map((p) => ({ key: `${p.policy.namespace}/${p.policy.name}`, matchedRules: p.rules.filter((r) => r.matched).map((r) => r.index) })),
+      ...(s.tiers ? { tiers: tierView(s.tiers, undefined) } : {}),
     });
     return { allowed: v.allowed, egress: side(v.egress), ingress: side(v.ingress) };
   }
   const has = (ranges: readonly (readonly [number, number])[]) => ranges.some(([a, b]) => a <= port && port <= b);
   const side = (s: SideResult): SideView => {
     const policies = s.policies.map((p) => ({ key: `${p.policy.namespace}/${p.policy.name}`, matchedRules: p.rules.filter((r) => r.peerMatched && has(r.admits)).map((r) => r.index) }));
-    const allowed = !s.isolated || policies.some((p) => p.matchedRules.length > 0);
-    return { isolated: s.isolated, allowed, admits: String(allowed), policies };
+    const tiers = tierView(s.tiers, port);
+    // With tiers, the decision covering the port is the side's verdict; else NetworkPolicy's rules are.
+    const allowed = tiers ? tiers.decisions.some((d) => d.allowed) : !s.isolated || policies.some((p) => p.matchedRules.length > 0);
+    return { isolated: s.isolated, allowed, admits: String(allowed), policies, ...(tiers ? { tiers } : {}) };
   };
   const egress = side(v.egress);
   const ingress = side(v.ingress);
@@ -107,7 +116,13 @@ export function attribute(index: ChangeIndex, ends: Ends, before: VerdictView, a
   // ports they have in common changed: the sides whose admitted ports changed.
   let sides = (['egress', 'ingress'] as const).filter((dir) => before[dir].allowed !== after[dir].allowed);
   if (sides.length === 0) sides = (['egress', 'ingress'] as const).filter((dir) => before[dir].admits !== after[dir].admits);
-  for (const dir of sides) out.push(...sideCauses(index, ends, dir, gained, before[dir], after[dir]));
+  for (const dir of sides) {
+    // A cluster policy that decided differently is the cause; when the tiers decided alike, NetworkPolicy's attribution applies.
+    const tiers = tierCauses(index.clusterPolicies, dir, gained, before[dir].tiers, after[dir].tiers);
+    out.push(...tiers);
+    if (tiers.length === 0) out.push(...sideCauses(index, ends, dir, gained, before[dir], after[dir]));
+    else if (tiers.every((c) => c.change === 'unchanged')) out.push(...endChanges(index, ends));
+  }
   const seen = new Set<string>();
   const unique = out.filter((c) => {
     const k = JSON.stringify(c);
@@ -162,6 +177,18 @@ function sideCauses(index: ChangeIndex, ends: Ends, dir: Direction, gained: bool
   return out;
 }
 
+/** The changes of either end of the pair and of their namespaces (what an unchanged rule can newly match). */
+function endChanges(index: ChangeIndex, ends: Ends): Cause[] {
+  const out: Cause[] = [];
+  for (const key of [ends.source, ends.destination]) {
+    const pod = index.pods.get(key);
+    if (pod) out.push(podCause(pod));
+    const ns = index.namespaces.get(namespaceOf(key));
+    if (ns) out.push({ kind: 'namespace', namespace: ns.namespace, labels: labelChanges(ns.before, ns.after) });
+  }
+  return out;
+}
+
 function policyCause(pc: PolicyChange, direction: Direction, effect: PolicyEffect, rule: number | undefined, part: string | undefined): Cause {
   return {
     kind: 'policy',
@@ -202,6 +229,8 @@ export function causeText(c: Cause): string {
       return `pod ${c.pod} changed ${c.aspects.map((a) => (a === 'labels' ? `labels (${c.labels.join(', ')})` : a)).join(', ')}`;
     case 'namespace':
       return `namespace ${c.namespace} changed labels (${c.labels.join(', ')})`;
+    case 'clusterPolicy':
+      return clusterCauseText(c);
     default:
       return 'unexplained';
   }

@@ -8,8 +8,8 @@
  * nothing); metadata other than the name (labels, annotations) never changes a verdict and is not
  * compared. Pure: no IO.
  */
-import type { Cluster, Labels, NamedPort, PodInfo, PolicyInfo } from '../model/index.js';
-import { podKey } from '../model/index.js';
+import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, PodInfo, PolicyInfo } from '../model/index.js';
+import { clusterPolicyKey, podKey } from '../model/index.js';
 
 export type ChangeKind = 'added' | 'removed' | 'edited';
 
@@ -22,6 +22,16 @@ export interface PolicyChange {
   /** The policy as it is on each side (absent on the side it is missing from). */
   readonly before?: PolicyInfo;
   readonly after?: PolicyInfo;
+}
+
+export interface ClusterPolicyChange {
+  /** `Kind/name`. */
+  readonly policy: string;
+  readonly change: ChangeKind;
+  /** For an edit: the parts that differ (`spec.subject`, `spec.priority`, `spec.tier`, `spec.ingress[0]`). */
+  readonly parts: readonly string[];
+  readonly before?: ClusterPolicyInfo;
+  readonly after?: ClusterPolicyInfo;
 }
 
 export type PodAspect = 'labels' | 'ports' | 'addresses' | 'hostNetwork';
@@ -41,6 +51,10 @@ export interface NamespaceChange {
 
 export interface ObjectChanges {
   readonly policies: readonly PolicyChange[];
+  /** Cluster-scoped policies added, removed or edited. */
+  readonly clusterPolicies: readonly ClusterPolicyChange[];
+  /** The Node objects (what `nodes` peers match) differ. */
+  readonly nodes: boolean;
   readonly pods: readonly PodChange[];
   readonly namespaces: readonly NamespaceChange[];
   /** Pods (`ns/name`) on one side only: not part of the pair diff, listed apart. */
@@ -106,6 +120,45 @@ export function podAspects(a: PodInfo, b: PodInfo): PodAspect[] {
   return out;
 }
 
+type Spec = Record<string, unknown> & { ingress?: unknown[]; egress?: unknown[] };
+
+function clusterPolicyParts(before: ClusterPolicyInfo, after: ClusterPolicyInfo): string[] {
+  const a = before.policy.spec as Spec;
+  const b = after.policy.spec as Spec;
+  if (sameValue(a, b)) return [];
+  const out: string[] = [];
+  for (const field of ['subject', 'priority', 'tier']) if (!sameValue(a[field], b[field])) out.push(`spec.${field}`);
+  for (const dir of ['ingress', 'egress'] as const) {
+    const x = a[dir] ?? [];
+    const y = b[dir] ?? [];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) if (!sameValue(x[i], y[i])) out.push(`spec.${dir}[${i}]`);
+  }
+  return out;
+}
+
+export function clusterPolicyChanges(before: Cluster, after: Cluster): ClusterPolicyChange[] {
+  const out: ClusterPolicyChange[] = [];
+  const key = (p: ClusterPolicyInfo) => clusterPolicyKey(p);
+  const old = new Map((before.clusterPolicies ?? []).map((p) => [key(p), p]));
+  const now = new Map((after.clusterPolicies ?? []).map((p) => [key(p), p]));
+  for (const [k, p] of old) {
+    const q = now.get(k);
+    if (!q) out.push({ policy: k, change: 'removed', parts: [], before: p });
+    else {
+      const diff = clusterPolicyParts(p, q);
+      if (diff.length > 0) out.push({ policy: k, change: 'edited', parts: diff, before: p, after: q });
+    }
+  }
+  for (const [k, q] of now) if (!old.has(k)) out.push({ policy: k, change: 'added', parts: [], after: q });
+  return out.sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
+}
+
+/** Did the Node objects (names, labels, addresses) change? They are what `nodes` peers match. */
+function nodesChanged(before: Cluster, after: Cluster): boolean {
+  const text = (c: Cluster) => JSON.stringify((c.nodes ?? []).map((n) => [n.name, n.labels, [...n.addresses].sort()]).sort());
+  return text(before) !== text(after);
+}
+
 export function objectChanges(before: Cluster, after: Cluster): ObjectChanges {
   const policies: PolicyChange[] = [];
   const oldPolicies = new Map(before.policies.map((p) => [podKey(p), p]));
@@ -143,7 +196,7 @@ export function objectChanges(before: Cluster, after: Cluster): ObjectChanges {
     if (next && !sameLabels(ns.labels, next.labels)) namespaces.push({ namespace: name, before: ns.labels, after: next.labels });
   }
   const byText = (a: { policy: string }, b: { policy: string }) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0);
-  return { policies: policies.sort(byText), pods, namespaces, podsRemoved: podsRemoved.sort(), podsAdded: podsAdded.sort() };
+  return { policies: policies.sort(byText), clusterPolicies: clusterPolicyChanges(before, after), nodes: nodesChanged(before, after), pods, namespaces, podsRemoved: podsRemoved.sort(), podsAdded: podsAdded.sort() };
 }
 
 /** `+k=v`, `-k=v`, `k: a -> b` for each label that differs. */

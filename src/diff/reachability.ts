@@ -16,15 +16,16 @@ import { Engine, podEndpoint } from '../engine/index.js';
 import type { Verdict } from '../engine/index.js';
 import { podKey, type Cluster, type PodInfo, type Protocol } from '../model/index.js';
 import { normalizePolicy, policyNormalizer } from '../policy/index.js';
-import type { ScaleEngine } from '../scale/index.js';
+import type { ClassAnalysis } from '../scale/index.js';
 import { matches } from '../selector/index.js';
 import { attribute, podCause, viewOf, type Cause, type ChangeIndex } from './attribute.js';
 import { objectChanges, type ObjectChanges } from './changes.js';
+import { clusterPolicyReach } from './tiers.js';
 
 /** One side of the diff: its cluster and a class engine built over it. */
 export interface DiffSide {
   readonly cluster: Cluster;
-  readonly engine: ScaleEngine;
+  readonly engine: ClassAnalysis;
 }
 
 /** A port number, a port name, or null for "any port" (allowed on at least one port). */
@@ -75,9 +76,11 @@ export function diffReachability(before: DiffSide, after: DiffSide, probes: read
   const changes = objectChanges(before.cluster, after.cluster);
   const joints = jointClasses(before, after);
   markTouched(joints, changes);
+  markTouchedByTiers(joints, changes, before.cluster, after.cluster);
   const found = compare(before, after, [...joints.all.values()], probes);
   const index: ChangeIndex = {
     policies: new Map(changes.policies.map((c) => [c.policy, c])),
+    clusterPolicies: new Map(changes.clusterPolicies.map((c) => [c.policy, c])),
     pods: new Map(changes.pods.map((c) => [c.pod, c])),
     namespaces: new Map(changes.namespaces.map((c) => [c.namespace, c])),
   };
@@ -173,6 +176,32 @@ function markTouched(joints: ReturnType<typeof jointClasses>, changes: ObjectCha
       const [p, q] = [j.before[at]!, j.after[at]!];
       // "The podSelector ... selects the pods to which this policy applies": on either side.
       const selected = (c.before !== undefined && matches(sides[0]!.subject, p.labels)) || (c.after !== undefined && matches(sides[sides.length - 1]!.subject, q.labels));
+      if (!selected) continue;
+      if (egress) j.src = true;
+      if (ingress) j.dst = true;
+    }
+  }
+}
+
+/**
+ * Marks the joint classes a cluster-scoped policy change can touch: the pods it selects on either side,
+ * for the directions it has rules for. A change to the Node objects (`nodes` peers) touches every side.
+ */
+function markTouchedByTiers(joints: ReturnType<typeof jointClasses>, changes: ObjectChanges, before: Cluster, after: Cluster): void {
+  if (changes.nodes && ((before.clusterPolicies?.length ?? 0) > 0 || (after.clusterPolicies?.length ?? 0) > 0)) {
+    for (const j of joints.all.values()) j.src = j.dst = true;
+    return;
+  }
+  for (const c of changes.clusterPolicies) {
+    const sides = [
+      ...(c.before ? [{ reach: clusterPolicyReach(c.before, before), at: 'before' as const }] : []),
+      ...(c.after ? [{ reach: clusterPolicyReach(c.after, after), at: 'after' as const }] : []),
+    ];
+    const egress = sides.some((s) => s.reach.egress);
+    const ingress = sides.some((s) => s.reach.ingress);
+    for (const j of joints.all.values()) {
+      if ((!egress || j.src) && (!ingress || j.dst)) continue;
+      const selected = j.before.some((_, k) => sides.some((s) => s.reach.selects((s.at === 'before' ? j.before : j.after)[k]!)));
       if (!selected) continue;
       if (egress) j.src = true;
       if (ingress) j.dst = true;

@@ -3,8 +3,8 @@
  * order), pods by namespace, and which pods each policy selects. Pure: no IO.
  */
 import { AddressSet, parseCIDR, parseIP, type IP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { policyNormalizer, type Peer, type Policy } from '../policy/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
+import { normalizeClusterPolicy, policyNormalizer, type ClusterPolicy, type Peer, type Policy } from '../policy/index.js';
 import { matches } from '../selector/index.js';
 
 export interface LintContext {
@@ -21,6 +21,10 @@ export interface LintContext {
   addresses(pod: PodInfo): readonly IP[];
   /** The pods defining a container port with this name and protocol. */
   podsWithPort(name: string, protocol: string): ReadonlySet<PodInfo>;
+  /** The cluster-scoped policies, normalised, in the input's order, each with its object. */
+  readonly clusterPolicies: readonly { readonly info: ClusterPolicyInfo; readonly policy: ClusterPolicy }[];
+  /** The pods a cluster policy's subject selects (host-network pods never are). */
+  clusterSubjects(p: ClusterPolicy): readonly PodInfo[];
 }
 
 const EMPTY: ReadonlySet<PodInfo> = new Set();
@@ -57,9 +61,21 @@ export function lintContext(cluster: Cluster): LintContext {
     if (!a) ips.set(pod, (a = pod.ips.map((t) => parseIP(t)).filter((x): x is IP => x !== undefined)));
     return a;
   };
+  const clusterSubjects = new Map<ClusterPolicy, PodInfo[]>();
+  const nsLabels = (ns: string) => cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns };
   return {
     cluster,
     policies,
+    clusterPolicies: (cluster.clusterPolicies ?? []).map((info) => ({ info, policy: normalizeClusterPolicy(info) })),
+    clusterSubjects(p) {
+      let s = clusterSubjects.get(p);
+      if (!s) {
+        const { namespaces, pods } = p.subject;
+        s = cluster.pods.filter((pod) => !pod.hostNetwork && matches(namespaces, nsLabels(pod.namespace)) && (pods === undefined || matches(pods, pod.labels)));
+        clusterSubjects.set(p, s);
+      }
+      return s;
+    },
     podsIn: (ns) => byNs.get(ns) ?? [],
     selecting(pod) {
       let s = selecting.get(pod);

@@ -34,11 +34,20 @@ export interface LintResult {
 }
 
 export function targetName(t: LintTarget): string {
-  return t.kind === 'Namespace' ? `Namespace ${t.object.name}` : `${t.kind} ${t.object.namespace}/${t.object.name}`;
+  switch (t.kind) {
+    case 'Namespace':
+    case 'ClusterNetworkPolicy':
+    case 'AdminNetworkPolicy':
+    case 'BaselineAdminNetworkPolicy':
+      return `${t.kind} ${t.object.name}`;
+    default:
+      return `${t.kind} ${t.object.namespace}/${t.object.name}`;
+  }
 }
 
 function annotations(t: LintTarget, opts: LintOptions): Readonly<Record<string, string>> | undefined {
   if (t.kind === 'NetworkPolicy') return t.object.policy.metadata.annotations;
+  if (t.kind !== 'Pod' && t.kind !== 'Namespace') return t.object.policy.metadata.annotations;
   return opts.textOf?.(t)?.annotations;
 }
 

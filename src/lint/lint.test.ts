@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cluster, namespace, pod, policy } from '../../test/builders.js';
+import { cluster, clusterPolicy, namespace, pod, policy, tieredCluster } from '../../test/builders.js';
 import type { Cluster, PodInfo, NetworkPolicySpec } from '../model/index.js';
 import { lint, RULES, SUPPRESS_ANNOTATION } from './index.js';
 
@@ -127,6 +127,47 @@ describe('lint rules', () => {
   test('endport-support', () => {
     assert.deepEqual(findings('endport-support', withPolicy({ podSelector: WEB, ingress: [{ ports: [{ port: 8000, endPort: 8080 }] }] })), ['NetworkPolicy shop/p spec.ingress[0].ports[0].endPort']);
     assert.deepEqual(findings('endport-support', withPolicy({ podSelector: WEB, ingress: [{ ports: [{ port: 8000 }] }] })), []);
+  });
+
+  test('cluster-rule-shadowed', () => {
+    const tenants = { namespaces: { matchLabels: { team: 'shop' } } };
+    const cnp = (ingress: object[]) => tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], clusterPolicies: [clusterPolicy('ClusterNetworkPolicy', 'guard', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, ingress })] });
+    // A Deny on every port from the tenants comes first: the Accept on 80 from them never applies.
+    const shadowed = cnp([
+      { action: 'Deny', from: [tenants] },
+      { action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 80 } } }] },
+    ]);
+    assert.deepEqual(findings('cluster-rule-shadowed', shadowed), ['ClusterNetworkPolicy guard spec.ingress[1]']);
+    assert.match(lint(shadowed).findings.find((f) => f.rule === 'cluster-rule-shadowed')!.message, /spec\.ingress\[0\] \(Deny\).*this rule's Accept never applies/);
+    // In the other order, or on ports the first does not cover, both rules decide something.
+    assert.deepEqual(findings('cluster-rule-shadowed', cnp([...[{ action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 80 } } }] }], { action: 'Deny', from: [tenants] }])), []);
+    const narrow = cnp([
+      { action: 'Deny', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 443 } } }] },
+      { action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { range: { start: 80, end: 443 } } } }] },
+    ]);
+    assert.deepEqual(findings('cluster-rule-shadowed', narrow), []);
+    // A peer the earlier rule does not list: not shadowed.
+    assert.deepEqual(findings('cluster-rule-shadowed', cnp([{ action: 'Deny', from: [tenants] }, { action: 'Accept', from: [tenants, { namespaces: {} }] }])), []);
+  });
+
+  test('pass-without-networkpolicy', () => {
+    const pass = clusterPolicy('ClusterNetworkPolicy', 'delegate', { tier: 'Admin', priority: 1, subject: { namespaces: { matchLabels: { team: 'shop' } } }, ingress: [{ action: 'Pass', from: [{ namespaces: {} }] }] });
+    const bare = tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], clusterPolicies: [pass] });
+    assert.deepEqual(findings('pass-without-networkpolicy', bare), ['ClusterNetworkPolicy delegate spec.ingress[0]']);
+    assert.match(lint(bare).findings.find((f) => f.rule === 'pass-without-networkpolicy')!.message, /for 2 of the 2 selected pods .* allowed by default/);
+    // A NetworkPolicy isolating every selected pod for ingress: the Pass has someone to hand to.
+    const isolated = tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], policies: [policy('shop/all', { podSelector: {}, ingress: [{}] })], clusterPolicies: [pass] });
+    assert.deepEqual(findings('pass-without-networkpolicy', isolated), []);
+    // Or a Baseline tier policy selecting them for ingress.
+    const baseline = clusterPolicy('ClusterNetworkPolicy', 'floor', { tier: 'Baseline', priority: 1, subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] });
+    assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], clusterPolicies: [pass, baseline] })), []);
+    // An egress-only NetworkPolicy does not decide ingress.
+    const egressOnly = tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], policies: [policy('shop/out', { podSelector: {}, policyTypes: ['Egress'] })], clusterPolicies: [pass] });
+    assert.deepEqual(findings('pass-without-networkpolicy', egressOnly), ['ClusterNetworkPolicy delegate spec.ingress[0]']);
+    // Egress: a Pass to pods leaves the destination's ingress to decide; a Pass to the outside does not.
+    const out = (to: object[]) => clusterPolicy('ClusterNetworkPolicy', 'out', { tier: 'Admin', priority: 2, subject: { namespaces: {} }, egress: [{ action: 'Pass', to }] });
+    assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api], clusterPolicies: [out([{ namespaces: {} }])] })), []);
+    assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api], clusterPolicies: [out([{ networks: ['0.0.0.0/0'] }])] })), ['ClusterNetworkPolicy out spec.egress[0]']);
   });
 
   test('--disable and the suppression annotation', () => {

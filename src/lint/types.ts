@@ -2,9 +2,9 @@
  * What a lint rule is and what it finds. A rule has a stable id (its doc page is docs/lint/ID.md), a
  * default severity, a one-line summary and a longer description (both reach SARIF's rule metadata),
  * and a check that reads the analysed cluster and yields findings about one object each: a
- * NetworkPolicy (with the field path of the offending part), a pod or a namespace.
+ * NetworkPolicy or cluster-scoped policy (with the field path of the offending part), a pod or a namespace.
  */
-import type { NamespaceInfo, PodInfo, PolicyInfo } from '../model/index.js';
+import type { ClusterPolicyInfo, NamespaceInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import type { LintContext } from './context.js';
 
 /** SARIF's levels: an `error` finding makes `netpol lint` exit 1. */
@@ -13,7 +13,9 @@ export type LintSeverity = 'error' | 'warning' | 'note';
 export type LintTarget =
   | { readonly kind: 'NetworkPolicy'; readonly object: PolicyInfo }
   | { readonly kind: 'Pod'; readonly object: PodInfo }
-  | { readonly kind: 'Namespace'; readonly object: NamespaceInfo };
+  | { readonly kind: 'Namespace'; readonly object: NamespaceInfo }
+  /** A cluster-scoped policy (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy). */
+  | { readonly kind: ClusterPolicyInfo['kind']; readonly object: ClusterPolicyInfo };
 
 /** What a rule's check yields; the runner adds the rule id, severity and position. */
 export interface RawFinding {
@@ -36,7 +38,7 @@ export interface Finding {
   readonly rule: string;
   readonly severity: LintSeverity;
   readonly message: string;
-  /** `NetworkPolicy ns/name`, `Pod ns/name`, `Namespace name`. */
+  /** `NetworkPolicy ns/name`, `Pod ns/name`, `Namespace name`, `ClusterNetworkPolicy name`. */
   readonly object: string;
   readonly path?: string;
   readonly file?: string;

@@ -46,7 +46,7 @@ import { normalizePolicy, type Policy, PortSet } from '../policy/index.js';
 import type { Endpoint, Traffic } from '../engine/index.js';
 import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation } from './dense.js';
 import type { PortProfile } from './ports.js';
-import { NO_PORTS } from './ports.js';
+import { NO_PORTS, type PortAgg } from './ports.js';
 import { EGRESS, INGRESS, has, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
@@ -374,6 +374,63 @@ export class ScaleEngine extends PolicyGroups {
     if (!old) return false;
     this.changePolicy(old, undefined, undefined);
     return true;
+  }
+
+  // --- hooks for the cluster tiers (src/scale/tiers) ----------------------------------------------------
+
+  /**
+   * NetworkPolicy's verdict on one side of traffic between two distinct pods of classes `source` and
+   * `destination` (ids from `classOf`): undefined when the side's subject is not isolated for it.
+   */
+  sideAllows(direction: 'egress' | 'ingress', source: number, destination: number, protocol: Protocol, port: number | string): boolean | undefined {
+    const s = this.classes[source]!;
+    const d = this.classes[destination]!;
+    const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
+    if (!g.isolated) return undefined;
+    return sideAdmits(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol, port);
+  }
+
+  /**
+   * What one side of a verdict reads of the class whose side it is (its subject): the egress group of a
+   * source class; the ingress group and port profile of a destination class. Classes with equal keys get
+   * the same `sideAllows` for that direction against any far end.
+   */
+  sideKey(direction: 'egress' | 'ingress', cls: number): string {
+    const c = this.classes[cls]!;
+    return direction === 'egress' ? `${c.group[EGRESS]}` : `${c.group[INGRESS]}/${c.profile.id}`;
+  }
+
+  /** Is a class isolated for the direction (selected by a NetworkPolicy with that policy type)? */
+  sideIsolated(direction: 'egress' | 'ingress', cls: number): boolean {
+    return this.groups[this.classes[cls]!.group[direction === 'egress' ? EGRESS : INGRESS]]!.isolated;
+  }
+
+  /**
+   * One side's whole row at once: for the class `cls` as subject of `direction`, a byte per class id of
+   * the far end (1: NetworkPolicy admits it on the probe, as `sideAllows`), or undefined when the side is
+   * not isolated. Walks the members of the peers its group's table names, as the dense count does.
+   */
+  sideRow(direction: 'egress' | 'ingress', cls: number, protocol: Protocol, port: number | string): Uint8Array | undefined {
+    const c = this.classes[cls]!;
+    const g = this.groups[c.group[direction === 'egress' ? EGRESS : INGRESS]]!;
+    if (!g.isolated) return undefined;
+    const row = new Uint8Array(this.classes.length);
+    // Egress: the destination's profile resolves named ports, per far-end class; ingress: the subject's.
+    const admits = (agg: PortAgg, far: number) => agg.admits(protocol, port, direction === 'egress' ? this.classes[far]!.profile : c.profile);
+    if (g.any) for (let m = 0; m < row.length; m++) if (admits(g.any, m)) row[m] = 1;
+    for (const [q, agg] of g.table) {
+      for (const m of this.peers[q]!.members) if (row[m] === 0 && admits(agg, m)) row[m] = 1;
+    }
+    return row;
+  }
+
+  /** The ports of `protocol` one side admits (as `sideAllows`); undefined when not isolated. */
+  sidePortSet(direction: 'egress' | 'ingress', source: number, destination: number, protocol: Protocol): PortSet | undefined {
+    const s = this.classes[source]!;
+    const d = this.classes[destination]!;
+    const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
+    if (!g.isolated) return undefined;
+    return this.sidePorts(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol);
   }
 
   // --- verdicts ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * pairs, self pairs excluded, like `allowedPairs`.
  */
 import type { Cluster, PodInfo, Protocol } from '../model/index.js';
-import type { ScaleEngine } from './engine.js';
+import type { ClassAnalysis } from './analysis.js';
 import type { ScaleProbe } from './types.js';
 
 /** `netpol matrix --summary -o json`: `{"pods": N, "probes": [{"port": 80, "protocol": "TCP", "allowedPairs": M}]}`. */
@@ -22,7 +22,7 @@ export interface MatrixSummary {
  * from the cluster with only those pods (and every namespace and policy): a verdict between two pods
  * depends on them and on the policies, never on the other pods, so the counts are exact.
  */
-export function matrixSummary(engine: ScaleEngine, probes: readonly ScaleProbe[]): MatrixSummary {
+export function matrixSummary(engine: ClassAnalysis, probes: readonly ScaleProbe[]): MatrixSummary {
   return {
     pods: engine.stats.pods,
     probes: probes.map((p) => ({ port: p.port, protocol: p.protocol, allowedPairs: engine.allowedPairs(p) })),
@@ -54,7 +54,7 @@ export const MAX_GROUP_CLASS_PAIRS = 5_000_000;
  * pairs of distinct classes.
  */
 export function groupReachability(
-  engine: ScaleEngine,
+  engine: ClassAnalysis,
   sources: readonly PodInfo[],
   destinations: readonly PodInfo[],
   probe: { readonly protocol: Protocol; readonly port?: number | string },

@@ -7,7 +7,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podEndpoint } from '../../src/engine/engine.js';
+import { podEndpoint } from '../../src/engine/index.js';
+import { TieredScaleEngine } from '../../src/scale/index.js';
 import type { Protocol } from '../../src/model/cluster.js';
 import { applyStep, initialState, loadCases, PROBE, type Case } from './cases.js';
 
@@ -15,6 +16,8 @@ import { applyStep, initialState, loadCases, PROBE, type Case } from './cases.js
 function run(c: Case): { test: string; probes: number; mismatches: string[] }[] {
   const state = initialState(c);
   let engine = state.engine(`${c.name} (initial state)`);
+  // The tier-aware class engine (matrix, diff, group questions) answers every probe too.
+  let scale: TieredScaleEngine | undefined;
   const out: { test: string; probes: number; mismatches: string[] }[] = [];
   let current = { test: '(before any subtest)', probes: 0, mismatches: [] as string[] };
   let changes = 0;
@@ -28,15 +31,21 @@ function run(c: Case): { test: string; probes: number; mismatches: string[] }[] 
       const pod = (ns: string, name: string) => {
         const p = engine.cluster.pods.find((x) => x.namespace === ns && x.name === name);
         assert.ok(p, `${c.name}: no pod ${ns}/${name}`);
-        return podEndpoint(p);
+        return p;
       };
-      const allowed = engine.allows({ source: pod(m[1]!, m[2]!), destination: pod(m[3]!, m[4]!), protocol: m[5] as Protocol, port: Number(m[6]) });
+      const [source, destination] = [pod(m[1]!, m[2]!), pod(m[3]!, m[4]!)];
+      const protocol = m[5] as Protocol;
+      const allowed = engine.allows({ source: podEndpoint(source), destination: podEndpoint(destination), protocol, port: Number(m[6]) });
       current.probes++;
       if (allowed !== (m[7] === 'connect')) current.mismatches.push(`${step.probe}: engine says ${allowed ? 'connect' : 'blocked'} (after ${changes} changes)`);
+      scale ??= new TieredScaleEngine(engine.cluster);
+      const scaled = scale.allows(source, destination, { protocol, port: Number(m[6]) });
+      if (scaled !== (m[7] === 'connect')) current.mismatches.push(`${step.probe}: scale engine says ${scaled ? 'connect' : 'blocked'} (after ${changes} changes)`);
     } else {
       applyStep(state, step);
       changes++;
       engine = state.engine(`${c.name} after change ${changes}`);
+      scale = undefined;
     }
   }
   out.push(current);

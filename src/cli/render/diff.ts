@@ -76,6 +76,8 @@ function shortPair(p: PairChange): string {
 export function objectChangeLines(c: ObjectChanges): string[] {
   const out: string[] = [];
   for (const p of c.policies) out.push(`policy ${p.policy} ${p.change}${p.parts.length ? ` (${p.parts.join(', ')})` : ''}`);
+  for (const p of c.clusterPolicies) out.push(`${p.policy} ${p.change}${p.parts.length ? ` (${p.parts.join(', ')})` : ''}`);
+  if (c.nodes) out.push('nodes changed (names, labels or addresses)');
   for (const p of c.pods) out.push(`pod ${p.pod}: ${p.aspects.map((a) => (a === 'labels' ? `labels ${labelChanges(p.before.labels, p.after.labels).join(', ')}` : a)).join('; ')}`);
   for (const n of c.namespaces) out.push(`namespace ${n.namespace}: labels ${labelChanges(n.before, n.after).join(', ')}`);
   return out;
@@ -130,6 +132,8 @@ export function renderDiffJson(d: ReachabilityDiff, names: DiffNames): string {
     podsOnlyAfter: d.changes.podsAdded,
     changes: {
       policies: d.changes.policies.map((p) => ({ policy: p.policy, change: p.change, parts: p.parts })),
+      clusterPolicies: d.changes.clusterPolicies.map((p) => ({ policy: p.policy, change: p.change, parts: p.parts })),
+      nodes: d.changes.nodes,
       pods: d.changes.pods.map((p) => ({ pod: p.pod, aspects: p.aspects, labels: labelChanges(p.before.labels, p.after.labels) })),
       namespaces: d.changes.namespaces.map((n) => ({ namespace: n.namespace, labels: labelChanges(n.before, n.after) })),
     },

@@ -1,5 +1,6 @@
 /** Every lint rule, in the order their findings are listed for one object. Ids are stable: docs/lint/ID.md. */
 import { andOrTrap } from './and-or-trap.js';
+import { clusterRuleShadowed } from './cluster-rule-shadowed.js';
 import { egressNoDns } from './egress-no-dns.js';
 import { endportSupport } from './endport-support.js';
 import { hiddenAllowAll } from './hidden-allow-all.js';
@@ -9,6 +10,7 @@ import { ipblockCoversPods } from './ipblock-covers-pods.js';
 import { namedPortUndefined } from './named-port-undefined.js';
 import { namespaceSelectorUnknownLabels } from './namespace-selector-unknown-labels.js';
 import { podNotIsolated } from './pod-not-isolated.js';
+import { passWithoutNetworkPolicy } from './pass-without-networkpolicy.js';
 import { podSelectorNoPods } from './pod-selector-no-pods.js';
 import { redundantRule } from './redundant-rule.js';
 import type { LintRule } from '../types.js';
@@ -26,4 +28,6 @@ export const RULES: readonly LintRule[] = [
   podNotIsolated,
   internetIngress,
   endportSupport,
+  clusterRuleShadowed,
+  passWithoutNetworkPolicy,
 ];
