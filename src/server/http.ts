@@ -56,8 +56,17 @@ export interface AppOptions {
   readonly assetsDir: string;
   /** Host header values accepted (`127.0.0.1:8080`); undefined accepts any (a non-loopback address was asked for). */
   readonly hosts: () => readonly string[] | undefined;
-  /** Registers a listener for new snapshots (server-sent events); returns the unregister function. */
-  readonly onSnapshot?: (listener: (version: number) => void) => () => void;
+  /** Registers a listener for the server's events (first a `hello`); returns the unregister function. */
+  readonly subscribe?: (listener: (event: ServerEvent) => void) => () => void;
+}
+
+/**
+ * What `/api/v1/events` streams: `hello` on connecting (`{version, live, connection}`), `snapshot` when a
+ * live source has a new snapshot (`{version, changes}`), `connection` when its link changes state.
+ */
+export interface ServerEvent {
+  readonly name: 'hello' | 'snapshot' | 'connection';
+  readonly data: unknown;
 }
 
 class HttpError extends Error {
@@ -212,12 +221,12 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-/** Server-sent events: `snapshot` with a version number each time the source has a new snapshot. */
+/** Server-sent events (ServerEvent), one JSON line of data each; names in it are JSON strings. */
 function events(req: IncomingMessage, res: ServerResponse, opts: AppOptions): void {
   headers(res, 'text/event-stream');
   res.statusCode = 200;
   res.write(': netpol\n\n');
-  const stop = opts.onSnapshot?.((version) => res.write(`event: snapshot\ndata: ${version}\n\n`));
+  const stop = opts.subscribe?.((e) => res.write(`event: ${e.name}\ndata: ${safeJson(e.data)}\n\n`));
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
   req.on('close', () => {
     clearInterval(keepAlive);

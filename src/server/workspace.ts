@@ -38,6 +38,8 @@ export class Workspace {
   constructor(
     readonly snapshot: Snapshot,
     readonly defaultNamespace = 'default',
+    /** Which snapshot of the source this is (0 first; a live source counts its changes). */
+    readonly version = 0,
   ) {
     this.pods = sortPods(snapshot.cluster.pods);
     this.pods.forEach((p, i) => this.index.set(p, i));
@@ -74,6 +76,7 @@ export class Workspace {
     const analysed = !this.snapshot.invalid;
     return {
       source: description,
+      version: this.version,
       analysed,
       namespaces: [...c.namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, labels: n.labels, implicit: n.implicit })),
       pods: this.pods.map((p) => {

@@ -21,6 +21,8 @@ export interface PodView {
 
 export interface ClusterView {
   readonly source: string;
+  /** The snapshot's number (0 for files; a live cluster counts its changes). */
+  readonly version: number;
   readonly analysed: boolean;
   readonly namespaces: readonly { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly implicit: boolean }[];
   readonly pods: readonly PodView[];

@@ -10,6 +10,7 @@ import { Editor } from './editor.js';
 import { renderAnswer } from './explain.js';
 import { Graph } from './graph.js';
 import { Matrix } from './matrix.js';
+import { announce, follow, pairChanges } from './live.js';
 
 type View = 'graph' | 'matrix' | 'editor';
 
@@ -279,16 +280,9 @@ async function start(): Promise<void> {
 
   status('loading…');
   const cluster = await api.cluster();
-  state.cluster = cluster;
-  cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
-  replace(byId('source'), cluster.source);
-  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
-  if (!cluster.analysed) {
-    status('the input has errors: nothing is analysed until they are fixed', true);
-    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
-    document.body.dataset.ready = 'invalid';
-    return;
-  }
+  setCluster(cluster);
+  follow(cluster.version, { snapshot: (_, changes) => void refresh(changes) });
+  if (!cluster.analysed) return;
   const [first, query] = location.hash.slice(1).split('?', 2) as [string, string | undefined];
   state.view = first === 'matrix' || first === 'editor' ? first : 'graph';
   probeFromLink(new URLSearchParams(query ?? ''));
@@ -296,13 +290,45 @@ async function start(): Promise<void> {
   showView(state.view);
   route();
   document.body.dataset.ready = 'true';
-  events();
 }
 
-/** A live source announces new snapshots; the page reloads its data. */
-function events(): void {
-  const source = new EventSource('/api/v1/events');
-  source.addEventListener('snapshot', () => location.reload());
+/** Takes a cluster summary as the page's; with errors, shows them instead of an analysis. */
+function setCluster(cluster: ClusterView): void {
+  state.cluster = cluster;
+  state.podIndex.clear();
+  cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
+  replace(byId('source'), cluster.source);
+  byId('source').title = cluster.source;
+  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
+  if (!cluster.analysed) {
+    status('the input has errors: nothing is analysed until they are fixed', true);
+    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
+    document.body.dataset.ready = 'invalid';
+  }
+}
+
+let refreshing = Promise.resolve();
+/** A live cluster changed: re-read the summary and the relation, redraw in place, and say what changed. */
+function refresh(changes: readonly string[]): void {
+  refreshing = refreshing.then(async () => {
+    const key = probeKey(state.probe);
+    const before = state.cluster && state.reach.get(key) ? { pods: state.cluster.pods, reach: state.reach.get(key)! } : undefined;
+    const cluster = await api.cluster();
+    const wasReady = document.body.dataset.ready === 'true';
+    state.reach.clear();
+    state.edited = undefined;
+    setCluster(cluster);
+    if (!cluster.analysed) return announce(changes, 'the cluster now has objects netpol cannot analyse');
+    await loadReach();
+    if (!wasReady) {
+      showView(state.view);
+      document.body.dataset.ready = 'true';
+    }
+    const after = state.reach.get(key);
+    const effect = before && after ? pairChanges(before, { pods: cluster.pods, reach: after }) : undefined;
+    announce(changes, effect ? `+${effect.added} −${effect.removed} allowed pairs on ${key}` : `redrawn for ${key}`);
+    document.body.dataset.version = String(cluster.version);
+  }).catch((e: Error) => status(e.message, true));
 }
 
 /** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */
