@@ -8,8 +8,12 @@
  * one at a time. An edit is applied to the same scale engine as a few incremental policy changes, the
  * edited relation is read, and the changes are undone: no second engine (which would double the memory
  * and cost a full build, 1-2 s at 5,000 pods), and the cost of an edit follows the size of the edit.
+ *
+ * With cluster-scoped policies (AdminNetworkPolicy, ...) the class engine would be wrong, so every
+ * answer comes from the explaining engine with its tiers (src/engine/tiers.ts), pair by pair, as
+ * `netpol matrix` does, and up to the same EXACT_POD_LIMIT; an edit builds the edited engine.
  */
-import { Engine, sortPods, type Probe } from '../engine/index.js';
+import { Engine, EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe } from '../engine/index.js';
 import type { Verdict } from '../engine/index.js';
 import { normalizePolicy } from '../policy/index.js';
 import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
@@ -19,7 +23,7 @@ import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
 import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
-import { diffRelations, podRelation, relationJson, type PodRelation } from './relation.js';
+import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
 /** Changed pairs listed per probe in an edit's diff (the counts are always exact). */
@@ -29,6 +33,7 @@ export class Workspace {
   readonly pods: readonly PodInfo[];
   private readonly index = new Map<PodInfo, number>();
   private scaleEngine: ScaleEngine | undefined;
+  private exact: ExactReachability | undefined;
   private engine: Engine | undefined;
   private docs: PolicyDocument[] | undefined;
   private docById: Map<string, PolicyDocument> | undefined;
@@ -53,10 +58,14 @@ export class Workspace {
     return this.snapshot.cluster;
   }
 
-  private get scale(): ScaleEngine {
-    if (this.tiered) throw new UsageError('the input has cluster-scoped policies: the page does not draw them yet; ask /api/v1/check about one pod on each end');
-    if (!this.scaleEngine) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
-    return this.scaleEngine;
+  /** What answers pair questions: the class engine, or with cluster-scoped policies the exact engine. */
+  private get pairs(): ScaleEngine | ExactReachability {
+    if (this.snapshot.invalid) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
+    if (!this.tiered) return this.scaleEngine!;
+    if (this.pods.length > EXACT_POD_LIMIT) {
+      throw new UsageError(`${this.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods`);
+    }
+    return (this.exact ??= new ExactReachability(this.explainer, this.pods));
   }
 
   private get explainer(): Engine {
@@ -81,6 +90,7 @@ export class Workspace {
       namespaces: [...c.namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, labels: n.labels, implicit: n.implicit })),
       pods: this.pods.map((p) => {
         const selected = analysed ? this.explainer.selecting(p) : { ingress: [], egress: [] };
+        const tiers = this.tiered && analysed ? { ingressTiers: this.explainer.clusterSelecting(p, 'ingress').map((c) => c.key), egressTiers: this.explainer.clusterSelecting(p, 'egress').map((c) => c.key) } : {};
         return {
           namespace: p.namespace,
           name: p.name,
@@ -89,9 +99,11 @@ export class Workspace {
           ...(p.workload ? { workload: p.workload } : {}),
           ingressIsolatedBy: selected.ingress.map((x) => x.ref.name),
           egressIsolatedBy: selected.egress.map((x) => x.ref.name),
+          ...tiers,
         };
       }),
       policies: c.policies.map((p) => ({ namespace: p.namespace, name: p.name, ...(p.source ? { file: p.source.file, line: p.source.line } : {}) })),
+      ...(this.tiered ? { clusterPolicies: (c.clusterPolicies ?? []).map((p) => ({ kind: p.kind, name: p.name, ...(p.source ? { file: p.source.file, line: p.source.line } : {}) })) } : {}),
       diagnostics: this.snapshot.diagnostics,
     };
   }
@@ -104,20 +116,26 @@ export class Workspace {
 
   private relation(probe: Probe): PodRelation | undefined {
     const key = `${probe.protocol}/${probe.port}`;
-    if (!this.relations.has(key)) this.relations.set(key, podRelation(this.scale, this.pods, probe));
+    if (!this.relations.has(key)) {
+      const pairs = this.pairs;
+      this.relations.set(key, pairs instanceof ScaleEngine ? podRelation(pairs, this.pods, probe) : pairRelation(pairs, this.pods, probe));
+    }
     return this.relations.get(key);
   }
 
   /** The text of `netpol matrix -o json` (with `-n NS` when `namespace` is given). */
   matrix(probes: readonly Probe[], namespace: string | undefined): string {
-    if (namespace === undefined) return [...matrixJsonChunks(this.scale, this.cluster, probes)].join('');
-    const only = withPods(this.cluster, (p) => p.namespace === namespace);
-    return [...matrixJsonChunks(new ScaleEngine(only), only, probes)].join('');
+    const pairs = this.pairs;
+    if (namespace === undefined) return [...matrixJsonChunks(pairs, this.cluster, probes)].join('');
+    // As `matrix -n NS`: that namespace's pods, every policy (a verdict depends only on its two ends).
+    const c = this.cluster;
+    const only = { ...withPods(c, (p) => p.namespace === namespace), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}) };
+    return [...matrixJsonChunks(pairs instanceof ScaleEngine ? new ScaleEngine(only) : new ExactReachability(new Engine(only)), only, probes)].join('');
   }
 
   /** `netpol check -o json`, on the loaded cluster or on it with `edits` applied. */
   check(q: CheckQuestion, edits: readonly Edit[] = []): CheckAnswer {
-    if (this.snapshot.invalid) return this.scale as never;
+    if (this.snapshot.invalid) return this.pairs as never;
     if (edits.length === 0) return checkAnswer(this.cluster, q);
     const edited = applyEdits(this.cluster, this.documentMap(), edits, this.defaultNamespace);
     if (edited.invalid) throw new UsageError('the edited policies have errors; fix them to ask about the edited cluster');
@@ -135,13 +153,16 @@ export class Workspace {
 
   /** Diagnostics of an edit and, when it is valid, its effect per probe and the edited relations. */
   analyze(edits: readonly Edit[], probes: readonly Probe[]): AnalyzeResult {
-    const scale = this.scale;
+    const pairs = this.pairs;
     const edited = applyEdits(this.cluster, this.documentMap(), edits, this.defaultNamespace);
     const base = { diagnostics: edited.diagnostics, invalid: edited.invalid, policies: { added: edited.added, changed: edited.changed, removed: edited.removed } };
     if (edited.invalid) return base;
     const before = probes.map((p) => this.relation(p));
-    const after = this.whileEdited(scale, edited, () => probes.map((p) => podRelation(scale, this.pods, p)));
     let explainAfter: Engine | undefined;
+    const after =
+      pairs instanceof ScaleEngine
+        ? this.whileEdited(pairs, edited, () => probes.map((p) => podRelation(pairs, this.pods, p)))
+        : probes.map((p) => pairRelation(new ExactReachability((explainAfter ??= this.editedExplainer(edited)), this.pods), this.pods, p));
     const touched = new Set([...edited.added, ...edited.changed, ...edited.removed]);
     const probesOut = probes.map((probe, k) => {
       const b = before[k];

@@ -17,6 +17,9 @@ export interface PodView {
   readonly workload?: { readonly kind: string; readonly name: string; readonly replicas?: number };
   readonly ingressIsolatedBy: readonly string[];
   readonly egressIsolatedBy: readonly string[];
+  /** With cluster-scoped policies: those selecting the pod (`Kind/name`), per direction. */
+  readonly ingressTiers?: readonly string[];
+  readonly egressTiers?: readonly string[];
 }
 
 export interface ClusterView {

@@ -34,6 +34,11 @@ export interface GraphEvents {
 
 const podId = (i: number) => `p${i}`;
 
+/** Some policy (a NetworkPolicy, or a cluster-scoped one) selects the pod for this direction. */
+export function decided(p: PodView, direction: 'ingress' | 'egress'): boolean {
+  return direction === 'ingress' ? p.ingressIsolatedBy.length > 0 || (p.ingressTiers?.length ?? 0) > 0 : p.egressIsolatedBy.length > 0 || (p.egressTiers?.length ?? 0) > 0;
+}
+
 export class Graph {
   private cy: Core | undefined;
   private input: GraphInput | undefined;
@@ -160,10 +165,10 @@ export class Graph {
     }));
   }
 
-  /** An allowed connection is drawn when a policy decides it: an end is isolated in its direction. */
+  /** An allowed connection is drawn when a policy decides it: an end is selected in its direction (by a NetworkPolicy or a cluster-scoped one). */
   private drawn(s: number, d: number): boolean {
     const pods = this.input!.pods;
-    return pods[s]!.egressIsolatedBy.length > 0 || pods[d]!.ingressIsolatedBy.length > 0;
+    return decided(pods[s]!, 'egress') || decided(pods[d]!, 'ingress');
   }
 
   /** Selects a pod: its arrows are highlighted (or drawn, when there are too many to draw all). */

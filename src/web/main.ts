@@ -120,6 +120,8 @@ function showPod(i: number): void {
       p.ips.length > 0 && h('p', {}, `addresses: ${p.ips.join(', ')}`),
       h('p', {}, p.ingressIsolatedBy.length ? `ingress isolated by ${p.ingressIsolatedBy.join(', ')}` : 'ingress not isolated'),
       h('p', {}, p.egressIsolatedBy.length ? `egress isolated by ${p.egressIsolatedBy.join(', ')}` : 'egress not isolated'),
+      (p.ingressTiers?.length ?? 0) > 0 && h('p', {}, `ingress selected by ${p.ingressTiers!.join(', ')}`),
+      (p.egressTiers?.length ?? 0) > 0 && h('p', {}, `egress selected by ${p.egressTiers!.join(', ')}`),
       h('p', {}, h('button', { onclick: () => setEnd('from', i) }, 'Ask from here'), ' ', h('button', { onclick: () => setEnd('to', i) }, 'Ask to here')),
     ),
   );

@@ -50,6 +50,7 @@ describe('the page in Chromium', { skip: missing }, () => {
   let browser: { context: BrowserContext; close: () => Promise<void> };
   let page: Page;
   const requests: string[] = [];
+  const origins: string[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'netpol-page-'));
@@ -58,6 +59,7 @@ describe('the page in Chromium', { skip: missing }, () => {
     cpSync(join(ROOT, 'examples/three-tier'), join(dir, 'in/three-tier'), { recursive: true });
     writeFileSync(join(dir, 'in/xss.yaml'), XSS);
     server = await startServer({ source: fileSource({ filenames: [join(dir, 'in')], recursive: true }), port: 0, assetsDir: join(dir, 'web') });
+    origins.push(new URL(server.url).origin);
     browser = await launch();
     page = await browser.context.newPage();
     page.on('request', (r) => requests.push(r.url()));
@@ -119,11 +121,28 @@ describe('the page in Chromium', { skip: missing }, () => {
     assert.equal(await page.evaluate('typeof window.__xss'), 'undefined');
   });
 
+  test('with cluster-scoped policies the graph is drawn through the tiers and the panel shows the tier decision', async () => {
+    const tiered = await startServer({ source: fileSource({ filenames: [join(ROOT, 'examples/admin-guardrails')], recursive: false }), port: 0, assetsDir: join(dir, 'web') });
+    origins.push(new URL(tiered.url).origin);
+    try {
+      await page.goto(`${tiered.url}#graph?port=5432`);
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.ok(await page.evaluate(`window.netpol.edgePosition('tenant-a/web', 'tenant-a/db')`), 'tenant-a web -> db: passed to its NetworkPolicy, which allows it');
+      assert.equal(await page.evaluate(`window.netpol.edgePosition('tenant-a/web', 'tenant-b/db') ?? null`), null, 'across tenants: denied by the admin tier');
+      await page.goto(`${tiered.url}#check?from=monitoring/prometheus&to=tenant-a/db&port=9090`);
+      const ingress = page.locator('#explain .side.tiered', { hasText: 'Ingress to tenant-a/db' });
+      await ingress.waitFor();
+      assert.match((await ingress.locator('.tier-decision').textContent()) ?? '', /^allowed by ClusterNetworkPolicy\/allow-monitoring \(admin tier, priority 10\) rule ingress\[0\]/);
+      assert.equal(await page.locator('#explain [data-verdict]').first().getAttribute('data-verdict'), 'allowed');
+    } finally {
+      await tiered.close();
+    }
+  });
+
   test('no request leaves 127.0.0.1', () => {
     assert.ok(requests.length > 5);
-    const origin = new URL(server.url).origin;
     assert.deepEqual(
-      requests.filter((u) => !u.startsWith(`${origin}/`)),
+      requests.filter((u) => !origins.some((o) => u.startsWith(`${o}/`))),
       [],
     );
   });
