@@ -144,6 +144,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       if (!reach) throw new HttpError(422, 'too many classes of pods for the whole relation; use /api/v1/check');
       return json(res, reach);
     }
+    case 'GET /api/v1/external': {
+      const [probe] = probesOf(q.get('port') ?? undefined, q.get('protocol') ?? undefined);
+      const external = ws.external(probe!);
+      if (!external) throw new HttpError(422, 'too many classes of pods for the whole relation; use /api/v1/check');
+      return json(res, external);
+    }
     case 'GET /api/v1/matrix':
       return send(res, 200, 'application/json', ws.matrix(parseProbes(q.getAll('port'), q.getAll('protocol')), q.get('namespace') ?? undefined));
     case 'GET /api/v1/check':

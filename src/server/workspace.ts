@@ -23,6 +23,7 @@ import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
 import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
+import { externalBlocks, type ExternalBlock } from './external.js';
 import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
@@ -114,6 +115,12 @@ export class Workspace {
     return r && relationJson(r);
   }
 
+  /** The address blocks the policies name, as nodes: who reaches them and whom they reach (positions of `reach`). */
+  external(probe: Probe): { port: number | string; protocol: string; blocks: ExternalBlock[] } | undefined {
+    const r = this.relation(probe);
+    return r && { port: probe.port, protocol: probe.protocol, blocks: externalBlocks(this.explainer, this.pods, r.positions, probe) };
+  }
+
   private relation(probe: Probe): PodRelation | undefined {
     const key = `${probe.protocol}/${probe.port}`;
     if (!this.relations.has(key)) {
@@ -183,7 +190,9 @@ export class Workspace {
         }
         return { from: podKey(from), to: podKey(to), change: c.added ? 'added' : 'removed', causes: cause };
       });
-      return { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a) };
+      explainAfter ??= this.editedExplainer(edited);
+      const external = externalBlocks(explainAfter, this.pods, a.positions, probe);
+      return { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a), external };
     });
     return { ...base, probes: probesOut };
   }

@@ -1,8 +1,9 @@
 /** The page's side of the JSON API (docs/api.md). Types of verdicts are the engine's own. */
 import type { Verdict } from '../engine/types.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
+import type { ExternalBlock } from '../server/external.js';
 
-export type { Verdict, Diagnostic };
+export type { Verdict, Diagnostic, ExternalBlock };
 
 export interface Probe {
   readonly port: number | string;
@@ -41,6 +42,13 @@ export interface ReachJson {
   readonly incoming: string;
 }
 
+/** `/api/v1/external`: the address blocks the policies name, with the relation positions on each side. */
+export interface ExternalJson {
+  readonly port: number | string;
+  readonly protocol: string;
+  readonly blocks: readonly ExternalBlock[];
+}
+
 export interface PolicyDocument {
   readonly id: string;
   readonly file: string;
@@ -70,6 +78,7 @@ export interface ProbeDiff {
   readonly changes: readonly PairChange[];
   readonly truncated: boolean;
   readonly reach: ReachJson;
+  readonly external: readonly ExternalBlock[];
 }
 
 export interface AnalyzeResult {
@@ -107,6 +116,7 @@ function post<T>(path: string, body: unknown): Promise<T> {
 export const api = {
   cluster: () => call<ClusterView>('/api/v1/cluster'),
   reach: (p: Probe) => call<ReachJson>(`/api/v1/reach?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}`),
+  external: (p: Probe) => call<ExternalJson>(`/api/v1/external?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}`),
   documents: () => call<{ documents: PolicyDocument[] }>('/api/v1/documents'),
   check: (q: { from: string; to: string; port?: string; protocol: string }, edits: readonly Edit[]) => post<Verdict | GroupAnswer>('/api/v1/check', { ...q, edits }),
   analyze: (edits: readonly Edit[], probe: Probe) => post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe] }),
@@ -131,6 +141,11 @@ export class Reach {
     if (i === j) return true;
     const s = this.pos[i]!;
     return ((this.rows[this.pos[j]! * this.words + (s >>> 5)]! >>> (s & 31)) & 1) === 1;
+  }
+
+  /** The pod's position in the relation (pods at one position get the same verdicts). */
+  position(i: number): number {
+    return this.pos[i]!;
   }
 
   /** Same class of pods: same verdicts from and to everyone. */

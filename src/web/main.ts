@@ -4,7 +4,7 @@
  * probe (loaded and, while editing, edited), the edits. Deep links: `#graph`, `#matrix`, `#editor`,
  * `#check?from=NS/POD&to=NS/POD&port=P&protocol=TCP`.
  */
-import { api, ApiError, Reach, type ClusterView, type Edit, type Probe, type ProbeDiff } from './api.js';
+import { api, ApiError, Reach, type ClusterView, type Edit, type ExternalBlock, type Probe, type ProbeDiff } from './api.js';
 import { byId, h, replace } from './dom.js';
 import { Editor } from './editor.js';
 import { renderAnswer } from './explain.js';
@@ -18,10 +18,12 @@ const state = {
   cluster: undefined as ClusterView | undefined,
   probe: { port: 80, protocol: 'TCP' } as Probe,
   reach: new Map<string, Reach>(),
+  external: new Map<string, readonly ExternalBlock[]>(),
   edits: [] as Edit[],
   edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff } | undefined,
   view: 'graph' as View,
-  focus: undefined as string | undefined,
+  /** Namespaces opened in place while the graph aggregates. */
+  expanded: new Set<string>(),
   podIndex: new Map<string, number>(),
 };
 
@@ -47,10 +49,15 @@ function setTheme(theme: string): void {
 
 const graph = new Graph(byId('graph'), {
   edge: (from, to) => void explain(podName(from), podName(to)),
+  externalEdge: (i, k, outward) => {
+    const address = currentExternal()[k]!.address;
+    void explain(outward ? podName(i) : address, outward ? address : podName(i));
+  },
   pod: (i) => showPod(i),
-  namespace: (ns) => {
-    state.focus = ns;
-    drawGraph();
+  block: (k) => showBlock(currentExternal()[k]!),
+  toggle: (ns) => {
+    if (!state.expanded.delete(ns)) state.expanded.add(ns);
+    drawGraph(true);
   },
 });
 const matrix = new Matrix(byId('matrix'), {
@@ -70,6 +77,12 @@ function currentReach(): Reach | undefined {
   return state.reach.get(probeKey(state.probe));
 }
 
+/** The address blocks drawn with the relation above. */
+function currentExternal(): readonly ExternalBlock[] {
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) return state.edited.diff.external;
+  return state.external.get(probeKey(state.probe)) ?? [];
+}
+
 function showView(view: View): void {
   state.view = view;
   for (const v of ['graph', 'matrix', 'editor'] as const) {
@@ -81,17 +94,16 @@ function showView(view: View): void {
   if (view === 'editor') void loadDocuments();
 }
 
-function drawGraph(): void {
+function drawGraph(inPlace = false): void {
   const reach = currentReach();
   if (!reach || !state.cluster || state.view !== 'graph') return;
-  graph.render({ pods: state.cluster.pods, reach, focus: state.focus });
-  const back = byId('graph-back');
-  back.hidden = state.focus === undefined;
+  graph.render({ pods: state.cluster.pods, reach, external: currentExternal(), expanded: state.expanded }, inPlace);
+  byId('graph-back').hidden = state.expanded.size === 0;
   replace(
     byId('graph-note'),
     graph.aggregated
-      ? `${state.cluster.pods.length} pods: one box per namespace. Click one for its connections, double-click (or Enter) to open it.`
-      : `${graph.shownPods().length} pods${state.focus ? ` in ${state.focus}` : ''}. Click an arrow for the reason; arrow keys walk the pods.`,
+      ? `${state.cluster.pods.length} pods: one box per namespace${state.expanded.size ? `, ${state.expanded.size} open` : ''}. Click a box to open it in place (click it again to close); arrow keys and Enter do the same.`
+      : `${graph.shownPods().length} pods. Click an arrow for the reason; arrow keys walk the pods.`,
   );
 }
 
@@ -127,6 +139,20 @@ function showPod(i: number): void {
   );
 }
 
+function showBlock(b: ExternalBlock): void {
+  replace(
+    byId('explain'),
+    h(
+      'section',
+      { class: 'pod' },
+      h('h3', {}, b.label),
+      h('p', {}, `outside the cluster; named by ${b.policies.join(', ')}`),
+      h('p', {}, `verdicts are asked for ${b.address}, the first address of the block that is no pod's: a narrower block of another policy may decide other addresses differently (ask about one in the header)`),
+      h('p', {}, `${b.reachedFrom.length ? 'reached by the pods with an arrow to it' : 'reached by no pod a policy decides'}; ${b.reaches.length ? 'reaches the pods its arrows point to' : 'reaches no pod a policy decides'}`),
+    ),
+  );
+}
+
 function setEnd(which: 'from' | 'to', i: number): void {
   byId<HTMLInputElement>(which).value = podName(i);
   const from = byId<HTMLInputElement>('from').value;
@@ -154,7 +180,9 @@ async function loadReach(): Promise<void> {
   const key = probeKey(state.probe);
   if (!state.reach.has(key)) {
     status(`analysing ${key}…`);
-    state.reach.set(key, new Reach(await api.reach(state.probe)));
+    const [reach, external] = await Promise.all([api.reach(state.probe), api.external(state.probe)]);
+    state.reach.set(key, new Reach(reach));
+    state.external.set(key, external.blocks);
   }
   if (state.edits.length > 0 && state.edited?.probe !== key) await analyze(state.edits);
   status(`${state.cluster!.pods.length} pods, ${state.cluster!.policies.length} policies · ${key}`);
@@ -257,7 +285,7 @@ async function start(): Promise<void> {
     });
   }
   byId('graph-back').addEventListener('click', () => {
-    state.focus = undefined;
+    state.expanded.clear();
     drawGraph();
   });
   for (const id of ['row-filter', 'col-filter']) byId(id).addEventListener('input', () => drawMatrix());
@@ -318,6 +346,7 @@ function refresh(changes: readonly string[]): void {
     const cluster = await api.cluster();
     const wasReady = document.body.dataset.ready === 'true';
     state.reach.clear();
+    state.external.clear();
     state.edited = undefined;
     setCluster(cluster);
     if (!cluster.analysed) return announce(changes, 'the cluster now has objects netpol cannot analyse');
@@ -336,6 +365,8 @@ function refresh(changes: readonly string[]): void {
 /** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */
 (window as unknown as { netpol: unknown }).netpol = {
   edgePosition: (from: string, to: string) => graph.edgePosition(state.podIndex.get(from) ?? -1, state.podIndex.get(to) ?? -1),
+  externalEdgePosition: (pod: string, block: string, outward: boolean) => graph.externalEdgePosition(state.podIndex.get(pod) ?? -1, block, outward),
+  nodePosition: (id: string) => graph.nodePosition(id),
   shownPods: () => graph.shownPods().map(podName),
 };
 
