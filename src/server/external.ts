@@ -69,22 +69,41 @@ function lowest(set: AddressSet): IP | undefined {
   return undefined;
 }
 
+/** Every pod address, as one set (the addresses a block's representative must avoid). */
+export function podAddresses(pods: readonly PodInfo[]): AddressSet {
+  const ips = pods.flatMap((p) => p.ips.map((t) => parseIP(t))).filter((ip): ip is IP => ip !== undefined);
+  const of = (family: 4 | 6) => AddressSet.fromIntervals(family, ips.filter((ip) => ip.family === family).map((ip) => [ip.value, ip.value] as const));
+  return of(4).union(of(6));
+}
+
+/** The blocks an engine's policies name, each with its representative address: once per engine. */
+export class AddressBlocks {
+  readonly blocks: readonly { readonly label: string; readonly ip: IP; readonly policies: readonly string[] }[];
+
+  constructor(engine: Engine, avoid: AddressSet) {
+    this.blocks = blocksOf(engine)
+      .slice(0, MAX_BLOCKS)
+      .flatMap((b) => {
+        const ip = lowest(b.addresses.subtract(avoid));
+        return ip ? [{ label: b.label, ip, policies: [...b.policies].sort() }] : [];
+      });
+  }
+}
+
 /**
- * Each block with the positions that reach it and that it reaches on `probe`. `positions[i]` is the
- * relation position of `pods[i]`. Blocks holding only pod addresses are left out (they are pods).
+ * Each block with the positions that reach it and that it reaches on `probe`, by `engine` (the one
+ * `blocks` was made from). `positions[i]` is the relation position of `pods[i]`; only the positions of
+ * pods `shown` accepts are asked about (the cost follows what the graph draws: one verdict per
+ * position, block and direction). Blocks holding only pod addresses are left out (they are pods).
  */
-export function externalBlocks(engine: Engine, pods: readonly PodInfo[], positions: ArrayLike<number>, probe: Probe): ExternalBlock[] {
-  const podAddresses = AddressSet.unionAll(pods.flatMap((p) => p.ips.map((t) => parseIP(t))).filter((ip): ip is IP => ip !== undefined).map((ip) => AddressSet.fromIP(ip)));
+export function externalBlocks(blocks: AddressBlocks, engine: Engine, pods: readonly PodInfo[], positions: ArrayLike<number>, probe: Probe, shown: (pod: PodInfo) => boolean = () => true): ExternalBlock[] {
   const reps = new Map<number, PodInfo>();
   pods.forEach((p, i) => {
-    if (!reps.has(positions[i]!)) reps.set(positions[i]!, p);
+    if (!reps.has(positions[i]!) && shown(p)) reps.set(positions[i]!, p);
   });
-  const out: ExternalBlock[] = [];
-  for (const b of blocksOf(engine).slice(0, MAX_BLOCKS)) {
-    const ip = lowest(b.addresses.subtract(podAddresses));
-    if (!ip) continue;
-    const text = formatIP(ip);
-    const external = { kind: 'external' as const, ip, text };
+  return blocks.blocks.map((b) => {
+    const text = formatIP(b.ip);
+    const external = { kind: 'external' as const, ip: b.ip, text };
     const reachedFrom: number[] = [];
     const reaches: number[] = [];
     for (const [position, pod] of reps) {
@@ -92,7 +111,6 @@ export function externalBlocks(engine: Engine, pods: readonly PodInfo[], positio
       if (engine.allows({ source: self, destination: external, protocol: probe.protocol, port: probe.port })) reachedFrom.push(position);
       if (engine.allows({ source: external, destination: self, protocol: probe.protocol, port: probe.port })) reaches.push(position);
     }
-    out.push({ label: b.label, address: text, policies: [...b.policies].sort(), reachedFrom: reachedFrom.sort((x, y) => x - y), reaches: reaches.sort((x, y) => x - y) });
-  }
-  return out;
+    return { label: b.label, address: text, policies: b.policies, reachedFrom: reachedFrom.sort((x, y) => x - y), reaches: reaches.sort((x, y) => x - y) };
+  });
 }

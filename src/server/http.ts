@@ -146,7 +146,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
     }
     case 'GET /api/v1/external': {
       const [probe] = probesOf(q.get('port') ?? undefined, q.get('protocol') ?? undefined);
-      const external = ws.external(probe!);
+      const external = ws.external(probe!, q.has('namespace') ? q.getAll('namespace') : undefined);
       if (!external) throw new HttpError(422, 'too many classes of pods for the whole relation; use /api/v1/check');
       return json(res, external);
     }
@@ -171,7 +171,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       const body = await readJson(req);
       const probes = Array.isArray(body.probes) ? body.probes.map((p: unknown) => probeOf(p)) : probesOf(undefined, undefined);
       if (probes.length === 0 || probes.length > 8) throw new UsageError('probes: 1 to 8 of {port, protocol}');
-      return json(res, ws.analyze(editsOf(body.edits), probes));
+      return json(res, ws.analyze(editsOf(body.edits), probes, externalOf(body.external)));
     }
     case 'GET /api/v1/events':
       return events(req, res, opts);
@@ -205,6 +205,12 @@ function editsOf(v: unknown): Edit[] {
     if (typeof e?.text !== 'string' || (e.document !== null && typeof e.document !== 'string')) throw new UsageError(`edits[${i}]: {document: string | null, text: string}`);
     return { document: e.document, text: e.text };
   });
+}
+
+function externalOf(v: unknown): readonly string[] | 'all' | undefined {
+  if (v === undefined || v === 'all') return v;
+  if (Array.isArray(v) && v.every((n) => typeof n === 'string')) return v as string[];
+  throw new UsageError('external: "all" or a list of namespaces');
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

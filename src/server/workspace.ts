@@ -23,7 +23,8 @@ import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
 import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
-import { externalBlocks, type ExternalBlock } from './external.js';
+import { AddressBlocks, externalBlocks, podAddresses, type ExternalBlock } from './external.js';
+import type { AddressSet } from '../ip/index.js';
 import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
@@ -39,6 +40,8 @@ export class Workspace {
   private docs: PolicyDocument[] | undefined;
   private docById: Map<string, PolicyDocument> | undefined;
   private readonly relations = new Map<string, PodRelation | undefined>();
+  private podIPs: AddressSet | undefined;
+  private blocks: AddressBlocks | undefined;
   private readonly tiered: boolean;
 
   constructor(
@@ -115,10 +118,14 @@ export class Workspace {
     return r && relationJson(r);
   }
 
-  /** The address blocks the policies name, as nodes: who reaches them and whom they reach (positions of `reach`). */
-  external(probe: Probe): { port: number | string; protocol: string; blocks: ExternalBlock[] } | undefined {
+  /**
+   * The address blocks the policies name, as nodes: who reaches them and whom they reach (positions of
+   * `reach`), among the pods of `namespaces` (all when undefined).
+   */
+  external(probe: Probe, namespaces?: readonly string[]): { port: number | string; protocol: string; blocks: ExternalBlock[] } | undefined {
     const r = this.relation(probe);
-    return r && { port: probe.port, protocol: probe.protocol, blocks: externalBlocks(this.explainer, this.pods, r.positions, probe) };
+    this.blocks ??= new AddressBlocks(this.explainer, (this.podIPs ??= podAddresses(this.pods)));
+    return r && { port: probe.port, protocol: probe.protocol, blocks: externalBlocks(this.blocks, this.explainer, this.pods, r.positions, probe, inNamespaces(namespaces)) };
   }
 
   private relation(probe: Probe): PodRelation | undefined {
@@ -159,13 +166,14 @@ export class Workspace {
   }
 
   /** Diagnostics of an edit and, when it is valid, its effect per probe and the edited relations. */
-  analyze(edits: readonly Edit[], probes: readonly Probe[]): AnalyzeResult {
+  analyze(edits: readonly Edit[], probes: readonly Probe[], externalNamespaces?: readonly string[] | 'all'): AnalyzeResult {
     const pairs = this.pairs;
     const edited = applyEdits(this.cluster, this.documentMap(), edits, this.defaultNamespace);
     const base = { diagnostics: edited.diagnostics, invalid: edited.invalid, policies: { added: edited.added, changed: edited.changed, removed: edited.removed } };
     if (edited.invalid) return base;
     const before = probes.map((p) => this.relation(p));
     let explainAfter: Engine | undefined;
+    let editedBlocks: AddressBlocks | undefined;
     const after =
       pairs instanceof ScaleEngine
         ? this.whileEdited(pairs, edited, () => probes.map((p) => podRelation(pairs, this.pods, p)))
@@ -190,9 +198,11 @@ export class Workspace {
         }
         return { from: podKey(from), to: podKey(to), change: c.added ? 'added' : 'removed', causes: cause };
       });
+      const out = { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a) };
+      if (externalNamespaces === undefined) return out;
       explainAfter ??= this.editedExplainer(edited);
-      const external = externalBlocks(explainAfter, this.pods, a.positions, probe);
-      return { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a), external };
+      editedBlocks ??= new AddressBlocks(explainAfter, (this.podIPs ??= podAddresses(this.pods)));
+      return { ...out, external: externalBlocks(editedBlocks, explainAfter, this.pods, a.positions, probe, inNamespaces(externalNamespaces === 'all' ? undefined : externalNamespaces)) };
     });
     return { ...base, probes: probesOut };
   }
@@ -236,6 +246,12 @@ export interface AnalyzeResult {
   readonly invalid: boolean;
   readonly policies: { readonly added: readonly string[]; readonly changed: readonly string[]; readonly removed: readonly string[] };
   readonly probes?: readonly unknown[];
+}
+
+function inNamespaces(namespaces: readonly string[] | undefined): ((p: PodInfo) => boolean) | undefined {
+  if (namespaces === undefined) return undefined;
+  const set = new Set(namespaces);
+  return (p) => set.has(p.namespace);
 }
 
 /** The edited policies among those that isolate either end, before or after the edit: what changed the verdict. */

@@ -8,7 +8,7 @@ import { api, ApiError, Reach, type ClusterView, type Edit, type ExternalBlock, 
 import { byId, h, replace } from './dom.js';
 import { Editor } from './editor.js';
 import { renderAnswer } from './explain.js';
-import { Graph } from './graph.js';
+import { Graph, POD_LIMIT } from './graph.js';
 import { Matrix } from './matrix.js';
 import { announce, follow, pairChanges } from './live.js';
 
@@ -20,7 +20,7 @@ const state = {
   reach: new Map<string, Reach>(),
   external: new Map<string, readonly ExternalBlock[]>(),
   edits: [] as Edit[],
-  edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff } | undefined,
+  edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff; scope: string | undefined } | undefined,
   view: 'graph' as View,
   /** Namespaces opened in place while the graph aggregates. */
   expanded: new Set<string>(),
@@ -77,10 +77,46 @@ function currentReach(): Reach | undefined {
   return state.reach.get(probeKey(state.probe));
 }
 
-/** The address blocks drawn with the relation above. */
+/**
+ * Whose arrows to address blocks the graph draws: every pod's ('all'), or while it aggregates only the
+ * open namespaces' (undefined when none is open). The server asks only about those pods.
+ */
+function externalScope(): readonly string[] | 'all' | undefined {
+  if (!state.cluster || state.cluster.pods.length <= POD_LIMIT) return 'all';
+  return state.expanded.size === 0 ? undefined : [...state.expanded].sort();
+}
+
+const scopeKey = (scope: readonly string[] | 'all' | undefined) => (scope === undefined ? '' : scope === 'all' ? '*' : scope.join('\n'));
+
+/** The address blocks drawn with the relation above, once loaded. */
 function currentExternal(): readonly ExternalBlock[] {
-  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) return state.edited.diff.external;
-  return state.external.get(probeKey(state.probe)) ?? [];
+  const scope = scopeKey(externalScope());
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) return state.edited.scope === scope ? (state.edited.diff.external ?? []) : [];
+  return state.external.get(`${probeKey(state.probe)}|${scope}`) ?? [];
+}
+
+/** Loads the blocks for the graph's scope when missing (after the graph is drawn: they never delay it), then redraws in place. */
+function loadExternal(): void {
+  const scope = externalScope();
+  if (scope === undefined) return;
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) {
+    if (state.edited.scope !== scopeKey(scope)) void analyze(state.edits);
+    return;
+  }
+  const key = `${probeKey(state.probe)}|${scopeKey(scope)}`;
+  if (state.external.has(key)) return;
+  state.external.set(key, []);
+  api
+    .external(state.probe, scope)
+    .then((r) => {
+      state.external.set(key, r.blocks);
+      // All pods drawn: fit the picture again, blocks included; namespaces opened in place: keep the view.
+      if (`${probeKey(state.probe)}|${scopeKey(externalScope())}` === key) drawGraph(graph.aggregated);
+    })
+    .catch((e: Error) => {
+      state.external.delete(key);
+      status(e.message, true);
+    });
 }
 
 function showView(view: View): void {
@@ -98,6 +134,7 @@ function drawGraph(inPlace = false): void {
   const reach = currentReach();
   if (!reach || !state.cluster || state.view !== 'graph') return;
   graph.render({ pods: state.cluster.pods, reach, external: currentExternal(), expanded: state.expanded }, inPlace);
+  loadExternal();
   byId('graph-back').hidden = state.expanded.size === 0;
   replace(
     byId('graph-note'),
@@ -180,9 +217,7 @@ async function loadReach(): Promise<void> {
   const key = probeKey(state.probe);
   if (!state.reach.has(key)) {
     status(`analysing ${key}…`);
-    const [reach, external] = await Promise.all([api.reach(state.probe), api.external(state.probe)]);
-    state.reach.set(key, new Reach(reach));
-    state.external.set(key, external.blocks);
+    state.reach.set(key, new Reach(await api.reach(state.probe)));
   }
   if (state.edits.length > 0 && state.edited?.probe !== key) await analyze(state.edits);
   status(`${state.cluster!.pods.length} pods, ${state.cluster!.policies.length} policies · ${key}`);
@@ -208,7 +243,8 @@ async function analyze(edits: Edit[]): Promise<void> {
     redraw();
     return;
   }
-  const result = await api.analyze(edits, state.probe);
+  const scope = externalScope();
+  const result = await api.analyze(edits, state.probe, scope);
   if (ticket !== analyzing) return; // a newer edit is on its way
   editor.setDiagnostics(result.diagnostics);
   const diff = result.probes?.[0];
@@ -216,7 +252,7 @@ async function analyze(edits: Edit[]): Promise<void> {
     renderDiff(undefined, [], result.invalid ? 'The edit has errors (see the editor): fix them to see its effect.' : 'Too many classes of pods to compare.');
     return;
   }
-  state.edited = { probe: probeKey(state.probe), reach: new Reach(diff.reach), diff };
+  state.edited = { probe: probeKey(state.probe), reach: new Reach(diff.reach), diff, scope: scopeKey(scope) };
   const changed = [...result.policies.added.map((p) => `${p} (new)`), ...result.policies.changed.map((p) => `${p} (changed)`), ...result.policies.removed.map((p) => `${p} (removed)`)];
   renderDiff(diff, changed, undefined);
   redraw();

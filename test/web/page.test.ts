@@ -139,14 +139,17 @@ describe('the page in Chromium', { skip: missing }, () => {
     }
   });
 
-  /** Waits until the graph shows `n` pods (page.waitForFunction would evaluate a string, which the CSP forbids). */
-  async function shownCount(n: number): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      if (((await page.evaluate('window.netpol.shownPods()')) as string[]).length === n) return;
+  /** Polls `expression` in the page until it is truthy (page.waitForFunction would evaluate a string, which the CSP forbids). */
+  async function until<T>(expression: string, what: string): Promise<T> {
+    for (let i = 0; i < 400; i++) {
+      const v = (await page.evaluate(expression)) as T;
+      if (v) return v;
       await new Promise((r) => setTimeout(r, 25));
     }
-    assert.fail(`the graph never showed ${n} pods`);
+    return assert.fail(`timed out waiting for ${what}`);
   }
+
+  const shownCount = (n: number) => until(`window.netpol.shownPods().length === ${n}`, `${n} pods shown`);
 
   /** A server over `input` (a directory or file), for one test. */
   async function another(input: string): Promise<RunningServer> {
@@ -161,7 +164,8 @@ describe('the page in Chromium', { skip: missing }, () => {
       await page.goto(`${s.url}#graph?port=80`);
       await page.waitForSelector('body[data-ready="true"]');
       const block = '172.17.0.0/16 except 172.17.1.0/24, 172.17.2.0/24, 172.17.3.0/24';
-      assert.ok(await page.evaluate(`window.netpol.nodePosition(${JSON.stringify(`block:${block}`)})`), 'the block is a node');
+      // The blocks come after the first drawing (they never delay it).
+      await until(`window.netpol.nodePosition(${JSON.stringify(`block:${block}`)})`, 'the block drawn as a node');
       // The pods' egress is not isolated: no arrow from them to the block is drawn (they talk freely).
       assert.equal(await page.evaluate(`window.netpol.externalEdgePosition('ipblock-except/server', ${JSON.stringify(block)}, true) ?? null`), null);
       const at = (await page.evaluate(`window.netpol.externalEdgePosition('ipblock-except/server', ${JSON.stringify(block)}, false)`)) as { x: number; y: number } | undefined;
