@@ -50,19 +50,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     for (const l of listeners) l(e);
   };
   // A live source: each new snapshot replaces the workspace; the page hears which objects changed and
-  // re-reads its data. Snapshots are taken in order (one workspace build at a time).
-  let building = Promise.resolve();
+  // re-reads its data. One build at a time: snapshots that arrive during a build are folded into the
+  // next one (the source's latest), with their changes listed together.
+  let pending: string[] | undefined;
+  let building = false;
+  const rebuild = async (): Promise<void> => {
+    building = true;
+    try {
+      while (pending) {
+        const changes = pending;
+        pending = undefined;
+        const snapshot = await source.read();
+        version++;
+        workspace = new Workspace(snapshot, opts.defaultNamespace, version);
+        tell({ name: 'snapshot', data: { version, changes } });
+      }
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    } finally {
+      building = false;
+    }
+  };
   const unwatch = source.watch?.({
     snapshot: (changes) => {
-      building = building
-        .then(async () => {
-          version++;
-          workspace = new Workspace(await source.read(), opts.defaultNamespace, version);
-          tell({ name: 'snapshot', data: { version, changes } });
-        })
-        .catch((e: unknown) => {
-          process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-        });
+      pending = [...(pending ?? []), ...changes];
+      if (!building) void rebuild();
     },
     connection: (state) => tell({ name: 'connection', data: state }),
   });
