@@ -25,6 +25,7 @@ import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
 import { AddressBlocks, externalBlocks, podAddresses, type ExternalBlock } from './external.js';
 import type { AddressSet } from '../ip/index.js';
+import { TieredPairs } from './tiered.js';
 import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
@@ -35,7 +36,7 @@ export class Workspace {
   readonly pods: readonly PodInfo[];
   private readonly index = new Map<PodInfo, number>();
   private scaleEngine: ScaleEngine | undefined;
-  private exact: ExactReachability | undefined;
+  private exact: TieredPairs | undefined;
   private engine: Engine | undefined;
   private docs: PolicyDocument[] | undefined;
   private docById: Map<string, PolicyDocument> | undefined;
@@ -63,13 +64,13 @@ export class Workspace {
   }
 
   /** What answers pair questions: the class engine, or with cluster-scoped policies the exact engine. */
-  private get pairs(): ScaleEngine | ExactReachability {
+  private get pairs(): ScaleEngine | TieredPairs {
     if (this.snapshot.invalid) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
     if (!this.tiered) return this.scaleEngine!;
     if (this.pods.length > EXACT_POD_LIMIT) {
       throw new UsageError(`${this.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods`);
     }
-    return (this.exact ??= new ExactReachability(this.explainer, this.pods));
+    return (this.exact ??= new TieredPairs(this.explainer, this.pods));
   }
 
   private get explainer(): Engine {
@@ -140,7 +141,7 @@ export class Workspace {
   /** The text of `netpol matrix -o json` (with `-n NS` when `namespace` is given). */
   matrix(probes: readonly Probe[], namespace: string | undefined): string {
     const pairs = this.pairs;
-    if (namespace === undefined) return [...matrixJsonChunks(pairs, this.cluster, probes)].join('');
+    if (namespace === undefined) return [...matrixJsonChunks(pairs instanceof ScaleEngine ? pairs : new ExactReachability(this.explainer), this.cluster, probes)].join('');
     // As `matrix -n NS`: that namespace's pods, every policy (a verdict depends only on its two ends).
     const c = this.cluster;
     const only = { ...withPods(c, (p) => p.namespace === namespace), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}) };
@@ -177,7 +178,7 @@ export class Workspace {
     const after =
       pairs instanceof ScaleEngine
         ? this.whileEdited(pairs, edited, () => probes.map((p) => podRelation(pairs, this.pods, p)))
-        : probes.map((p) => pairRelation(new ExactReachability((explainAfter ??= this.editedExplainer(edited)), this.pods), this.pods, p));
+        : probes.map((p) => pairRelation(new TieredPairs((explainAfter ??= this.editedExplainer(edited)), this.pods), this.pods, p));
     const touched = new Set([...edited.added, ...edited.changed, ...edited.removed]);
     const probesOut = probes.map((probe, k) => {
       const b = before[k];
