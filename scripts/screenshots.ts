@@ -37,6 +37,7 @@ const shots: [string, string, (() => Promise<void>)?][] = [
     await page.mouse.move(420, 420);
   }],
   ['explain', '#check?from=three-tier/web&to=three-tier/db&port=3306'],
+  ['explain-tiers', '#check?from=monitoring/prometheus&to=tenant-a/db&port=9090'],
   ['editor', '#editor?port=3306', async () => {
     await page.fill('.doc-pane input', 'three-tier/db');
     await page.locator('.doc-list button', { hasText: 'three-tier/db' }).click();
@@ -49,7 +50,7 @@ for (const [name, hash, act] of shots) {
   await page.goto(`${server.url}${hash}`);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  if (name === 'explain') await page.locator('#explain [data-verdict]').first().waitFor();
+  if (name.startsWith('explain')) await page.locator('#explain [data-verdict]').first().waitFor();
   await act?.();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(out, `${name}.png`) });

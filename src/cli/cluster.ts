@@ -5,7 +5,7 @@
  * server's words escaped: they are untrusted text.
  */
 import { hasErrors } from '../diag/index.js';
-import { KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, overlayCluster, readCluster } from '../kube/index.js';
+import { KubeApiError, KubeClient, KubeConfigError, KubeUnreachableError, loadKubeConfig, overlayCluster, readCluster, type ResolvedConfig } from '../kube/index.js';
 import type { GlobalFlags } from './args.js';
 import type { Input } from './input.js';
 import { UsageError, type IO } from './io.js';
@@ -52,4 +52,25 @@ export async function readClusterInput(flags: GlobalFlags, io: IO, scope: 'flags
     if (e instanceof KubeConfigError || e instanceof KubeApiError || e instanceof KubeUnreachableError) throw new ClusterReadError(safeText(e.message));
     throw e;
   }
+}
+
+/**
+ * For commands that stay connected (`watch`, `serve`): the cluster of `--kubeconfig`/`--context`
+ * (kubectl's rules; in a pod, its service account) and the namespace to follow: every one with `-A`,
+ * else `-n`, else the context's.
+ */
+export function followedCluster(flags: GlobalFlags): { config: ResolvedConfig; namespace: string | undefined } {
+  let config;
+  try {
+    config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
+  } catch (e) {
+    if (e instanceof KubeConfigError) throw new ClusterReadError(safeText(e.message));
+    throw e;
+  }
+  return { config, namespace: flags.allNamespaces ? undefined : (flags.namespace ?? config.namespace) };
+}
+
+/** Failures that retrying will not fix before anything was shown: no rights, no server, bad credentials. */
+export function isFatalBeforeSync(e: Error): boolean {
+  return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
 }

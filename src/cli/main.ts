@@ -53,6 +53,7 @@ Usage:
   netpol completion bash|zsh|fish                 shell completion
   netpol serve -f PATH... [--address 127.0.0.1] [--port 8080]
                                                   the web page: graph, matrix, explanations, editor
+  netpol serve [--context NAME] [-n NS|-A]        the same page following the live cluster
   netpol version
 
 Every command has its own page: netpol COMMAND --help (or netpol help COMMAND).

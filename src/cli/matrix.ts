@@ -127,11 +127,11 @@ export function parseProbes(ports: readonly string[] | undefined, protocols: rea
 }
 
 /**
- * What `-o json` writes for every pod of `cluster` (no cluster-scoped policies: the class engine
- * answers), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
+ * What `-o json` writes for every pod of `cluster` (the class engine, or the exact one with
+ * cluster-scoped policies), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
  * front ends of the same answer (the web API).
  */
-export function matrixJsonChunks(scale: ScaleEngine, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {
+export function matrixJsonChunks(scale: ScaleEngine | ExactReachability, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {
   const shown = sortPods(cluster.pods);
   const bytes = denseOutputBytes('json', shown, probes);
   if (bytes > MAX_OUTPUT_BYTES) throw new UsageError(`${shown.length} pods: the matrix would be about ${sizeText(bytes)}; use /api/v1/reach`);

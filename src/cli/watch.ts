@@ -9,12 +9,12 @@
  * comes from src/kube's KubeClusterSource, as the agent's does; cluster-scoped policies are not
  * followed (the tracker computes NetworkPolicy reachability only).
  */
-import { KubeApiError, KubeClient, KubeClusterSource, KubeConfigError, KubeUnreachableError, loadKubeConfig } from '../kube/index.js';
+import { KubeClient, KubeClusterSource } from '../kube/index.js';
 import type { Probe } from '../engine/index.js';
 import { podKey } from '../model/index.js';
 import { ReachabilityTracker, type PodPair, type ReachabilityChange } from '../watch/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
-import { ClusterReadError } from './cluster.js';
+import { ClusterReadError, followedCluster, isFatalBeforeSync } from './cluster.js';
 import { diagnosticLine } from './input.js';
 import { EXIT, UsageError, type IO } from './io.js';
 import { safeJson, safeText } from './render/escape.js';
@@ -36,14 +36,7 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   const protocols = [...new Set(((values.protocol as string[] | undefined) ?? ['TCP']).map(parseProtocol))];
   const probes: Probe[] = protocols.flatMap((protocol) => ports.map((port) => ({ port, protocol })));
 
-  let config;
-  try {
-    config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
-  } catch (e) {
-    if (e instanceof KubeConfigError) throw new ClusterReadError(safeText(e.message));
-    throw e;
-  }
-  const namespace = flags.allNamespaces ? undefined : (flags.namespace ?? config.namespace);
+  const { config, namespace } = followedCluster(flags);
   const client = new KubeClient(config);
 
   let tracker: ReachabilityTracker | undefined;
@@ -60,7 +53,7 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
       if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
     onError: (kind, e, retryInMs) => {
-      if (!source.stats().synced && isFatal(e)) {
+      if (!source.stats().synced && isFatalBeforeSync(e)) {
         failure = e;
         finish();
         return;
@@ -83,11 +76,6 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   await source.stop();
   if (failure) throw new ClusterReadError(safeText(failure.message));
   return EXIT.OK;
-}
-
-/** Failures that retrying will not fix before anything was shown: no rights, no server, bad credentials. */
-function isFatal(e: Error): boolean {
-  return e instanceof KubeUnreachableError || (e instanceof KubeApiError && e.status !== 410 && e.status !== 429 && e.status < 500);
 }
 
 function pairs(n: number): string {

@@ -123,6 +123,12 @@ export class Engine {
     return this.cluster.namespaces.get(namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: namespace };
   }
 
+  /** The cluster-scoped policies (admin tier, then baseline) that select `pod` with rules for `direction`; none without tiers. */
+  clusterSelecting(pod: PodInfo, direction: Direction): readonly ClusterPolicy[] {
+    const s = this.tiers?.selecting(pod, direction);
+    return s ? [...s.admin, ...s.baseline] : [];
+  }
+
   /**
    * The policies that select a pod, per direction: "a pod is isolated for ingress if there is any
    * NetworkPolicy that both selects the pod and has "Ingress" in its policyTypes" (likewise for egress).

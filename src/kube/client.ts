@@ -109,6 +109,8 @@ export interface WatchOptions {
   /** Server-side timeout of the watch (it ends cleanly after it); default 300 s. */
   readonly timeoutSeconds?: number;
   readonly signal?: AbortSignal;
+  /** The API server accepted the watch (its response has started): the connection is up. */
+  readonly onOpen?: () => void;
 }
 
 type Rec = Record<string, unknown>;
@@ -193,6 +195,7 @@ export class KubeClient {
     // No byte for much longer than the server's own timeout: the connection is dead (a network cut).
     const res = await this.send('GET', `${resourcePath(resource, opts.namespace)}?${q}`, undefined, opts.signal, (timeoutSeconds + 30) * 1000);
     if (res.statusCode === undefined || res.statusCode >= 300) throw apiError(res.statusCode ?? 0, await readBody(res), action);
+    opts.onOpen?.();
     let guard: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve, reject) => {
       let pending = '';

@@ -153,9 +153,6 @@ export class Reflector<T> {
         }
         const min = this.opts.watchTimeoutSeconds ?? 240;
         const timeoutSeconds = min + Math.floor(Math.random() * min);
-        this.watching = true;
-        this.handlers.onWatching?.();
-        delay = backoff.firstMs;
         await this.client.watch(
           this.opts.resource,
           {
@@ -164,6 +161,13 @@ export class Reflector<T> {
             timeoutSeconds,
             ...(this.opts.namespace !== undefined ? { namespace: this.opts.namespace } : {}),
             ...(this.opts.fieldSelector !== undefined ? { fieldSelector: this.opts.fieldSelector } : {}),
+            // Up once the API server has accepted the watch, not when it is asked for: a retry against
+            // a server still unreachable is not a recovery.
+            onOpen: () => {
+              this.watching = true;
+              delay = backoff.firstMs;
+              this.handlers.onWatching?.();
+            },
           },
           (e) => this.onEvent(e),
         );

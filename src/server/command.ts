@@ -1,6 +1,8 @@
 /**
  * `netpol serve -f PATH... [-R] [--address A] [--port N]`: the web page and its JSON API over the
- * loaded manifests, until SIGINT or SIGTERM. Loopback only unless another address is asked for.
+ * loaded manifests, until SIGINT or SIGTERM; without `-f`, over the live cluster of the kubeconfig
+ * (`--kubeconfig`, `--context`, `-n`/`-A`), followed as it changes. Loopback only unless another address
+ * is asked for.
  */
 import type { AddressInfo } from 'node:net';
 import type { GlobalFlags } from '../cli/args.js';
@@ -8,8 +10,11 @@ import { diagnosticLine } from '../cli/input.js';
 import { EXIT, UsageError, type IO } from '../cli/io.js';
 import { safeText } from '../cli/render/escape.js';
 import { parseIP } from '../ip/index.js';
-import { createApp, defaultAssetsDir } from './http.js';
+import { createApp, defaultAssetsDir, type ServerEvent } from './http.js';
 import { fileSource, type ClusterSource } from './source.js';
+import { liveSource } from './live.js';
+import { KubeApiError, KubeClient, KubeUnreachableError } from '../kube/index.js';
+import { ClusterReadError, followedCluster, usesCluster } from '../cli/cluster.js';
 import { Workspace } from './workspace.js';
 
 export const SERVE_OPTIONS = {
@@ -37,24 +42,50 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 /** Starts the server; resolves once it listens. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const address = opts.address ?? '127.0.0.1';
-  let workspace = new Workspace(await opts.source.read(), opts.defaultNamespace);
+  const source = opts.source;
+  let workspace = new Workspace(await source.read(), opts.defaultNamespace);
   let version = 0;
-  const listeners = new Set<(v: number) => void>();
-  // A live source: each new snapshot replaces the workspace; the page hears of it and reloads its data.
-  const unwatch = opts.source.watch?.(() => {
-    void opts.source.read().then((s) => {
-      workspace = new Workspace(s, opts.defaultNamespace);
-      version++;
-      for (const l of listeners) l(version);
-    });
+  const listeners = new Set<(event: ServerEvent) => void>();
+  const tell = (e: ServerEvent): void => {
+    for (const l of listeners) l(e);
+  };
+  // A live source: each new snapshot replaces the workspace; the page hears which objects changed and
+  // re-reads its data. One build at a time: snapshots that arrive during a build are folded into the
+  // next one (the source's latest), with their changes listed together.
+  let pending: string[] | undefined;
+  let building = false;
+  const rebuild = async (): Promise<void> => {
+    building = true;
+    try {
+      while (pending) {
+        const changes = pending;
+        pending = undefined;
+        const snapshot = await source.read();
+        version++;
+        workspace = new Workspace(snapshot, opts.defaultNamespace, version);
+        tell({ name: 'snapshot', data: { version, changes } });
+      }
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+    } finally {
+      building = false;
+    }
+  };
+  const unwatch = source.watch?.({
+    snapshot: (changes) => {
+      pending = [...(pending ?? []), ...changes];
+      if (!building) void rebuild();
+    },
+    connection: (state) => tell({ name: 'connection', data: state }),
   });
   let hosts: string[] | undefined;
   const server = createApp({
     workspace: () => workspace,
-    description: opts.source.description,
+    description: source.description,
     assetsDir: opts.assetsDir ?? defaultAssetsDir(),
     hosts: () => hosts,
-    onSnapshot: (l) => {
+    subscribe: (l) => {
+      l({ name: 'hello', data: { version, live: source.watch !== undefined, connection: source.connection?.() ?? { state: 'connected' } } });
       listeners.add(l);
       return () => listeners.delete(l);
     },
@@ -69,27 +100,47 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   return {
     url: `http://${shown}:${port}/`,
     workspace: () => workspace,
-    close: () =>
-      new Promise<void>((resolve) => {
-        unwatch?.();
+    close: async () => {
+      unwatch?.();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await source.stop?.();
+    },
   };
 }
 
+/** The cluster `netpol watch` would follow, as a live source. */
+function clusterSource(flags: GlobalFlags): { source: ClusterSource; namespace: string | undefined } {
+  const { config, namespace } = followedCluster(flags);
+  const description = `${config.context} (${config.server}, ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`})`;
+  return { source: liveSource(new KubeClient(config), { description, ...(namespace !== undefined ? { namespace } : {}) }), namespace };
+}
+
 export async function serveCommand(flags: GlobalFlags, values: Record<string, unknown>, io: IO): Promise<number> {
-  if (flags.filenames.length === 0) throw new UsageError('no input: give one or more -f FILE|DIR');
   if (flags.filenames.includes('-')) throw new UsageError('serve reads files and directories, not stdin');
+  if (flags.overlay) throw new UsageError('serve shows files (-f) or a live cluster (--kubeconfig, --context), not one overlaid on the other');
+  const live = usesCluster(flags);
   const address = (values.address as string | undefined) ?? '127.0.0.1';
   if (address !== 'localhost' && !parseIP(address)) throw new UsageError(`--address ${address}: an IP address to listen on`);
   const portText = (values.port as string | undefined) ?? '8080';
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port ${portText}: 0 (any free port) to 65535`);
-  const source = fileSource({ filenames: flags.filenames, recursive: flags.recursive, ...(flags.namespace ? { namespace: flags.namespace } : {}) });
-  const running = await startServer({ source, address, port: Number(portText), defaultNamespace: flags.namespace ?? 'default' });
+  const source = live
+    ? clusterSource(flags)
+    : { source: fileSource({ filenames: flags.filenames, recursive: flags.recursive, ...(flags.namespace ? { namespace: flags.namespace } : {}) }), namespace: flags.namespace };
+  let running: RunningServer;
+  try {
+    running = await startServer({ source: source.source, address, port: Number(portText), defaultNamespace: source.namespace ?? 'default' });
+  } catch (e) {
+    await source.source.stop?.();
+    if (e instanceof KubeApiError || e instanceof KubeUnreachableError) throw new ClusterReadError(safeText(e.message));
+    throw e;
+  }
   const snapshot = running.workspace().snapshot;
   for (const d of snapshot.diagnostics) io.stderr(`${diagnosticLine(d)}\n`);
   if (snapshot.invalid) io.stderr('Warning: the input has errors (see above): the page shows them, and analyses nothing until they are fixed\n');
+  if (live) io.stderr(`following ${safeText(source.source.description)}: the page shows its changes as they happen\n`);
   if (!LOOPBACK.test(address)) io.stderr(`Warning: listening on ${safeText(address)}, not loopback: anyone who can reach this address can read the manifests\n`);
   io.stdout(`netpol serve: ${running.url} (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {

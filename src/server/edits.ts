@@ -80,7 +80,7 @@ export function applyEdits(base: Cluster, documents: ReadonlyMap<string, PolicyD
   }
   const removed = [...before.keys()].filter((k) => !target.has(k));
   return {
-    cluster: { namespaces: base.namespaces, pods: base.pods, policies: [...target.values()] },
+    cluster: { ...base, policies: [...target.values()] },
     diagnostics,
     invalid: hasErrors(diagnostics),
     added,

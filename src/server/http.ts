@@ -56,8 +56,17 @@ export interface AppOptions {
   readonly assetsDir: string;
   /** Host header values accepted (`127.0.0.1:8080`); undefined accepts any (a non-loopback address was asked for). */
   readonly hosts: () => readonly string[] | undefined;
-  /** Registers a listener for new snapshots (server-sent events); returns the unregister function. */
-  readonly onSnapshot?: (listener: (version: number) => void) => () => void;
+  /** Registers a listener for the server's events (first a `hello`); returns the unregister function. */
+  readonly subscribe?: (listener: (event: ServerEvent) => void) => () => void;
+}
+
+/**
+ * What `/api/v1/events` streams: `hello` on connecting (`{version, live, connection}`), `snapshot` when a
+ * live source has a new snapshot (`{version, changes}`), `connection` when its link changes state.
+ */
+export interface ServerEvent {
+  readonly name: 'hello' | 'snapshot' | 'connection';
+  readonly data: unknown;
 }
 
 class HttpError extends Error {
@@ -135,6 +144,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       if (!reach) throw new HttpError(422, 'too many classes of pods for the whole relation; use /api/v1/check');
       return json(res, reach);
     }
+    case 'GET /api/v1/external': {
+      const [probe] = probesOf(q.get('port') ?? undefined, q.get('protocol') ?? undefined);
+      const external = ws.external(probe!, q.has('namespace') ? q.getAll('namespace') : undefined);
+      if (!external) throw new HttpError(422, 'too many classes of pods for the whole relation; use /api/v1/check');
+      return json(res, external);
+    }
     case 'GET /api/v1/matrix':
       return send(res, 200, 'application/json', ws.matrix(parseProbes(q.getAll('port'), q.getAll('protocol')), q.get('namespace') ?? undefined));
     case 'GET /api/v1/check':
@@ -156,7 +171,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       const body = await readJson(req);
       const probes = Array.isArray(body.probes) ? body.probes.map((p: unknown) => probeOf(p)) : probesOf(undefined, undefined);
       if (probes.length === 0 || probes.length > 8) throw new UsageError('probes: 1 to 8 of {port, protocol}');
-      return json(res, ws.analyze(editsOf(body.edits), probes));
+      return json(res, ws.analyze(editsOf(body.edits), probes, externalOf(body.external)));
     }
     case 'GET /api/v1/events':
       return events(req, res, opts);
@@ -192,6 +207,12 @@ function editsOf(v: unknown): Edit[] {
   });
 }
 
+function externalOf(v: unknown): readonly string[] | 'all' | undefined {
+  if (v === undefined || v === 'all') return v;
+  if (Array.isArray(v) && v.every((n) => typeof n === 'string')) return v as string[];
+  throw new UsageError('external: "all" or a list of namespaces');
+}
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send application/json');
   const declared = Number(req.headers['content-length'] ?? 0);
@@ -212,12 +233,12 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-/** Server-sent events: `snapshot` with a version number each time the source has a new snapshot. */
+/** Server-sent events (ServerEvent), one JSON line of data each; names in it are JSON strings. */
 function events(req: IncomingMessage, res: ServerResponse, opts: AppOptions): void {
   headers(res, 'text/event-stream');
   res.statusCode = 200;
   res.write(': netpol\n\n');
-  const stop = opts.onSnapshot?.((version) => res.write(`event: snapshot\ndata: ${version}\n\n`));
+  const stop = opts.subscribe?.((e) => res.write(`event: ${e.name}\ndata: ${safeJson(e.data)}\n\n`));
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
   req.on('close', () => {
     clearInterval(keepAlive);

@@ -5,6 +5,7 @@
 export { serveCommand, startServer, SERVE_OPTIONS } from './command.js';
 export type { RunningServer, ServeOptions } from './command.js';
 export { fileSource } from './source.js';
-export type { ClusterSource, Snapshot } from './source.js';
+export type { ClusterSource, ConnectionState, Snapshot, SourceListener } from './source.js';
+export { liveSource, type LiveSource, type LiveSourceOptions } from './live.js';
 export { Workspace } from './workspace.js';
 export { CONTENT_SECURITY_POLICY, MAX_BODY_BYTES } from './http.js';

@@ -28,6 +28,47 @@ export function podRelation(scale: ScaleEngine, pods: readonly PodInfo[], probe:
   return { probe, words: r.words, positions, incoming: r.incoming };
 }
 
+/** What `pairRelation` asks: a verdict per pair, and (when known) classes of pods with the same verdicts. */
+export interface PairEngine {
+  allows(source: PodInfo, destination: PodInfo, probe: Probe): boolean;
+  classOf(pod: PodInfo): number | undefined;
+}
+
+/**
+ * The relation asked pair by pair (the exact engine, for clusters with cluster-scoped policies): pods of
+ * one class share a position, a pod without a class has its own. Costs one verdict per pair of
+ * positions, so the caller bounds the pods (EXACT_POD_LIMIT).
+ */
+export function pairRelation(engine: PairEngine, pods: readonly PodInfo[], probe: Probe): PodRelation {
+  const positions = new Int32Array(pods.length);
+  const members: PodInfo[][] = [];
+  const at = new Map<number, number>();
+  pods.forEach((p, i) => {
+    const c = engine.classOf(p);
+    let k = c === undefined ? undefined : at.get(c);
+    if (k === undefined) {
+      k = members.length;
+      members.push([]);
+      if (c !== undefined) at.set(c, k);
+    }
+    members[k]!.push(p);
+    positions[i] = k;
+  });
+  const k = members.length;
+  const words = Math.max(1, Math.ceil(k / 32));
+  const incoming = new Int32Array(k * words);
+  for (let d = 0; d < k; d++) {
+    const to = members[d]!;
+    for (let s = 0; s < k; s++) {
+      const from = members[s]!;
+      // Within one class: two different pods of it (a pod always reaches itself).
+      const ok = s === d ? from.length > 1 && engine.allows(from[0]!, from[1]!, probe) : engine.allows(from[0]!, to[0]!, probe);
+      if (ok) incoming[d * words + (s >>> 5)]! |= 1 << (s & 31);
+    }
+  }
+  return { probe, words, positions, incoming };
+}
+
 /** May pod i connect to pod j? */
 export function allowed(r: PodRelation, i: number, j: number): boolean {
   if (i === j) return true;

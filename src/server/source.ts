@@ -1,7 +1,7 @@
 /**
  * Where the server's cluster comes from: a small seam. The file source reads `-f PATH...` once, through
- * the same pipeline as every CLI command (read, load, validate); a live cluster source (kubeconfig,
- * watch) plugs in here by implementing `read` and `watch`, and the page follows its snapshots.
+ * the same pipeline as every CLI command (read, load, validate); the live source (live.ts: kubeconfig,
+ * list + watch) implements `watch` too, and the page follows its snapshots and its connection state.
  */
 import type { Diagnostic } from '../diag/index.js';
 import type { SourceText } from '../load/node.js';
@@ -20,16 +20,29 @@ export interface Snapshot {
   readonly invalid: boolean;
 }
 
+/** A live source's link to the API server: `reconnecting` while some watch fails (the last snapshot stands). */
+export type ConnectionState = { readonly state: 'connected' } | { readonly state: 'reconnecting'; readonly message: string };
+
+export interface SourceListener {
+  /** A newer snapshot can be read; `changes` names the objects that changed (`Pod ns/name deleted`). */
+  snapshot(changes: readonly string[]): void;
+  connection?(state: ConnectionState): void;
+}
+
 export interface ClusterSource {
   /** What the page shows as the origin ("examples/three-tier"). Untrusted text. */
   readonly description: string;
   /** The current snapshot. Rejects only on IO failures that leave nothing to show. */
   read(): Promise<Snapshot>;
   /**
-   * For sources that change (a live cluster): calls `changed` when a newer snapshot can be read, until
-   * the returned function is called. File sources do not watch.
+   * For sources that change (a live cluster): tells `listener` of newer snapshots and of the connection,
+   * until the returned function is called. File sources do not watch.
    */
-  watch?(changed: () => void): () => void;
+  watch?(listener: SourceListener): () => void;
+  /** A live source's connection now. */
+  connection?(): ConnectionState;
+  /** Releases what the source holds (a live source's watches). */
+  stop?(): Promise<void>;
 }
 
 export interface FileSourceOptions {

@@ -8,8 +8,12 @@
  * one at a time. An edit is applied to the same scale engine as a few incremental policy changes, the
  * edited relation is read, and the changes are undone: no second engine (which would double the memory
  * and cost a full build, 1-2 s at 5,000 pods), and the cost of an edit follows the size of the edit.
+ *
+ * With cluster-scoped policies (AdminNetworkPolicy, ...) the class engine would be wrong, so every
+ * answer comes from the explaining engine with its tiers (src/engine/tiers.ts), pair by pair, as
+ * `netpol matrix` does, and up to the same EXACT_POD_LIMIT; an edit builds the edited engine.
  */
-import { Engine, sortPods, type Probe } from '../engine/index.js';
+import { Engine, EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe } from '../engine/index.js';
 import type { Verdict } from '../engine/index.js';
 import { normalizePolicy } from '../policy/index.js';
 import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
@@ -19,7 +23,10 @@ import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
 import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
-import { diffRelations, podRelation, relationJson, type PodRelation } from './relation.js';
+import { AddressBlocks, externalBlocks, podAddresses, type ExternalBlock } from './external.js';
+import type { AddressSet } from '../ip/index.js';
+import { TieredPairs } from './tiered.js';
+import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
 /** Changed pairs listed per probe in an edit's diff (the counts are always exact). */
@@ -29,15 +36,20 @@ export class Workspace {
   readonly pods: readonly PodInfo[];
   private readonly index = new Map<PodInfo, number>();
   private scaleEngine: ScaleEngine | undefined;
+  private exact: TieredPairs | undefined;
   private engine: Engine | undefined;
   private docs: PolicyDocument[] | undefined;
   private docById: Map<string, PolicyDocument> | undefined;
   private readonly relations = new Map<string, PodRelation | undefined>();
+  private podIPs: AddressSet | undefined;
+  private blocks: AddressBlocks | undefined;
   private readonly tiered: boolean;
 
   constructor(
     readonly snapshot: Snapshot,
     readonly defaultNamespace = 'default',
+    /** Which snapshot of the source this is (0 first; a live source counts its changes). */
+    readonly version = 0,
   ) {
     this.pods = sortPods(snapshot.cluster.pods);
     this.pods.forEach((p, i) => this.index.set(p, i));
@@ -51,10 +63,14 @@ export class Workspace {
     return this.snapshot.cluster;
   }
 
-  private get scale(): ScaleEngine {
-    if (this.tiered) throw new UsageError('the input has cluster-scoped policies: the page does not draw them yet; ask /api/v1/check about one pod on each end');
-    if (!this.scaleEngine) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
-    return this.scaleEngine;
+  /** What answers pair questions: the class engine, or with cluster-scoped policies the exact engine. */
+  private get pairs(): ScaleEngine | TieredPairs {
+    if (this.snapshot.invalid) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
+    if (!this.tiered) return this.scaleEngine!;
+    if (this.pods.length > EXACT_POD_LIMIT) {
+      throw new UsageError(`${this.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods`);
+    }
+    return (this.exact ??= new TieredPairs(this.explainer, this.pods));
   }
 
   private get explainer(): Engine {
@@ -74,10 +90,12 @@ export class Workspace {
     const analysed = !this.snapshot.invalid;
     return {
       source: description,
+      version: this.version,
       analysed,
       namespaces: [...c.namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, labels: n.labels, implicit: n.implicit })),
       pods: this.pods.map((p) => {
         const selected = analysed ? this.explainer.selecting(p) : { ingress: [], egress: [] };
+        const tiers = this.tiered && analysed ? { ingressTiers: this.explainer.clusterSelecting(p, 'ingress').map((c) => c.key), egressTiers: this.explainer.clusterSelecting(p, 'egress').map((c) => c.key) } : {};
         return {
           namespace: p.namespace,
           name: p.name,
@@ -86,9 +104,11 @@ export class Workspace {
           ...(p.workload ? { workload: p.workload } : {}),
           ingressIsolatedBy: selected.ingress.map((x) => x.ref.name),
           egressIsolatedBy: selected.egress.map((x) => x.ref.name),
+          ...tiers,
         };
       }),
       policies: c.policies.map((p) => ({ namespace: p.namespace, name: p.name, ...(p.source ? { file: p.source.file, line: p.source.line } : {}) })),
+      ...(this.tiered ? { clusterPolicies: (c.clusterPolicies ?? []).map((p) => ({ kind: p.kind, name: p.name, ...(p.source ? { file: p.source.file, line: p.source.line } : {}) })) } : {}),
       diagnostics: this.snapshot.diagnostics,
     };
   }
@@ -99,22 +119,38 @@ export class Workspace {
     return r && relationJson(r);
   }
 
+  /**
+   * The address blocks the policies name, as nodes: who reaches them and whom they reach (positions of
+   * `reach`), among the pods of `namespaces` (all when undefined).
+   */
+  external(probe: Probe, namespaces?: readonly string[]): { port: number | string; protocol: string; blocks: ExternalBlock[] } | undefined {
+    const r = this.relation(probe);
+    this.blocks ??= new AddressBlocks(this.explainer, (this.podIPs ??= podAddresses(this.pods)));
+    return r && { port: probe.port, protocol: probe.protocol, blocks: externalBlocks(this.blocks, this.explainer, this.pods, r.positions, probe, inNamespaces(namespaces)) };
+  }
+
   private relation(probe: Probe): PodRelation | undefined {
     const key = `${probe.protocol}/${probe.port}`;
-    if (!this.relations.has(key)) this.relations.set(key, podRelation(this.scale, this.pods, probe));
+    if (!this.relations.has(key)) {
+      const pairs = this.pairs;
+      this.relations.set(key, pairs instanceof ScaleEngine ? podRelation(pairs, this.pods, probe) : pairRelation(pairs, this.pods, probe));
+    }
     return this.relations.get(key);
   }
 
   /** The text of `netpol matrix -o json` (with `-n NS` when `namespace` is given). */
   matrix(probes: readonly Probe[], namespace: string | undefined): string {
-    if (namespace === undefined) return [...matrixJsonChunks(this.scale, this.cluster, probes)].join('');
-    const only = withPods(this.cluster, (p) => p.namespace === namespace);
-    return [...matrixJsonChunks(new ScaleEngine(only), only, probes)].join('');
+    const pairs = this.pairs;
+    if (namespace === undefined) return [...matrixJsonChunks(pairs instanceof ScaleEngine ? pairs : new ExactReachability(this.explainer), this.cluster, probes)].join('');
+    // As `matrix -n NS`: that namespace's pods, every policy (a verdict depends only on its two ends).
+    const c = this.cluster;
+    const only = { ...withPods(c, (p) => p.namespace === namespace), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}) };
+    return [...matrixJsonChunks(pairs instanceof ScaleEngine ? new ScaleEngine(only) : new ExactReachability(new Engine(only)), only, probes)].join('');
   }
 
   /** `netpol check -o json`, on the loaded cluster or on it with `edits` applied. */
   check(q: CheckQuestion, edits: readonly Edit[] = []): CheckAnswer {
-    if (this.snapshot.invalid) return this.scale as never;
+    if (this.snapshot.invalid) return this.pairs as never;
     if (edits.length === 0) return checkAnswer(this.cluster, q);
     const edited = applyEdits(this.cluster, this.documentMap(), edits, this.defaultNamespace);
     if (edited.invalid) throw new UsageError('the edited policies have errors; fix them to ask about the edited cluster');
@@ -131,14 +167,18 @@ export class Workspace {
   }
 
   /** Diagnostics of an edit and, when it is valid, its effect per probe and the edited relations. */
-  analyze(edits: readonly Edit[], probes: readonly Probe[]): AnalyzeResult {
-    const scale = this.scale;
+  analyze(edits: readonly Edit[], probes: readonly Probe[], externalNamespaces?: readonly string[] | 'all'): AnalyzeResult {
+    const pairs = this.pairs;
     const edited = applyEdits(this.cluster, this.documentMap(), edits, this.defaultNamespace);
     const base = { diagnostics: edited.diagnostics, invalid: edited.invalid, policies: { added: edited.added, changed: edited.changed, removed: edited.removed } };
     if (edited.invalid) return base;
     const before = probes.map((p) => this.relation(p));
-    const after = this.whileEdited(scale, edited, () => probes.map((p) => podRelation(scale, this.pods, p)));
     let explainAfter: Engine | undefined;
+    let editedBlocks: AddressBlocks | undefined;
+    const after =
+      pairs instanceof ScaleEngine
+        ? this.whileEdited(pairs, edited, () => probes.map((p) => podRelation(pairs, this.pods, p)))
+        : probes.map((p) => pairRelation(new TieredPairs((explainAfter ??= this.editedExplainer(edited)), this.pods), this.pods, p));
     const touched = new Set([...edited.added, ...edited.changed, ...edited.removed]);
     const probesOut = probes.map((probe, k) => {
       const b = before[k];
@@ -159,7 +199,11 @@ export class Workspace {
         }
         return { from: podKey(from), to: podKey(to), change: c.added ? 'added' : 'removed', causes: cause };
       });
-      return { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a) };
+      const out = { port: probe.port, protocol: probe.protocol, added: diff.added, removed: diff.removed, changes, truncated: diff.truncated, reach: relationJson(a) };
+      if (externalNamespaces === undefined) return out;
+      explainAfter ??= this.editedExplainer(edited);
+      editedBlocks ??= new AddressBlocks(explainAfter, (this.podIPs ??= podAddresses(this.pods)));
+      return { ...out, external: externalBlocks(editedBlocks, explainAfter, this.pods, a.positions, probe, inNamespaces(externalNamespaces === 'all' ? undefined : externalNamespaces)) };
     });
     return { ...base, probes: probesOut };
   }
@@ -203,6 +247,12 @@ export interface AnalyzeResult {
   readonly invalid: boolean;
   readonly policies: { readonly added: readonly string[]; readonly changed: readonly string[]; readonly removed: readonly string[] };
   readonly probes?: readonly unknown[];
+}
+
+function inNamespaces(namespaces: readonly string[] | undefined): ((p: PodInfo) => boolean) | undefined {
+  if (namespaces === undefined) return undefined;
+  const set = new Set(namespaces);
+  return (p) => set.has(p.namespace);
 }
 
 /** The edited policies among those that isolate either end, before or after the edit: what changed the verdict. */

@@ -1,8 +1,9 @@
 /** The page's side of the JSON API (docs/api.md). Types of verdicts are the engine's own. */
 import type { Verdict } from '../engine/types.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
+import type { ExternalBlock } from '../server/external.js';
 
-export type { Verdict, Diagnostic };
+export type { Verdict, Diagnostic, ExternalBlock };
 
 export interface Probe {
   readonly port: number | string;
@@ -17,10 +18,15 @@ export interface PodView {
   readonly workload?: { readonly kind: string; readonly name: string; readonly replicas?: number };
   readonly ingressIsolatedBy: readonly string[];
   readonly egressIsolatedBy: readonly string[];
+  /** With cluster-scoped policies: those selecting the pod (`Kind/name`), per direction. */
+  readonly ingressTiers?: readonly string[];
+  readonly egressTiers?: readonly string[];
 }
 
 export interface ClusterView {
   readonly source: string;
+  /** The snapshot's number (0 for files; a live cluster counts its changes). */
+  readonly version: number;
   readonly analysed: boolean;
   readonly namespaces: readonly { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly implicit: boolean }[];
   readonly pods: readonly PodView[];
@@ -34,6 +40,13 @@ export interface ReachJson {
   readonly words: number;
   readonly positions: readonly number[];
   readonly incoming: string;
+}
+
+/** `/api/v1/external`: the address blocks the policies name, with the relation positions on each side. */
+export interface ExternalJson {
+  readonly port: number | string;
+  readonly protocol: string;
+  readonly blocks: readonly ExternalBlock[];
 }
 
 export interface PolicyDocument {
@@ -65,6 +78,8 @@ export interface ProbeDiff {
   readonly changes: readonly PairChange[];
   readonly truncated: boolean;
   readonly reach: ReachJson;
+  /** When asked for (`external` in the request). */
+  readonly external?: readonly ExternalBlock[];
 }
 
 export interface AnalyzeResult {
@@ -102,9 +117,11 @@ function post<T>(path: string, body: unknown): Promise<T> {
 export const api = {
   cluster: () => call<ClusterView>('/api/v1/cluster'),
   reach: (p: Probe) => call<ReachJson>(`/api/v1/reach?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}`),
+  external: (p: Probe, namespaces: readonly string[] | 'all') =>
+    call<ExternalJson>(`/api/v1/external?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}${namespaces === 'all' ? '' : namespaces.map((n) => `&namespace=${encodeURIComponent(n)}`).join('')}`),
   documents: () => call<{ documents: PolicyDocument[] }>('/api/v1/documents'),
   check: (q: { from: string; to: string; port?: string; protocol: string }, edits: readonly Edit[]) => post<Verdict | GroupAnswer>('/api/v1/check', { ...q, edits }),
-  analyze: (edits: readonly Edit[], probe: Probe) => post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe] }),
+  analyze: (edits: readonly Edit[], probe: Probe, external: readonly string[] | 'all' | undefined) => post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe], ...(external !== undefined ? { external } : {}) }),
 };
 
 /** The relation, decoded: may pod i connect to pod j. */
@@ -126,6 +143,11 @@ export class Reach {
     if (i === j) return true;
     const s = this.pos[i]!;
     return ((this.rows[this.pos[j]! * this.words + (s >>> 5)]! >>> (s & 31)) & 1) === 1;
+  }
+
+  /** The pod's position in the relation (pods at one position get the same verdicts). */
+  position(i: number): number {
+    return this.pos[i]!;
   }
 
   /** Same class of pods: same verdicts from and to everyone. */

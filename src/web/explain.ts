@@ -6,6 +6,7 @@
  */
 import type { PeerResult, PolicyResult, RuleResult, SideResult } from '../engine/types.js';
 import { portsText } from '../cli/render/verdict.js';
+import { renderTierSide } from '../cli/render/tiers.js';
 import { labelsText } from '../selector/index.js';
 import type { GroupAnswer, Verdict } from './api.js';
 import { h } from './dom.js';
@@ -66,9 +67,29 @@ export function renderVerdict(v: Verdict, edited: boolean): HTMLElement {
 }
 
 function renderSide(s: SideResult, protocol: string, other: string): HTMLElement {
+  if (s.tiers) return renderTiered(s, protocol, other);
   const title = s.direction === 'egress' ? `Egress from ${s.subject}` : `Ingress to ${s.subject}`;
   const state = !s.enforced ? 'outside the cluster: no policy applies' : !s.isolated ? `allowed: not isolated (no policy selects it for ${s.direction})` : `${s.allowed ? 'allowed' : 'denied'}: isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}, admits ${s.admits.length === 0 ? `no ${protocol} port` : `${protocol} ${portsText(s.admits)}`} ${s.direction === 'egress' ? 'to' : 'from'} ${other}`;
   return h('details', { class: `side ${s.allowed ? 'allowed' : 'denied'}`, open: true }, h('summary', {}, h('strong', {}, title), ': ', state), s.policies.map(renderPolicy));
+}
+
+/**
+ * A side decided through the tiers: the decision (which admin or baseline policy and rule, or
+ * NetworkPolicy after a Pass or with no admin rule matching, or the default) and the cluster policies
+ * tried, in the words of `netpol check`; then the NetworkPolicies selecting the subject.
+ */
+function renderTiered(s: SideResult, protocol: string, other: string): HTMLElement {
+  const [decision, ...tried] = renderTierSide(s, s.tiers!, protocol, other);
+  const title = s.direction === 'egress' ? `Egress from ${s.subject}` : `Ingress to ${s.subject}`;
+  const rest = decision!.slice(decision!.indexOf(': ') + 2);
+  return h(
+    'details',
+    { class: `side tiered ${s.allowed ? 'allowed' : 'denied'}`, open: true },
+    h('summary', {}, h('strong', {}, title), ': ', h('span', { class: 'tier-decision' }, rest)),
+    tried.length > 0 && h('pre', { class: 'tiers' }, tried.map((l) => l.replace(/^ {2}/, '')).join('\n')),
+    s.policies.length > 0 && h('p', { class: 'note' }, `NetworkPolicies selecting ${s.subject} for ${s.direction}:`),
+    s.policies.map(renderPolicy),
+  );
 }
 
 function renderPolicy(p: PolicyResult): HTMLElement {

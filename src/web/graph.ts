@@ -1,18 +1,20 @@
 /**
  * The graph: namespaces as boxes, pods (a workload is one node, its replicas counted) inside, allowed
- * connections for the chosen probe as arrows. Drawn by cytoscape (bundled, canvas) at fixed positions
- * computed here: namespaces in a grid, pods in a grid within each, so the picture is the same every
- * time and costs O(pods) to lay out.
+ * connections for the chosen probe as arrows, and the address blocks the policies name (ipBlocks,
+ * cluster policies' networks) as nodes outside the cluster, with arrows for the pods that may reach
+ * them and that they may reach. Drawn by cytoscape (bundled, canvas) at fixed positions computed here:
+ * namespaces in a grid, pods in a grid within each, so the picture is the same every time and costs
+ * O(pods) to lay out.
  *
- * Readability: arrows are drawn for the connections policies decide, those with an isolated end
- * (egress of the source or ingress of the destination); two pods that no policy selects talk freely,
- * and those arrows (every pair of them) are left out, as the legend says. When more arrows remain than
- * a picture can show, only those of the selected pod are drawn. Above POD_LIMIT pods the graph shows namespaces (with the number of allowed
- * pairs between the selected one and the others); double-click (or Enter) opens one namespace.
+ * Readability: arrows are drawn for the connections policies decide, those with an end selected in its
+ * direction (by a NetworkPolicy or a cluster policy); two pods that no policy selects talk freely, and
+ * those arrows (every pair of them) are left out, as the legend says. When more arrows remain than a
+ * picture can show, only those of the selected pod are drawn. Above POD_LIMIT pods each namespace is
+ * one box (selecting one shows the allowed pairs between it and the others); clicking a box (or Enter)
+ * expands it into its pods in place, and clicking the expanded box collapses it again.
  */
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
-import type { PodView } from './api.js';
-import type { Reach } from './api.js';
+import type { ExternalBlock, PodView, Reach } from './api.js';
 import { cssVar } from './dom.js';
 
 export const POD_LIMIT = 300;
@@ -22,17 +24,29 @@ const CELL = 110;
 export interface GraphInput {
   readonly pods: readonly PodView[];
   readonly reach: Reach;
-  /** Namespace opened from the aggregated view, if any. */
-  readonly focus: string | undefined;
+  /** Address blocks (positions as in `reach`). */
+  readonly external: readonly ExternalBlock[];
+  /** Namespaces shown as their pods while the graph aggregates by namespace. */
+  readonly expanded: ReadonlySet<string>;
 }
 
 export interface GraphEvents {
   edge(from: number, to: number): void;
+  /** An arrow between pod `pod` and block `block`: `outward` when the pod is the source. */
+  externalEdge(pod: number, block: number, outward: boolean): void;
   pod(i: number): void;
-  namespace(name: string): void;
+  block(k: number): void;
+  /** Expand (or collapse) a namespace in place. */
+  toggle(namespace: string): void;
 }
 
 const podId = (i: number) => `p${i}`;
+const blockId = (k: number) => `b${k}`;
+
+/** Some policy (a NetworkPolicy, or a cluster-scoped one) selects the pod for this direction. */
+export function decided(p: PodView, direction: 'ingress' | 'egress'): boolean {
+  return direction === 'ingress' ? p.ingressIsolatedBy.length > 0 || (p.ingressTiers?.length ?? 0) > 0 : p.egressIsolatedBy.length > 0 || (p.egressTiers?.length ?? 0) > 0;
+}
 
 export class Graph {
   private cy: Core | undefined;
@@ -50,30 +64,130 @@ export class Graph {
     container.addEventListener('keydown', (e) => this.key(e));
   }
 
+  /** More pods than a picture shows: namespaces are boxes unless expanded. */
   get aggregated(): boolean {
-    return this.input !== undefined && this.input.focus === undefined && this.input.pods.length > POD_LIMIT;
+    return this.input !== undefined && this.input.pods.length > POD_LIMIT;
   }
 
-  render(input: GraphInput): void {
+  /** Draws `input`; `inPlace` keeps the zoom and pan (a namespace opened or closed: nothing else moves). */
+  render(input: GraphInput, inPlace = false): void {
     this.input = input;
-    const { pods, focus } = input;
+    const view = inPlace && this.cy ? { zoom: this.cy.zoom(), pan: this.cy.pan() } : undefined;
     this.cy?.destroy();
-    const elements = this.aggregated ? this.namespaceElements() : this.podElements(focus === undefined ? pods.map((_, i) => i) : pods.flatMap((p, i) => (p.namespace === focus ? [i] : [])));
-    this.cy = cytoscape({ container: this.container, elements, layout: { name: 'preset', padding: 20 }, style: this.style(), minZoom: 0.05, maxZoom: 3, boxSelectionEnabled: false });
+    this.cy = cytoscape({
+      container: this.container,
+      elements: this.elements(),
+      layout: { name: 'preset', padding: 20, fit: view === undefined },
+      style: this.style(),
+      minZoom: 0.05,
+      maxZoom: 3,
+      boxSelectionEnabled: false,
+      ...(view ? { zoom: view.zoom, pan: view.pan } : {}),
+    });
     this.cy.on('tap', 'edge', (e) => {
-      const d = e.target.data() as { from?: number; to?: number };
-      if (d.from !== undefined && d.to !== undefined) this.events.edge(d.from, d.to);
+      const d = e.target.data() as { from?: number; to?: number; block?: number };
+      if (d.block !== undefined) this.events.externalEdge(d.from ?? d.to!, d.block, d.from !== undefined);
+      else if (d.from !== undefined && d.to !== undefined) this.events.edge(d.from, d.to);
     });
     this.cy.on('tap', 'node', (e) => {
-      const d = e.target.data() as { pod?: number; ns?: string; aggregate?: boolean };
+      const d = e.target.data() as { pod?: number; ns?: string; aggregate?: boolean; block?: number };
       if (d.pod !== undefined) this.select(d.pod);
-      else if (d.aggregate && d.ns) this.selectNamespace(d.ns);
-    });
-    this.cy.on('dbltap', 'node', (e) => {
-      const d = e.target.data() as { ns?: string; aggregate?: boolean };
-      if (d.aggregate && d.ns) this.events.namespace(d.ns);
+      else if (d.block !== undefined) this.events.block(d.block);
+      else if (d.ns && this.aggregated) {
+        this.selectedNs = d.ns;
+        this.events.toggle(d.ns);
+      }
     });
     if (this.selected !== undefined && this.shown.includes(this.selected)) this.select(this.selected);
+  }
+
+  /** Namespaces (boxes or their pods), the blocks outside the cluster, and the arrows. */
+  private elements(): ElementDefinition[] {
+    const { pods, expanded } = this.input!;
+    const byNs = new Map<string, number[]>();
+    pods.forEach((p, i) => {
+      const list = byNs.get(p.namespace);
+      if (list) list.push(i);
+      else byNs.set(p.namespace, [i]);
+    });
+    const els: ElementDefinition[] = [];
+    this.shown = [];
+    // Namespaces in rows; an open one is a grid of its pods, a closed one a box with its pod count.
+    const perRow = Math.max(1, Math.ceil(Math.sqrt(byNs.size * 1.6)));
+    let x0 = 0;
+    let y0 = 0;
+    let rowHeight = 0;
+    let right = 0;
+    [...byNs].forEach(([ns, members], k) => {
+      if (k > 0 && k % perRow === 0) {
+        x0 = 0;
+        y0 += rowHeight + CELL;
+        rowHeight = 0;
+      }
+      if (this.aggregated && !expanded.has(ns)) {
+        els.push({ data: { id: `ns:${ns}`, label: `${ns} (${members.length})`, ns, aggregate: true }, position: { x: x0, y: y0 }, classes: 'aggregate' });
+        x0 += CELL * 1.6;
+        rowHeight = Math.max(rowHeight, CELL / 2);
+      } else {
+        els.push({ data: { id: `ns:${ns}`, label: this.aggregated ? `${ns} (click to close)` : ns, ns }, classes: 'namespace' });
+        const cols = Math.max(1, Math.ceil(Math.sqrt(members.length)));
+        members.forEach((i, m) => {
+          this.shown.push(i);
+          const p = pods[i]!;
+          const replicas = p.workload?.replicas;
+          const classes = [p.ingressIsolatedBy.length ? 'in-isolated' : '', p.egressIsolatedBy.length ? 'out-isolated' : ''];
+          els.push({
+            data: { id: podId(i), parent: `ns:${ns}`, pod: i, label: `${p.name}${replicas !== undefined && replicas !== 1 ? ` ×${replicas}` : ''}` },
+            position: { x: x0 + (m % cols) * CELL, y: y0 + Math.floor(m / cols) * CELL },
+            classes: classes.join(' '),
+          });
+        });
+        x0 += cols * CELL + CELL;
+        rowHeight = Math.max(rowHeight, Math.ceil(members.length / cols) * CELL);
+      }
+      right = Math.max(right, x0);
+    });
+    const edges = this.podEdges(els);
+    if (this.shown.length > 0) edges.push(...this.externalElements(els, right));
+    this.edgeCount = edges.length;
+    return [...els, ...(edges.length <= EDGE_LIMIT ? edges : [])];
+  }
+
+  private podEdges(els: ElementDefinition[]): ElementDefinition[] {
+    const { reach } = this.input!;
+    const reached = new Set<number>();
+    const edges: ElementDefinition[] = [];
+    for (const s of this.shown) {
+      for (const d of this.shown) {
+        if (s === d || !reach.allowed(s, d)) continue;
+        reached.add(d);
+        if (this.drawn(s, d)) edges.push({ data: { id: `e${s}-${d}`, source: podId(s), target: podId(d), from: s, to: d } });
+      }
+    }
+    for (const el of els) {
+      const i = el.data.pod as number | undefined;
+      if (i !== undefined && !reached.has(i)) el.classes += ' unreached';
+    }
+    return edges;
+  }
+
+  /** The blocks in a column right of the namespaces, and the arrows that a policy decides. */
+  private externalElements(els: ElementDefinition[], x: number): ElementDefinition[] {
+    const { pods, reach, external } = this.input!;
+    if (external.length === 0) return [];
+    els.push({ data: { id: 'outside', label: 'outside the cluster' }, classes: 'namespace outside' });
+    const edges: ElementDefinition[] = [];
+    external.forEach((b, k) => {
+      els.push({ data: { id: blockId(k), parent: 'outside', block: k, label: b.label }, position: { x, y: k * CELL * 0.8 }, classes: 'block' });
+      const from = new Set(b.reachedFrom);
+      const to = new Set(b.reaches);
+      for (const i of this.shown) {
+        const position = reach.position(i);
+        if (from.has(position) && decided(pods[i]!, 'egress')) edges.push({ data: { id: `x${i}>${k}`, source: podId(i), target: blockId(k), from: i, block: k }, classes: 'external' });
+        if (to.has(position) && decided(pods[i]!, 'ingress')) edges.push({ data: { id: `x${k}>${i}`, source: blockId(k), target: podId(i), to: i, block: k }, classes: 'external' });
+      }
+    });
+    return edges;
   }
 
   /** Re-reads the theme's colours. */
@@ -83,7 +197,26 @@ export class Graph {
 
   /** Where an edge is drawn, in page coordinates (for tests and for keyboard focus). */
   edgePosition(from: number, to: number): { x: number; y: number } | undefined {
-    const e = this.cy?.getElementById(`e${from}-${to}`);
+    return this.position(`e${from}-${to}`);
+  }
+
+  /** Where a node is drawn: `ns:NAME` (a namespace), `pod:NS/NAME`, `block:LABEL`. */
+  nodePosition(id: string): { x: number; y: number } | undefined {
+    const input = this.input;
+    if (!input) return undefined;
+    let cyId = id;
+    if (id.startsWith('pod:')) cyId = podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id));
+    else if (id.startsWith('block:')) cyId = blockId(input.external.findIndex((b) => `block:${b.label}` === id));
+    const n = this.cy?.getElementById(cyId);
+    if (!n || n.empty()) return undefined;
+    const bb = n.renderedBoundingBox({ includeLabels: false, includeOverlays: false });
+    const r = this.container.getBoundingClientRect();
+    // An open namespace: a point of its box's padding, on no pod.
+    return { x: r.left + (bb.x1 + bb.x2) / 2, y: r.top + (n.isParent() ? bb.y1 + 5 : (bb.y1 + bb.y2) / 2) };
+  }
+
+  private position(id: string): { x: number; y: number } | undefined {
+    const e = this.cy?.getElementById(id);
     if (!e || e.empty()) return undefined;
     const m = e.renderedMidpoint();
     const r = this.container.getBoundingClientRect();
@@ -94,76 +227,16 @@ export class Graph {
     return this.shown;
   }
 
-  private podElements(indexes: number[]): ElementDefinition[] {
-    const { pods, reach } = this.input!;
-    this.shown = indexes;
-    const els: ElementDefinition[] = [];
-    const byNs = new Map<string, number[]>();
-    for (const i of indexes) {
-      const ns = pods[i]!.namespace;
-      byNs.set(ns, [...(byNs.get(ns) ?? []), i]);
-    }
-    // Namespaces in a grid of boxes (wide ones span by their own grid), pods in a grid within each.
-    const nsList = [...byNs];
-    const perRow = Math.max(1, Math.ceil(Math.sqrt(nsList.length * 1.6)));
-    let x0 = 0;
-    let y0 = 0;
-    let rowHeight = 0;
-    nsList.forEach(([ns, members], k) => {
-      if (k > 0 && k % perRow === 0) {
-        x0 = 0;
-        y0 += rowHeight + CELL;
-        rowHeight = 0;
-      }
-      els.push({ data: { id: `ns:${ns}`, label: ns, ns }, classes: 'namespace' });
-      const cols = Math.max(1, Math.ceil(Math.sqrt(members.length)));
-      members.forEach((i, m) => {
-        const p = pods[i]!;
-        const replicas = p.workload?.replicas;
-        const classes = [p.ingressIsolatedBy.length ? 'in-isolated' : '', p.egressIsolatedBy.length ? 'out-isolated' : ''];
-        els.push({
-          data: { id: podId(i), parent: `ns:${ns}`, pod: i, label: `${p.name}${replicas !== undefined && replicas !== 1 ? ` ×${replicas}` : ''}` },
-          position: { x: x0 + (m % cols) * CELL, y: y0 + Math.floor(m / cols) * CELL },
-          classes: classes.join(' '),
-        });
-      });
-      x0 += cols * CELL + CELL;
-      rowHeight = Math.max(rowHeight, Math.ceil(members.length / cols) * CELL);
-    });
-    const reached = new Set<number>();
-    const edges: ElementDefinition[] = [];
-    for (const s of indexes) {
-      for (const d of indexes) {
-        if (s === d || !reach.allowed(s, d)) continue;
-        reached.add(d);
-        if (this.drawn(s, d)) edges.push({ data: { id: `e${s}-${d}`, source: podId(s), target: podId(d), from: s, to: d } });
-      }
-    }
-    this.edgeCount = edges.length;
-    for (const el of els) {
-      const i = el.data.pod as number | undefined;
-      if (i !== undefined && !reached.has(i)) el.classes += ' unreached';
-    }
-    return [...els, ...(edges.length <= EDGE_LIMIT ? edges : [])];
+  /** Where the arrow between pod `pod` and the block labelled `label` is drawn (`outward`: from the pod). */
+  externalEdgePosition(pod: number, label: string, outward: boolean): { x: number; y: number } | undefined {
+    const k = this.input?.external.findIndex((b) => b.label === label) ?? -1;
+    return k < 0 ? undefined : this.position(outward ? `x${pod}>${k}` : `x${k}>${pod}`);
   }
 
-  private namespaceElements(): ElementDefinition[] {
-    const { pods } = this.input!;
-    this.shown = [];
-    const counts = new Map<string, number>();
-    for (const p of pods) counts.set(p.namespace, (counts.get(p.namespace) ?? 0) + 1);
-    const perRow = Math.ceil(Math.sqrt(counts.size * 1.6));
-    return [...counts].map(([ns, n], k) => ({
-      data: { id: `ns:${ns}`, label: `${ns} (${n})`, ns, aggregate: true },
-      position: { x: (k % perRow) * CELL * 1.6, y: Math.floor(k / perRow) * CELL },
-      classes: 'aggregate',
-    }));
-  }
-
-  /** An allowed connection is drawn when a policy decides it: an end is isolated in its direction. */
+  /** An allowed connection is drawn when a policy decides it: an end is selected in its direction (by a NetworkPolicy or a cluster-scoped one). */
   private drawn(s: number, d: number): boolean {
     const pods = this.input!.pods;
-    return pods[s]!.egressIsolatedBy.length > 0 || pods[d]!.ingressIsolatedBy.length > 0;
+    return decided(pods[s]!, 'egress') || decided(pods[d]!, 'ingress');
   }
 
   /** Selects a pod: its arrows are highlighted (or drawn, when there are too many to draw all). */
@@ -216,7 +289,7 @@ export class Graph {
     cy.getElementById(`ns:${ns}`).addClass('selected');
   }
 
-  /** Keyboard: arrows move the selection among the pods (or namespaces), Enter opens. */
+  /** Keyboard: arrows move the selection among the pods (or namespaces), Enter expands or collapses. */
   private key(e: KeyboardEvent): void {
     if (!this.input) return;
     if (this.aggregated) {
@@ -224,7 +297,7 @@ export class Graph {
       const at = this.selectedNs === undefined ? -1 : names.indexOf(this.selectedNs);
       if (e.key === 'ArrowRight' || e.key === 'ArrowDown') this.selectNamespace(names[(at + 1) % names.length]!);
       else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') this.selectNamespace(names[(at - 1 + names.length) % names.length]!);
-      else if (e.key === 'Enter' && this.selectedNs) this.events.namespace(this.selectedNs);
+      else if (e.key === 'Enter' && this.selectedNs) this.events.toggle(this.selectedNs);
       else return;
     } else {
       const at = this.selected === undefined ? -1 : this.shown.indexOf(this.selected);
@@ -249,6 +322,9 @@ export class Graph {
       { selector: 'node.out-isolated', style: { 'border-style': 'double', 'border-width': 4 } },
       { selector: 'node.unreached', style: { 'background-color': denied, 'border-color': denied } },
       { selector: 'node.namespace', style: { shape: 'round-rectangle', 'background-color': bg, 'background-opacity': 0.6, 'border-color': muted, 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, 'font-weight': 'bold', padding: '18px' } },
+      { selector: 'node.block', style: { shape: 'diamond', 'background-color': bg, 'border-color': fg, 'text-max-width': '160px' } },
+      { selector: 'node.outside', style: { 'border-style': 'dashed' } },
+      { selector: 'edge.external', style: { 'line-style': 'dashed' } },
       { selector: 'node.aggregate', style: { shape: 'round-rectangle', width: 140, height: 36, 'background-color': bg, 'border-color': muted, 'text-valign': 'center', 'font-size': 11 } },
       { selector: 'edge', style: { width: 1.5, 'line-color': muted, 'target-arrow-color': muted, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.9 } },
       { selector: 'edge[label]', style: { label: 'data(label)', 'font-size': 10, color: fg, 'text-background-color': bg, 'text-background-opacity': 1 } },

@@ -4,12 +4,13 @@
  * probe (loaded and, while editing, edited), the edits. Deep links: `#graph`, `#matrix`, `#editor`,
  * `#check?from=NS/POD&to=NS/POD&port=P&protocol=TCP`.
  */
-import { api, ApiError, Reach, type ClusterView, type Edit, type Probe, type ProbeDiff } from './api.js';
+import { api, ApiError, Reach, type ClusterView, type Edit, type ExternalBlock, type Probe, type ProbeDiff } from './api.js';
 import { byId, h, replace } from './dom.js';
 import { Editor } from './editor.js';
 import { renderAnswer } from './explain.js';
-import { Graph } from './graph.js';
+import { Graph, POD_LIMIT } from './graph.js';
 import { Matrix } from './matrix.js';
+import { announce, follow, pairChanges } from './live.js';
 
 type View = 'graph' | 'matrix' | 'editor';
 
@@ -17,10 +18,12 @@ const state = {
   cluster: undefined as ClusterView | undefined,
   probe: { port: 80, protocol: 'TCP' } as Probe,
   reach: new Map<string, Reach>(),
+  external: new Map<string, readonly ExternalBlock[]>(),
   edits: [] as Edit[],
-  edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff } | undefined,
+  edited: undefined as { probe: string; reach: Reach; diff: ProbeDiff; scope: string | undefined } | undefined,
   view: 'graph' as View,
-  focus: undefined as string | undefined,
+  /** Namespaces opened in place while the graph aggregates. */
+  expanded: new Set<string>(),
   podIndex: new Map<string, number>(),
 };
 
@@ -46,10 +49,15 @@ function setTheme(theme: string): void {
 
 const graph = new Graph(byId('graph'), {
   edge: (from, to) => void explain(podName(from), podName(to)),
+  externalEdge: (i, k, outward) => {
+    const address = currentExternal()[k]!.address;
+    void explain(outward ? podName(i) : address, outward ? address : podName(i));
+  },
   pod: (i) => showPod(i),
-  namespace: (ns) => {
-    state.focus = ns;
-    drawGraph();
+  block: (k) => showBlock(currentExternal()[k]!),
+  toggle: (ns) => {
+    if (!state.expanded.delete(ns)) state.expanded.add(ns);
+    drawGraph(true);
   },
 });
 const matrix = new Matrix(byId('matrix'), {
@@ -69,6 +77,48 @@ function currentReach(): Reach | undefined {
   return state.reach.get(probeKey(state.probe));
 }
 
+/**
+ * Whose arrows to address blocks the graph draws: every pod's ('all'), or while it aggregates only the
+ * open namespaces' (undefined when none is open). The server asks only about those pods.
+ */
+function externalScope(): readonly string[] | 'all' | undefined {
+  if (!state.cluster || state.cluster.pods.length <= POD_LIMIT) return 'all';
+  return state.expanded.size === 0 ? undefined : [...state.expanded].sort();
+}
+
+const scopeKey = (scope: readonly string[] | 'all' | undefined) => (scope === undefined ? '' : scope === 'all' ? '*' : scope.join('\n'));
+
+/** The address blocks drawn with the relation above, once loaded. */
+function currentExternal(): readonly ExternalBlock[] {
+  const scope = scopeKey(externalScope());
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) return state.edited.scope === scope ? (state.edited.diff.external ?? []) : [];
+  return state.external.get(`${probeKey(state.probe)}|${scope}`) ?? [];
+}
+
+/** Loads the blocks for the graph's scope when missing (after the graph is drawn: they never delay it), then redraws in place. */
+function loadExternal(): void {
+  const scope = externalScope();
+  if (scope === undefined) return;
+  if (state.edits.length > 0 && state.edited?.probe === probeKey(state.probe)) {
+    if (state.edited.scope !== scopeKey(scope)) void analyze(state.edits);
+    return;
+  }
+  const key = `${probeKey(state.probe)}|${scopeKey(scope)}`;
+  if (state.external.has(key)) return;
+  state.external.set(key, []);
+  api
+    .external(state.probe, scope)
+    .then((r) => {
+      state.external.set(key, r.blocks);
+      // All pods drawn: fit the picture again, blocks included; namespaces opened in place: keep the view.
+      if (`${probeKey(state.probe)}|${scopeKey(externalScope())}` === key) drawGraph(graph.aggregated);
+    })
+    .catch((e: Error) => {
+      state.external.delete(key);
+      status(e.message, true);
+    });
+}
+
 function showView(view: View): void {
   state.view = view;
   for (const v of ['graph', 'matrix', 'editor'] as const) {
@@ -80,17 +130,17 @@ function showView(view: View): void {
   if (view === 'editor') void loadDocuments();
 }
 
-function drawGraph(): void {
+function drawGraph(inPlace = false): void {
   const reach = currentReach();
   if (!reach || !state.cluster || state.view !== 'graph') return;
-  graph.render({ pods: state.cluster.pods, reach, focus: state.focus });
-  const back = byId('graph-back');
-  back.hidden = state.focus === undefined;
+  graph.render({ pods: state.cluster.pods, reach, external: currentExternal(), expanded: state.expanded }, inPlace);
+  loadExternal();
+  byId('graph-back').hidden = state.expanded.size === 0;
   replace(
     byId('graph-note'),
     graph.aggregated
-      ? `${state.cluster.pods.length} pods: one box per namespace. Click one for its connections, double-click (or Enter) to open it.`
-      : `${graph.shownPods().length} pods${state.focus ? ` in ${state.focus}` : ''}. Click an arrow for the reason; arrow keys walk the pods.`,
+      ? `${state.cluster.pods.length} pods: one box per namespace${state.expanded.size ? `, ${state.expanded.size} open` : ''}. Click a box to open it in place (click it again to close); arrow keys and Enter do the same.`
+      : `${graph.shownPods().length} pods. Click an arrow for the reason; arrow keys walk the pods.`,
   );
 }
 
@@ -119,7 +169,23 @@ function showPod(i: number): void {
       p.ips.length > 0 && h('p', {}, `addresses: ${p.ips.join(', ')}`),
       h('p', {}, p.ingressIsolatedBy.length ? `ingress isolated by ${p.ingressIsolatedBy.join(', ')}` : 'ingress not isolated'),
       h('p', {}, p.egressIsolatedBy.length ? `egress isolated by ${p.egressIsolatedBy.join(', ')}` : 'egress not isolated'),
+      (p.ingressTiers?.length ?? 0) > 0 && h('p', {}, `ingress selected by ${p.ingressTiers!.join(', ')}`),
+      (p.egressTiers?.length ?? 0) > 0 && h('p', {}, `egress selected by ${p.egressTiers!.join(', ')}`),
       h('p', {}, h('button', { onclick: () => setEnd('from', i) }, 'Ask from here'), ' ', h('button', { onclick: () => setEnd('to', i) }, 'Ask to here')),
+    ),
+  );
+}
+
+function showBlock(b: ExternalBlock): void {
+  replace(
+    byId('explain'),
+    h(
+      'section',
+      { class: 'pod' },
+      h('h3', {}, b.label),
+      h('p', {}, `outside the cluster; named by ${b.policies.join(', ')}`),
+      h('p', {}, `verdicts are asked for ${b.address}, the first address of the block that is no pod's: a narrower block of another policy may decide other addresses differently (ask about one in the header)`),
+      h('p', {}, `${b.reachedFrom.length ? 'reached by the pods with an arrow to it' : 'reached by no pod a policy decides'}; ${b.reaches.length ? 'reaches the pods its arrows point to' : 'reaches no pod a policy decides'}`),
     ),
   );
 }
@@ -177,7 +243,8 @@ async function analyze(edits: Edit[]): Promise<void> {
     redraw();
     return;
   }
-  const result = await api.analyze(edits, state.probe);
+  const scope = externalScope();
+  const result = await api.analyze(edits, state.probe, scope);
   if (ticket !== analyzing) return; // a newer edit is on its way
   editor.setDiagnostics(result.diagnostics);
   const diff = result.probes?.[0];
@@ -185,7 +252,7 @@ async function analyze(edits: Edit[]): Promise<void> {
     renderDiff(undefined, [], result.invalid ? 'The edit has errors (see the editor): fix them to see its effect.' : 'Too many classes of pods to compare.');
     return;
   }
-  state.edited = { probe: probeKey(state.probe), reach: new Reach(diff.reach), diff };
+  state.edited = { probe: probeKey(state.probe), reach: new Reach(diff.reach), diff, scope: scopeKey(scope) };
   const changed = [...result.policies.added.map((p) => `${p} (new)`), ...result.policies.changed.map((p) => `${p} (changed)`), ...result.policies.removed.map((p) => `${p} (removed)`)];
   renderDiff(diff, changed, undefined);
   redraw();
@@ -254,7 +321,7 @@ async function start(): Promise<void> {
     });
   }
   byId('graph-back').addEventListener('click', () => {
-    state.focus = undefined;
+    state.expanded.clear();
     drawGraph();
   });
   for (const id of ['row-filter', 'col-filter']) byId(id).addEventListener('input', () => drawMatrix());
@@ -279,16 +346,9 @@ async function start(): Promise<void> {
 
   status('loading…');
   const cluster = await api.cluster();
-  state.cluster = cluster;
-  cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
-  replace(byId('source'), cluster.source);
-  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
-  if (!cluster.analysed) {
-    status('the input has errors: nothing is analysed until they are fixed', true);
-    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
-    document.body.dataset.ready = 'invalid';
-    return;
-  }
+  setCluster(cluster);
+  follow(cluster.version, { snapshot: (_, changes) => void refresh(changes) });
+  if (!cluster.analysed) return;
   const [first, query] = location.hash.slice(1).split('?', 2) as [string, string | undefined];
   state.view = first === 'matrix' || first === 'editor' ? first : 'graph';
   probeFromLink(new URLSearchParams(query ?? ''));
@@ -296,18 +356,53 @@ async function start(): Promise<void> {
   showView(state.view);
   route();
   document.body.dataset.ready = 'true';
-  events();
 }
 
-/** A live source announces new snapshots; the page reloads its data. */
-function events(): void {
-  const source = new EventSource('/api/v1/events');
-  source.addEventListener('snapshot', () => location.reload());
+/** Takes a cluster summary as the page's; with errors, shows them instead of an analysis. */
+function setCluster(cluster: ClusterView): void {
+  state.cluster = cluster;
+  state.podIndex.clear();
+  cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
+  replace(byId('source'), cluster.source);
+  byId('source').title = cluster.source;
+  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
+  if (!cluster.analysed) {
+    status('the input has errors: nothing is analysed until they are fixed', true);
+    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
+    document.body.dataset.ready = 'invalid';
+  }
+}
+
+let refreshing = Promise.resolve();
+/** A live cluster changed: re-read the summary and the relation, redraw in place, and say what changed. */
+function refresh(changes: readonly string[]): void {
+  refreshing = refreshing.then(async () => {
+    const key = probeKey(state.probe);
+    const before = state.cluster && state.reach.get(key) ? { pods: state.cluster.pods, reach: state.reach.get(key)! } : undefined;
+    const cluster = await api.cluster();
+    const wasReady = document.body.dataset.ready === 'true';
+    state.reach.clear();
+    state.external.clear();
+    state.edited = undefined;
+    setCluster(cluster);
+    if (!cluster.analysed) return announce(changes, 'the cluster now has objects netpol cannot analyse');
+    await loadReach();
+    if (!wasReady) {
+      showView(state.view);
+      document.body.dataset.ready = 'true';
+    }
+    const after = state.reach.get(key);
+    const effect = before && after ? pairChanges(before, { pods: cluster.pods, reach: after }) : undefined;
+    announce(changes, effect ? `+${effect.added} −${effect.removed} allowed pairs on ${key}` : `redrawn for ${key}`);
+    document.body.dataset.version = String(cluster.version);
+  }).catch((e: Error) => status(e.message, true));
 }
 
 /** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */
 (window as unknown as { netpol: unknown }).netpol = {
   edgePosition: (from: string, to: string) => graph.edgePosition(state.podIndex.get(from) ?? -1, state.podIndex.get(to) ?? -1),
+  externalEdgePosition: (pod: string, block: string, outward: boolean) => graph.externalEdgePosition(state.podIndex.get(pod) ?? -1, block, outward),
+  nodePosition: (id: string) => graph.nodePosition(id),
   shownPods: () => graph.shownPods().map(podName),
 };
 

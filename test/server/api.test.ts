@@ -142,3 +142,29 @@ describe('netpol serve: manners', () => {
     assert.equal((await post('/api/v1/analyze', [1])).status, 400);
   });
 });
+
+describe('netpol serve: addresses outside the cluster', () => {
+  test('GET /api/v1/external lists each ipBlock with the pods on each side, as check answers for its address', async () => {
+    const s = await startServer({ source: fileSource({ filenames: ['examples/ipblock-except'], recursive: false }), port: 0, assetsDir: assets });
+    try {
+      const ext = JSON.parse(await (await fetch(new URL('/api/v1/external?port=80', s.url))).text()) as { blocks: { label: string; address: string; policies: string[]; reachedFrom: number[]; reaches: number[] }[] };
+      const reach = JSON.parse(await (await fetch(new URL('/api/v1/reach?port=80', s.url))).text()) as { positions: number[] };
+      const { pods } = JSON.parse(await (await fetch(new URL('/api/v1/cluster', s.url))).text()) as { pods: { namespace: string; name: string; ips: string[] }[] };
+      assert.equal(ext.blocks.length, 1);
+      const [block] = ext.blocks;
+      assert.equal(block!.label, '172.17.0.0/16 except 172.17.1.0/24, 172.17.2.0/24, 172.17.3.0/24');
+      assert.deepEqual(block!.policies, ['ipblock-except/network-policy']);
+      assert.ok(!pods.some((p) => p.ips.includes(block!.address)), 'the address is no pod');
+      // Every pod on each side, as `netpol check` says for the block's address.
+      for (const [i, p] of pods.entries()) {
+        const name = `${p.namespace}/${p.name}`;
+        for (const [from, to, list] of [[name, block!.address, block!.reachedFrom], [block!.address, name, block!.reaches]] as const) {
+          const cli = JSON.parse((await netpol(['check', '-f', 'examples/ipblock-except', '--from', from, '--to', to, '--port', '80', '-o', 'json'])).stdout) as { allowed: boolean };
+          assert.equal(list.includes(reach.positions[i]!), cli.allowed, `${from} -> ${to}`);
+        }
+      }
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { netpol } from '../netpol.js';
 
@@ -36,4 +39,32 @@ test('serve refuses what it cannot do, with exit code 2', async () => {
   assert.equal((await netpol(['serve', '-f', '-'])).code, 2);
   assert.match((await netpol(['serve', '-f', 'examples/three-tier', '--port', '70000'])).stderr, /--port 70000/);
   assert.match((await netpol(['serve', '-f', 'examples/three-tier', '--address', 'example.com'])).stderr, /--address example.com/);
+});
+
+test('serve without -f follows the cluster of the kubeconfig; one it cannot reach is exit 2 with the reason, before anything listens', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netpol-serve-'));
+  try {
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: ctx, context: {cluster: c, user: u, namespace: team}}]
+current-context: ctx
+`,
+    );
+    const r = await netpol(['serve', '--kubeconfig', kubeconfig, '--port', '0']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /127\.0\.0\.1:1/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const both = await netpol(['serve', '-f', 'examples/three-tier', '--kubeconfig', kubeconfig]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /use one/);
+    assert.match((await netpol(['serve', '-f', 'examples/three-tier', '--overlay'])).stderr, /not one overlaid on the other/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
