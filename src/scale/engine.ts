@@ -45,13 +45,14 @@ import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type 
 import { normalizePolicy, type Policy } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import type { Endpoint, Traffic } from '../engine/types.js';
-import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation } from './dense.js';
+import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS } from './ports.js';
 import { EGRESS, INGRESS, has, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
+import { denseUnits } from './units.js';
 
 /**
  * A policy change corrects cached counts by the rows and columns of the classes it selects, unless
@@ -64,6 +65,10 @@ const MAX_TOUCHED_CLASSES = 20_000;
 export class ScaleEngine extends PolicyGroups {
   /** The non-isolated groups. */
   private readonly openGroups: [number, number];
+  /** Changes applied so far (what cached structures are valid for). */
+  private changes = 0;
+  /** The dense count's units, and the number of changes they were computed after. */
+  private units: { readonly changes: number; readonly units: DenseUnits } | undefined;
 
   constructor(cluster: Cluster, opts: ScaleOptions = {}) {
     super(opts);
@@ -293,6 +298,7 @@ export class ScaleEngine extends PolicyGroups {
   /** Adds a pod (a pod already loaded is left alone). Its namespace is created, unlabelled, if unknown. */
   addPod(pod: PodInfo): void {
     if (this.podClass.has(pod)) return;
+    this.changes++;
     const ns = this.nss[this.internNs(pod.namespace)]!;
     const ips = parseIPs(pod);
     const sig: number[] = [];
@@ -332,6 +338,7 @@ export class ScaleEngine extends PolicyGroups {
   removePod(pod: PodInfo): boolean {
     const id = this.podClass.get(pod);
     if (id === undefined) return false;
+    this.changes++;
     const c = this.classes[id]!;
     this.countPod(c, -1);
     c.pods.delete(pod);
@@ -433,7 +440,9 @@ export class ScaleEngine extends PolicyGroups {
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      return denseAllowedPairs({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port, tick);
+      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers) };
+      const view = { classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles, units: this.units.units };
+      return denseAllowedPairs(view, probe.protocol, probe.port, tick);
     }
     let total = 0;
     new Sweep(this.view(), probe, open, this.progress).sweep(false, (_s, _d, v) => {
@@ -445,6 +454,7 @@ export class ScaleEngine extends PolicyGroups {
   // --- structure: namespaces, profiles, signatures, classes --------------------------------------------
 
   private changePolicy(old: PolicyRec | undefined, info: PolicyInfo | undefined, norm: Policy | undefined): void {
+    this.changes++;
     const ns = info ? this.internNs(info.namespace) : -1;
     const newSubj = info && norm ? this.internSubj(ns, norm.subject) : undefined;
     // Every class the policy selects (before or after), pods or not: an empty class must be regrouped
