@@ -50,14 +50,12 @@ export interface DenseGroup {
   readonly byProfile: ReadonlyMap<number, { readonly w: number; readonly classes: ReadonlySet<number> }>;
 }
 
-export interface DensePeer {
-  readonly members: readonly number[];
-}
-
 export interface DenseView {
   readonly classes: readonly DenseClass[];
   readonly groups: readonly DenseGroup[];
-  readonly peers: readonly DensePeer[];
+  /** How many classes peer q matches, and each of them. */
+  memberCount(q: number): number;
+  eachMember(q: number, f: (c: number) => void): void;
   readonly profiles: readonly PortProfile[];
   /** Classes counted as one, per side; undefined: each class on its own. */
   readonly units?: DenseUnits;
@@ -263,7 +261,7 @@ class MemberBits {
 
   constructor(
     readonly space: BitSpace,
-    private readonly peers: readonly DensePeer[],
+    private readonly v: DenseView,
   ) {}
 
   private bitsOf(q: number): Int32Array {
@@ -271,30 +269,30 @@ class MemberBits {
     if (!b) {
       b = this.bits[q] = new Int32Array(this.space.words);
       const pos = this.space.pos;
-      for (const c of this.peers[q]!.members) {
+      const bits = b;
+      this.v.eachMember(q, (c) => {
         const i = pos[c]!;
-        if (i >= 0) b[i >>> 5]! |= 1 << (i & 31);
-      }
+        if (i >= 0) bits[i >>> 5]! |= 1 << (i & 31);
+      });
     }
     return b;
   }
 
   /** Adds the member classes of peer q (within `mask`, if given) to the bitset at target[off]. */
   orPeer(target: Int32Array, off: number, q: number, mask: Int32Array | undefined): void {
-    const members = this.peers[q]!.members;
     const words = this.space.words;
-    if (members.length > words) {
+    if (this.v.memberCount(q) > words) {
       const b = this.bitsOf(q);
       if (mask === undefined) for (let i = 0; i < words; i++) target[off + i]! |= b[i]!;
       else for (let i = 0; i < words; i++) target[off + i]! |= b[i]! & mask[i]!;
       return;
     }
     const pos = this.space.pos;
-    for (const c of members) {
+    this.v.eachMember(q, (c) => {
       const i = pos[c]!;
-      if (i < 0 || (mask !== undefined && ((mask[i >>> 5]! >>> (i & 31)) & 1) === 0)) continue;
+      if (i < 0 || (mask !== undefined && ((mask[i >>> 5]! >>> (i & 31)) & 1) === 0)) return;
       target[off + (i >>> 5)]! |= 1 << (i & 31);
-    }
+    });
   }
 }
 
@@ -329,8 +327,8 @@ class DenseCount {
     this.words = src.words;
     this.destinationWords = dst.words;
     this.numeric = typeof port === 'number';
-    this.srcBits = new MemberBits(src, v.peers);
-    this.dstBits = new MemberBits(dst, v.peers);
+    this.srcBits = new MemberBits(src, v);
+    this.dstBits = new MemberBits(dst, v);
     for (const c of dst.order) {
       let mask = this.profMask[c.profile.id];
       if (!mask) {

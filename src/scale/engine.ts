@@ -8,7 +8,9 @@
  *
  * - each distinct peer (`podSelector`/`namespaceSelector`/`ipBlock`, deduplicated across policies)
  *   knows its member classes, found through label indexes and a sorted address index; each class knows
- *   the peers it matches (a sorted list);
+ *   the pod peers it matches (a sorted list) and its ipBlock *signature*, the sorted list of ipBlock
+ *   peers its pods lie in, shared by every class with the same one (an ipBlock such as `10.0.0.0/8`
+ *   minus a /24 matches nearly every class: per class, such lists were most of the engine's memory);
  * - classes selected by the same set of policies for a direction share a *group*; a group folds the
  *   rules of its policies into a table `peer -> ports` (plus the ports of rules without peers), so one
  *   side of one verdict is "does one of the far end's peers appear in the table with the port";
@@ -45,10 +47,10 @@ import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type 
 import { normalizePolicy, type Policy } from '../policy/model.js';
 import { PortSet } from '../policy/portset.js';
 import type { Endpoint, Traffic } from '../engine/types.js';
-import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits } from './dense.js';
+import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits, type DenseView } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS } from './ports.js';
-import { EGRESS, INGRESS, has, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
+import { EGRESS, INGRESS, eachMember, has, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
@@ -149,9 +151,9 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classRec(destination);
     let set = PortSet.ALL;
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated) set = set.intersect(this.sidePorts(e, d.peers, d.profile, protocol));
+    if (e.isolated) set = set.intersect(this.sidePorts(e, this.peerLists(d), d.profile, protocol));
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, s.peers, d.profile, protocol));
+    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, this.peerLists(s), d.profile, protocol));
     return set;
   }
 
@@ -212,7 +214,7 @@ export class ScaleEngine extends PolicyGroups {
    */
   relation(probe: ScaleProbe): DenseRelation | undefined {
     if (this.classes.length > DENSE_MAX_CLASSES) return undefined;
-    return denseRelation({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port);
+    return denseRelation({ classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles }, probe.protocol, probe.port);
   }
 
   /** How many other pods `pod` may connect to on the probe. */
@@ -389,32 +391,39 @@ export class ScaleEngine extends PolicyGroups {
   /** @internal Class-level verdict (two distinct pods of these classes). */
   classAllows(s: ClassRec, d: ClassRec, protocol: Protocol, port: number | string): boolean {
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated && !sideAdmits(e, d.peers, d.profile, protocol, port)) return false;
+    if (e.isolated && !sideAdmits(e, this.peerLists(d), d.profile, protocol, port)) return false;
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !sideAdmits(i, s.peers, d.profile, protocol, port)) return false;
+    if (i.isolated && !sideAdmits(i, this.peerLists(s), d.profile, protocol, port)) return false;
     return true;
   }
 
-  private sidePorts(g: GroupRec, other: readonly number[], profile: PortProfile, protocol: Protocol): PortSet {
+  /** The peers that match class c, as two ascending lists: its pod peers, its ipBlock peers (its signature's). */
+  private peerLists(c: ClassRec): PeerLists {
+    return [c.peers, this.sigs[c.sig]!.peers];
+  }
+
+  private sidePorts(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol): PortSet {
     let set = g.any ? g.any.admitted(protocol, profile) : PortSet.EMPTY;
-    for (const q of other) {
-      if (set.isAll()) break;
-      const agg = g.table.get(q);
-      if (agg) set = set.union(agg.admitted(protocol, profile));
+    for (const list of other) {
+      for (const q of list) {
+        if (set.isAll()) return set;
+        const agg = g.table.get(q);
+        if (agg) set = set.union(agg.admitted(protocol, profile));
+      }
     }
     return set;
   }
 
-  /** The peers of the far end: a class's list, or (for an address) the ipBlock peers of the table containing it. */
-  private farPeers(g: GroupRec, far: Endpoint, cls: ClassRec | undefined): number[] {
-    if (cls) return cls.peers;
+  /** The peers of the far end: a class's lists, or (for an address) the ipBlock peers of the table containing it. */
+  private farPeers(g: GroupRec, far: Endpoint, cls: ClassRec | undefined): PeerLists {
+    if (cls) return this.peerLists(cls);
     if (far.kind !== 'external') return [];
     const out: number[] = [];
     for (const q of g.table.keys()) {
       const p = this.peers[q]!;
       if (p.kind === 'ipBlock' && p.addresses!.contains(far.ip)) out.push(q);
     }
-    return out.sort((a, b) => a - b);
+    return [out.sort((a, b) => a - b)];
   }
 
   private sideAdmitsFor(g: GroupRec, far: Endpoint, cls: ClassRec | undefined, profile: PortProfile, protocol: Protocol, port: number | string): boolean {
@@ -423,6 +432,11 @@ export class ScaleEngine extends PolicyGroups {
 
   private sidePortsFor(g: GroupRec, far: Endpoint, cls: ClassRec | undefined, profile: PortProfile, protocol: Protocol): PortSet {
     return this.sidePorts(g, this.farPeers(g, far, cls), profile, protocol);
+  }
+
+  /** Who matches whom, as the dense count reads it. */
+  private denseMembers(): Pick<DenseView, 'memberCount' | 'eachMember'> {
+    return { memberCount: (q) => memberCount(this.peers, q), eachMember: (q, f) => eachMember(this.peers, this.sigs, q, f) };
   }
 
   private denseGroups(): DenseGroup[] {
@@ -440,8 +454,8 @@ export class ScaleEngine extends PolicyGroups {
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers) };
-      const view = { classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles, units: this.units.units };
+      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };
+      const view = { classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles, units: this.units.units };
       return denseAllowedPairs(view, probe.protocol, probe.port, tick);
     }
     let total = 0;
@@ -518,7 +532,7 @@ export class ScaleEngine extends PolicyGroups {
     const k = this.classes.length;
     if (k <= DENSE_MAX_CLASSES) return true;
     let memberships = 0;
-    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length;
+    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length + this.sigs[c.sig]!.peers.length;
     return (k * k) / 1024 < memberships;
   }
 
@@ -534,11 +548,11 @@ export class ScaleEngine extends PolicyGroups {
     const budget = (k * ((k + 31) >>> 5)) / 16;
     let cost = 0;
     for (const s of rows) {
-      for (const q of this.classes[s]!.peers) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
+      for (const list of this.peerLists(this.classes[s]!)) for (const q of list) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     for (const d of cols) {
-      for (const q of this.classes[d]!.peers) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
+      for (const list of this.peerLists(this.classes[d]!)) for (const q of list) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     return false;
@@ -583,6 +597,7 @@ export class ScaleEngine extends PolicyGroups {
       classes: this.classes,
       groups: this.groups,
       peers: this.peers,
+      sigs: this.sigs,
       profiles: this.profiles,
       openGroups: this.openGroups,
       anyGroups: this.anyGroups,
@@ -592,16 +607,23 @@ export class ScaleEngine extends PolicyGroups {
   }
 }
 
+/** The peers of an endpoint, as ascending lists (a class's pod peers and ipBlock peers). */
+type PeerLists = readonly (readonly number[])[];
+
 /** Does one side (group `g`) admit the far end (its peers) on the port, for a destination with `profile`? */
-function sideAdmits(g: GroupRec, other: readonly number[], profile: PortProfile, protocol: Protocol, port: number | string): boolean {
+function sideAdmits(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol, port: number | string): boolean {
   if (g.any && g.any.admits(protocol, port, profile)) return true;
-  if (other.length <= g.table.size) {
-    for (const q of other) {
-      const agg = g.table.get(q);
-      if (agg && agg.admits(protocol, port, profile)) return true;
+  let n = 0;
+  for (const list of other) n += list.length;
+  if (n <= g.table.size) {
+    for (const list of other) {
+      for (const q of list) {
+        const agg = g.table.get(q);
+        if (agg && agg.admits(protocol, port, profile)) return true;
+      }
     }
   } else {
-    for (const [q, agg] of g.table) if (has(other, q) && agg.admits(protocol, port, profile)) return true;
+    for (const [q, agg] of g.table) if (other.some((list) => has(list, q)) && agg.admits(protocol, port, profile)) return true;
   }
   return false;
 }
