@@ -17,6 +17,22 @@ import { LabelIndex, selectIn, selectorKey } from './select.js';
 import { labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
 import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
 
+/** The union of two ascending lists, ascending. */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j === b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else if (i === a.length || b[j]! < a[i]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
+}
+
 export abstract class ClassStore {
   /** See {@link ScaleOptions.strategy}. */
   readonly strategy: Strategy;
@@ -79,17 +95,17 @@ export abstract class ClassStore {
     this.ipIndex = IpIndex.of(entries);
     const podSig = new Map<PodInfo, number>();
     if (this.ipPeers.length === 0) return podSig;
-    const atoms = new AddressAtoms(this.ipPeers.map((q) => this.peers[q]!.addresses!));
+    const ipPeers = this.ipPeers;
+    const atoms = new AddressAtoms(ipPeers.map((q) => this.peers[q]!.addresses!));
+    const containing = atoms.containing(entries.flatMap((e) => e.ips));
     const sigOfAtoms = new Map<string, number>();
     for (const { item, ips } of entries) {
       const key = atoms.keyOf(ips);
       let sig = sigOfAtoms.get(key);
       if (sig === undefined) {
-        const list: number[] = [];
-        for (const q of this.ipPeers) {
-          const addresses = this.peers[q]!.addresses!;
-          if (ips.some((ip) => addresses.contains(ip))) list.push(q);
-        }
+        // The peers containing one of the addresses: the union of ascending lists of indices into ipPeers (ascending too).
+        let list = containing(ips[0]!).map((k) => ipPeers[k]!);
+        for (let i = 1; i < ips.length; i++) list = union(list, containing(ips[i]!).map((k) => ipPeers[k]!));
         sigOfAtoms.set(key, (sig = this.internSig(list)));
       }
       if (sig !== 0) podSig.set(item, sig);
