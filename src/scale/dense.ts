@@ -53,9 +53,10 @@ export interface DenseGroup {
 export interface DenseView {
   readonly classes: readonly DenseClass[];
   readonly groups: readonly DenseGroup[];
-  /** How many classes peer q matches, and each of them. */
+  /** How many classes peer q matches, each of them, and each class it does not match. */
   memberCount(q: number): number;
   eachMember(q: number, f: (c: number) => void): void;
+  eachNonMember(q: number, f: (c: number) => void): void;
   readonly profiles: readonly PortProfile[];
   /** Classes counted as one, per side; undefined: each class on its own. */
   readonly units?: DenseUnits;
@@ -137,11 +138,31 @@ function popcount(x: number): number {
  * one 32-destination slice of the transposed matrix, never the K x K matrix itself.
  */
 export function denseAllowedPairs(v: DenseView, protocol: Protocol, port: number | string, tick?: (done: number) => void): number {
-  const sources = BitSpace.of(v, v.units?.source, (a, b) => a.weight - b.weight);
-  if (sources === undefined) return 0;
-  const destinations = BitSpace.of(v, v.units?.destination, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
-  const count = new DenseCount(sources, destinations, v, protocol, port);
-  return count.sumColumns(tick);
+  const plan = planOf(v);
+  if (plan === undefined) return 0;
+  return new DenseCount(plan, v, protocol, port).sumColumns(tick);
+}
+
+/** The bit positions of both sides and the member bitsets of peers: the same for every probe. */
+interface Plan {
+  readonly src: BitSpace;
+  readonly dst: BitSpace;
+  readonly srcBits: MemberBits;
+  readonly dstBits: MemberBits;
+}
+
+/** Plans by the units they were made for: the engine makes new units after any change. */
+const plans = new WeakMap<DenseUnits, Plan>();
+
+function planOf(v: DenseView): Plan | undefined {
+  const known = v.units && plans.get(v.units);
+  if (known) return known;
+  const src = BitSpace.of(v, v.units?.source, (a, b) => a.weight - b.weight);
+  if (src === undefined) return undefined;
+  const dst = BitSpace.of(v, v.units?.destination, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
+  const plan = { src, dst, srcBits: new MemberBits(src, v), dstBits: new MemberBits(dst, v) };
+  if (v.units) plans.set(v.units, plan);
+  return plan;
 }
 
 /**
@@ -160,11 +181,10 @@ export interface DenseRelation {
 
 export function denseRelation(v: DenseView, protocol: Protocol, port: number | string): DenseRelation {
   // Bits of classes, not units: the reader maps pods to classes.
-  const sources = BitSpace.of(v, undefined, (a, b) => a.weight - b.weight);
-  if (sources === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
-  const destinations = BitSpace.of(v, undefined, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
-  const count = new DenseCount(sources, destinations, v, protocol, port);
-  return { classes: sources.order.map((c) => c.id), words: sources.words, incoming: count.relationRows() };
+  const plan = planOf({ ...v, units: undefined });
+  if (plan === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
+  const count = new DenseCount(plan, v, protocol, port);
+  return { classes: plan.src.order.map((c) => c.id), words: plan.src.words, incoming: count.relationRows() };
 }
 
 /**
@@ -270,10 +290,23 @@ class MemberBits {
       b = this.bits[q] = new Int32Array(this.space.words);
       const pos = this.space.pos;
       const bits = b;
-      this.v.eachMember(q, (c) => {
-        const i = pos[c]!;
-        if (i >= 0) bits[i >>> 5]! |= 1 << (i & 31);
-      });
+      if (this.v.memberCount(q) * 2 <= this.v.classes.length) {
+        this.v.eachMember(q, (c) => {
+          const i = pos[c]!;
+          if (i >= 0) bits[i >>> 5]! |= 1 << (i & 31);
+        });
+      } else {
+        // A peer matching most classes (an ipBlock such as 10.0.0.0/8 minus a /24): every position,
+        // but those of the classes it leaves out. (The classes of one position agree on every peer
+        // the count asks about, see `DenseUnits`.)
+        const n = this.space.order.length;
+        bits.fill(-1, 0, n >>> 5);
+        if ((n & 31) !== 0) bits[n >>> 5] = (1 << (n & 31)) - 1;
+        this.v.eachNonMember(q, (c) => {
+          const i = pos[c]!;
+          if (i >= 0) bits[i >>> 5]! &= ~(1 << (i & 31));
+        });
+      }
     }
     return b;
   }
@@ -317,25 +350,29 @@ class DenseCount {
   private readonly byAgg = new Map<string, Int32Array | boolean>();
   private readonly numeric: boolean;
 
+  private readonly src: BitSpace;
+  private readonly dst: BitSpace;
+
   constructor(
-    private readonly src: BitSpace,
-    private readonly dst: BitSpace,
+    plan: Plan,
     private readonly v: DenseView,
     private readonly protocol: Protocol,
     private readonly port: number | string,
   ) {
-    this.words = src.words;
-    this.destinationWords = dst.words;
+    this.src = plan.src;
+    this.dst = plan.dst;
+    this.words = plan.src.words;
+    this.destinationWords = plan.dst.words;
     this.numeric = typeof port === 'number';
-    this.srcBits = new MemberBits(src, v);
-    this.dstBits = new MemberBits(dst, v);
-    for (const c of dst.order) {
+    this.srcBits = plan.srcBits;
+    this.dstBits = plan.dstBits;
+    for (const c of this.dst.order) {
       let mask = this.profMask[c.profile.id];
       if (!mask) {
         mask = this.profMask[c.profile.id] = new Int32Array(this.destinationWords);
         this.present.push(c.profile);
       }
-      const i = dst.pos[c.id]!;
+      const i = this.dst.pos[c.id]!;
       mask[i >>> 5]! |= 1 << (i & 31);
     }
   }

@@ -50,7 +50,7 @@ import type { Endpoint, Traffic } from '../engine/types.js';
 import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits, type DenseView } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS } from './ports.js';
-import { EGRESS, INGRESS, eachMember, has, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
+import { EGRESS, INGRESS, eachMember, eachNonMember, has, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
@@ -435,8 +435,12 @@ export class ScaleEngine extends PolicyGroups {
   }
 
   /** Who matches whom, as the dense count reads it. */
-  private denseMembers(): Pick<DenseView, 'memberCount' | 'eachMember'> {
-    return { memberCount: (q) => memberCount(this.peers, q), eachMember: (q, f) => eachMember(this.peers, this.sigs, q, f) };
+  private denseMembers(): Pick<DenseView, 'memberCount' | 'eachMember' | 'eachNonMember'> {
+    return {
+      memberCount: (q) => memberCount(this.peers, q),
+      eachMember: (q, f) => eachMember(this.peers, this.sigs, q, f),
+      eachNonMember: (q, f) => eachNonMember(this.classes, this.peers, this.sigs, q, f),
+    };
   }
 
   private denseGroups(): DenseGroup[] {

@@ -208,6 +208,26 @@ export function eachMember(peers: readonly PeerRec[], sigs: readonly SigRec[], q
   for (const s of p.sigs) for (const c of sigs[s]!.classes) f(c);
 }
 
+/** Calls f with each class (of `classes`) that peer q does not match. */
+export function eachNonMember(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[], q: number, f: (c: number) => void): void {
+  const p = peers[q]!;
+  if (p.kind !== 'ipBlock') {
+    const member = new Uint8Array(classes.length);
+    for (const c of p.members) member[c] = 1;
+    for (let c = 0; c < classes.length; c++) if (member[c] === 0) f(c);
+    return;
+  }
+  // The signatures without q: those not in its (ascending) list.
+  let k = 0;
+  for (const s of sigs) {
+    if (k < p.sigs.length && p.sigs[k] === s.id) {
+      k++;
+      continue;
+    }
+    for (const c of s.classes) f(c);
+  }
+}
+
 /** Does peer q match class c? */
 export function matchedBy(sigs: readonly SigRec[], c: ClassRec, q: number): boolean {
   return has(c.peers, q) || has(sigs[c.sig]!.peers, q);
