@@ -83,6 +83,7 @@ interface Slot {
   readonly classes: readonly DenseClass[];
 }
 
+const EGRESS = 0;
 const INGRESS = 1;
 
 /**
@@ -157,7 +158,7 @@ const plans = new WeakMap<DenseUnits, Plan>();
 function planOf(v: DenseView): Plan | undefined {
   const known = v.units && plans.get(v.units);
   if (known) return known;
-  const src = BitSpace.of(v, v.units?.source, (a, b) => a.weight - b.weight);
+  const src = BitSpace.of(v, v.units?.source, (a, b) => a.weight - b.weight || a.group[EGRESS] - b.group[EGRESS]);
   if (src === undefined) return undefined;
   const dst = BitSpace.of(v, v.units?.destination, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
   const plan = { src, dst, srcBits: new MemberBits(src, v), dstBits: new MemberBits(dst, v) };
