@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { startControlPlane } from '../src/controlplane/index.js';
-import { generateObjects, toCluster } from '../src/gen/index.js';
+import { generateObjects, toCluster } from '../tools/gen/index.js';
 import { applyCluster, createPolicy, KubeClient, loadKubeConfig, NETWORK_POLICIES, resourcePath } from '../src/kube/index.js';
 import { liveSource, startServer } from '../src/server/index.js';
 import { chromiumMissing, launch } from '../test/web/chromium.js';

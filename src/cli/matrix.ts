@@ -10,7 +10,7 @@
  */
 import { Engine, sortPods, type Probe, type Reachability } from '../engine/index.js';
 import type { Cluster, PodInfo } from '../model/index.js';
-import { classAnalysis, matrixSummary, withPods, type ClassAnalysis, type ScaleEngine } from '../scale/index.js';
+import { classAnalysis, matrixSummary, withPods, type ClassAnalysis } from '../scale/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, refusal, reportDiagnostics } from './input.js';
 import { SKIP_INVALID_OPTION, skipInvalid } from './skip.js';
@@ -131,7 +131,7 @@ export function parseProbes(ports: readonly string[] | undefined, protocols: rea
  * cluster-scoped policies), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
  * front ends of the same answer (the web API).
  */
-export function matrixJsonChunks(scale: ScaleEngine | ExactReachability, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {
+export function matrixJsonChunks(scale: ClassAnalysis, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {
   const shown = sortPods(cluster.pods);
   const bytes = denseOutputBytes('json', shown, probes);
   if (bytes > MAX_OUTPUT_BYTES) throw new UsageError(`${shown.length} pods: the matrix would be about ${sizeText(bytes)}; use /api/v1/reach`);

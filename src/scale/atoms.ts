@@ -13,7 +13,7 @@ export class AddressAtoms {
   private readonly v4: Float64Array;
   private readonly v6: bigint[];
 
-  constructor(sets: Iterable<AddressSet>) {
+  constructor(private readonly sets: readonly AddressSet[]) {
     const v4 = new Set<number>();
     const v6 = new Set<bigint>();
     for (const set of sets) {
@@ -36,6 +36,40 @@ export class AddressAtoms {
     for (const ip of ips) key += ip.family === 4 ? `${atomOf(this.v4, Number(ip.value))},` : `6:${atomOf6(this.v6, ip.value)},`;
     return key;
   }
+
+  /**
+   * For each of these addresses, the sets (indices in the order given to the constructor, ascending)
+   * that contain it. Computed per atom that holds one of them, by walking each set's intervals over
+   * those atoms only: the cost follows the memberships found, not sets x addresses.
+   */
+  containing(ips: readonly IP[]): (ip: IP) => readonly number[] {
+    const occupied4 = [...new Set(ips.filter((ip) => ip.family === 4).map((ip) => atomOf(this.v4, Number(ip.value))))].sort((a, b) => a - b);
+    const occupied6 = [...new Set(ips.filter((ip) => ip.family === 6).map((ip) => atomOf6(this.v6, ip.value)))].sort((a, b) => a - b);
+    const lists4 = occupied4.map((): number[] => []);
+    const lists6 = occupied6.map((): number[] => []);
+    this.sets.forEach((set, k) => {
+      for (const [lo, hi] of set.intervals(4)) {
+        for (let i = firstAtLeast(occupied4, atomOf(this.v4, Number(lo))); i < occupied4.length && occupied4[i]! <= atomOf(this.v4, Number(hi)); i++) lists4[i]!.push(k);
+      }
+      for (const [lo, hi] of set.intervals(6)) {
+        for (let i = firstAtLeast(occupied6, atomOf6(this.v6, lo)); i < occupied6.length && occupied6[i]! <= atomOf6(this.v6, hi); i++) lists6[i]!.push(k);
+      }
+    });
+    return (ip) =>
+      ip.family === 4 ? lists4[firstAtLeast(occupied4, atomOf(this.v4, Number(ip.value)))]! : lists6[firstAtLeast(occupied6, atomOf6(this.v6, ip.value))]!;
+  }
+}
+
+/** Index of the first element >= x in an ascending list (its length: none). */
+function firstAtLeast(list: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the last start <= x (-1: none). */

@@ -14,8 +14,24 @@ import { AddressAtoms } from './atoms.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
-import { labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SubjRec } from './records.js';
+import { labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
 import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
+
+/** The union of two ascending lists, ascending. */
+function union(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j === b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else if (i === a.length || b[j]! < a[i]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
+}
 
 export abstract class ClassStore {
   /** See {@link ScaleOptions.strategy}. */
@@ -51,7 +67,7 @@ export abstract class ClassStore {
   protected readonly profileByKey = new Map<string, PortProfile>();
   /** Profiles by the named ports as listed (order and duplicates kept): skips building the key. */
   protected readonly profileByRaw = new Map<string, PortProfile>();
-  protected readonly sigs: number[][] = [[]];
+  protected readonly sigs: SigRec[] = [{ id: 0, peers: [], classes: [] }];
   protected readonly sigByKey = new Map<string, number>([['', 0]]);
   protected readonly podClass = new Map<PodInfo, number>();
   protected readonly podIPs = new Map<PodInfo, IP[]>();
@@ -79,17 +95,17 @@ export abstract class ClassStore {
     this.ipIndex = IpIndex.of(entries);
     const podSig = new Map<PodInfo, number>();
     if (this.ipPeers.length === 0) return podSig;
-    const atoms = new AddressAtoms(this.ipPeers.map((q) => this.peers[q]!.addresses!));
+    const ipPeers = this.ipPeers;
+    const atoms = new AddressAtoms(ipPeers.map((q) => this.peers[q]!.addresses!));
+    const containing = atoms.containing(entries.flatMap((e) => e.ips));
     const sigOfAtoms = new Map<string, number>();
     for (const { item, ips } of entries) {
       const key = atoms.keyOf(ips);
       let sig = sigOfAtoms.get(key);
       if (sig === undefined) {
-        const list: number[] = [];
-        for (const q of this.ipPeers) {
-          const addresses = this.peers[q]!.addresses!;
-          if (ips.some((ip) => addresses.contains(ip))) list.push(q);
-        }
+        // The peers containing one of the addresses: the union of ascending lists of indices into ipPeers (ascending too).
+        let list = containing(ips[0]!).map((k) => ipPeers[k]!);
+        for (let i = 1; i < ips.length; i++) list = union(list, containing(ips[i]!).map((k) => ipPeers[k]!));
         sigOfAtoms.set(key, (sig = this.internSig(list)));
       }
       if (sig !== 0) podSig.set(item, sig);
@@ -112,23 +128,21 @@ export abstract class ClassStore {
     }
   }
 
-  /** The member classes of every peer, and the peers of every class. */
+  /**
+   * The member classes of every pod peer and the pod peers of every class; the classes of every
+   * signature, and so the member count of every ipBlock peer.
+   */
   protected fillPeers(): void {
-    const ipMembers = new Map<number, number[]>();
-    for (const c of this.classes) {
-      for (const q of this.sigs[c.sig]!) {
-        const list = ipMembers.get(q);
-        if (list) list.push(c.id);
-        else ipMembers.set(q, [c.id]);
-      }
-    }
+    for (const c of this.classes) this.sigs[c.sig]!.classes.push(c.id);
+    for (const s of this.sigs) for (const q of s.peers) this.peers[q]!.size += s.classes.length;
     const tickPeers = ticker(this.progress, 'peers', this.peers.length);
-    // Lists of their exact size (a class may be in hundreds of peers: growing them is what costs).
+    // Lists of their exact size (growing them is what costs).
     const classes = this.classes;
     const counts = new Int32Array(classes.length);
     for (const p of this.peers) {
       tickPeers(p.id + 1);
-      const members = p.kind === 'ipBlock' ? (ipMembers.get(p.id) ?? []) : this.selectPeerMembers(p);
+      if (p.kind === 'ipBlock') continue;
+      const members = this.selectPeerMembers(p);
       p.members = members;
       for (const c of members) counts[c]!++;
     }
@@ -198,15 +212,31 @@ export abstract class ClassStore {
     return p;
   }
 
+  /** The signature of these ipBlock peers (ascending). */
   protected internSig(list: readonly number[]): number {
     const key = list.join(',');
     let id = this.sigByKey.get(key);
     if (id === undefined) {
       id = this.sigs.length;
-      this.sigs.push([...list]);
+      this.sigs.push({ id, peers: [...list], classes: [] });
       this.sigByKey.set(key, id);
+      for (const q of list) this.peers[q]!.sigs.push(id);
     }
     return id;
+  }
+
+  /** Class c takes signature `sig` (after the build: the member counts of its ipBlock peers follow). */
+  protected joinSig(c: ClassRec, sig: number): void {
+    const s = this.sigs[sig]!;
+    s.classes.push(c.id);
+    for (const q of s.peers) this.peers[q]!.size++;
+  }
+
+  protected leaveSig(c: ClassRec): void {
+    const s = this.sigs[c.sig]!;
+    const at = s.classes.indexOf(c.id);
+    if (at >= 0) s.classes.splice(at, 1);
+    for (const q of s.peers) this.peers[q]!.size--;
   }
 
   protected classKey(ns: number, labelsKey: string, profile: PortProfile, sig: number): string {
@@ -239,7 +269,8 @@ export abstract class ClassStore {
     this.classIndex.add(c.id, labels);
     if (this.building) return c;
 
-    const peers: number[] = [...this.sigs[sig]!];
+    this.joinSig(c, sig);
+    const peers: number[] = [];
     const test = (q: number): void => {
       const p = this.peers[q]!;
       if (p.podSel === undefined || matches(p.podSel, labels)) peers.push(q);
@@ -382,6 +413,8 @@ export abstract class ClassStore {
       podSel: peer.kind === 'pods' ? peer.pods : undefined,
       addresses: peer.kind === 'ipBlock' ? peer.addresses : undefined,
       members: [],
+      sigs: [],
+      size: 0,
       inGroups: [undefined, undefined],
     };
     this.peers.push(rec);
@@ -420,14 +453,14 @@ export abstract class ClassStore {
     this.ipIndex.within(6, rec.addresses!.intervals(6), add);
     for (const [id, pods] of [...inside.entries()].sort((a, b) => a[0] - b[0])) {
       const c = this.classes[id]!;
-      const sig = this.internSig([...this.sigs[c.sig]!, rec.id]);
+      const sig = this.internSig([...this.sigs[c.sig]!.peers, rec.id]);
       if (pods.size === c.weight) {
         this.classByKey.delete(c.key);
+        this.leaveSig(c);
         c.sig = sig;
+        this.joinSig(c, sig);
         c.key = this.classKey(c.ns, c.labelsKey, c.profile, sig);
         this.classByKey.set(c.key, c.id);
-        c.peers.push(rec.id);
-        rec.members.push(c.id);
       } else {
         const target = this.classFor(this.nss[c.ns]!, c.labels, c.profile, sig);
         for (const pod of pods) {

@@ -19,6 +19,13 @@
  *   what d receives. A bit set for d itself is the self pair, subtracted.
  * The result is the same relation the sweep counts (and the property tests hold both to the oracle);
  * the engine chooses this path when K is small (see `ScaleOptions.strategy`).
+ *
+ * The count need not tell apart classes that every row or column treats alike: as sources, classes
+ * with the same egress group that the same peers of ingress tables match; as destinations, classes of
+ * the same ingress cell that the same peers of egress tables match (`DenseUnits`, units.ts). A count
+ * over *units* (their weights summed) is the same sum with fewer bits: on clusters whose pods carry
+ * labels no policy reads (a version, a zone), units are a fraction of the classes, and the cost falls
+ * with the product of the two. Self pairs are subtracted per class, as before.
  */
 import type { Protocol } from '../model/index.js';
 import type { PortAgg, PortProfile } from './ports.js';
@@ -43,17 +50,40 @@ export interface DenseGroup {
   readonly byProfile: ReadonlyMap<number, { readonly w: number; readonly classes: ReadonlySet<number> }>;
 }
 
-export interface DensePeer {
-  readonly members: readonly number[];
-}
-
 export interface DenseView {
   readonly classes: readonly DenseClass[];
   readonly groups: readonly DenseGroup[];
-  readonly peers: readonly DensePeer[];
+  /** How many classes peer q matches, each of them, and each class it does not match. */
+  memberCount(q: number): number;
+  eachMember(q: number, f: (c: number) => void): void;
+  eachNonMember(q: number, f: (c: number) => void): void;
   readonly profiles: readonly PortProfile[];
+  /** Classes counted as one, per side; undefined: each class on its own. */
+  readonly units?: DenseUnits;
 }
 
+/**
+ * Per class id, the unit it is counted in as a source and as a destination: classes of one source
+ * unit have the same egress group and are matched by the same peers of ingress tables; classes of one
+ * destination unit have the same ingress group and port profile and are matched by the same peers of
+ * egress tables. (Any finer partition is correct too; each class on its own is the finest.)
+ */
+export interface DenseUnits {
+  readonly source: Int32Array;
+  readonly destination: Int32Array;
+}
+
+/** A bit position: one class, or a unit of classes alike on that side (`id`, `profile`, `group`: the first's). */
+interface Slot {
+  readonly id: number;
+  readonly weight: number;
+  readonly profile: PortProfile;
+  readonly group: readonly [number, number];
+  /** The classes with pods it stands for. */
+  readonly classes: readonly DenseClass[];
+}
+
+const EGRESS = 0;
 const INGRESS = 1;
 
 /**
@@ -109,11 +139,31 @@ function popcount(x: number): number {
  * one 32-destination slice of the transposed matrix, never the K x K matrix itself.
  */
 export function denseAllowedPairs(v: DenseView, protocol: Protocol, port: number | string, tick?: (done: number) => void): number {
-  const sources = BitSpace.of(v, (a, b) => a.weight - b.weight);
-  if (sources === undefined) return 0;
-  const destinations = BitSpace.of(v, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
-  const count = new DenseCount(sources, destinations, v, protocol, port);
-  return count.sumColumns(tick);
+  const plan = planOf(v);
+  if (plan === undefined) return 0;
+  return new DenseCount(plan, v, protocol, port).sumColumns(tick);
+}
+
+/** The bit positions of both sides and the member bitsets of peers: the same for every probe. */
+interface Plan {
+  readonly src: BitSpace;
+  readonly dst: BitSpace;
+  readonly srcBits: MemberBits;
+  readonly dstBits: MemberBits;
+}
+
+/** Plans by the units they were made for: the engine makes new units after any change. */
+const plans = new WeakMap<DenseUnits, Plan>();
+
+function planOf(v: DenseView): Plan | undefined {
+  const known = v.units && plans.get(v.units);
+  if (known) return known;
+  const src = BitSpace.of(v, v.units?.source, (a, b) => a.weight - b.weight || a.group[EGRESS] - b.group[EGRESS]);
+  if (src === undefined) return undefined;
+  const dst = BitSpace.of(v, v.units?.destination, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
+  const plan = { src, dst, srcBits: new MemberBits(src, v), dstBits: new MemberBits(dst, v) };
+  if (v.units) plans.set(v.units, plan);
+  return plan;
 }
 
 /**
@@ -131,11 +181,11 @@ export interface DenseRelation {
 }
 
 export function denseRelation(v: DenseView, protocol: Protocol, port: number | string): DenseRelation {
-  const sources = BitSpace.of(v, (a, b) => a.weight - b.weight);
-  if (sources === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
-  const destinations = BitSpace.of(v, (a, b) => a.group[INGRESS] - b.group[INGRESS] || a.profile.id - b.profile.id)!;
-  const count = new DenseCount(sources, destinations, v, protocol, port);
-  return { classes: sources.order.map((c) => c.id), words: sources.words, incoming: count.relationRows() };
+  // Bits of classes, not units: the reader maps pods to classes.
+  const plan = planOf({ ...v, units: undefined });
+  if (plan === undefined) return { classes: [], words: 0, incoming: new Int32Array(0) };
+  const count = new DenseCount(plan, v, protocol, port);
+  return { classes: plan.src.order.map((c) => c.id), words: plan.src.words, incoming: count.relationRows() };
 }
 
 /**
@@ -148,10 +198,10 @@ export function denseRelation(v: DenseView, protocol: Protocol, port: number | s
  */
 class BitSpace {
   private constructor(
-    /** Classes with pods, by position. */
-    readonly order: readonly DenseClass[],
+    /** Classes with pods (or units of them), by position. */
+    readonly order: readonly Slot[],
     readonly words: number,
-    /** Position of each class id (-1: no pods). */
+    /** Position of each class id (of its unit; -1: no pods). */
     readonly pos: Int32Array,
     /** Weight by position. */
     readonly w: Float64Array,
@@ -159,9 +209,8 @@ class BitSpace {
     readonly wordWeight: Float64Array,
   ) {}
 
-  static of(v: DenseView, compare: (a: DenseClass, b: DenseClass) => number): BitSpace | undefined {
-    const order: DenseClass[] = [];
-    for (const c of v.classes) if (c.weight > 0) order.push(c);
+  static of(v: DenseView, unitOf: Int32Array | undefined, compare: (a: Slot, b: Slot) => number): BitSpace | undefined {
+    const order = BitSpace.slots(v.classes, unitOf);
     if (order.length === 0) return undefined;
     order.sort(compare);
     const k = order.length;
@@ -169,9 +218,9 @@ class BitSpace {
     const pos = new Int32Array(v.classes.length).fill(-1);
     const w = new Float64Array(words * 32);
     for (let i = 0; i < k; i++) {
-      const c = order[i]!;
-      pos[c.id] = i;
-      w[i] = c.weight;
+      const slot = order[i]!;
+      for (const c of slot.classes) pos[c.id] = i;
+      w[i] = slot.weight;
     }
     const wordWeight = new Float64Array(words);
     for (let i = 0; i < words; i++) {
@@ -181,6 +230,30 @@ class BitSpace {
       wordWeight[i] = same ? first : -1;
     }
     return new BitSpace(order, words, pos, w, wordWeight);
+  }
+
+  /** The classes with pods, each its own slot or gathered by unit. */
+  private static slots(classes: readonly DenseClass[], unitOf: Int32Array | undefined): Slot[] {
+    const out: Slot[] = [];
+    if (unitOf === undefined) {
+      for (const c of classes) if (c.weight > 0) out.push({ id: c.id, weight: c.weight, profile: c.profile, group: c.group, classes: [c] });
+      return out;
+    }
+    const byUnit = new Map<number, { id: number; weight: number; profile: PortProfile; group: readonly [number, number]; classes: DenseClass[] }>();
+    for (const c of classes) {
+      if (c.weight === 0) continue;
+      const u = unitOf[c.id]!;
+      const slot = byUnit.get(u);
+      if (slot === undefined) {
+        const fresh = { id: c.id, weight: c.weight, profile: c.profile, group: c.group, classes: [c] };
+        byUnit.set(u, fresh);
+        out.push(fresh);
+      } else {
+        slot.weight += c.weight;
+        slot.classes.push(c);
+      }
+    }
+    return out;
   }
 
   /** Weight of the classes in word x, the i-th word of a bitset. */
@@ -209,7 +282,7 @@ class MemberBits {
 
   constructor(
     readonly space: BitSpace,
-    private readonly peers: readonly DensePeer[],
+    private readonly v: DenseView,
   ) {}
 
   private bitsOf(q: number): Int32Array {
@@ -217,9 +290,23 @@ class MemberBits {
     if (!b) {
       b = this.bits[q] = new Int32Array(this.space.words);
       const pos = this.space.pos;
-      for (const c of this.peers[q]!.members) {
-        const i = pos[c]!;
-        if (i >= 0) b[i >>> 5]! |= 1 << (i & 31);
+      const bits = b;
+      if (this.v.memberCount(q) * 2 <= this.v.classes.length) {
+        this.v.eachMember(q, (c) => {
+          const i = pos[c]!;
+          if (i >= 0) bits[i >>> 5]! |= 1 << (i & 31);
+        });
+      } else {
+        // A peer matching most classes (an ipBlock such as 10.0.0.0/8 minus a /24): every position,
+        // but those of the classes it leaves out. (The classes of one position agree on every peer
+        // the count asks about, see `DenseUnits`.)
+        const n = this.space.order.length;
+        bits.fill(-1, 0, n >>> 5);
+        if ((n & 31) !== 0) bits[n >>> 5] = (1 << (n & 31)) - 1;
+        this.v.eachNonMember(q, (c) => {
+          const i = pos[c]!;
+          if (i >= 0) bits[i >>> 5]! &= ~(1 << (i & 31));
+        });
       }
     }
     return b;
@@ -227,20 +314,19 @@ class MemberBits {
 
   /** Adds the member classes of peer q (within `mask`, if given) to the bitset at target[off]. */
   orPeer(target: Int32Array, off: number, q: number, mask: Int32Array | undefined): void {
-    const members = this.peers[q]!.members;
     const words = this.space.words;
-    if (members.length > words) {
+    if (this.v.memberCount(q) > words) {
       const b = this.bitsOf(q);
       if (mask === undefined) for (let i = 0; i < words; i++) target[off + i]! |= b[i]!;
       else for (let i = 0; i < words; i++) target[off + i]! |= b[i]! & mask[i]!;
       return;
     }
     const pos = this.space.pos;
-    for (const c of members) {
+    this.v.eachMember(q, (c) => {
       const i = pos[c]!;
-      if (i < 0 || (mask !== undefined && ((mask[i >>> 5]! >>> (i & 31)) & 1) === 0)) continue;
+      if (i < 0 || (mask !== undefined && ((mask[i >>> 5]! >>> (i & 31)) & 1) === 0)) return;
       target[off + (i >>> 5)]! |= 1 << (i & 31);
-    }
+    });
   }
 }
 
@@ -251,7 +337,9 @@ class MemberBits {
  * transposition, an all-zero block is skipped.
  */
 class DenseCount {
+  /** Words of a bitset over source positions (IN, columns) and over destination positions (OUT, masks). */
   private readonly words: number;
+  private readonly destinationWords: number;
   /** Destination classes of each port profile, for entries whose admission depends on the profile. */
   private readonly profMask: (Int32Array | undefined)[] = [];
   private readonly present: PortProfile[] = [];
@@ -263,24 +351,29 @@ class DenseCount {
   private readonly byAgg = new Map<string, Int32Array | boolean>();
   private readonly numeric: boolean;
 
+  private readonly src: BitSpace;
+  private readonly dst: BitSpace;
+
   constructor(
-    private readonly src: BitSpace,
-    private readonly dst: BitSpace,
+    plan: Plan,
     private readonly v: DenseView,
     private readonly protocol: Protocol,
     private readonly port: number | string,
   ) {
-    this.words = src.words;
+    this.src = plan.src;
+    this.dst = plan.dst;
+    this.words = plan.src.words;
+    this.destinationWords = plan.dst.words;
     this.numeric = typeof port === 'number';
-    this.srcBits = new MemberBits(src, v.peers);
-    this.dstBits = new MemberBits(dst, v.peers);
-    for (const c of dst.order) {
+    this.srcBits = plan.srcBits;
+    this.dstBits = plan.dstBits;
+    for (const c of this.dst.order) {
       let mask = this.profMask[c.profile.id];
       if (!mask) {
-        mask = this.profMask[c.profile.id] = new Int32Array(this.words);
+        mask = this.profMask[c.profile.id] = new Int32Array(this.destinationWords);
         this.present.push(c.profile);
       }
-      const i = dst.pos[c.id]!;
+      const i = this.dst.pos[c.id]!;
       mask[i >>> 5]! |= 1 << (i & 31);
     }
   }
@@ -289,10 +382,10 @@ class DenseCount {
     const key = ids.join(',');
     let m = this.unionMasks.get(key);
     if (!m) {
-      m = new Int32Array(this.words);
+      m = new Int32Array(this.destinationWords);
       for (const id of ids) {
         const pm = this.profMask[id]!;
-        for (let i = 0; i < this.words; i++) m[i]! |= pm[i]!;
+        for (let i = 0; i < this.destinationWords; i++) m[i]! |= pm[i]!;
       }
       this.unionMasks.set(key, m);
     }
@@ -319,7 +412,7 @@ class DenseCount {
     if (g.any) {
       const a = this.admitting(g.any);
       if (a === true) return false;
-      if (a !== false) for (let i = 0; i < this.words; i++) out[off + i]! |= a[i]!;
+      if (a !== false) for (let i = 0; i < this.destinationWords; i++) out[off + i]! |= a[i]!;
     }
     const qs = g.tablePeers;
     const aggs = g.tableAggs;
@@ -335,7 +428,7 @@ class DenseCount {
    * the source reaches every destination).
    */
   private outRows(): { rows: Int32Array; rowOf: Int32Array } {
-    const words = this.words;
+    const words = this.destinationWords;
     const groups = this.v.groups;
     let egressGroups = 0;
     for (const g of groups) if (g.dir !== INGRESS && g.weight > 0 && g.isolated) egressGroups++;
@@ -349,7 +442,7 @@ class DenseCount {
       if (this.outRow(g, rows, off)) outAt[g.id] = off;
     }
     const order = this.src.order;
-    const rowOf = new Int32Array(words * 32).fill(-2); // -2: no class at this position
+    const rowOf = new Int32Array(this.words * 32).fill(-2); // -2: no class at this position
     for (let i = 0; i < order.length; i++) rowOf[i] = outAt[order[i]!.group[0]]!;
     return { rows, rowOf };
   }
@@ -395,7 +488,7 @@ class DenseCount {
    * and the sources its ingress cell admits (`into`; undefined: every source). Destinations whose cell
    * admits nobody are skipped; a 32-destination slice is transposed only when one of them is visited.
    */
-  private eachColumn(visit: (d: DenseClass, cols: Int32Array, off: number, into: Int32Array | undefined) => void, tick?: (done: number) => void): void {
+  private eachColumn(visit: (d: Slot, cols: Int32Array, off: number, into: Int32Array | undefined) => void, tick?: (done: number) => void): void {
     const { rows, rowOf } = this.outRows();
     const words = this.words;
     const cols = new Int32Array(32 * words);
@@ -407,8 +500,9 @@ class DenseCount {
     let cellGroup = -1;
     let cellProfile = -1;
     let admitted: boolean | undefined = false;
-    for (let bj = 0; bj < words; bj++) {
-      tick?.(Math.floor(((bj + 1) / words) * groups.length));
+    const destinationWords = this.destinationWords;
+    for (let bj = 0; bj < destinationWords; bj++) {
+      tick?.(Math.floor(((bj + 1) / destinationWords) * groups.length));
       let sliced = false;
       for (let b = 0; b < 32 && 32 * bj + b < order.length; b++) {
         const d = order[32 * bj + b]!;
@@ -427,7 +521,10 @@ class DenseCount {
     }
   }
 
-  /** Columns of destinations 32 bj .. 32 bj + 31 (over source positions) into cols[b * words ..]. */
+  /**
+   * Columns of destinations 32 bj .. 32 bj + 31 (over source positions) into cols[b * words ..]; the OUT
+   * rows are over destination positions, word bj of each is read.
+   */
   private slice(rows: Int32Array, rowOf: Int32Array, bj: number, cols: Int32Array, block: Int32Array): void {
     const words = this.words;
     for (let bi = 0; bi < words; bi++) {
@@ -454,17 +551,21 @@ class DenseCount {
     }
   }
 
-  /** w(d) x weight(IN AND column of d) (IN undefined: every source), d's self pairs out. */
-  private columnSum(d: DenseClass, cols: Int32Array, off: number, into: Int32Array | undefined): number {
+  /** w(d) x weight(IN AND column of d) (IN undefined: every source), the self pairs of d's classes out. */
+  private columnSum(d: Slot, cols: Int32Array, off: number, into: Int32Array | undefined): number {
     const src = this.src;
     const words = this.words;
     let sum = 0;
     if (into === undefined) for (let i = 0; i < words; i++) sum += src.weightOf(cols[off + i]!, i);
     else for (let i = 0; i < words; i++) sum += src.weightOf(into[i]! & cols[off + i]!, i);
-    // The pair (d, d) stands for w(d) x w(d) pod pairs, of which w(d) are self pairs.
-    const s = src.pos[d.id]!;
-    const admitsSelf = into === undefined || ((into[s >>> 5]! >>> (s & 31)) & 1) === 1;
-    const self = admitsSelf && ((cols[off + (s >>> 5)]! >>> (s & 31)) & 1) === 1;
-    return d.weight * sum - (self ? d.weight : 0);
+    // The pair (c, c) of a class stands for w(c) x w(c) pod pairs, of which w(c) are self pairs: a pod
+    // of c as a source is at c's source position.
+    let self = 0;
+    for (const c of d.classes) {
+      const s = src.pos[c.id]!;
+      const admitsSelf = into === undefined || ((into[s >>> 5]! >>> (s & 31)) & 1) === 1;
+      if (admitsSelf && ((cols[off + (s >>> 5)]! >>> (s & 31)) & 1) === 1) self += c.weight;
+    }
+    return d.weight * sum - self;
   }
 }

@@ -8,7 +8,9 @@
  *
  * - each distinct peer (`podSelector`/`namespaceSelector`/`ipBlock`, deduplicated across policies)
  *   knows its member classes, found through label indexes and a sorted address index; each class knows
- *   the peers it matches (a sorted list);
+ *   the pod peers it matches (a sorted list) and its ipBlock *signature*, the sorted list of ipBlock
+ *   peers its pods lie in, shared by every class with the same one (an ipBlock such as `10.0.0.0/8`
+ *   minus a /24 matches nearly every class: per class, such lists were most of the engine's memory);
  * - classes selected by the same set of policies for a direction share a *group*; a group folds the
  *   rules of its policies into a table `peer -> ports` (plus the ports of rules without peers), so one
  *   side of one verdict is "does one of the far end's peers appear in the table with the port";
@@ -44,13 +46,14 @@
 import { podKey, type Cluster, type Labels, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
 import { normalizePolicy, type Policy, PortSet } from '../policy/index.js';
 import type { Endpoint, Traffic } from '../engine/index.js';
-import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation } from './dense.js';
+import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits, type DenseView } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS, type PortAgg } from './ports.js';
-import { EGRESS, INGRESS, has, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
+import { EGRESS, INGRESS, eachMember, eachNonMember, has, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
+import { denseUnits } from './units.js';
 
 /**
  * A policy change corrects cached counts by the rows and columns of the classes it selects, unless
@@ -63,6 +66,10 @@ const MAX_TOUCHED_CLASSES = 20_000;
 export class ScaleEngine extends PolicyGroups {
   /** The non-isolated groups. */
   private readonly openGroups: [number, number];
+  /** Changes applied so far (what cached structures are valid for). */
+  private changes = 0;
+  /** The dense count's units, and the number of changes they were computed after. */
+  private units: { readonly changes: number; readonly units: DenseUnits } | undefined;
 
   constructor(cluster: Cluster, opts: ScaleOptions = {}) {
     super(opts);
@@ -143,9 +150,9 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classRec(destination);
     let set = PortSet.ALL;
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated) set = set.intersect(this.sidePorts(e, d.peers, d.profile, protocol));
+    if (e.isolated) set = set.intersect(this.sidePorts(e, this.peerLists(d), d.profile, protocol));
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, s.peers, d.profile, protocol));
+    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, this.peerLists(s), d.profile, protocol));
     return set;
   }
 
@@ -206,7 +213,7 @@ export class ScaleEngine extends PolicyGroups {
    */
   relation(probe: ScaleProbe): DenseRelation | undefined {
     if (this.classes.length > DENSE_MAX_CLASSES) return undefined;
-    return denseRelation({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port);
+    return denseRelation({ classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles }, probe.protocol, probe.port);
   }
 
   /** How many other pods `pod` may connect to on the probe. */
@@ -292,6 +299,7 @@ export class ScaleEngine extends PolicyGroups {
   /** Adds a pod (a pod already loaded is left alone). Its namespace is created, unlabelled, if unknown. */
   addPod(pod: PodInfo): void {
     if (this.podClass.has(pod)) return;
+    this.changes++;
     const ns = this.nss[this.internNs(pod.namespace)]!;
     const ips = parseIPs(pod);
     const sig: number[] = [];
@@ -331,6 +339,7 @@ export class ScaleEngine extends PolicyGroups {
   removePod(pod: PodInfo): boolean {
     const id = this.podClass.get(pod);
     if (id === undefined) return false;
+    this.changes++;
     const c = this.classes[id]!;
     this.countPod(c, -1);
     c.pods.delete(pod);
@@ -387,7 +396,7 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classes[destination]!;
     const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
     if (!g.isolated) return undefined;
-    return sideAdmits(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol, port);
+    return sideAdmits(g, this.peerLists(direction === 'egress' ? d : s), d.profile, protocol, port);
   }
 
   /**
@@ -430,7 +439,7 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classes[destination]!;
     const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
     if (!g.isolated) return undefined;
-    return this.sidePorts(g, direction === 'egress' ? d.peers : s.peers, d.profile, protocol);
+    return this.sidePorts(g, this.peerLists(direction === 'egress' ? d : s), d.profile, protocol);
   }
 
   // --- verdicts ------------------------------------------------------------------------------------
@@ -438,32 +447,39 @@ export class ScaleEngine extends PolicyGroups {
   /** @internal Class-level verdict (two distinct pods of these classes). */
   classAllows(s: ClassRec, d: ClassRec, protocol: Protocol, port: number | string): boolean {
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated && !sideAdmits(e, d.peers, d.profile, protocol, port)) return false;
+    if (e.isolated && !sideAdmits(e, this.peerLists(d), d.profile, protocol, port)) return false;
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !sideAdmits(i, s.peers, d.profile, protocol, port)) return false;
+    if (i.isolated && !sideAdmits(i, this.peerLists(s), d.profile, protocol, port)) return false;
     return true;
   }
 
-  private sidePorts(g: GroupRec, other: readonly number[], profile: PortProfile, protocol: Protocol): PortSet {
+  /** The peers that match class c, as two ascending lists: its pod peers, its ipBlock peers (its signature's). */
+  private peerLists(c: ClassRec): PeerLists {
+    return [c.peers, this.sigs[c.sig]!.peers];
+  }
+
+  private sidePorts(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol): PortSet {
     let set = g.any ? g.any.admitted(protocol, profile) : PortSet.EMPTY;
-    for (const q of other) {
-      if (set.isAll()) break;
-      const agg = g.table.get(q);
-      if (agg) set = set.union(agg.admitted(protocol, profile));
+    for (const list of other) {
+      for (const q of list) {
+        if (set.isAll()) return set;
+        const agg = g.table.get(q);
+        if (agg) set = set.union(agg.admitted(protocol, profile));
+      }
     }
     return set;
   }
 
-  /** The peers of the far end: a class's list, or (for an address) the ipBlock peers of the table containing it. */
-  private farPeers(g: GroupRec, far: Endpoint, cls: ClassRec | undefined): number[] {
-    if (cls) return cls.peers;
+  /** The peers of the far end: a class's lists, or (for an address) the ipBlock peers of the table containing it. */
+  private farPeers(g: GroupRec, far: Endpoint, cls: ClassRec | undefined): PeerLists {
+    if (cls) return this.peerLists(cls);
     if (far.kind !== 'external') return [];
     const out: number[] = [];
     for (const q of g.table.keys()) {
       const p = this.peers[q]!;
       if (p.kind === 'ipBlock' && p.addresses!.contains(far.ip)) out.push(q);
     }
-    return out.sort((a, b) => a - b);
+    return [out.sort((a, b) => a - b)];
   }
 
   private sideAdmitsFor(g: GroupRec, far: Endpoint, cls: ClassRec | undefined, profile: PortProfile, protocol: Protocol, port: number | string): boolean {
@@ -472,6 +488,15 @@ export class ScaleEngine extends PolicyGroups {
 
   private sidePortsFor(g: GroupRec, far: Endpoint, cls: ClassRec | undefined, profile: PortProfile, protocol: Protocol): PortSet {
     return this.sidePorts(g, this.farPeers(g, far, cls), profile, protocol);
+  }
+
+  /** Who matches whom, as the dense count reads it. */
+  private denseMembers(): Pick<DenseView, 'memberCount' | 'eachMember' | 'eachNonMember'> {
+    return {
+      memberCount: (q) => memberCount(this.peers, q),
+      eachMember: (q, f) => eachMember(this.peers, this.sigs, q, f),
+      eachNonMember: (q, f) => eachNonMember(this.classes, this.peers, this.sigs, q, f),
+    };
   }
 
   private denseGroups(): DenseGroup[] {
@@ -489,7 +514,9 @@ export class ScaleEngine extends PolicyGroups {
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      return denseAllowedPairs({ classes: this.classes, groups: this.denseGroups(), peers: this.peers, profiles: this.profiles }, probe.protocol, probe.port, tick);
+      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };
+      const view = { classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles, units: this.units.units };
+      return denseAllowedPairs(view, probe.protocol, probe.port, tick);
     }
     let total = 0;
     new Sweep(this.view(), probe, open, this.progress).sweep(false, (_s, _d, v) => {
@@ -501,6 +528,7 @@ export class ScaleEngine extends PolicyGroups {
   // --- structure: namespaces, profiles, signatures, classes --------------------------------------------
 
   private changePolicy(old: PolicyRec | undefined, info: PolicyInfo | undefined, norm: Policy | undefined): void {
+    this.changes++;
     const ns = info ? this.internNs(info.namespace) : -1;
     const newSubj = info && norm ? this.internSubj(ns, norm.subject) : undefined;
     // Every class the policy selects (before or after), pods or not: an empty class must be regrouped
@@ -564,7 +592,7 @@ export class ScaleEngine extends PolicyGroups {
     const k = this.classes.length;
     if (k <= DENSE_MAX_CLASSES) return true;
     let memberships = 0;
-    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length;
+    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length + this.sigs[c.sig]!.peers.length;
     return (k * k) / 1024 < memberships;
   }
 
@@ -580,11 +608,11 @@ export class ScaleEngine extends PolicyGroups {
     const budget = (k * ((k + 31) >>> 5)) / 16;
     let cost = 0;
     for (const s of rows) {
-      for (const q of this.classes[s]!.peers) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
+      for (const list of this.peerLists(this.classes[s]!)) for (const q of list) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     for (const d of cols) {
-      for (const q of this.classes[d]!.peers) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
+      for (const list of this.peerLists(this.classes[d]!)) for (const q of list) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     return false;
@@ -629,6 +657,7 @@ export class ScaleEngine extends PolicyGroups {
       classes: this.classes,
       groups: this.groups,
       peers: this.peers,
+      sigs: this.sigs,
       profiles: this.profiles,
       openGroups: this.openGroups,
       anyGroups: this.anyGroups,
@@ -638,16 +667,23 @@ export class ScaleEngine extends PolicyGroups {
   }
 }
 
+/** The peers of an endpoint, as ascending lists (a class's pod peers and ipBlock peers). */
+type PeerLists = readonly (readonly number[])[];
+
 /** Does one side (group `g`) admit the far end (its peers) on the port, for a destination with `profile`? */
-function sideAdmits(g: GroupRec, other: readonly number[], profile: PortProfile, protocol: Protocol, port: number | string): boolean {
+function sideAdmits(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol, port: number | string): boolean {
   if (g.any && g.any.admits(protocol, port, profile)) return true;
-  if (other.length <= g.table.size) {
-    for (const q of other) {
-      const agg = g.table.get(q);
-      if (agg && agg.admits(protocol, port, profile)) return true;
+  let n = 0;
+  for (const list of other) n += list.length;
+  if (n <= g.table.size) {
+    for (const list of other) {
+      for (const q of list) {
+        const agg = g.table.get(q);
+        if (agg && agg.admits(protocol, port, profile)) return true;
+      }
     }
   } else {
-    for (const [q, agg] of g.table) if (has(other, q) && agg.admits(protocol, port, profile)) return true;
+    for (const [q, agg] of g.table) if (other.some((list) => has(list, q)) && agg.admits(protocol, port, profile)) return true;
   }
   return false;
 }

@@ -9,7 +9,7 @@
  * classes c admits.
  */
 import type { PortProfile } from './ports.js';
-import { EGRESS, INGRESS, NO_GROUPS, type AdmitSet, meets, type Cell, type ClassRec, type GroupRec } from './records.js';
+import { EGRESS, INGRESS, NO_GROUPS, type AdmitSet, type Cell, type ClassRec, type GroupRec } from './records.js';
 import { ProbeEval } from './probe.js';
 
 export class LineCounts extends ProbeEval {
@@ -24,9 +24,9 @@ export class LineCounts extends ProbeEval {
 
   /** Weight of the open destinations that egress group `e` reaches. */
   protected reachedOpenDestinations(e: GroupRec): number {
-    let h = this.reachedOpenMemo.get(e.id);
-    if (h !== undefined) return h;
-    h = 0;
+    const known = this.reachedOpenMemo.get(e.id);
+    if (known !== undefined) return known;
+    let h = 0;
     for (const p of this.profiles) {
       const open = this.openDestinations(p);
       if (open.w === 0) continue;
@@ -39,18 +39,18 @@ export class LineCounts extends ProbeEval {
       if (this.viaCandidates(a, this.cellSizes(open.cells, p))) {
         const tick = ++this.classTick;
         for (const q of a.peers) {
-          for (const id of this.peers[q]!.members) {
-            if (this.classStamp[id] === tick) continue;
+          this.eachMember(q, (id) => {
+            if (this.classStamp[id] === tick) return;
             this.classStamp[id] = tick;
             const d = this.classes[id]!;
             if (d.profile === p && d.weight > 0 && this.isOpenDestination(d)) h += d.weight;
-          }
+          });
         }
       } else {
         for (const gid of open.cells) {
           for (const id of this.groups[gid]!.byProfile.get(p.id)?.classes ?? []) {
             const d = this.classes[id]!;
-            if (d.weight > 0 && meets(d.peers, a.peers)) h += d.weight;
+            if (d.weight > 0 && this.meets(d, a.peers)) h += d.weight;
           }
         }
       }
@@ -73,7 +73,7 @@ export class LineCounts extends ProbeEval {
       v = 0;
       for (const id of cell.classes) {
         const d = this.classes[id]!;
-        if (d.weight > 0 && meets(d.peers, a.peers)) v += d.weight;
+        if (d.weight > 0 && this.meets(d, a.peers)) v += d.weight;
       }
     }
     byCell.set(key, v);
@@ -83,7 +83,7 @@ export class LineCounts extends ProbeEval {
   /** Non-open cells (ingress group, profile) that admit source class `s`. */
   protected cellsAdmitting(s: ClassRec, f: (j: GroupRec, profile: PortProfile, cell: Cell) => void): void {
     const tick = ++this.groupTick;
-    for (const q of s.peers) {
+    for (const list of this.peerLists(s)) for (const q of list) {
       for (const gid of this.peers[q]!.inGroups[INGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;
@@ -93,7 +93,7 @@ export class LineCounts extends ProbeEval {
           if (cell.w === 0) continue;
           const profile = this.profiles[pid]!;
           const a = this.admitSet(j, profile);
-          if (a.any || !meets(s.peers, a.peers)) continue;
+          if (a.any || !this.meets(s, a.peers)) continue;
           f(j, profile, cell);
         }
       }
@@ -117,14 +117,14 @@ export class LineCounts extends ProbeEval {
     const cellA = this.admitSet(j, profile);
     let total = this.admittedOpenSources(j, profile, cellA);
     const tick = ++this.groupTick;
-    for (const q of d.peers) {
+    for (const list of this.peerLists(d)) for (const q of list) {
       for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;
         const e = this.groups[gid]!;
         if (e.weight === 0) continue;
         const a = this.admitSet(e, profile);
-        if (a.any || !meets(d.peers, a.peers)) continue;
+        if (a.any || !this.meets(d, a.peers)) continue;
         total += this.admittedInGroup(e, j, profile, cellA);
       }
     }
@@ -136,25 +136,25 @@ export class LineCounts extends ProbeEval {
     const open = this.openSources(profile);
     if (cellA.any) return open.w;
     const key = this.cellKey(j, profile);
-    let v = this.admittedOpenMemo.get(key);
-    if (v !== undefined) return v;
-    v = 0;
+    const known = this.admittedOpenMemo.get(key);
+    if (known !== undefined) return known;
+    let v = 0;
     if (cellA.peers.size > 0 && open.w > 0) {
       if (this.viaCandidates(cellA, this.groupSizes(open.groups))) {
         const tick = ++this.classTick;
         for (const q of cellA.peers) {
-          for (const id of this.peers[q]!.members) {
-            if (this.classStamp[id] === tick) continue;
+          this.eachMember(q, (id) => {
+            if (this.classStamp[id] === tick) return;
             this.classStamp[id] = tick;
             const s = this.classes[id]!;
             if (s.weight > 0 && this.isOpenSource(s, profile)) v += s.weight;
-          }
+          });
         }
       } else {
         for (const gid of open.groups) {
           for (const id of this.groups[gid]!.members) {
             const s = this.classes[id]!;
-            if (s.weight > 0 && meets(s.peers, cellA.peers)) v += s.weight;
+            if (s.weight > 0 && this.meets(s, cellA.peers)) v += s.weight;
           }
         }
       }
@@ -169,24 +169,24 @@ export class LineCounts extends ProbeEval {
     const key = this.cellKey(j, profile);
     let byCell = this.admittedInGroupMemo.get(e.id);
     if (!byCell) this.admittedInGroupMemo.set(e.id, (byCell = new Map()));
-    let v = byCell.get(key);
-    if (v !== undefined) return v;
-    v = 0;
+    const known = byCell.get(key);
+    if (known !== undefined) return known;
+    let v = 0;
     if (cellA.peers.size > 0) {
       if (this.viaCandidates(cellA, [e.members.size])) {
         const tick = ++this.classTick;
         for (const q of cellA.peers) {
-          for (const id of this.peers[q]!.members) {
-            if (this.classStamp[id] === tick) continue;
+          this.eachMember(q, (id) => {
+            if (this.classStamp[id] === tick) return;
             this.classStamp[id] = tick;
             const s = this.classes[id]!;
             if (s.weight > 0 && s.group[EGRESS] === e.id) v += s.weight;
-          }
+          });
         }
       } else {
         for (const id of e.members) {
           const s = this.classes[id]!;
-          if (s.weight > 0 && meets(s.peers, cellA.peers)) v += s.weight;
+          if (s.weight > 0 && this.meets(s, cellA.peers)) v += s.weight;
         }
       }
     }

@@ -10,7 +10,7 @@
  */
 import { type Protocol } from '../model/index.js';
 import type { PortProfile } from './ports.js';
-import { EGRESS, INGRESS, type AdmitSet, newOpenCache, type ClassRec, type GroupRec, type OpenCache, type PeerRec } from './records.js';
+import { EGRESS, INGRESS, type AdmitSet, eachMember, matchedBy, meetsClass, memberCount, newOpenCache, type ClassRec, type GroupRec, type OpenCache, type PeerRec, type SigRec } from './records.js';
 import { type Progress, type ScaleProbe, type Strategy } from './types.js';
 
 /** What an evaluation reads of the engine. */
@@ -18,6 +18,8 @@ export interface EngineView {
   readonly classes: readonly ClassRec[];
   readonly groups: readonly GroupRec[];
   readonly peers: readonly PeerRec[];
+  /** ipBlock signatures (the ipBlock peers of a class are its signature's). */
+  readonly sigs: readonly SigRec[];
   readonly profiles: readonly PortProfile[];
   /** The non-isolated groups (egress, ingress). */
   readonly openGroups: readonly [number, number];
@@ -54,6 +56,7 @@ export class ProbeEval {
   protected readonly classes: readonly ClassRec[];
   protected readonly groups: readonly GroupRec[];
   protected readonly peers: readonly PeerRec[];
+  protected readonly sigs: readonly SigRec[];
   protected readonly profiles: readonly PortProfile[];
   protected readonly open: OpenCache;
 
@@ -67,6 +70,7 @@ export class ProbeEval {
     this.classes = v.classes;
     this.groups = v.groups;
     this.peers = v.peers;
+    this.sigs = v.sigs;
     this.profiles = v.profiles;
     this.classStamp = new Int32Array(this.classes.length);
     this.groupStamp = new Int32Array(this.groups.length);
@@ -151,13 +155,38 @@ export class ProbeEval {
   protected viaCandidates(a: AdmitSet, sizes: Iterable<number>): boolean {
     if (this.v.strategy === 'candidates' || this.v.strategy === 'scan') return this.v.strategy === 'candidates';
     let cand = 0;
-    for (const q of a.peers) cand += this.peers[q]!.members.length;
+    for (const q of a.peers) cand += memberCount(this.peers, q);
     let n = 0;
     for (const x of sizes) {
       n += x;
       if (n > cand) return true;
     }
     return false;
+  }
+
+  /** Number of classes peer q matches. */
+  protected memberCount(q: number): number {
+    return memberCount(this.peers, q);
+  }
+
+  /** Calls f with each class peer q matches. */
+  protected eachMember(q: number, f: (c: number) => void): void {
+    eachMember(this.peers, this.sigs, q, f);
+  }
+
+  /** Does peer q match class c? */
+  protected matchedBy(c: ClassRec, q: number): boolean {
+    return matchedBy(this.sigs, c, q);
+  }
+
+  /** Does some peer of `set` match class c? */
+  protected meets(c: ClassRec, set: ReadonlySet<number>): boolean {
+    return meetsClass(this.sigs, c, set);
+  }
+
+  /** The peers that match class c, as two ascending lists: its pod peers, its ipBlock peers. */
+  protected peerLists(c: ClassRec): readonly (readonly number[])[] {
+    return [c.peers, this.sigs[c.sig]!.peers];
   }
 
   protected *cellSizes(cells: Iterable<number>, profile: PortProfile): Generator<number> {

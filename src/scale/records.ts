@@ -39,11 +39,12 @@ export interface ClassRec {
   readonly labels: Labels;
   readonly labelsKey: string;
   readonly profile: PortProfile;
+  /** Its ipBlock signature (the ipBlock peers that match it: `SigRec`). */
   sig: number;
   key: string;
   weight: number;
   readonly pods: Set<PodInfo>;
-  /** Ids of the peers that match this class, ascending. */
+  /** Ids of the pod peers (selectors) that match this class, ascending; its ipBlock peers are its signature's. */
   peers: number[];
   /** Subject selectors (of policies in the class's namespace) that match it, ascending. */
   readonly subj: number[];
@@ -60,9 +61,26 @@ export interface PeerRec {
   readonly nsSel: number;
   readonly podSel: Selector | undefined;
   readonly addresses: AddressSet | undefined;
+  /** A pod peer's member classes; empty for an ipBlock peer, whose members are its signatures' (see `eachMember`). */
   members: number[];
+  /** An ipBlock peer: the signatures that contain it, and how many classes they hold. */
+  readonly sigs: number[];
+  size: number;
   /** Groups (egress, ingress) whose table names this peer (created when first needed). */
   readonly inGroups: [Set<number> | undefined, Set<number> | undefined];
+}
+
+/**
+ * An ipBlock signature: a set of ipBlock peers, and the classes whose pods lie in exactly those. An
+ * ipBlock such as `10.0.0.0/8` minus a /24 matches nearly every class: kept per signature, not per
+ * class, its memberships cost the number of signatures, not classes x peers.
+ */
+export interface SigRec {
+  readonly id: number;
+  /** Ascending. */
+  readonly peers: readonly number[];
+  /** Classes with this signature (with pods or not). */
+  readonly classes: number[];
 }
 
 export interface NsSelRec {
@@ -172,6 +190,52 @@ export function parseIPs(pod: PodInfo): IP[] {
     if (ip) out.push(ip);
   }
   return out;
+}
+
+/** Number of classes peer q matches. */
+export function memberCount(peers: readonly PeerRec[], q: number): number {
+  const p = peers[q]!;
+  return p.kind === 'ipBlock' ? p.size : p.members.length;
+}
+
+/** Calls f with each class peer q matches. */
+export function eachMember(peers: readonly PeerRec[], sigs: readonly SigRec[], q: number, f: (c: number) => void): void {
+  const p = peers[q]!;
+  if (p.kind !== 'ipBlock') {
+    for (const c of p.members) f(c);
+    return;
+  }
+  for (const s of p.sigs) for (const c of sigs[s]!.classes) f(c);
+}
+
+/** Calls f with each class (of `classes`) that peer q does not match. */
+export function eachNonMember(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[], q: number, f: (c: number) => void): void {
+  const p = peers[q]!;
+  if (p.kind !== 'ipBlock') {
+    const member = new Uint8Array(classes.length);
+    for (const c of p.members) member[c] = 1;
+    for (let c = 0; c < classes.length; c++) if (member[c] === 0) f(c);
+    return;
+  }
+  // The signatures without q: those not in its (ascending) list.
+  let k = 0;
+  for (const s of sigs) {
+    if (k < p.sigs.length && p.sigs[k] === s.id) {
+      k++;
+      continue;
+    }
+    for (const c of s.classes) f(c);
+  }
+}
+
+/** Does peer q match class c? */
+export function matchedBy(sigs: readonly SigRec[], c: ClassRec, q: number): boolean {
+  return has(c.peers, q) || has(sigs[c.sig]!.peers, q);
+}
+
+/** Does some peer in `set` match class c? */
+export function meetsClass(sigs: readonly SigRec[], c: ClassRec, set: ReadonlySet<number>): boolean {
+  return meets(c.peers, set) || meets(sigs[c.sig]!.peers, set);
 }
 
 /** Is some element of the ascending list `list` in `set`? */

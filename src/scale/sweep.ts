@@ -10,7 +10,7 @@
  * groups reaching each destination.
  */
 import type { PortProfile } from './ports.js';
-import { EGRESS, INGRESS, NO_GROUPS, type AdmitSet, has, meets, type Cell, type ClassRec, type GroupRec } from './records.js';
+import { EGRESS, INGRESS, NO_GROUPS, type AdmitSet, type Cell, type ClassRec, type GroupRec } from './records.js';
 import { ticker } from './types.js';
 import { LineCounts } from './lines.js';
 
@@ -99,7 +99,7 @@ export class Sweep extends LineCounts {
   private reachingClosed(d: ClassRec, f: (e: GroupRec) => void): void {
     const tick = ++this.groupTick;
     const stamp = this.groupStamp;
-    for (const q of d.peers) {
+    for (const list of this.peerLists(d)) for (const q of list) {
       for (const gid of this.closedAdmitting(q, d.profile)) {
         if (stamp[gid] === tick) continue;
         stamp[gid] = tick;
@@ -135,7 +135,7 @@ export class Sweep extends LineCounts {
       const d = this.classes[id]!;
       if (d.weight === 0) continue;
       const tick = ++this.groupTick;
-      for (const q of d.peers) {
+      for (const list of this.peerLists(d)) for (const q of list) {
         for (const gid of this.closedAdmitting(q, d.profile)) {
           if (stamp[gid] === tick) continue;
           stamp[gid] = tick;
@@ -164,7 +164,7 @@ export class Sweep extends LineCounts {
       const xFree = new Map<number, number>();
       for (const id of this.leftOutBy(wide)) {
         const s = this.classes[id]!;
-        if (s.weight === 0 || meets(s.peers, a.peers)) continue;
+        if (s.weight === 0 || this.meets(s, a.peers)) continue;
         xByGroup.set(s.group[EGRESS], (xByGroup.get(s.group[EGRESS]) ?? 0) + s.weight);
         if (this.isFreeSource(s, profile)) {
           const k = split ? s.ns : -1;
@@ -221,7 +221,7 @@ export class Sweep extends LineCounts {
         const limit = strategy === 'complement' ? k : strategy === 'auto' ? k / 8 : -1;
         let size = Infinity;
         for (const q of a.peers) {
-          const out = k - this.peers[q]!.members.length;
+          const out = k - this.memberCount(q);
           if (out <= limit && out < size) {
             size = out;
             dv.reach = q;
@@ -242,7 +242,7 @@ export class Sweep extends LineCounts {
         const a = this.admitSet(e, profile);
         for (const id of this.leftOutBy(q)) {
           const d = this.classes[id]!;
-          if (d.profile !== profile || meets(d.peers, a.peers)) continue;
+          if (d.profile !== profile || this.meets(d, a.peers)) continue;
           const list = m.get(id);
           if (list) list.push(e);
           else m.set(id, [e]);
@@ -311,7 +311,7 @@ export class Sweep extends LineCounts {
       let best = -1;
       let size = Infinity;
       for (const q of a.peers) {
-        const n = this.peers[q]!.members.length;
+        const n = this.memberCount(q);
         if (n > half && this.classes.length - n < size) {
           size = this.classes.length - n;
           best = q;
@@ -327,7 +327,7 @@ export class Sweep extends LineCounts {
     let list = this.leftOutMemo.get(q);
     if (!list) {
       list = [];
-      for (const c of this.classes) if (c.weight > 0 && !has(c.peers, q)) list.push(c.id);
+      for (const c of this.classes) if (c.weight > 0 && !this.matchedBy(c, q)) list.push(c.id);
       this.leftOutMemo.set(q, list);
     }
     return list;
@@ -344,7 +344,7 @@ export class Sweep extends LineCounts {
       let best = -1;
       let size = -1;
       for (const q of a.peers) {
-        const n = this.peers[q]!.members.length;
+        const n = this.memberCount(q);
         if (n > size) {
           size = n;
           best = q;
@@ -357,15 +357,14 @@ export class Sweep extends LineCounts {
 
   /** Weight of each egress group's classes within a peer's members. */
   private weightByEgressGroup(q: number): Map<number, number> {
-    let m = this.weightByEgressGroupMemo.get(q);
-    if (!m) {
-      m = new Map();
-      for (const id of this.peers[q]!.members) {
-        const s = this.classes[id]!;
-        if (s.weight > 0) m.set(s.group[EGRESS], (m.get(s.group[EGRESS]) ?? 0) + s.weight);
-      }
-      this.weightByEgressGroupMemo.set(q, m);
-    }
+    const known = this.weightByEgressGroupMemo.get(q);
+    if (known) return known;
+    const m = new Map<number, number>();
+    this.eachMember(q, (id) => {
+      const s = this.classes[id]!;
+      if (s.weight > 0) m.set(s.group[EGRESS], (m.get(s.group[EGRESS]) ?? 0) + s.weight);
+    });
+    this.weightByEgressGroupMemo.set(q, m);
     return m;
   }
 
@@ -377,7 +376,7 @@ export class Sweep extends LineCounts {
     let v = inBig;
     for (const id of e.members) {
       const s = this.classes[id]!;
-      if (s.weight > 0 && !has(s.peers, big) && meets(s.peers, a.peers)) v += s.weight;
+      if (s.weight > 0 && !this.matchedBy(s, big) && this.meets(s, a.peers)) v += s.weight;
     }
     return v;
   }
@@ -402,20 +401,20 @@ export class Sweep extends LineCounts {
       const k = split ? s.ns : -1;
       m!.set(k, (m!.get(k) ?? 0) + s.weight);
     };
-    for (const id of this.peers[big]!.members) {
+    this.eachMember(big, (id) => {
       const s = this.classes[id]!;
       if (s.weight > 0 && this.isFreeSource(s, profile)) add(s);
-    }
+    });
     if (a.peers.size > 1) {
       const tick = ++this.classTick;
       for (const q of a.peers) {
         if (q === big) continue;
-        for (const id of this.peers[q]!.members) {
-          if (this.classStamp[id] === tick) continue;
+        this.eachMember(q, (id) => {
+          if (this.classStamp[id] === tick) return;
           this.classStamp[id] = tick;
           const s = this.classes[id]!;
-          if (s.weight > 0 && !has(s.peers, big) && this.isFreeSource(s, profile)) add(s);
-        }
+          if (s.weight > 0 && !this.matchedBy(s, big) && this.isFreeSource(s, profile)) add(s);
+        });
       }
     }
     this.admittedFreeMemo.set(key, m);

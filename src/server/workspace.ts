@@ -13,11 +13,11 @@
  * answer comes from the explaining engine with its tiers (src/engine/tiers.ts), pair by pair, as
  * `netpol matrix` does, and up to the same EXACT_POD_LIMIT; an edit builds the edited engine.
  */
-import { Engine, EXACT_POD_LIMIT, ExactReachability, sortPods, type Probe } from '../engine/index.js';
+import { Engine, EXACT_POD_LIMIT, sortPods, type Probe } from '../engine/index.js';
 import type { Verdict } from '../engine/index.js';
 import { normalizePolicy } from '../policy/index.js';
 import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { ScaleEngine, withPods } from '../scale/index.js';
+import { classAnalysis, ScaleEngine, withPods } from '../scale/index.js';
 import { checkAnswer, type CheckAnswer, type CheckQuestion } from '../cli/check.js';
 import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
@@ -141,11 +141,11 @@ export class Workspace {
   /** The text of `netpol matrix -o json` (with `-n NS` when `namespace` is given). */
   matrix(probes: readonly Probe[], namespace: string | undefined): string {
     const pairs = this.pairs;
-    if (namespace === undefined) return [...matrixJsonChunks(pairs instanceof ScaleEngine ? pairs : new ExactReachability(this.explainer), this.cluster, probes)].join('');
+    if (namespace === undefined) return [...matrixJsonChunks(pairs instanceof ScaleEngine ? pairs : classAnalysis(this.cluster), this.cluster, probes)].join('');
     // As `matrix -n NS`: that namespace's pods, every policy (a verdict depends only on its two ends).
     const c = this.cluster;
     const only = { ...withPods(c, (p) => p.namespace === namespace), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}) };
-    return [...matrixJsonChunks(pairs instanceof ScaleEngine ? new ScaleEngine(only) : new ExactReachability(new Engine(only)), only, probes)].join('');
+    return [...matrixJsonChunks(classAnalysis(only), only, probes)].join('');
   }
 
   /** `netpol check -o json`, on the loaded cluster or on it with `edits` applied. */

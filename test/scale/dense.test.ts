@@ -53,6 +53,9 @@ const SIZES: [ShapeName, number][] = [
   ['cross-ns', 0.004],
   ['small-ns', 0.003],
   ['max', 0.003],
+  // Pods with labels no policy reads: the dense count's units gather many classes.
+  ['mixed', 0.01],
+  ['adversarial', 0.008],
 ];
 
 describe('dense count', () => {

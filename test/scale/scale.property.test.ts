@@ -3,6 +3,7 @@
  * numeric and named ports over TCP and UDP gets the oracle's verdict; counts (all pairs, per pod, per
  * namespace pair) equal the brute-force counts; and all of it still holds after random sequences of
  * changes applied incrementally (with counts cached before the changes, so the corrections are tested).
+ * The seed is printed; replay a failure with NETPOL_SEED=<seed>.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,9 @@ import type { Endpoint } from '../../src/engine/types.js';
 import type { Cluster, PodInfo, PolicyInfo } from '../../src/model/cluster.js';
 import { audit, cluster as buildCluster, isStaged, staged } from '../builders.js';
 import { PROBE_PORTS, PROBE_PROTOCOLS, changeArb, clusterArb, makePod, makePolicy, type ChangeSpec } from '../arbitraries.js';
+
+const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
+console.log(`scale property tests: seed ${SEED} (replay: NETPOL_SEED=${SEED} node scripts/run-tests.mjs scale.property)`);
 
 const PROBES: ScaleProbe[] = PROBE_PROTOCOLS.flatMap((protocol) => PROBE_PORTS.map((port) => ({ port, protocol })));
 
@@ -43,7 +47,7 @@ test('scale engine agrees with the oracle on every pair, port and protocol', () 
     fc.property(clusterArb, (c) => {
       assertPairs(c, new ScaleEngine(c));
     }),
-    { numRuns: 500 },
+    { seed: SEED, numRuns: 500 },
   );
 });
 
@@ -74,7 +78,7 @@ test('allowedPairs, per-pod and per-namespace counts equal brute-force counts', 
       const got = new Map(byNs.cells.map(([a, b, v]) => [`${byNs.namespaces[a]}>${byNs.namespaces[b]}`, v]));
       assert.deepEqual(got, expected, 'namespaceCounts');
     }),
-    { numRuns: 500 },
+    { seed: SEED, numRuns: 500 },
   );
 });
 
@@ -100,7 +104,7 @@ test('outside addresses, any-port questions and admitted ports agree with the en
         }
       }
     }),
-    { numRuns: 150 },
+    { seed: SEED, numRuns: 150 },
   );
 });
 
@@ -165,7 +169,7 @@ test('after random sequences of changes, verdicts and cached counts match a fres
       assertPairs(final, engine);
       assert.equal(engine.stats.pods, mirror.pods.length);
     }),
-    { numRuns: 500 },
+    { seed: SEED, numRuns: 500 },
   );
 });
 

@@ -1,0 +1,112 @@
+/**
+ * Units of the dense count (see `DenseUnits` in dense.ts): classes that one side of every verdict
+ * treats alike, gathered so that the count's bit matrices have one bit per unit, not per class.
+ *
+ * As a source, a class is seen through its egress group (which destinations it reaches) and through
+ * the peers of ingress tables that match it (which cells admit it); as a destination, through its
+ * ingress cell (group and port profile) and the peers of egress tables that match it. Classes differ
+ * in labels no policy reads (a version, a zone) or in peers only the other direction names, so on real
+ * clusters there are far fewer units than classes.
+ *
+ * Design choice: a unit's key is hashed from the class's peer list as it is walked (no string per
+ * class: a class may be in hundreds of peers), and a class joins a unit only after its list is
+ * compared with the unit's first class, so a hash collision costs a comparison, never a wrong count.
+ */
+import type { DenseUnits } from './dense.js';
+import { EGRESS, INGRESS, type ClassRec, type PeerRec, type SigRec } from './records.js';
+
+/** The units of these classes (classes without pods get -1). */
+export function denseUnits(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[]): DenseUnits {
+  // Which peers each side looks at: a source is matched by ingress tables' peers, a destination by egress tables'.
+  const seenBy = [new Uint8Array(peers.length), new Uint8Array(peers.length)];
+  for (const p of peers) {
+    if ((p.inGroups[INGRESS]?.size ?? 0) > 0) seenBy[0]![p.id] = 1;
+    if ((p.inGroups[EGRESS]?.size ?? 0) > 0) seenBy[1]![p.id] = 1;
+  }
+  return {
+    source: new Units(classes, sigs, seenBy[0]!).of((c) => [c.group[EGRESS], -1]),
+    destination: new Units(classes, sigs, seenBy[1]!).of((c) => [c.group[INGRESS], c.profile.id]),
+  };
+}
+
+/** A hash of the peers of a list that one side sees: two 32-bit hashes and their number. */
+interface Hash {
+  h1: number;
+  h2: number;
+  n: number;
+}
+
+function mix(h: Hash, list: readonly number[], seen: Uint8Array): void {
+  for (const q of list) {
+    if (seen[q] === 0) continue;
+    h.h1 = Math.imul(h.h1 ^ q, 0x01000193);
+    h.h2 = (Math.imul(h.h2, 31) + q) | 0;
+    h.n++;
+  }
+}
+
+class Units {
+  /** Per signature, the hash of its ipBlock peers the side sees (computed once: hundreds of classes share one). */
+  private readonly sigHash: (Hash | undefined)[] = [];
+
+  constructor(
+    private readonly classes: readonly ClassRec[],
+    private readonly sigs: readonly SigRec[],
+    private readonly seen: Uint8Array,
+  ) {}
+
+  of(cell: (c: ClassRec) => readonly [number, number]): Int32Array {
+    const unitOf = new Int32Array(this.classes.length).fill(-1);
+    /** Key -> the first class of each unit with that key (more than one only on a hash collision). */
+    const firsts = new Map<string, ClassRec[]>();
+    let units = 0;
+    for (const c of this.classes) {
+      if (c.weight === 0) continue;
+      const [a, b] = cell(c);
+      const h: Hash = { h1: (Math.imul(a, 0x9e3779b1) ^ b) | 0, h2: (Math.imul(b, 0x85ebca6b) ^ a) | 0, n: 0 };
+      mix(h, c.peers, this.seen);
+      const s = this.hashOfSig(c.sig);
+      const key = `${a},${b},${h.n},${h.h1},${h.h2},${s.n},${s.h1},${s.h2}`;
+      let list = firsts.get(key);
+      if (list === undefined) firsts.set(key, (list = []));
+      const same = list.find((f) => this.alike(f, c));
+      if (same !== undefined) {
+        unitOf[c.id] = unitOf[same.id]!;
+      } else {
+        list.push(c);
+        unitOf[c.id] = units++;
+      }
+    }
+    return unitOf;
+  }
+
+  private hashOfSig(sig: number): Hash {
+    let h = this.sigHash[sig];
+    if (h === undefined) {
+      h = { h1: 0x2545f491, h2: 17, n: 0 };
+      mix(h, this.sigs[sig]!.peers, this.seen);
+      this.sigHash[sig] = h;
+    }
+    return h;
+  }
+
+  /** Do the same peers (among those seen) match both classes? (Their cells are equal: same key.) */
+  private alike(x: ClassRec, y: ClassRec): boolean {
+    if (!sameSeen(x.peers, y.peers, this.seen)) return false;
+    return x.sig === y.sig || sameSeen(this.sigs[x.sig]!.peers, this.sigs[y.sig]!.peers, this.seen);
+  }
+}
+
+/** Do two ascending lists hold the same elements among those seen? */
+function sameSeen(a: readonly number[], b: readonly number[], seen: Uint8Array): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < a.length && seen[a[i]!] === 0) i++;
+    while (j < b.length && seen[b[j]!] === 0) j++;
+    if (i === a.length || j === b.length) return i === a.length && j === b.length;
+    if (a[i] !== b[j]) return false;
+    i++;
+    j++;
+  }
+}
