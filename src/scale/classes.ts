@@ -146,7 +146,10 @@ export abstract class ClassStore {
       p.members = members;
       for (const c of members) counts[c]!++;
     }
-    for (const c of classes) c.peers = new Array<number>(counts[c.id]!);
+    for (const c of classes) {
+      c.peers = new Array<number>(counts[c.id]!);
+      c.lists = [c.peers, this.sigs[c.sig]!.peers];
+    }
     counts.fill(0);
     for (const p of this.peers) {
       for (const c of p.members) classes[c]!.peers[counts[c]!++] = p.id;
@@ -260,6 +263,7 @@ export abstract class ClassStore {
       weight: 0,
       pods: new Set(),
       peers: [],
+      lists: [],
       subj: [],
       group: [-1, -1],
     };
@@ -279,6 +283,7 @@ export abstract class ClassStore {
     for (const s of ns.nsSels) for (const q of this.nsSels[s]!.peers) test(q);
     peers.sort((a, b) => a - b);
     c.peers = peers;
+    c.lists = [peers, this.sigs[sig]!.peers];
     for (const q of peers) this.peers[q]!.members.push(c.id);
     for (const s of ns.subjSels) {
       const rec = this.subjs[s]!;
@@ -458,6 +463,7 @@ export abstract class ClassStore {
         this.classByKey.delete(c.key);
         this.leaveSig(c);
         c.sig = sig;
+        c.lists = [c.peers, this.sigs[sig]!.peers];
         this.joinSig(c, sig);
         c.key = this.classKey(c.ns, c.labelsKey, c.profile, sig);
         this.classByKey.set(c.key, c.id);

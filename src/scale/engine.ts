@@ -150,9 +150,9 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classRec(destination);
     let set = PortSet.ALL;
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated) set = set.intersect(this.sidePorts(e, this.peerLists(d), d.profile, protocol));
+    if (e.isolated) set = set.intersect(this.sidePorts(e, d.lists, d.profile, protocol));
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, this.peerLists(s), d.profile, protocol));
+    if (i.isolated && !set.isEmpty()) set = set.intersect(this.sidePorts(i, s.lists, d.profile, protocol));
     return set;
   }
 
@@ -447,15 +447,10 @@ export class ScaleEngine extends PolicyGroups {
   /** @internal Class-level verdict (two distinct pods of these classes). */
   classAllows(s: ClassRec, d: ClassRec, protocol: Protocol, port: number | string): boolean {
     const e = this.groups[s.group[EGRESS]]!;
-    if (e.isolated && !sideAdmits(e, this.peerLists(d), d.profile, protocol, port)) return false;
+    if (e.isolated && !sideAdmits(e, d.lists, d.profile, protocol, port)) return false;
     const i = this.groups[d.group[INGRESS]]!;
-    if (i.isolated && !sideAdmits(i, this.peerLists(s), d.profile, protocol, port)) return false;
+    if (i.isolated && !sideAdmits(i, s.lists, d.profile, protocol, port)) return false;
     return true;
-  }
-
-  /** The peers that match class c, as two ascending lists: its pod peers, its ipBlock peers (its signature's). */
-  private peerLists(c: ClassRec): PeerLists {
-    return [c.peers, this.sigs[c.sig]!.peers];
   }
 
   private sidePorts(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol): PortSet {
@@ -472,7 +467,7 @@ export class ScaleEngine extends PolicyGroups {
 
   /** The peers of the far end: a class's lists, or (for an address) the ipBlock peers of the table containing it. */
   private farPeers(g: GroupRec, far: Endpoint, cls: ClassRec | undefined): PeerLists {
-    if (cls) return this.peerLists(cls);
+    if (cls) return cls.lists;
     if (far.kind !== 'external') return [];
     const out: number[] = [];
     for (const q of g.table.keys()) {
@@ -608,11 +603,11 @@ export class ScaleEngine extends PolicyGroups {
     const budget = (k * ((k + 31) >>> 5)) / 16;
     let cost = 0;
     for (const s of rows) {
-      for (const list of this.peerLists(this.classes[s]!)) for (const q of list) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
+      for (const list of this.classes[s]!.lists) for (const q of list) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     for (const d of cols) {
-      for (const list of this.peerLists(this.classes[d]!)) for (const q of list) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
+      for (const list of this.classes[d]!.lists) for (const q of list) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
       if (cost > budget) return true;
     }
     return false;

@@ -83,7 +83,7 @@ export class LineCounts extends ProbeEval {
   /** Non-open cells (ingress group, profile) that admit source class `s`. */
   protected cellsAdmitting(s: ClassRec, f: (j: GroupRec, profile: PortProfile, cell: Cell) => void): void {
     const tick = ++this.groupTick;
-    for (const list of this.peerLists(s)) for (const q of list) {
+    for (const list of s.lists) for (const q of list) {
       for (const gid of this.peers[q]!.inGroups[INGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;
@@ -117,7 +117,7 @@ export class LineCounts extends ProbeEval {
     const cellA = this.admitSet(j, profile);
     let total = this.admittedOpenSources(j, profile, cellA);
     const tick = ++this.groupTick;
-    for (const list of this.peerLists(d)) for (const q of list) {
+    for (const list of d.lists) for (const q of list) {
       for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
         if (this.groupStamp[gid] === tick) continue;
         this.groupStamp[gid] = tick;

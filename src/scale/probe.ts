@@ -184,11 +184,6 @@ export class ProbeEval {
     return meetsClass(this.sigs, c, set);
   }
 
-  /** The peers that match class c, as two ascending lists: its pod peers, its ipBlock peers. */
-  protected peerLists(c: ClassRec): readonly (readonly number[])[] {
-    return [c.peers, this.sigs[c.sig]!.peers];
-  }
-
   protected *cellSizes(cells: Iterable<number>, profile: PortProfile): Generator<number> {
     for (const gid of cells) yield this.groups[gid]!.byProfile.get(profile.id)?.classes.size ?? 0;
   }

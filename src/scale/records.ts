@@ -46,6 +46,8 @@ export interface ClassRec {
   readonly pods: Set<PodInfo>;
   /** Ids of the pod peers (selectors) that match this class, ascending; its ipBlock peers are its signature's. */
   peers: number[];
+  /** Every peer that matches it, as two ascending lists: `peers`, its signature's (kept in step with both). */
+  lists: readonly (readonly number[])[];
   /** Subject selectors (of policies in the class's namespace) that match it, ascending. */
   readonly subj: number[];
   /** Egress and ingress group ids. */

@@ -99,7 +99,7 @@ export class Sweep extends LineCounts {
   private reachingClosed(d: ClassRec, f: (e: GroupRec) => void): void {
     const tick = ++this.groupTick;
     const stamp = this.groupStamp;
-    for (const list of this.peerLists(d)) for (const q of list) {
+    for (const list of d.lists) for (const q of list) {
       for (const gid of this.closedAdmitting(q, d.profile)) {
         if (stamp[gid] === tick) continue;
         stamp[gid] = tick;
@@ -135,7 +135,7 @@ export class Sweep extends LineCounts {
       const d = this.classes[id]!;
       if (d.weight === 0) continue;
       const tick = ++this.groupTick;
-      for (const list of this.peerLists(d)) for (const q of list) {
+      for (const list of d.lists) for (const q of list) {
         for (const gid of this.closedAdmitting(q, d.profile)) {
           if (stamp[gid] === tick) continue;
           stamp[gid] = tick;
