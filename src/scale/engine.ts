@@ -396,7 +396,7 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classes[destination]!;
     const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
     if (!g.isolated) return undefined;
-    return sideAdmits(g, this.peerLists(direction === 'egress' ? d : s), d.profile, protocol, port);
+    return sideAdmits(g, (direction === 'egress' ? d : s).lists, d.profile, protocol, port);
   }
 
   /**
@@ -428,7 +428,10 @@ export class ScaleEngine extends PolicyGroups {
     const admits = (agg: PortAgg, far: number) => agg.admits(protocol, port, direction === 'egress' ? this.classes[far]!.profile : c.profile);
     if (g.any) for (let m = 0; m < row.length; m++) if (admits(g.any, m)) row[m] = 1;
     for (const [q, agg] of g.table) {
-      for (const m of this.peers[q]!.members) if (row[m] === 0 && admits(agg, m)) row[m] = 1;
+      // (An ipBlock peer's members are its signatures' classes.)
+      eachMember(this.peers, this.sigs, q, (m) => {
+        if (row[m] === 0 && admits(agg, m)) row[m] = 1;
+      });
     }
     return row;
   }
@@ -439,7 +442,7 @@ export class ScaleEngine extends PolicyGroups {
     const d = this.classes[destination]!;
     const g = this.groups[direction === 'egress' ? s.group[EGRESS] : d.group[INGRESS]]!;
     if (!g.isolated) return undefined;
-    return this.sidePorts(g, this.peerLists(direction === 'egress' ? d : s), d.profile, protocol);
+    return this.sidePorts(g, (direction === 'egress' ? d : s).lists, d.profile, protocol);
   }
 
   // --- verdicts ------------------------------------------------------------------------------------
