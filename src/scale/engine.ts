@@ -38,7 +38,8 @@
  * peer, selector, policy and group), classes.ts (classes, selectors, peers and who matches whom),
  * policies.ts (policies, groups and their tables, open ends kept current), this file (the engine:
  * questions, changes and the corrections of cached counts), probe.ts, lines.ts and sweep.ts (one
- * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count).
+ * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count)
+ * and units.ts (the classes it counts as one).
  *
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
