@@ -445,7 +445,10 @@ export class ScaleEngine extends PolicyGroups {
     }
     for (const [q, agg] of g.table) {
       const entry = admits(agg);
-      for (const m of this.peers[q]!.members) if (row[m] === 0 && entry(m)) row[m] = 1;
+      // Every member class: a pod peer's list, an ipBlock peer's signatures' classes.
+      eachMember(this.peers, this.sigs, q, (m) => {
+        if (row[m] === 0 && entry(m)) row[m] = 1;
+      });
     }
     return row;
   }
