@@ -35,11 +35,16 @@ const N = Number(values.policies);
 const QUERIES = Number(values.queries);
 const r = random(Number(values.seed));
 
-function time<T>(f: () => T): { result: T; ms: number } {
+/** Wall time and the process's CPU time (user + system; what a loaded machine inflates less). */
+function time<T>(f: () => T): { result: T; ms: number; cpu: number } {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const result = f();
-  return { result, ms: performance.now() - t0 };
+  const c = process.cpuUsage(c0);
+  return { result, ms: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
 }
+
+const both = (t: { ms: number; cpu: number }) => `${t.ms.toFixed(0)} ms (CPU ${t.cpu.toFixed(0)} ms)`;
 
 const base = toCluster(generateObjects(values.shape));
 const cluster: Cluster = { ...base, clusterPolicies: generateClusterPolicies(base, N, r) };
@@ -81,8 +86,8 @@ console.log(`allows, first ${QUERIES} random pairs TCP/80 (selection cached as i
 console.log(`allows, the same pairs TCP/443: ${again.ms.toFixed(0)} ms (${((again.ms * 1000) / QUERIES).toFixed(1)} us/query)`);
 console.log(`evaluate (full explanation), 500 pairs: ${explained.ms.toFixed(0)} ms (${(explained.ms / 500).toFixed(2)} ms/query); deciders: ${JSON.stringify(Object.fromEntries(deciders))}`);
 console.log(`exact matrix of namespace ${bigNs} (${bigCount} pods, ${bigCount * (bigCount - 1)} pairs): ${nsMatrix.ms.toFixed(0)} ms, ${nsMatrix.result} allowed`);
-console.log(`class engine without the cluster policies: build ${plain.ms.toFixed(0)} ms, ${plain.result.stats.classes} classes; allowedPairs TCP/80 ${plainCount.ms.toFixed(0)} ms (${plainCount.result} pairs)`);
-console.log(`tier-aware class engine: build ${scaleBuilt.ms.toFixed(0)} ms, ${scale.stats.classes} tier classes (${scale.networkPolicy.stats.classes} NetworkPolicy classes)`);
-console.log(`  allowedPairs TCP/80: ${scaleCount.ms.toFixed(0)} ms (${scaleCount.result} of ${pods.length * (pods.length - 1)} pairs); TCP/443: ${scaleCount443.ms.toFixed(0)} ms (${scaleCount443.result}); namespaceCounts TCP/9090: ${scaleByNs.ms.toFixed(0)} ms (${scaleByNs.result.cells.length} cells)`);
+console.log(`class engine without the cluster policies: build ${both(plain)}, ${plain.result.stats.classes} classes; allowedPairs TCP/80 ${both(plainCount)} (${plainCount.result} pairs)`);
+console.log(`tier-aware class engine: build ${both(scaleBuilt)}, ${scale.stats.classes} tier classes (${scale.networkPolicy.stats.classes} NetworkPolicy classes)`);
+console.log(`  allowedPairs TCP/80: ${both(scaleCount)} (${scaleCount.result} of ${pods.length * (pods.length - 1)} pairs); TCP/443: ${both(scaleCount443)} (${scaleCount443.result}); namespaceCounts TCP/9090: ${both(scaleByNs)} (${scaleByNs.result.cells.length} cells)`);
 console.log(`  agrees with the explaining engine on the first 1,000 random pairs TCP/80: ${spot}`);
 console.log(`heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);

@@ -426,12 +426,29 @@ export class ScaleEngine extends PolicyGroups {
     if (!g.isolated) return undefined;
     const row = new Uint8Array(this.classes.length);
     // Egress: the destination's profile resolves named ports, per far-end class; ingress: the subject's.
-    const admits = (agg: PortAgg, far: number) => agg.admits(protocol, port, direction === 'egress' ? this.classes[far]!.profile : c.profile);
-    if (g.any) for (let m = 0; m < row.length; m++) if (admits(g.any, m)) row[m] = 1;
+    // An entry's answer depends on the profile only: asked once per (entry, profile).
+    const admits = (agg: PortAgg): ((far: number) => boolean) => {
+      if (direction === 'ingress') {
+        const v = agg.admits(protocol, port, c.profile);
+        return () => v;
+      }
+      const known = new Map<PortProfile, boolean>();
+      return (far) => {
+        const profile = this.classes[far]!.profile;
+        let v = known.get(profile);
+        if (v === undefined) known.set(profile, (v = agg.admits(protocol, port, profile)));
+        return v;
+      };
+    };
+    if (g.any) {
+      const any = admits(g.any);
+      for (let m = 0; m < row.length; m++) if (any(m)) row[m] = 1;
+    }
     for (const [q, agg] of g.table) {
-      // (An ipBlock peer's members are its signatures' classes.)
+      const entry = admits(agg);
+      // Every member class: a pod peer's list, an ipBlock peer's signatures' classes.
       eachMember(this.peers, this.sigs, q, (m) => {
-        if (row[m] === 0 && admits(agg, m)) row[m] = 1;
+        if (row[m] === 0 && entry(m)) row[m] = 1;
       });
     }
     return row;

@@ -174,6 +174,15 @@ export class TieredScaleEngine {
     const ports = all.map((d) => (typeof probe.port === 'number' ? probe.port : resolveName(d.rep, probe.port, probe.protocol)));
     const tierOut = memoised((s: TierClass) => Uint8Array.from(all, (d) => this.tierOutcome('egress', s, d, probe.protocol, ports[d.id])), (c) => c.egress);
     const tierIn = memoised((d: TierClass) => Uint8Array.from(all, (s) => this.tierOutcome('ingress', s, d, probe.protocol, ports[d.id])), (c) => `${c.ingress}|${c.portSig}`);
+    // NetworkPolicy's row for a side is asked only where the tiers leave the decision to it, once per key.
+    const rows = { egress: new Map<string, Uint8Array | undefined>(), ingress: new Map<string, Uint8Array | undefined>() };
+    const networkPolicyRow = (side: Side, first: TierClass): Uint8Array | undefined => {
+      const key = np.sideKey(side, first.np);
+      if (rows[side].has(key)) return rows[side].get(key);
+      const row = np.sideRow(side, first.np, probe.protocol, probe.port);
+      rows[side].set(key, row);
+      return row;
+    };
     const compose = (side: Side, first: TierClass, tier: Uint8Array): Uint8Array => {
       const bits = new Uint8Array(K);
       let row: Uint8Array | undefined | null = null;
@@ -181,7 +190,7 @@ export class TieredScaleEngine {
         const o = tier[x]!;
         if (o & ACCEPTED) bits[x] = 1;
         else if (o & (THROUGH_ADMIN | WITHOUT_NETWORK_POLICY)) {
-          if (row === null) row = np.sideRow(side, first.np, probe.protocol, probe.port);
+          if (row === null) row = networkPolicyRow(side, first);
           bits[x] = row === undefined ? (o & WITHOUT_NETWORK_POLICY ? 1 : 0) : o & THROUGH_ADMIN ? row[all[x]!.np]! : 0;
         }
       }
