@@ -16,6 +16,7 @@ import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import type { SideResult } from '../../src/engine/types.js';
 import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
+import { kernelFamilies } from '../../src/agent/metrics.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 import { subjectChainName } from '../../src/nft/index.js';
@@ -198,6 +199,18 @@ describe('audit mode in the lab', { skip }, () => {
       const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
       assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
       assert.deepEqual([...new Set(enforcer.drops.map((e) => `${e.action} ${e.packets}`))], ['audit 1']);
+      // /metrics: the audit counters per staged policy (each counts every audited probe of its chains).
+      const perPolicy = new Map<string, number>();
+      for (const e of events) for (const p of e.policies) perPolicy.set(`${p} ${e.direction}`, (perPolicy.get(`${p} ${e.direction}`) ?? 0) + 1);
+      const exported = new Map<string, number>();
+      for (const node of lab.layout.nodes) {
+        const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', node.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as unknown;
+        for (const sample of kernelFamilies(listing).find((f) => f.name === 'netpol_policy_audited_packets_total')?.samples ?? []) {
+          const key = `${sample.labels?.namespace}/${sample.labels?.policy} ${sample.labels?.direction}`;
+          exported.set(key, (exported.get(key) ?? 0) + sample.value);
+        }
+      }
+      assert.deepEqual(sorted(exported), sorted(perPolicy));
 
       await enforcer.setPolicies(policies(false));
       assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the switch was applied incrementally');
