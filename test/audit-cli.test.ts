@@ -115,6 +115,13 @@ spec:
     assert.match(r.stdout, /^ALLOWED by shop\/api-9090 \(audit: denied today\): shop\/web -> shop\/api TCP port 9090: /);
   });
 
+  test('group questions count staged policies as enforcing, and say so', async () => {
+    const r = await netpol(['check', '-f', '-', '--from', 'shop/app in (web,api)', '--to', 'shop/app=db', '--port', '5432'], shop('audit'));
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^PARTLY ALLOWED: .*: 1 of 2 pairs allowed$/m);
+    assert.match(r.stderr, /^Note: audit-mode policies count as enforcing in this answer/m);
+  });
+
   test('without staged policies the JSON has no audit part', async () => {
     const r = await netpol(['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/db', '--port', '5432', '-o', 'json'], shop('enforce'));
     assert.equal(r.code, 1);

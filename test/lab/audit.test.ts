@@ -2,7 +2,8 @@
  * Audit mode proven with real packets: agents (one per lab node) enforce manifests in which some policies
  * are staged (`netpol.dev/mode: audit`). Every probe gets through; each subject chain's audit counter
  * counts exactly the probes the engine says that side would deny once the staged policies enforce (one
- * packet per probe: the first of the connection, every other is established); a staged policy next to an
+ * packet per probe: the first of the connection, every other is established), and the drop log reports
+ * exactly one audit event per such probe and side, naming the staged policies; a staged policy next to an
  * enforcing one on the same pods changes nothing. Switching the staged policies to enforce is applied as
  * one incremental transaction and drops exactly the probes that were audited. The same manifests under
  * `--mode audit` (every policy staged) let everything through too. Needs root, ip, nft and conntrack;
@@ -15,6 +16,7 @@ import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import type { SideResult } from '../../src/engine/types.js';
 import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
+import { kernelFamilies } from '../../src/agent/metrics.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 import { subjectChainName } from '../../src/nft/index.js';
@@ -104,17 +106,31 @@ function withPolicies(lab: Lab, text: string): Cluster {
   return { ...lab.cluster, policies: clusterWith(text).policies };
 }
 
-/** The engine's audited probes, per node and chain: a side that allows today and would deny once staged policies enforce. */
-function expectedAudits(c: Cluster): { counts: Map<string, number>; audited: Set<string> } {
+/** One audit event as the drop log reports it, in the terms the engine gives. */
+interface AuditEvent {
+  readonly probe: string;
+  readonly node: string;
+  readonly direction: string;
+  readonly policies: readonly string[];
+}
+
+/**
+ * The engine's audited probes, per node and chain (a side that allows today and would deny once staged
+ * policies enforce), and the audit events they make: one per probe and audited side.
+ */
+function expectedAudits(c: Cluster): { counts: Map<string, number>; audited: Set<string>; events: AuditEvent[] } {
   const engine = new Engine(c);
   const once = engine.withAudit();
   const counts = new Map<string, number>();
   const audited = new Set<string>();
+  const events: AuditEvent[] = [];
   const add = (node: string | undefined, side: SideResult, today: SideResult, probe: string) => {
     if (!today.allowed || side.allowed) return;
-    const chain = subjectChainName(side.direction, side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`));
+    const policies = side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`);
+    const chain = subjectChainName(side.direction, policies);
     counts.set(`${node} ${chain}`, (counts.get(`${node} ${chain}`) ?? 0) + 1);
     audited.add(probe);
+    events.push({ probe, node: node!, direction: side.direction, policies: [...policies].sort() });
   };
   for (const s of c.pods) {
     for (const d of c.pods) {
@@ -129,7 +145,7 @@ function expectedAudits(c: Cluster): { counts: Map<string, number>; audited: Set
       }
     }
   }
-  return { counts, audited };
+  return { counts, audited, events };
 }
 
 interface NftRule {
@@ -160,19 +176,41 @@ function denied(r: { pods: readonly string[]; probes: readonly { protocol: strin
 }
 
 const sorted = (m: Map<string, number>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+const byProbe = (a: AuditEvent, b: AuditEvent) => (`${a.probe} ${a.direction}` < `${b.probe} ${b.direction}` ? -1 : 1);
 
 describe('audit mode in the lab', { skip }, () => {
-  test('staged policies: every probe passes, audit counters count exactly the would-be denials, enforcing drops exactly those', async () => {
+  test('staged policies: every probe passes, audit counters and audit events are exactly the would-be denials, enforcing drops exactly those', async () => {
     const id = testLabId('au');
-    const enforcer = agentEnforcer();
+    // With the drop log read (every packet logged: the rate is far above what the probes send).
+    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
     const lab = await Lab.create(clusterWith(policies(true)), { id, nodes: 2, enforcer });
     try {
       const staged = withPolicies(lab, policies(true));
       const first = await lab.probe(PROBES);
       assert.deepEqual(denied(first.reachability), new Set(), 'every probe gets through');
-      const { counts, audited } = expectedAudits(staged);
+      const { counts, audited, events } = expectedAudits(staged);
       assert.ok(audited.size > 0 && counts.size >= 2, 'the scenario audits on both sides');
       assert.deepEqual(sorted(kernelAudits(lab)), sorted(counts));
+      // The drop log: one audit event per audited probe and side, on the node of that side, naming the
+      // staged policies; one packet each (the connection's first); no deny event.
+      const deadline = Date.now() + 5000;
+      while (enforcer.drops.length < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
+      assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
+      assert.deepEqual([...new Set(enforcer.drops.map((e) => `${e.action} ${e.packets}`))], ['audit 1']);
+      // /metrics: the audit counters per staged policy (each counts every audited probe of its chains).
+      const perPolicy = new Map<string, number>();
+      for (const e of events) for (const p of e.policies) perPolicy.set(`${p} ${e.direction}`, (perPolicy.get(`${p} ${e.direction}`) ?? 0) + 1);
+      const exported = new Map<string, number>();
+      for (const node of lab.layout.nodes) {
+        const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', node.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as unknown;
+        for (const sample of kernelFamilies(listing).find((f) => f.name === 'netpol_policy_audited_packets_total')?.samples ?? []) {
+          const key = `${sample.labels?.namespace}/${sample.labels?.policy} ${sample.labels?.direction}`;
+          exported.set(key, (exported.get(key) ?? 0) + sample.value);
+        }
+      }
+      assert.deepEqual(sorted(exported), sorted(perPolicy));
 
       await enforcer.setPolicies(policies(false));
       assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the switch was applied incrementally');
