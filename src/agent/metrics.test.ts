@@ -38,6 +38,7 @@ test('deny counters of the kernel table are summed per policy; set and map eleme
       rule('ingress denied: isolated by shop/a', 1, 60),
       rule('egress denied: isolated by shop/a, shop/trunc...', 2, 100),
       rule('shop/a ingress[0]', 9, 9),
+      rule('ingress audit: would be denied by shop/staged', 5, 250),
     ],
   };
   const text = renderFamilies(kernelFamilies(json));
@@ -47,6 +48,9 @@ test('deny counters of the kernel table are summed per policy; set and map eleme
   assert.match(text, /^netpol_policy_denied_packets_total\{namespace="shop",policy="b",direction="ingress"\} 3$/m);
   assert.match(text, /^netpol_policy_denied_packets_total\{namespace="shop",policy="a",direction="egress"\} 2$/m);
   assert.doesNotMatch(text, /trunc/);
+  assert.match(text, /^netpol_policy_audited_packets_total\{namespace="shop",policy="staged",direction="ingress"\} 5$/m);
+  assert.match(text, /^netpol_policy_audited_bytes_total\{namespace="shop",policy="staged",direction="ingress"\} 250$/m);
+  assert.doesNotMatch(text, /^netpol_policy_denied_packets_total\{[^}]*staged/m, 'a would-be drop is not a drop');
   assert.equal(renderFamilies(kernelFamilies(undefined)).includes('netpol_set_elements 0'), true);
 });
 

@@ -121,7 +121,7 @@ export class AgentMetrics {
 }
 
 /**
- * What the kernel's table says: set and map elements, the deny counters per policy, and the counter of
+ * What the kernel's table says: set and map elements, the deny and audit counters per policy, and the counter of
  * every admitting rule (comment `ns/name ingress[0]`, src/nft/names.ts `ruleComment`) summed per policy
  * rule: one policy rule is several nft rules (address families, protocols) in every chain of pods the
  * policy isolates together with others.
@@ -129,14 +129,15 @@ export class AgentMetrics {
 export function kernelFamilies(json: unknown): Family[] {
   const items = ((json as { nftables?: unknown[] } | undefined)?.nftables ?? []) as Record<string, Record<string, unknown>>[];
   let elements = 0;
-  const denied = new Map<string, { namespace: string; policy: string; direction: string; packets: number; bytes: number }>();
+  /** Deny tails (`denied`) and audit tails (`audited`: would-be drops of staged policies), per policy. */
+  const tails = new Map<string, { kind: 'denied' | 'audited'; namespace: string; policy: string; direction: string; packets: number; bytes: number }>();
   const admitted = new Map<string, { namespace: string; policy: string; direction: string; rule: string; packets: number; bytes: number }>();
   for (const item of items) {
     const set = item.set ?? item.map;
     if (set && Array.isArray(set.elem)) elements += set.elem.length;
     const rule = item.rule;
     if (!rule || typeof rule.comment !== 'string' || !Array.isArray(rule.expr)) continue;
-    const m = /^(ingress|egress) denied: isolated by (.*)$/.exec(rule.comment);
+    const m = /^(ingress|egress) (denied: isolated|audit: would be denied) by (.*)$/.exec(rule.comment);
     const counter = (rule.expr as Record<string, { packets?: number; bytes?: number }>[]).find((x) => x.counter)?.counter;
     const r = /^([^/\s]+)\/(\S+) (ingress|egress)\[(\d+)\]$/.exec(rule.comment);
     // A key cut short (`...`) would count under a name no policy has.
@@ -150,26 +151,30 @@ export function kernelFamilies(json: unknown): Family[] {
     }
     if (!m || !counter) continue;
     const direction = m[1]!;
+    const kind = m[2]!.startsWith('denied') ? 'denied' : 'audited';
     // Keys are namespace/name; a comment cut short ends in "..." and its last key is incomplete.
-    const keys = m[2]!.split(', ').filter((k) => !k.endsWith('...'));
+    const keys = m[3]!.split(', ').filter((k) => !k.endsWith('...'));
     for (const key of keys) {
       const slash = key.indexOf('/');
       if (slash < 0) continue;
-      const id = `${direction} ${key}`;
-      const d = denied.get(id) ?? { namespace: key.slice(0, slash), policy: key.slice(slash + 1), direction, packets: 0, bytes: 0 };
+      const id = `${kind} ${direction} ${key}`;
+      const d = tails.get(id) ?? { kind, namespace: key.slice(0, slash), policy: key.slice(slash + 1), direction, packets: 0, bytes: 0 };
       d.packets += counter.packets ?? 0;
       d.bytes += counter.bytes ?? 0;
-      denied.set(id, d);
+      tails.set(id, d);
     }
   }
-  const rows = [...denied.values()].sort((a, b) => (a.namespace + a.policy + a.direction < b.namespace + b.policy + b.direction ? -1 : 1));
-  const per = (field: 'packets' | 'bytes') => rows.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction }, value: r[field] }));
+  const rows = [...tails.values()].sort((a, b) => (a.namespace + a.policy + a.direction < b.namespace + b.policy + b.direction ? -1 : 1));
+  const per = (kind: 'denied' | 'audited', field: 'packets' | 'bytes') =>
+    rows.filter((r) => r.kind === kind).map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction }, value: r[field] }));
   const rules = [...admitted.values()].sort((a, b) => (a.namespace + a.policy + a.direction + a.rule.padStart(6, '0') < b.namespace + b.policy + b.direction + b.rule.padStart(6, '0') ? -1 : 1));
   const perRule = (field: 'packets' | 'bytes') => rules.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction, rule: r.rule }, value: r[field] }));
   return [
     { name: 'netpol_set_elements', help: 'Elements in the sets and maps of the node\'s nftables table.', type: 'gauge', samples: [{ value: elements }] },
-    { name: 'netpol_policy_denied_packets_total', help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('packets') },
-    { name: 'netpol_policy_denied_bytes_total', help: 'Bytes dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('bytes') },
+    { name: 'netpol_policy_denied_packets_total', help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('denied', 'packets') },
+    { name: 'netpol_policy_denied_bytes_total', help: 'Bytes dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per('denied', 'bytes') },
+    { name: 'netpol_policy_audited_packets_total', help: 'Packets this staged (audit-mode) policy would have dropped and let through (counted for every staged policy isolating the pods).', type: 'counter', samples: per('audited', 'packets') },
+    { name: 'netpol_policy_audited_bytes_total', help: 'Bytes this staged (audit-mode) policy would have dropped and let through.', type: 'counter', samples: per('audited', 'bytes') },
     { name: 'netpol_rule_admitted_packets_total', help: 'Packets this policy rule admitted: the first of each new connection (later packets and replies pass conntrack before any rule). rule: the index in spec.ingress or spec.egress.', type: 'counter', samples: perRule('packets') },
     { name: 'netpol_rule_admitted_bytes_total', help: 'Bytes of the first packets of connections this policy rule admitted.', type: 'counter', samples: perRule('bytes') },
   ];
