@@ -23,6 +23,7 @@ const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
 const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
 if (skip) console.log(`# drop log lab test skipped: ${skip}`);
 
+/** Addresses of their own (10.79/16): the kernel log is the machine's, and other labs' lines must not look like ours. */
 const BASE = `
 apiVersion: v1
 kind: Namespace
@@ -39,7 +40,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
 spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.78.0.${i + 1}}`;
+status: {podIP: 10.79.0.${i + 1}}`;
   })
   .join('\n')}
 `;
