@@ -121,7 +121,7 @@ export class AgentMetrics {
 }
 
 /**
- * What the kernel's table says: set and map elements, the deny counters per policy, and the counter of
+ * What the kernel's table says: set and map elements, the deny and audit counters per policy, and the counter of
  * every admitting rule (comment `ns/name ingress[0]`, src/nft/names.ts `ruleComment`) summed per policy
  * rule: one policy rule is several nft rules (address families, protocols) in every chain of pods the
  * policy isolates together with others.

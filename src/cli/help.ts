@@ -151,7 +151,7 @@ Flags:
 Examples:
   netpol drops
   netpol drops --agent http://10.0.0.5:9763 -o wide
-  kubectl -n kube-system port-forward ds/netpol-agent 9763 & kubectl netpol drops
+  kubectl -n netpol-system port-forward ds/netpol-agent 9763 & kubectl netpol drops
 
 Exit codes: 0 done, 2 the agent could not be reached or sent no drop log.
 `,

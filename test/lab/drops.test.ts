@@ -23,6 +23,7 @@ const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
 const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
 if (skip) console.log(`# drop log lab test skipped: ${skip}`);
 
+/** Addresses of their own (10.79/16): the kernel log is the machine's, and other labs' lines must not look like ours. */
 const BASE = `
 apiVersion: v1
 kind: Namespace
@@ -39,7 +40,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
 spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.78.0.${i + 1}}`;
+status: {podIP: 10.79.0.${i + 1}}`;
   })
   .join('\n')}
 `;
@@ -179,6 +180,52 @@ describe('the drop log in the lab', { skip }, () => {
       await lab.destroy();
     }
     assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), sysctlBefore, 'the sysctl is put back');
+    assert.deepEqual(leftovers(id), NOTHING);
+  });
+
+  test('audit mode: every probe gets through, and the drop log reports exactly the would-be drops as audit events', async () => {
+    const id = testLabId('da');
+    // Every policy staged (netpol.dev/mode: audit): today nothing is enforced.
+    const staged = POLICIES.replace(/metadata: \{name: ([^,]+), namespace: ([^}]+)\}/g, 'metadata: {name: $1, namespace: $2, annotations: {netpol.dev/mode: audit}}');
+    assert.equal(staged.split('netpol.dev/mode: audit').length - 1, 3);
+    const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text: staged }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
+    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
+    try {
+      const report = await lab.probe(PROBES);
+      const today = new Engine(lab.cluster);
+      const once = today.withAudit();
+      const byKey = new Map(lab.cluster.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+      const expected: Expected[] = [];
+      for (const o of report.outcomes) {
+        assert.equal(o.result, 'connected', `${o.from} -> ${o.to} ${o.protocol}: audit mode lets it through`);
+        if (o.from === o.to) continue;
+        const from = byKey.get(o.from)!;
+        const to = byKey.get(o.to)!;
+        const t = { source: podEndpoint(from), destination: podEndpoint(to), protocol: o.protocol as Protocol, port: o.port };
+        assert.equal(today.evaluate(t).allowed, true);
+        const then = once.evaluate(t);
+        // Each side that would deny logs on its own node: the packet goes on past an audit tail.
+        for (const side of [then.egress, then.ingress]) {
+          if (side.allowed) continue;
+          const subject = side.direction === 'egress' ? from : to;
+          expected.push({ key: `${o.from} ${o.to} ${o.protocol} ${o.port}`, node: subject.nodeName!, direction: side.direction, policies: side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort() });
+        }
+      }
+      assert.ok(expected.length >= 4, `the staged policies would deny several probes (${expected.length})`);
+      const deadline = Date.now() + 5000;
+      while ((enforcer.drops.length < expected.length || lab.layout.nodes.some((n) => !enforcer.listening(n.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const order = (a: Expected, b: Expected) => (a.key + a.direction < b.key + b.direction ? -1 : a.key + a.direction > b.key + b.direction ? 1 : 0);
+      const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
+      assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'one audit event per would-be denying side, naming its staged policies');
+      assert.ok(enforcer.drops.every((e) => e.action === 'audit'), 'audit events, not drops');
+      // The connection went through: its first packet is the only one logged.
+      assert.ok(enforcer.drops.every((e) => e.packets === 1));
+    } finally {
+      await lab.destroy();
+    }
     assert.deepEqual(leftovers(id), NOTHING);
   });
 });
