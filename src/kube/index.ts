@@ -5,7 +5,7 @@
  * behind the ClusterSource seam (KubeClusterSource), used by `netpol watch` and the agent.
  */
 export { loadKubeConfig, KubeConfigError, type KubeConfigOptions, type ResolvedConfig } from './config.js';
-export { KubeClient, KubeApiError, KubeUnreachableError, NAMESPACES, PODS, NETWORK_POLICIES, resourcePath, type Action, type Resource, type WatchEvent } from './client.js';
+export { KubeClient, KubeApiError, KubeUnreachableError, NAMESPACES, PODS, NETWORK_POLICIES, NODES, resourcePath, type Action, type Resource, type WatchEvent } from './client.js';
 export { toNamespace, toPod, toPolicy, isFinished, UNFINISHED_PODS, type Converted } from './convert.js';
 export { readCluster, assemble, type ClusterRead, type ReadOptions } from './read.js';
 export { overlayCluster } from './overlay.js';

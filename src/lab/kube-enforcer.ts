@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { KubeClient, loadKubeConfig, NAMESPACES, NETWORK_POLICIES, PODS, resourcePath, type Action, type Resource } from '../kube/index.js';
+import { KubeClient, loadKubeConfig, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, type Action, type Resource } from '../kube/index.js';
 import { controlPlaneUnavailable, startControlPlane, type ControlPlane } from '../controlplane/index.js';
 import { cliCommand } from './agent-enforcer.js';
 import type { Enforcer, LabHandle } from './enforcer.js';
@@ -74,6 +74,8 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
   ServiceAccount: SERVICE_ACCOUNTS,
   Pod: PODS,
   NetworkPolicy: NETWORK_POLICIES,
+  // "Nodes allow *all* fields, including status, to be set on create": their addresses come along.
+  Node: NODES,
   ClusterRole: CLUSTER_ROLES,
   ClusterRoleBinding: CLUSTER_ROLE_BINDINGS,
 };
@@ -81,6 +83,10 @@ const RESOURCES: Readonly<Record<string, Resource>> = {
 /** The creation of `o` (the kinds the lab creates): its collection's path and the action, for messages. */
 function creation(o: KubeObject): { readonly path: string; readonly action: Action } {
   const resource = o.kind !== undefined ? RESOURCES[o.kind] : undefined;
+  if (!resource && /^(Cluster|Admin|BaselineAdmin)NetworkPolicy$/.test(o.kind ?? '')) {
+    // Their CRDs are not part of netpol: create the policies through kubectl once the lab is up.
+    throw new LabError('invalid-plan', `the lab cannot create a ${o.kind} in its control plane (the policy.networking.k8s.io CRDs are not installed there): start it without, then install the CRDs and apply the policies with kubectl --kubeconfig <lab run dir>/kubeconfig`);
+  }
   if (!resource) throw new LabError('invalid-plan', `the lab cannot create a ${o.kind}`);
   const namespace = resource.namespaced ? (o.metadata?.namespace ?? '') : undefined;
   const action: Action = { verb: 'create', resource, ...(namespace !== undefined ? { namespace } : {}), ...(o.metadata?.name !== undefined ? { name: o.metadata.name } : {}) };

@@ -12,9 +12,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../../src/engine/engine.js';
-import { reachability, sortPods, type Probe } from '../../src/engine/matrix.js';
-import { podKey, type Cluster, type Protocol } from '../../src/model/cluster.js';
+import { Engine, reachability, sortPods, type Probe } from '../../src/engine/index.js';
+import { podKey, type Cluster, type Protocol } from '../../src/model/index.js';
 import { checkPrerequisites, Lab, type Enforcer, type LabHandle } from '../../src/lab/index.js';
 import { compileNode, renderRuleset } from '../../src/nft/index.js';
 import { applyStep, initialState, loadCases, PROBE, type Case } from './cases.js';

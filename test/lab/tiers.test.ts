@@ -3,18 +3,24 @@
  * two-node lab where each node runs `netpol agent -f DIR` (the operator's configuration), every ordered
  * pair of pods probed over TCP and UDP; the kernel must agree with the engine on every pair, including the
  * example's claims, before and after an Admin tier policy is removed (the agents' incremental update).
- * Needs root, ip, nft and conntrack; skipped with the reason printed otherwise.
+ * Then the same from a cluster: agents in cluster mode (deploy/'s ServiceAccount) on a real API server,
+ * the CRDs and the example's policies created with kubectl while they run.
+ * Needs root, ip, nft and conntrack (and the control plane binaries for the second); skipped with the
+ * reason printed otherwise.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine } from '../../src/engine/engine.js';
-import { reachability, sortPods, type Probe, type Reachability } from '../../src/engine/matrix.js';
+import { Engine, reachability, sortPods, type Probe, type Reachability } from '../../src/engine/index.js';
 import { loadCluster } from '../../src/load/index.js';
-import type { Cluster } from '../../src/model/cluster.js';
-import { agentEnforcer, checkPrerequisites, Lab, labManifests, planLab } from '../../src/lab/index.js';
+import type { Cluster } from '../../src/model/index.js';
+import { agentEnforcer, checkPrerequisites, kubeEnforcer, Lab, labManifests, planLab } from '../../src/lab/index.js';
+import { loadKubeConfig } from '../../src/kube/index.js';
+import { agentClusterSource } from '../../src/agent/kube-source.js';
+import type { ClusterSnapshot } from '../../src/model/index.js';
+import { controlPlaneSkip, kubectl } from '../kube/helpers.js';
 import { NOTHING, leftovers, testLabId } from './helpers.js';
 
 const prerequisites = checkPrerequisites(['ip', 'nft', 'conntrack']);
@@ -22,6 +28,7 @@ const skip = prerequisites.missing.length > 0 ? `the lab needs ${prerequisites.m
 if (skip) console.log(`# skipping the cluster-policy lab tests: ${skip}`);
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/admin-guardrails/', import.meta.url));
+const CRDS = fileURLToPath(new URL('../apiserver/crds/', import.meta.url));
 const PROBES: Probe[] = [
   { port: 80, protocol: 'TCP' },
   { port: 5432, protocol: 'TCP' },
@@ -84,6 +91,52 @@ describe('cluster-scoped policies in the lab, enforced by netpol agent from file
       assert.deepEqual(disagreements(second, engineOf(without)), []);
       assert.equal(allowed(second, 2, 'monitoring/prometheus', 'tenant-a/db'), false, "tenant-a's db-from-web now decides");
       assert.equal(allowed(second, 2, 'monitoring/prometheus', 'tenant-a/web'), false, 'the Baseline tier denies what no NetworkPolicy selects');
+    } finally {
+      await lab.destroy();
+    }
+    assert.deepEqual(leftovers(id), NOTHING);
+  });
+});
+
+const kubeSkip = skip ?? controlPlaneSkip();
+if (kubeSkip && !skip) console.log(`# skipping the cluster-mode tier test: ${kubeSkip}`);
+
+/** The cluster as the API server holds it, read the way the agent reads it. */
+async function apiCluster(kubeconfig: string): Promise<ClusterSnapshot['cluster']> {
+  const source = agentClusterSource(loadKubeConfig({ kubeconfig }));
+  const s = await new Promise<ClusterSnapshot>((resolve) => void source.start((x) => resolve(x)));
+  await source.stop();
+  return s.cluster;
+}
+
+describe('cluster-scoped policies in the lab, enforced by netpol agent from a real API server', { skip: kubeSkip }, () => {
+  test('the CRDs and the admin policies created while the agents run are enforced as the engine says', async () => {
+    const { clusterPolicies, ...withoutTiers } = example();
+    assert.ok((clusterPolicies ?? []).length > 0);
+    const id = testLabId('tk');
+    const enforcer = kubeEnforcer({ denyAction: 'reject' });
+    const lab = await Lab.create(withoutTiers, { id, nodes: 2, enforcer });
+    try {
+      const kubeconfig = enforcer.info!.kubeconfig;
+      const k = kubectl(kubeconfig);
+      await k(['apply', '-f', CRDS]);
+      await k(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd', '--all']);
+      await k(['apply', '-f', join(EXAMPLE, 'admin-policies.yaml')]);
+      const held = await apiCluster(kubeconfig);
+      assert.equal(held.clusterPolicies?.length, clusterPolicies!.length, 'the API server holds the policies');
+      const want = reachability(new Engine(held), sortPods(held.pods), PROBES);
+      // The agents look for a CRD that was missing every 60 s: wait for that, then for the kernel.
+      const t0 = Date.now();
+      let got: Reachability | undefined;
+      while (Date.now() - t0 < 120_000) {
+        got = (await lab.probe(PROBES, { tcpTimeoutMs: 800, udpTimeoutMs: 800 })).reachability;
+        if (disagreements(got, want).length === 0) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.deepEqual(disagreements(got!, want), [], 'not enforced within 120 s');
+      console.log(`# cluster policies created through the API enforced (probed) within ${Date.now() - t0} ms`);
+      assert.equal(allowed(got!, 0, 'tenant-b/web', 'tenant-a/web'), false, 'tenants are isolated');
+      assert.equal(allowed(got!, 2, 'monitoring/prometheus', 'tenant-a/db'), true, 'monitoring always reaches the metrics port');
     } finally {
       await lab.destroy();
     }
