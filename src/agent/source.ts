@@ -47,17 +47,6 @@ function policyKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
 }
 
-/** Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced. */
-export function notEnforced(cluster: Cluster): Diagnostic[] {
-  return (cluster.clusterPolicies ?? []).map((p) => ({
-    severity: 'error',
-    code: 'NotEnforced',
-    message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
-    object: `${p.kind} ${p.name}`,
-    ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-  }));
-}
-
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
 export class ManifestReader {
   private readonly lastGoodText = new Map<string, string>();
