@@ -128,3 +128,17 @@ test('without a ruleset yet, or with a prefix cut short, the chain name still sa
   const t = log.ingest(cut, 0, enforced);
   assert.deepEqual([t?.chain, t?.policies], ['ingress_x/one_x/two', ['x/one', 'x/two']], 'the subject\'s dispatch entry completes the name');
 });
+
+test('a Deny rule of a cluster-scoped policy logs its own name, and the event names that policy and rule', () => {
+  const tiered = scenarios['cluster policies: admin tiers with Pass, NetworkPolicy after them, baseline, named ports, networks, nodes']!();
+  const rs = compileNode(tiered, { node: 'a', log: true });
+  const prefixes = rs.chains.flatMap((c) => c.rules.flatMap((r) => (r.log ? [r.log.prefix] : []))).filter((p) => p.startsWith('netpol deny ingress_rule_'));
+  assert.ok(prefixes.includes('netpol deny ingress_rule_ClusterNetworkPolicy/tenants[1]: '), prefixes.join(' | '));
+  assert.ok(prefixes.includes('netpol deny ingress_rule_BaselineAdminNetworkPolicy/default[0]: '), prefixes.join(' | '));
+  const local = tiered.pods.find((p) => p.nodeName === 'a' && !p.hostNetwork && p.ips.some((ip) => !ip.includes(':')))!;
+  const remote = tiered.pods.find((p) => p !== local && p.ips.some((ip) => !ip.includes(':')))!;
+  const [dst, src] = [local.ips.find((ip) => !ip.includes(':'))!, remote.ips.find((ip) => !ip.includes(':'))!];
+  const message = `netpol deny ingress_rule_ClusterNetworkPolicy/tenants[1]: IN=veth0 OUT=veth1 MAC=7e:1a:d5:29:1c:30:96:e1:66:98:55:c0:08:00 SRC=${src} DST=${dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 `;
+  const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
+  assert.deepEqual([e?.direction, e?.policies, e?.reason, e?.destination.pod], ['ingress', ['ClusterNetworkPolicy/tenants'], 'denied by ClusterNetworkPolicy/tenants ingress[1] (a Deny rule of a cluster-scoped policy)', `${local.namespace}/${local.name}`]);
+});

@@ -19,7 +19,7 @@
  *   log records overwritten before the agent read them, and the kernel rate limiter's reports.
  */
 import type { Cluster } from '../model/index.js';
-import type { Ruleset } from '../nft/index.js';
+import { parseTierRuleLogName, type Ruleset } from '../nft/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import { parseLogLine, type KmsgRecord, type LogAction } from './kmsg.js';
 
@@ -41,7 +41,10 @@ export interface DropEvent {
   readonly action: LogAction;
   readonly direction: Direction;
   readonly chain: string;
-  /** The policies isolating the subject (`namespace/name`), none of whose rules admitted the packet. */
+  /**
+   * The policies isolating the subject (`namespace/name`), none of whose rules admitted the packet; for a
+   * Deny rule of a cluster-scoped policy, that policy (`Kind/name`), and `reason` names the rule.
+   */
   readonly policies: readonly string[];
   readonly reason: string;
   readonly source: DropEndpoint;
@@ -202,7 +205,9 @@ export class DropLog {
     // The chain the subject jumps to now; the prefix's own name wins when complete (the kernel used it).
     const mapped = view?.dispatch.get(`${direction} ${subject}`);
     const chain = named ?? (mapped !== undefined && mapped.startsWith(line.chain) ? mapped : line.chain);
-    const policies = view?.policiesOf(chain) ?? policiesFromChainName(chain)?.policies ?? [];
+    // A Deny rule of a cluster-scoped policy names itself instead of a chain (tierRuleLogName).
+    const tierRule = parseTierRuleLogName(chain);
+    const policies = tierRule ? [tierRule.policy] : (view?.policiesOf(chain) ?? policiesFromChainName(chain)?.policies ?? []);
     const port = line.destinationPort;
     const sport = line.sourcePort ?? line.icmpId;
     const key = `${line.action} ${chain} ${line.protocol} ${line.source} ${sport ?? ''} ${line.destination} ${port ?? line.icmpType ?? ''}`;
@@ -228,7 +233,7 @@ export class DropLog {
       direction,
       chain,
       policies,
-      reason: REASON,
+      reason: tierRule ? `denied by ${tierRule.policy} ${tierRule.direction}[${tierRule.index}] (a Deny rule of a cluster-scoped policy)` : REASON,
       source: endpoint(line.source),
       destination: endpoint(line.destination),
       protocol,

@@ -26,6 +26,6 @@ export type { CompileOptions, NodeCompilerOptions } from './compile.js';
 export { renderRuleset, renderDiff, renderRule } from './render.js';
 export { rulesetFromNftJson } from './json.js';
 export { interpret } from './interpret.js';
-export { logPrefix, subjectChainName } from './names.js';
+export { logPrefix, parseTierRuleLogName, subjectChainName, tierRuleLogName } from './names.js';
 export type { LogAction } from './names.js';
 export type { Packet, Outcome, TraceStep } from './interpret.js';

@@ -83,3 +83,20 @@ export type LogAction = 'deny' | 'audit';
 export function logPrefix(action: LogAction, chain: string): string {
   return `${quotable(`netpol ${action} ${chain}`, MAX_LOG_PREFIX - 2)}: `;
 }
+
+/**
+ * What a cluster-scoped policy's Deny rule logs in place of a chain (its rules sit in chains shared by
+ * many subjects): `<direction>_rule_<Kind>/<name>[<index>]`, one word, so `logPrefix` carries it and the
+ * drop log reader (`parseTierRuleLogName`) attributes the drop to that policy and rule.
+ */
+export function tierRuleLogName(kind: string, name: string, direction: Direction, index: number): string {
+  return `${direction}_rule_${kind}/${name}[${index}]`;
+}
+
+const TIER_RULE_LOG_NAME = /^(ingress|egress)_rule_([A-Za-z]+)\/([a-z0-9.-]+)\[(\d+)\]$/;
+
+/** The policy and rule a `tierRuleLogName` names; undefined for anything else (a subject chain). */
+export function parseTierRuleLogName(text: string): { direction: Direction; policy: string; index: number } | undefined {
+  const m = TIER_RULE_LOG_NAME.exec(text);
+  return m ? { direction: m[1] as Direction, policy: `${m[2]}/${m[3]}`, index: Number(m[4]) } : undefined;
+}

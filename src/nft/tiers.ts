@@ -46,7 +46,7 @@ import type { Direction, Peer } from '../policy/index.js';
 import { PortSet } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import type { Chain, L4Protocol, Match, Rule, Verdict } from './ir.js';
-import { fnv1a64, identifier, logPrefix, MAX_COMMENT, namedPortSetName, quotable } from './names.js';
+import { fnv1a64, identifier, logPrefix, MAX_COMMENT, namedPortSetName, quotable, tierRuleLogName } from './names.js';
 import type { NamedPortRef, NamespaceLabels, PeerSetRef } from './peersets.js';
 
 const FAMILIES: readonly Family[] = [4, 6];
@@ -393,8 +393,7 @@ export class TierCompiler {
     const comment = tierRuleComment(p, rule, suffix);
     const out: Rule[] = [];
     if (this.opts.log) {
-      // One token after `netpol deny`, as for subject chains (logPrefix): the policy and the rule.
-      const prefix = logPrefix('deny', identifier(`${p.key}_${rule.direction}${rule.index}`));
+      const prefix = logPrefix('deny', tierRuleLogName(p.ref.kind, p.ref.name, rule.direction, rule.index));
       out.push({ matches, limit: { rate: Math.max(1, Math.floor(this.opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix } });
     }
     if (this.opts.denyAction !== 'reject') {
