@@ -18,7 +18,7 @@
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { objectLabel, type Diagnostic, type ObjectSource } from '../diag/index.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
 import type { Cluster, ClusterPolicyInfo, ClusterSnapshot, ClusterSource, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
@@ -53,7 +53,7 @@ export function notEnforced(cluster: Cluster): Diagnostic[] {
     severity: 'error',
     code: 'NotEnforced',
     message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
-    object: `${p.kind} ${p.name}`,
+    object: objectLabel(p.kind, undefined, p.name),
     ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
   }));
 }
@@ -111,8 +111,8 @@ export class ManifestReader {
     diagnostics.push(...validation);
     // An invalid policy of any kind: its last valid version, or nothing (the API server would refuse it).
     const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => d.object as string));
-    const policies = this.lastValid(loaded.cluster.policies, (p) => `NetworkPolicy ${policyKey(p)}`, invalid, diagnostics);
-    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => `${p.kind} ${p.name}`, invalid, diagnostics);
+    const policies = this.lastValid(loaded.cluster.policies, (p) => objectLabel('NetworkPolicy', p.namespace, p.name), invalid, diagnostics);
+    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => objectLabel(p.kind, undefined, p.name), invalid, diagnostics);
     // Diagnostics are all made above, from this read's objects; from here on, objects equal to the last
     // read's are that read's objects.
     const unchanged = new Set<string>();

@@ -26,7 +26,7 @@ export interface Diagnostic {
   readonly message: string;
   /** Kubernetes field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
   readonly path?: string;
-  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects). */
+  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects): see `objectLabel`. */
   readonly object?: string;
   readonly file?: string;
   readonly line?: number;
@@ -44,6 +44,15 @@ export interface ObjectSource {
   readonly column: number;
   /** Finds a field path of this object in the source; falls back to the nearest existing ancestor. */
   readonly locate: Locator;
+}
+
+/**
+ * The `object` of a diagnostic about this object: `Kind namespace/name`, or `Kind name` for a
+ * cluster-scoped one. Code that looks for the diagnostics of an object builds the label from the object
+ * with this function and compares; it never parses labels.
+ */
+export function objectLabel(kind: string, namespace: string | undefined, name: string): string {
+  return namespace === undefined ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
