@@ -43,10 +43,6 @@ const DEFAULT_EMPTY_HOLD_MS = 2000;
 /** Problems that make a whole file unusable (as opposed to one object in it). */
 const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLAliasLimit']);
 
-function policyKey(p: { namespace: string; name: string }): string {
-  return `${p.namespace}/${p.name}`;
-}
-
 /** Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced. */
 export function notEnforced(cluster: Cluster): Diagnostic[] {
   return (cluster.clusterPolicies ?? []).map((p) => ({

@@ -10,7 +10,7 @@
  */
 import { objectLabel, type Diagnostic } from '../diag/index.js';
 import { decodeKind, nodeAddresses, podIPs, podSpecInfo, serviceInfo, type PNode } from '../load/index.js';
-import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
+import { automaticLabels, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import type { Node, PodSpec, PodStatus } from '../model/index.js';
 
 type Rec = Record<string, unknown>;
@@ -49,7 +49,7 @@ export function toNamespace(o: unknown): Converted<NamespaceInfo> {
   if (!name) return { diagnostics: [] };
   // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
   // namespaces." Set here too, so a namespace read without it (an old server) still matches.
-  const labels: Labels = { ...labelsOf(meta), [NAMESPACE_NAME_LABEL]: name };
+  const labels: Labels = { ...labelsOf(meta), ...automaticLabels(name) };
   return { value: { name, labels, implicit: false }, diagnostics: [] };
 }
 

@@ -116,6 +116,15 @@ export function clusterPolicyKey(p: { kind: string; name: string }): string {
 
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
+/**
+ * "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all namespaces;
+ * the value of the label is the namespace name." (Namespaces concept page.) The one home of that rule:
+ * the loaders add it to declared namespaces, and a namespace known by name only has it alone.
+ */
+export function automaticLabels(namespace: string): Labels {
+  return { [NAMESPACE_NAME_LABEL]: namespace };
+}
+
 export function podKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
 }
