@@ -4,6 +4,10 @@
  * one `netpol validate -o json` prints, so renderers never need to reshape it.
  */
 
+import type { DiagnosticCode } from './codes.js';
+
+export type { DiagnosticCode } from './codes.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Position {
@@ -15,13 +19,8 @@ export interface Position {
 
 export interface Diagnostic {
   readonly severity: Severity;
-  /**
-   * Stable machine-readable code. API-server validation uses the Kubernetes field error types
-   * (`FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueForbidden`,
-   * `FieldValueDuplicate`, `FieldValueTooLong`, `FieldValueTypeInvalid`); decoding uses `UnknownField`,
-   * `YAMLSyntax`, ...
-   */
-  readonly code: string;
+  /** Stable machine-readable code: one of the table in codes.ts (docs/diagnostics.md). */
+  readonly code: DiagnosticCode;
   /** Worded the way the API server words it, without the field path (e.g. `Invalid value: 0: must be between 1 and 65535, inclusive`). */
   readonly message: string;
   /** Kubernetes field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
