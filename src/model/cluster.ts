@@ -1,6 +1,7 @@
 /**
- * The loaded cluster: what every analysis consumes. The loader builds it from manifests (and later from a
- * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
+ * The loaded cluster: what every analysis consumes. The loaders build it from manifests (src/load) and
+ * from a live cluster (src/kube); the engine, the nftables compiler and the page of `netpol serve` read it
+ * and never the raw manifests.
  */
 import type { ObjectSource } from '../diag/index.js';
 import type { ClusterScopedPolicy, NetworkPolicy } from './k8s.js';
