@@ -8,20 +8,11 @@
  *   timeout (drawn from 4-8 min) by 15 s is taken as cut.
  */
 import { KubeClient, KubeClusterSource, type KubeSourceEvent, type KubeSourceOptions, type ResolvedConfig } from '../kube/index.js';
-import type { ClusterSnapshot } from '../model/index.js';
-import { notEnforced } from './source.js';
 
 export const AGENT_BACKOFF = { firstMs: 250, maxMs: 3_000 } as const;
 
-/** The cluster source, saying (as the file source does) which cluster-scoped policies are not enforced. */
-class AgentClusterSource extends KubeClusterSource {
-  override start(onSnapshot: (s: ClusterSnapshot) => void | Promise<void>): Promise<void> {
-    return super.start((s) => onSnapshot({ ...s, diagnostics: [...s.diagnostics, ...notEnforced(s.cluster)] }));
-  }
-}
-
 export function agentClusterSource(kubeConfig: ResolvedConfig, report?: (e: KubeSourceEvent) => void, more: KubeSourceOptions = {}): KubeClusterSource {
-  return new AgentClusterSource(new KubeClient(kubeConfig), {
+  return new KubeClusterSource(new KubeClient(kubeConfig), {
     backoff: AGENT_BACKOFF,
     requestTimeoutMs: 30_000,
     watchTimeoutSeconds: 240,

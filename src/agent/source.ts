@@ -43,17 +43,6 @@ const DEFAULT_EMPTY_HOLD_MS = 2000;
 /** Problems that make a whole file unusable (as opposed to one object in it). */
 const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLAliasLimit']);
 
-/** Not silently: the nftables compiler has no tier chains yet, so only NetworkPolicies are enforced. */
-export function notEnforced(cluster: Cluster): Diagnostic[] {
-  return (cluster.clusterPolicies ?? []).map((p) => ({
-    severity: 'error',
-    code: 'NotEnforced',
-    message: `${p.kind} ${p.name} is not enforced: netpol agent does not implement cluster-scoped policies yet (only NetworkPolicies are)`,
-    object: objectLabel(p.kind, undefined, p.name),
-    ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-  }));
-}
-
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
 export class ManifestReader {
   private readonly lastGoodText = new Map<string, string>();

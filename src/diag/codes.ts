@@ -58,7 +58,6 @@ export const DIAGNOSTIC_CODES = {
   KeptLastValid: 'A policy that became invalid: its last valid version is enforced.',
   SkippedInvalid: 'Invalid objects left out (agent: a policy never valid; --skip-invalid: the objects named).',
   HeldEmpty: 'A directory that became empty: its last content is kept until it stays empty.',
-  NotEnforced: 'A policy the agent does not enforce.',
   // The lab's plan (netpol lab)
   LabNodeCount: 'The number of lab nodes is out of range.',
   LabTooManyPods: 'More pods than a lab holds.',
