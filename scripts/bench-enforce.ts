@@ -1,6 +1,6 @@
 /**
  * `npm run bench:enforce`: enforcement measured in the lab (root, real kernel, real packets). Prints the
- * figures recorded in docs/benchmarks-enforce.md, each against its target (issue 3, section 5):
+ * figures recorded in docs/benchmarks-enforce.md, each against its target:
  *
  *   load      new connections per second and throughput between two pods on two lab nodes, with no
  *             netpol table, with netpol and no policy, and with policies whose peer sets hold 100,000

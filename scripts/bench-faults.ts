@@ -1,6 +1,6 @@
 /**
  * `npm run bench:faults`: the costs of the agent's fault handling, in private network namespaces on a
- * real kernel. Prints the figures recorded in docs/benchmarks-enforce.md (issue 16):
+ * real kernel. Prints the figures recorded in docs/benchmarks-enforce.md:
  *
  *   drift   an external `nft flush table` / `nft delete table` of the agent's table, until the agent
  *           reports it repaired (`nft monitor` sees it, the table is listed, compared and repaired in

@@ -1,5 +1,5 @@
 /**
- * The scale benchmarks of issue 4 (results in docs/benchmarks.md). Usage:
+ * The scale benchmarks: the class engine on generated shapes (results in docs/benchmarks.md). Usage:
  *   node --import tsx scripts/bench-scale.ts [--shape S ...] [--scale F] [--seed N] [--runs N]
  *        [--format yaml|json-list|json-stream] [--dir DIR] [--json FILE] [--reference-loader] [--no-oracle] [--queries N] [--changes N]
  *

@@ -29,7 +29,7 @@ import type { Endpoint } from '../engine/index.js';
 import type { Policy, PolicyMode } from '../policy/index.js';
 import { formatIP, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo } from '../model/index.js';
-import { NodeCompiler, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset } from '../nft/index.js';
+import { diffRuleset, NodeCompiler, renderChange, renderDiff, renderRuleset, rulesetFromNftJson, type CompileNotes, type Ruleset, type RulesetChange } from '../nft/index.js';
 import { rulesetDigest, type CutRecord } from './cut-record.js';
 import type { ClusterSnapshot, ClusterSource } from './source.js';
 import type { Conntrack, Flow, NftRunner } from './system.js';
@@ -299,15 +299,16 @@ export class Agent {
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
       this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true, ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}) } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
       const next = this.compiler.update(s.cluster);
-      const full = this.current === undefined;
-      const script = full ? renderRuleset(next) : renderDiff(this.current as Ruleset, next);
+      const change = this.current === undefined ? undefined : diffRuleset(this.current, next);
+      const full = change === undefined || change.full;
+      const script = change === undefined ? renderRuleset(next) : renderChange(next, change);
       const changed = script.trim() !== '';
       const cutting = this.conntrack !== undefined && this.opts.existingConnections === 'cut';
       // Before the change: the kernel's rules may have been committed by an agent killed before its check.
       if (cutting && fromKernel && !this.cutPending) this.cutPending = changed || (await this.unchecked(next));
       if (changed) {
         await this.nft.apply(script);
-        if (cutting && !onlyAdmitsMore(script, next)) this.cutPending = true;
+        if (cutting && !(change !== undefined && onlyAdmitsMore(change, next))) this.cutPending = true;
       }
       this.current = next;
       this.applied = s;
@@ -409,9 +410,12 @@ export class Agent {
  * True when an incremental update only adds elements to sets that the ruleset uses solely in admitting
  * rules (`accept`, or `return` from a subject chain: that direction allows the packet): it lets more
  * through and can revoke no connection. Dispatch maps are verdict maps, not sets: an address added there
- * isolates a pod, so such an update never counts.
+ * isolates a pod, so such an update never counts. Decided from the typed change, not its text.
  */
-export function onlyAdmitsMore(script: string, next: Ruleset): boolean {
+export function onlyAdmitsMore(change: RulesetChange, next: Ruleset): boolean {
+  if (change.full) return false;
+  const structural = [change.addedSets, change.addedChains, change.flushedChains, change.recreatedSets, change.filledChains, change.mapElements, change.removedChains, change.removedSets];
+  if (structural.some((xs) => xs.length > 0) || change.setElements.length === 0) return false;
   const admitting = new Set<string>();
   const other = new Set<string>();
   for (const chain of next.chains) {
@@ -422,17 +426,7 @@ export function onlyAdmitsMore(script: string, next: Ruleset): boolean {
       }
     }
   }
-  const prefix = `add element ${next.family} ${next.table} `;
-  let any = false;
-  for (const line of script.split('\n')) {
-    // Element lists continue on indented lines.
-    if (line.trim() === '' || line.startsWith('\t') || line.startsWith(' ')) continue;
-    if (!line.startsWith(prefix)) return false;
-    const set = line.slice(prefix.length).split(' ', 1)[0] ?? '';
-    if (!admitting.has(set) || other.has(set)) return false;
-    any = true;
-  }
-  return any;
+  return change.setElements.every((e) => e.removed.length === 0 && admitting.has(e.set) && !other.has(e.set));
 }
 
 /** What the node cannot enforce, in words (src/nft CompileNotes); each line reported once. */

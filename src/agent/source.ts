@@ -18,7 +18,7 @@
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic, ObjectSource } from '../diag/index.js';
+import { objectLabel, type Diagnostic, type ObjectSource } from '../diag/index.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
 import type { Cluster, ClusterPolicyInfo, ClusterSnapshot, ClusterSource, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
@@ -42,10 +42,6 @@ const DEFAULT_EMPTY_HOLD_MS = 2000;
 
 /** Problems that make a whole file unusable (as opposed to one object in it). */
 const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLAliasLimit']);
-
-function policyKey(p: { namespace: string; name: string }): string {
-  return `${p.namespace}/${p.name}`;
-}
 
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
 export class ManifestReader {
@@ -100,8 +96,8 @@ export class ManifestReader {
     diagnostics.push(...validation);
     // An invalid policy of any kind: its last valid version, or nothing (the API server would refuse it).
     const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => d.object as string));
-    const policies = this.lastValid(loaded.cluster.policies, (p) => `NetworkPolicy ${policyKey(p)}`, invalid, diagnostics);
-    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => `${p.kind} ${p.name}`, invalid, diagnostics);
+    const policies = this.lastValid(loaded.cluster.policies, (p) => objectLabel('NetworkPolicy', p.namespace, p.name), invalid, diagnostics);
+    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => objectLabel(p.kind, undefined, p.name), invalid, diagnostics);
     // Diagnostics are all made above, from this read's objects; from here on, objects equal to the last
     // read's are that read's objects.
     const unchanged = new Set<string>();

@@ -55,7 +55,7 @@ export async function readGitSources(
   opts: { readonly recursive: boolean; readonly maxBytes?: number; readonly cwd?: string },
 ): Promise<{ sources: SourceText[]; diagnostics: Diagnostic[] }> {
   const name = `git:${spec.rev}:${spec.path}`;
-  const fail = (message: string) => ({ sources: [], diagnostics: [{ severity: 'error' as const, code: 'ReadError', message, file: name }] });
+  const fail = (message: string) => ({ sources: [], diagnostics: [{ severity: 'error' as const, code: 'ReadError' as const, message, file: name }] });
   // A revision starting with '-' would be read as an option.
   if (spec.rev.startsWith('-')) return fail(`"${spec.rev}" is not a revision`);
   const inRepo = await git(opts.cwd, ['rev-parse', '--git-dir']);

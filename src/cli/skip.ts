@@ -5,7 +5,7 @@
  * Never silent: the warning names every skipped object (up to a count) and its total.
  */
 import type { Diagnostic } from '../diag/index.js';
-import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
+import { automaticLabels, type NamespaceInfo } from '../model/index.js';
 import type { Input } from './input.js';
 
 export const SKIP_INVALID_OPTION = { 'skip-invalid': { type: 'boolean' } } as const;
@@ -25,7 +25,7 @@ export function skipInvalid(input: Input): Input {
   // An invalid Namespace is left out as a declaration: its namespace is known by its name label only.
   const namespaces = new Map<string, NamespaceInfo>();
   for (const [name, ns] of c.namespaces) {
-    namespaces.set(name, bad.has(`Namespace ${name}`) ? { name, labels: { [NAMESPACE_NAME_LABEL]: name }, implicit: true } : ns);
+    namespaces.set(name, bad.has(`Namespace ${name}`) ? { name, labels: automaticLabels(name), implicit: true } : ns);
   }
   const listed = [...bad].slice(0, 10).join(', ') + (bad.size > 10 ? `, ... (${bad.size} in all)` : '');
   const warning: Diagnostic = {

@@ -4,6 +4,10 @@
  * one `netpol validate -o json` prints, so renderers never need to reshape it.
  */
 
+import type { DiagnosticCode } from './codes.js';
+
+export type { DiagnosticCode } from './codes.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Position {
@@ -15,18 +19,13 @@ export interface Position {
 
 export interface Diagnostic {
   readonly severity: Severity;
-  /**
-   * Stable machine-readable code. API-server validation uses the Kubernetes field error types
-   * (`FieldValueInvalid`, `FieldValueRequired`, `FieldValueNotSupported`, `FieldValueForbidden`,
-   * `FieldValueDuplicate`, `FieldValueTooLong`, `FieldValueTypeInvalid`); decoding uses `UnknownField`,
-   * `YAMLSyntax`, ...
-   */
-  readonly code: string;
+  /** Stable machine-readable code: one of the table in codes.ts (docs/diagnostics.md). */
+  readonly code: DiagnosticCode;
   /** Worded the way the API server words it, without the field path (e.g. `Invalid value: 0: must be between 1 and 65535, inclusive`). */
   readonly message: string;
   /** Kubernetes field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
   readonly path?: string;
-  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects). */
+  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects): see `objectLabel`. */
   readonly object?: string;
   readonly file?: string;
   readonly line?: number;
@@ -44,6 +43,15 @@ export interface ObjectSource {
   readonly column: number;
   /** Finds a field path of this object in the source; falls back to the nearest existing ancestor. */
   readonly locate: Locator;
+}
+
+/**
+ * The `object` of a diagnostic about this object: `Kind namespace/name`, or `Kind name` for a
+ * cluster-scoped one. Code that looks for the diagnostics of an object builds the label from the object
+ * with this function and compares; it never parses labels.
+ */
+export function objectLabel(kind: string, namespace: string | undefined, name: string): string {
+  return namespace === undefined ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

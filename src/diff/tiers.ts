@@ -12,8 +12,8 @@
  * default decided both times) the NetworkPolicy attribution (attribute.ts) applies. Pure: no IO.
  */
 import type { PortDecision, TierDecider, TierResult } from '../engine/index.js';
-import { clusterPolicyKey, NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type PodInfo } from '../model/index.js';
-import { normalizeClusterPolicy, type PodScope } from '../policy/index.js';
+import { clusterPolicyKey, type Cluster, type ClusterPolicyInfo, type PodInfo } from '../model/index.js';
+import { namespaceLabels, normalizeClusterPolicy, type PodScope } from '../policy/index.js';
 import type { Direction } from '../policy/index.js';
 import { matches } from '../selector/index.js';
 import type { ChangeKind, ClusterPolicyChange } from './changes.js';
@@ -37,7 +37,7 @@ export interface ClusterPolicyCause {
 /** For one side of a change: does the policy select the pod there, and for which directions has it rules. */
 export function clusterPolicyReach(info: ClusterPolicyInfo, cluster: Cluster): { readonly egress: boolean; readonly ingress: boolean; selects(pod: PodInfo): boolean } {
   const p = normalizeClusterPolicy(info);
-  const labels = (ns: string) => cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns };
+  const labels = (ns: string) => namespaceLabels(cluster.namespaces, ns);
   const inScope = (s: PodScope, pod: PodInfo) => !pod.hostNetwork && matches(s.namespaces, labels(pod.namespace)) && (s.pods === undefined || matches(s.pods, pod.labels));
   return { egress: p.egressRules.length > 0, ingress: p.ingressRules.length > 0, selects: (pod) => inScope(p.subject, pod) };
 }

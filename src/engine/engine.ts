@@ -11,8 +11,8 @@
  */
 import type { IP } from '../ip/index.js';
 import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/index.js';
-import { normalizeClusterPolicies, type ClusterPolicy, affects, inView, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet } from '../policy/index.js';
+import { podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/index.js';
+import { normalizeClusterPolicies, type ClusterPolicy, affects, inView, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet, isolatingPolicies, namespaceLabels, resolveNamedPort } from '../policy/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS, type SideDecision } from './tiers.js';
 import { matches, requirementText, unmetRequirements } from '../selector/index.js';
 import type {
@@ -60,10 +60,7 @@ export function domainEndpoint(text: string): Endpoint | undefined {
   return new RegExp(`^(${label}\\.)+${label}\\.?$`).test(text) && text.length <= 253 ? { kind: 'domain', name: text.toLowerCase() } : undefined;
 }
 
-/** Resolves a port name against a pod's container ports: "name and protocol must both match". */
-export function resolveNamedPort(pod: PodInfo | undefined, name: string, protocol: Protocol): number | undefined {
-  return pod?.ports.find((p) => p.name === name && p.protocol === protocol)?.port;
-}
+export { resolveNamedPort };
 
 export interface EngineOptions {
   /**
@@ -120,7 +117,7 @@ export class Engine {
   }
 
   namespaceLabels(namespace: string): Labels {
-    return this.cluster.namespaces.get(namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: namespace };
+    return namespaceLabels(this.cluster.namespaces, namespace);
   }
 
   /** The cluster-scoped policies (admin tier, then baseline) that select `pod` with rules for `direction`; none without tiers. */
@@ -129,22 +126,11 @@ export class Engine {
     return s ? [...s.admin, ...s.baseline] : [];
   }
 
-  /**
-   * The policies that select a pod, per direction: "a pod is isolated for ingress if there is any
-   * NetworkPolicy that both selects the pod and has "Ingress" in its policyTypes" (likewise for egress).
-   * A policy only selects pods in its own namespace.
-   */
+  /** The policies that isolate a pod, per direction (the isolation rule: src/policy/rules.ts), cached. */
   selecting(pod: PodInfo): Selected {
     let s = this.selected.get(pod);
     if (!s) {
-      const ingress: Policy[] = [];
-      const egress: Policy[] = [];
-      for (const p of this.byNamespace.get(pod.namespace) ?? []) {
-        if (!matches(p.subject, pod.labels)) continue;
-        if (p.ingress) ingress.push(p);
-        if (p.egress) egress.push(p);
-      }
-      s = { ingress, egress };
+      s = isolatingPolicies(this.byNamespace.get(pod.namespace) ?? [], pod);
       this.selected.set(pod, s);
     }
     return s;

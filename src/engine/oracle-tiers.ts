@@ -5,9 +5,9 @@
  * (the engine decides sets of ports at once; this decides one port and stops at the first match), so the
  * property tests can hold one to the other. Slow and literal on purpose.
  */
-import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
+import { parseIP } from '../ip/index.js';
 import type { Cluster, ClusterPolicyInfo, PodInfo, Protocol, ClusterPolicyPeer, LabelSelector } from '../model/index.js';
-import { nsLabels, selectorMatches } from './oracle-labels.js';
+import { askedPort, destinationPort, endpointAddresses, inCIDRs, podInNamespaces, selectorMatches } from './oracle-match.js';
 import type { Endpoint } from './types.js';
 
 interface RawRule {
@@ -45,15 +45,7 @@ function order(a: ClusterPolicyInfo, b: ClusterPolicyInfo): number {
 
 function podIn(cluster: Cluster, pod: PodInfo, namespaces: LabelSelector | undefined, pods: LabelSelector | undefined): boolean {
   // "Note that host-networked pods are not included in this type of peer" (nor in subject selection).
-  if (pod.hostNetwork) return false;
-  if (!selectorMatches(namespaces ?? {}, nsLabels(cluster, pod.namespace))) return false;
-  return pods === undefined || selectorMatches(pods, pod.labels);
-}
-
-function addressesOf(e: Endpoint): string[] {
-  if (e.kind === 'pod') return [...e.pod.ips];
-  if (e.kind === 'external') return [e.text];
-  return [];
+  return !pod.hostNetwork && podInNamespaces(cluster, pod, namespaces ?? {}, pods);
 }
 
 function sameAddress(a: string, b: string): boolean {
@@ -76,18 +68,10 @@ function domainMatch(pattern: string, name: string): boolean {
 function peerMatches(cluster: Cluster, peer: ClusterPolicyPeer, other: Endpoint): boolean {
   if (peer.namespaces) return other.kind === 'pod' && podIn(cluster, other.pod, peer.namespaces, undefined);
   if (peer.pods) return other.kind === 'pod' && podIn(cluster, other.pod, peer.pods.namespaceSelector, peer.pods.podSelector);
-  if (peer.networks) {
-    return addressesOf(other).some((a) => {
-      const ip = parseIP(a);
-      return ip !== undefined && peer.networks!.some((n) => {
-        const c = parseCIDR(n);
-        return c !== undefined && cidrContains(c, ip);
-      });
-    });
-  }
+  if (peer.networks) return inCIDRs(other, peer.networks);
   if (peer.nodes) {
     const nodes = (cluster.nodes ?? []).filter((n) => selectorMatches(peer.nodes!, n.labels));
-    return addressesOf(other).some((a) => nodes.some((n) => n.addresses.some((b) => sameAddress(a, b))));
+    return endpointAddresses(other).some((a) => nodes.some((n) => n.addresses.some((b) => sameAddress(a, b))));
   }
   if (peer.domainNames) return other.kind === 'domain' && peer.domainNames.some((d) => domainMatch(d, other.name));
   return false;
@@ -97,21 +81,15 @@ function hasKnownField(peer: ClusterPolicyPeer): boolean {
   return ['namespaces', 'pods', 'networks', 'nodes', 'domainNames'].some((k) => Object.hasOwn(peer, k));
 }
 
-/** The asked port as a number on the destination (a name resolves against its container ports), or undefined. */
-function askedNumber(destination: Endpoint, protocol: Protocol, port: number | string): number | undefined {
-  if (typeof port === 'number') return port;
-  return destination.kind === 'pod' ? destination.pod.ports.find((p) => p.name === port && p.protocol === protocol)?.port : undefined;
-}
-
 function namedPortIs(destination: Endpoint, name: string, protocol: Protocol, asked: number): boolean {
-  return destination.kind === 'pod' && destination.pod.ports.some((p) => p.name === name && p.protocol === protocol && p.port === asked);
+  return destinationPort(destination, name, protocol) === asked;
 }
 
 function portsMatch(rule: RawRule, destination: Endpoint, protocol: Protocol, port: number | string): boolean {
   const entries = rule.protocols ?? rule.ports;
   // "If unspecified, protocol-specific attributes will not be used to match traffic."
   if (entries === undefined) return true;
-  const asked = askedNumber(destination, protocol, port);
+  const asked = askedPort(destination, protocol, port);
   if (asked === undefined) return false;
   return entries.some((e) => {
     if (rule.protocols) {

@@ -5,10 +5,9 @@
  * property tests. It is slow on purpose and must stay obviously correct: each step is a sentence of the
  * API reference.
  */
-import { cidrContains, parseCIDR, parseIP } from '../ip/index.js';
 import type { Cluster, PodInfo, Protocol, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../model/index.js';
 import type { Endpoint } from './types.js';
-import { nsLabels, selectorMatches } from './oracle-labels.js';
+import { askedPort, destinationPort, inCIDRs, podInNamespaces, selectorMatches } from './oracle-match.js';
 import { tieredSideAllows } from './oracle-tiers.js';
 
 function policyTypes(np: NetworkPolicy): string[] {
@@ -17,32 +16,16 @@ function policyTypes(np: NetworkPolicy): string[] {
   return np.spec.egress && np.spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }
 
-function endpointInBlock(e: Endpoint, cidr: string, except: readonly string[]): boolean {
-  // A domain name's addresses are unknown: no block contains it.
-  const texts = e.kind === 'pod' ? e.pod.ips : e.kind === 'external' ? [e.text] : [];
-  return texts.some((t) => {
-    const ip = parseIP(t);
-    if (!ip) return false;
-    const c = parseCIDR(cidr);
-    if (!c || !cidrContains(c, ip)) return false;
-    for (const x of except) {
-      const xc = parseCIDR(x);
-      if (xc && cidrContains(xc, ip)) return false;
-    }
-    return true;
-  });
-}
-
 function peerMatches(cluster: Cluster, policyNs: string, peer: NetworkPolicyPeer, other: Endpoint): boolean {
-  if (peer.ipBlock) return endpointInBlock(other, peer.ipBlock.cidr, peer.ipBlock.except ?? []);
+  // "cidr ... except": a domain name's addresses are unknown, so no block contains it.
+  if (peer.ipBlock) return inCIDRs(other, [peer.ipBlock.cidr], peer.ipBlock.except ?? []);
   if (other.kind !== 'pod') return false;
   const pod = other.pod;
   if (peer.namespaceSelector) {
     // "If NamespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the Pods matching
     // PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects all Pods in the
     // Namespaces selected by NamespaceSelector."
-    if (!selectorMatches(peer.namespaceSelector, nsLabels(cluster, pod.namespace))) return false;
-    return peer.podSelector ? selectorMatches(peer.podSelector, pod.labels) : true;
+    return podInNamespaces(cluster, pod, peer.namespaceSelector, peer.podSelector);
   }
   // "Otherwise it selects the Pods matching PodSelector in the policy's own namespace."
   return pod.namespace === policyNs && selectorMatches(peer.podSelector ?? {}, pod.labels);
@@ -54,16 +37,9 @@ function portMatches(ports: NetworkPolicyPort[] | undefined, destination: Endpoi
   return ports.some((p) => {
     if ((p.protocol ?? 'TCP') !== protocol) return false;
     if (p.port === undefined) return true;
-    let asked: number | undefined = typeof port === 'number' ? port : undefined;
-    if (typeof port === 'string' && destination.kind === 'pod') {
-      asked = destination.pod.ports.find((cp) => cp.name === port && cp.protocol === protocol)?.port;
-    }
+    const asked = askedPort(destination, protocol, port);
     if (asked === undefined) return false;
-    if (typeof p.port === 'string') {
-      if (destination.kind !== 'pod') return false;
-      const n = destination.pod.ports.find((cp) => cp.name === p.port && cp.protocol === protocol)?.port;
-      return n === asked;
-    }
+    if (typeof p.port === 'string') return destinationPort(destination, p.port, protocol) === asked;
     const end = p.endPort ?? p.port;
     return asked >= p.port && asked <= end;
   });

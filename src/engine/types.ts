@@ -1,5 +1,5 @@
 /**
- * What the engine answers, as data. Text, JSON, the web UI and nftables comments are renderings of these
+ * What the engine answers, as data. Text, JSON, the page of `netpol serve` and nftables comments are renderings of these
  * structures; nothing here is prose except short selector texts for display.
  */
 import type { IP } from '../ip/index.js';

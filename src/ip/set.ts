@@ -3,12 +3,14 @@
  *
  * Design choice: each family is a sorted array of disjoint, non-adjacent inclusive intervals of
  * bigints. This is the canonical form (two equal sets have identical arrays), membership is a binary
- * search, set algebra is a linear merge, and a minimal CIDR cover falls out of each interval
- * independently (no CIDR block can straddle the gap between two intervals).
+ * search, set algebra is a linear merge (intervals.ts, the one interval algebra), and a minimal CIDR
+ * cover falls out of each interval independently (no CIDR block can straddle the gap between two
+ * intervals).
  */
 
 import type { CIDR, Family, IP } from './parse.js';
 import { cidrLast, familyBits, maxAddress } from './parse.js';
+import { intersectSpans, sameSpans, spansContain, subtractSpans, unionSpans } from './intervals.js';
 
 export type Interval = readonly [bigint, bigint];
 type Intervals = readonly Interval[];
@@ -17,17 +19,7 @@ const EMPTY: Intervals = Object.freeze([]);
 
 /** Sorts and merges overlapping or adjacent intervals; drops empty ones. */
 function normalise(list: Iterable<Interval>): Intervals {
-  const sorted = [...list].filter(([lo, hi]) => lo <= hi).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: [bigint, bigint][] = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && lo <= last[1] + 1n) {
-      if (hi > last[1]) last[1] = hi;
-    } else {
-      out.push([lo, hi]);
-    }
-  }
-  return freeze(out);
+  return freeze(unionSpans(list));
 }
 
 function freeze(list: [bigint, bigint][]): Intervals {
@@ -43,63 +35,12 @@ function unionOf(a: Intervals, b: Intervals): Intervals {
 
 function subtractOf(a: Intervals, b: Intervals): Intervals {
   if (a.length === 0 || b.length === 0) return a;
-  const out: [bigint, bigint][] = [];
-  let j = 0;
-  for (const [lo0, hi] of a) {
-    let lo = lo0;
-    // Skip cuts entirely below this interval.
-    while (j < b.length && (b[j] as Interval)[1] < lo) j++;
-    let k = j;
-    while (k < b.length && lo <= hi) {
-      const [clo, chi] = b[k] as Interval;
-      if (clo > hi) break;
-      if (clo > lo) out.push([lo, clo - 1n]);
-      lo = chi + 1n;
-      k++;
-    }
-    if (lo <= hi) out.push([lo, hi]);
-  }
-  return freeze(out);
+  return freeze(subtractSpans(a, b));
 }
 
 function intersectOf(a: Intervals, b: Intervals): Intervals {
   if (a.length === 0 || b.length === 0) return EMPTY;
-  const out: [bigint, bigint][] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const [alo, ahi] = a[i] as Interval;
-    const [blo, bhi] = b[j] as Interval;
-    const lo = alo > blo ? alo : blo;
-    const hi = ahi < bhi ? ahi : bhi;
-    if (lo <= hi) out.push([lo, hi]);
-    if (ahi < bhi) i++;
-    else j++;
-  }
-  return freeze(out);
-}
-
-function containsIn(list: Intervals, v: bigint): boolean {
-  let lo = 0;
-  let hi = list.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const [s, e] = list[mid] as Interval;
-    if (v < s) hi = mid - 1;
-    else if (v > e) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
-function sameIntervals(a: Intervals, b: Intervals): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) {
-    const x = a[k] as Interval;
-    const y = b[k] as Interval;
-    if (x[0] !== y[0] || x[1] !== y[1]) return false;
-  }
-  return true;
+  return freeze(intersectSpans(a, b));
 }
 
 function bitLength(n: bigint): number {
@@ -190,7 +131,7 @@ export class AddressSet {
 
   /** O(log n). */
   contains(ip: IP): boolean {
-    return containsIn(ip.family === 4 ? this.v4 : this.v6, ip.value);
+    return spansContain(ip.family === 4 ? this.v4 : this.v6, ip.value);
   }
 
   isEmpty(): boolean {
@@ -198,7 +139,7 @@ export class AddressSet {
   }
 
   equals(o: AddressSet): boolean {
-    return sameIntervals(this.v4, o.v4) && sameIntervals(this.v6, o.v6);
+    return sameSpans(this.v4, o.v4) && sameSpans(this.v6, o.v6);
   }
 
   /** Whether every address of this set is in `o`. */

@@ -8,9 +8,9 @@
  * Stored objects passed the real validation already; a disagreement is reported, never hidden.
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
-import type { Diagnostic } from '../diag/index.js';
+import { objectLabel, type Diagnostic } from '../diag/index.js';
 import { decodeKind, nodeAddresses, podIPs, podSpecInfo, serviceInfo, type PNode } from '../load/index.js';
-import { NAMESPACE_NAME_LABEL, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
+import { automaticLabels, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import type { Node, PodSpec, PodStatus } from '../model/index.js';
 
 type Rec = Record<string, unknown>;
@@ -49,7 +49,7 @@ export function toNamespace(o: unknown): Converted<NamespaceInfo> {
   if (!name) return { diagnostics: [] };
   // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
   // namespaces." Set here too, so a namespace read without it (an old server) still matches.
-  const labels: Labels = { ...labelsOf(meta), [NAMESPACE_NAME_LABEL]: name };
+  const labels: Labels = { ...labelsOf(meta), ...automaticLabels(name) };
   return { value: { name, labels, implicit: false }, diagnostics: [] };
 }
 
@@ -73,7 +73,7 @@ export function toPod(o: unknown): Converted<PodInfo> {
   const namespace = str(meta?.namespace);
   if (!name || !namespace || isFinished(o)) return { diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
-  const object = `Pod ${namespace}/${name}`;
+  const object = objectLabel('Pod', namespace, name);
   const report = (d: Diagnostic): void => {
     diagnostics.push({ ...d, object });
   };
@@ -95,7 +95,7 @@ export function toPolicy(o: unknown): Converted<PolicyInfo> {
   const name = str(meta?.name);
   const namespace = str(meta?.namespace);
   if (!name || !namespace) return { diagnostics: [] };
-  const object = `NetworkPolicy ${namespace}/${name}`;
+  const object = objectLabel('NetworkPolicy', namespace, name);
   // A list's items carry no apiVersion/kind; watch events do.
   const apiVersion = str(r?.apiVersion) ?? 'networking.k8s.io/v1';
   const { decoded, diagnostics } = decodeKind('NetworkPolicy', apiVersion, toNode({ ...r, apiVersion, kind: 'NetworkPolicy' }));
@@ -113,7 +113,7 @@ export function toClusterPolicy(kind: ClusterPolicyInfo['kind'], apiVersion: str
   const r = rec(o);
   const name = str(rec(r?.metadata)?.name);
   if (!name) return { diagnostics: [] };
-  const object = `${kind} ${name}`;
+  const object = objectLabel(kind, undefined, name);
   const { decoded, diagnostics } = decodeKind(kind, apiVersion, toNode({ ...r, apiVersion, kind }));
   const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) => ({ ...d, object }));
   if (!decoded || decoded.kind !== 'ClusterPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
@@ -128,7 +128,7 @@ export function toNodeInfo(o: unknown): Converted<NodeInfo> {
   if (!name) return { diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const node = { apiVersion: 'v1', kind: 'Node' as const, metadata: { name }, status: rec(r?.status) as Node['status'] };
-  const addresses = nodeAddresses(node, (d) => diagnostics.push({ ...d, object: `Node ${name}` }));
+  const addresses = nodeAddresses(node, (d) => diagnostics.push({ ...d, object: objectLabel('Node', undefined, name) }));
   return { value: { name, labels: labelsOf(meta), addresses }, diagnostics };
 }
 

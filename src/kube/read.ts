@@ -10,7 +10,7 @@
  */
 import { validateCluster } from '../validate/index.js';
 import type { Diagnostic } from '../diag/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
+import { automaticLabels, NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, SERVICES, type KubeClient, type Resource } from './client.js';
 import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, toService, UNFINISHED_PODS, type Converted } from './convert.js';
 
@@ -145,7 +145,7 @@ export function assemble(
   const all = new Map<string, NamespaceInfo>();
   for (const n of namespaces) all.set(n.name, n);
   for (const o of [...pods, ...policies]) {
-    if (!all.has(o.namespace)) all.set(o.namespace, { name: o.namespace, labels: { [NAMESPACE_NAME_LABEL]: o.namespace }, implicit: true });
+    if (!all.has(o.namespace)) all.set(o.namespace, { name: o.namespace, labels: automaticLabels(o.namespace), implicit: true });
   }
   const sorted = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   // As the loader: present only when there are any.

@@ -161,7 +161,7 @@ function looksSpecial(family: Family, v: bigint): boolean {
   return family === 4 ? (v & 0xffn) === 0n || (v & 0xffn) === 0xffn : (v & 0xffffn) === 0n;
 }
 
-function diag(severity: Diagnostic['severity'], code: string, message: string, object?: string): Diagnostic {
+function diag(severity: Diagnostic['severity'], code: Diagnostic['code'], message: string, object?: string): Diagnostic {
   return { severity, code, message, ...(object !== undefined ? { object } : {}) };
 }
 

@@ -3,8 +3,8 @@
  * order), pods by namespace, and which pods each policy selects. Pure: no IO.
  */
 import { AddressSet, parseCIDR, parseIP, type IP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { normalizeClusterPolicy, policyNormalizer, type ClusterPolicy, type Peer, type Policy } from '../policy/index.js';
+import type { Cluster, ClusterPolicyInfo, PodInfo, PolicyInfo } from '../model/index.js';
+import { namespaceLabels, normalizeClusterPolicy, policyNormalizer, type ClusterPolicy, type Peer, type Policy } from '../policy/index.js';
 import { matches } from '../selector/index.js';
 
 export interface LintContext {
@@ -62,7 +62,7 @@ export function lintContext(cluster: Cluster): LintContext {
     return a;
   };
   const clusterSubjects = new Map<ClusterPolicy, PodInfo[]>();
-  const nsLabels = (ns: string) => cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns };
+  const nsLabels = (ns: string) => namespaceLabels(cluster.namespaces, ns);
   return {
     cluster,
     policies,
@@ -99,7 +99,7 @@ export function lintContext(cluster: Cluster): LintContext {
       else {
         const own = policies[i]!.ref.namespace;
         pods = cluster.pods.filter((pod) => {
-          if (peer.namespaces.kind === 'own' ? pod.namespace !== own : !matches(peer.namespaces.selector, cluster.namespaces.get(pod.namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: pod.namespace })) return false;
+          if (peer.namespaces.kind === 'own' ? pod.namespace !== own : !matches(peer.namespaces.selector, nsLabels(pod.namespace))) return false;
           return peer.pods === undefined || matches(peer.pods, pod.labels);
         });
       }

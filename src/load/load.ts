@@ -10,7 +10,7 @@
  */
 import { attachSource, hasErrors } from '../diag/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/index.js';
-import { NAMESPACE_NAME_LABEL, PROTOCOLS, podKey } from '../model/index.js';
+import { automaticLabels, PROTOCOLS, podKey } from '../model/index.js';
 import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef, Container, Node, PodSpec, PodStatus, Service, ServiceInfo } from '../model/index.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta, validateService, validateTemplateMeta } from '../validate/index.js';
@@ -132,7 +132,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
       case 'Namespace': {
         // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
         // namespaces. The value of the label is the namespace name." (Namespaces concept page)
-        const labels: Labels = { ...meta.labels, [NAMESPACE_NAME_LABEL]: name };
+        const labels: Labels = { ...meta.labels, ...automaticLabels(name) };
         declared.set(name, { name, labels, implicit: false, source });
         break;
       }

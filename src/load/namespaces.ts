@@ -10,7 +10,7 @@
  * first one (that position is the one a reader can jump to).
  */
 import { attachSource, type Diagnostic, type ObjectSource } from '../diag/index.js';
-import { NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
+import { automaticLabels, NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
 
 /** The first object (in source order) that uses a namespace: `Kind namespace/name` and where it is. */
 export interface NamespaceUse {
@@ -36,7 +36,7 @@ export function withImplicitNamespaces(
     if (all.has(ns)) continue;
     // "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all
     // namespaces. The value of the label is the namespace name." (Namespaces concept page)
-    all.set(ns, { name: ns, labels: { [NAMESPACE_NAME_LABEL]: ns }, implicit: true });
+    all.set(ns, { name: ns, labels: automaticLabels(ns), implicit: true });
     undeclared.push(ns);
   }
   const namespaces = new Map([...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

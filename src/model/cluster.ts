@@ -1,6 +1,7 @@
 /**
- * The loaded cluster: what every analysis consumes. The loader builds it from manifests (and later from a
- * live cluster); the engine, the nftables compiler and the UI read it and never the raw manifests.
+ * The loaded cluster: what every analysis consumes. The loaders build it from manifests (src/load) and
+ * from a live cluster (src/kube); the engine, the nftables compiler and the page of `netpol serve` read it
+ * and never the raw manifests.
  */
 import type { ObjectSource } from '../diag/index.js';
 import type { ClusterScopedPolicy, NetworkPolicy } from './k8s.js';
@@ -115,6 +116,15 @@ export function clusterPolicyKey(p: { kind: string; name: string }): string {
 }
 
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * "The Kubernetes control plane sets an immutable label kubernetes.io/metadata.name on all namespaces;
+ * the value of the label is the namespace name." (Namespaces concept page.) The one home of that rule:
+ * the loaders add it to declared namespaces, and a namespace known by name only has it alone.
+ */
+export function automaticLabels(namespace: string): Labels {
+  return { [NAMESPACE_NAME_LABEL]: namespace };
+}
 
 export function podKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;

@@ -23,7 +23,7 @@ export type {
 } from './ir.js';
 export { compileNode, NodeCompiler, DEFAULT_TABLE } from './compile.js';
 export type { CompileOptions, NodeCompilerOptions } from './compile.js';
-export { renderRuleset, renderDiff, renderRule } from './render.js';
+export { renderRuleset, renderDiff, renderRule, diffRuleset, renderChange, type RulesetChange } from './render.js';
 export { rulesetFromNftJson } from './json.js';
 export { interpret } from './interpret.js';
 export { logPrefix, parseTierRuleLogName, subjectChainName, tierRuleLogName } from './names.js';

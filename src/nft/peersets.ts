@@ -9,10 +9,9 @@
  * ipBlock of the rule covers it). Element arrays are copied before their first change in an update
  * (copy on write), so a ruleset handed out earlier never changes under the diff that compares against it.
  */
-import type { Family } from '../ip/index.js';
+import { spansContain, unionSpans, type Family } from '../ip/index.js';
 import type { Labels, PodInfo, Protocol } from '../model/index.js';
-import { resolveNamedPort } from '../engine/index.js';
-import type { Direction, Peer } from '../policy/index.js';
+import { resolveNamedPort, type Direction, type Peer } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
 import { cover, valueOf, type Addr, type PodTable, type SortedAddresses } from './addresses.js';
 import { recordElementDelta } from './elements.js';
@@ -251,8 +250,8 @@ export class PeerState extends ElementSets {
     this.blocks = peers.filter((p): p is BlockPeer => p.kind === 'ipBlock');
     this.hasBlocks = this.blocks.length > 0;
     this.scopes = this.selectors.map(() => new Map());
-    this.blocks4 = unionOf(this.blocks.flatMap((b) => b.addresses.intervals(4).map(([lo, hi]) => [Number(lo), Number(hi)] as const)));
-    this.blocks6 = unionOf(this.blocks.flatMap((b) => b.addresses.intervals(6)));
+    this.blocks4 = unionSpans(this.blocks.flatMap((b) => b.addresses.intervals(4).map(([lo, hi]) => [Number(lo), Number(hi)] as const)));
+    this.blocks6 = unionSpans(this.blocks.flatMap((b) => b.addresses.intervals(6)));
     const els4: string[] = [];
     for (const [lo, hi] of this.blocks4) cover(4, lo, hi, els4);
     const els6: string[] = [];
@@ -266,7 +265,7 @@ export class PeerState extends ElementSets {
   }
 
   private inBlocks(family: Family, v: number | bigint): boolean {
-    return family === 4 ? inIntervals(this.blocks4, v as number) : inIntervals(this.blocks6, v as bigint);
+    return family === 4 ? spansContain(this.blocks4, v as number) : spansContain(this.blocks6, v as bigint);
   }
 
   /**
@@ -392,32 +391,6 @@ export function markBlocks<V extends number | bigint>(list: SortedAddresses<V>, 
 function scopeMatches(peer: SelectorPeer, policy: PeerOwner, namespace: string, nsLabels: NamespaceLabels): boolean {
   if (peer.namespaces.kind === 'own') return namespace === policy.ref.namespace;
   return selectorMatches(peer.namespaces.selector, nsLabels(namespace));
-}
-
-export function unionOf<V extends number | bigint>(list: (readonly [V, V])[]): (readonly [V, V])[] {
-  const sorted = [...list].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: [V, V][] = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    // Adjacent intervals merge too: the blocks come from canonical address sets, so this only joins blocks of different peers.
-    if (last !== undefined && (typeof lo === 'bigint' ? lo <= (last[1] as bigint) + 1n : (lo as number) <= (last[1] as number) + 1)) {
-      if (hi > last[1]) last[1] = hi;
-    } else out.push([lo, hi]);
-  }
-  return out;
-}
-
-export function inIntervals<V extends number | bigint>(list: readonly (readonly [V, V])[], v: V): boolean {
-  let lo = 0;
-  let hi = list.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const [s, e] = list[mid] as readonly [V, V];
-    if (v < s) hi = mid - 1;
-    else if (v > e) lo = mid + 1;
-    else return true;
-  }
-  return false;
 }
 
 /**

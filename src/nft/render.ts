@@ -244,9 +244,40 @@ function ruleLines(t: string, c: Chain): string[] {
  * empty string when nothing differs. When the table itself, a base chain's hook or a dispatch map's type
  * differs, the update is the full replacement (still one transaction).
  */
+/**
+ * What turns `old` into `next`, as typed values: the whole table replaced (`full`), or the parts an
+ * incremental update touches. `renderChange` writes it for `nft -f`; consumers decide from it (the agent:
+ * whether a change can revoke a connection) without reading the text.
+ */
+export type RulesetChange =
+  | { readonly full: true }
+  | {
+      readonly full: false;
+      /** New sets (with their elements) and new chains (declared empty, filled in `filledChains`). */
+      readonly addedSets: readonly NamedSet[];
+      readonly addedChains: readonly Chain[];
+      /** Element changes of sets that stay. */
+      readonly setElements: readonly { readonly set: string; readonly removed: readonly string[]; readonly added: readonly string[] }[];
+      /** Chains emptied: changed ones (filled again) and removed ones (deleted after). */
+      readonly flushedChains: readonly Chain[];
+      /** Sets declared again (type, flags or comment changed, or unreadable elements). */
+      readonly recreatedSets: readonly NamedSet[];
+      /** Changed and new chains, with their rules. */
+      readonly filledChains: readonly Chain[];
+      /** Dispatch-map changes: keys removed, and keys (re)pointed at a chain. */
+      readonly mapElements: readonly { readonly map: string; readonly removed: readonly string[]; readonly added: VerdictMap['elements'] }[];
+      readonly removedChains: readonly Chain[];
+      readonly removedSets: readonly NamedSet[];
+    };
+
+/** The text for `nft -f` that turns `old` into `next` (empty when they are the same). */
 export function renderDiff(old: Ruleset, next: Ruleset): string {
-  if (old.family !== next.family || old.table !== next.table) return renderRuleset(next);
-  const t = tableRef(next);
+  return renderChange(next, diffRuleset(old, next));
+}
+
+export function diffRuleset(old: Ruleset, next: Ruleset): RulesetChange {
+  const full = { full: true } as const;
+  if (old.family !== next.family || old.table !== next.table) return full;
   const oldChains = new Map(old.chains.map((c) => [c.name, c]));
   const nextChains = new Map(next.chains.map((c) => [c.name, c]));
   const oldSets = new Map(old.sets.map((s) => [s.name, s]));
@@ -257,24 +288,24 @@ export function renderDiff(old: Ruleset, next: Ruleset): string {
   for (const c of [...old.chains, ...next.chains]) {
     const o = oldChains.get(c.name);
     const n = nextChains.get(c.name);
-    if ((o?.base || n?.base) && (!o || !n || !sameBase(o, n))) return renderRuleset(next);
+    if ((o?.base || n?.base) && (!o || !n || !sameBase(o, n))) return full;
   }
-  if (old.maps.length !== next.maps.length) return renderRuleset(next);
+  if (old.maps.length !== next.maps.length) return full;
   for (const m of next.maps) {
     const o = oldMaps.get(m.name);
     // A key the JSON reader could not read (`?...`) cannot be deleted by name.
-    if (!o || o.type !== m.type || o.elements.some(([k]) => k.startsWith('?'))) return renderRuleset(next);
+    if (!o || o.type !== m.type || o.elements.some(([k]) => k.startsWith('?'))) return full;
   }
-  for (const s of next.sets) if (oldMaps.has(s.name)) return renderRuleset(next);
+  for (const s of next.sets) if (oldMaps.has(s.name)) return full;
 
   const addedSets = next.sets.filter((s) => !oldSets.has(s.name));
   // Sets whose definition changed, or holding elements the JSON reader could not read (`?...`), which
   // cannot be deleted by name: declared again.
-  const recreated = next.sets.filter((s) => {
+  const recreatedSets = next.sets.filter((s) => {
     const o = oldSets.get(s.name);
     return o !== undefined && (!sameSetDefinition(o, s) || unreadable(old, o));
   });
-  const recreatedNames = new Set(recreated.map((s) => s.name));
+  const recreatedNames = new Set(recreatedSets.map((s) => s.name));
   const keptSets = next.sets.filter((s) => oldSets.has(s.name) && !recreatedNames.has(s.name));
   const removedSets = old.sets.filter((s) => !nextSets.has(s.name));
   const addedChains = next.chains.filter((c) => !oldChains.has(c.name));
@@ -286,39 +317,60 @@ export function renderDiff(old: Ruleset, next: Ruleset): string {
     for (const s of setsReferenced(o)) if (recreatedNames.has(s)) return true;
     return false;
   });
+  const setElements = keptSets
+    .map((s) => ({ set: s.name, ...elementChanges((oldSets.get(s.name) as NamedSet).elements, s.elements, s.type) }))
+    .filter((e) => e.removed.length > 0 || e.added.length > 0);
+  const mapElements = next.maps
+    .map((m) => {
+      const o = oldMaps.get(m.name) as VerdictMap;
+      const before = new Map(o.elements.map(([k, c]) => [k, c]));
+      const after = new Map(m.elements.map(([k, c]) => [k, c]));
+      return { map: m.name, removed: o.elements.filter(([k, c]) => after.get(k) !== c).map(([k]) => k), added: m.elements.filter(([k, c]) => before.get(k) !== c) };
+    })
+    .filter((e) => e.removed.length > 0 || e.added.length > 0);
+  return {
+    full: false,
+    addedSets,
+    addedChains,
+    setElements,
+    flushedChains: [...dirtyChains, ...removedChains],
+    recreatedSets,
+    filledChains: [...dirtyChains, ...addedChains],
+    mapElements,
+    removedChains,
+    removedSets,
+  };
+}
 
+/** `change` (from `diffRuleset(old, next)`) as one `nft -f` file, in an order nft accepts. */
+export function renderChange(next: Ruleset, change: RulesetChange): string {
+  if (change.full) return renderRuleset(next);
+  const t = tableRef(next);
   const out: string[] = [];
   // 1. New sets (with their elements) and new, still empty, chains.
-  for (const s of addedSets) out.push(...setDeclaration(t, s));
-  for (const c of addedChains) out.push(chainDeclaration(t, c));
+  for (const s of change.addedSets) out.push(...setDeclaration(t, s));
+  for (const c of change.addedChains) out.push(chainDeclaration(t, c));
   // 2. Elements of sets that stay: removals first, so an interval never overlaps one being replaced.
-  for (const s of keptSets) {
-    const o = oldSets.get(s.name) as NamedSet;
-    const { removed, added } = elementChanges(o.elements, s.elements, s.type);
-    if (removed.length > 0) out.push(`delete element ${t} ${s.name} { ${chunkElements(removed, '\t')} }`);
-    if (added.length > 0) out.push(`add element ${t} ${s.name} { ${chunkElements(added, '\t')} }`);
+  for (const { set, removed, added } of change.setElements) {
+    if (removed.length > 0) out.push(`delete element ${t} ${set} { ${chunkElements(removed, '\t')} }`);
+    if (added.length > 0) out.push(`add element ${t} ${set} { ${chunkElements(added, '\t')} }`);
   }
   // 3. Empty the chains that change or go away (they may refer to sets about to be replaced or deleted).
-  for (const c of [...dirtyChains, ...removedChains]) out.push(`flush chain ${t} ${c.name}`);
+  for (const c of change.flushedChains) out.push(`flush chain ${t} ${c.name}`);
   // 4. Sets whose type, flags or comment changed: nothing refers to them now; declare them again.
-  for (const s of recreated) {
+  for (const s of change.recreatedSets) {
     out.push(`delete set ${t} ${s.name}`);
     out.push(...setDeclaration(t, s));
   }
   // 5. Fill changed and new chains.
-  for (const c of [...dirtyChains, ...addedChains]) out.push(...ruleLines(t, c));
+  for (const c of change.filledChains) out.push(...ruleLines(t, c));
   // 6. Dispatch maps: a pod's address now jumps to its new chain, or no longer jumps at all.
-  for (const m of next.maps) {
-    const o = oldMaps.get(m.name) as VerdictMap;
-    const before = new Map(o.elements.map(([k, c]) => [k, c]));
-    const after = new Map(m.elements.map(([k, c]) => [k, c]));
-    const removed = o.elements.filter(([k, c]) => after.get(k) !== c).map(([k]) => k);
-    const added = m.elements.filter(([k, c]) => before.get(k) !== c);
-    if (removed.length > 0) out.push(`delete element ${t} ${m.name} { ${chunkElements(removed, '\t')} }`);
-    if (added.length > 0) out.push(`add element ${t} ${m.name} { ${chunkElements(mapElementsText(added), '\t')} }`);
+  for (const { map, removed, added } of change.mapElements) {
+    if (removed.length > 0) out.push(`delete element ${t} ${map} { ${chunkElements(removed, '\t')} }`);
+    if (added.length > 0) out.push(`add element ${t} ${map} { ${chunkElements(mapElementsText(added), '\t')} }`);
   }
   // 7. Chains and sets nothing refers to any more.
-  for (const c of removedChains) out.push(`delete chain ${t} ${c.name}`);
-  for (const s of removedSets) out.push(`delete set ${t} ${s.name}`);
+  for (const c of change.removedChains) out.push(`delete chain ${t} ${c.name}`);
+  for (const s of change.removedSets) out.push(`delete set ${t} ${s.name}`);
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

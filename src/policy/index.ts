@@ -7,3 +7,4 @@ export * from './cluster.js';
 export * from './overlaps.js';
 export * from './portset.js';
 export * from './mode.js';
+export * from './rules.js';

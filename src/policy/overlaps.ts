@@ -6,14 +6,15 @@
  * one tier with one priority, rules in the same direction, and a pod of the input that both select.
  */
 import type { Diagnostic } from '../diag/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo } from '../model/index.js';
+import { podKey, type Cluster, type PodInfo } from '../model/index.js';
 import { matches } from '../selector/index.js';
 import { clusterRulesOf, type ClusterPolicy } from './cluster.js';
 import type { Direction } from './model.js';
+import { namespaceLabels } from './rules.js';
 
 function selects(cluster: Cluster, p: ClusterPolicy, pod: PodInfo): boolean {
   if (pod.hostNetwork) return false;
-  const labels = cluster.namespaces.get(pod.namespace)?.labels ?? { [NAMESPACE_NAME_LABEL]: pod.namespace };
+  const labels = namespaceLabels(cluster.namespaces, pod.namespace);
   return matches(p.subject.namespaces, labels) && (p.subject.pods === undefined || matches(p.subject.pods, pod.labels));
 }
 

@@ -7,7 +7,7 @@
  * subjects at once and is put in its groups (`regroup`, by the policy layer above).
  */
 import { type AddressSet, type IP } from '../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Labels, type PodInfo } from '../model/index.js';
+import { automaticLabels, podKey, type Labels, type PodInfo } from '../model/index.js';
 import { type Peer } from '../policy/index.js';
 import { EVERYTHING, matches, type Selector } from '../selector/index.js';
 import { AddressAtoms } from './atoms.js';
@@ -174,7 +174,7 @@ export abstract class ClassStore {
     const rec: NsRec = {
       id,
       name,
-      labels: labels ?? { [NAMESPACE_NAME_LABEL]: name },
+      labels: labels ?? automaticLabels(name),
       classes: [],
       ownPeers: [],
       nsSels: [],

@@ -16,7 +16,7 @@ import { familyBits, formatCIDR, formatIP, parseCIDRSloppy, parsePrefixStrict } 
 import { goQuote, invalid } from './field.js';
 
 /** Diagnostic code of the CIDR warnings (severity 'warning'). */
-export const NON_STANDARD_CIDR = 'NonStandardCIDR';
+export const NON_STANDARD_CIDR = 'NonStandardCIDR' as const;
 
 /**
  * IsValidCIDRForLegacyField: the value must parse with the sloppy parser. With strict validation it

@@ -22,8 +22,8 @@
 import { podEndpoint } from '../../engine/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS } from '../../engine/index.js';
 import { parseIP, type IP } from '../../ip/index.js';
-import { NAMESPACE_NAME_LABEL, podKey, type Cluster, type PodInfo, type Protocol } from '../../model/index.js';
-import { normalizeClusterPolicies, type ClusterPolicy } from '../../policy/index.js';
+import { podKey, type Cluster, type PodInfo, type Protocol } from '../../model/index.js';
+import { namespaceLabels, normalizeClusterPolicies, type ClusterPolicy } from '../../policy/index.js';
 import { PortSet } from '../../policy/index.js';
 import { ScaleEngine } from '../engine.js';
 import { probeKey } from '../records.js';
@@ -66,7 +66,7 @@ export class TieredScaleEngine {
     this.tiers = new ClusterTiers(
       this.clusterPolicies,
       cluster,
-      (ns) => cluster.namespaces.get(ns)?.labels ?? { [NAMESPACE_NAME_LABEL]: ns },
+      (ns) => namespaceLabels(cluster.namespaces, ns),
       (pod) => {
         let a = addresses.get(pod);
         if (!a) {

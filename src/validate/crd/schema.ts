@@ -77,7 +77,7 @@ function child(path: string, name: string): string {
   return path === '' ? name : `${path}.${name}`;
 }
 
-function err(code: string, path: string, message: string): Diagnostic {
+function err(code: Diagnostic['code'], path: string, message: string): Diagnostic {
   return { severity: 'error', code, message, path };
 }
 
