@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PROBE_PORTS, PROBE_PROTOCOLS, tieredClusterArb } from '../../test/arbitraries.js';
-import { Engine, podEndpoint } from '../engine/index.js';
-import { sortPods } from '../engine/index.js';
+import { Engine, podEndpoint, sortPods } from '../engine/index.js';
 import { allowed, pairRelation } from './relation.js';
 import { TieredPairs } from './tiered.js';
 

@@ -11,12 +11,10 @@
  * look-alike groups, and the property test holds it to the pair-by-pair answer. (When the tier-aware
  * class engine of src/scale lands, it answers instead.)
  */
-import { podEndpoint, type Engine } from '../engine/index.js';
-import type { Probe } from '../engine/index.js';
+import { podEndpoint, type Engine, type Probe } from '../engine/index.js';
 import { parseIP, type AddressSet, type IP } from '../ip/index.js';
 import type { PodInfo } from '../model/index.js';
-import { clusterRulesOf } from '../policy/index.js';
-import { rulesOf } from '../policy/index.js';
+import { clusterRulesOf, rulesOf } from '../policy/index.js';
 import type { PairEngine } from './relation.js';
 
 export class TieredPairs implements PairEngine {
