@@ -127,8 +127,8 @@ export function parseProbes(ports: readonly string[] | undefined, protocols: rea
 }
 
 /**
- * What `-o json` writes for every pod of `cluster` (the class engine, or the exact one with
- * cluster-scoped policies), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
+ * What `-o json` writes for every pod of `cluster` (the class engine, tier-aware with cluster-scoped
+ * policies), chunk by chunk, from an engine built for it; refused above MAX_OUTPUT_BYTES. For other
  * front ends of the same answer (the web API).
  */
 export function matrixJsonChunks(scale: ClassAnalysis, cluster: Cluster, probes: readonly Probe[]): Iterable<string> {

@@ -10,12 +10,10 @@
  * inside this one may decide other addresses differently; clicking an arrow asks `check` about the
  * representative, which says exactly what holds for it.
  */
-import { podEndpoint, type Engine } from '../engine/index.js';
-import type { Probe } from '../engine/index.js';
+import { podEndpoint, type Engine, type Probe } from '../engine/index.js';
 import { AddressSet, formatIP, parseIP, type IP } from '../ip/index.js';
 import type { PodInfo } from '../model/index.js';
-import { clusterRulesOf } from '../policy/index.js';
-import { rulesOf } from '../policy/index.js';
+import { clusterRulesOf, rulesOf } from '../policy/index.js';
 
 export interface ExternalBlock {
   /** `10.0.0.0/8 except 10.1.0.0/16`, or the networks of a cluster policy's peer joined by `, `. */

@@ -53,9 +53,9 @@ export function liveSource(client: KubeClient, opts: LiveSourceOptions): LiveSou
     onEvent: (e) => changes.push(describe(e)),
     onError: (kind, e, retryInMs) => {
       if (latest === undefined && isFatalBeforeSync(e)) return fail(e);
-      const first = trouble === undefined;
+      const wasUp = trouble === undefined;
       trouble = `watching ${kind}s: ${e.message}; retrying in ${(retryInMs / 1000).toFixed(1)} s`;
-      if (first) tell((l) => l.connection?.(connection()));
+      if (wasUp) tell((l) => l.connection?.(connection()));
     },
     report: (e) => {
       if (e.kind !== 'resolved' || trouble === undefined || !source.stats().connected) return;

@@ -35,9 +35,9 @@ export interface PairEngine {
 }
 
 /**
- * The relation asked pair by pair (the exact engine, for clusters with cluster-scoped policies): pods of
- * one class share a position, a pod without a class has its own. Costs one verdict per pair of
- * positions, so the caller bounds the pods (EXACT_POD_LIMIT).
+ * The relation asked of any engine that answers pair by pair (the tier-aware class engine, for clusters
+ * with cluster-scoped policies): pods of one class share a position, a pod without a class has its
+ * own. Costs one verdict per pair of positions.
  */
 export function pairRelation(engine: PairEngine, pods: readonly PodInfo[], probe: Probe): PodRelation {
   const positions = new Int32Array(pods.length);

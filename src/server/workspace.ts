@@ -9,15 +9,15 @@
  * edited relation is read, and the changes are undone: no second engine (which would double the memory
  * and cost a full build, 1-2 s at 5,000 pods), and the cost of an edit follows the size of the edit.
  *
- * With cluster-scoped policies (AdminNetworkPolicy, ...) the class engine would be wrong, so every
- * answer comes from the explaining engine with its tiers (src/engine/tiers.ts), pair by pair, as
- * `netpol matrix` does, and up to the same EXACT_POD_LIMIT; an edit builds the edited engine.
+ * With cluster-scoped policies (AdminNetworkPolicy, ...) the class engine is the tier-aware one
+ * (src/scale's classAnalysis, as `netpol matrix` uses), and an edit builds the edited engine (it has no
+ * incremental policy changes).
  */
-import { Engine, EXACT_POD_LIMIT, sortPods, type Probe } from '../engine/index.js';
+import { Engine, sortPods, type Probe } from '../engine/index.js';
 import type { Verdict } from '../engine/index.js';
 import { normalizePolicy } from '../policy/index.js';
 import { podKey, type Cluster, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { classAnalysis, ScaleEngine, withPods } from '../scale/index.js';
+import { classAnalysis, ScaleEngine, withPods, type ClassAnalysis } from '../scale/index.js';
 import { checkAnswer, type CheckAnswer, type CheckQuestion } from '../cli/check.js';
 import { matrixJsonChunks } from '../cli/matrix.js';
 import { UsageError } from '../cli/io.js';
@@ -25,7 +25,6 @@ import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
 import { AddressBlocks, externalBlocks, podAddresses, type ExternalBlock } from './external.js';
 import type { AddressSet } from '../ip/index.js';
-import { TieredPairs } from './tiered.js';
 import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
@@ -35,8 +34,7 @@ export const DIFF_LIST_LIMIT = 500;
 export class Workspace {
   readonly pods: readonly PodInfo[];
   private readonly index = new Map<PodInfo, number>();
-  private scaleEngine: ScaleEngine | undefined;
-  private exact: TieredPairs | undefined;
+  private scaleEngine: ClassAnalysis | undefined;
   private engine: Engine | undefined;
   private docs: PolicyDocument[] | undefined;
   private docById: Map<string, PolicyDocument> | undefined;
@@ -53,24 +51,18 @@ export class Workspace {
   ) {
     this.pods = sortPods(snapshot.cluster.pods);
     this.pods.forEach((p, i) => this.index.set(p, i));
-    // The class engine does not know cluster-scoped policies (AdminNetworkPolicy, ...): with them, the
-    // page would draw a wrong picture, so it draws none (checks, by the exact engine, still answer).
     this.tiered = (snapshot.cluster.clusterPolicies?.length ?? 0) > 0;
-    if (!snapshot.invalid && !this.tiered) this.scaleEngine = new ScaleEngine(snapshot.cluster);
+    if (!snapshot.invalid) this.scaleEngine = classAnalysis(snapshot.cluster);
   }
 
   get cluster(): Cluster {
     return this.snapshot.cluster;
   }
 
-  /** What answers pair questions: the class engine, or with cluster-scoped policies the exact engine. */
-  private get pairs(): ScaleEngine | TieredPairs {
-    if (this.snapshot.invalid) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
-    if (!this.tiered) return this.scaleEngine!;
-    if (this.pods.length > EXACT_POD_LIMIT) {
-      throw new UsageError(`${this.pods.length} pods with cluster-scoped policies: these are analysed pair by pair by the exact engine, up to ${EXACT_POD_LIMIT} pods`);
-    }
-    return (this.exact ??= new TieredPairs(this.explainer, this.pods));
+  /** What answers pair questions: the class engine (tier-aware with cluster-scoped policies). */
+  private get pairs(): ClassAnalysis {
+    if (!this.scaleEngine) throw new UsageError('the input has errors; the API server would reject it, so it is not analysed');
+    return this.scaleEngine;
   }
 
   private get explainer(): Engine {
@@ -141,7 +133,7 @@ export class Workspace {
   /** The text of `netpol matrix -o json` (with `-n NS` when `namespace` is given). */
   matrix(probes: readonly Probe[], namespace: string | undefined): string {
     const pairs = this.pairs;
-    if (namespace === undefined) return [...matrixJsonChunks(pairs instanceof ScaleEngine ? pairs : classAnalysis(this.cluster), this.cluster, probes)].join('');
+    if (namespace === undefined) return [...matrixJsonChunks(pairs, this.cluster, probes)].join('');
     // As `matrix -n NS`: that namespace's pods, every policy (a verdict depends only on its two ends).
     const c = this.cluster;
     const only = { ...withPods(c, (p) => p.namespace === namespace), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}) };
@@ -175,10 +167,11 @@ export class Workspace {
     const before = probes.map((p) => this.relation(p));
     let explainAfter: Engine | undefined;
     let editedBlocks: AddressBlocks | undefined;
+    let editedClasses: ClassAnalysis | undefined;
     const after =
       pairs instanceof ScaleEngine
         ? this.whileEdited(pairs, edited, () => probes.map((p) => podRelation(pairs, this.pods, p)))
-        : probes.map((p) => pairRelation(new TieredPairs((explainAfter ??= this.editedExplainer(edited)), this.pods), this.pods, p));
+        : probes.map((p) => pairRelation((editedClasses ??= classAnalysis(edited.cluster)), this.pods, p));
     const touched = new Set([...edited.added, ...edited.changed, ...edited.removed]);
     const probesOut = probes.map((probe, k) => {
       const b = before[k];
