@@ -163,6 +163,7 @@ spec:
         const probe = { port, protocol: 'TCP' as const, allowedPairs: 0, row: (i: number) => pods.map((d) => scale.allows(pods[i]!, d, { port, protocol: 'TCP' })) };
         const fast = [...denialChunks(engine, pods, probe)].join('');
         assert.equal(fast, explained(engine, pods, probe), `${shape} TCP/${port}`);
+        assert.equal([...denialChunks(engine, pods, probe, (p) => scale.classOf(p))].join(''), fast, `${shape} TCP/${port}, side verdicts shared per class`);
         denials += fast.split('\n').length;
       }
     }

@@ -8,7 +8,7 @@
  */
 import type { PodInfo } from '../../model/index.js';
 import { endpointText, podEndpoint, type Engine } from '../../engine/index.js';
-import type { Probe, ProbeResult, SideResult } from '../../engine/index.js';
+import type { Probe, ProbeResult, SideResult, Traffic } from '../../engine/index.js';
 import type { NamespaceCounts } from '../../scale/index.js';
 import { csvField, markdownCell, safeJson, safeText } from './escape.js';
 import { deciderText } from './tiers.js';
@@ -110,7 +110,7 @@ export function* tableChunks(pods: readonly PodInfo[], probe: StreamedProbe): Ge
  * are isolated, when the engine's side verdicts (no explanation built) say it: the same lines as
  * explaining every pair, at a fraction of the cost. With tiers each pair is explained.
  */
-export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: StreamedProbe): Generator<string> {
+export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: StreamedProbe, classOf?: (p: PodInfo) => number | undefined): Generator<string> {
   const names = pods.map((p) => safeText(endpointText(podEndpoint(p))));
   const endpoints = pods.map((p) => podEndpoint(p));
   const tiered = (engine.cluster.clusterPolicies?.length ?? 0) > 0;
@@ -118,6 +118,20 @@ export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: S
   const isolation = (direction: 'ingress' | 'egress') => pods.map((p) => safeText(engine.selecting(p)[direction].map((x) => x.ref.name).join(', ')));
   const egressBy = tiered ? [] : isolation('egress');
   const ingressBy = tiered ? [] : isolation('ingress');
+  // Pods of a class (`classOf`, the class engine's) get the same side verdicts: kept per destination
+  // class while consecutive rows are of one source class.
+  const classes = pods.map((p) => classOf?.(p));
+  let sidesClass: number | undefined;
+  let sidesByClass = new Map<number, { readonly egress: boolean; readonly ingress: boolean }>();
+  const sidesOf = (i: number, j: number, traffic: Traffic) => {
+    const ci = classes[i];
+    const cj = classes[j];
+    if (ci === undefined || cj === undefined) return engine.sidesAllow(traffic);
+    if (ci !== sidesClass) [sidesClass, sidesByClass] = [ci, new Map()];
+    let sides = sidesByClass.get(cj);
+    if (!sides) sidesByClass.set(cj, (sides = engine.sidesAllow(traffic)));
+    return sides;
+  };
   const sidesText = (i: number, j: number): string => {
     const traffic = { source: endpoints[i]!, destination: endpoints[j]!, protocol: probe.protocol, port: probe.port };
     let egress: boolean;
@@ -130,7 +144,7 @@ export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: S
       return sides.length ? sides.join(' and ') : 'no common port';
     } else if (egressBy[i] === '') [egress, ingress] = [true, false];
     else if (ingressBy[j] === '') [egress, ingress] = [false, true];
-    else ({ egress, ingress } = engine.sidesAllow(traffic));
+    else ({ egress, ingress } = sidesOf(i, j, traffic));
     const sides: string[] = [];
     if (!egress) sides.push(`egress of ${names[i]} (isolated by ${egressBy[i]})`);
     if (!ingress) sides.push(`ingress of ${names[j]} (isolated by ${ingressBy[j]})`);
