@@ -66,8 +66,6 @@ function moduleBoundaries() {
       });
     }
   }
-  // The fast loader is moving to src/load/fast/ (where these imports become the loader's own).
-  blocks.push({ files: ['src/scale/fastload.ts', 'src/scale/fastjson.ts'], rules: { 'no-restricted-imports': 'off' } });
   blocks.push({ files: ['src/server/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [boundary('(\\.\\./){1}', 'load/node\\.js$|cli/')] }] } });
   blocks.push({ files: ['tools/gen/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [boundary('\\.\\./\\.\\./src/', 'test/'), io] }] } });
   return blocks;

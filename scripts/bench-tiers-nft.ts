@@ -1,7 +1,7 @@
 /**
  * `npm run bench:tiers-nft`: the nftables compiler with cluster-scoped policies. The `realistic` shape
  * (5,346 pods on 55 nodes, 13,701 NetworkPolicies) plus N generated cluster-scoped policies (default
- * 1,000; src/gen/cluster-policies.ts, the same as bench:tiers), compiled for one node (default node-0,
+ * 1,000; tools/gen/cluster-policies.ts, the same as bench:tiers), compiled for one node (default node-0,
  * 98 local pods): compile time fresh and incremental (a pod's labels flipped, one cluster policy edited,
  * one removed, as the agent's NodeCompiler sees them), the ruleset's size (chains, rules, sets, elements,
  * rendered text), the longest chain walk a new connection's first packet can take per direction, and,

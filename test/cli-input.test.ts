@@ -149,4 +149,15 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
     const broken = await netpol(['matrix', '-f', '-', '--skip-invalid'], `${DENY}---\na: [\n`);
     assert.equal(broken.code, 2);
   });
+
+  test('--skip-invalid keeps the valid objects of every kind: cluster-scoped policies and Services too', async () => {
+    const bad = `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec: {podSelector: {}, ingress: [{ports: [{port: 0}]}]}\n`;
+    const args = ['-f', 'examples/admin-guardrails', '-o', 'json', '--port', '80'];
+    const clean = await netpol(['matrix', ...args]);
+    const skipped = await netpol(['matrix', ...args, '-f', '-', '--skip-invalid'], bad);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.deepEqual(JSON.parse(skipped.stdout), JSON.parse(clean.stdout), 'the cluster-scoped policies still decide');
+    const svc = await netpol(['check', '-f', 'examples/bookstore', '-f', '-', '--skip-invalid', '-n', 'bookstore', '--from', 'deploy/frontend', '--to', 'svc/api'], bad);
+    assert.equal(svc.code, 0, svc.stderr);
+  });
 });

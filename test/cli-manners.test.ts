@@ -106,6 +106,30 @@ describe('output', () => {
     assert.equal((await netpol(['matrix', '-f', 'examples/three-tier', '-o', 'yaml'])).code, 2);
   });
 
+  test('validate -o name: the valid objects as kubectl names them, in file order; problems on stderr', async () => {
+    const r = await netpol(['validate', '-f', 'examples/bookstore', '-o', 'name']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').filter(Boolean), [
+      'networkpolicy.networking.k8s.io/api-allow',
+      'service/api',
+      'service/frontend',
+      'namespace/bookstore',
+      'namespace/bookstore-staging',
+      'deployment.apps/api',
+      'deployment.apps/frontend',
+      'deployment.apps/inventory',
+      'deployment.apps/coffeeshop',
+      'deployment.apps/frontend',
+    ]);
+    const mixed = `apiVersion: v1\nkind: Pod\nmetadata: {name: "web\\e[2J", namespace: x}\nspec: {containers: []}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec: {podSelector: {}, ingress: [{ports: [{port: 0}]}]}\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec: {subject: {namespaces: {}}, ingress: []}\n`;
+    const m = await netpol(['validate', '-f', '-', '-o', 'name'], mixed);
+    assert.equal(m.code, 1);
+    assert.deepEqual(m.stdout.split('\n').filter(Boolean), ['baselineadminnetworkpolicy.policy.networking.k8s.io/default']);
+    assert.match(m.stderr, /error: .*NetworkPolicy x\/bad/);
+    assert.match(m.stderr, /Pod x\/web\\x1b\[2J/, 'the invalid pod name is escaped');
+    assert.equal((await netpol(['matrix', '-f', 'examples/bookstore', '-o', 'name'])).code, 2, 'matrix answers pairs, not objects');
+  });
+
   test("kubectl's reference forms: pod/NAME, NS/pod/NAME, KIND/NAME, svc/NAME (test/cli-services.test.ts)", async () => {
     const base = ['check', '-f', 'examples/three-tier', '-n', 'three-tier', '--port', '3306', '-o', 'json'];
     const plain = JSON.parse((await netpol([...base, '--from', 'web', '--to', 'db'])).stdout);

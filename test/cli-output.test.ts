@@ -15,6 +15,7 @@ import { diagnosticText } from '../src/cli/render/diagnostic.js';
 import { csvChunks, denialChunks, jsonChunks, markdownChunks, renderNamespaceTable, renderTable, streamedProbe, tableChunks } from '../src/cli/render/matrix.js';
 import { renderVerdict } from '../src/cli/render/verdict.js';
 import { generateFiles } from '../tools/gen/index.js';
+import type { PodInfo } from '../src/model/cluster.js';
 import { cluster, namespace, pod, policy } from './builders.js';
 import { netpol } from './netpol.js';
 
@@ -133,6 +134,40 @@ spec:
     const api = got.pods.indexOf('shop/api-1');
     assert.equal(got.probes[0].allowed[api][api + 1], false, 'replicas of an isolated class do not reach each other');
     assert.equal(got.probes[0].allowed[api + 1][api + 1], true, 'a pod reaches itself');
+  });
+
+  test('-o wide: the denial lines are those of explaining every denied pair in full', async () => {
+    const { loadCluster } = await import('../src/load/index.js');
+    /** Each denied pair explained with Engine.evaluate: what -o wide printed before it was made fast. */
+    const explained = (engine: Engine, pods: readonly PodInfo[], probe: { port: number | string; protocol: 'TCP'; row: (i: number) => boolean[] }) => {
+      let out = '';
+      pods.forEach((s, i) => {
+        const row = probe.row(i);
+        pods.forEach((d, j) => {
+          if (row[j]) return;
+          const v = engine.evaluate({ source: podEndpoint(s), destination: podEndpoint(d), protocol: probe.protocol, port: probe.port });
+          const sides = [v.egress, v.ingress].filter((x) => !x.allowed).map((x) => `${x.direction} of ${x.subject} (isolated by ${x.policies.map((p) => p.policy.name).join(', ')})`);
+          out += `${out ? '' : `denied TCP/${probe.port} connections:\n`}  ${v.from} -> ${v.to}: denied by ${sides.length ? sides.join(' and ') : 'no common port'}\n`;
+        });
+      });
+      return out;
+    };
+    let denials = 0;
+    for (const [k, shape] of (['realistic', 'mixed', 'adversarial'] as const).entries()) {
+      const files = generateFiles(shape, { seed: 11 + k, scale: shape === 'realistic' ? 0.02 : 0.003 });
+      const { cluster: c } = loadCluster(files.map((f) => ({ file: f.name, text: f.text })));
+      const pods = sortPods(c.pods).filter((_, i) => i % 3 === 0).slice(0, 60);
+      const scale = new ScaleEngine(c);
+      const engine = new Engine(c);
+      for (const port of [80, 'http'] as const) {
+        const probe = { port, protocol: 'TCP' as const, allowedPairs: 0, row: (i: number) => pods.map((d) => scale.allows(pods[i]!, d, { port, protocol: 'TCP' })) };
+        const fast = [...denialChunks(engine, pods, probe)].join('');
+        assert.equal(fast, explained(engine, pods, probe), `${shape} TCP/${port}`);
+        assert.equal([...denialChunks(engine, pods, probe, (p) => scale.classOf(p))].join(''), fast, `${shape} TCP/${port}, side verdicts shared per class`);
+        denials += fast.split('\n').length;
+      }
+    }
+    assert.ok(denials > 1000, `the shapes deny pairs (${denials} lines)`);
   });
 
   test('csv and md carry the same verdicts as json', async () => {

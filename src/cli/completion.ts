@@ -9,7 +9,7 @@ import { UsageError } from './io.js';
 const VALUES: Record<string, string> = {
   protocol: 'TCP UDP SCTP',
   by: 'namespace pod',
-  output: 'text table wide json yaml csv md',
+  output: 'text table wide json yaml csv md name',
   'deny-action': 'drop reject',
   'existing-connections': 'cut keep',
   enforcer: 'agent nft',

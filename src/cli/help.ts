@@ -29,11 +29,11 @@ const PAGES: Record<string, string> = {
   validate: `Validate manifests as the API server would (strict decoding, NetworkPolicy and metadata validation).
 
 Usage:
-  netpol validate [-f PATH... [-R]] [-n NS | -A] [-o text|json|yaml]
+  netpol validate [-f PATH... [-R]] [-n NS | -A] [-o text|json|yaml|name]
 
 ${INPUT_FLAGS}
   -A, --all-namespaces    from a cluster: every namespace (else the context's namespace, as kubectl)
-  -o, --output FORMAT     text (default), json or yaml
+  -o, --output FORMAT     text (default), json, yaml, or name (the valid objects as kubectl names them)
 
 Examples:
   netpol validate -f examples/three-tier

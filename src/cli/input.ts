@@ -69,7 +69,8 @@ export function inputFromSources(
   const validation = validateCluster(loaded.cluster);
   const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
   const c = loaded.cluster;
-  if (read.sources.length > 0 && c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !hasErrors(diagnostics)) {
+  const none = c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !c.services?.length && !c.clusterPolicies?.length && !c.nodes?.length;
+  if (read.sources.length > 0 && none && !hasErrors(diagnostics)) {
     // kubectl says "no objects passed to apply": an empty input (a failed `helm template` upstream, a
     // wrong path) is an error. Objects of kinds netpol does not read are a warning: it is told about them.
     const ignored = diagnostics.some((d) => d.code === 'UnknownKind');

@@ -114,7 +114,7 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   }
   const streamed = probes.map((probe) => streamProbe(scale, shown, probe));
   const chunks =
-    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? engineOf() : undefined);
+    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? engineOf() : undefined, (p) => scale.classOf(p));
   await writeChunks(io, chunks);
   return EXIT.OK;
 }
@@ -228,10 +228,10 @@ function streamProbe(scale: ClassAnalysis, pods: readonly PodInfo[], probe: Prob
 }
 
 /** The table per probe; for `-o wide`, after each table every denied pair with the side that denies it. */
-function* tableOutput(pods: readonly PodInfo[], probes: readonly StreamedProbe[], engine: Engine | undefined): Generator<string> {
+function* tableOutput(pods: readonly PodInfo[], probes: readonly StreamedProbe[], engine: Engine | undefined, classOf: (p: PodInfo) => number | undefined): Generator<string> {
   for (const [k, probe] of probes.entries()) {
     if (k > 0) yield '\n';
     yield* tableChunks(pods, probe);
-    if (engine) yield* denialChunks(engine, pods, probe);
+    if (engine) yield* denialChunks(engine, pods, probe, classOf);
   }
 }

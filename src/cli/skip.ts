@@ -33,5 +33,9 @@ export function skipInvalid(input: Input): Input {
     code: 'SkippedInvalid',
     message: `--skip-invalid: ${bad.size} invalid object${bad.size === 1 ? '' : 's'} left out of the analysis (${listed}); the answers below are about the rest`,
   };
-  return { ...input, cluster: { namespaces, pods, policies }, diagnostics: [...input.diagnostics, warning], invalid: false };
+  // The other kinds are kept as they are, less their invalid objects (a Node's problems are warnings).
+  const clusterPolicies = c.clusterPolicies?.filter((p) => !bad.has(`${p.kind} ${p.name}`));
+  const services = c.services?.filter((s) => !bad.has(`Service ${s.namespace}/${s.name}`));
+  const cluster = { namespaces, pods, policies, ...(clusterPolicies ? { clusterPolicies } : {}), ...(c.nodes ? { nodes: c.nodes } : {}), ...(services ? { services } : {}) };
+  return { ...input, cluster, diagnostics: [...input.diagnostics, warning], invalid: false };
 }

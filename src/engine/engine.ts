@@ -265,6 +265,25 @@ export class Engine {
     return this.networkPolicyAdmitsUnnamed(direction, subject, other, protocol) ?? true;
   }
 
+  /**
+   * Each side's verdict alone (a side that is not isolated admits): what `evaluate` says in
+   * `egress.allowed` and `ingress.allowed`, without building the explanation.
+   */
+  sidesAllow(t: Traffic): { readonly egress: boolean; readonly ingress: boolean } {
+    const q = this.question(t);
+    if (q.kind === 'unresolved') {
+      return {
+        egress: t.source.kind !== 'pod' || this.sideAdmitsUnnamed('egress', t.source.pod, t.destination, t.protocol),
+        ingress: t.destination.kind !== 'pod' || this.sideAdmitsUnnamed('ingress', t.destination.pod, t.source, t.protocol),
+      };
+    }
+    const admits = (set: PortSet | undefined) => set === undefined || !set.intersect(q.ports).isEmpty();
+    return {
+      egress: t.source.kind !== 'pod' || admits(this.sidePorts('egress', t.source.pod, t.destination, t.protocol, t.destination)),
+      ingress: t.destination.kind !== 'pod' || admits(this.sidePorts('ingress', t.destination.pod, t.source, t.protocol, t.destination)),
+    };
+  }
+
   /** The verdict alone, without building an explanation. */
   allows(t: Traffic): boolean {
     const q = this.question(t);

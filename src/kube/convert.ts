@@ -9,7 +9,7 @@
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
 import { objectLabel, type Diagnostic } from '../diag/index.js';
-import { decodeKind, nodeAddresses, podIPs, podSpecInfo, serviceInfo, type PNode } from '../load/index.js';
+import { decodeKind, nodeAddresses, plainNode, podIPs, podSpecInfo, serviceInfo } from '../load/index.js';
 import { automaticLabels, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import type { Node, PodSpec, PodStatus } from '../model/index.js';
 
@@ -98,7 +98,7 @@ export function toPolicy(o: unknown): Converted<PolicyInfo> {
   const object = objectLabel('NetworkPolicy', namespace, name);
   // A list's items carry no apiVersion/kind; watch events do.
   const apiVersion = str(r?.apiVersion) ?? 'networking.k8s.io/v1';
-  const { decoded, diagnostics } = decodeKind('NetworkPolicy', apiVersion, toNode({ ...r, apiVersion, kind: 'NetworkPolicy' }));
+  const { decoded, diagnostics } = decodeKind('NetworkPolicy', apiVersion, plainNode({ ...r, apiVersion, kind: 'NetworkPolicy' }));
   const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) =>
     d.code === 'UnknownField'
       ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it`, object }
@@ -114,7 +114,7 @@ export function toClusterPolicy(kind: ClusterPolicyInfo['kind'], apiVersion: str
   const name = str(rec(r?.metadata)?.name);
   if (!name) return { diagnostics: [] };
   const object = objectLabel(kind, undefined, name);
-  const { decoded, diagnostics } = decodeKind(kind, apiVersion, toNode({ ...r, apiVersion, kind }));
+  const { decoded, diagnostics } = decodeKind(kind, apiVersion, plainNode({ ...r, apiVersion, kind }));
   const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) => ({ ...d, object }));
   if (!decoded || decoded.kind !== 'ClusterPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
   return { value: { kind, name, policy: decoded.object }, diagnostics: out };
@@ -143,22 +143,10 @@ export function toService(o: unknown): Converted<ServiceInfo> {
   const namespace = str(meta?.namespace);
   if (!name || !namespace) return { diagnostics: [] };
   const object = `Service ${namespace}/${name}`;
-  const { decoded, diagnostics } = decodeKind('Service', 'v1', toNode({ ...r, apiVersion: 'v1', kind: 'Service' }));
+  const { decoded, diagnostics } = decodeKind('Service', 'v1', plainNode({ ...r, apiVersion: 'v1', kind: 'Service' }));
   const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) =>
     d.code === 'UnknownField' ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it`, object } : { ...d, object },
   );
   if (!decoded || decoded.kind !== 'Service' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
   return { value: serviceInfo(decoded.object, namespace, name), diagnostics: out };
-}
-
-/** A JSON value as the loader's tree (no positions: line and column 0). */
-function toNode(v: unknown): PNode {
-  if (Array.isArray(v)) return { kind: 'seq', items: v.map(toNode), line: 0, column: 0 };
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Rec)
-      .filter(([, x]) => x !== undefined)
-      .map(([key, x]) => ({ key, value: toNode(x), line: 0, column: 0 }));
-    return { kind: 'map', entries, byKey: new Map(entries.map((e) => [e.key, e])), line: 0, column: 0 };
-  }
-  return { kind: 'scalar', value: typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null, line: 0, column: 0 };
 }

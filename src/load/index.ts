@@ -5,7 +5,7 @@
  */
 export { loadCluster, nodeAddresses, podIPs, podSpecInfo, serviceInfo, sharedAddresses } from './load.js';
 export type { LoadOptions, LoadResult, Report, SourceText, SpecInfo } from './load.js';
-export { parseDocuments, DEFAULT_MAX_ALIAS_COUNT } from './yaml.js';
+export { parseDocuments, plainNode, DEFAULT_MAX_ALIAS_COUNT } from './yaml.js';
 export { collectObjects } from './objects.js';
 export type { PNode, PMap, PSeq, PScalar, PEntry, ParseOptions } from './yaml.js';
 export { locatePath, parseFieldPath } from './locate.js';

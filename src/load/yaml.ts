@@ -478,3 +478,18 @@ function parseGoInt(s: string): number | undefined {
   for (const ch of digits.toLowerCase()) n = n * BigInt(base) + BigInt(parseInt(ch, base));
   return sign * Number(n);
 }
+
+/**
+ * A plain JSON value (an API server's object, or what the fast path parsed) as the loader's tree, without
+ * positions (line and column 0), so the reference decoder's rules apply to it unchanged.
+ */
+export function plainNode(v: unknown): PNode {
+  if (Array.isArray(v)) return { kind: 'seq', items: v.map(plainNode), line: 0, column: 0 };
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .map(([key, x]) => ({ key, value: plainNode(x), line: 0, column: 0 }));
+    return { kind: 'map', entries, byKey: new Map(entries.map((e) => [e.key, e])), line: 0, column: 0 };
+  }
+  return { kind: 'scalar', value: typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null, line: 0, column: 0 };
+}

@@ -137,6 +137,16 @@ describe('reading a live cluster', { skip }, () => {
     }
     const check = await netpol(['check', '--kubeconfig', kubeconfig, '--from', 'three-tier/web', '--to', 'three-tier/api', '--port', '5000']);
     assert.equal(check.code, 0, check.stderr);
+    // A Service named on the command line is listed (services list is in the role) and stands for its pods.
+    const SERVICES = { prefix: '/api/v1', plural: 'services', namespaced: true };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'three-tier' }, spec: { selector: { role: 'api' }, ports: [{ port: 80, targetPort: 5000 }] } };
+    await fx.client.request('POST', resourcePath(SERVICES, 'three-tier'), { verb: 'create', resource: SERVICES, namespace: 'three-tier', name: 'api' }, service);
+    const viaService = await netpol(['check', '--kubeconfig', kubeconfig, '--from', 'three-tier/web', '--to', 'three-tier/svc/api', '--port', '80', '-o', 'json']);
+    assert.equal(viaService.code, 0, viaService.stderr);
+    assert.equal(JSON.parse(viaService.stdout).port, 5000);
+    assert.match(viaService.stderr, /--port 80 is port 80 of Service three-tier\/api, which forwards to targetPort 5000/);
+    assert.doesNotMatch(viaService.stderr, /cannot/);
+    await fx.client.request('DELETE', resourcePath(SERVICES, 'three-tier', 'api'), { verb: 'delete', resource: SERVICES, namespace: 'three-tier', name: 'api' });
     const watching = startNetpol(['watch', '--kubeconfig', kubeconfig, '-A']);
     const first = await watching.stdout.next((l) => l.startsWith('watching'), 'the first list').finally(() => watching.stop());
     assert.equal(await watching.stop(), 0, watching.stderr.toString());

@@ -42,7 +42,7 @@ function assertSame(sources: SourceText[], expectFast?: boolean): void {
   assert.deepEqual(plain(fast.cluster), plain(ref.cluster));
   assert.deepEqual(fast.diagnostics, ref.diagnostics);
   // Positions: every object's locator agrees, and so do validation diagnostics that use them.
-  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies, ...(r.cluster.clusterPolicies ?? [])].map((o) => o.source);
+  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies, ...(r.cluster.clusterPolicies ?? []), ...(r.cluster.services ?? [])].map((o) => o.source);
   const a = objs(fast);
   const b = objs(ref);
   a.forEach((s, i) => {
@@ -69,6 +69,18 @@ describe('fast loader', () => {
       assertSame(files.map((f) => ({ file: f.name, text: f.text })), true);
     });
   }
+
+  test('Services take the fast path (YAML and JSON) and equal the reference loader; invalid ones hand over', () => {
+    const text = readFileSync(join(root, 'examples/bookstore/services.yaml'), 'utf8');
+    assertSame([{ file: 'services.yaml', text }], true);
+    assertSame([{ file: 'all.yaml', text: `${readFileSync(join(root, 'examples/bookstore/workloads.yaml'), 'utf8')}\n---\n${text}` }]);
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'ServiceList', items: [{ metadata: { name: 'db', namespace: 'x' }, spec: { selector: { app: 'db' }, ports: [{ port: 5432 }] } }] });
+    assertSame([{ file: 'svc.json', text: json }], true);
+    const invalid = readFileSync(join(root, 'test/fixtures/service/invalid.yaml'), 'utf8');
+    for (const doc of invalid.split(/^---$/m)) assertSame([{ file: 'bad.yaml', text: doc }], false);
+    // The same Service twice, in two files: the reference loader reports the duplicate.
+    assertSame([{ file: 'a.yaml', text }, { file: 'b.yaml', text }], false);
+  });
 
   test('equals the reference loader on every example and fixture, file by file', () => {
     const files = [...filesUnder(join(root, 'examples')), ...filesUnder(join(root, 'test/fixtures/load'))];

@@ -1,6 +1,6 @@
 /**
  * The class engine on random small versions of the shapes built to hurt it (`mixed`, `adversarial`:
- * src/gen/mixed.ts), with every counting strategy: allowed-pair counts equal the oracle's brute-force
+ * tools/gen/mixed.ts), with every counting strategy: allowed-pair counts equal the oracle's brute-force
  * counts before and after random changes, and so do the rows and columns of sampled pods. The
  * generator's seed, the strategy and the changes are drawn by fast-check from a seed that is printed;
  * replay a failure with NETPOL_SEED=<seed>.

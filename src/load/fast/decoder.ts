@@ -6,7 +6,7 @@
  * copy them.
  */
 import type { Diagnostic, ObjectSource } from '../../diag/index.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../../model/index.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../../model/index.js';
 import type { NetworkPolicy } from '../../model/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta } from '../../validate/index.js';
 import { sharedAddresses, type SourceText } from '../load.js';
@@ -18,6 +18,7 @@ import type { DecodedEntry, FastLoadCache } from './file-cache.js';
 import { jsonDocument, jsonValues, lazyJsonSource, looksLikeJson } from './json.js';
 import { meta, type Meta } from './meta.js';
 import { NP_KEYS, npSpec } from './network-policy.js';
+import { service } from './service.js';
 import { ScalarCache } from './span-cache.js';
 import { SubsetParser, type FastDocument, type ItemPositions } from './subset.js';
 import { give, Unsupported } from './unsupported.js';
@@ -27,6 +28,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   Namespace: 'v1',
   Pod: 'v1',
   NetworkPolicy: 'networking.k8s.io/v1',
+  Service: 'v1',
   ClusterNetworkPolicy: 'policy.networking.k8s.io/v1alpha2',
   AdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
   BaselineAdminNetworkPolicy: 'policy.networking.k8s.io/v1alpha1',
@@ -63,6 +65,7 @@ class Decoder {
   private readonly pods: PodInfo[] = [];
   private readonly policies: PolicyInfo[] = [];
   private readonly clusterPolicies: ClusterPolicyInfo[] = [];
+  private readonly services: ServiceInfo[] = [];
   /** Names seen, by kind and namespace. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
@@ -124,7 +127,8 @@ class Decoder {
         continue;
       }
       this.unique(e.kind, e.namespace, e.name);
-      if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
+      if (e.kind === 'Service') this.services.push(e.value);
+      else if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
       else {
         this.use(e.namespace, e.kind, e.name, e.value.source);
         if (e.kind === 'Pod') this.pods.push(e.value);
@@ -139,6 +143,10 @@ class Decoder {
       this.unique(info.kind, '', info.name);
       this.clusterPolicies.push(info);
       this.added.push({ kind: 'ClusterPolicy', namespace: '', name: info.name, value: info });
+      return;
+    }
+    if (o.kind === 'Service') {
+      this.service(o, source);
       return;
     }
     // Every kind is decoded strictly, as src/load/kinds.ts declares them.
@@ -184,6 +192,18 @@ class Decoder {
     }
   }
 
+  /** A Service: it implies no namespace (it changes no answer), as in the reference loader. */
+  private service(o: Located, source: ObjectSource): void {
+    const m = meta(o.value.metadata, true);
+    const name = m.name || m.generateName;
+    if (!name || m.namespace === '' || m.name === '') give('a Service without a name or namespace');
+    const namespace = m.namespace || this.defaultNamespace;
+    this.unique('Service', namespace, name);
+    const info = service(o.apiVersion, o.value, namespace, name, source);
+    this.services.push(info);
+    this.added.push({ kind: 'Service', namespace, name, value: info });
+  }
+
   /** Gives up on a second object of the same kind, namespace and name. */
   private unique(kind: string, namespace: string, name: string): void {
     let byNs = this.seen.get(kind);
@@ -204,7 +224,13 @@ class Decoder {
   cluster(): { cluster: Cluster; diagnostics: Diagnostic[] } {
     if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
     const { namespaces, diagnostics } = withImplicitNamespaces(this.declared, this.uses);
-    const cluster = { namespaces, pods: this.pods, policies: this.policies, ...(this.clusterPolicies.length > 0 ? { clusterPolicies: this.clusterPolicies } : {}) };
+    const cluster = {
+      namespaces,
+      pods: this.pods,
+      policies: this.policies,
+      ...(this.clusterPolicies.length > 0 ? { clusterPolicies: this.clusterPolicies } : {}),
+      ...(this.services.length > 0 ? { services: this.services } : {}),
+    };
     return { cluster, diagnostics };
   }
 }
