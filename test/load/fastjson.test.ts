@@ -61,9 +61,9 @@ describe('JSON on the fast path', () => {
 
   test('a stream the fast path declines is read by the reference loader, value by value', () => {
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } };
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'a' }, spec: {} };
+    const other = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' }, data: { k: 'v' } };
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'a' }, spec: { containers: [] } };
-    const text = [ns, svc, pod].map((o) => JSON.stringify(o, null, 2)).join('\n');
+    const text = [ns, other, pod].map((o) => JSON.stringify(o, null, 2)).join('\n');
     const r = loadClusterFast([{ file: 's.json', text }]);
     assert.equal(r.fast, false);
     assert.deepEqual(r.cluster.pods.map((p) => p.name), ['p']);
