@@ -43,11 +43,11 @@ export function clusterPolicyReach(info: ClusterPolicyInfo, cluster: Cluster): {
 }
 
 /** The tier decisions of one side for one probe: those covering `port`, or all of them (any port). */
-export function tierView(t: TierResult | undefined, port: number | undefined): { decisions: readonly PortDecision[]; passes: readonly PortDecision[] } | undefined {
+export function tierView(t: TierResult | undefined, port: number | undefined): { decisions: readonly PortDecision[]; passes: readonly PortDecision[]; anyPort: boolean } | undefined {
   if (!t) return undefined;
-  if (port === undefined) return { decisions: t.decisions, passes: t.passes };
+  if (port === undefined) return { decisions: t.decisions, passes: t.passes, anyPort: true };
   const covers = (d: PortDecision) => d.ports.length === 0 || d.ports.some(([a, b]) => a <= port && port <= b);
-  return { decisions: t.decisions.filter(covers), passes: t.passes.filter(covers) };
+  return { decisions: t.decisions.filter(covers), passes: t.passes.filter(covers), anyPort: false };
 }
 
 function ruleOf(by: TierDecider): { tier: 'admin' | 'baseline'; policy: string; rule: number; direction?: never } | undefined {
@@ -66,7 +66,10 @@ export function tierCauses(
   after: ReturnType<typeof tierView>,
 ): ClusterPolicyCause[] {
   const out: ClusterPolicyCause[] = [];
-  const key = (d: PortDecision) => JSON.stringify([d.by, d.allowed]);
+  // For one port, a rule deciding it in both worlds decided alike. For any port of a protocol, the ports
+  // a rule decides are part of its decision: a Deny of 50-80 that becomes a Deny of every port is a change.
+  const anyPort = before?.anyPort === true || after?.anyPort === true;
+  const key = (d: PortDecision) => JSON.stringify(anyPort ? [d.by, d.allowed, d.ports] : [d.by, d.allowed]);
   const [allowedIn, deniedIn] = gained ? [after, before] : [before, after];
   const push = (d: PortDecision, effect: TierEffect) => {
     const r = ruleOf(d.by);
