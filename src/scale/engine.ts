@@ -50,11 +50,12 @@ import type { Endpoint, Traffic } from '../engine/index.js';
 import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, type DenseUnits, type DenseView } from './dense.js';
 import type { PortProfile } from './ports.js';
 import { NO_PORTS, type PortAgg } from './ports.js';
-import { EGRESS, INGRESS, eachMember, eachNonMember, has, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
+import { EGRESS, INGRESS, eachMember, eachNonMember, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
 import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
 import { denseUnits } from './units.js';
+import { sideAdmits, type PeerLists } from './side.js';
 
 /**
  * A policy change corrects cached counts by the rows and columns of the classes it selects, unless
@@ -682,25 +683,3 @@ export class ScaleEngine extends PolicyGroups {
     };
   }
 }
-
-/** The peers of an endpoint, as ascending lists (a class's pod peers and ipBlock peers). */
-type PeerLists = readonly (readonly number[])[];
-
-/** Does one side (group `g`) admit the far end (its peers) on the port, for a destination with `profile`? */
-function sideAdmits(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol, port: number | string): boolean {
-  if (g.any && g.any.admits(protocol, port, profile)) return true;
-  let n = 0;
-  for (const list of other) n += list.length;
-  if (n <= g.table.size) {
-    for (const list of other) {
-      for (const q of list) {
-        const agg = g.table.get(q);
-        if (agg && agg.admits(protocol, port, profile)) return true;
-      }
-    }
-  } else {
-    for (const [q, agg] of g.table) if (other.some((list) => has(list, q)) && agg.admits(protocol, port, profile)) return true;
-  }
-  return false;
-}
-
