@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { DropLog } from '../src/agent/drops.js';
 import { NF_LOG_ALL_NETNS } from '../src/agent/drop-service.js';
 import { KmsgReader, monotonicUsec } from '../src/agent/kmsg-reader.js';
-import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo } from '../src/model/cluster.js';
+import { NAMESPACE_NAME_LABEL, type Cluster, type PodInfo, type PolicyInfo } from '../src/model/cluster.js';
 import { compileNode, renderRuleset } from '../src/nft/index.js';
 
 const { values } = parseArgs({
@@ -60,13 +60,13 @@ function cluster(): Cluster {
   const pods: PodInfo[] = [pod('bench', 'server', POD, { app: 'server' }, 'bench'), pod('bench', 'sender', SENDER, { app: 'sender' }, 'other')];
   const base = (10 << 24) + (96 << 16);
   for (let i = 0; i < PEERS; i++) pods.push(pod('peers', `p${i}`, v4(base + 2 * i), { role: 'peer' }, 'other'));
-  const namespaces = new Map(['bench', 'peers'].map((n) => [n, { name: n, labels: { [NAMESPACE_NAME_LABEL]: n } }]));
-  const policy = {
+  const namespaces = new Map(['bench', 'peers'].map((n) => [n, { name: n, labels: { [NAMESPACE_NAME_LABEL]: n }, implicit: false }]));
+  const policy: PolicyInfo = {
     namespace: 'bench',
     name: 'server-from-peers',
-    policy: { spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'peers' } } }], ports: [{ port: 5201 }] }] } },
+    policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'bench', name: 'server-from-peers' }, spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'peers' } } }], ports: [{ port: 5201 }] }] } },
   };
-  return { namespaces, pods, policies: [policy] } as unknown as Cluster;
+  return { namespaces, pods, policies: [policy] };
 }
 
 /** A sender inside namespace A: UDP to the pod at RATE/s for SECONDS, each datagram to the next port. */
