@@ -68,7 +68,7 @@ const pct = (xs: number[], p: number) => {
 const cp = await startControlPlane();
 const netns = `netpol-bench-api-kernel-${process.pid}`;
 spawnSync('ip', ['netns', 'add', netns]);
-const client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
+const client = new KubeClient(await loadKubeConfig({ kubeconfig: cp.kubeconfig }));
 /** One write; `path` is under `resource`, named in an error's message. */
 const send = (method: 'POST' | 'PATCH' | 'PUT', resource: Resource, path: string, body: unknown, contentType?: string) =>
   client.request(method, path, { verb: method === 'POST' ? 'create' : method === 'PUT' ? 'update' : 'patch', resource }, body, contentType);

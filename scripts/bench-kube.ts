@@ -46,7 +46,7 @@ const CLI = [`${ROOT}bin/netpol.js`];
 
 /** `--in-process-read`: the child that measures one read with its phases (fresh process, own peak RSS). */
 if (values['in-process-read']) {
-  const client = new KubeClient(loadKubeConfig({ kubeconfig: values.kubeconfig as string }));
+  const client = new KubeClient(await loadKubeConfig({ kubeconfig: values.kubeconfig as string }));
   const t0 = performance.now();
   const read = await readCluster(client);
   const t1 = performance.now();
@@ -73,7 +73,7 @@ if (!kubeconfig) {
   kubeconfig = cp.kubeconfig;
   log(`control plane at ${cp.server}, kubeconfig ${kubeconfig}`);
 }
-const client = new KubeClient(loadKubeConfig({ kubeconfig }));
+const client = new KubeClient(await loadKubeConfig({ kubeconfig }));
 const objects = generateObjects('max', { scale: podsWanted / 150_000 });
 const cluster = toCluster(objects);
 log(`generated: ${cluster.pods.length} pods, ${cluster.policies.length} policies, ${cluster.namespaces.size} namespaces (load ${loadavg()[0]!.toFixed(1)})`);

@@ -32,7 +32,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, node ${process.version}, load ${loadavg()[0]!.toFixed(1)}`);
 const cp = await startControlPlane();
 try {
-  const client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
+  const client = new KubeClient(await loadKubeConfig({ kubeconfig: cp.kubeconfig }));
   const cluster = toCluster(generateObjects('max', { scale: Number(values.pods) / 150_000 }));
   let t = performance.now();
   await applyCluster(client, cluster);

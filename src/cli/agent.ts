@@ -101,7 +101,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${eventLine(e, format, new Date())}\n`);
   };
   const paths = { paths: flags.filenames, recursive: flags.recursive };
-  const kube = files ? undefined : agentClusterSource(loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report);
+  const kube = files ? undefined : agentClusterSource(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report);
   const nft = new NftSession(netns ? { netns } : {});
   const conntrack = new ProcessConntrack(netns);
 

@@ -34,7 +34,7 @@ export type FileReader = (flags: GlobalFlags, io: IO, defaultNamespace: string) 
 export async function readClusterInput(flags: GlobalFlags, io: IO, scope: 'flags' | 'all', readFiles: FileReader, services = false): Promise<Input> {
   const progress = progressLine(io);
   try {
-    const config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
+    const config = await loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
     const namespace = flags.namespace ?? config.namespace;
     const readNamespace = scope === 'all' || flags.allNamespaces ? undefined : namespace;
     const client = new KubeClient(config);
@@ -59,10 +59,10 @@ export async function readClusterInput(flags: GlobalFlags, io: IO, scope: 'flags
  * (kubectl's rules; in a pod, its service account) and the namespace to follow: every one with `-A`,
  * else `-n`, else the context's.
  */
-export function followedCluster(flags: GlobalFlags): { config: ResolvedConfig; namespace: string | undefined } {
+export async function followedCluster(flags: GlobalFlags): Promise<{ config: ResolvedConfig; namespace: string | undefined }> {
   let config;
   try {
-    config = loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
+    config = await loadKubeConfig({ ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context !== undefined ? { context: flags.context } : {}) });
   } catch (e) {
     if (e instanceof KubeConfigError) throw new ClusterReadError(safeText(e.message));
     throw e;

@@ -36,7 +36,7 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   const protocols = [...new Set(((values.protocol as string[] | undefined) ?? ['TCP']).map(parseProtocol))];
   const probes: Probe[] = protocols.flatMap((protocol) => ports.map((port) => ({ port, protocol })));
 
-  const { config, namespace } = followedCluster(flags);
+  const { config, namespace } = await followedCluster(flags);
   const client = new KubeClient(config);
 
   let tracker: ReachabilityTracker | undefined;

@@ -172,7 +172,7 @@ export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
       await writeHostProcesses(lab.runDir, hostFile);
       const kubeconfig = join(lab.runDir, 'kubeconfig');
       await copyFile(cp.kubeconfig, kubeconfig);
-      const admin = new KubeClient(loadKubeConfig({ kubeconfig }));
+      const admin = new KubeClient(await loadKubeConfig({ kubeconfig }));
 
       // deploy/'s account, then the lab cluster.
       for (const o of await deployObjects()) await create(admin, o);

@@ -112,8 +112,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 }
 
 /** The cluster `netpol watch` would follow, as a live source. */
-function clusterSource(flags: GlobalFlags): { source: ClusterSource; namespace: string | undefined } {
-  const { config, namespace } = followedCluster(flags);
+async function clusterSource(flags: GlobalFlags): Promise<{ source: ClusterSource; namespace: string | undefined }> {
+  const { config, namespace } = await followedCluster(flags);
   const description = `${config.context} (${config.server}, ${namespace === undefined ? 'all namespaces' : `namespace ${namespace}`})`;
   return { source: liveSource(new KubeClient(config), { description, ...(namespace !== undefined ? { namespace } : {}) }), namespace };
 }
@@ -127,7 +127,7 @@ export async function serveCommand(flags: GlobalFlags, values: Record<string, un
   const portText = (values.port as string | undefined) ?? '8080';
   if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port ${portText}: 0 (any free port) to 65535`);
   const source = live
-    ? clusterSource(flags)
+    ? await clusterSource(flags)
     : { source: fileSource({ filenames: flags.filenames, recursive: flags.recursive, ...(flags.namespace ? { namespace: flags.namespace } : {}) }), namespace: flags.namespace };
   let running: RunningServer;
   try {

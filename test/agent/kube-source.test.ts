@@ -20,9 +20,11 @@ const REPO = new URL('../..', import.meta.url).pathname;
 class Recorder {
   readonly snapshots: ClusterSnapshot[] = [];
   readonly events: KubeSourceEvent[] = [];
-  readonly source: KubeClusterSource;
-  constructor(kubeconfig: string, absentRecheckMs?: number) {
-    this.source = agentClusterSource(loadKubeConfig({ kubeconfig }), (e) => this.events.push(e), absentRecheckMs !== undefined ? { absentRecheckMs } : {});
+  source!: KubeClusterSource;
+  static async create(kubeconfig: string, absentRecheckMs?: number): Promise<Recorder> {
+    const r = new Recorder();
+    r.source = agentClusterSource(await loadKubeConfig({ kubeconfig }), (e) => r.events.push(e), absentRecheckMs !== undefined ? { absentRecheckMs } : {});
+    return r;
   }
   start(): Promise<void> {
     return this.source.start((s) => void this.snapshots.push(s));
@@ -90,7 +92,7 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
   const fx = useControlPlane();
 
   const recorder = async (kubeconfig: string, absentRecheckMs?: number) => {
-    const r = new Recorder(kubeconfig, absentRecheckMs);
+    const r = await Recorder.create(kubeconfig, absentRecheckMs);
     recorders.push(r);
     await r.start();
     return r;
@@ -275,7 +277,7 @@ describe('KubeClusterSource when its watch expires (410 Gone)', { skip }, () => 
     const k = fx.k;
     await seed(k, 'gone');
     relay = await Relay.start(fx.cp.server);
-    source = new Recorder(await relay.kubeconfig(fx.cp, join(fx.dir, 'relay.kubeconfig')));
+    source = await Recorder.create(await relay.kubeconfig(fx.cp, join(fx.dir, 'relay.kubeconfig')));
     await source.start();
     const r = source;
     await r.until('the seeded namespace', (x) => podKeys(x, 'gone').length === 2);

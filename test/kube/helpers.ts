@@ -41,7 +41,7 @@ export function useControlPlane(options: ControlPlaneOptions = {}): ControlPlane
   };
   before(async () => {
     const cp = await startControlPlane(options);
-    started = { cp, client: new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig })), k: kubectl(cp.kubeconfig), dir: await mkdtemp(join(tmpdir(), 'netpol-cp-')) };
+    started = { cp, client: new KubeClient(await loadKubeConfig({ kubeconfig: cp.kubeconfig })), k: kubectl(cp.kubeconfig), dir: await mkdtemp(join(tmpdir(), 'netpol-cp-')) };
   });
   after(async () => {
     const s = started;

@@ -152,7 +152,7 @@ describe('reading a live cluster', { skip }, () => {
     assert.equal(await watching.stop(), 0, watching.stderr.toString());
     assert.match(first, /^watching \d+ pods and 3 NetworkPolicies in all namespaces/);
     // Least privilege, checked by the real authorizer: no secrets, no writes.
-    const alice = new KubeClient(loadKubeConfig({ kubeconfig }));
+    const alice = new KubeClient(await loadKubeConfig({ kubeconfig }));
     const SECRETS = { prefix: '/api/v1', plural: 'secrets', namespaced: true };
     await assert.rejects(alice.list(SECRETS, { namespace: 'three-tier' }), /your account cannot list secrets in namespace three-tier/);
     await assert.rejects(alice.request('DELETE', resourcePath(PODS, 'three-tier', 'web'), { verb: 'delete', resource: PODS, namespace: 'three-tier', name: 'web' }), /your account cannot delete pods web in namespace three-tier/);

@@ -53,7 +53,7 @@ function policy(name: string, spec: object): string {
 
 /** The cluster as the API server holds it, read the way the agent reads it. */
 async function apiCluster(kubeconfig: string): Promise<ClusterSnapshot['cluster']> {
-  const source = agentClusterSource(loadKubeConfig({ kubeconfig }));
+  const source = agentClusterSource(await loadKubeConfig({ kubeconfig }));
   const first = new Promise<ClusterSnapshot>((resolve) => void source.start((s) => resolve(s)));
   const s = await first;
   await source.stop();

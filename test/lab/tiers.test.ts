@@ -103,7 +103,7 @@ if (kubeSkip && !skip) console.log(`# skipping the cluster-mode tier test: ${kub
 
 /** The cluster as the API server holds it, read the way the agent reads it. */
 async function apiCluster(kubeconfig: string): Promise<ClusterSnapshot['cluster']> {
-  const source = agentClusterSource(loadKubeConfig({ kubeconfig }));
+  const source = agentClusterSource(await loadKubeConfig({ kubeconfig }));
   const s = await new Promise<ClusterSnapshot>((resolve) => void source.start((x) => resolve(x)));
   await source.stop();
   return s.cluster;

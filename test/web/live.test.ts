@@ -93,14 +93,14 @@ describe('serve following a live cluster', { skip: noControlPlane }, () => {
 
   before(async () => {
     cp = await startControlPlane();
-    client = new KubeClient(loadKubeConfig({ kubeconfig: cp.kubeconfig }));
+    client = new KubeClient(await loadKubeConfig({ kubeconfig: cp.kubeconfig }));
     await applyCluster(client, loadCluster([{ file: 'live.yaml', text: CLUSTER }]).cluster);
     dir = mkdtempSync(join(tmpdir(), 'netpol-live-'));
     const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-web.mjs'), join(dir, 'web')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
     // Through a relay, so the test can cut the network between serve and the API server.
     relay = await Relay.start(cp.server);
-    const viaRelay = new KubeClient(loadKubeConfig({ kubeconfig: await relay.kubeconfig(cp, join(dir, 'kubeconfig')) }));
+    const viaRelay = new KubeClient(await loadKubeConfig({ kubeconfig: await relay.kubeconfig(cp, join(dir, 'kubeconfig')) }));
     server = await startServer({ source: liveSource(viaRelay, { namespace: 'live', description: 'test cluster' }), port: 0, assetsDir: join(dir, 'web'), defaultNamespace: 'live' });
   });
 
