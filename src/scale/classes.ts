@@ -11,6 +11,7 @@ import { automaticLabels, podKey, type Labels, type PodInfo } from '../model/ind
 import { type Peer } from '../policy/index.js';
 import { EVERYTHING, matches, type Selector } from '../selector/index.js';
 import { AddressAtoms } from './atoms.js';
+import { classPeerLists, podPeerMembers } from './bits.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
@@ -135,25 +136,26 @@ export abstract class ClassStore {
   protected fillPeers(): void {
     for (const c of this.classes) this.sigs[c.sig]!.classes.push(c.id);
     for (const s of this.sigs) for (const q of s.peers) this.peers[q]!.size += s.classes.length;
-    const tickPeers = ticker(this.progress, 'peers', this.peers.length);
-    // Lists of their exact size (growing them is what costs).
-    const classes = this.classes;
-    const counts = new Int32Array(classes.length);
-    for (const p of this.peers) {
-      tickPeers(p.id + 1);
-      if (p.kind === 'ipBlock') continue;
-      const members = this.selectPeerMembers(p);
-      p.members = members;
-      for (const c of members) counts[c]!++;
-    }
-    for (const c of classes) {
-      c.peers = new Array<number>(counts[c.id]!);
+    const tickPeers = ticker(this.progress, 'peers', 2);
+    const members = podPeerMembers(
+      {
+        count: this.classes.length,
+        index: this.classIndex,
+        labelsOf: (c) => this.classes[c]!.labels,
+        classesOf: (ns) => this.nss[ns]!.classes,
+        namespacesOf: (s) => this.nsSels[s]!.namespaces,
+        selectorId: (sel) => this.selId(sel),
+      },
+      this.peers.map((p) => (p.kind === 'pods' ? p : undefined)),
+    );
+    tickPeers(1);
+    for (const p of this.peers) p.members = members[p.id] ?? [];
+    const lists = classPeerLists(this.classes.length, this.peers.map((p) => p.members));
+    for (const c of this.classes) {
+      c.peers = lists[c.id]!;
       c.lists = [c.peers, this.sigs[c.sig]!.peers];
     }
-    counts.fill(0);
-    for (const p of this.peers) {
-      for (const c of p.members) classes[c]!.peers[counts[c]!++] = p.id;
-    }
+    tickPeers(2);
   }
 
   protected fillSubjects(): void {

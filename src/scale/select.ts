@@ -11,6 +11,8 @@
 import type { Labels } from '../model/index.js';
 import { matches, type Selector } from '../selector/index.js';
 
+const NO_ITEMS: readonly number[] = Object.freeze([]);
+
 export class LabelIndex {
   private readonly byPair = new Map<string, number[]>();
   private readonly byKey = new Map<string, number[]>();
@@ -20,6 +22,16 @@ export class LabelIndex {
       push(this.byKey, k, id);
       push(this.byPair, pairKey(k, labels[k] as string), id);
     }
+  }
+
+  /** Items with the label `key: value`, ascending. */
+  posting(key: string, value: string): readonly number[] {
+    return this.byPair.get(pairKey(key, value)) ?? NO_ITEMS;
+  }
+
+  /** Items with the key, ascending. */
+  keyPosting(key: string): readonly number[] {
+    return this.byKey.get(key) ?? NO_ITEMS;
   }
 
   /**
