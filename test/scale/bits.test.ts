@@ -1,0 +1,131 @@
+/**
+ * Pod peers' member classes as bitsets (src/scale/bits.ts) against one selector test per class: random
+ * labels (keys often missing), selectors with every operator, `{}`, `NotIn` and `DoesNotExist` on keys no
+ * class has, peers scoped to their own namespace or to a namespace selector; and the engine, whose bulk
+ * build uses them, against the oracle when a change flips a label a member set depends on. The seed is
+ * printed; replay with NETPOL_SEED.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { classPeerLists, podPeerMembers, type PodPeer } from '../../src/scale/bits.js';
+import { LabelIndex, selectorKey } from '../../src/scale/select.js';
+import { compileSelector, matches, type Selector } from '../../src/selector/index.js';
+import type { LabelSelector, Labels } from '../../src/model/index.js';
+import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
+import { oracleAllows } from '../../src/engine/oracle.js';
+import { podEndpoint } from '../../src/engine/engine.js';
+import type { Cluster } from '../../src/model/cluster.js';
+import { cluster, namespace, pod, policy } from '../builders.js';
+
+const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
+
+const KEYS = ['app', 'tier', 'zone', 'never'];
+const VALUES = ['a', 'b', 'c'];
+const labelsArb: fc.Arbitrary<Labels> = fc.dictionary(fc.constantFrom('app', 'tier', 'zone'), fc.constantFrom(...VALUES), { maxKeys: 3 });
+const requirementArb = fc.record({
+  key: fc.constantFrom(...KEYS),
+  operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'),
+  values: fc.uniqueArray(fc.constantFrom(...VALUES, 'absent'), { minLength: 1, maxLength: 3 }),
+});
+const selectorArb: fc.Arbitrary<LabelSelector> = fc.record(
+  {
+    matchLabels: fc.dictionary(fc.constantFrom(...KEYS), fc.constantFrom(...VALUES), { maxKeys: 2 }),
+    matchExpressions: fc.array(requirementArb, { maxLength: 3 }).map((rs) => rs.map((r) => (r.operator === 'Exists' || r.operator === 'DoesNotExist' ? { key: r.key, operator: r.operator } : r))),
+  },
+  { requiredKeys: [] },
+);
+
+test(`pod peers' members from bitsets equal one selector test per class of the scope (seed ${SEED}, replay: NETPOL_SEED=${SEED})`, () => {
+  console.log(`bits property test: seed ${SEED} (replay: NETPOL_SEED=${SEED} node scripts/run-tests.mjs bits)`);
+  fc.assert(
+    fc.property(
+      // Up to 150 classes: bitsets of up to 5 words, a namespace of a few classes falls under a bitset's words and takes the per-class path.
+      fc.array(fc.record({ ns: fc.integer({ min: 0, max: 5 }), labels: labelsArb }), { minLength: 0, maxLength: 150 }),
+      fc.array(fc.dictionary(fc.constantFrom('team', 'env'), fc.constantFrom('x', 'y'), { maxKeys: 2 }), { minLength: 6, maxLength: 6 }),
+      fc.array(fc.record({ pods: fc.option(selectorArb, { nil: undefined }), own: fc.integer({ min: 0, max: 5 }), nsSel: fc.option(selectorArb, { nil: undefined }) }), { maxLength: 30 }),
+      (classes, nsLabels, peerDrafts) => {
+        const index = new LabelIndex();
+        classes.forEach((c, id) => index.add(id, c.labels));
+        const byNs = nsLabels.map((_, n) => classes.flatMap((c, id) => (c.ns === n ? [id] : [])));
+        const nsSels: Selector[] = [];
+        const ids = new Map<string, number>();
+        const peers: (PodPeer | undefined)[] = [undefined]; // an ipBlock peer: no members
+        for (const d of peerDrafts) {
+          const podSel = d.pods === undefined ? undefined : compileSelector(d.pods);
+          if (d.nsSel === undefined) peers.push({ podSel, ownNs: d.own, nsSel: -1 });
+          else peers.push({ podSel: podSel ?? compileSelector({}), ownNs: -1, nsSel: nsSels.push(compileSelector(d.nsSel)) - 1 });
+        }
+        const namespacesOf = (s: number): number[] => nsLabels.flatMap((labels, n) => (matches(nsSels[s]!, labels) ? [n] : []));
+        const members = podPeerMembers(
+          {
+            count: classes.length,
+            index,
+            labelsOf: (c) => classes[c]!.labels,
+            classesOf: (n) => byNs[n]!,
+            namespacesOf,
+            selectorId: (sel) => ids.get(selectorKey(sel)) ?? ids.set(selectorKey(sel), ids.size).get(selectorKey(sel))!,
+          },
+          peers,
+        );
+        peers.forEach((p, q) => {
+          if (p === undefined) return assert.equal(members[q], undefined);
+          const scope = p.ownNs >= 0 ? [p.ownNs] : namespacesOf(p.nsSel);
+          const want = classes.flatMap((c, id) => (scope.includes(c.ns) && (p.podSel === undefined || matches(p.podSel, c.labels)) ? [id] : []));
+          assert.deepEqual(members[q], want, `peer ${q}`);
+        });
+        const lists = classPeerLists(
+          classes.length,
+          members.map((m) => m ?? []),
+        );
+        classes.forEach((_, c) => assert.deepEqual(lists[c], members.flatMap((m, q) => (m?.includes(c) ? [q] : [])), `class ${c}`));
+      },
+    ),
+    { seed: SEED, numRuns: 200 },
+  );
+});
+
+function brute(c: Cluster, probe: ScaleProbe): number {
+  let n = 0;
+  for (const s of c.pods) for (const d of c.pods) if (s !== d && oracleAllows(c, podEndpoint(s), podEndpoint(d), probe.protocol, probe.port)) n++;
+  return n;
+}
+
+test('the bulk build and a change agree with the oracle on NotIn and DoesNotExist over a missing key, {} and a flipped label', () => {
+  // 40 pods in two namespaces: bitsets of two words, so namespace selectors take the bitset path.
+  const pods = [];
+  for (let i = 0; i < 40; i++) {
+    const labels: Record<string, string> = { app: i % 3 === 0 ? 'web' : 'api' };
+    if (i % 4 === 0) labels.canary = 'true';
+    pods.push(pod(`${i % 2 ? 'blue' : 'green'}/p-${i}`, labels, { ips: [`10.1.0.${i + 1}`] }));
+  }
+  const policies = [
+    // NotIn on a key no pod has: every pod of the selected namespaces.
+    policy('blue/not-in-missing', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: 'prod' } }, podSelector: { matchExpressions: [{ key: 'absent', operator: 'NotIn', values: ['x'] }] } }] }] }),
+    // DoesNotExist: the pods without the canary label, anywhere; `{}` podSelector beside a namespace selector.
+    policy('green/no-canary', {
+      podSelector: { matchLabels: { app: 'web' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] } }, { namespaceSelector: { matchLabels: { env: 'dev' } }, podSelector: {} }] }],
+    }),
+    policy('green/api-in', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] } }] }] }),
+  ];
+  const c = cluster({ namespaces: [namespace('blue', { env: 'prod' }), namespace('green', { env: 'dev' })], pods, policies });
+  const probe: ScaleProbe = { port: 80, protocol: 'TCP' };
+  const engine = new ScaleEngine(c, { strategy: 'dense' });
+  assert.equal(engine.allowedPairs(probe), brute(c, probe));
+  // A canary pod loses its label (now matched by DoesNotExist), a web pod becomes api (now matched by NotIn [web]).
+  const flips: [number, Labels][] = [
+    [0, { app: 'web' }],
+    [3, { app: 'api' }],
+    [8, { app: 'web', canary: 'true', absent: 'x' }],
+  ];
+  let now = c.pods;
+  for (const [i, labels] of flips) {
+    const next = engine.setPodLabels(now[i]!, labels);
+    now = now.map((p, k) => (k === i ? next : p));
+    const after: Cluster = { ...c, pods: now };
+    assert.equal(engine.allowedPairs(probe), brute(after, probe), `after relabelling pod ${i}`);
+    assert.equal(new ScaleEngine(after).allowedPairs(probe), brute(after, probe), `rebuilt after relabelling pod ${i}`);
+  }
+});
