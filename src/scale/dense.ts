@@ -447,20 +447,30 @@ class DenseCount {
     return { rows, rowOf };
   }
 
-  /** Sources an ingress cell admits, into `into`; false when it admits none, undefined when all. */
+  /** The group and table entries `into` was last made of (cells of one group often admit the same entries). */
+  private inGroup = -1;
+  private inEntries: number[] = [];
+  private readonly entries: number[] = [];
+
+  /**
+   * Sources an ingress cell admits, into `into`; false when it admits none, undefined when all. Left as
+   * it is when the cell's table entries admitting the probe are those it was last made of.
+   */
   private inBits(g: DenseGroup, profile: PortProfile, into: Int32Array): boolean | undefined {
     if (!g.isolated || (g.any !== undefined && g.any.admits(this.protocol, this.port, profile))) return undefined;
-    into.fill(0);
-    let some = false;
-    const qs = g.tablePeers;
+    const entries = this.entries;
+    entries.length = 0;
     const aggs = g.tableAggs;
-    for (let e = 0; e < qs.length; e++) {
-      if (aggs[e]!.admits(this.protocol, this.port, profile)) {
-        this.srcBits.orPeer(into, 0, qs[e]!, undefined);
-        some = true;
-      }
-    }
-    return some;
+    for (let e = 0; e < aggs.length; e++) if (aggs[e]!.admits(this.protocol, this.port, profile)) entries.push(e);
+    if (entries.length === 0) return false;
+    const last = this.inEntries;
+    if (g.id === this.inGroup && last.length === entries.length && entries.every((e, i) => last[i] === e)) return true;
+    into.fill(0);
+    const qs = g.tablePeers;
+    for (const e of entries) this.srcBits.orPeer(into, 0, qs[e]!, undefined);
+    this.inGroup = g.id;
+    this.inEntries = entries.slice();
+    return true;
   }
 
   /** Sum over destinations d of w(d) x weight(IN(cell of d) AND column d), self pairs out. */
