@@ -111,11 +111,11 @@ function popcount(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** The set bits of a bitset, ascending, as a list of its exact size. */
-export function bitsToList(bits: Int32Array): number[] {
+/** The set bits of a bitset, ascending. */
+export function bitsToList(bits: Int32Array): Int32Array {
   let n = 0;
   for (let i = 0; i < bits.length; i++) if (bits[i] !== 0) n += popcount(bits[i]!);
-  const out = new Array<number>(n);
+  const out = new Int32Array(n);
   let k = 0;
   for (let i = 0; i < bits.length; i++) {
     let x = bits[i]!;
@@ -133,10 +133,10 @@ export function bitsToList(bits: Int32Array): number[] {
  * holds fewer classes than a bitset has words tests each class of the scope, any other is computed as
  * bitsets. Peers are taken in the order of their pod selector, so each selector's bitset is made once.
  */
-export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | undefined)[]): (number[] | undefined)[] {
+export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | undefined)[]): (number[] | Int32Array | undefined)[] {
   const bits = new ClassBits(src);
   const words = bits.words;
-  const out: (number[] | undefined)[] = new Array<number[] | undefined>(peers.length).fill(undefined);
+  const out: (number[] | Int32Array | undefined)[] = new Array<number[] | Int32Array | undefined>(peers.length).fill(undefined);
   const scopeOf = (p: PodPeer): number => {
     if (p.ownNs >= 0) return src.classesOf(p.ownNs).length;
     let n = 0;
@@ -195,7 +195,7 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
  * Each class's peers (ascending) from each peer's members (ascending): `counts[c]` is the number of
  * peers of class c; the lists are made of that size and filled a block of classes at a time.
  */
-export function classPeerLists(classCount: number, members: readonly (readonly number[])[]): number[][] {
+export function classPeerLists(classCount: number, members: readonly (readonly number[] | Int32Array)[]): number[][] {
   const counts = new Int32Array(classCount);
   for (const list of members) for (const c of list) counts[c]!++;
   const lists: number[][] = new Array<number[]>(classCount);

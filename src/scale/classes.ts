@@ -15,7 +15,7 @@ import { classPeerLists, podPeerMembers } from './bits.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
-import { labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
+import { addMember, labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
 import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
 
 /** The union of two ascending lists, ascending. */
@@ -286,7 +286,7 @@ export abstract class ClassStore {
     peers.sort((a, b) => a - b);
     c.peers = peers;
     c.lists = [peers, this.sigs[sig]!.peers];
-    for (const q of peers) this.peers[q]!.members.push(c.id);
+    for (const q of peers) addMember(this.peers[q]!, c.id);
     for (const s of ns.subjSels) {
       const rec = this.subjs[s]!;
       if (matches(rec.sel, labels)) {
@@ -434,7 +434,7 @@ export abstract class ClassStore {
 
     if (rec.kind === 'pods') {
       for (const c of this.selectPeerMembers(rec)) {
-        rec.members.push(c);
+        addMember(rec, c);
         this.classes[c]!.peers.push(rec.id); // the newest peer: the list stays ascending
       }
     } else {

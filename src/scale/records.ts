@@ -63,8 +63,13 @@ export interface PeerRec {
   readonly nsSel: number;
   readonly podSel: Selector | undefined;
   readonly addresses: AddressSet | undefined;
-  /** A pod peer's member classes; empty for an ipBlock peer, whose members are its signatures' (see `eachMember`). */
-  members: number[];
+  /**
+   * A pod peer's member classes, ascending until the build ends (then a new class is appended); empty for
+   * an ipBlock peer, whose members are its signatures' (see `eachMember`). The bulk build gives typed
+   * arrays (tens of millions of entries on some clusters: outside the collected heap); a class added
+   * later turns its peers' lists into plain arrays (`addMember`).
+   */
+  members: number[] | Int32Array;
   /** An ipBlock peer: the signatures that contain it, and how many classes they hold. */
   readonly sigs: number[];
   size: number;
@@ -192,6 +197,12 @@ export function parseIPs(pod: PodInfo): IP[] {
     if (ip) out.push(ip);
   }
   return out;
+}
+
+/** Adds class c to a pod peer's members. */
+export function addMember(p: PeerRec, c: number): void {
+  if (!Array.isArray(p.members)) p.members = Array.from(p.members);
+  (p.members as number[]).push(c);
 }
 
 /** Number of classes peer q matches. */

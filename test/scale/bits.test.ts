@@ -72,7 +72,7 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
           if (p === undefined) return assert.equal(members[q], undefined);
           const scope = p.ownNs >= 0 ? [p.ownNs] : namespacesOf(p.nsSel);
           const want = classes.flatMap((c, id) => (scope.includes(c.ns) && (p.podSel === undefined || matches(p.podSel, c.labels)) ? [id] : []));
-          assert.deepEqual(members[q], want, `peer ${q}`);
+          assert.deepEqual([...members[q]!], want, `peer ${q}`);
         });
         const lists = classPeerLists(
           classes.length,
