@@ -383,9 +383,18 @@ class DenseCount {
     let m = this.unionMasks.get(key);
     if (!m) {
       m = new Int32Array(this.destinationWords);
-      for (const id of ids) {
-        const pm = this.profMask[id]!;
-        for (let i = 0; i < this.destinationWords; i++) m[i]! |= pm[i]!;
+      const order = this.dst.order;
+      // The cheaper of: the union of the profiles' masks (a bitset per profile), or one pass over the
+      // destinations (with hundreds of profiles, as when every pod numbers its named ports its own way).
+      if (ids.length * this.destinationWords <= order.length) {
+        for (const id of ids) {
+          const pm = this.profMask[id]!;
+          for (let i = 0; i < this.destinationWords; i++) m[i]! |= pm[i]!;
+        }
+      } else {
+        const admitted = new Uint8Array(this.v.profiles.length);
+        for (const id of ids) admitted[id] = 1;
+        for (let i = 0; i < order.length; i++) if (admitted[order[i]!.profile.id] === 1) m[i >>> 5]! |= 1 << (i & 31);
       }
       this.unionMasks.set(key, m);
     }
