@@ -13,33 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
-import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
-import { loadCluster } from '../../src/load/index.js';
-import { leftovers, NOTHING, testLabId } from './helpers.js';
+import type { Lab } from '../../src/lab/index.js';
+import { agentLabSkip, clusterOf, TCP_UDP_80 as PROBES, twoNamespaces, withAgentLab } from './helpers.js';
 
-const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
-const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
+const skip = agentLabSkip();
 
-const BASE = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: x, labels: {ns: x}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: 'y', labels: {ns: 'y'}}
-${['x/a', 'x/b', 'y/c']
-  .map((ref, i) => {
-    const [ns, name] = ref.split('/');
-    return `---
-apiVersion: v1
-kind: Pod
-metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
-spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.77.0.${i + 1}}`;
-  })
-  .join('\n')}
-`;
+const BASE = twoNamespaces(['x/a', 'x/b', 'y/c'], '10.77');
 
 /** a accepts only b (TCP and UDP 80). */
 const ONLY_B = `apiVersion: networking.k8s.io/v1
@@ -56,16 +35,7 @@ metadata: {name: deny, namespace: x}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 `;
 
-const PROBES = [
-  { port: 80, protocol: 'TCP' as const },
-  { port: 80, protocol: 'UDP' as const },
-];
-
-function clusterWith(policies: string) {
-  const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text: policies }]);
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-  return cluster;
-}
+const clusterWith = (policies: string) => clusterOf(BASE, policies);
 
 /** What the engine predicts for the lab's own cluster (lab IPs, lab nodes) with these policies. */
 function predicted(lab: Lab, policies: string) {
@@ -75,10 +45,7 @@ function predicted(lab: Lab, policies: string) {
 
 describe('the agent enforces in the lab', { skip }, () => {
   test('the kernel agrees with the engine, before and after a live policy change, on 2 nodes', async () => {
-    const id = testLabId('ag');
-    const enforcer = agentEnforcer();
-    const lab = await Lab.create(clusterWith(ONLY_B), { id, nodes: 2, enforcer });
-    try {
+    await withAgentLab('ag', clusterWith(ONLY_B), {}, async (lab, enforcer) => {
       const first = await lab.probe(PROBES);
       assert.deepEqual(first.reachability, predicted(lab, ONLY_B));
       assert.equal(first.reachability.probes[0]?.allowed[2]?.[0], false, 'y/c -> x/a denied');
@@ -86,18 +53,12 @@ describe('the agent enforces in the lab', { skip }, () => {
       const second = await lab.probe(PROBES);
       assert.deepEqual(second.reachability, predicted(lab, DENY_X));
       assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the change was applied incrementally');
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 
   for (const mode of ['cut', 'keep'] as const) {
     test(`a change that revokes an open connection: --existing-connections=${mode}`, async () => {
-      const id = testLabId(mode === 'cut' ? 'rc' : 'rk');
-      const enforcer = agentEnforcer({ existingConnections: mode });
-      const lab = await Lab.create(clusterWith(ONLY_B), { id, nodes: 2, enforcer });
-      try {
+      await withAgentLab(mode === 'cut' ? 'rc' : 'rk', clusterWith(ONLY_B), { existingConnections: mode }, async (lab, enforcer) => {
         const held = await lab.hold('x/b', 'x/a', 80, 'TCP');
         assert.equal(held.result, 'connected');
         assert.equal(await held.check(), 'connected');
@@ -110,18 +71,12 @@ describe('the agent enforces in the lab', { skip }, () => {
         const fresh = await lab.probe([PROBES[0]!]);
         assert.deepEqual(fresh.reachability, firstProbe(predicted(lab, DENY_X)), 'new connections follow the new rules either way');
         await held.release();
-      } finally {
-        await lab.destroy();
-      }
-      assert.deepEqual(leftovers(id), NOTHING);
+      });
     });
   }
 
   test('restarting an agent with rules in place opens no window: isolated pods stay closed throughout', async () => {
-    const id = testLabId('rs');
-    const enforcer = agentEnforcer();
-    const lab = await Lab.create(clusterWith(DENY_X), { id, nodes: 2, enforcer });
-    try {
+    await withAgentLab('rs', clusterWith(DENY_X), {}, async (lab, enforcer) => {
       const node = lab.cluster.pods.find((p) => p.name === 'a')?.nodeName;
       assert.ok(node);
       let done = false;
@@ -148,55 +103,53 @@ describe('the agent enforces in the lab', { skip }, () => {
       assert.deepEqual(leaks, []);
       const restarted = enforcer.events.filter((e) => e.node === node && (e.kind === 'applied' || e.kind === 'unchanged'));
       assert.equal(restarted.at(-1)?.kind, 'unchanged', 'a restarted agent finds its rules in the kernel and applies nothing');
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });
 
 describe('the agent killed in its kill window', { skip }, () => {
   test('killed after its rules went in and before its conntrack check: the restarted agent cuts the revoked connection', async () => {
-    const id = testLabId('kw');
     // The agents find a `conntrack` first on their PATH that, while `hang` exists, never answers (and
     // says its pid): the moment of the kill is the one in which the check runs.
     const tools = mkdtempSync(join(tmpdir(), 'netpol-tools-'));
     const real = execFileSync('sh', ['-c', 'command -v conntrack'], { encoding: 'utf8' }).trim();
     writeFileSync(join(tools, 'conntrack'), `#!/bin/sh\nif [ -e '${tools}/hang' ]; then echo $$ >> '${tools}/hung'; exec sleep 600; fi\nexec '${real}' "$@"\n`, { mode: 0o755 });
-    const enforcer = agentEnforcer({ env: { ...process.env, PATH: `${tools}:${process.env.PATH ?? ''}` } });
-    const lab = await Lab.create(clusterWith(ONLY_B), { id, nodes: 2, enforcer });
     const hung = () => (existsSync(join(tools, 'hung')) ? readFileSync(join(tools, 'hung'), 'utf8').split('\n').filter(Boolean).map(Number) : []);
     try {
-      const node = lab.layout.nodes.find((n) => n.name === lab.cluster.pods.find((p) => p.name === 'a')?.nodeName);
-      assert.ok(node);
-      const held = await lab.hold('x/b', 'x/a', 80, 'TCP');
-      assert.equal(held.result, 'connected');
-      writeFileSync(join(tools, 'hang'), '');
-      // The change, without waiting for the agents (their checks never finish).
-      writeFileSync(join(enforcer.dir, '..', 'policies.staged'), DENY_X);
-      renameSync(join(enforcer.dir, '..', 'policies.staged'), join(enforcer.dir, 'policies.yaml'));
-      const table = () => execFileSync('ip', ['netns', 'exec', node.netns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' });
-      while (!/x\/deny/.test(table()) || hung().length === 0) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(await held.check(), 'connected', 'the rules deny it, and yet it flows: the check has not run');
-      rmSync(join(tools, 'hang'));
-      await enforcer.restart(node.name);
-      assert.notEqual(await held.check(1000), 'connected', 'the restarted agent cut it');
-      const restarted = enforcer.events.filter((e) => e.node === node.name && ['cut', 'applied', 'unchanged'].includes(e.kind)).slice(-2);
-      assert.deepEqual(restarted.map((e) => e.kind), ['cut', 'unchanged'], 'nothing to apply, and still the check ran first');
-      await held.release();
-    } finally {
-      // The other agent's check is still hanging: let it fail (and retry with the real conntrack).
-      for (const pid of hung()) {
+      await withAgentLab('kw', clusterWith(ONLY_B), { env: { ...process.env, PATH: `${tools}:${process.env.PATH ?? ''}` } }, async (lab, enforcer) => {
         try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
+          const node = lab.layout.nodes.find((n) => n.name === lab.cluster.pods.find((p) => p.name === 'a')?.nodeName);
+          assert.ok(node);
+          const held = await lab.hold('x/b', 'x/a', 80, 'TCP');
+          assert.equal(held.result, 'connected');
+          writeFileSync(join(tools, 'hang'), '');
+          // The change, without waiting for the agents (their checks never finish).
+          writeFileSync(join(enforcer.dir, '..', 'policies.staged'), DENY_X);
+          renameSync(join(enforcer.dir, '..', 'policies.staged'), join(enforcer.dir, 'policies.yaml'));
+          const table = () => execFileSync('ip', ['netns', 'exec', node.netns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' });
+          while (!/x\/deny/.test(table()) || hung().length === 0) await new Promise((r) => setTimeout(r, 20));
+          assert.equal(await held.check(), 'connected', 'the rules deny it, and yet it flows: the check has not run');
+          rmSync(join(tools, 'hang'));
+          await enforcer.restart(node.name);
+          assert.notEqual(await held.check(1000), 'connected', 'the restarted agent cut it');
+          const restarted = enforcer.events.filter((e) => e.node === node.name && ['cut', 'applied', 'unchanged'].includes(e.kind)).slice(-2);
+          assert.deepEqual(restarted.map((e) => e.kind), ['cut', 'unchanged'], 'nothing to apply, and still the check ran first');
+          await held.release();
+        } finally {
+          // The other agent's check is still hanging: let it fail (and retry with the real conntrack)
+          // before the lab goes.
+          for (const pid of hung()) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
         }
-      }
-      await lab.destroy();
+      });
+    } finally {
       rmSync(tools, { recursive: true, force: true });
     }
-    assert.deepEqual(leftovers(id), NOTHING);
   });
 });
 

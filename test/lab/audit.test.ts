@@ -11,40 +11,18 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { Engine, podEndpoint } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import type { SideResult } from '../../src/engine/types.js';
-import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/index.js';
 import { kernelFamilies } from '../../src/agent/metrics.js';
-import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
 import { subjectChainName } from '../../src/nft/index.js';
-import { leftovers, NOTHING, testLabId } from './helpers.js';
+import { agentLabSkip, clusterOf, nftTable, settledDrops, TCP_UDP_80 as PROBES, twoNamespaces, withAgentLab } from './helpers.js';
 
-const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
-const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
+const skip = agentLabSkip();
 
-const BASE = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: x, labels: {ns: x}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: 'y', labels: {ns: 'y'}}
-${['x/a', 'x/b', 'y/c', 'y/d']
-  .map((ref, i) => {
-    const [ns, name] = ref.split('/');
-    return `---
-apiVersion: v1
-kind: Pod
-metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
-spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.78.0.${i + 1}}`;
-  })
-  .join('\n')}
-`;
+const BASE = twoNamespaces(['x/a', 'x/b', 'y/c', 'y/d'], '10.78');
 
 /**
  * Staged: a accepts only b; c may only talk within y. Enforcing: b accepts everyone, with a staged
@@ -90,16 +68,7 @@ spec:
 `;
 }
 
-const PROBES = [
-  { port: 80, protocol: 'TCP' as const },
-  { port: 80, protocol: 'UDP' as const },
-];
-
-function clusterWith(text: string): Cluster {
-  const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text }]);
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-  return cluster;
-}
+const clusterWith = (text: string): Cluster => clusterOf(BASE, text);
 
 /** The lab's own cluster (lab addresses, lab nodes) with these policies. */
 function withPolicies(lab: Lab, text: string): Cluster {
@@ -158,7 +127,7 @@ interface NftRule {
 function kernelAudits(lab: Lab): Map<string, number> {
   const out = new Map<string, number>();
   for (const node of lab.layout.nodes) {
-    const json = JSON.parse(execFileSync('ip', ['netns', 'exec', node.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as { nftables: { rule?: NftRule }[] };
+    const json = nftTable(node.netns) as { nftables: { rule?: NftRule }[] };
     for (const { rule } of json.nftables) {
       if (!rule?.comment?.includes(' audit: would be denied by ')) continue;
       const counter = rule.expr.find((e) => 'counter' in e)?.counter as { packets: number } | undefined;
@@ -180,11 +149,8 @@ const byProbe = (a: AuditEvent, b: AuditEvent) => (`${a.probe} ${a.direction}` <
 
 describe('audit mode in the lab', { skip }, () => {
   test('staged policies: every probe passes, audit counters and audit events are exactly the would-be denials, enforcing drops exactly those', async () => {
-    const id = testLabId('au');
     // With the drop log read (every packet logged: the rate is far above what the probes send).
-    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
-    const lab = await Lab.create(clusterWith(policies(true)), { id, nodes: 2, enforcer });
-    try {
+    await withAgentLab('au', clusterWith(policies(true)), { logDenied: true, logRate: 10_000 }, async (lab, enforcer) => {
       const staged = withPolicies(lab, policies(true));
       const first = await lab.probe(PROBES);
       assert.deepEqual(denied(first.reachability), new Set(), 'every probe gets through');
@@ -193,9 +159,7 @@ describe('audit mode in the lab', { skip }, () => {
       assert.deepEqual(sorted(kernelAudits(lab)), sorted(counts));
       // The drop log: one audit event per audited probe and side, on the node of that side, naming the
       // staged policies; one packet each (the connection's first); no deny event.
-      const deadline = Date.now() + 5000;
-      while (enforcer.drops.length < events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
+      await settledDrops(lab, enforcer, events.length);
       const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
       assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
       assert.deepEqual([...new Set(enforcer.drops.map((e) => `${e.action} ${e.packets}`))], ['audit 1']);
@@ -204,8 +168,7 @@ describe('audit mode in the lab', { skip }, () => {
       for (const e of events) for (const p of e.policies) perPolicy.set(`${p} ${e.direction}`, (perPolicy.get(`${p} ${e.direction}`) ?? 0) + 1);
       const exported = new Map<string, number>();
       for (const node of lab.layout.nodes) {
-        const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', node.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as unknown;
-        for (const sample of kernelFamilies(listing).find((f) => f.name === 'netpol_policy_audited_packets_total')?.samples ?? []) {
+        for (const sample of kernelFamilies(nftTable(node.netns)).find((f) => f.name === 'netpol_policy_audited_packets_total')?.samples ?? []) {
           const key = `${sample.labels?.namespace}/${sample.labels?.policy} ${sample.labels?.direction}`;
           exported.set(key, (exported.get(key) ?? 0) + sample.value);
         }
@@ -218,26 +181,17 @@ describe('audit mode in the lab', { skip }, () => {
       const second = await lab.probe(PROBES);
       assert.deepEqual(second.reachability, reachability(new Engine(enforced), sortPods(enforced.pods), PROBES));
       assert.deepEqual(denied(second.reachability), audited, 'enforcing drops exactly the probes that were audited');
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 
   test('--mode audit: the same policies, every one staged, drop nothing', async () => {
-    const id = testLabId('am');
-    const enforcer = agentEnforcer({ mode: 'audit' });
-    const lab = await Lab.create(clusterWith(policies(false)), { id, nodes: 2, enforcer });
-    try {
+    await withAgentLab('am', clusterWith(policies(false)), { mode: 'audit' }, async (lab) => {
       const first = await lab.probe(PROBES);
       assert.deepEqual(denied(first.reachability), new Set());
       // What they would deny is what they deny when enforced (the previous test), now counted instead.
       const all = withPolicies(lab, policies(false));
       const stagedAll = { ...all, policies: all.policies.map((p) => ({ ...p, policy: { ...p.policy, metadata: { ...p.policy.metadata, annotations: { 'netpol.dev/mode': 'audit' } } } })) };
       assert.deepEqual(sorted(kernelAudits(lab)), sorted(expectedAudits(stagedAll).counts));
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });

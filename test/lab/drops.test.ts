@@ -8,42 +8,21 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Engine, podEndpoint } from '../../src/engine/engine.js';
-import { agentEnforcer, checkPrerequisites, cliCommand, Lab } from '../../src/lab/index.js';
+import { cliCommand } from '../../src/lab/index.js';
 import type { DropsAnswer } from '../../src/agent/drop-service.js';
 import { kernelFamilies, type Family } from '../../src/agent/metrics.js';
 import { NF_LOG_ALL_NETNS } from '../../src/agent/drop-service.js';
-import { loadCluster } from '../../src/load/index.js';
 import type { Protocol } from '../../src/model/cluster.js';
-import { leftovers, NOTHING, testLabId } from './helpers.js';
+import { agentLabSkip, clusterOf, nftTable, settledDrops, TCP_UDP_80 as PROBES, twoNamespaces, withAgentLab } from './helpers.js';
 
-const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
-const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
+const skip = agentLabSkip();
 if (skip) console.log(`# drop log lab test skipped: ${skip}`);
 
 /** Addresses of their own (10.79/16): the kernel log is the machine's, and other labs' lines must not look like ours. */
-const BASE = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: x, labels: {ns: x}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: 'y', labels: {ns: 'y'}}
-${['x/a', 'x/b', 'y/c', 'y/d']
-  .map((ref, i) => {
-    const [ns, name] = ref.split('/');
-    return `---
-apiVersion: v1
-kind: Pod
-metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
-spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.79.0.${i + 1}}`;
-  })
-  .join('\n')}
-`;
+const BASE = twoNamespaces(['x/a', 'x/b', 'y/c', 'y/d'], '10.79');
 
 /**
  * a: ingress from b only (a-from-b), and TCP from anyone in y (a-tcp-from-y): its ingress chain has two
@@ -72,11 +51,6 @@ spec:
   egress: [{to: [{namespaceSelector: {matchLabels: {ns: x}}}]}]
 `;
 
-const PROBES = [
-  { port: 80, protocol: 'TCP' as const },
-  { port: 80, protocol: 'UDP' as const },
-];
-
 interface Expected {
   readonly key: string;
   readonly node: string;
@@ -90,14 +64,8 @@ function sum(families: Family[], name: string, filter: (labels: Readonly<Record<
 
 describe('the drop log in the lab', { skip }, () => {
   test('every denied probe is exactly one drop event naming the denying side\'s policies; allowed probes none; counters add up', async () => {
-    const id = testLabId('dl');
-    const sysctlBefore = readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim();
-    const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text: POLICIES }]);
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-    // Every packet logged: the rate is far above what the probes send.
-    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
-    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
-    try {
+    // Every packet logged: the rate is far above what the probes send; the fixture checks that the sysctl is put back.
+    await withAgentLab('dl', clusterOf(BASE, POLICIES), { logDenied: true, logRate: 10_000 }, async (lab, enforcer) => {
       assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), '1', 'the lab lets namespaces log while it runs');
       const report = await lab.probe(PROBES);
       const engine = new Engine(lab.cluster);
@@ -126,10 +94,7 @@ describe('the drop log in the lab', { skip }, () => {
       }
       assert.ok(expected.length >= 4, `the policies deny several probes (${expected.length})`);
       assert.ok(expected.some((e) => e.direction === 'egress') && expected.some((e) => e.policies.length === 2), 'both directions, and a chain of two policies');
-      // Events arrive within milliseconds; allow the agents' poll and stdout a moment.
-      const deadline = Date.now() + 5000;
-      while ((enforcer.drops.length < expected.length || lab.layout.nodes.some((n) => !enforcer.listening(n.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
+      await settledDrops(lab, enforcer, expected.length);
       const order = (a: Expected, b: Expected) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
       const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
       assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'exactly one event per denied probe, on the enforcing node, naming the isolating policies');
@@ -162,12 +127,12 @@ describe('the drop log in the lab', { skip }, () => {
       assert.equal(verdict.allowed, false);
       assert.deepEqual(verdict[sample.direction].policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort(), [...sample.policies].sort());
       // The kernel's counters, read as /metrics reads them, on both nodes.
-      const families = lab.layout.nodes.map((n) => kernelFamilies(JSON.parse(execFileSync('ip', ['netns', 'exec', n.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' }))));
+      const families = lab.layout.nodes.map((n) => kernelFamilies(nftTable(n.netns)));
       const loggedPackets = served.reduce((a, e) => a + e.packets, 0);
       // A chain's deny counter counts a packet once for each policy it names: count each chain once.
       let denied = 0;
       for (const n of lab.layout.nodes) {
-        const listing = JSON.parse(execFileSync('ip', ['netns', 'exec', n.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
+        const listing = nftTable(n.netns) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
         for (const item of listing.nftables) if (item.rule?.comment?.includes(' denied: isolated by ')) denied += item.rule.expr?.find((x) => x.counter)?.counter?.packets ?? 0;
       }
       assert.equal(denied, loggedPackets, 'every denied packet was logged, and folded into its probe\'s event');
@@ -176,23 +141,14 @@ describe('the drop log in the lab', { skip }, () => {
       assert.ok(resent > 0, 'some denied probe passed an egress rule first');
       assert.equal(admitted, allowedIsolated + resent, 'admitting rules counted the first packet of each allowed probe once per isolated side, and every packet an egress rule let through to a denying ingress');
       assert.ok(sum(families[0]!, 'netpol_policy_denied_packets_total') + sum(families[1]!, 'netpol_policy_denied_packets_total') >= denied);
-    } finally {
-      await lab.destroy();
-    }
-    assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), sysctlBefore, 'the sysctl is put back');
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 
   test('audit mode: every probe gets through, and the drop log reports exactly the would-be drops as audit events', async () => {
-    const id = testLabId('da');
     // Every policy staged (netpol.dev/mode: audit): today nothing is enforced.
     const staged = POLICIES.replace(/metadata: \{name: ([^,]+), namespace: ([^}]+)\}/g, 'metadata: {name: $1, namespace: $2, annotations: {netpol.dev/mode: audit}}');
     assert.equal(staged.split('netpol.dev/mode: audit').length - 1, 3);
-    const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text: staged }]);
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-    const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
-    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
-    try {
+    await withAgentLab('da', clusterOf(BASE, staged), { logDenied: true, logRate: 10_000 }, async (lab, enforcer) => {
       const report = await lab.probe(PROBES);
       const today = new Engine(lab.cluster);
       const once = today.withAudit();
@@ -214,18 +170,13 @@ describe('the drop log in the lab', { skip }, () => {
         }
       }
       assert.ok(expected.length >= 4, `the staged policies would deny several probes (${expected.length})`);
-      const deadline = Date.now() + 5000;
-      while ((enforcer.drops.length < expected.length || lab.layout.nodes.some((n) => !enforcer.listening(n.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
+      await settledDrops(lab, enforcer, expected.length);
       const order = (a: Expected, b: Expected) => (a.key + a.direction < b.key + b.direction ? -1 : a.key + a.direction > b.key + b.direction ? 1 : 0);
       const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
       assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'one audit event per would-be denying side, naming its staged policies');
       assert.ok(enforcer.drops.every((e) => e.action === 'audit'), 'audit events, not drops');
       // The connection went through: its first packet is the only one logged.
       assert.ok(enforcer.drops.every((e) => e.packets === 1));
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });

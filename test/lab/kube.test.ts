@@ -15,13 +15,12 @@ import { agentClusterSource } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/agent/source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods, type Reachability } from '../../src/engine/matrix.js';
-import { checkPrerequisites, kubeEnforcer, Lab } from '../../src/lab/index.js';
+import { kubeEnforcer, type Lab } from '../../src/lab/index.js';
 import { loadCluster } from '../../src/load/index.js';
 import { controlPlaneSkip, kubectl } from '../kube/helpers.js';
-import { leftovers, NOTHING, testLabId } from './helpers.js';
+import { agentLabSkip, withLab } from './helpers.js';
 
-const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
-const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : controlPlaneSkip();
+const skip = agentLabSkip() || controlPlaneSkip();
 
 const MANIFESTS = `
 apiVersion: v1
@@ -84,10 +83,7 @@ describe('the lab with a real control plane', { skip }, () => {
   test('labels and policies changed through the API are enforced; the agents run as deploy/\'s ServiceAccount', async () => {
     const { cluster, diagnostics } = loadCluster([{ file: 'shop.yaml', text: MANIFESTS }]);
     assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-    const id = testLabId('kc');
-    const enforcer = kubeEnforcer({ denyAction: 'reject' });
-    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
-    try {
+    await withLab('kc', cluster, kubeEnforcer({ denyAction: 'reject' }), async (lab, enforcer) => {
       const info = enforcer.info!;
       assert.match(readFileSync(`${lab.runDir}/agent.kubeconfig`, 'utf8'), /user: system:serviceaccount:netpol-system:netpol-agent/);
       const k = kubectl(info.kubeconfig);
@@ -114,18 +110,12 @@ describe('the lab with a real control plane', { skip }, () => {
       await k(['delete', 'networkpolicy', '--all', '-n', 'shop']);
       const open = await check('policies deleted');
       assert.ok(open.probes[0]?.allowed.every((row) => row.every(Boolean)));
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 
   test('kube-apiserver and etcd killed and restarted: the kernel keeps its rules, the next change is enforced', async () => {
     const { cluster } = loadCluster([{ file: 'shop.yaml', text: MANIFESTS }]);
-    const id = testLabId('kr');
-    const enforcer = kubeEnforcer({ denyAction: 'reject' });
-    const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
-    try {
+    await withLab('kr', cluster, kubeEnforcer({ denyAction: 'reject' }), async (lab, enforcer) => {
       const info = enforcer.info!;
       const cp = enforcer.controlPlane!;
       const k = kubectl(info.kubeconfig);
@@ -160,9 +150,6 @@ describe('the lab with a real control plane', { skip }, () => {
       assert.notDeepEqual(after, before);
       const ms = await enforced(lab, after, 'label added after the restarts');
       console.log(`# change after the restarts enforced (probed) within ${ms} ms`);
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });

@@ -16,15 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { Engine, reachability, sortPods, type Probe, type Reachability } from '../../src/engine/index.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/index.js';
-import { agentEnforcer, checkPrerequisites, kubeEnforcer, Lab, labManifests, planLab } from '../../src/lab/index.js';
+import { kubeEnforcer, labManifests } from '../../src/lab/index.js';
 import { loadKubeConfig } from '../../src/kube/index.js';
 import { agentClusterSource } from '../../src/agent/kube-source.js';
 import type { ClusterSnapshot } from '../../src/model/index.js';
 import { controlPlaneSkip, kubectl } from '../kube/helpers.js';
-import { NOTHING, leftovers, testLabId } from './helpers.js';
+import { agentLabSkip, withAgentLab, withLab } from './helpers.js';
 
-const prerequisites = checkPrerequisites(['ip', 'nft', 'conntrack']);
-const skip = prerequisites.missing.length > 0 ? `the lab needs ${prerequisites.missing.join('; ')}` : undefined;
+const skip = agentLabSkip();
 if (skip) console.log(`# skipping the cluster-policy lab tests: ${skip}`);
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/admin-guardrails/', import.meta.url));
@@ -62,15 +61,10 @@ function disagreements(kernel: Reachability, engine: Reachability): string[] {
 
 describe('cluster-scoped policies in the lab, enforced by netpol agent from files', { skip }, () => {
   test('examples/admin-guardrails: every pair as the engine says, the claims hold, and removing an Admin policy takes effect', async () => {
-    const c = example();
-    const id = testLabId('tg');
-    const enforcer = agentEnforcer({ denyAction: 'drop' });
-    const lab = await Lab.create(c, { id, nodes: 2, enforcer });
-    try {
-      const plan = planLab(c, { id, nodes: 2 });
+    await withAgentLab('tg', example(), { denyAction: 'drop' }, async (lab, enforcer) => {
       const engineOf = (cluster: Cluster) => reachability(new Engine(cluster), sortPods(cluster.pods), PROBES);
       const first = (await lab.probe(PROBES, { tcpTimeoutMs: 800, udpTimeoutMs: 800 })).reachability;
-      assert.deepEqual(disagreements(first, engineOf(plan.cluster)), []);
+      assert.deepEqual(disagreements(first, engineOf(lab.cluster)), []);
       // The README's claims between pods, on real packets.
       assert.equal(allowed(first, 2, 'monitoring/prometheus', 'tenant-a/db'), true, 'monitoring always reaches the metrics port');
       assert.equal(allowed(first, 1, 'monitoring/prometheus', 'tenant-a/db'), false, 'but not postgres');
@@ -84,21 +78,18 @@ describe('cluster-scoped policies in the lab, enforced by netpol agent from file
       assert.ok(problems.some((m) => /domainNames peers are not enforced/.test(m) && /ClusterNetworkPolicy\/tenant-egress egress\[1\]/.test(m)), problems.join('\n'));
 
       // Without allow-monitoring, tenant-a's NetworkPolicy decides what Prometheus may reach.
-      const without: Cluster = { ...plan.cluster, clusterPolicies: (plan.cluster.clusterPolicies ?? []).filter((p) => p.name !== 'allow-monitoring') };
+      const without: Cluster = { ...lab.cluster, clusterPolicies: (lab.cluster.clusterPolicies ?? []).filter((p) => p.name !== 'allow-monitoring') };
       const items = labManifests({ cluster: without }).items.filter((i) => /NetworkPolicy$/.test(i.kind));
       await enforcer.setPolicies(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
       const second = (await lab.probe(PROBES, { tcpTimeoutMs: 800, udpTimeoutMs: 800 })).reachability;
       assert.deepEqual(disagreements(second, engineOf(without)), []);
       assert.equal(allowed(second, 2, 'monitoring/prometheus', 'tenant-a/db'), false, "tenant-a's db-from-web now decides");
       assert.equal(allowed(second, 2, 'monitoring/prometheus', 'tenant-a/web'), false, 'the Baseline tier denies what no NetworkPolicy selects');
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });
 
-const kubeSkip = skip ?? controlPlaneSkip();
+const kubeSkip = skip || controlPlaneSkip();
 if (kubeSkip && !skip) console.log(`# skipping the cluster-mode tier test: ${kubeSkip}`);
 
 /** The cluster as the API server holds it, read the way the agent reads it. */
@@ -113,10 +104,7 @@ describe('cluster-scoped policies in the lab, enforced by netpol agent from a re
   test('the CRDs and the admin policies created while the agents run are enforced as the engine says', async () => {
     const { clusterPolicies, ...withoutTiers } = example();
     assert.ok((clusterPolicies ?? []).length > 0);
-    const id = testLabId('tk');
-    const enforcer = kubeEnforcer({ denyAction: 'reject' });
-    const lab = await Lab.create(withoutTiers, { id, nodes: 2, enforcer });
-    try {
+    await withLab('tk', withoutTiers, kubeEnforcer({ denyAction: 'reject' }), async (lab, enforcer) => {
       const kubeconfig = enforcer.info!.kubeconfig;
       const k = kubectl(kubeconfig);
       await k(['apply', '-f', CRDS]);
@@ -137,9 +125,6 @@ describe('cluster-scoped policies in the lab, enforced by netpol agent from a re
       console.log(`# cluster policies created through the API enforced (probed) within ${Date.now() - t0} ms`);
       assert.equal(allowed(got!, 0, 'tenant-b/web', 'tenant-a/web'), false, 'tenants are isolated');
       assert.equal(allowed(got!, 2, 'monitoring/prometheus', 'tenant-a/db'), true, 'monitoring always reaches the metrics port');
-    } finally {
-      await lab.destroy();
-    }
-    assert.deepEqual(leftovers(id), NOTHING);
+    });
   });
 });
