@@ -2,8 +2,9 @@
 import type { Verdict } from '../engine/types.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { ExternalBlock } from '../server/external.js';
+import type { PolicyDocument } from '../server/documents.js';
 
-export type { Verdict, Diagnostic, ExternalBlock };
+export type { Verdict, Diagnostic, ExternalBlock, PolicyDocument };
 
 export interface Probe {
   readonly port: number | string;
@@ -47,14 +48,6 @@ export interface ExternalJson {
   readonly port: number | string;
   readonly protocol: string;
   readonly blocks: readonly ExternalBlock[];
-}
-
-export interface PolicyDocument {
-  readonly id: string;
-  readonly file: string;
-  readonly line: number;
-  readonly text: string;
-  readonly policies: readonly string[];
 }
 
 export interface Edit {
