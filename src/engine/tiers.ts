@@ -21,7 +21,7 @@
  */
 import type { IP } from '../ip/index.js';
 import type { Cluster, Labels, NodeInfo, PodInfo, Protocol } from '../model/index.js';
-import { clusterRulesOf, type Action, type ClusterPeer, type ClusterPolicy, type ClusterPort, type ClusterRule, type PodScope, PortSet } from '../policy/index.js';
+import { clusterRulesOf, inPodScope, type Action, type ClusterPeer, type ClusterPolicy, type ClusterPort, type ClusterRule, type PodScope, PortSet } from '../policy/index.js';
 import type { Direction } from '../policy/index.js';
 import { matches, requirementText, unmetRequirements, type Selector } from '../selector/index.js';
 import type { ClusterPeerResult, ClusterPolicyResult, ClusterRuleResult, Endpoint, TierDecider } from './types.js';
@@ -117,10 +117,8 @@ export class ClusterTiers {
     this.nodes = cluster.nodes ?? [];
   }
 
-  /** "Note that host-networked pods are not included in subject selection" nor in namespaces/pods peers. */
   private inScope(scope: PodScope, pod: PodInfo): boolean {
-    if (pod.hostNetwork) return false;
-    return matches(scope.namespaces, this.namespaceLabels(pod.namespace)) && (scope.pods === undefined || matches(scope.pods, pod.labels));
+    return inPodScope(scope, this.namespaceLabels(pod.namespace), pod);
   }
 
   /** The cluster policies that select `pod` and have rules for `direction`, per tier, in evaluation order. */

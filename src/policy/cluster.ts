@@ -20,8 +20,8 @@
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
 import type { ANPPort, ClusterPolicyPeer, ClusterPolicySubject, CNPProtocol, LabelSelector, NamespacedPod } from '../model/index.js';
-import { clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Protocol } from '../model/index.js';
-import { compileSelector, type Selector } from '../selector/index.js';
+import { clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Labels, type PodInfo, type Protocol } from '../model/index.js';
+import { compileSelector, matches, type Selector } from '../selector/index.js';
 import type { ObjectSource } from '../diag/index.js';
 import type { Direction, PortMatch } from './model.js';
 
@@ -87,6 +87,15 @@ export function compareClusterPolicies(a: ClusterPolicy, b: ClusterPolicy): numb
   if (a.priority !== b.priority) return a.priority - b.priority;
   if (a.ref.kind !== b.ref.kind) return KIND_ORDER[a.ref.kind] - KIND_ORDER[b.ref.kind];
   return a.ref.name < b.ref.name ? -1 : a.ref.name > b.ref.name ? 1 : 0;
+}
+
+/**
+ * Whether `pod` (of a namespace labelled `namespaceLabels`) is in `scope`: a subject, or a `namespaces` /
+ * `pods` peer. "Note that host-networked pods are not included in subject selection" nor in those peers.
+ */
+export function inPodScope(scope: PodScope, namespaceLabels: Labels, pod: PodInfo): boolean {
+  if (pod.hostNetwork) return false;
+  return matches(scope.namespaces, namespaceLabels) && (scope.pods === undefined || matches(scope.pods, pod.labels));
 }
 
 export function clusterRulesOf(p: ClusterPolicy, d: Direction): readonly ClusterRule[] {

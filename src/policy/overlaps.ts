@@ -7,15 +7,12 @@
  */
 import type { Diagnostic } from '../diag/index.js';
 import { podKey, type Cluster, type PodInfo } from '../model/index.js';
-import { matches } from '../selector/index.js';
-import { clusterRulesOf, type ClusterPolicy } from './cluster.js';
+import { clusterRulesOf, inPodScope, type ClusterPolicy } from './cluster.js';
 import type { Direction } from './model.js';
 import { namespaceLabels } from './rules.js';
 
 function selects(cluster: Cluster, p: ClusterPolicy, pod: PodInfo): boolean {
-  if (pod.hostNetwork) return false;
-  const labels = namespaceLabels(cluster.namespaces, pod.namespace);
-  return matches(p.subject.namespaces, labels) && (p.subject.pods === undefined || matches(p.subject.pods, pod.labels));
+  return inPodScope(p.subject, namespaceLabels(cluster.namespaces, pod.namespace), pod);
 }
 
 /** One warning per policy that overlaps an earlier one of its tier and priority, at its `spec.priority`. */

@@ -11,15 +11,25 @@
  * are touched (a policy selecting a whole large namespace, a namespace's labels, which any
  * namespaceSelector may read), listing pairs would cost pods x pods: the answer is then the exact
  * change in the number of allowed pairs (`net`), marked `exact: false`.
+ *
+ * Cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) decide
+ * a side before and after NetworkPolicy: while the cluster has any, verdicts come from the tier-aware
+ * class engine (src/scale/tiers), built on the NetworkPolicy engine kept above after each change (tier
+ * classes are rebuilt; the NetworkPolicy classes are not). The same locality holds: a cluster policy
+ * changes only the sides of the pods its subject selects, before or after; a Node only the sides of
+ * the subjects of policies with `nodes` peers (which read Node labels and addresses).
  */
-import { podKey, type Cluster, type NamespaceInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { ScaleEngine, type ScaleProbe } from '../scale/index.js';
+import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
+import { clusterRulesOf, inPodScope, namespaceLabels, normalizeClusterPolicy, type ClusterPolicy } from '../policy/index.js';
+import { ScaleEngine, TieredScaleEngine, type ScaleProbe } from '../scale/index.js';
 import { compileSelector, matches } from '../selector/index.js';
 
 export type ObjectChange =
   | { readonly kind: 'Namespace'; readonly key: string; readonly old?: NamespaceInfo; readonly current?: NamespaceInfo }
   | { readonly kind: 'Pod'; readonly key: string; readonly old?: PodInfo; readonly current?: PodInfo }
-  | { readonly kind: 'NetworkPolicy'; readonly key: string; readonly old?: PolicyInfo; readonly current?: PolicyInfo };
+  | { readonly kind: 'NetworkPolicy'; readonly key: string; readonly old?: PolicyInfo; readonly current?: PolicyInfo }
+  | { readonly kind: ClusterPolicyInfo['kind']; readonly key: string; readonly old?: ClusterPolicyInfo; readonly current?: ClusterPolicyInfo }
+  | { readonly kind: 'Node'; readonly key: string; readonly old?: NodeInfo; readonly current?: NodeInfo };
 
 export interface ProbeChange {
   readonly port: number | string;
@@ -38,7 +48,7 @@ export interface ProbeChange {
 export type PodPair = readonly [PodInfo, PodInfo];
 
 export interface ReachabilityChange {
-  /** `Pod ns/name`, `NetworkPolicy ns/name`, `Namespace name`. */
+  /** `Pod ns/name`, `NetworkPolicy ns/name`, `Namespace name`, `AdminNetworkPolicy name` (each cluster-scoped kind), `Node name`. */
   readonly object: string;
   readonly action: 'created' | 'changed' | 'deleted';
   /** What changed in the object, for a pod: `labels`, `addresses`, `ports`, ... */
@@ -51,11 +61,24 @@ export interface TrackerOptions {
   readonly touchedLimit?: number;
 }
 
+/** What the tracker asks of an engine: counts, and one pod's ends. */
+interface Reach {
+  allowedPairs(probe: ScaleProbe): number;
+  destinations(pod: PodInfo, probe: ScaleProbe): PodInfo[];
+  sources(pod: PodInfo, probe: ScaleProbe): PodInfo[];
+}
+
 export class ReachabilityTracker {
+  /** NetworkPolicy's class engine, updated in place. */
   private engine: ScaleEngine;
+  /** The tier-aware engine over `engine`, while there are cluster policies; built again after a change. */
+  private tiered: TieredScaleEngine | undefined;
   private readonly namespaces: Map<string, NamespaceInfo>;
   private readonly pods: Map<string, PodInfo>;
   private readonly policies: Map<string, PolicyInfo>;
+  /** By `Kind/name`. */
+  private readonly clusterPolicies: Map<string, ClusterPolicyInfo>;
+  private readonly nodes: Map<string, NodeInfo>;
 
   constructor(
     cluster: Cluster,
@@ -65,6 +88,8 @@ export class ReachabilityTracker {
     this.namespaces = new Map(cluster.namespaces);
     this.pods = new Map(cluster.pods.map((p) => [podKey(p), p]));
     this.policies = new Map(cluster.policies.map((p) => [podKey(p), p]));
+    this.clusterPolicies = new Map((cluster.clusterPolicies ?? []).map((p) => [clusterPolicyKey(p), p]));
+    this.nodes = new Map((cluster.nodes ?? []).map((n) => [n.name, n]));
     this.engine = new ScaleEngine(cluster);
   }
 
@@ -76,8 +101,12 @@ export class ReachabilityTracker {
     return this.policies.size;
   }
 
+  get clusterPolicyCount(): number {
+    return this.clusterPolicies.size;
+  }
+
   allowedPairs(probe: ScaleProbe): number {
-    return this.engine.allowedPairs(probe);
+    return this.reach().allowedPairs(probe);
   }
 
   /** Applies one change; undefined when it changes nothing the analysis reads. */
@@ -89,7 +118,29 @@ export class ReachabilityTracker {
         return this.policyChange(change.key, change.current);
       case 'Namespace':
         return this.namespaceChange(change.key, change.current);
+      case 'Node':
+        return this.nodeChange(change.key, change.current);
+      default:
+        return this.clusterPolicyChange(change.kind, (change.current ?? change.old)?.name, change.current);
     }
+  }
+
+  /** The cluster as it is now (for the engines). */
+  private cluster(): Cluster {
+    return {
+      namespaces: this.namespaces,
+      pods: [...this.pods.values()],
+      policies: [...this.policies.values()],
+      ...(this.clusterPolicies.size > 0 ? { clusterPolicies: [...this.clusterPolicies.values()] } : {}),
+      ...(this.nodes.size > 0 ? { nodes: [...this.nodes.values()] } : {}),
+    };
+  }
+
+  /** The engine that answers now: NetworkPolicy's alone while no cluster policy exists. */
+  private reach(): Reach {
+    if (this.clusterPolicies.size === 0) return this.engine;
+    this.tiered ??= new TieredScaleEngine(this.cluster(), { networkPolicy: this.engine });
+    return this.tiered;
   }
 
   private podChange(key: string, next: PodInfo | undefined): ReachabilityChange | undefined {
@@ -135,8 +186,51 @@ export class ReachabilityTracker {
     return this.measure(`Namespace ${name}`, !old ? 'created' : !next ? 'deleted' : 'changed', next && old ? ['labels'] : [], undefined, () => {
       if (next) this.namespaces.set(name, next);
       else this.namespaces.delete(name);
-      this.engine = new ScaleEngine({ namespaces: this.namespaces, pods: [...this.pods.values()], policies: [...this.policies.values()] });
+      this.engine = new ScaleEngine(this.cluster());
     });
+  }
+
+  private clusterPolicyChange(kind: ClusterPolicyInfo['kind'], name: string | undefined, next: ClusterPolicyInfo | undefined): ReachabilityChange | undefined {
+    if (name === undefined) return undefined;
+    const key = clusterPolicyKey({ kind, name });
+    const old = this.clusterPolicies.get(key);
+    if (!old && !next) return undefined;
+    if (old && next && JSON.stringify(old.policy.spec) === JSON.stringify(next.policy.spec)) return undefined;
+    // Only the sides of the pods its subject selects, before or after, can change.
+    const touched = new Set<PodInfo>();
+    for (const p of [old, next]) if (p) for (const pod of this.subjects([normalizeClusterPolicy(p)])) touched.add(pod);
+    return this.measure(`${kind} ${name}`, !old ? 'created' : !next ? 'deleted' : 'changed', next && old ? ['spec'] : [], [...touched], () => {
+      if (next) this.clusterPolicies.set(key, next);
+      else this.clusterPolicies.delete(key);
+    });
+  }
+
+  private nodeChange(name: string, next: NodeInfo | undefined): ReachabilityChange | undefined {
+    const old = this.nodes.get(name);
+    if (!old && !next) return undefined;
+    const fields = old && next ? [...(JSON.stringify(old.labels) !== JSON.stringify(next.labels) ? ['labels'] : []), ...(old.addresses.join() !== next.addresses.join() ? ['addresses'] : [])] : [];
+    if (old && next && fields.length === 0) return undefined;
+    const store = () => {
+      if (next) this.nodes.set(name, next);
+      else this.nodes.delete(name);
+    };
+    // Nodes are read only by `nodes` peers: only the sides of those policies' subjects can change.
+    const reading = [...this.clusterPolicies.values()].map(normalizeClusterPolicy).filter((p) => (['ingress', 'egress'] as const).some((d) => clusterRulesOf(p, d).some((r) => r.peers.some((peer) => peer.kind === 'nodes'))));
+    if (reading.length === 0) {
+      store();
+      return undefined;
+    }
+    return this.measure(`Node ${name}`, !old ? 'created' : !next ? 'deleted' : 'changed', fields, this.subjects(reading), store);
+  }
+
+  /** The pods the subjects of `policies` select. */
+  private subjects(policies: readonly ClusterPolicy[]): PodInfo[] {
+    const out: PodInfo[] = [];
+    for (const pod of this.pods.values()) {
+      const labels = namespaceLabels(this.namespaces, pod.namespace);
+      if (policies.some((p) => inPodScope(p.subject, labels, pod))) out.push(pod);
+    }
+    return out;
   }
 
   /**
@@ -148,11 +242,13 @@ export class ReachabilityTracker {
     const ends = touched?.filter((p): p is PodInfo => p !== undefined);
     const exact = ends !== undefined && ends.length <= limit;
     const keys = exact ? [...new Set(ends.map(podKey))] : [];
-    const countsBefore = this.probes.map((p) => this.engine.allowedPairs(p));
+    const countsBefore = this.probes.map((p) => this.allowedPairs(p));
     const before = exact ? this.probes.map((p) => this.endsOf(keys, p)) : [];
     change();
+    // Tier classes read every object: built again on the next question.
+    this.tiered = undefined;
     const probes = this.probes.map((probe, i): ProbeChange => {
-      const allowedPairs = this.engine.allowedPairs(probe);
+      const allowedPairs = this.allowedPairs(probe);
       const base = { port: probe.port, protocol: probe.protocol, allowedPairs, net: allowedPairs - countsBefore[i]! };
       if (!exact) return { ...base, exact: false, added: [], removed: [] };
       return { ...base, exact: true, ...diff(keys, before[i]!, this.endsOf(keys, probe)) };
@@ -163,9 +259,10 @@ export class ReachabilityTracker {
   /** For each touched pod (by key) as it is now: the pods it may reach and the pods that may reach it. */
   private endsOf(keys: readonly string[], probe: ScaleProbe): Map<string, Ends> {
     const out = new Map<string, Ends>();
+    const reach = this.reach();
     for (const key of keys) {
       const pod = this.pods.get(key);
-      if (pod) out.set(key, { pod, destinations: new Set(this.engine.destinations(pod, probe)), sources: new Set(this.engine.sources(pod, probe)) });
+      if (pod) out.set(key, { pod, destinations: new Set(reach.destinations(pod, probe)), sources: new Set(reach.sources(pod, probe)) });
     }
     return out;
   }

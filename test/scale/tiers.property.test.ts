@@ -3,7 +3,7 @@
  * tiers), AdminNetworkPolicy, BaselineAdminNetworkPolicy and NetworkPolicy, with nodes and host-network
  * pods (the generator of src/engine/tiers.property.test.ts). Every ordered pair of pods, numeric and named
  * ports over TCP and UDP, gets the oracle's verdict; the ports of the any-port question are the oracle's;
- * counts (all pairs, per namespace pair) equal brute-force counts.
+ * counts (all pairs, per namespace pair) and each pod's destinations and sources equal brute-force ones.
  * The seed is printed; replay a failure with NETPOL_SEED=<seed>.
  */
 import { test } from 'node:test';
@@ -56,6 +56,14 @@ test(`tier-aware scale engine agrees with the tier oracle (seed ${SEED}, replay:
           }
         }
         assert.equal(engine.allowedPairs(probe), pairs, `allowedPairs ${probe.protocol}/${probe.port}`);
+        // Each pod's destinations and sources (itself excluded), as pod indexes.
+        const indexes = (list: readonly (typeof pods)[number][]) => list.map((p) => pods.indexOf(p)).sort((a, b) => a - b);
+        for (let i = 0; i < pods.length; i++) {
+          const others = pods.map((_, j) => j).filter((j) => j !== i);
+          const where = `${pods[i]!.namespace}/${pods[i]!.name} ${probe.protocol}/${probe.port}`;
+          assert.deepEqual(indexes(engine.destinations(pods[i]!, probe)), others.filter((j) => expected(i, j)), `destinations of ${where}`);
+          assert.deepEqual(indexes(engine.sources(pods[i]!, probe)), others.filter((j) => expected(j, i)), `sources of ${where}`);
+        }
         const counts = engine.namespaceCounts(probe);
         const got = new Map(counts.cells.map(([a, b, v]) => [`${counts.namespaces[a]} ${counts.namespaces[b]}`, v]));
         assert.deepEqual(got, byNs, `namespaceCounts ${probe.protocol}/${probe.port}`);

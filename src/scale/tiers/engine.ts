@@ -36,6 +36,12 @@ type Side = 'egress' | 'ingress';
 export interface TieredScaleOptions extends ScaleOptions {
   /** Pre-normalised cluster policies; normalised from the cluster otherwise. */
   readonly clusterPolicies?: readonly ClusterPolicy[];
+  /**
+   * The NetworkPolicy class engine of exactly this cluster's namespaces, pods and NetworkPolicies, kept
+   * by the caller (one updated change by change: `netpol watch`); built from the cluster otherwise. It
+   * must not change while this engine is used.
+   */
+  readonly networkPolicy?: ScaleEngine;
 }
 
 /** One side's tier walk for a key: what the admin tier accepts, what it leaves to NetworkPolicy, and the verdict without NetworkPolicy. */
@@ -60,7 +66,7 @@ export class TieredScaleEngine {
     readonly cluster: Cluster,
     opts: TieredScaleOptions = {},
   ) {
-    this.networkPolicy = new ScaleEngine(cluster, opts);
+    this.networkPolicy = opts.networkPolicy ?? new ScaleEngine(cluster, opts);
     this.clusterPolicies = opts.clusterPolicies ?? normalizeClusterPolicies(cluster.clusterPolicies);
     const addresses = new Map<PodInfo, readonly IP[]>();
     this.tiers = new ClusterTiers(
@@ -126,6 +132,28 @@ export class TieredScaleEngine {
       this.counts.set(key, n);
     }
     return n;
+  }
+
+  /** The pods `pod` may connect to on the probe (itself excluded). */
+  destinations(pod: PodInfo, probe: ScaleProbe): PodInfo[] {
+    const s = this.tierClass(pod);
+    return this.podsOf((d) => this.classAllows(s, d, probe), pod);
+  }
+
+  /** The pods that may connect to `pod` on the probe (itself excluded). */
+  sources(pod: PodInfo, probe: ScaleProbe): PodInfo[] {
+    const d = this.tierClass(pod);
+    return this.podsOf((s) => this.classAllows(s, d, probe), pod);
+  }
+
+  /** The pods, except `but`, of the tier classes for which `test` holds: one verdict per class. */
+  private podsOf(test: (c: TierClass) => boolean, but: PodInfo): PodInfo[] {
+    const out: PodInfo[] = [];
+    for (const c of this.built.classes) {
+      if (!test(c)) continue;
+      for (const p of c.pods) if (p !== but) out.push(p);
+    }
+    return out;
   }
 
   /** Allowed pairs aggregated by source and destination namespace (self pairs excluded). */
