@@ -1,13 +1,14 @@
 /**
  * `netpol watch`: stays connected to the cluster (list + watch) and prints, after every change of a
- * Namespace, Pod or NetworkPolicy, what it changed in reachability: allowed pairs added and removed
+ * Namespace, Pod, NetworkPolicy, cluster-scoped policy (ClusterNetworkPolicy, AdminNetworkPolicy,
+ * BaselineAdminNetworkPolicy) or Node, what it changed in reachability: allowed pairs added and removed
  * per probe, and the object that caused it. Text (pairs listed up to a few per change) or `-o json`
  * (one JSON object per line, every pair). Runs until interrupted (or `io.signal` aborts).
  *
  * Before the first complete list any failure ends the command (exit 2: wrong cluster, no rights);
  * after it, a lost watch is reported on stderr and retried, the last state kept meanwhile. The cluster
- * comes from src/kube's KubeClusterSource, as the agent's does; cluster-scoped policies are not
- * followed (the tracker computes NetworkPolicy reachability only).
+ * comes from src/kube's KubeClusterSource, as the agent's does. A cluster-scoped kind the account may
+ * not list is left out with a warning, as the other commands do (the agent, which enforces, waits).
  */
 import { KubeClient, KubeClusterSource } from '../kube/index.js';
 import type { Probe } from '../engine/index.js';
@@ -47,8 +48,10 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
   // those before it are part of that snapshot.
   const source: KubeClusterSource = new KubeClusterSource(client, {
     ...(namespace !== undefined ? { namespace } : {}),
+    clusterScoped: true,
+    clusterScopedMayBeForbidden: true,
+    onForbidden: (kind, resource) => io.stderr(`Warning: ${safeText(`your account cannot list ${resource}: ${kind === 'Node' ? 'node addresses (for nodes peers) are' : 'they are'} left out of the analysis`)}\n`),
     onEvent: (e) => {
-      if (e.kind !== 'Namespace' && e.kind !== 'Pod' && e.kind !== 'NetworkPolicy') return;
       const change = tracker?.apply(e);
       if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
     },
@@ -69,8 +72,12 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
     for (const d of snapshot.diagnostics) io.stderr(`${diagnosticLine(d)}\n`);
     const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
     const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
-    if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
-    else io.stdout(`watching ${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies in ${where} (${counts})\n`);
+    const clusterPolicies = tracker.clusterPolicyCount;
+    if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, clusterPolicies, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+    else {
+      const objects = clusterPolicies === 0 ? `${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies` : `${tracker.podCount} pods, ${tracker.policyCount} NetworkPolicies and ${clusterPolicies} cluster-scoped ${clusterPolicies === 1 ? 'policy' : 'policies'}`;
+      io.stdout(`watching ${objects} in ${where} (${counts})\n`);
+    }
   });
   await done;
   await source.stop();

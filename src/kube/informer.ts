@@ -44,6 +44,11 @@ export interface InformerOptions {
   readonly backoff?: Backoff;
   /** Also the cluster-scoped policy kinds and Nodes (default false). */
   readonly clusterScoped?: boolean;
+  /**
+   * Those kinds, when the account may not list them, count as listed and empty (`onForbidden` says
+   * which), as the one-shot read does (src/kube/read.ts); by default a refusal is an error, retried.
+   */
+  readonly clusterScopedMayBeForbidden?: boolean;
   /** How often to look again for a policy kind whose CRD is not installed (default 60 s). */
   readonly absentRecheckMs?: number;
 }
@@ -59,6 +64,8 @@ export interface InformerHandlers {
   readonly onWatchRestart?: (kind: ObjectKind, reason: WatchRestartReason) => void;
   /** A resource's watch is up (after its list, or again after failures). */
   readonly onWatching?: (kind: ObjectKind) => void;
+  /** With `clusterScopedMayBeForbidden`: the account may not list this kind (`resource`: its plural), which counts as empty. */
+  readonly onForbidden?: (kind: ObjectKind, resource: string, e: Error) => void;
 }
 
 /** A NetworkPolicy the API server's validation would refuse is left out, with the reasons. */
@@ -109,8 +116,10 @@ export class ClusterInformer {
     add('Pod', PODS, toPod, { ...inNamespace, fieldSelector: UNFINISHED_PODS });
     add('NetworkPolicy', NETWORK_POLICIES, toValidPolicy, inNamespace);
     if (opts.clusterScoped) {
-      for (const r of CLUSTER_POLICY_RESOURCES) add(r.kind, r, toValidClusterPolicy(r), { ...common, mayBeAbsent: true, absentRecheckMs: opts.absentRecheckMs ?? 60_000 });
-      add('Node', NODES, toNodeInfo, common);
+      const absentRecheckMs = opts.absentRecheckMs ?? 60_000;
+      const forbidden = opts.clusterScopedMayBeForbidden ? { mayBeForbidden: true, absentRecheckMs } : {};
+      for (const r of CLUSTER_POLICY_RESOURCES) add(r.kind, r, toValidClusterPolicy(r), { ...common, mayBeAbsent: true, absentRecheckMs, ...forbidden });
+      add('Node', NODES, toNodeInfo, { ...common, ...forbidden });
     }
   }
 
@@ -137,6 +146,7 @@ export class ClusterInformer {
       },
       onWatchRestart: (reason: WatchRestartReason) => this.handlers.onWatchRestart?.(kind, reason),
       onWatching: () => this.handlers.onWatching?.(kind),
+      onForbidden: (e: Error) => this.handlers.onForbidden?.(kind, this.reflectors.get(kind)?.resource.plural ?? kind, e),
     };
   }
 

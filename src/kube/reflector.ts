@@ -48,6 +48,12 @@ export interface ReflectorOptions<T> {
   readonly backoff?: Backoff;
   /** A 404 on the list means "no such resource" (a CRD not installed): listed, empty. */
   readonly mayBeAbsent?: boolean;
+  /**
+   * A 403 on the list means the account may not read the resource: listed, empty, and said through
+   * `onForbidden` (for an analysis that reads it when it can; never for an enforcer, which must not take
+   * an unreadable resource for an empty one). Looked for again like an absent one.
+   */
+  readonly mayBeForbidden?: boolean;
   /** For such a resource: how long before looking for it again (default: never). */
   readonly absentRecheckMs?: number;
 }
@@ -63,6 +69,8 @@ export interface ReflectorHandlers<T> {
   readonly onWatching?: () => void;
   /** The watch ended or restarted. */
   readonly onWatchRestart?: (reason: WatchRestartReason) => void;
+  /** With `mayBeForbidden`: the list was refused (403), and the resource counts as empty. Once per refusal after a readable list. */
+  readonly onForbidden?: (e: Error) => void;
 }
 
 interface Entry<T> {
@@ -79,8 +87,10 @@ export class Reflector<T> {
   listed = false;
   /** The watch is up. */
   watching = false;
-  /** The resource does not exist on the server (its CRD is not installed). */
+  /** The resource does not exist on the server (its CRD is not installed), or may not be read (`mayBeForbidden`). */
   absent = false;
+  /** The last list was refused (with `mayBeForbidden`). */
+  private forbidden = false;
   /** Watches or lists started again after a failure or expiry, and relists after 410 Gone. */
   restarts = 0;
   relists = 0;
@@ -217,8 +227,12 @@ export class Reflector<T> {
         },
       );
     } catch (e) {
-      if (!(this.opts.mayBeAbsent && e instanceof KubeApiError && e.status === 404)) throw e;
+      const forbidden = this.opts.mayBeForbidden === true && e instanceof KubeApiError && e.status === 403;
+      if (!forbidden && !(this.opts.mayBeAbsent && e instanceof KubeApiError && e.status === 404)) throw e;
       // "The server could not find the requested resource": its CRD is not installed, so none exist.
+      // Or the account may not read it, and the caller said to go on without it.
+      if (forbidden && !this.forbidden) this.handlers.onForbidden?.(e);
+      this.forbidden = forbidden;
       this.absent = true;
       this.replace(new Map());
       this.resourceVersion = '';
@@ -227,6 +241,7 @@ export class Reflector<T> {
       return false;
     }
     this.absent = false;
+    this.forbidden = false;
     this.replace(items as Map<string, Entry<T>>);
     this.resourceVersion = result.resourceVersion;
     this.listed = true;

@@ -42,6 +42,8 @@ export interface KubeSourceOptions extends InformerOptions {
   readonly onWatchRestart?: (kind: ObjectKind, reason: WatchRestartReason) => void;
   /** Every change, as it arrives (before the snapshot that includes it). */
   readonly onEvent?: (e: InformerEvent) => void;
+  /** With `clusterScopedMayBeForbidden`: a cluster-scoped kind the account may not list, taken as empty. */
+  readonly onForbidden?: (kind: ObjectKind, resource: string, e: Error) => void;
 }
 
 /** Per resource (its plural, as in RBAC rules and metrics labels). */
@@ -85,6 +87,7 @@ export class KubeClusterSource implements ClusterSource {
       },
       onWatching: (kind) => this.recovered(kind),
       onWatchRestart: (kind, reason) => this.opts.onWatchRestart?.(kind, reason),
+      onForbidden: (kind, resource, e) => this.opts.onForbidden?.(kind, resource, e),
     });
   }
 

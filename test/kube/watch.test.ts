@@ -1,7 +1,9 @@
 /**
  * List + watch against a real kube-apiserver: `netpol watch` reports a label change and a policy
- * created and deleted, each with the pairs it changed; KubeClusterSource delivers whole snapshots only
- * after the first complete list, one per change, and carries on after the API server restarts.
+ * created and deleted, each with the pairs it changed, and so for an AdminNetworkPolicy (the
+ * network-policy-api CRDs installed); an account that may not list the cluster-scoped kinds is warned
+ * and watches the rest. KubeClusterSource delivers whole snapshots only after the first complete list,
+ * one per change, and carries on after the API server restarts.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,8 @@ import { loadCluster } from '../../src/load/index.js';
 import { readSources } from '../../src/load/sources.js';
 import { startNetpol } from '../netpol.js';
 import { policy } from '../builders.js';
-import { controlPlaneSkip, useControlPlane } from './helpers.js';
+import { join } from 'node:path';
+import { clusterRoleToken, controlPlaneSkip, kubectlRun, useControlPlane } from './helpers.js';
 
 const skip = controlPlaneSkip();
 
@@ -53,6 +56,60 @@ describe('watching a live cluster', { skip }, () => {
       exit = watching.stop();
     }
     assert.equal(await exit, 0, watching.stderr.toString());
+  });
+
+  test('netpol watch follows AdminNetworkPolicies: created and deleted, with the pairs they change; without the right to list them, a warning', async () => {
+    for (const args of [
+      ['apply', '-f', 'test/apiserver/crds'],
+      ['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd', '--all'],
+    ]) {
+      const r = await kubectlRun(fx.cp.kubeconfig, args);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    }
+    const tiers = { name: 'tiers', labels: {}, implicit: false };
+    const pods = ['a', 'b'].map((name, i) => ({ namespace: 'tiers', name, labels: { app: name }, ips: [`10.9.1.${i + 1}`], ports: [] }));
+    await applyCluster(fx.client, { namespaces: new Map([['tiers', tiers]]), pods, policies: [] });
+    const watching = startNetpol(['watch', '--kubeconfig', fx.cp.kubeconfig, '-n', 'tiers', '-o', 'json']);
+    const out = watching.stdout;
+    let exit: Promise<number> | undefined;
+    const closed = { apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'b-closed' }, spec: { priority: 1, subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] } };
+    try {
+      const synced = JSON.parse(await out.next((l) => l.includes('"synced"'), 'the first list').catch((e: Error) => Promise.reject(new Error(`${e.message}\nstderr: ${watching.stderr.toString()}`)))) as { synced: { pods: number; clusterPolicies: number; probes: { allowedPairs: number }[] } };
+      assert.deepEqual([synced.synced.pods, synced.synced.clusterPolicies, synced.synced.probes[0]?.allowedPairs], [2, 0, 2]);
+      const created = await kubectlRun(fx.cp.kubeconfig, ['apply', '-f', '-'], JSON.stringify(closed));
+      assert.equal(created.code, 0, created.stderr);
+      const denied = JSON.parse(await out.next((l) => l.includes('"AdminNetworkPolicy b-closed"'), 'the policy creation')) as Change;
+      assert.equal(denied.action, 'created');
+      assert.deepEqual(denied.probes[0]?.removed, [['tiers/a', 'tiers/b']]);
+      assert.equal(denied.probes[0]?.allowedPairs, 1);
+      const deleted = await kubectlRun(fx.cp.kubeconfig, ['delete', 'adminnetworkpolicy', 'b-closed']);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      const reopened = JSON.parse(await out.next((l) => l.includes('"AdminNetworkPolicy b-closed"') && l.includes('"deleted"'), 'the policy deletion')) as Change;
+      assert.deepEqual(reopened.probes[0]?.added, [['tiers/a', 'tiers/b']]);
+    } finally {
+      exit = watching.stop();
+    }
+    assert.equal(await exit, 0, watching.stderr.toString());
+
+    // An account that may read Namespaces, Pods and NetworkPolicies only: warned, and watching.
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'namespaced-kinds' }, rules: [{ apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] }] };
+    const granted = await kubectlRun(fx.cp.kubeconfig, ['apply', '-f', '-'], JSON.stringify(role));
+    assert.equal(granted.code, 0, granted.stderr);
+    const token = await clusterRoleToken(fx.client, { namespace: 'tiers', account: 'watcher', clusterRole: 'namespaced-kinds' });
+    const kubeconfig = join(fx.dir, 'watcher.kubeconfig');
+    await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'watcher');
+    const limited = startNetpol(['watch', '--kubeconfig', kubeconfig, '-n', 'tiers']);
+    let first: string;
+    try {
+      first = await limited.stdout.next((l) => l.startsWith('watching'), 'the first list').catch((e: Error) => Promise.reject(new Error(`${e.message}\nstderr: ${limited.stderr.toString()}`)));
+    } finally {
+      exit = limited.stop();
+    }
+    assert.equal(await exit, 0, limited.stderr.toString());
+    assert.match(first, /^watching 2 pods and 0 NetworkPolicies in namespace tiers \(TCP\/80: 2 allowed pairs\)/);
+    const warnings = limited.stderr.toString();
+    for (const resource of ['adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies']) assert.match(warnings, new RegExp(`Warning: your account cannot list ${resource}: they are left out of the analysis`));
+    assert.match(warnings, /Warning: your account cannot list nodes: node addresses \(for nodes peers\) are left out of the analysis/);
   });
 
   test('KubeClusterSource: a first whole snapshot, one per change, and it carries on after an API server restart', async () => {
