@@ -17,8 +17,8 @@
  */
 
 // Diagnostics
-export type { Diagnostic, DiagnosticCode, Severity, Position, ObjectSource, Locator } from './diag/index.js';
-export { formatDiagnostic, hasErrors, attachSource, objectLabel, DIAGNOSTIC_CODES, isDiagnosticCode } from './diag/index.js';
+export type { Diagnostic, DiagnosticCode, Severity, Position, ObjectSource, ObjectRef, Locator } from './diag/index.js';
+export { formatDiagnostic, hasErrors, attachSource, about, objectLabel, ObjectMap, DIAGNOSTIC_CODES, isDiagnosticCode } from './diag/index.js';
 
 // Model
 // The Kubernetes API types read (NetworkPolicy, Pod, ...) and the loaded cluster's

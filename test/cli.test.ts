@@ -74,7 +74,7 @@ describe('validate', () => {
     assert.match(r.stderr, /^Note: .*ConfigMap/m);
   });
 
-  test('-o json prints every problem with code, path, object and position', async () => {
+  test('-o json prints every problem with code, path, object (label and reference) and position', async () => {
     const r = await netpol(['validate', '-f', '-', '-o', 'json'], INVALID);
     assert.equal(r.code, 1);
     const { diagnostics } = JSON.parse(r.stdout) as { diagnostics: Record<string, unknown>[] };
@@ -87,8 +87,9 @@ describe('validate', () => {
       ],
     );
     for (const d of errors) {
-      assert.deepEqual(Object.keys(d).sort(), ['code', 'column', 'file', 'line', 'message', 'object', 'path', 'severity']);
+      assert.deepEqual(Object.keys(d).sort(), ['code', 'column', 'file', 'line', 'message', 'object', 'path', 'ref', 'severity']);
       assert.equal(d.object, 'NetworkPolicy shop/bad');
+      assert.deepEqual(d.ref, { kind: 'NetworkPolicy', namespace: 'shop', name: 'bad' });
       assert.equal(d.file, '<stdin>');
     }
     assert.deepEqual([errors[0]?.line, errors[0]?.column], [9, 18]);

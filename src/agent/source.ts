@@ -18,7 +18,7 @@
 import { normalize, sep } from 'node:path';
 import { PathWatcher } from './watch.js';
 import { validateCluster } from '../validate/index.js';
-import { objectLabel, type Diagnostic, type ObjectSource } from '../diag/index.js';
+import { about, ObjectMap, objectLabel, type Diagnostic, type ObjectRef, type ObjectSource } from '../diag/index.js';
 import { readSources, STDIN_NAME, type SourceText } from '../load/node.js';
 import type { Cluster, ClusterPolicyInfo, ClusterSnapshot, ClusterSource, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { FastLoadCache, loadClusterFast } from '../load/index.js';
@@ -46,8 +46,8 @@ const FATAL: ReadonlySet<string> = new Set(['YAMLSyntax', 'DuplicateKey', 'YAMLA
 /** Reads manifests once: the snapshot logic of FileClusterSource without the watching. */
 export class ManifestReader {
   private readonly lastGoodText = new Map<string, string>();
-  /** By `Kind ns/name` (`NetworkPolicy x/a`, `ClusterNetworkPolicy b`). */
-  private readonly lastValidPolicy = new Map<string, PolicyInfo | ClusterPolicyInfo>();
+  /** The last valid version of each policy, by object (kind, namespace, name). */
+  private readonly lastValidPolicy = new ObjectMap<PolicyInfo | ClusterPolicyInfo>();
   private generation = 0;
   private readonly interner = new Interner();
   /** What each file decoded to: an unchanged file is not parsed again. */
@@ -95,9 +95,9 @@ export class ManifestReader {
     const validation = validateCluster(loaded.cluster);
     diagnostics.push(...validation);
     // An invalid policy of any kind: its last valid version, or nothing (the API server would refuse it).
-    const invalid = new Set(validation.filter((d) => d.severity === 'error' && d.object).map((d) => d.object as string));
-    const policies = this.lastValid(loaded.cluster.policies, (p) => objectLabel('NetworkPolicy', p.namespace, p.name), invalid, diagnostics);
-    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => objectLabel(p.kind, undefined, p.name), invalid, diagnostics);
+    const invalid = ObjectMap.of(validation);
+    const policies = this.lastValid(loaded.cluster.policies, (p) => ({ kind: 'NetworkPolicy', namespace: p.namespace, name: p.name }), invalid, diagnostics);
+    const clusterPolicies = this.lastValid(loaded.cluster.clusterPolicies ?? [], (p) => ({ kind: p.kind, name: p.name }), invalid, diagnostics);
     // Diagnostics are all made above, from this read's objects; from here on, objects equal to the last
     // read's are that read's objects.
     const unchanged = new Set<string>();
@@ -109,23 +109,24 @@ export class ManifestReader {
   }
 
   /** Each object as read when valid, else its last valid version (or nothing), saying which. */
-  private lastValid<T extends PolicyInfo | ClusterPolicyInfo>(objects: readonly T[], name: (x: T) => string, invalid: ReadonlySet<string>, diagnostics: Diagnostic[]): T[] {
+  private lastValid<T extends PolicyInfo | ClusterPolicyInfo>(objects: readonly T[], refOf: (x: T) => ObjectRef, invalid: ObjectMap<ObjectRef>, diagnostics: Diagnostic[]): T[] {
     const out: T[] = [];
     for (const p of objects) {
-      const key = name(p);
-      if (!invalid.has(key)) {
-        this.lastValidPolicy.set(key, p);
+      const ref = refOf(p);
+      if (!invalid.has(ref)) {
+        this.lastValidPolicy.set(ref, p);
         out.push(p);
         continue;
       }
-      const previous = this.lastValidPolicy.get(key) as T | undefined;
-      diagnostics.push({
+      const previous = this.lastValidPolicy.get(ref) as T | undefined;
+      const label = objectLabel(ref.kind, ref.namespace, ref.name);
+      const problem: Diagnostic = {
         severity: 'error',
         code: previous ? 'KeptLastValid' : 'SkippedInvalid',
-        message: previous ? `${key} is invalid; enforcing its last valid version until it is fixed` : `${key} is invalid and was never valid; it is not enforced (the API server would refuse it)`,
-        object: key,
+        message: previous ? `${label} is invalid; enforcing its last valid version until it is fixed` : `${label} is invalid and was never valid; it is not enforced (the API server would refuse it)`,
         ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-      });
+      };
+      diagnostics.push(about(problem, ref));
       if (previous) out.push(previous);
     }
     return out;

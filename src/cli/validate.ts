@@ -1,4 +1,5 @@
 /** `netpol validate`: every problem the API server (and kubectl's strict decoding) would report. */
+import { ObjectMap, type ObjectRef } from '../diag/index.js';
 import type { Cluster } from '../model/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
 import { readInput, reportDiagnostics } from './input.js';
@@ -12,8 +13,8 @@ export async function validateCommand(flags: GlobalFlags, io: IO): Promise<numbe
   if (format === 'name') {
     // kubectl's `-o name`: the objects (here: the valid ones) as `kind.group/name` lines; problems on stderr.
     reportDiagnostics(io, input.diagnostics);
-    const invalid = new Set(input.diagnostics.flatMap((d) => (d.severity === 'error' && d.object !== undefined ? [d.object] : [])));
-    for (const o of objectsOf(input.cluster, input.sources?.map((s) => s.file) ?? [])) if (!invalid.has(o.object)) io.stdout(`${safeText(o.name)}\n`);
+    const invalid = ObjectMap.of(input.diagnostics);
+    for (const o of objectsOf(input.cluster, input.sources?.map((s) => s.file) ?? [])) if (!invalid.has(o.ref)) io.stdout(`${safeText(o.name)}\n`);
     if (input.unreadable) return EXIT.ERROR;
     return input.invalid ? EXIT.NEGATIVE : EXIT.OK;
   }
@@ -66,10 +67,10 @@ const RESOURCE: Readonly<Record<string, string>> = {
 
 /**
  * Every object the input declared, in file and line order: `name` as kubectl prints it (no namespace,
- * as kubectl's `-o name`), `object` as diagnostics name it (`Pod shop/web`).
+ * as kubectl's `-o name`), `ref` as diagnostics refer to it.
  */
-function objectsOf(c: Cluster, files: readonly string[]): { name: string; object: string }[] {
-  const all: { kind: string; namespace?: string; name: string; source?: { file?: string; line?: number; column?: number } }[] = [
+function objectsOf(c: Cluster, files: readonly string[]): { name: string; ref: ObjectRef }[] {
+  const all: (ObjectRef & { source?: { file?: string; line?: number; column?: number } })[] = [
     ...[...c.namespaces.values()].filter((n) => !n.implicit).map((n) => ({ kind: 'Namespace', name: n.name, ...(n.source ? { source: n.source } : {}) })),
     ...c.pods.map((p) => ({ kind: p.workload?.kind ?? 'Pod', namespace: p.namespace, name: p.name, ...(p.source ? { source: p.source } : {}) })),
     ...c.policies.map((p) => ({ kind: 'NetworkPolicy', namespace: p.namespace, name: p.name, ...(p.source ? { source: p.source } : {}) })),
@@ -81,5 +82,5 @@ function objectsOf(c: Cluster, files: readonly string[]): { name: string; object
   const rank = (f: string | undefined) => order.get(f ?? '') ?? order.size;
   return all
     .sort((a, b) => rank(a.source?.file) - rank(b.source?.file) || (a.source?.line ?? 0) - (b.source?.line ?? 0) || (a.source?.column ?? 0) - (b.source?.column ?? 0))
-    .map((o) => ({ name: `${RESOURCE[o.kind] ?? o.kind.toLowerCase()}/${o.name}`, object: `${o.kind} ${o.namespace !== undefined ? `${o.namespace}/` : ''}${o.name}` }));
+    .map((o) => ({ name: `${RESOURCE[o.kind] ?? o.kind.toLowerCase()}/${o.name}`, ref: o }));
 }

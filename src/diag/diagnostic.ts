@@ -25,8 +25,10 @@ export interface Diagnostic {
   readonly message: string;
   /** Kubernetes field path, e.g. `spec.ingress[0].from[1].ipBlock.except[0]`. */
   readonly path?: string;
-  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects): see `objectLabel`. */
+  /** `Kind namespace/name` (or `Kind name` for cluster-scoped objects): the object's label, for people (`objectLabel`). */
   readonly object?: string;
+  /** The same object as a reference, for code that needs to know which object it is about (`ObjectMap`). Set with `object` (`about`, `attachSource`). */
+  readonly ref?: ObjectRef;
   readonly file?: string;
   readonly line?: number;
   readonly column?: number;
@@ -45,28 +47,88 @@ export interface ObjectSource {
   readonly locate: Locator;
 }
 
-/**
- * The `object` of a diagnostic about this object: `Kind namespace/name`, or `Kind name` for a
- * cluster-scoped one. Code that looks for the diagnostics of an object builds the label from the object
- * with this function and compares; it never parses labels.
- */
+/** Which object a diagnostic is about: its kind, its namespace (none for a cluster-scoped object) and its name. */
+export interface ObjectRef {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** The `object` of a diagnostic about this object, for people: `Kind namespace/name`, or `Kind name` for a cluster-scoped one. */
 export function objectLabel(kind: string, namespace: string | undefined, name: string): string {
   return namespace === undefined ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+}
+
+/** `d` as a diagnostic about `ref`: its label and its reference, unless it names an object already. */
+export function about(d: Diagnostic, ref: ObjectRef): Diagnostic {
+  if (d.object !== undefined) return d;
+  return { ...d, object: objectLabel(ref.kind, ref.namespace, ref.name), ref: { kind: ref.kind, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}), name: ref.name } };
+}
+
+/**
+ * Values by object reference, compared field by field: how code finds the diagnostics of an object
+ * (`ObjectMap.of(diagnostics)`: the objects with errors). Labels are never compared or parsed.
+ */
+export class ObjectMap<V> {
+  private readonly byKind = new Map<string, Map<string | undefined, Map<string, number>>>();
+  private readonly items: V[] = [];
+
+  /** The objects the diagnostics with `severity` are about, each with its reference. */
+  static of(diagnostics: readonly Diagnostic[], severity: Severity = 'error'): ObjectMap<ObjectRef> {
+    const out = new ObjectMap<ObjectRef>();
+    for (const d of diagnostics) if (d.severity === severity && d.ref && !out.has(d.ref)) out.set(d.ref, d.ref);
+    return out;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  private index(ref: ObjectRef): number | undefined {
+    return this.byKind.get(ref.kind)?.get(ref.namespace)?.get(ref.name);
+  }
+
+  get(ref: ObjectRef): V | undefined {
+    const i = this.index(ref);
+    return i === undefined ? undefined : this.items[i];
+  }
+
+  has(ref: ObjectRef): boolean {
+    return this.index(ref) !== undefined;
+  }
+
+  set(ref: ObjectRef, value: V): void {
+    const i = this.index(ref);
+    if (i !== undefined) {
+      this.items[i] = value;
+      return;
+    }
+    let namespaces = this.byKind.get(ref.kind);
+    if (!namespaces) this.byKind.set(ref.kind, (namespaces = new Map()));
+    let names = namespaces.get(ref.namespace);
+    if (!names) namespaces.set(ref.namespace, (names = new Map()));
+    names.set(ref.name, this.items.length);
+    this.items.push(value);
+  }
+
+  /** The values, in the order their objects were first set. */
+  values(): readonly V[] {
+    return this.items;
+  }
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-/** Fills in object name and file position from the object's source, keeping what the diagnostic already has. */
-export function attachSource(d: Diagnostic, object: string | undefined, source: ObjectSource | undefined): Diagnostic {
+/** Fills in the object (`about`) and the file position from the object's source, keeping what the diagnostic already has. */
+export function attachSource(d: Diagnostic, object: ObjectRef | undefined, source: ObjectSource | undefined): Diagnostic {
   let pos: Position | undefined;
   if (source && d.line === undefined) {
     pos = (d.path !== undefined ? source.locate(d.path) : undefined) ?? { line: source.line, column: source.column };
   }
   return {
-    ...d,
-    ...(d.object === undefined && object !== undefined ? { object } : {}),
+    ...(object ? about(d, object) : d),
     ...(d.file === undefined && source ? { file: source.file } : {}),
     ...(pos ? { line: pos.line, column: pos.column } : {}),
   };

@@ -8,7 +8,7 @@
  * Stored objects passed the real validation already; a disagreement is reported, never hidden.
  * Diagnostics name the object (`Pod ns/name`) because there is no file:line to give.
  */
-import { objectLabel, type Diagnostic } from '../diag/index.js';
+import { about, type Diagnostic } from '../diag/index.js';
 import { decodeKind, nodeAddresses, plainNode, podIPs, podSpecInfo, serviceInfo } from '../load/index.js';
 import { automaticLabels, type ClusterPolicyInfo, type Labels, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import type { Node, PodSpec, PodStatus } from '../model/index.js';
@@ -73,9 +73,8 @@ export function toPod(o: unknown): Converted<PodInfo> {
   const namespace = str(meta?.namespace);
   if (!name || !namespace || isFinished(o)) return { diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
-  const object = objectLabel('Pod', namespace, name);
   const report = (d: Diagnostic): void => {
-    diagnostics.push({ ...d, object });
+    diagnostics.push(about(d, { kind: 'Pod', namespace, name }));
   };
   const spec = (rec(r?.spec) ?? { containers: [] }) as unknown as PodSpec;
   const status = rec(r?.status) as PodStatus | undefined;
@@ -95,14 +94,12 @@ export function toPolicy(o: unknown): Converted<PolicyInfo> {
   const name = str(meta?.name);
   const namespace = str(meta?.namespace);
   if (!name || !namespace) return { diagnostics: [] };
-  const object = objectLabel('NetworkPolicy', namespace, name);
+  const object = { kind: 'NetworkPolicy', namespace, name };
   // A list's items carry no apiVersion/kind; watch events do.
   const apiVersion = str(r?.apiVersion) ?? 'networking.k8s.io/v1';
   const { decoded, diagnostics } = decodeKind('NetworkPolicy', apiVersion, plainNode({ ...r, apiVersion, kind: 'NetworkPolicy' }));
   const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) =>
-    d.code === 'UnknownField'
-      ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it`, object }
-      : { ...d, object },
+    about(d.code === 'UnknownField' ? { ...d, severity: 'warning', message: `${d.message}: the cluster serves a field netpol does not know; the analysis ignores it` } : d, object),
   );
   if (!decoded || decoded.kind !== 'NetworkPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
   return { value: { namespace, name, policy: decoded.object }, diagnostics: out };
@@ -113,9 +110,8 @@ export function toClusterPolicy(kind: ClusterPolicyInfo['kind'], apiVersion: str
   const r = rec(o);
   const name = str(rec(r?.metadata)?.name);
   if (!name) return { diagnostics: [] };
-  const object = objectLabel(kind, undefined, name);
   const { decoded, diagnostics } = decodeKind(kind, apiVersion, plainNode({ ...r, apiVersion, kind }));
-  const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) => ({ ...d, object }));
+  const out: Diagnostic[] = diagnostics.map(({ line: _l, column: _c, ...d }) => about(d, { kind, name }));
   if (!decoded || decoded.kind !== 'ClusterPolicy' || out.some((d) => d.severity === 'error')) return { diagnostics: out };
   return { value: { kind, name, policy: decoded.object }, diagnostics: out };
 }
@@ -128,7 +124,7 @@ export function toNodeInfo(o: unknown): Converted<NodeInfo> {
   if (!name) return { diagnostics: [] };
   const diagnostics: Diagnostic[] = [];
   const node = { apiVersion: 'v1', kind: 'Node' as const, metadata: { name }, status: rec(r?.status) as Node['status'] };
-  const addresses = nodeAddresses(node, (d) => diagnostics.push({ ...d, object: objectLabel('Node', undefined, name) }));
+  const addresses = nodeAddresses(node, (d) => diagnostics.push(about(d, { kind: 'Node', name })));
   return { value: { name, labels: labelsOf(meta), addresses }, diagnostics };
 }
 

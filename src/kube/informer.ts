@@ -13,7 +13,7 @@
  * CRD is not installed has no objects, and is looked for again every `absentRecheckMs` (default 60 s),
  * so a CRD installed later is picked up. Nodes are read for `nodes` peers of those policies.
  */
-import { objectLabel, type Diagnostic } from '../diag/index.js';
+import { about, type Diagnostic } from '../diag/index.js';
 import type { Cluster, ClusterPolicyInfo, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo } from '../model/index.js';
 import { validateClusterPolicy, validateNetworkPolicy } from '../validate/index.js';
 import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, type KubeClient, type Resource } from './client.js';
@@ -72,8 +72,8 @@ export interface InformerHandlers {
 function toValidPolicy(o: unknown): Converted<PolicyInfo> {
   const c = toPolicy(o);
   if (!c.value) return c;
-  const object = objectLabel('NetworkPolicy', c.value.namespace, c.value.name);
-  const problems = validateNetworkPolicy(c.value.policy).map((d) => ({ ...d, object }));
+  const object = { kind: 'NetworkPolicy', namespace: c.value.namespace, name: c.value.name };
+  const problems = validateNetworkPolicy(c.value.policy).map((d) => about(d, object));
   if (problems.some((d) => d.severity === 'error')) return { diagnostics: [...c.diagnostics, ...problems] };
   return { value: c.value, diagnostics: [...c.diagnostics, ...problems] };
 }
@@ -84,8 +84,8 @@ function toValidClusterPolicy(r: (typeof CLUSTER_POLICY_RESOURCES)[number]): (o:
   return (o) => {
     const c = toClusterPolicy(r.kind, apiVersion, o);
     if (!c.value) return c;
-    const object = objectLabel(c.value.kind, undefined, c.value.name);
-    const problems = validateClusterPolicy(c.value.policy).map((d) => ({ ...d, object }));
+    const object = { kind: c.value.kind, name: c.value.name };
+    const problems = validateClusterPolicy(c.value.policy).map((d) => about(d, object));
     if (problems.some((d) => d.severity === 'error')) return { diagnostics: [...c.diagnostics, ...problems] };
     return { value: c.value, diagnostics: [...c.diagnostics, ...problems] };
   };

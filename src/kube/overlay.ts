@@ -9,7 +9,7 @@
  * replicas, as when reading files alone. A namespace the files only refer to does not replace the
  * cluster's real one.
  */
-import type { Diagnostic } from '../diag/index.js';
+import { about, type Diagnostic } from '../diag/index.js';
 import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import { workloadPods } from '../kubectl/index.js';
 import { assemble } from './read.js';
@@ -34,13 +34,13 @@ export function overlayCluster(cluster: Cluster, files: Cluster): { cluster: Clu
       continue;
     }
     for (const r of replicas) pods.set(podKey(r), { ...r, labels: p.labels, ports: p.ports, ...(p.source ? { source: p.source } : {}) });
-    diagnostics.push({
+    const note: Diagnostic = {
       severity: 'info',
       code: 'OverlayWorkload',
-      object: `${p.workload.kind} ${podKey(p)}`,
       message: `${replicas.length} pod${replicas.length === 1 ? '' : 's'} of the cluster take this template's labels and ports`,
       ...(p.source ? { file: p.source.file, line: p.source.line, column: p.source.column } : {}),
-    });
+    };
+    diagnostics.push(about(note, { kind: p.workload.kind, namespace: p.namespace, name: p.name }));
   }
   // Cluster-scoped policies by kind and name, nodes by name, Services by namespace and name: the files' replace the cluster's.
   const clusterPolicies = new Map<string, ClusterPolicyInfo>((cluster.clusterPolicies ?? []).map((p) => [clusterPolicyKey(p), p]));

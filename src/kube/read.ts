@@ -9,7 +9,7 @@
  * A list that is refused (Forbidden) or cannot be made is an error: the analysis would be wrong.
  */
 import { validateCluster } from '../validate/index.js';
-import type { Diagnostic } from '../diag/index.js';
+import { about, type Diagnostic } from '../diag/index.js';
 import { automaticLabels, NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../model/index.js';
 import { CLUSTER_POLICY_RESOURCES, KubeApiError, NAMESPACES, NETWORK_POLICIES, NODES, PODS, resourcePath, SERVICES, type KubeClient, type Resource } from './client.js';
 import { toClusterPolicy, toNamespace, toNodeInfo, toPod, toPolicy, toService, UNFINISHED_PODS, type Converted } from './convert.js';
@@ -164,15 +164,15 @@ async function getNamespace(client: KubeClient, name: string, diagnostics: Diagn
     return [await client.request('GET', resourcePath(NAMESPACES, undefined, name), { verb: 'get', resource: NAMESPACES, name })];
   } catch (e) {
     if (!(e instanceof KubeApiError) || (e.status !== 403 && e.status !== 404)) throw e;
-    diagnostics.push({
+    const warning: Diagnostic = {
       severity: 'warning',
       code: e.status === 403 ? 'NamespaceUnreadable' : 'NamespaceNotFound',
-      object: `Namespace ${name}`,
       message:
         e.status === 403
           ? `your account cannot get namespace ${name}; assuming it has only the label ${NAMESPACE_NAME_LABEL}=${name}: namespaceSelector results may differ from the cluster`
           : `namespace ${name} does not exist`,
-    });
+    };
+    diagnostics.push(about(warning, { kind: 'Namespace', name }));
     return [];
   }
 }

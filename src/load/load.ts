@@ -8,7 +8,7 @@
  * without one, namespaces that objects use but no manifest declares), each guess visible as a warning.
  * NetworkPolicies are decoded, not validated: src/validate does the API server's validation.
  */
-import { attachSource, hasErrors } from '../diag/index.js';
+import { attachSource, hasErrors, objectLabel, type ObjectRef } from '../diag/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/index.js';
 import { automaticLabels, PROTOCOLS, podKey } from '../model/index.js';
 import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef, Container, Node, PodSpec, PodStatus, Service, ServiceInfo } from '../model/index.js';
@@ -69,7 +69,8 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     const metaName = metadataString(node, 'name') ?? metadataString(node, 'generateName');
     const metaNamespace = metadataString(node, 'namespace');
     const shownNamespace = namespaced ? (metaNamespace ?? (isKnownKind(kind) ? defaultNamespace : undefined)) : undefined;
-    const object = `${kind} ${shownNamespace !== undefined ? `${shownNamespace}/` : ''}${metaName ?? '<unnamed>'}`;
+    const object: ObjectRef = { kind, ...(shownNamespace !== undefined ? { namespace: shownNamespace } : {}), name: metaName ?? '<unnamed>' };
+    const label = objectLabel(kind, shownNamespace, object.name);
     const report = (d: Diagnostic): void => {
       diagnostics.push(attachSource(d, object, source));
     };
@@ -92,7 +93,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     if (!decoded || hasErrors(decodeDiagnostics)) {
       if (rawKey !== undefined) {
         const first = firstDefinition.get(rawKey);
-        if (first) report({ severity: 'error', code: 'Duplicate', message: `${object} is already defined at ${first.file}:${first.line}:${first.column}` });
+        if (first) report({ severity: 'error', code: 'Duplicate', message: `${label} is already defined at ${first.file}:${first.line}:${first.column}` });
         else firstDefinition.set(rawKey, source);
       }
       continue;
@@ -119,7 +120,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
         report({
           severity: 'error',
           code: 'Duplicate',
-          message: `${object} is already defined at ${first.file}:${first.line}:${first.column}`,
+          message: `${label} is already defined at ${first.file}:${first.line}:${first.column}`,
         });
         continue;
       }
@@ -198,7 +199,7 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
             message: `pod name ${key} is used by both ${describePod(other)} and ${describePod(p)}`,
             path: 'metadata.name',
           },
-          `${p.workload?.kind ?? 'Pod'} ${key}`,
+          { kind: p.workload?.kind ?? 'Pod', namespace: p.namespace, name: p.name },
           p.source,
         ),
       );
@@ -264,7 +265,7 @@ export function sharedAddresses(pods: readonly PodInfo[]): Diagnostic[] {
       out.push(
         attachSource(
           { severity: 'warning', code: 'DuplicatePodIP', message: `address ${ip} is also the address of pod ${podKey(other)}; questions about ${ip} are ambiguous`, path: 'status.podIP' },
-          `Pod ${podKey(p)}`,
+          { kind: 'Pod', namespace: p.namespace, name: p.name },
           p.source,
         ),
       );

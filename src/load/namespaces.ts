@@ -9,12 +9,12 @@
  * other line. One warning gives the count, names the first few, and points at the first use of the
  * first one (that position is the one a reader can jump to).
  */
-import { attachSource, type Diagnostic, type ObjectSource } from '../diag/index.js';
+import { attachSource, type Diagnostic, type ObjectRef, type ObjectSource } from '../diag/index.js';
 import { automaticLabels, NAMESPACE_NAME_LABEL, type NamespaceInfo } from '../model/index.js';
 
-/** The first object (in source order) that uses a namespace: `Kind namespace/name` and where it is. */
+/** The first object (in source order) that uses a namespace, and where it is. */
 export interface NamespaceUse {
-  readonly object: string;
+  readonly object: ObjectRef;
   readonly source: ObjectSource | undefined;
 }
 

@@ -5,7 +5,7 @@
  * fixed (compareClusterPolicies); this finds where it matters, so the user can be warned: two policies of
  * one tier with one priority, rules in the same direction, and a pod of the input that both select.
  */
-import type { Diagnostic } from '../diag/index.js';
+import { about, type Diagnostic } from '../diag/index.js';
 import { podKey, type Cluster, type PodInfo } from '../model/index.js';
 import { clusterRulesOf, inPodScope, type ClusterPolicy } from './cluster.js';
 import type { Direction } from './model.js';
@@ -61,15 +61,15 @@ export function samePriorityOverlaps(cluster: Cluster, ordered: readonly Cluster
       if (!first) continue;
       const { a, directions, shared } = first;
       const more = earlier.length > 1 ? ` (and ${earlier.length - 1} more ${earlier.length === 2 ? 'policy' : 'policies'} of that priority)` : '';
-      out.push({
+      const warning: Diagnostic = {
         severity: 'warning',
         code: 'SamePriorityOverlap',
         message:
           `${a.key}${more} and ${b.key} have the same priority (${a.priority}) in the ${a.tier} tier and both select ${shared.length} ${shared.length === 1 ? 'pod' : 'pods'} ` +
           `(e.g. ${podKey(cluster.pods[shared[0]!]!)}) for ${directions.join(' and ')}: the API leaves their order to the implementation; netpol evaluates ${a.key} first`,
         path: b.ref.kind === 'BaselineAdminNetworkPolicy' ? 'metadata.name' : 'spec.priority',
-        object: `${b.ref.kind} ${b.ref.name}`,
-      });
+      };
+      out.push(about(warning, b.ref));
     }
   }
   return out;

@@ -217,7 +217,7 @@ class Decoder {
 
   /** Notes the first object of each namespace. */
   private use(namespace: string, kind: string, name: string, source: ObjectSource | undefined): void {
-    if (!this.uses.has(namespace)) this.uses.set(namespace, { object: `${kind} ${namespace}/${name}`, source });
+    if (!this.uses.has(namespace)) this.uses.set(namespace, { object: { kind, namespace, name }, source });
   }
 
   /** The cluster, and the warning about namespaces used but not declared (as the reference loader words it). */
