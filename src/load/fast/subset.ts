@@ -197,6 +197,19 @@ export class SubsetParser {
     }
   }
 
+  /**
+   * Where the block at indentation `ind` goes on: the offset of the next entry's first character, or -1
+   * when the block has ended (the document ended, or a line indented less). A line indented more is an
+   * error: every nested block starts from its parent's entry.
+   */
+  private entryAt(ind: number): number {
+    if (!this.skipBlank()) return -1;
+    const li = this.indent();
+    if (li < ind) return -1;
+    if (li > ind) give(`unexpected indentation at line ${this.line}`);
+    return this.pos + ind;
+  }
+
   private parseNode(ind: number, track: boolean): unknown {
     return this.isDash(this.pos + ind) ? this.parseSeq(ind, track) : this.parseMap(ind, false);
   }
@@ -205,11 +218,8 @@ export class SubsetParser {
     const t = this.t;
     const obj: Record<string, unknown> = {};
     for (;;) {
-      if (!this.skipBlank()) break;
-      const li = this.indent();
-      if (li < ind) break;
-      if (li > ind) give(`unexpected indentation at line ${this.line}`);
-      const c0 = this.pos + ind;
+      const c0 = this.entryAt(ind);
+      if (c0 < 0) break;
       const e = this.eol();
       if (this.isDash(c0)) give(`a list item where a key was expected at line ${this.line}`);
       let key: string;
@@ -269,12 +279,8 @@ export class SubsetParser {
     const arr = this.stack;
     const start = arr.length;
     for (;;) {
-      if (!this.skipBlank()) break;
-      const li = this.indent();
-      if (li < ind) break;
-      if (li > ind) give(`unexpected indentation at line ${this.line}`);
-      const c0 = this.pos + ind;
-      if (!this.isDash(c0)) break;
+      const c0 = this.entryAt(ind);
+      if (c0 < 0 || !this.isDash(c0)) break;
       const e = this.eol();
       let c = c0 + 1;
       while (c < e && t.charCodeAt(c) === 32) c++;
