@@ -46,18 +46,30 @@ export function tieredCluster(parts: Parameters<typeof cluster>[0] & { clusterPo
   return { ...cluster(parts), clusterPolicies: parts.clusterPolicies ?? [], nodes: parts.nodes ?? [] };
 }
 
-/** The policy staged: annotated `netpol.dev/mode: audit` (the annotation spelled out, not imported). */
-export function audit(p: PolicyInfo): PolicyInfo {
+/** The policy (a NetworkPolicy or a cluster-scoped one) staged: annotated `netpol.dev/mode: audit` (the annotation spelled out, not imported). */
+export function audit<P extends PolicyInfo | ClusterPolicyInfo>(p: P): P {
   const metadata = { ...p.policy.metadata, annotations: { ...p.policy.metadata.annotations, 'netpol.dev/mode': 'audit' } };
   return { ...p, policy: { ...p.policy, metadata } };
 }
 
-/** The cluster with policy `i` staged (`audit`) where `staged[i]` is true. */
-export function staged(c: Cluster, which: readonly boolean[]): Cluster {
-  return { ...c, policies: c.policies.map((p, i) => (which[i] === true ? audit(p) : p)) };
+/**
+ * The cluster with policy `i` staged (`audit`) where `staged[i]` is true, and cluster-scoped policy `i`
+ * where `stagedCluster[i]` is true.
+ */
+export function staged(c: Cluster, which: readonly boolean[], stagedCluster: readonly boolean[] = []): Cluster {
+  return {
+    ...c,
+    policies: c.policies.map((p, i) => (which[i] === true ? audit(p) : p)),
+    ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies.map((p, i) => (stagedCluster[i] === true ? audit(p) : p)) } : {}),
+  };
+}
+
+/** The cluster as enforced today: every staged policy, namespaced or cluster-scoped, left out (read the plain way). */
+export function withoutStaged(c: Cluster): Cluster {
+  return { ...c, policies: c.policies.filter((p) => !isStaged(p)), ...(c.clusterPolicies ? { clusterPolicies: c.clusterPolicies.filter((p) => !isStaged(p)) } : {}) };
 }
 
 /** Whether a policy is staged, read the plain way (for oracles: no shared code with src/policy). */
-export function isStaged(p: PolicyInfo): boolean {
+export function isStaged(p: PolicyInfo | ClusterPolicyInfo): boolean {
   return p.policy.metadata.annotations?.['netpol.dev/mode'] === 'audit';
 }

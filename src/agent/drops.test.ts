@@ -142,3 +142,16 @@ test('a Deny rule of a cluster-scoped policy logs its own name, and the event na
   const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
   assert.deepEqual([e?.direction, e?.policies, e?.reason, e?.destination.pod], ['ingress', ['ClusterNetworkPolicy/tenants'], 'denied by ClusterNetworkPolicy/tenants ingress[1] (a Deny rule of a cluster-scoped policy)', `${local.namespace}/${local.name}`]);
 });
+
+test('an audit line of a staged cluster policy\'s Deny rule names that policy and rule, as an audit event', () => {
+  const tiered = scenarios['cluster policies staged (audit mode): an admin Deny and Pass and a baseline Deny beside enforced ones and staged NetworkPolicies']!();
+  const rs = compileNode(tiered, { node: 'a' });
+  const prefixes = rs.chains.flatMap((c) => c.rules.flatMap((r) => (r.log ? [r.log.prefix] : []))).filter((p) => p.startsWith('netpol audit ingress_rule_'));
+  assert.ok(prefixes.includes('netpol audit ingress_rule_AdminNetworkPolicy/no-c[0]: '), prefixes.join(' | '));
+  const local = tiered.pods.find((p) => p.nodeName === 'a' && !p.hostNetwork && p.ips.some((ip) => !ip.includes(':')))!;
+  const remote = tiered.pods.find((p) => p !== local && p.ips.some((ip) => !ip.includes(':')))!;
+  const [dst, src] = [local.ips.find((ip) => !ip.includes(':'))!, remote.ips.find((ip) => !ip.includes(':'))!];
+  const message = `netpol audit ingress_rule_AdminNetworkPolicy/no-c[0]: IN=veth0 OUT=veth1 MAC=7e:1a:d5:29:1c:30:96:e1:66:98:55:c0:08:00 SRC=${src} DST=${dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 `;
+  const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
+  assert.deepEqual([e?.action, e?.direction, e?.policies, e?.reason], ['audit', 'ingress', ['AdminNetworkPolicy/no-c'], 'would be denied by AdminNetworkPolicy/no-c ingress[0] (a Deny rule of a cluster-scoped policy)']);
+});

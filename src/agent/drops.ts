@@ -233,7 +233,7 @@ export class DropLog {
       direction,
       chain,
       policies,
-      reason: tierRule ? `denied by ${tierRule.policy} ${tierRule.direction}[${tierRule.index}] (a Deny rule of a cluster-scoped policy)` : REASON,
+      reason: tierRule ? `${line.action === 'audit' ? 'would be denied' : 'denied'} by ${tierRule.policy} ${tierRule.direction}[${tierRule.index}] (a Deny rule of a cluster-scoped policy)` : REASON,
       source: endpoint(line.source),
       destination: endpoint(line.destination),
       protocol,

@@ -60,8 +60,9 @@ ${INPUT_FLAGS}
 
 ${ENDPOINTS}
 
-Audit mode: policies annotated netpol.dev/mode: audit count as enforcing in the answer; when that changes
-the verdict, it says so ("DENIED by NS/NAME (audit: allowed today)") and -o json adds "audit": {by, today}.
+Audit mode: policies annotated netpol.dev/mode: audit (NetworkPolicies and cluster-scoped policies) count
+as enforcing in the answer; when that changes the verdict, it says so ("DENIED by NS/NAME (audit: allowed
+today)", "ALLOWED by Kind/NAME (audit: denied today)") and -o json adds "audit": {by, today}.
 
 Examples:
   netpol check -f examples/three-tier --from three-tier/web --to three-tier/db --port 3306

@@ -74,12 +74,15 @@ export interface EngineOptions {
 export class Engine {
   /** Every policy of the cluster, audit-mode ones included (what a compiler sharing them needs). */
   readonly policies: readonly Policy[];
-  /** Some policy is in audit mode: `withAudit()` may answer differently. */
+  /** Some policy (NetworkPolicy or cluster-scoped) is in audit mode: `withAudit()` may answer differently. */
   readonly hasAudit: boolean;
   private audited: Engine | undefined;
-  /** The cluster-scoped policies, normalised, in evaluation order (empty when the cluster has none). */
+  /** The cluster-scoped policies, normalised, in evaluation order (empty when the cluster has none), audit-mode ones included. */
   readonly clusterPolicies: readonly ClusterPolicy[];
-  /** The tiers, when the cluster has cluster-scoped policies; without them NetworkPolicy alone decides. */
+  /**
+   * The tiers, when the view has cluster-scoped policies; without them NetworkPolicy alone decides. The
+   * enforced view leaves staged cluster policies out as it leaves staged NetworkPolicies out.
+   */
   private readonly tiers: ClusterTiers | undefined;
   private readonly byNamespace = new Map<string, Policy[]>();
   private readonly selected = new Map<PodInfo, Selected>();
@@ -93,11 +96,12 @@ export class Engine {
     readonly options: EngineOptions = {},
   ) {
     this.policies = policies;
-    this.hasAudit = policies.some((p) => p.mode === 'audit');
+    this.hasAudit = policies.some((p) => p.mode === 'audit') || clusterPolicies.some((p) => p.mode === 'audit');
     this.clusterPolicies = clusterPolicies;
+    const inTiers = clusterPolicies.filter((p) => inView(p, options.includeAudit === true));
     this.tiers =
-      clusterPolicies.length > 0
-        ? new ClusterTiers(clusterPolicies, cluster, (ns) => this.namespaceLabels(ns), (pod) => this.addresses(pod), (pod, name, protocol) => resolveNamedPort(pod, name, protocol))
+      inTiers.length > 0
+        ? new ClusterTiers(inTiers, cluster, (ns) => this.namespaceLabels(ns), (pod) => this.addresses(pod), (pod, name, protocol) => resolveNamedPort(pod, name, protocol))
         : undefined;
     for (const p of policies) {
       if (!inView(p, options.includeAudit === true)) continue;

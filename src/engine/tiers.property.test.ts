@@ -13,6 +13,8 @@ import { domainEndpoint, Engine, externalEndpoint, podEndpoint } from './engine.
 import { oracleAllows } from './oracle.js';
 import { PortSet } from '../policy/index.js';
 import type { Endpoint } from './types.js';
+import { auditVerdict } from './audit.js';
+import { isStaged, staged, withoutStaged } from '../../test/builders.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
 
@@ -50,5 +52,37 @@ test(`tiered engine agrees with the oracle (seed ${SEED}, replay: NETPOL_SEED=${
       }
     }),
     { numRuns: 150, seed: SEED },
+  );
+});
+
+test(`audit mode with tiers: the enforced view is the cluster without its staged policies, cluster-scoped or not; the audit view the cluster as written (seed ${SEED})`, () => {
+  fc.assert(
+    fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 8 }), fc.array(fc.boolean(), { maxLength: 8 }), (written, which, whichCluster) => {
+      const c = staged(written, which, whichCluster);
+      const today = withoutStaged(c);
+      const engine = new Engine(c);
+      const audit = engine.withAudit();
+      assert.equal(engine.hasAudit, c.policies.some(isStaged) || (c.clusterPolicies ?? []).some(isStaged));
+      const endpoints: Endpoint[] = [...c.pods.map(podEndpoint), externalEndpoint('8.8.8.8')!];
+      for (const source of endpoints) {
+        for (const destination of endpoints) {
+          if (source.kind !== 'pod' && destination.kind !== 'pod') continue;
+          for (const protocol of PROBE_PROTOCOLS) {
+            for (const port of PROBE_PORTS) {
+              const t = { source, destination, protocol, port };
+              const v = auditVerdict(engine, t);
+              const label = `${v.today.from} -> ${v.today.to} ${protocol}/${port}`;
+              assert.equal(engine.allows(t), oracleAllows(today, source, destination, protocol, port), `enforced ${label}`);
+              assert.equal(v.today.allowed, engine.allows(t), `enforced, explained ${label}`);
+              assert.equal(audit.allows(t), oracleAllows(written, source, destination, protocol, port), `with audit ${label}`);
+              assert.equal(v.verdict.allowed, audit.allows(t), `with audit, explained ${label}`);
+              // A difference is always put down to some staged policy; agreement to none.
+              assert.equal(v.by.length > 0, v.today.allowed !== v.verdict.allowed, `staged policies named ${label}: ${JSON.stringify(v.by)}`);
+            }
+          }
+        }
+      }
+    }),
+    { numRuns: 60, seed: SEED },
   );
 });

@@ -219,6 +219,7 @@ export class ClusterTiers {
             ...(rule.name ? { ruleName: rule.name } : {}),
             action: rule.action,
             ...(failsClosed(rule) ? { failClosed: true as const } : {}),
+            ...(p.mode === 'audit' ? { mode: 'audit' as const } : {}),
           };
           if (action === 'pass') {
             passed = alg.union(passed, taken);
@@ -259,6 +260,7 @@ export class ClusterTiers {
       policy: p.ref,
       tier: p.tier,
       priority: p.priority,
+      ...(p.mode === 'audit' ? { mode: 'audit' as const } : {}),
       rules: clusterRulesOf(p, direction).map((r) => this.explainRule(r, other, protocol, destination)),
     });
     return { admin: admin.map(one), baseline: baseline.map(one) };

@@ -121,6 +121,8 @@ export type TierDecider =
       readonly action: Action;
       /** The rule has a peer of no known kind and fails closed ("treat the rule as a 'Deny all' rule"). */
       readonly failClosed?: true;
+      /** Present for a staged policy (only a view with audit-mode policies includes it). */
+      readonly mode?: 'audit';
     }
   | { readonly tier: 'networkpolicy' }
   | { readonly tier: 'default' };
@@ -160,6 +162,8 @@ export interface ClusterPolicyResult {
   readonly policy: ClusterPolicyRef;
   readonly tier: Tier;
   readonly priority: number;
+  /** Present for a staged policy (only a view with audit-mode policies includes it). */
+  readonly mode?: 'audit';
   readonly rules: readonly ClusterRuleResult[];
 }
 

@@ -33,9 +33,13 @@ export function chainPolicies(isolating: readonly Policy[]): ChainPolicies {
   return enforcing.length > 0 ? { policies: enforcing, audit: false } : { policies: isolating, audit: true };
 }
 
-/** The audit tail of a chain of staged policies: a counter (its comment names them), then the log; no verdict. */
+/**
+ * The audit tail of a chain of staged policies: a counter (its comment names the staged ones, or every
+ * policy when none is: a chain of a cluster policy's audit view, tiers.ts), then the log; no verdict.
+ */
 export function auditRules(chain: { readonly name: string; readonly direction: Direction; readonly policies: readonly Policy[] }, logRate: number | undefined): Rule[] {
-  const keys = chain.policies.map((p) => p.key).join(', ');
+  const staged = chain.policies.filter((p) => p.mode === 'audit');
+  const keys = (staged.length > 0 ? staged : chain.policies).map((p) => p.key).join(', ');
   return [
     { matches: [], counter: true, comment: quotable(`${chain.direction} audit: would be denied by ${keys}`, MAX_COMMENT) },
     { matches: [], limit: { rate: Math.max(1, Math.floor(logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix: logPrefix('audit', chain.name) } },

@@ -41,6 +41,7 @@ import {
   quotable,
   ruleComment,
   subjectChainName,
+  auditViewChainName,
 } from './names.js';
 
 export interface CompileOptions {
@@ -476,7 +477,14 @@ export class NodeCompiler {
           staged = audit;
           if (!chains.has(subject)) chains.set(subject, { name: subject, direction, policies, audit });
         }
-        const name = this.tiers.chainFor(pod, direction, subject, staged);
+        // NetworkPolicy's tier in a staged cluster policy's audit view: every isolating policy, audit tail.
+        const auditView = (): string | undefined => {
+          if (isolating.length === 0) return undefined;
+          const view = auditViewChainName(direction, isolating);
+          if (!chains.has(view)) chains.set(view, { name: view, direction, policies: isolating, audit: true });
+          return view;
+        };
+        const name = this.tiers.chainFor(pod, direction, subject, staged, auditView);
         if (name === undefined) continue;
         for (const a of owned) {
           const map = dispatchMapName(direction, a.family);

@@ -41,10 +41,13 @@ export interface Outcome {
   readonly logged: readonly string[];
   /**
    * Subject chains whose audit tail ran (their `netpol audit <chain>: ` log applied): chains of staged
-   * policies that would have dropped the packet. Whatever the verdict, it was not theirs.
+   * policies that would have dropped the packet; and cluster policy rules (`<dir>_rule_<Kind>/<name>[i]`)
+   * that would have denied it in an audit view. Whatever the verdict, it was not theirs.
    */
   readonly audited: readonly string[];
 }
+
+const AUDIT_PREFIX = 'netpol audit ';
 
 type Membership = (key: string) => boolean;
 const cache = new WeakMap<NamedSet, Membership>();
@@ -133,6 +136,8 @@ class Machine {
       if (rule.log) {
         logged.push(rule.log.prefix);
         if (rule.log.prefix === logPrefix('audit', chain.name)) audited.push(chain.name);
+        // A cluster policy's Deny rule in an audit view names itself (`tierRuleLogName`), not its chain.
+        else if (rule.log.prefix.startsWith(AUDIT_PREFIX)) audited.push(rule.log.prefix.slice(AUDIT_PREFIX.length, -2));
       }
       let v = rule.verdict;
       if (v?.kind === 'vmap') {

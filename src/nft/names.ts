@@ -48,6 +48,16 @@ export function subjectChainName(direction: Direction, policyKeys: readonly stri
   return identifier(`${direction}_${policyKeys.join('_')}`);
 }
 
+/**
+ * The chain of NetworkPolicies in a cluster policy's audit view (tiers.ts): every policy isolating the
+ * subject, staged or not, then the audit tail. With a staged policy among them no enforced chain holds
+ * exactly these policies, so the subject chain name is free; enforced policies only take an `audit` part.
+ */
+export function auditViewChainName(direction: Direction, policies: readonly { readonly key: string; readonly mode: string }[]): string {
+  const keys = policies.map((p) => p.key);
+  return policies.some((p) => p.mode === 'audit') ? subjectChainName(direction, keys) : identifier(`${direction}_audit_${keys.join('_')}`);
+}
+
 /** The peers of one rule (one address family): `peers_ns/name_ingress0_v4`. */
 export function peerSetName(policyKey: string, direction: Direction, ruleIndex: number, family: Family): string {
   return identifier(`peers_${policyKey}_${direction}${ruleIndex}_v${family}`);

@@ -12,6 +12,7 @@ import { scenarios } from '../../test/fixtures/nft/scenarios.js';
 import { clusterArb, NODES, tieredClusterArb } from '../../test/fixtures/nft/clusters.js';
 import { kernelSkipReason, nftApply, nftIn, nftListJson, withNetns } from '../../test/fixtures/nft/kernel.js';
 import type { Cluster } from '../model/index.js';
+import { staged } from '../../test/builders.js';
 
 const skip = kernelSkipReason();
 if (skip) console.log(`# nft kernel tests skipped: ${skip}`);
@@ -111,6 +112,18 @@ test('random diffs with cluster policies (tier chains, goto) take the kernel exa
       const opts: CompileOptions = { node, ...(reject ? { denyAction: 'reject', log: true } : {}) };
       checkDiff(compileNode(c1, opts), compileNode(c2, opts));
       checkDiff(compileNode(c1, opts), compileNode({ ...c1, clusterPolicies: (c1.clusterPolicies ?? []).slice(1) }, opts));
+    }),
+    { numRuns: 12 },
+  );
+});
+
+test('random diffs switching cluster policies and NetworkPolicies between audit and enforce take the kernel exactly to the next ruleset', { skip }, () => {
+  fc.assert(
+    fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 6 }), fc.constantFrom(...NODES), (written, which, whichCluster, node) => {
+      const opts: CompileOptions = { node, log: true };
+      const stagedCluster = staged(written, which, whichCluster);
+      checkDiff(compileNode(stagedCluster, opts), compileNode(written, opts));
+      checkDiff(compileNode(written, opts), compileNode(stagedCluster, opts));
     }),
     { numRuns: 12 },
   );

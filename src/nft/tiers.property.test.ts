@@ -79,40 +79,61 @@ test(`tier chains: an updated compiler equals a fresh compile, and its diff is d
 });
 
 /**
- * Staged NetworkPolicies among the tiers: enforced, they do not exist (a side only they isolate goes on to
- * the baseline tier); their audit tail runs exactly where the side is allowed today and would be denied with
- * them enforcing (the engine's `withAudit` view).
+ * Staged policies among the tiers, NetworkPolicies and cluster-scoped ones: enforced, they do not exist (a
+ * side only staged NetworkPolicies isolate goes on to the baseline tier; a staged cluster policy's rules
+ * decide nothing); exactly one audit log runs on a side that is allowed today and would be denied with
+ * them enforcing (the engine's `withAudit` view), and none elsewhere. Under the agent's `--mode audit`
+ * every policy is staged: everything passes, and the audits are the full view's denials.
  */
-test(`tier chains with staged NetworkPolicies: enforced verdicts and audit tails agree with the engine (seed ${SEED})`, () => {
-  fc.assert(
-    fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 6 }), (written, which) => {
-      const c = staged(written, which);
-      const engine = new Engine(c);
-      const withAudit = engine.withAudit();
-      const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(c, { node: n }, engine)]));
-      const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
-      const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
-      for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
-        const t = { source: s.endpoint, destination: d.endpoint, protocol, port };
-        const today = engine.evaluate(t);
-        const once = withAudit.evaluate(t);
-        let verdict = 'accept';
-        let audited = 0;
-        for (const n of nodes) {
-          const out = interpret(rulesets.get(n)!, 'forward', packet);
-          audited += out.audited.length;
-          verdict = out.verdict;
-          if (verdict !== 'accept') break;
+for (const mode of ['enforce', 'audit'] as const) {
+  test(`tier chains with staged NetworkPolicies and cluster policies (--mode ${mode}): enforced verdicts and audit logs agree with the engine (seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 6 }), (written, which, whichCluster) => {
+        const c = mode === 'audit' ? staged(written, written.policies.map(() => true), (written.clusterPolicies ?? []).map(() => true)) : staged(written, which, whichCluster);
+        const engine = new Engine(c);
+        const withAudit = engine.withAudit();
+        const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(mode === 'audit' ? written : c, { node: n, mode }, mode === 'audit' ? undefined : engine)]));
+        const pods = c.pods.filter((p) => p.ips.length > 0).map(podEnd);
+        const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
+        for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
+          const t = { source: s.endpoint, destination: d.endpoint, protocol, port };
+          const today = engine.evaluate(t);
+          const once = withAudit.evaluate(t);
+          let verdict = 'accept';
+          const audited: string[] = [];
+          const trace: string[] = [];
+          for (const n of nodes) {
+            const out = interpret(rulesets.get(n)!, 'forward', packet);
+            audited.push(...out.audited);
+            trace.push(out.trace.map((x) => `${x.chain}#${x.rule}`).join(' > '));
+            verdict = out.verdict;
+            if (verdict !== 'accept') break;
+          }
+          const label = `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family}`;
+          assert.equal(verdict === 'accept', expected(engine, s, d, protocol, port), `${label}: kernel ${verdict}; trace ${trace.join(' | ')}`);
+          // The source's node checks egress; the destination's node sees the packet when that let it through.
+          const egressAudited = s.node !== undefined && !s.hostNetwork && today.egress.allowed && !once.egress.allowed;
+          const reaches = s.node === undefined || s.hostNetwork || today.egress.allowed;
+          const ingressAudited = d.node !== undefined && !d.hostNetwork && reaches && today.ingress.allowed && !once.ingress.allowed;
+          assert.equal(audited.length, Number(egressAudited) + Number(ingressAudited), `${label}: audit logs ${JSON.stringify(audited)}; trace ${trace.join(' | ')}`);
         }
-        const label = `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family}`;
-        assert.equal(verdict === 'accept', expected(engine, s, d, protocol, port), `${label}: kernel ${verdict}`);
-        // The source's node checks egress; the destination's node sees the packet when that let it through.
-        const egressAudited = s.node !== undefined && !s.hostNetwork && today.egress.allowed && !once.egress.allowed;
-        const reaches = s.node === undefined || s.hostNetwork || today.egress.allowed;
-        const ingressAudited = d.node !== undefined && !d.hostNetwork && reaches && today.ingress.allowed && !once.ingress.allowed;
-        assert.equal(audited, Number(egressAudited) + Number(ingressAudited), `${label}: audit tails`);
+      }),
+      { numRuns: 60, seed: SEED },
+    );
+  });
+}
+
+test(`tier chains: switching staged policies to enforce (and back) updates to what a fresh compile gives (seed ${SEED})`, () => {
+  fc.assert(
+    fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 6 }), (written, which, whichCluster) => {
+      const c = staged(written, which, whichCluster);
+      for (const node of NODES) {
+        const compiler = new NodeCompiler({ node });
+        const first = compiler.update(c);
+        assert.equal(renderRuleset(compiler.update(written)), renderRuleset(compileNode(written, { node })));
+        assert.equal(renderRuleset(compiler.update(c)), renderRuleset(first));
       }
     }),
-    { numRuns: 80, seed: SEED },
+    { numRuns: 60, seed: SEED },
   );
 });

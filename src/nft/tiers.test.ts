@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clusterPolicy, namespace, node, pod, policy, tieredCluster } from '../../test/builders.js';
+import { audit, clusterPolicy, namespace, node, pod, policy, tieredCluster } from '../../test/builders.js';
 import { onNode } from '../../test/fixtures/nft/clusters.js';
 import type { Cluster, ClusterPolicyInfo } from '../model/index.js';
 import { compileNode, interpret, renderRule, type Ruleset } from './index.js';
@@ -136,4 +136,54 @@ test('peers of no known field fail closed; domainNames match no traffic and are 
   ]);
   assert.deepEqual(rs.notes?.domainNames, ['ClusterNetworkPolicy/odd egress[0]']);
   assert.equal(compileNode(withPolicies([]), { node: 'a' }).notes?.domainNames, undefined);
+});
+
+test('a staged AdminNetworkPolicy Deny: the enforced tiers decide, then the audit view counts and logs what it would deny, and returns', () => {
+  const np = policy('x/web', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ ports: [{ port: 80 }] }] });
+  const noC = clusterPolicy('AdminNetworkPolicy', 'no-c', { priority: 5, subject: { namespaces: {} }, ingress: [{ name: 'c', action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }] });
+  const enforced = compileNode({ ...withPolicies([TENANTS]), policies: [np] }, { node: 'a' });
+  const rs = compileNode({ ...withPolicies([audit(noC), TENANTS]), policies: [np] }, { node: 'a' });
+  const today = 'ingress_admin_ClusterNetworkPolicy/tenants_then_ingress_x/web';
+  const view = 'ingress_audit_admin_AdminNetworkPolicy/no-c_ClusterNetworkPolicy/tenants_then_ingress_audit_x/web';
+  assert.equal(dispatch(rs, 'ingress_v4')['10.0.0.1'], `ingress_audited_${today}_then_${view}`);
+  assert.deepEqual(rules(rs, `ingress_audited_${today}_then_${view}`), [
+    `jump ${today} comment "enforced today: denies drop, allows return here"`,
+    `goto ${view} comment "allowed today: what every policy would deny is audited"`,
+  ]);
+  // Enforcement: today's chain is the very chain the ruleset without the staged policy has.
+  assert.deepEqual(chain(rs, today), chain(enforced, today));
+  assert.deepEqual(readable(rs, view).slice(0, 2), [
+    'ip saddr @[pods of pods app=c in namespaces {} (IPv4)] limit rate 10/second burst 5 packets log prefix "netpol audit ingress_rule_AdminNetworkPolicy/no-c[0]: "',
+    'ip saddr @[pods of pods app=c in namespaces {} (IPv4)] counter return comment "AdminNetworkPolicy no-c ingress[0] Deny (audit: would deny)"',
+  ]);
+  // NetworkPolicy's tier in the view ends with the audit tail, not the deny tail.
+  assert.deepEqual(rules(rs, 'ingress_audit_x/web').slice(-2), ['counter comment "ingress audit: would be denied by x/web"', 'limit rate 10/second burst 5 packets log prefix "netpol audit ingress_audit_x/web: "']);
+  const probe = (saddr: string, dport: number) => interpret(rs, 'forward', { family: 4, saddr, daddr: '10.0.0.1', protocol: 'tcp', dport });
+  const today_ = (saddr: string, dport: number) => interpret(enforced, 'forward', { family: 4, saddr, daddr: '10.0.0.1', protocol: 'tcp', dport }).verdict;
+  // y/c -> x/a: denied today by tenants' Deny (no audit: today already drops); x/b -> x/a on 80: allowed, no audit.
+  assert.deepEqual([probe('10.0.1.3', 80).verdict, probe('10.0.1.3', 80).audited], [today_('10.0.1.3', 80), []]);
+  assert.deepEqual([probe('10.0.0.2', 80).verdict, probe('10.0.0.2', 80).audited], ['accept', []]);
+  assert.deepEqual([probe('10.0.0.2', 81).verdict, probe('10.0.0.2', 81).audited], ['drop', []]);
+});
+
+test('a staged Deny above an Accept: allowed today, audited once, naming the staged rule; enforcing it drops exactly that', () => {
+  const open = clusterPolicy('AdminNetworkPolicy', 'open', { priority: 20, subject: { namespaces: {} }, ingress: [{ action: 'Allow', from: [{ namespaces: {} }] }] });
+  const noC = (staged: boolean) => {
+    const p = clusterPolicy('AdminNetworkPolicy', 'no-c', { priority: 5, subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }], ports: [{ portNumber: { port: 80 } }] }] });
+    return staged ? audit(p) : p;
+  };
+  const probe = (rs: Ruleset, saddr: string, dport: number) => {
+    const o = interpret(rs, 'forward', { family: 4, saddr, daddr: '10.0.0.1', protocol: 'tcp', dport });
+    return [o.verdict, o.audited];
+  };
+  const stagedRs = compileNode(withPolicies([noC(true), open]), { node: 'a' });
+  const enforcedRs = compileNode(withPolicies([noC(false), open]), { node: 'a' });
+  assert.deepEqual(probe(stagedRs, '10.0.1.3', 80), ['accept', ['ingress_rule_AdminNetworkPolicy/no-c[0]']]);
+  assert.deepEqual(probe(stagedRs, '10.0.1.3', 81), ['accept', []]);
+  assert.deepEqual(probe(stagedRs, '10.0.0.2', 80), ['accept', []]);
+  assert.deepEqual(probe(enforcedRs, '10.0.1.3', 80), ['drop', []]);
+  assert.deepEqual(probe(enforcedRs, '10.0.1.3', 81), ['accept', []]);
+  // --mode audit stages every cluster policy: nothing is enforced, and the same would-be drop is audited.
+  const all = compileNode(withPolicies([noC(false), open]), { node: 'a', mode: 'audit' });
+  assert.deepEqual(probe(all, '10.0.1.3', 80), ['accept', ['ingress_rule_AdminNetworkPolicy/no-c[0]']]);
 });

@@ -31,6 +31,26 @@
  * pod set with all its addresses, as the engine matches "cluster-internal traffic" too. Named ports use
  * the NetworkPolicy `address . port` sets, one per protocol the name may have.
  *
+ * Audit mode (docs/semantics.md): "Enforcement is exactly what it would be if audit-mode policies did not
+ * exist. A connection is *audited* (a would-be drop) when the full set of policies, audit and enforce,
+ * would deny it while the enforced ones allow it." A side that no staged cluster policy selects is
+ * compiled as above from the enforced cluster policies (staged NetworkPolicies have their own audit chains,
+ * see `chainFor`). A side that some staged cluster policy selects is dispatched into
+ *
+ *   <dir>_audited_<today>_then_<view>          `jump <today>`: the sequence of tiers above, built from the
+ *                                              enforced policies only (the same chains a pod without the
+ *                                              staged policies gets), which drops what it denies and
+ *                                              returns what it allows; then `goto <view>`:
+ *   <view> = <dir>_audit_admin_... / _baseline_...   the same sequence built from every policy, staged
+ *                                              ones enforcing, whose deny ends are audit ends instead: a
+ *                                              Deny rule counts, logs `netpol audit <dir>_rule_<Kind>/<name>[i]`
+ *                                              and returns; NetworkPolicy's chain there is the one of every
+ *                                              policy isolating the subject with the audit tail (compile.ts).
+ *
+ * So the view runs only for what today allows, and it reaches at most one deny end: exactly one audit log
+ * line and counter per side allowed today and denied by the full set, naming the rule (or the chain of
+ * NetworkPolicies) that would deny. When nothing enforced applies the side goes straight to <view>.
+ *
  * Not enforced: `domainNames` peers (no DNS tracking here); they match no traffic. "DomainNames is only
  * supported for Accept rules. In order to control access, DomainNames Accept rules should be used with a
  * lower precedence egress deny -- this allows the admin to maintain an explicit "allowlist" of reachable
@@ -41,7 +61,7 @@
  */
 import { AddressSet, parseIP, type Family } from '../ip/index.js';
 import type { Cluster, ClusterPolicyInfo, NodeInfo, PodInfo, Protocol } from '../model/index.js';
-import { clusterRulesOf, normalizeClusterPolicy, compareClusterPolicies, type ClusterPolicy, type ClusterRule } from '../policy/index.js';
+import { clusterRulesOf, normalizeClusterPolicy, compareClusterPolicies, modeOf, underGlobalMode, type ClusterPolicy, type ClusterRule, type PolicyMode } from '../policy/index.js';
 import type { Direction, Peer } from '../policy/index.js';
 import { PortSet } from '../policy/index.js';
 import { matches as selectorMatches } from '../selector/index.js';
@@ -62,23 +82,38 @@ interface Selecting {
 }
 const NONE: Selecting = { admin: [], baseline: [] };
 
-/** What the deny rules depend on (a `CompileOptions`). */
+/** What the deny rules depend on (a `CompileOptions`), and the agent's `--mode`. */
 export interface DenyOptions {
   readonly denyAction?: 'drop' | 'reject';
   readonly log?: boolean;
   readonly logRate?: number;
+  /** `audit` stages every cluster policy, as it stages every NetworkPolicy. */
+  readonly mode?: PolicyMode;
 }
+
+/** The two-step chains: what they do, and the comments of their `jump` and `goto` rules. */
+const STEPS = {
+  staged: ['baseline tier, then the audit of staged policies', 'staged NetworkPolicies only: the baseline tier decides', 'what the staged policies would deny: audited'],
+  audited: ['enforced tiers, then the audit view with staged policies', 'enforced today: denies drop, allows return here', 'allowed today: what every policy would deny is audited'],
+} as const;
+
+/** Which view a chain evaluates: the enforced policies (denies drop), or every policy (denies are audited). */
+type Flavour = 'enforce' | 'audit';
 
 /** A chain to emit, with what it was made of (to hand out the same object while that stays). */
 interface TierChain {
   readonly name: string;
   readonly direction: Direction;
-  /** `staged`: the baseline tier first, then a chain of staged NetworkPolicies (see `chainFor`). */
-  readonly tier: 'admin' | 'baseline' | 'staged';
+  /**
+   * `staged`: the baseline tier first, then a chain of staged NetworkPolicies (see `chainFor`);
+   * `audited`: the enforced sequence first, then the audit view (see the module comment).
+   */
+  readonly tier: 'admin' | 'baseline' | 'staged' | 'audited';
+  readonly flavour: Flavour;
   readonly policies: readonly ClusterPolicy[];
-  /** Admin chains: where Pass and the end of the chain go; staged chains: the staged policies' chain. */
+  /** Admin chains: where Pass and the end of the chain go; staged and audited chains: the chain gone to last. */
   readonly rest: string | undefined;
-  /** Staged chains: the baseline chain jumped to first. */
+  /** Staged and audited chains: the chain jumped to first. */
   readonly first?: string;
 }
 
@@ -115,6 +150,11 @@ function nodesText(nodes: readonly NodeInfo[] | undefined): string {
   return JSON.stringify((nodes ?? []).map((n) => [n.name, n.labels, n.addresses]));
 }
 
+/** A rule with a peer of no known kind: "For "Deny" and "Pass" rules, "fail closed" means: "treat the rule as a 'Deny all' rule"." */
+function failsClosed(rule: ClusterRule): boolean {
+  return rule.peers.some((x) => x.kind === 'unknown');
+}
+
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -130,7 +170,7 @@ export class TierCompiler {
   private policies: readonly ClusterPolicy[] = [];
   private normalized = new Map<string, ClusterPolicy>();
   private selected = new WeakMap<PodInfo, Record<Direction, Selecting>>();
-  private parts = new WeakMap<ClusterRule, RulePart>();
+  private parts: Record<Flavour, WeakMap<ClusterRule, RulePart>> = { enforce: new WeakMap(), audit: new WeakMap() };
   private chainCache = new Map<string, { readonly spec: TierChain; readonly chain: Chain }>();
   /** The chains the ruleset being built uses, by name. */
   private wanted = new Map<string, TierChain>();
@@ -150,13 +190,14 @@ export class TierCompiler {
     this.infos = infos;
     if (nodesChanged) {
       // `nodes` peers resolve to the Node objects' addresses: every rule compiles again.
-      this.parts = new WeakMap();
+      this.parts = { enforce: new WeakMap(), audit: new WeakMap() };
       this.chainCache.clear();
     }
     const seen = new Map<string, ClusterPolicy>();
     const next = (infos ?? []).map((info) => {
-      const json = JSON.stringify([info.kind, info.name, info.policy.spec]);
-      const p = seen.get(json) ?? this.normalized.get(json) ?? normalizeClusterPolicy(info);
+      // The mode is part of the content: switching a policy between audit and enforce compiles it anew.
+      const json = JSON.stringify([info.kind, info.name, modeOf(info), info.policy.spec]);
+      const p = seen.get(json) ?? this.normalized.get(json) ?? underGlobalMode(normalizeClusterPolicy(info), this.opts.mode ?? 'enforce');
       seen.set(json, p);
       return p;
     });
@@ -198,11 +239,34 @@ export class TierCompiler {
 
   /**
    * The chain a local pod's side is dispatched to, given its NetworkPolicy subject chain (undefined when
-   * NetworkPolicy does not isolate it for the direction); undefined when nothing applies (allowed).
+   * NetworkPolicy does not isolate it for the direction; `networkPolicyStaged` when only staged
+   * NetworkPolicies do, and the chain ends with their audit tail); undefined when nothing applies
+   * (allowed). `auditView` gives the chain of every NetworkPolicy isolating the pod, staged or not, with
+   * the audit tail (undefined when none does): NetworkPolicy's tier in the audit view.
    */
-  chainFor(pod: PodInfo, direction: Direction, networkPolicyChain: string | undefined, networkPolicyStaged = false): string | undefined {
+  chainFor(pod: PodInfo, direction: Direction, networkPolicyChain: string | undefined, networkPolicyStaged = false, auditView?: () => string | undefined): string | undefined {
     if (this.policies.length === 0) return networkPolicyChain;
-    const { admin, baseline } = this.selecting(pod, direction);
+    const all = this.selecting(pod, direction);
+    const enforced = { admin: all.admin.filter((p) => p.mode === 'enforce'), baseline: all.baseline.filter((p) => p.mode === 'enforce') };
+    if (enforced.admin.length === all.admin.length && enforced.baseline.length === all.baseline.length) {
+      return this.sequence(direction, all, networkPolicyChain, networkPolicyStaged, 'enforce');
+    }
+    // "Enforcement is exactly what it would be if audit-mode policies did not exist. A connection is
+    // *audited* (a would-be drop) when the full set of policies, audit and enforce, would deny it while
+    // the enforced ones allow it." Today's sequence decides (staged NetworkPolicies left out: the view
+    // audits them); what it lets through goes on to the view of every policy, whose denials are audited.
+    const today = this.sequence(direction, enforced, networkPolicyStaged ? undefined : networkPolicyChain, false, 'enforce');
+    const view = this.sequence(direction, all, auditView?.(), false, 'audit');
+    if (today === undefined || view === undefined) return today ?? view;
+    const name = identifier(`${direction}_audited_${today}_then_${view}`);
+    if (!this.wanted.has(name)) this.wanted.set(name, { name, direction, tier: 'audited', flavour: 'audit', policies: [], rest: view, first: today });
+    return name;
+  }
+
+  /** The first chain of a side's sequence of tiers over `selected` (see the module comment), registered. */
+  private sequence(direction: Direction, selected: Selecting, networkPolicyChain: string | undefined, networkPolicyStaged: boolean, flavour: Flavour): string | undefined {
+    const { admin, baseline } = selected;
+    const view = flavour === 'audit' ? 'audit_' : '';
     let rest = networkPolicyChain;
     // A side that only staged (audit-mode) NetworkPolicies isolate is, enforced, not isolated by
     // NetworkPolicy: the baseline tier decides it ("Enforcement is exactly what it would be if audit-mode
@@ -211,18 +275,18 @@ export class TierCompiler {
     // `goto` the staged chain, whose admitting rules and audit tail both end in allowing. So the audit
     // tail runs exactly when the baseline allowed this side and the staged policies would deny it.
     if ((rest === undefined || networkPolicyStaged) && baseline.length > 0) {
-      const base = identifier(`${direction}_baseline_${baseline.map((p) => p.key).join('_')}`);
-      if (!this.wanted.has(base)) this.wanted.set(base, { name: base, direction, tier: 'baseline', policies: baseline, rest: undefined });
+      const base = identifier(`${direction}_${view}baseline_${baseline.map((p) => p.key).join('_')}`);
+      if (!this.wanted.has(base)) this.wanted.set(base, { name: base, direction, tier: 'baseline', flavour, policies: baseline, rest: undefined });
       if (rest === undefined) rest = base;
       else {
         const staged = identifier(`${base}_then_${rest}`);
-        if (!this.wanted.has(staged)) this.wanted.set(staged, { name: staged, direction, tier: 'staged', policies: [], rest, first: base });
+        if (!this.wanted.has(staged)) this.wanted.set(staged, { name: staged, direction, tier: 'staged', flavour, policies: [], rest, first: base });
         rest = staged;
       }
     }
     if (admin.length === 0) return rest;
-    const name = identifier(`${direction}_admin_${admin.map((p) => p.key).join('_')}${rest !== undefined ? `_then_${rest}` : ''}`);
-    if (!this.wanted.has(name)) this.wanted.set(name, { name, direction, tier: 'admin', policies: admin, rest });
+    const name = identifier(`${direction}_${view}admin_${admin.map((p) => p.key).join('_')}${rest !== undefined ? `_then_${rest}` : ''}`);
+    if (!this.wanted.has(name)) this.wanted.set(name, { name, direction, tier: 'admin', flavour, policies: admin, rest });
     return name;
   }
 
@@ -234,19 +298,21 @@ export class TierCompiler {
     const cache = new Map<string, { readonly spec: TierChain; readonly chain: Chain }>();
     const chains: Chain[] = [];
     for (const spec of this.wanted.values()) {
-      const parts = spec.policies.flatMap((p) => clusterRulesOf(p, spec.direction).map((r) => [p, r, this.part(p, r)] as const));
+      const parts = spec.policies.flatMap((p) => clusterRulesOf(p, spec.direction).map((r) => [p, r, this.part(p, r, spec.flavour)] as const));
       for (const [p, r, part] of parts) {
         for (const [name, ref, sig] of part.peerRefs) if (!peerRefs.has(name)) peerRefs.set(name, { ref, sig });
         for (const [name, ref] of part.portRefs) if (!portRefs.has(name)) portRefs.set(name, ref);
         if (part.domainNames) domainNames.add(`${p.key} ${r.direction}[${r.index}]`);
       }
-      if (spec.tier === 'staged') {
+      if (spec.tier === 'staged' || spec.tier === 'audited') {
+        // Jump to the deciding sequence (its denials drop, what it allows returns here), then go to the audit.
+        const [what, first, rest] = STEPS[spec.tier];
         const chain: Chain = {
           name: spec.name,
-          comment: quotable(`${spec.direction}: baseline tier, then the audit of staged policies (${spec.rest ?? ''})`, MAX_COMMENT),
+          comment: quotable(`${spec.direction}: ${what} (${spec.rest ?? ''})`, MAX_COMMENT),
           rules: [
-            { matches: [], verdict: { kind: 'jump', chain: spec.first ?? '' }, comment: 'staged NetworkPolicies only: the baseline tier decides' },
-            { matches: [], verdict: { kind: 'goto', chain: spec.rest ?? '' }, comment: 'what the staged policies would deny: audited' },
+            { matches: [], verdict: { kind: 'jump', chain: spec.first ?? '' }, comment: first },
+            { matches: [], verdict: { kind: 'goto', chain: spec.rest ?? '' }, comment: rest },
           ],
         };
         cache.set(spec.name, { spec, chain });
@@ -254,19 +320,21 @@ export class TierCompiler {
         continue;
       }
       const cached = this.chainCache.get(spec.name);
-      if (cached && cached.spec.rest === spec.rest && sameList(cached.spec.policies, spec.policies)) {
+      if (cached && cached.spec.rest === spec.rest && cached.spec.flavour === spec.flavour && sameList(cached.spec.policies, spec.policies)) {
         cache.set(spec.name, cached);
         chains.push(cached.chain);
         continue;
       }
       const leave: Verdict = spec.rest !== undefined ? { kind: 'goto', chain: spec.rest } : { kind: 'return' };
-      const rules = parts.flatMap(([, r, part]) => (r.action === 'pass' ? part.rules.map((x) => (x.verdict?.kind === 'return' ? { ...x, verdict: leave } : x)) : part.rules));
+      // A Pass rule's `return` goes on to the next tier; one that fails closed denies (or audits) instead.
+      const rules = parts.flatMap(([, r, part]) => (r.action === 'pass' && !failsClosed(r) ? part.rules.map((x) => (x.verdict?.kind === 'return' ? { ...x, verdict: leave } : x)) : part.rules));
       const keys = spec.policies.map((p) => p.key).join(', ');
       if (spec.rest !== undefined) rules.push({ matches: [], verdict: leave, comment: 'no admin tier rule decided: next tier' });
+      const of = spec.flavour === 'audit' ? 'audit view, ' : '';
       const comment =
         spec.tier === 'admin'
-          ? `${spec.direction}: admin tier ${keys}; then ${spec.rest ?? 'allowed'}`
-          : `${spec.direction}: baseline tier ${keys}; then allowed`;
+          ? `${spec.direction}: ${of}admin tier ${keys}; then ${spec.rest ?? 'allowed'}`
+          : `${spec.direction}: ${of}baseline tier ${keys}; then allowed`;
       const chain: Chain = { name: spec.name, comment: quotable(comment, MAX_COMMENT), rules };
       cache.set(spec.name, { spec, chain });
       chains.push(chain);
@@ -276,11 +344,11 @@ export class TierCompiler {
     return { chains, peerRefs, portRefs, domainNames: [...domainNames].sort() };
   }
 
-  private part(p: ClusterPolicy, rule: ClusterRule): RulePart {
-    let part = this.parts.get(rule);
+  private part(p: ClusterPolicy, rule: ClusterRule, flavour: Flavour): RulePart {
+    let part = this.parts[flavour].get(rule);
     if (!part) {
-      part = this.compileRule(p, rule);
-      this.parts.set(rule, part);
+      part = this.compileRule(p, rule, flavour);
+      this.parts[flavour].set(rule, part);
     }
     return part;
   }
@@ -300,15 +368,17 @@ export class TierCompiler {
 
   /**
    * One cluster rule: (peer clause) x (port clause), families apart. A Pass rule's verdict is `return`
-   * here; `finish` points it at the next tier of the chain it lands in.
+   * here; `finish` points it at the next tier of the chain it lands in. In the audit view a Deny rule
+   * audits instead of denying.
    */
-  private compileRule(p: ClusterPolicy, rule: ClusterRule): RulePart {
+  private compileRule(p: ClusterPolicy, rule: ClusterRule, flavour: Flavour): RulePart {
+    const deny = (matches: readonly Match[], suffix = ''): Rule[] => (flavour === 'audit' ? this.auditRules(p, rule, matches, suffix) : this.denyRules(p, rule, matches, suffix));
     const domainNames = rule.peers.some((x) => x.kind === 'domainNames');
     const empty: RulePart = { rules: [], peerRefs: [], portRefs: [], domainNames };
     // "For Accept rules, "fail closed" means: "treat the rule as matching no traffic". For "Deny" and
     // "Pass" rules, "fail closed" means: "treat the rule as a 'Deny all' rule"."
-    if (rule.peers.some((x) => x.kind === 'unknown')) {
-      return rule.action === 'accept' ? empty : { ...empty, rules: this.denyRules(p, rule, [], ' (fails closed)') };
+    if (failsClosed(rule)) {
+      return rule.action === 'accept' ? empty : { ...empty, rules: deny([], ' (fails closed)') };
     }
     const field = rule.direction === 'ingress' ? 'saddr' : 'daddr';
     const scopes: Peer[] = [];
@@ -383,9 +453,21 @@ export class TierCompiler {
     }
     const rules =
       rule.action === 'deny'
-        ? combined.flatMap((m) => this.denyRules(p, rule, m))
+        ? combined.flatMap((m) => deny(m))
         : combined.map((m): Rule => ({ matches: m, verdict: { kind: 'return' }, comment: tierRuleComment(p, rule) }));
     return { rules, peerRefs, portRefs, domainNames };
+  }
+
+  /**
+   * A Deny rule in the audit view: counted and logged (always, rate-limited, as a NetworkPolicy chain's
+   * audit tail), then `return`: the side is allowed today, and the packet goes on to the other side.
+   */
+  private auditRules(p: ClusterPolicy, rule: ClusterRule, matches: readonly Match[], suffix: string): Rule[] {
+    const prefix = logPrefix('audit', tierRuleLogName(p.ref.kind, p.ref.name, rule.direction, rule.index));
+    return [
+      { matches, limit: { rate: Math.max(1, Math.floor(this.opts.logRate ?? 10)), per: 'second', burst: 5 }, log: { prefix } },
+      { matches, counter: true, verdict: { kind: 'return' }, comment: tierRuleComment(p, rule, `${suffix} (audit: would deny)`) },
+    ];
   }
 
   /** A Deny rule: counted, logged when asked, then dropped or rejected as the deny action says. */

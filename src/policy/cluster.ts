@@ -15,12 +15,14 @@
  *   traffic". For "Deny" and "Pass" rules, "fail closed" means: "treat the rule as a 'Deny all' rule"."
  * - Ports: v1alpha2 `protocols` and v1alpha1 `ports` both become port entries; a named port has no protocol
  *   of its own (it resolves against the destination pod's container ports, name and protocol).
+ * - Mode: netpol's annotation `netpol.dev/mode: audit` stages a cluster policy as it stages a
+ *   NetworkPolicy (src/policy/mode.ts); a value validation rejects reads as `enforce` (fail closed).
  *
  * Input policies must have passed validation (src/validate/crd).
  */
 import { AddressSet, parseCIDR } from '../ip/index.js';
 import type { ANPPort, ClusterPolicyPeer, ClusterPolicySubject, CNPProtocol, LabelSelector, NamespacedPod } from '../model/index.js';
-import { clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Labels, type PodInfo, type Protocol } from '../model/index.js';
+import { annotatedMode, clusterPolicyKey, PROTOCOLS, type ClusterPolicyInfo, type Labels, type PodInfo, type PolicyMode, type Protocol } from '../model/index.js';
 import { compileSelector, matches, type Selector } from '../selector/index.js';
 import type { ObjectSource } from '../diag/index.js';
 import type { Direction, PortMatch } from './model.js';
@@ -74,6 +76,8 @@ export interface ClusterPolicy {
   readonly subject: PodScope;
   readonly ingressRules: readonly ClusterRule[];
   readonly egressRules: readonly ClusterRule[];
+  /** `audit` (annotation `netpol.dev/mode: audit`, or the agent's `--mode audit`): left out of the enforced view. */
+  readonly mode: PolicyMode;
   readonly source?: ObjectSource;
 }
 
@@ -202,6 +206,7 @@ export function normalizeClusterPolicy(info: ClusterPolicyInfo): ClusterPolicy {
     subject: subjectScope(spec.subject),
     ingressRules: (spec.ingress ?? []).map((r, i) => normalizeRule(r, 'ingress', i)),
     egressRules: (spec.egress ?? []).map((r, i) => normalizeRule(r, 'egress', i)),
+    mode: annotatedMode(p.metadata.annotations) ?? 'enforce',
     ...(info.source ? { source: info.source } : {}),
   };
 }

@@ -32,10 +32,10 @@ import type {
   NetworkPolicyPort,
   NetworkPolicySpec,
 } from '../model/index.js';
-import { annotatedMode, MODE_ANNOTATION, POLICY_MODES } from '../model/index.js';
 import { cidrWarnings, validateCIDRValue } from './cidr.js';
 import { child, forbidden, goQuote, index, invalid, notSupported, required } from './field.js';
 import { validateObjectMeta } from './meta.js';
+import { validateModeAnnotation } from './mode.js';
 import { isValidPortName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
 import { validateLabelSelector } from './selector.js';
 
@@ -214,15 +214,4 @@ export function validateNetworkPolicy(policy: NetworkPolicy, opts: ValidateOptio
     ...validateModeAnnotation(policy.metadata.annotations),
     ...validateNetworkPolicySpec(policy.spec, 'spec', opts),
   ]);
-}
-
-/**
- * netpol's own rule, not the API server's (which stores any annotation value): `netpol.dev/mode` is
- * `audit` or `enforce`. Anything else would leave the policy's mode to a guess, so it is an error, worded
- * as the API server words an unsupported value.
- */
-function validateModeAnnotation(annotations: Readonly<Record<string, string>> | undefined): Diagnostic[] {
-  if (annotatedMode(annotations) !== undefined) return [];
-  const value = annotations?.[MODE_ANNOTATION] as string;
-  return [notSupported(`metadata.annotations[${MODE_ANNOTATION}]`, value, POLICY_MODES)];
 }

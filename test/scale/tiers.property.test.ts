@@ -15,6 +15,7 @@ import { podEndpoint } from '../../src/engine/engine.js';
 import { oracleAllows } from '../../src/engine/oracle.js';
 import type { Cluster } from '../../src/model/cluster.js';
 import { PROBE_PORTS, PROBE_PROTOCOLS, tieredClusterArb } from '../arbitraries.js';
+import { staged, withoutStaged } from '../builders.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
 const PROBES: ScaleProbe[] = PROBE_PROTOCOLS.flatMap((protocol) => PROBE_PORTS.map((port) => ({ port, protocol })));
@@ -83,5 +84,32 @@ test(`tier-aware scale engine agrees with the tier oracle (seed ${SEED}, replay:
       }
     }),
     { numRuns: 150, seed: SEED },
+  );
+});
+
+test(`audit mode in the tier-aware scale engine: staged cluster policies and NetworkPolicies left out by default, counted with includeAudit (seed ${SEED})`, () => {
+  fc.assert(
+    fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 8 }), fc.array(fc.boolean(), { maxLength: 8 }), (written, which, whichCluster) => {
+      const c = staged(written, which, whichCluster);
+      const views = [
+        [new TieredScaleEngine(c), withoutStaged(c), 'enforced'],
+        [new TieredScaleEngine(c, { includeAudit: true }), written, 'with audit'],
+      ] as const;
+      for (const [engine, reference, view] of views) {
+        for (const probe of PROBES) {
+          const expected = oracle(reference, probe);
+          let pairs = 0;
+          for (let s = 0; s < c.pods.length; s++) {
+            for (let d = 0; d < c.pods.length; d++) {
+              const want = expected(s, d);
+              assert.equal(engine.allows(c.pods[s]!, c.pods[d]!, probe), want, `${view}: ${c.pods[s]!.name} -> ${c.pods[d]!.name} ${probe.protocol}/${probe.port}`);
+              if (s !== d && want) pairs++;
+            }
+          }
+          assert.equal(engine.allowedPairs(probe), pairs, `${view}: allowedPairs ${probe.protocol}/${probe.port}`);
+        }
+      }
+    }),
+    { numRuns: 60, seed: SEED },
   );
 });

@@ -21,7 +21,7 @@ export function deciderText(by: TierDecider, direction: string, passes: readonly
     case 'admin':
     case 'baseline':
       return (
-        `${by.policy.kind}/${by.policy.name} (${by.tier} tier, priority ${by.priority}) rule ${ruleRef(direction, by.rule, by.ruleName)}: ` +
+        `${by.policy.kind}/${by.policy.name} (${by.tier} tier, priority ${by.priority}${by.mode === 'audit' ? ', audit mode' : ''}) rule ${ruleRef(direction, by.rule, by.ruleName)}: ` +
         `${actionText(by.policy.kind, by.action)}${by.failClosed ? ' (a peer of no known kind: fails closed, denies all)' : ''}`
       );
     case 'networkpolicy':
@@ -62,7 +62,7 @@ export function renderTierSide(s: SideResult, t: TierResult, protocol: string, o
 }
 
 function renderClusterPolicy(p: ClusterPolicyResult): string[] {
-  const lines = [`    ${p.policy.kind}/${p.policy.name} (priority ${p.priority})`];
+  const lines = [`    ${p.policy.kind}/${p.policy.name} (priority ${p.priority}${p.mode === 'audit' ? ', audit mode' : ''})`];
   for (const r of p.rules) lines.push(...renderRule(p.policy.kind, r));
   return lines;
 }

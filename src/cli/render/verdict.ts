@@ -1,5 +1,5 @@
 /** Text rendering of a verdict and its explanation (the JSON rendering is the data itself). */
-import type { AuditVerdict, PeerResult, PolicyResult, RuleResult, SideResult, Verdict } from '../../engine/index.js';
+import { stagedRefText, type AuditVerdict, type PeerResult, type PolicyResult, type RuleResult, type SideResult, type Verdict } from '../../engine/index.js';
 import { PortSet } from '../../policy/index.js';
 import { labelsText } from '../../selector/index.js';
 import { safeText } from './escape.js';
@@ -32,7 +32,7 @@ export function renderVerdict(v: Verdict, audit?: AuditVerdict): string {
   const port = v.port === null ? 'any port' : `port ${v.port}${v.resolvedPort !== undefined ? ` (=${v.resolvedPort})` : ''}`;
   const lines: string[] = [];
   // Audit mode: the verdict of the policies as written, and what is enforced today when that differs.
-  const staged = audit && audit.by.length > 0 ? ` by ${audit.by.map((p) => `${p.namespace}/${p.name}`).join(', ')} (audit: ${audit.today.allowed ? 'allowed' : 'denied'} today)` : '';
+  const staged = audit && audit.by.length > 0 ? ` by ${audit.by.map(stagedRefText).join(', ')} (audit: ${audit.today.allowed ? 'allowed' : 'denied'} today)` : '';
   lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}${staged}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
   for (const [end, w] of [[v.from, v.fromWorkload], [v.to, v.toWorkload]] as const) {
     if (w) lines.push(`  ${end} stands for the pods of ${w.kind} ${w.name}${w.replicas !== undefined ? ` (${w.replicas} replicas)` : ''}`);

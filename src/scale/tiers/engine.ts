@@ -23,7 +23,7 @@ import { podEndpoint } from '../../engine/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS } from '../../engine/index.js';
 import { parseIP, type IP } from '../../ip/index.js';
 import { podKey, type Cluster, type PodInfo, type Protocol } from '../../model/index.js';
-import { namespaceLabels, normalizeClusterPolicies, type ClusterPolicy } from '../../policy/index.js';
+import { inView, namespaceLabels, normalizeClusterPolicies, type ClusterPolicy } from '../../policy/index.js';
 import { PortSet } from '../../policy/index.js';
 import { ScaleEngine } from '../engine.js';
 import { probeKey } from '../records.js';
@@ -54,6 +54,7 @@ interface Walk<T> {
 export class TieredScaleEngine {
   /** The NetworkPolicy class engine underneath. */
   readonly networkPolicy: ScaleEngine;
+  /** The cluster policies of the view: staged ones only with `includeAudit`, as for NetworkPolicies. */
   readonly clusterPolicies: readonly ClusterPolicy[];
   private readonly tiers: ClusterTiers;
   private readonly built: TierClasses;
@@ -67,7 +68,7 @@ export class TieredScaleEngine {
     opts: TieredScaleOptions = {},
   ) {
     this.networkPolicy = opts.networkPolicy ?? new ScaleEngine(cluster, opts);
-    this.clusterPolicies = opts.clusterPolicies ?? normalizeClusterPolicies(cluster.clusterPolicies);
+    this.clusterPolicies = (opts.clusterPolicies ?? normalizeClusterPolicies(cluster.clusterPolicies)).filter((p) => inView(p, opts.includeAudit === true));
     const addresses = new Map<PodInfo, readonly IP[]>();
     this.tiers = new ClusterTiers(
       this.clusterPolicies,

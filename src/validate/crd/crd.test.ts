@@ -114,6 +114,31 @@ describe('ClusterNetworkPolicy v1alpha2: the CRD schema and CEL rules with the A
   });
 });
 
+describe("netpol's mode annotation on cluster-scoped policies (as on a NetworkPolicy)", () => {
+  const annotated = (kind: string, apiVersion: string, name: string, value: string, spec: string) =>
+    `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: ${name}\n  annotations:\n    netpol.dev/mode: ${value}\nspec:\n${spec}`;
+  const kinds = [
+    ['ClusterNetworkPolicy', 'policy.networking.k8s.io/v1alpha2', 'p', '  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}'],
+    ['AdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1', 'p', '  priority: 1\n  subject: {namespaces: {}}'],
+    ['BaselineAdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1', 'default', '  subject: {namespaces: {}}'],
+  ] as const;
+  for (const [kind, apiVersion, name, spec] of kinds) {
+    test(`${kind}: audit and enforce are accepted, any other value is not supported, with the NetworkPolicy wording`, () => {
+      assert.deepEqual(check(annotated(kind, apiVersion, name, 'audit', spec)).codes, []);
+      assert.deepEqual(check(annotated(kind, apiVersion, name, 'enforce', spec)).codes, []);
+      const r = check(annotated(kind, apiVersion, name, 'Audit', spec));
+      assert.deepEqual(r.codes, ['FieldValueNotSupported']);
+      assert.deepEqual(r.lines, ['6:5 metadata.annotations[netpol.dev/mode]: Unsupported value: "Audit": supported values: "audit", "enforce"']);
+    });
+  }
+
+  test('the annotation is checked beside other errors of the policy', () => {
+    const r = check(annotated('AdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1', 'p', 'dry-run', '  priority: 1001\n  subject: {namespaces: {}}'));
+    assert.ok(r.lines.some((l) => l.includes('spec.priority')), r.lines.join('\n'));
+    assert.deepEqual(r.codes.filter((c) => c === 'FieldValueNotSupported'), ['FieldValueNotSupported']);
+  });
+});
+
 describe('AdminNetworkPolicy / BaselineAdminNetworkPolicy v1alpha1', () => {
   test('ANP: Allow/Deny/Pass, priority bounds, ports one-of, 100 rules at most; protocol defaults to TCP', () => {
     const rules = Array.from({ length: 101 }, () => '  - {action: Allow, from: [{namespaces: {}}]}').join('\n');

@@ -19,6 +19,7 @@ import type { Diagnostic } from '../../diag/index.js';
 import type { ClusterScopedPolicy, LabelSelector } from '../../model/index.js';
 import { notSupported } from '../field.js';
 import { validateObjectMeta } from '../meta.js';
+import { validateModeAnnotation } from '../mode.js';
 import { nameIsDNSSubdomain } from '../names.js';
 import { validateLabelSelector } from '../selector.js';
 import { celError, validateAgainst } from './schema.js';
@@ -33,8 +34,17 @@ type Rec = Record<string, unknown>;
 const rec = (v: unknown): Rec | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** Every problem of one cluster-scoped policy: metadata, the schema walk, the object rule, then semantic checks. */
+/**
+ * Every problem of one cluster-scoped policy: metadata, the schema walk, the object rule, then semantic
+ * checks; and netpol's mode annotation, which stages a cluster policy as it stages a NetworkPolicy
+ * (src/validate/mode.ts), whatever else is wrong with it.
+ */
 export function validateClusterPolicy(policy: ClusterScopedPolicy): Diagnostic[] {
+  const schema = validateSchemaAndSemantics(policy);
+  return [...schema, ...validateModeAnnotation(policy.metadata.annotations)];
+}
+
+function validateSchemaAndSemantics(policy: ClusterScopedPolicy): Diagnostic[] {
   const meta = { ...policy.metadata };
   delete meta.namespace;
   const out: Diagnostic[] = [...validateObjectMeta(meta, nameIsDNSSubdomain, 'metadata')];
