@@ -13,7 +13,7 @@ import { loadCluster } from '../src/load/index.js';
 import { compileNode } from '../src/nft/index.js';
 import { startAgentServer, type AgentServer } from '../src/agent/http.js';
 import { DropLog, type DropEvent } from '../src/agent/drops.js';
-import { startDropLog } from '../src/agent/drop-service.js';
+import { stagesPolicies, startDropLog } from '../src/agent/drop-service.js';
 import type { KernelLogReader } from '../src/agent/kmsg-reader.js';
 import type { KmsgRecord } from '../src/agent/kmsg.js';
 import { checkArgs } from '../src/cli/drops.js';
@@ -22,6 +22,8 @@ import { netpol } from './netpol.js';
 
 const cluster = scenarios['two policies on the same pods share a chain']!();
 const ruleset = compileNode(cluster, { node: 'a', log: true });
+/** Every policy staged (`--mode audit`): the chains end in audit tails. */
+const staged = compileNode(cluster, { node: 'a', mode: 'audit' });
 
 function line(chain: string, source: string, destination: string, sport: number, dport: number): string {
   return `netpol deny ${chain}: IN=v0 OUT=v1 MAC=00 SRC=${source} DST=${destination} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=${sport} DPT=${dport} WINDOW=64240 RES=0x00 SYN URGP=0 `;
@@ -171,6 +173,39 @@ spec:
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+test('without --log-denied the kernel log is read from the first ruleset that stages a policy, and /drops answers from then on', async () => {
+  let starts = 0;
+  const log = new PushedLog();
+  const counting: KernelLogReader = {
+    start(record) {
+      starts++;
+      log.start(record);
+    },
+    stop: () => log.stop(),
+  };
+  const drops = startDropLog({ node: 'a', enforced: () => ({ ruleset: staged, cluster }), report: () => {}, reader: counting, start: 'when-staged' });
+  const server = await startAgentServer({ host: '127.0.0.1', port: 0 }, { ready: () => true, metrics: async () => [], drops: (since) => (drops.reading ? drops.answer(since) : undefined) });
+  const base = `http://127.0.0.1:${server.address.port}`;
+  try {
+    assert.equal(stagesPolicies(ruleset), false);
+    drops.prepare(compileNode(cluster, { node: 'a' }));
+    assert.equal(starts, 0, 'nothing staged: the kernel log is not opened');
+    const before = await fetch(`${base}/drops`);
+    assert.equal(before.status, 404);
+    assert.match(await before.text(), /--log-denied, or stage a policy/);
+    assert.equal(stagesPolicies(staged), true);
+    drops.prepare(staged);
+    drops.prepare(staged);
+    assert.equal(starts, 1, 'opened once, before the staged ruleset goes in');
+    log.push(line('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1', 40000, 443).replace('netpol deny', 'netpol audit'));
+    const answer = (await (await fetch(`${base}/drops`)).json()) as { events: DropEvent[] };
+    assert.deepEqual(answer.events.map((e) => [e.action, e.direction, e.policies]), [['audit', 'ingress', ['x/one', 'x/two']]]);
+  } finally {
+    drops.stop();
+    await server.close();
+  }
 });
 
 test('a drop log without a kernel log to read reports the problem and still answers', () => {

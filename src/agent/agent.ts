@@ -47,8 +47,10 @@ export interface AgentOptions {
    * staged, so nothing is dropped and what would be is counted and logged (src/nft/audit.ts).
    */
   readonly mode?: PolicyMode;
-  /** Denied packets logged per second at most (nft `limit`, burst 5; default 10). */
+  /** Denied (with `logDenied`) and audited packets logged per second and chain at most (nft `limit`; default 10). */
   readonly logRate?: number;
+  /** Called with each ruleset that changes the kernel, before it goes in (the drop log starts reading for a staged policy). */
+  readonly beforeApply?: (ruleset: Ruleset) => void;
   readonly table?: string;
   /** First delay before retrying a failed apply, in ms (doubles up to {@link MAX_RETRY_MS}). Default 1000. */
   readonly retryMs?: number;
@@ -297,7 +299,7 @@ export class Agent {
         fromKernel = true;
       }
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
-      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true, ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}) } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
+      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
       const next = this.compiler.update(s.cluster);
       const change = this.current === undefined ? undefined : diffRuleset(this.current, next);
       const full = change === undefined || change.full;
@@ -307,6 +309,7 @@ export class Agent {
       // Before the change: the kernel's rules may have been committed by an agent killed before its check.
       if (cutting && fromKernel && !this.cutPending) this.cutPending = changed || (await this.unchecked(next));
       if (changed) {
+        this.opts.beforeApply?.(next);
         await this.nft.apply(script);
         if (cutting && !(change !== undefined && onlyAdmitsMore(change, next))) this.cutPending = true;
       }

@@ -2,7 +2,7 @@
  * The agent's HTTP endpoint (`--listen ADDR`): `/healthz` (the process serves requests), `/readyz` (the
  * first ruleset is in the kernel: before that the node enforces nothing of ours), `/metrics` (Prometheus
  * text format), `/drops` (the drop log as JSON, `?since=SEQ` for the events after SEQ; only with
- * `--log-denied`). GET and HEAD only; nothing else is served, and nothing from the cluster is echoed
+ * `--log-denied` or once a policy is staged). GET and HEAD only; nothing else is served, and nothing from the cluster is echoed
  * except as escaped label values or JSON strings.
  */
 import { createServer, type Server } from 'node:http';
@@ -27,7 +27,7 @@ export interface AgentServerHooks {
   ready(): boolean;
   /** The families to expose, gathered at scrape time. */
   metrics(): Promise<readonly Family[]>;
-  /** The drop log after sequence number `since` (as JSON); absent when the agent does not log drops. */
+  /** The drop log after sequence number `since` (as JSON); absent, or undefined, while the agent reads no drop log. */
   drops?(since: number): unknown;
 }
 
@@ -55,10 +55,13 @@ export async function startAgentServer(at: Endpoint, hooks: AgentServerHooks): P
       return;
     }
     if (path === '/drops') {
-      if (!hooks.drops) return send(404, 'no drop log: start the agent with --log-denied\n');
+      const none = 'no drop log: start the agent with --log-denied, or stage a policy (netpol.dev/mode: audit)\n';
+      if (!hooks.drops) return send(404, none);
       const since = new URLSearchParams(query).get('since') ?? '0';
       if (!/^\d{1,15}$/.test(since)) return send(400, 'since: want a sequence number (the "next" of the previous answer)\n');
-      return send(200, `${JSON.stringify(hooks.drops(Number(since)))}\n`, 'application/json');
+      const answer = hooks.drops(Number(since));
+      if (answer === undefined) return send(404, none);
+      return send(200, `${JSON.stringify(answer)}\n`, 'application/json');
     }
     send(404, 'not found: try /healthz, /readyz, /metrics or /drops\n');
   });

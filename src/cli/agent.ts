@@ -79,7 +79,6 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   const interval = values['verify-interval'] === undefined ? 60 : Number(values['verify-interval']);
   if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`--verify-interval ${String(values['verify-interval'])}: give seconds (0: never)`);
   const logRateText = values['log-rate'] as string | undefined;
-  if (logRateText !== undefined && values['log-denied'] !== true) throw new UsageError('--log-rate needs --log-denied');
   const logRate = logRateText === undefined ? undefined : Number(logRateText);
   if (logRate !== undefined && !(Number.isInteger(logRate) && logRate >= 1 && logRate <= 1_000_000)) throw new UsageError(`--log-rate ${logRateText}: give packets per second, 1 to 1000000`);
   const opts = {
@@ -114,25 +113,26 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     return failed ? EXIT.ERROR : EXIT.OK;
   }
 
-  const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, opts, report);
-  // The drop log: denied packets from the kernel log, attributed against what the agent enforces.
-  let drops: RunningDropLog | undefined;
-  if (opts.logDenied) {
-    drops = startDropLog({
-      node,
-      enforced: () => agent.enforced,
-      netns,
-      onEvent: (e) => io.stdout(`${format === 'json' ? safeJson({ kind: 'drop', ...e }) : `${e.time} drop: ${safeMessage(dropSummary(e))}`}\n`),
-      report,
-    });
-  }
+  // The drop log: denied packets from the kernel log, attributed against what the agent enforces. Read
+  // from the start with --log-denied; otherwise from the first ruleset that stages a policy (its audit
+  // lines are logged either way).
+  let agent: Agent | undefined;
+  const drops: RunningDropLog = startDropLog({
+    node,
+    enforced: () => agent?.enforced,
+    netns,
+    onEvent: (e) => io.stdout(`${format === 'json' ? safeJson({ kind: 'drop', ...e }) : `${e.time} drop: ${safeMessage(dropSummary(e))}`}\n`),
+    report,
+    start: opts.logDenied ? 'now' : 'when-staged',
+  });
+  agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, { ...opts, beforeApply: (ruleset) => drops.prepare(ruleset) }, report);
   let server: AgentServer | undefined;
   if (listen) {
     const kernel = new ProcessNft(netns);
     server = await startAgentServer(listen, {
       ready: () => metrics.ready,
       metrics: async () => {
-        const families: Family[] = [...metrics.families(), ...kernelFamilies(await kernel.listTable('netpol')), ...(drops ? dropFamilies(drops.log) : [])];
+        const families: Family[] = [...metrics.families(), ...kernelFamilies(await kernel.listTable('netpol')), ...(drops.reading ? dropFamilies(drops.log) : [])];
         const stats = kube?.stats();
         if (stats) {
           const per = (r: Readonly<Record<string, number>>) => Object.entries(r).map(([resource, value]) => ({ labels: { resource }, value }));
@@ -144,12 +144,12 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
         }
         return families;
       },
-      ...(drops ? { drops: (since: number) => drops.answer(since) } : {}),
+      drops: (since: number) => (drops.reading ? drops.answer(since) : undefined),
     });
   }
   await agent.start();
   const where = files ? flags.filenames.join(', ') : 'the API server';
-  const serving = server ? `; serving /healthz, /readyz, /metrics${drops ? ', /drops' : ''} on ${server.address.host}:${server.address.port}` : '';
+  const serving = server ? `; serving /healthz, /readyz, /metrics${opts.logDenied ? ', /drops' : ''} on ${server.address.host}:${server.address.port}` : '';
   report({ kind: 'started', message: `watching ${where} for node ${node}${serving}`, ...(server ? { listen: `${server.address.host}:${server.address.port}` } : {}) });
   await new Promise<void>((resolveP) => {
     const done = () => resolveP();
@@ -160,7 +160,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     }
   });
   await agent.stop();
-  drops?.stop();
+  drops.stop();
   await server?.close();
   return EXIT.OK;
 }

@@ -115,8 +115,10 @@ Flags:
       --deny-action drop|reject   what denied traffic gets (default drop)
       --existing-connections cut|keep   what happens to open connections a change revokes (default cut)
       --log-denied                log denied new connections (rate limited): drop events on stdout and
-                                  at /drops, counters at /metrics (docs/nftables.md, "Drop log")
-      --log-rate N                denied packets logged per second at most (default 10, burst 5)
+                                  at /drops, counters at /metrics (docs/nftables.md, "Drop log"); staged
+                                  policies' would-be drops are reported without it (audit events)
+      --log-rate N                denied and audited packets logged per second and chain at most
+                                  (default 10)
       --once                      apply once and exit
       --kubeconfig FILE           without -f: watch the API server of this kubeconfig (in a pod: its
                                   service account; NODE_NAME from the downward API)

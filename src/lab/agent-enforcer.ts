@@ -33,9 +33,11 @@ export interface AgentEnforcerOptions {
   /**
    * Run the agents with `--log-denied` (and `--log-rate`): their drop events are collected in `drops`.
    * The lab's nodes are network namespaces, whose `log` statements the kernel writes only with sysctl
-   * net.netfilter.nf_log_all_netns=1: it is set while the agents run and put back on stop.
+   * net.netfilter.nf_log_all_netns=1: it is set while the agents run (also for `mode: 'audit'`, whose
+   * audit events the agents report without `--log-denied`) and put back on stop.
    */
   readonly logDenied?: boolean;
+  /** `--log-rate`: denied (with `logDenied`) and audited packets logged per second and chain. */
   readonly logRate?: number;
 }
 
@@ -111,7 +113,7 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
     // Each node's agent keeps its record of conntrack checks apart (they share this host's /run).
     const stateDir = join(lab.runDir, 'agent-state', node.name);
-    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir, ...(opts.logDenied ? ['--log-denied', '--log-rate', String(opts.logRate ?? 10), '--listen', '127.0.0.1:0'] : [])];
+    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir, ...(opts.logDenied ? ['--log-denied', '--listen', '127.0.0.1:0'] : []), ...(opts.logDenied || opts.logRate !== undefined ? ['--log-rate', String(opts.logRate ?? 10)] : [])];
     const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     const r: Running = { node, child, generation: 0, waiters: [] };
     const raw: string[] = [];
@@ -162,7 +164,8 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     listening: (node) => listens.get(node),
     async start(handle) {
       lab = handle;
-      if (opts.logDenied) {
+      // The kernel log is read with --log-denied, and for staged policies (--mode audit stages them all).
+      if (opts.logDenied || opts.mode === 'audit') {
         const before = (await readFile(NF_LOG_ALL_NETNS, 'utf8')).trim();
         if (before !== '1') {
           await writeFile(NF_LOG_ALL_NETNS, '1\n');

@@ -184,14 +184,19 @@ describe('audit mode in the lab', { skip }, () => {
     });
   });
 
-  test('--mode audit: the same policies, every one staged, drop nothing', async () => {
-    await withAgentLab('am', clusterWith(policies(false)), { mode: 'audit' }, async (lab) => {
+  test('--mode audit: the same policies, every one staged, drop nothing; the audit events come without --log-denied', async () => {
+    await withAgentLab('am', clusterWith(policies(false)), { mode: 'audit', logRate: 10_000 }, async (lab, enforcer) => {
       const first = await lab.probe(PROBES);
       assert.deepEqual(denied(first.reachability), new Set());
       // What they would deny is what they deny when enforced (the previous test), now counted instead.
       const all = withPolicies(lab, policies(false));
       const stagedAll = { ...all, policies: all.policies.map((p) => ({ ...p, policy: { ...p.policy, metadata: { ...p.policy.metadata, annotations: { 'netpol.dev/mode': 'audit' } } } })) };
-      assert.deepEqual(sorted(kernelAudits(lab)), sorted(expectedAudits(stagedAll).counts));
+      const { counts, events } = expectedAudits(stagedAll);
+      assert.deepEqual(sorted(kernelAudits(lab)), sorted(counts));
+      // The agents read the kernel log because policies are staged, not because drops are logged.
+      await settledDrops(lab, enforcer, events.length);
+      const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
+      assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
     });
   });
 });
