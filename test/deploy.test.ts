@@ -6,9 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { kubectlPath } from '../src/controlplane/index.js';
 
 const DIR = new URL('../deploy/', import.meta.url).pathname;
 
@@ -46,4 +48,21 @@ test('the DaemonSet: host network, NET_ADMIN/NET_RAW only, not privileged, every
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
   assert.ok(c.args.includes('agent'));
   assert.deepEqual(c.env.find((e: Obj) => e.name === 'NODE_NAME').valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+});
+
+const KUBECTL = kubectlPath();
+const noKubectl = spawnSync(KUBECTL, ['version', '--client']).error ? `needs kubectl (scripts/control-plane/build.sh builds one; not found: ${KUBECTL})` : false;
+
+test('the drop log patch: --log-denied, privileged (the device cgroup refuses /dev/kmsg otherwise), /dev/kmsg from the host', { skip: noKubectl }, () => {
+  // kubectl applies the JSON patch to the manifest locally, as it would to the live DaemonSet.
+  const r = spawnSync(KUBECTL, ['patch', '--local', '-f', join(DIR, 'daemonset.yaml'), '--type=json', '--patch-file', join(DIR, 'drop-log-patch.yaml'), '-o', 'json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const pod = (JSON.parse(r.stdout) as Obj).spec.template.spec;
+  const [c] = pod.containers;
+  assert.deepEqual(c.args.slice(-2), ['--output=json', '--log-denied']);
+  assert.equal(c.securityContext.privileged, true);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, undefined, 'the API server refuses privileged without escalation');
+  const mount = c.volumeMounts.find((m: Obj) => m.mountPath === '/dev/kmsg');
+  assert.equal(mount.readOnly, true);
+  assert.deepEqual(pod.volumes.find((v: Obj) => v.name === mount.name).hostPath, { path: '/dev/kmsg', type: 'CharDevice' });
 });

@@ -187,6 +187,9 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
 
   test('the deploy/ ServiceAccount reads what the agent needs and is refused everything else', async () => {
     await fx.k(['apply', '-k', join(REPO, 'deploy')]);
+    // The drop log's patch of the DaemonSet is one the API server accepts (privileged, /dev/kmsg).
+    const patched = JSON.parse(await fx.k(['patch', 'daemonset', 'netpol-agent', '-n', 'netpol-system', '--type=json', '--patch-file', join(REPO, 'deploy/drop-log-patch.yaml'), '--dry-run=server', '-o', 'json'])) as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    assert.ok(patched.spec.template.spec.containers[0]!.args.includes('--log-denied'));
     const token = (await fx.k(['create', 'token', 'netpol-agent', '-n', 'netpol-system'])).trim();
     const kubeconfig = join(fx.dir, 'agent.kubeconfig');
     await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'netpol-agent');
