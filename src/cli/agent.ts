@@ -116,16 +116,15 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   // The drop log: denied packets from the kernel log, attributed against what the agent enforces. Read
   // from the start with --log-denied; otherwise from the first ruleset that stages a policy (its audit
   // lines are logged either way).
-  let agent: Agent | undefined;
+  const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, { ...opts, beforeApply: (ruleset) => drops.prepare(ruleset) }, report);
   const drops: RunningDropLog = startDropLog({
     node,
-    enforced: () => agent?.enforced,
+    enforced: () => agent.enforced,
     netns,
     onEvent: (e) => io.stdout(`${format === 'json' ? safeJson({ kind: 'drop', ...e }) : `${e.time} drop: ${safeMessage(dropSummary(e))}`}\n`),
     report,
     start: opts.logDenied ? 'now' : 'when-staged',
   });
-  agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, { ...opts, beforeApply: (ruleset) => drops.prepare(ruleset) }, report);
   let server: AgentServer | undefined;
   if (listen) {
     const kernel = new ProcessNft(netns);
