@@ -12,7 +12,7 @@
  *
  * The per-packet cost of counting admitted connections is measured by `npm run bench:enforce -- --only
  * load` (the compiler counts every admitting rule). Usage:
- *   npm run bench:drops -- [--rate 10000] [--seconds 5] [--peers 100000] [--poll-ms 5] [--json FILE]
+ *   npm run bench:drops -- [--rate 10000] [--seconds 5] [--peers 100000] [--poll-ms 5] [--nice -10] [--json FILE]
  * Three network namespaces `npd-<pid>-a` (the sender), `-b` (the node: forwards, holds the rules) and
  * `-c` (the pod) are created and deleted; sysctl net.netfilter.nf_log_all_netns is set to 1 for the run and put back.
  */
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     peers: { type: 'string', default: '100000' },
     'poll-ms': { type: 'string', default: '5' },
+    nice: { type: 'string', default: '-10' },
     json: { type: 'string' },
   },
 });
@@ -39,6 +40,7 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const PEERS = Number(values.peers);
 const POLL_MS = Number(values['poll-ms']);
+const NICE = Number(values.nice);
 
 const NS_A = `npd-${process.pid}-a`;
 const NS_B = `npd-${process.pid}-b`;
@@ -69,17 +71,24 @@ function cluster(): Cluster {
   return { namespaces, pods, policies: [policy] };
 }
 
-/** A sender inside namespace A: UDP to the pod at RATE/s for SECONDS, each datagram to the next port. */
+/**
+ * A sender inside namespace A: UDP to the pod at RATE/s for SECONDS, each datagram to the next port. At
+ * most 10 ms worth of datagrams per timer tick: a sender the scheduler held back falls behind and sends
+ * longer, instead of catching up with a burst that no reader could be asked to absorb (the kernel log
+ * holds about 500 records). It prints what it sent and how far it fell behind.
+ */
 const SENDER_JS = `
 const dgram = require('node:dgram');
 const [rate, seconds, host] = process.argv.slice(1).map((x, i) => (i < 2 ? Number(x) : x));
 const s = dgram.createSocket('udp4');
-let sent = 0, port = 1024;
-const total = rate * seconds, start = Date.now();
+let sent = 0, port = 1024, behind = 0;
+const total = rate * seconds, start = Date.now(), cap = Math.ceil(rate / 100);
 const tick = () => {
   const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
-  while (sent < due) { s.send('x', port, host); port = port >= 65000 ? 1024 : port + 1; sent++; }
-  if (sent < total) setTimeout(tick, 2); else setTimeout(() => { console.log(sent); s.close(); }, 100);
+  behind = Math.max(behind, due - sent);
+  const until = Math.min(due, sent + cap);
+  while (sent < until) { s.send('x', port, host); port = port >= 65000 ? 1024 : port + 1; sent++; }
+  if (sent < total) setTimeout(tick, 2); else setTimeout(() => { console.log(JSON.stringify({ sent, behindMs: Math.round((behind / rate) * 1000) })); s.close(); }, 100);
 };
 tick();
 `;
@@ -118,7 +127,9 @@ async function main(): Promise<void> {
     const log = new DropLog({ node: 'bench', capacity: RATE * SECONDS * 2 });
     const delays: number[] = [];
     const enforced = { ruleset, cluster: c };
-    const reader = new KmsgReader({ pollMs: POLL_MS });
+    // As the agent does when a snapshot takes effect: the attribution lookups are built before records come.
+    log.attributeTo(enforced);
+    const reader = new KmsgReader({ pollMs: POLL_MS, nice: NICE });
     reader.start(
       (record, wallMs) => {
         const e = log.ingest(record, wallMs, enforced);
@@ -132,14 +143,15 @@ async function main(): Promise<void> {
     sender.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise((resolve) => sender.on('exit', resolve));
     const sendSeconds = (performance.now() - t0) / 1000;
-    // Let the reader catch up with what the kernel has logged.
-    await new Promise((r) => setTimeout(r, 500));
-    reader.stop();
-    const sent = Number(out.trim());
+    const { sent, behindMs } = JSON.parse(out.trim()) as { sent: number; behindMs: number };
     const chain = ruleset.chains.find((ch) => ch.name.startsWith('ingress_'))!.name;
     const listing = JSON.parse(sh(['ip', 'netns', 'exec', NS_B, 'nft', '-j', 'list', 'chain', 'inet', 'netpol', chain])) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
     let counted = 0;
     for (const item of listing.nftables) if (item.rule?.comment?.includes(' denied: isolated by ')) counted += item.rule.expr?.find((x) => x.counter)?.counter?.packets ?? 0;
+    // Let the reader catch up with what the kernel has logged (every line read, or counted lost), for up to 5 s.
+    const caughtUp = () => log.counts.lines.event + log.counts.lines.repeat + log.counts.lost['kernel-log-overrun'] >= counted;
+    for (let waited = 0; !caughtUp() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    reader.stop();
     const logged = log.counts.lines.event + log.counts.lines.repeat;
     const sorted = [...delays].sort((a, b) => a - b);
     const result = {
@@ -150,8 +162,11 @@ async function main(): Promise<void> {
       rate: RATE,
       seconds: SECONDS,
       pollMs: POLL_MS,
+      readerNice: NICE,
+      loadAverageAtEnd: loadavg()[0]!,
       sent,
       sendSeconds: Math.round(sendSeconds * 100) / 100,
+      senderBehindMs: behindMs,
       deniedCounted: counted,
       events: log.counts.lines.event,
       repeats: log.counts.lines.repeat,

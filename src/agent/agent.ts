@@ -51,6 +51,8 @@ export interface AgentOptions {
   readonly logRate?: number;
   /** Called with each ruleset that changes the kernel, before it goes in (the drop log starts reading for a staged policy). */
   readonly beforeApply?: (ruleset: Ruleset) => void;
+  /** Called when a snapshot has taken effect (`enforced` is new): the drop log builds its lookups then, not at the next record. */
+  readonly afterApply?: () => void;
   readonly table?: string;
   /** First delay before retrying a failed apply, in ms (doubles up to {@link MAX_RETRY_MS}). Default 1000. */
   readonly retryMs?: number;
@@ -315,6 +317,7 @@ export class Agent {
       }
       this.current = next;
       this.applied = s;
+      this.opts.afterApply?.();
       // Cut before reporting: a snapshot counts as applied once it has fully taken effect. A cut that
       // failed after its rules went in is done by the retry, which finds the kernel already up to date.
       if (this.cutPending) {

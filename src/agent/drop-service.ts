@@ -55,6 +55,8 @@ export interface RunningDropLog {
   readonly reading: boolean;
   /** Called with each ruleset before it is applied: starts reading when it stages a policy. */
   prepare(ruleset: Ruleset): void;
+  /** Called when a snapshot has taken effect: builds the attribution lookups now, off the records' path. */
+  applied(): void;
   answer(since: number): DropsAnswer;
   stop(): void;
 }
@@ -109,6 +111,10 @@ export function startDropLog(opts: DropLogServiceOptions): RunningDropLog {
     prepare(ruleset) {
       // Tried once: a kernel log that cannot be opened is reported once, not at every change.
       if (!started && stagesPolicies(ruleset)) start();
+    },
+    applied() {
+      const enforced = opts.enforced();
+      if (running && enforced) log.attributeTo(enforced);
     },
     answer(since) {
       const events = log.since(since);

@@ -155,3 +155,29 @@ test('an audit line of a staged cluster policy\'s Deny rule names that policy an
   const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
   assert.deepEqual([e?.action, e?.direction, e?.policies, e?.reason], ['audit', 'ingress', ['AdminNetworkPolicy/no-c'], 'would be denied by AdminNetworkPolicy/no-c ingress[0] (a Deny rule of a cluster-scoped policy)']);
 });
+
+test('pods claiming one address: the event names the first by namespace/name, in whatever order the snapshot lists them', () => {
+  const source = cluster.pods.find((p) => p.ips.includes('10.0.2.4'))!;
+  const claimants = [
+    { ...source, namespace: 'zz', name: 'last' },
+    { ...source, namespace: 'a', name: 'b' },
+    { ...source, namespace: 'a', name: 'a-first' },
+  ];
+  for (const order of [claimants, [...claimants].reverse()]) {
+    const pods = [...cluster.pods.filter((p) => p !== source), ...order];
+    const log = new DropLog({ node: 'a' });
+    const e = log.ingest(record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1'), 0, { ruleset, cluster: { ...cluster, pods } });
+    assert.equal(e?.source.pod, 'a/a-first');
+  }
+});
+
+test('lookups built ahead (attributeTo, as a snapshot takes effect) are the ones a record is attributed with', () => {
+  const log = new DropLog({ node: 'a' });
+  log.attributeTo(enforced);
+  const e = log.ingest(record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1'), 0, enforced);
+  assert.deepEqual([e?.source.pod, e?.destination.pod, e?.policies], ['z/d', 'x/a', ['x/one', 'x/two']]);
+  // A new snapshot (another identity) is read afresh: the source pod renamed.
+  const renamed = { ruleset, cluster: { ...cluster, pods: cluster.pods.map((p) => (p.ips.includes('10.0.2.4') ? { ...p, name: 'renamed' } : p)) } };
+  log.attributeTo(renamed);
+  assert.equal(log.ingest(record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1', 40001), 0, renamed)?.source.pod, `${cluster.pods.find((p) => p.ips.includes('10.0.2.4'))!.namespace}/renamed`);
+});

@@ -87,6 +87,11 @@ const FIELDS = /^(?:[A-Z]+(?:=\S*)? )*[A-Z]+(?:=\S*)? ?$/;
 
 const V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
+/** Dotted-quad IPv4 without leading zeros: text that is already canonical (no parse needed). */
+export function isCanonicalIPv4(text: string): boolean {
+  return V4.test(text);
+}
+
 /** An address as the kernel prints it, in canonical text: IPv4 (`%pI4`) already is; IPv6 (`%pI6`, every group) is not. */
 function address(text: string | undefined): { family: 4 | 6; text: string } | undefined {
   if (text === undefined) return undefined;

@@ -116,7 +116,7 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
   // The drop log: denied packets from the kernel log, attributed against what the agent enforces. Read
   // from the start with --log-denied; otherwise from the first ruleset that stages a policy (its audit
   // lines are logged either way).
-  const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, { ...opts, beforeApply: (ruleset) => drops.prepare(ruleset) }, report);
+  const agent = new Agent(kube ?? new FileClusterSource(paths), nft, conntrack, { ...opts, beforeApply: (ruleset) => drops.prepare(ruleset), afterApply: () => drops.applied() }, report);
   const drops: RunningDropLog = startDropLog({
     node,
     enforced: () => agent.enforced,
