@@ -131,31 +131,30 @@ export function parseLogLine(message: string): PacketLine | SuppressedLine | und
   // Fields until PROTO are the network header's; after it come the transport header's (ICMP repeats ID=).
   const text = ` ${rest}`;
   const protoAt = text.indexOf(' PROTO=');
+  // (No closures here: this runs for every record, and a closure per call costs more than the lookups.)
   const head = protoAt < 0 ? text : text.slice(0, protoAt);
-  const ip = (k: string) => field(head, k);
-  const l4 = (k: string) => (protoAt < 0 ? undefined : field(text, k, protoAt + 1));
-  const inIf = ip('IN');
-  const outIf = ip('OUT');
-  const src = address(ip('SRC'));
-  const dst = address(ip('DST'));
+  const inIf = field(head, 'IN');
+  const outIf = field(head, 'OUT');
+  const src = address(field(head, 'SRC'));
+  const dst = address(field(head, 'DST'));
   const proto = protoAt < 0 ? undefined : field(text, 'PROTO', protoAt);
   if (inIf === undefined || outIf === undefined || !src || !dst || src.family !== dst.family || !proto) return undefined;
   const family = src.family;
   // The header fields of each family: one of them missing means this is not a kernel line.
-  if (ip(family === 4 ? 'TTL' : 'HOPLIMIT') === undefined) return undefined;
+  if (field(head, family === 4 ? 'TTL' : 'HOPLIMIT') === undefined) return undefined;
   const base = { kind: 'packet' as const, action, chain: chain.endsWith('...') ? chain.slice(0, -3) : chain, truncated: chain.endsWith('...'), in: inIf, out: outIf, family, source: src.text, destination: dst.text };
   if (proto === 'TCP' || proto === 'UDP' || proto === 'UDPLITE') {
-    const sp = port(l4('SPT'));
-    const dp = port(l4('DPT'));
+    const sp = port(field(text, 'SPT', protoAt + 1));
+    const dp = port(field(text, 'DPT', protoAt + 1));
     if (sp === undefined || dp === undefined) return undefined;
     return { ...base, protocol: proto, sourcePort: sp, destinationPort: dp };
   }
   if (proto === 'ICMP' || proto === 'ICMPv6') {
     if ((proto === 'ICMP') !== (family === 4)) return undefined;
-    const type = l4('TYPE');
-    const code = l4('CODE');
+    const type = field(text, 'TYPE', protoAt + 1);
+    const code = field(text, 'CODE', protoAt + 1);
     if (type === undefined || code === undefined || !/^\d{1,3}$/.test(type) || !/^\d{1,3}$/.test(code)) return undefined;
-    const id = l4('ID');
+    const id = field(text, 'ID', protoAt + 1);
     return { ...base, protocol: proto, icmpType: Number(type), icmpCode: Number(code), ...(id !== undefined && /^\d{1,5}$/.test(id) ? { icmpId: Number(id) } : {}) };
   }
   if (!/^\d{1,3}$/.test(proto)) return undefined;
