@@ -15,11 +15,13 @@
  * must run within 50 ms of a burst, so on a busy node it goes first. What it cannot keep up with is still
  * counted (sequence gaps), never silently missing.
  *
- * The records in the buffer when the reader starts are history and are skipped. A sequence number gap
+ * The records in the buffer when `start` is called are history and are skipped: `start` reads the log to
+ * its end and hands the worker the last sequence number, so a record logged right after `start` returns
+ * (the first packets of a ruleset applied then) is new even though the thread is not running yet. A sequence number gap
  * (the kernel overwrote records before they were read; the read then fails with EPIPE and the next one
  * returns the oldest record still there) is reported as lost records.
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { parseKmsgRecord, type KmsgRecord } from './kmsg.js';
 
@@ -50,7 +52,7 @@ const WORKER = `
 const { openSync, readSync, closeSync, constants, readlinkSync } = require('node:fs');
 const { setPriority } = require('node:os');
 const { parentPort, workerData } = require('node:worker_threads');
-const { path, pollMs, stop, nice } = workerData;
+const { path, pollMs, stop, nice, after } = workerData;
 // This thread only (Linux: a thread id is a pid to setpriority), and only where allowed (CAP_SYS_NICE).
 try {
   setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
@@ -58,8 +60,8 @@ try {
 const flag = new Int32Array(stop);
 const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
 const buf = Buffer.alloc(8192);
-let lastSeq;
-let history = true;
+// Records up to sequence number after (read by start()) are history; a gap after it is records lost.
+let lastSeq = after;
 while (Atomics.load(flag, 0) === 0) {
   const records = [];
   let lost = 0;
@@ -75,19 +77,41 @@ while (Atomics.load(flag, 0) === 0) {
     const text = buf.toString('utf8', 0, size);
     const c1 = text.indexOf(','), c2 = text.indexOf(',', c1 + 1);
     const seq = Number(text.slice(c1 + 1, c2));
-    if (lastSeq !== undefined && seq > lastSeq + 1 && !history) lost += seq - lastSeq - 1;
+    if (lastSeq !== undefined && seq <= lastSeq) continue;
+    if (lastSeq !== undefined && seq > lastSeq + 1) lost += seq - lastSeq - 1;
     lastSeq = seq;
-    if (history) continue;
     const semi = text.indexOf(';');
     if (text.startsWith('netpol ', semi + 1) || text.includes('callbacks suppressed')) records.push(text);
     if (records.length >= 1000) break;
   }
-  history = false;
   if (records.length > 0 || lost > 0) parentPort.postMessage({ records, lost });
   if (records.length < 1000) Atomics.wait(flag, 0, 0, pollMs);
 }
 closeSync(fd);
 `;
+
+/** The sequence number of the newest record in the kernel log (undefined when it is empty). */
+function lastSequence(path: string): number | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const buf = Buffer.alloc(8192);
+  let last: number | undefined;
+  try {
+    for (;;) {
+      let size: number;
+      try {
+        size = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') return last;
+        if (code === 'EPIPE') continue;
+        throw e;
+      }
+      last = parseKmsgRecord(buf.toString('utf8', 0, size))?.seq ?? last;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export class KmsgReader implements KernelLogReader {
   private worker: Worker | undefined;
@@ -97,10 +121,11 @@ export class KmsgReader implements KernelLogReader {
 
   start(record: (r: KmsgRecord, wallMs: number) => void, lost: (records: number) => void, failed?: (e: Error) => void): void {
     const path = this.opts.path ?? '/dev/kmsg';
-    // Opened here first, so that no privileges or no device is an error of this call.
-    closeSync(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
+    // Opened here first, so that no privileges or no device is an error of this call; and read to its
+    // end, so that what is logged from now on is new even before the worker thread runs.
+    const after = lastSequence(path);
     const offsetMs = Date.now() - monotonicUsec() / 1000;
-    const worker = new Worker(WORKER, { eval: true, workerData: { path, pollMs: this.opts.pollMs ?? 5, stop: this.stopFlag, nice: this.opts.nice ?? -10 } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { path, pollMs: this.opts.pollMs ?? 5, stop: this.stopFlag, nice: this.opts.nice ?? -10, after } });
     this.worker = worker;
     worker.on('message', (m: { records?: string[]; lost?: number }) => {
       if (m.lost) lost(m.lost);
