@@ -244,13 +244,16 @@ export class AgentPoller {
       delete a.retryAt;
       a.node = answer.node;
       a.rejected += answer.rejected;
-      // The agent restarted (its numbers began again): read it from the start.
-      if (answer.last < a.since) a.since = 0;
+      // Only events after what was read, up to what the answer says it holds (an agent that repeats
+      // itself, or numbers events it does not count, adds nothing twice).
+      const after = a.since;
+      const fresh = answer.last < after ? [] : answer.events.filter((e) => e.seq > after && e.seq <= answer.last);
+      // The agent restarted (its numbers began again): read it from the start next time.
+      if (answer.last < after) a.since = 0;
       else {
-        if (a.since > 0 && answer.oldest - 1 > a.since) a.missed += answer.oldest - 1 - a.since;
+        if (after > 0 && answer.oldest - 1 > after) a.missed += answer.oldest - 1 - after;
         a.since = answer.last;
       }
-      const fresh = answer.events.filter((e) => e.seq <= answer.last);
       this.store.add(a.target.name, fresh, this.now());
       if (fresh.length > 0 || wasDown || answer.rejected > 0) this.changed();
       delay = this.opts.intervalMs ?? 2000;
