@@ -83,12 +83,21 @@ export function podProxyTarget(client: KubeClient, namespace: string, pod: strin
       const r = await client.getText(`${path}?since=${since}`, MAX_ANSWER_BYTES, signal);
       if (r.status === 404 && !/^\s*\{/.test(r.text)) throw new Error('it has no drop log (404): start the agent with --log-denied');
       if (r.status >= 300) {
-        const status = /"message":\s*"((?:[^"\\]|\\.){0,300})"/.exec(r.text)?.[1];
-        throw new Error(`the API server answered ${r.status}${status ? `: ${status}` : ''}`);
+        throw new Error(`the API server answered ${r.status}${statusMessage(r.text)}`);
       }
       return r.text;
     },
   };
+}
+
+/** `: MESSAGE` of a Kubernetes Status body (cut to 300 characters), or nothing. */
+function statusMessage(text: string): string {
+  try {
+    const v = JSON.parse(text) as { message?: unknown };
+    return typeof v.message === 'string' ? `: ${v.message.slice(0, 300)}` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The agent pods of the DaemonSet now: running, with an address, each read on its `metrics` port. */

@@ -68,7 +68,7 @@ export function renderDrops(view: DropsView, open: (c: DropContext) => void): vo
               'li',
               { class: `drop ${e.action}`, 'data-action': e.action, 'data-from': e.from.name, 'data-to': e.to.name },
               h('button', { class: 'link', onclick: () => open({ action: e.action, from: e.from, to: e.to, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), time: e.time, event: e }) }, `${clock(e.time)} ${e.from.name} → ${e.to.name} ${portText(e)} ${verb(e.action)}`),
-              ` · ${e.direction} of ${e.direction === 'ingress' ? e.to.name : e.from.name}, ${e.policies.length > 0 ? e.policies.join(', ') : e.chain}${e.packets > 1 ? ` (${e.packets} packets)` : ''}`,
+              h('span', { class: 'note detail' }, `${e.direction} of ${e.direction === 'ingress' ? e.to.name : e.from.name}, ${e.policies.length > 0 ? e.policies.join(', ') : e.chain}${e.packets > 1 ? ` (${e.packets} packets)` : ''} · node ${e.node}`),
             ),
           ),
         ),
@@ -76,20 +76,44 @@ export function renderDrops(view: DropsView, open: (c: DropContext) => void): vo
   );
 }
 
+/** What `check` answered, as far as the note needs it (with audit-mode policies: what is enforced today). */
+export interface CheckedAnswer {
+  readonly allowed: boolean;
+  readonly audit?: { readonly today: { readonly allowed: boolean }; readonly by: readonly { readonly namespace: string; readonly name: string }[] };
+}
+
+/**
+ * Whether the loaded policies agree with the agent: a drop is denied by what is enforced today; an
+ * audit event is denied by the policies as written (audit-mode ones enforcing), which is check's verdict.
+ */
+export function reproduces(c: DropContext, a: CheckedAnswer): boolean {
+  return c.action === 'audit' ? !a.allowed : !(a.audit ? a.audit.today.allowed : a.allowed);
+}
+
 /** The note above an explanation opened from a drop: what the agent saw, and whether the loaded policies agree. */
-export function dropNote(c: DropContext, allowed: boolean | undefined): HTMLElement {
+export function dropNote(c: DropContext, answer: CheckedAnswer | undefined): HTMLElement {
   const e = c.event;
   const what = c.pair
     ? `${c.pair.denied > 0 ? `${c.pair.denied} denied` : ''}${c.pair.denied > 0 && c.pair.audited > 0 ? ', ' : ''}${c.pair.audited > 0 ? `${c.pair.audited} would be denied (audit)` : ''} on ${c.pair.ports.join(', ')}, the last at ${clock(c.time)}`
     : `${verb(c.action)} at ${clock(c.time)} on node ${e?.node ?? '?'}: ${e?.direction} of ${e?.direction === 'ingress' ? c.to.name : c.from.name}, ${e?.policies.length ? e.policies.join(', ') : e?.chain}, ${e?.reason}${e && e.packets > 1 ? ` (${e.packets} packets)` : ''}`;
-  const mismatch = allowed === true;
+  const agrees = answer && reproduces(c, answer);
+  const staged = answer?.audit && answer.audit.by.length > 0 ? answer.audit.by.map((p) => `${p.namespace}/${p.name}`).join(', ') : undefined;
+  const command = `netpol check --from ${c.from.check} --to ${c.to.check} --port ${c.port} --protocol ${c.protocol}`;
   return h(
     'section',
-    { class: `drop-note ${c.action}${mismatch ? ' mismatch' : ''}`, 'data-reproduced': allowed === undefined ? 'n/a' : String(!mismatch) },
+    { class: `drop-note ${c.action}${agrees === false ? ' mismatch' : ''}`, 'data-reproduced': agrees === undefined ? 'n/a' : String(agrees) },
     h('p', {}, h('strong', {}, c.action === 'audit' ? 'Audit event' : 'Drop'), `: ${c.from.name} → ${c.to.name} ${portText(c)} ${what}`),
     !checkable(c) && h('p', { class: 'note' }, `NetworkPolicy names TCP, UDP and SCTP ports only: there is no ${c.protocol} question for netpol check.`),
-    mismatch &&
-      h('p', { class: 'warning' }, 'The loaded policies ALLOW this connection: the cluster changed since the drop, or this page shows files, not the cluster the agent enforces.'),
-    allowed === false && h('p', { class: 'note' }, `netpol check --from ${c.from.check} --to ${c.to.check} --port ${c.port} --protocol ${c.protocol} gives the same verdict:`),
+    agrees === false &&
+      h(
+        'p',
+        { class: 'warning' },
+        c.action === 'audit'
+          ? 'The loaded policies ALLOW this connection even with the audit-mode policies enforcing: the cluster changed since the event, or this page shows files, not the cluster the agent enforces.'
+          : 'The loaded policies ALLOW this connection: the cluster changed since the drop, or this page shows files, not the cluster the agent enforces.',
+      ),
+    staged && h('p', { class: 'note' }, `Audit mode: ${answer?.audit?.today.allowed ? 'allowed today' : 'denied today'}; ${staged} would change that when enforced.`),
+    agrees === true && h('p', { class: 'note' }, `${command} gives the same verdict:`),
+    agrees === false && h('p', { class: 'note' }, `${command} answers:`),
   );
 }

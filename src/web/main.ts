@@ -11,7 +11,7 @@ import { renderAnswer } from './explain.js';
 import { Graph, POD_LIMIT } from './graph.js';
 import { Matrix } from './matrix.js';
 import { announce, follow, pairChanges } from './live.js';
-import { checkable, clock, dropNote, renderDrops, type DropContext, type DropEnd, type DropPair, type DropsView } from './drops.js';
+import { checkable, clock, dropNote, renderDrops, type CheckedAnswer, type DropContext, type DropEnd, type DropPair, type DropsView } from './drops.js';
 import type { DropNode, GraphDrop } from './graph.js';
 
 type View = 'graph' | 'matrix' | 'editor';
@@ -258,7 +258,7 @@ async function explain(from: string, to: string, port = String(state.probe.port)
   try {
     const answer = await api.check({ from, to, port, protocol }, state.edits);
     const rendered = renderAnswer(answer, state.edits.length > 0, (a, b) => void explain(a, b, port, protocol));
-    if (drop) replace(panel, dropNote(drop, answer.allowed), rendered);
+    if (drop) replace(panel, dropNote(drop, answer as CheckedAnswer), rendered);
     else replace(panel, rendered);
   } catch (e) {
     replace(panel, h('p', { class: 'error' }, (e as Error).message));

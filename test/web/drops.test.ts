@@ -78,7 +78,7 @@ describe('recent drops on the page', { skip: missing }, () => {
     await page.waitForSelector('#drops li.agent[data-state="ok"]');
     agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40000, 8080));
     agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40002, 8080));
-    agent.push(kernelLine('audit', PROBE_OUT, '10.1.0.2', '203.0.113.7', 40001, 443));
+    agent.push(kernelLine('audit', PROBE_OUT, '10.1.0.2', '203.0.113.7', 40001, 25));
     await page.waitForSelector('body[data-drops="4"]');
     await page.waitForSelector('#drops li.drop[data-action="audit"]');
 
@@ -100,6 +100,13 @@ describe('recent drops on the page', { skip: missing }, () => {
     const headline = page.locator('#explain [data-verdict]').first();
     assert.equal(await headline.getAttribute('data-verdict'), 'denied');
     assert.match((await page.locator('#explain').textContent()) ?? '', /shop\/web-from-api/);
+
+    // The audit event: check's verdict is the policies' as written (denied), and today's is allowed.
+    await page.locator('#drops li.drop[data-action="audit"] button').click();
+    const audit = page.locator('#explain .drop-note.audit[data-reproduced="true"]');
+    await audit.waitFor();
+    assert.match((await audit.textContent()) ?? '', /Audit mode: allowed today; shop\/probe-out would change that when enforced/);
+    assert.match((await audit.textContent()) ?? '', /netpol check --from shop\/probe --to 203\.0\.113\.7 --port 25 --protocol TCP gives the same verdict/);
   });
 
   test('a drop that the loaded policies allow says so; an unreachable agent is shown; markup from an agent stays text', async () => {
