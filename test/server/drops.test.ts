@@ -233,6 +233,20 @@ describe('agents that cannot be read', () => {
   });
 });
 
+describe('serve flags for agents', () => {
+  test('--agent wants an http(s) URL and --discover-agents a live cluster: usage errors, exit 2', async () => {
+    for (const [args, message] of [
+      [['--agent', 'ftp://10.0.0.5:9763'], /^error: --agent ftp:\/\/10\.0\.0\.5:9763: want an http:\/\/ or https:\/\/ URL\n/],
+      [['--agent', '10.0.0.5:9763x'], /^error: --agent 10\.0\.0\.5:9763x: want the agent's address as a URL, e\.g\. http:\/\/127\.0\.0\.1:9763\n/],
+      [['--discover-agents'], /^error: --discover-agents reads the agent pods of a live cluster: use it without -f/],
+    ] as const) {
+      const r = await netpol(['serve', '-f', 'examples/three-tier', '--port', '0', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  });
+});
+
 describe('the drop store', () => {
   const ws = new Workspace({ cluster: shop, diagnostics: [], sources: [], invalid: false }, 'shop');
   const at = (ms: number) => new Date(ms).toISOString();
