@@ -16,6 +16,7 @@
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import type { ExternalBlock, PodView, Reach } from './api.js';
 import { cssVar } from './dom.js';
+import { clock } from './drops.js';
 
 export const POD_LIMIT = 300;
 const EDGE_LIMIT = 1500;
@@ -38,10 +39,11 @@ export type DropNode = { readonly pod: number } | { readonly block: number };
 export interface GraphDrop {
   readonly from: DropNode;
   readonly to: DropNode;
-  /** `3 dropped · 12:01:02`. */
-  readonly label: string;
-  /** Only audit events (a policy in audit mode would deny): amber and dashed instead of red. */
-  readonly audit: boolean;
+  /** Attempts dropped, and attempts only an audit-mode policy would have dropped (amber, dashed). */
+  readonly denied: number;
+  readonly audited: number;
+  /** The latest (ISO 8601). */
+  readonly last: string;
 }
 
 /** Drop arrows drawn at most (the most recent first). */
@@ -176,18 +178,38 @@ export class Graph {
     return [...els, ...(edges.length <= EDGE_LIMIT ? edges : []), ...this.dropEdges];
   }
 
-  /** Red arrows (amber dashed for audit) for the recent drops whose ends are both drawn. */
+  /**
+   * Red arrows (amber dashed when only audit events were seen) for the recent drops whose ends are drawn;
+   * an end in a closed namespace box is the box, and the drops between two boxes are one arrow with
+   * their counts summed (a click explains the most recent).
+   */
   private dropElements(els: readonly ElementDefinition[]): ElementDefinition[] {
+    const { pods } = this.input!;
     const drawn = new Set(els.map((e) => e.data.id));
-    const id = (n: DropNode) => ('pod' in n ? podId(n.pod) : blockId(n.block));
-    const out: ElementDefinition[] = [];
+    const id = (n: DropNode): string => {
+      if (!('pod' in n)) return blockId(n.block);
+      const own = podId(n.pod);
+      return drawn.has(own) ? own : `ns:${pods[n.pod]?.namespace ?? ''}`;
+    };
+    const folded = new Map<string, { source: string; target: string; drop: number; denied: number; audited: number; last: string }>();
     (this.input!.drops ?? []).forEach((d, k) => {
       const source = id(d.from);
       const target = id(d.to);
-      if (out.length >= DROP_EDGE_LIMIT || source === target || !drawn.has(source) || !drawn.has(target)) return;
-      out.push({ data: { id: `d${source}>${target}`, source, target, drop: k, label: d.label }, classes: d.audit ? 'drop audit' : 'drop' });
+      if (source === target || !drawn.has(source) || !drawn.has(target)) return;
+      const key = `${source}>${target}`;
+      const f = folded.get(key);
+      if (!f) {
+        if (folded.size < DROP_EDGE_LIMIT) folded.set(key, { source, target, drop: k, denied: d.denied, audited: d.audited, last: d.last });
+        return;
+      }
+      f.denied += d.denied;
+      f.audited += d.audited;
+      if (d.last > f.last) [f.last, f.drop] = [d.last, k];
     });
-    return out;
+    return [...folded].map(([key, f]) => {
+      const counts = [f.denied > 0 && `${f.denied} dropped`, f.audited > 0 && `${f.audited} audit`].filter(Boolean).join(', ');
+      return { data: { id: `d${key}`, source: f.source, target: f.target, drop: f.drop, label: `${counts} · ${clock(f.last)}` }, classes: f.denied === 0 ? 'drop audit' : 'drop' };
+    });
   }
 
   private podEdges(els: ElementDefinition[]): ElementDefinition[] {
@@ -264,11 +286,12 @@ export class Graph {
     return this.shown;
   }
 
-  /** Where the drop arrow between two drawn nodes is (`pod:NS/NAME` or `block:LABEL`), and whether it is an audit one. */
+  /** Where the drop arrow between two drawn nodes is (`pod:NS/NAME`, `ns:NAME` (a closed box) or `block:LABEL`), and whether it is an audit one. */
   dropEdge(from: string, to: string): { x: number; y: number; audit: boolean; label: string } | undefined {
     const input = this.input;
     if (!input) return undefined;
-    const cyId = (id: string) => (id.startsWith('pod:') ? podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id)) : blockId(input.external.findIndex((b) => `block:${b.label}` === id)));
+    const cyId = (id: string) =>
+      id.startsWith('ns:') ? id : id.startsWith('pod:') ? podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id)) : blockId(input.external.findIndex((b) => `block:${b.label}` === id));
     const id = `d${cyId(from)}>${cyId(to)}`;
     const p = this.position(id);
     const e = this.cy?.getElementById(id);

@@ -11,7 +11,7 @@ import { renderAnswer } from './explain.js';
 import { Graph, POD_LIMIT } from './graph.js';
 import { Matrix } from './matrix.js';
 import { announce, follow, pairChanges } from './live.js';
-import { checkable, clock, dropNote, renderDrops, type CheckedAnswer, type DropContext, type DropEnd, type DropPair, type DropsView } from './drops.js';
+import { checkable, dropNote, renderDrops, type CheckedAnswer, type DropContext, type DropEnd, type DropPair, type DropsView } from './drops.js';
 import type { DropNode, GraphDrop } from './graph.js';
 
 type View = 'graph' | 'matrix' | 'editor';
@@ -171,8 +171,7 @@ function graphDrops(): GraphDrop[] {
     const to = node(p.to);
     if (!from || !to) continue;
     state.drawnDrops.push(p);
-    const counts = [p.denied > 0 && `${p.denied} dropped`, p.audited > 0 && `${p.audited} audit`].filter(Boolean).join(', ');
-    out.push({ from, to, label: `${counts} · ${clock(p.last)}`, audit: p.denied === 0 });
+    out.push({ from, to, denied: p.denied, audited: p.audited, last: p.last });
   }
   return out;
 }
