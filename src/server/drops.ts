@@ -146,14 +146,16 @@ export class DropStore {
 
   /** The events folded onto `ws`'s pods and address blocks. */
   view(ws: Workspace, agents: readonly AgentStatus[]): DropsView {
-    const ends = new EndResolver(ws);
+    let ends = resolvers.get(ws);
+    if (!ends) resolvers.set(ws, (ends = new EndResolver(ws)));
     const pairs = new Map<string, DropPair & { denied: number; audited: number; packets: number; ports: string[] }>();
     const views: DropView[] = [];
     const ordered = [...this.events].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    for (const e of ordered) {
+    const listed = ordered.length - LIST_LIMIT;
+    for (const [i, e] of ordered.entries()) {
       const from = ends.resolve(e.source);
       const to = ends.resolve(e.destination);
-      views.push({ ...e, from, to });
+      if (i >= listed) views.push({ ...e, from, to });
       const key = `${from.kind}:${from.name}>${to.kind}:${to.name}`;
       const port = e.port !== undefined ? `${e.protocol}/${e.port}` : e.protocol;
       let p = pairs.get(key);
@@ -171,7 +173,7 @@ export class DropStore {
     return {
       agents,
       pairs: [...pairs.values()].sort((a, b) => (a.last > b.last ? -1 : a.last < b.last ? 1 : 0)).slice(0, PAIR_LIMIT),
-      events: views.reverse().slice(0, LIST_LIMIT),
+      events: views.reverse(),
       kept: this.events.length,
       windowMs: this.windowMs,
       capacity: this.capacity,
@@ -179,10 +181,14 @@ export class DropStore {
   }
 }
 
-/** Names an event's ends against one snapshot. */
+/** One resolver per snapshot, kept while the snapshot is. */
+const resolvers = new WeakMap<Workspace, EndResolver>();
+
+/** Names an event's ends against one snapshot (remembering the answers: the same ends recur). */
 class EndResolver {
   private readonly byName = new Map<string, true>();
   private readonly byIP = new Map<string, string>();
+  private readonly known = new Map<string, DropEnd>();
 
   constructor(private readonly ws: Workspace) {
     for (const p of ws.pods) {
@@ -197,6 +203,17 @@ class EndResolver {
   }
 
   resolve(e: AgentDrop['source']): DropEnd {
+    const key = `${e.ip} ${e.pod ?? ''}`;
+    let end = this.known.get(key);
+    if (!end) {
+      // Bounded: the store keeps a few thousand events, so a few thousand ends matter at a time.
+      if (this.known.size >= 20_000) this.known.clear();
+      this.known.set(key, (end = this.lookUp(e)));
+    }
+    return end;
+  }
+
+  private lookUp(e: AgentDrop['source']): DropEnd {
     if (e.pod !== undefined && this.byName.has(e.pod)) return { kind: 'pod', name: e.pod, ip: e.ip, check: e.pod };
     const ip = parseIP(e.ip);
     const pod = ip ? this.byIP.get(formatIP(ip)) : undefined;
