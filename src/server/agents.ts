@@ -153,6 +153,8 @@ export class AgentPoller {
   private stopped = false;
   private discoverTimer: ReturnType<typeof setTimeout> | undefined;
   private discoverError: string | undefined;
+  /** The agents `discover` found (the others were given): only these go when a listing lacks them. */
+  private readonly discovered = new Set<string>();
   private readonly now: () => number;
 
   constructor(
@@ -175,10 +177,15 @@ export class AgentPoller {
         const found = await discover();
         this.discoverError = undefined;
         const names = new Set(found.map((t) => t.name));
-        for (const [name, a] of this.agents) {
-          if (!names.has(name) && !a.target.name.startsWith('http')) this.stopAgent(a);
+        for (const name of this.discovered) {
+          const a = this.agents.get(name);
+          if (!names.has(name) && a) this.stopAgent(a);
         }
-        for (const t of found) if (!this.agents.has(t.name)) this.start(t);
+        for (const t of found) {
+          if (this.agents.has(t.name)) continue;
+          this.discovered.add(t.name);
+          this.start(t);
+        }
       } catch (e) {
         this.discoverError = `listing the agent pods failed: ${(e as Error).message}`;
       }
@@ -215,6 +222,7 @@ export class AgentPoller {
     clearTimeout(a.timer);
     a.abort?.abort();
     this.agents.delete(a.target.name);
+    this.discovered.delete(a.target.name);
   }
 
   private start(target: AgentTarget): void {
