@@ -74,7 +74,7 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     let server: RunningServer | undefined;
     try {
       // The cluster is followed with the admin's account (following it is not what this test is about).
-      server = await startServer({ source: liveSource(fx.client, { namespace: 'shop', description: 'test' }), port: 0, assetsDir: fx.dir, defaultNamespace: 'shop', drops: { discover: () => discoverAgents(alice), poller: { intervalMs: 100 } } });
+      server = await startServer({ source: liveSource(fx.client, { namespace: 'shop', description: 'test' }), port: 0, assetsDir: fx.dir, defaultNamespace: 'shop', drops: { discover: () => discoverAgents(alice), poller: { intervalMs: 100, discoverEveryMs: 200 } } });
       agent.push(kernelLine('deny', WEB_IN, '10.1.0.3', '10.1.0.1', 40001, 9090));
       const view = await until('the drops arrived through the pod proxy', async () => {
         const v = (await (await fetch(`${server!.url}api/v1/drops`)).json()) as DropsView;
@@ -82,6 +82,13 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
       });
       assert.deepEqual(view.agents.map((a) => [a.name, a.node, a.state]), [[`pod ${AGENT_NAMESPACE}/netpol-agent-n1`, 'n1', 'ok']]);
       assert.deepEqual(view.pairs.map((p) => `${p.from.kind}:${p.from.name} > ${p.to.kind}:${p.to.name} ${p.protocol}/${p.port}`).sort(), ['pod:shop/api > pod:shop/web TCP/9090', 'pod:shop/probe > pod:shop/web TCP/8080']);
+
+      // A second agent pod starts running: it is read too; deleted: it is dropped from the list.
+      const names = async () => ((await (await fetch(`${server!.url}api/v1/drops`)).json()) as DropsView).agents.map((a) => `${a.name} ${a.state}`);
+      await fx.k(['patch', 'pod', 'netpol-agent-n2', '-n', AGENT_NAMESPACE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } })]);
+      await until('the new agent pod is read', async () => ((await names()).includes(`pod ${AGENT_NAMESPACE}/netpol-agent-n2 ok`) ? true : undefined));
+      await fx.k(['delete', 'pod', 'netpol-agent-n2', '-n', AGENT_NAMESPACE, '--grace-period=0', '--force']);
+      await until('the deleted agent pod is gone', async () => ((await names()).join() === `pod ${AGENT_NAMESPACE}/netpol-agent-n1 ok` ? true : undefined));
     } finally {
       await server?.close();
     }
