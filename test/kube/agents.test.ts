@@ -54,7 +54,7 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     const token = await clusterRoleToken(fx.client, { namespace: 'analysts', account: 'alice', clusterRole: 'netpol-reader' });
     const kubeconfig = join(fx.dir, 'alice.kubeconfig');
     await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'alice');
-    alice = new KubeClient(loadKubeConfig({ kubeconfig }));
+    alice = new KubeClient(await loadKubeConfig({ kubeconfig }));
   });
 
   after(async () => {
@@ -98,7 +98,7 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     const token = await grantAndToken(fx.client, { namespace: AGENT_NAMESPACE, account: 'bob', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] });
     const kubeconfig = join(fx.dir, 'bob.kubeconfig');
     await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'bob');
-    const bob = new KubeClient(loadKubeConfig({ kubeconfig }));
+    const bob = new KubeClient(await loadKubeConfig({ kubeconfig }));
     const [target] = await discoverAgents(bob);
     await assert.rejects(target!.read(0, AbortSignal.timeout(10_000)), /the API server answered 403: pods "netpol-agent-n1:\d+" is forbidden: User "system:serviceaccount:netpol-system:bob" cannot get resource "pods\/proxy"/);
   });
