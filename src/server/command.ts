@@ -110,10 +110,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return () => listeners.delete(l);
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, address, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, address, () => resolve());
+    });
+  } catch (e) {
+    // Not serving: nothing may keep polling the agents or watching the source.
+    unwatch?.();
+    drops?.stop();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const shown = address.includes(':') ? `[${address}]` : address;
   if (LOOPBACK.test(address)) hosts = [`${shown}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`];
