@@ -1,14 +1,18 @@
 /**
  * Regenerates the screenshots of `netpol serve` in README.md and docs/serve.md (docs/images/*.png):
  * the page over every valid example, in Debian's Chromium at 1280 x 800.
- * Usage: node --import tsx scripts/screenshots.ts (builds the page into dist/web first)
+ * Usage: node --import tsx scripts/screenshots.ts [NAME...] (builds the page into dist/web first; names
+ * choose some of the shots: graph, matrix, explain, explain-tiers, editor, drops)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fileSource, startServer } from '../src/server/index.js';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileSource, httpTarget, startServer } from '../src/server/index.js';
 import { chromiumMissing, launch } from '../test/web/chromium.js';
+import { kernelLine, PROBE_OUT, SHOP, startShopAgent, WEB_IN } from '../test/server/drops-agent.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'docs/images');
@@ -46,7 +50,9 @@ const shots: [string, string, (() => Promise<void>)?][] = [
     await page.locator('#diff li[data-change]').first().waitFor();
   }],
 ];
+const only = process.argv.slice(2);
 for (const [name, hash, act] of shots) {
+  if (only.length > 0 && !only.includes(name)) continue;
   await page.goto(`${server.url}${hash}`);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -56,5 +62,28 @@ for (const [name, hash, act] of shots) {
   await page.screenshot({ path: join(out, `${name}.png`) });
   console.log(`docs/images/${name}.png`);
 }
-await browser.close();
 await server.close();
+
+// Recent drops: the shop cluster with its agent's drop log (test/server/drops-agent.ts), a few drops.
+if (only.length === 0 || only.includes('drops')) {
+  const dir = mkdtempSync(join(tmpdir(), 'netpol-shots-'));
+  writeFileSync(join(dir, 'shop.yaml'), SHOP);
+  const agent = await startShopAgent();
+  const shop = await startServer({ source: fileSource({ filenames: [join(dir, 'shop.yaml')], recursive: false }), port: 0, defaultNamespace: 'shop', drops: { targets: [httpTarget(new URL(agent.url))], poller: { intervalMs: 100 } } });
+  for (let i = 0; i < 3; i++) agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40000 + i, 8080));
+  agent.push(kernelLine('audit', PROBE_OUT, '10.1.0.2', '203.0.113.7', 41000, 25));
+  await page.goto(`${shop.url}#graph?port=8080`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('body[data-drops="4"]');
+  await page.waitForTimeout(300);
+  const red = (await page.evaluate(`window.netpol.dropEdge('pod:shop/probe', 'pod:shop/web')`)) as { x: number; y: number };
+  await page.mouse.click(red.x, red.y);
+  await page.locator('#explain .drop-note').waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(out, 'drops.png') });
+  console.log('docs/images/drops.png');
+  await shop.close();
+  await agent.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+await browser.close();

@@ -188,6 +188,31 @@ Examples:
 
 Exit codes: 0 kernel and engine agree, 1 they disagree, 2 errors.
 `,
+  serve: `The web page: the graph, the matrix, explanations and the editor, over manifests or a live
+cluster, with the agents' recent drops on the graph (docs/serve.md).
+
+Usage:
+  netpol serve -f PATH... [-R] [-n NS] [--agent URL]... [--address 127.0.0.1] [--port 8080]
+  netpol serve [--kubeconfig FILE] [--context NAME] [-n NS | -A] [--agent URL]... [--discover-agents]
+
+Flags:
+      --address IP        listen on this address (default 127.0.0.1; another one prints a warning)
+      --port N            listen on this port (default 8080; 0: any free port)
+      --agent URL         an agent's --listen address (repeatable): its recent drops (GET /drops; the
+                          agent runs with --log-denied) are drawn on the graph and listed
+      --discover-agents   read the drops of every agent pod of the DaemonSet (namespace netpol-system,
+                          deploy/daemonset.yaml) through the API server's pod proxy (RBAC: get
+                          pods/proxy there); live cluster only
+${INPUT_FLAGS}
+  -A, --all-namespaces    from a cluster: every namespace (else the context's namespace, as kubectl)
+
+Examples:
+  netpol serve -f examples/three-tier
+  netpol serve -f manifests/ --agent http://10.0.0.5:9763 --agent http://10.0.0.6:9763
+  netpol serve --context prod -A --discover-agents
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 2 unreadable input, unreachable cluster or usage error.
+`,
   completion: `Shell completion for netpol.
 
 Usage:

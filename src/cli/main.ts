@@ -51,9 +51,10 @@ Usage:
   netpol watch [-n NS|-A] [--port P]... [--protocol P]...   follow the live cluster: each change and
                                                   the allowed pairs it adds and removes
   netpol completion bash|zsh|fish                 shell completion
-  netpol serve -f PATH... [--address 127.0.0.1] [--port 8080]
-                                                  the web page: graph, matrix, explanations, editor
-  netpol serve [--context NAME] [-n NS|-A]        the same page following the live cluster
+  netpol serve -f PATH... [--address 127.0.0.1] [--port 8080] [--agent URL]...
+                                                  the web page: graph, matrix, explanations, editor,
+                                                  and the agents' recent drops
+  netpol serve [--context NAME] [-n NS|-A] [--discover-agents]   the same page following the live cluster
   netpol version
 
 Every command has its own page: netpol COMMAND --help (or netpol help COMMAND).

@@ -84,6 +84,7 @@ export interface ListOptions {
   /** Page size (default 500, kubectl's --chunk-size). */
   readonly limit?: number;
   readonly fieldSelector?: string;
+  readonly labelSelector?: string;
   /** After each page: items so far and the server's estimate of the total (when it gives one). */
   readonly onPage?: (done: number, total: number | undefined) => void;
   /** Aborting ends the list with a KubeUnreachableError. */
@@ -132,6 +133,25 @@ export class KubeClient {
     return parseJSON(text, this.server);
   }
 
+  /**
+   * A GET whose body is not Kubernetes JSON (a pod's answer through the pod proxy): the status and the
+   * text, at most `maxBytes` of it (a larger body rejects).
+   */
+  async getText(path: string, maxBytes: number, signal?: AbortSignal): Promise<{ status: number; text: string }> {
+    const res = await this.send('GET', path, undefined, signal);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.destroy();
+        throw new Error(`the answer is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+  }
+
   /** Every item, page by page; the list's resourceVersion is the one to watch from. */
   async list(resource: Resource, opts: ListOptions = {}): Promise<ListResult> {
     let items: unknown[] = [];
@@ -156,6 +176,7 @@ export class KubeClient {
           const q = new URLSearchParams({ limit: String(opts.limit ?? 500) });
           if (token) q.set('continue', token);
           if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+          if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
           const res = await this.send('GET', `${base}?${q}`, undefined, opts.signal, opts.idleMs);
           const text = await readBody(res);
           if (res.statusCode === undefined || res.statusCode >= 300) throw apiError(res.statusCode ?? 0, text, action);

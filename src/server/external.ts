@@ -76,15 +76,20 @@ export function podAddresses(pods: readonly PodInfo[]): AddressSet {
 
 /** The blocks an engine's policies name, each with its representative address: once per engine. */
 export class AddressBlocks {
-  readonly blocks: readonly { readonly label: string; readonly ip: IP; readonly policies: readonly string[] }[];
+  readonly blocks: readonly { readonly label: string; readonly ip: IP; readonly policies: readonly string[]; readonly addresses: AddressSet }[];
 
   constructor(engine: Engine, avoid: AddressSet) {
     this.blocks = blocksOf(engine)
       .slice(0, MAX_BLOCKS)
       .flatMap((b) => {
         const ip = lowest(b.addresses.subtract(avoid));
-        return ip ? [{ label: b.label, ip, policies: [...b.policies].sort() }] : [];
+        return ip ? [{ label: b.label, ip, policies: [...b.policies].sort(), addresses: b.addresses }] : [];
       });
+  }
+
+  /** The label of the first block holding `ip` (as the graph lists them), if any. */
+  find(ip: IP): string | undefined {
+    return this.blocks.find((b) => b.addresses.contains(ip))?.label;
   }
 }
 

@@ -58,14 +58,17 @@ export interface AppOptions {
   readonly hosts: () => readonly string[] | undefined;
   /** Registers a listener for the server's events (first a `hello`); returns the unregister function. */
   readonly subscribe?: (listener: (event: ServerEvent) => void) => () => void;
+  /** The recent drops folded onto the current workspace (src/server/drops.ts); absent without agents. */
+  readonly drops?: () => unknown;
 }
 
 /**
- * What `/api/v1/events` streams: `hello` on connecting (`{version, live, connection}`), `snapshot` when a
- * live source has a new snapshot (`{version, changes}`), `connection` when its link changes state.
+ * What `/api/v1/events` streams: `hello` on connecting (`{version, live, connection, drops}`), `snapshot`
+ * when a live source has a new snapshot (`{version, changes}`), `connection` when its link changes
+ * state, `drops` when the agents' recent drops or their states change (what `/api/v1/drops` answers).
  */
 export interface ServerEvent {
-  readonly name: 'hello' | 'snapshot' | 'connection';
+  readonly name: 'hello' | 'snapshot' | 'connection' | 'drops';
   readonly data: unknown;
 }
 
@@ -173,6 +176,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: AppOption
       if (probes.length === 0 || probes.length > 8) throw new UsageError('probes: 1 to 8 of {port, protocol}');
       return json(res, ws.analyze(editsOf(body.edits), probes, externalOf(body.external)));
     }
+    case 'GET /api/v1/drops':
+      if (!opts.drops) throw new HttpError(404, 'no agents: start serve with --agent URL or --discover-agents');
+      return json(res, opts.drops());
     case 'GET /api/v1/events':
       return events(req, res, opts);
     default:

@@ -3,7 +3,9 @@
  * cluster comes from a `ClusterSource` (files today; a live cluster plugs in through the same seam).
  */
 export { serveCommand, startServer, SERVE_OPTIONS } from './command.js';
-export type { RunningServer, ServeOptions } from './command.js';
+export type { DropSources, RunningServer, ServeOptions } from './command.js';
+export { AgentPoller, discoverAgents, httpTarget, podProxyTarget, AGENT_NAMESPACE, AGENT_SELECTOR, type AgentTarget, type PollerOptions } from './agents.js';
+export { agentAnswerOf, DropStore, type DropsView, type DropPair, type DropView, type AgentStatus } from './drops.js';
 export { fileSource } from './source.js';
 export type { ClusterSource, ConnectionState, Snapshot, SourceListener } from './source.js';
 export { liveSource, type LiveSource, type LiveSourceOptions } from './live.js';

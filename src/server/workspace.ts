@@ -24,7 +24,7 @@ import { UsageError } from '../cli/io.js';
 import { policyDocuments, type PolicyDocument } from './documents.js';
 import { applyEdits, type Edit, type EditedCluster } from './edits.js';
 import { AddressBlocks, externalBlocks, podAddresses, type ExternalBlock } from './external.js';
-import type { AddressSet } from '../ip/index.js';
+import type { AddressSet, IP } from '../ip/index.js';
 import { diffRelations, pairRelation, podRelation, relationJson, type PodRelation } from './relation.js';
 import type { Snapshot } from './source.js';
 
@@ -119,6 +119,13 @@ export class Workspace {
     const r = this.relation(probe);
     this.blocks ??= new AddressBlocks(this.explainer, (this.podIPs ??= podAddresses(this.pods)));
     return r && { port: probe.port, protocol: probe.protocol, blocks: externalBlocks(this.blocks, this.explainer, this.pods, r.positions, probe, inNamespaces(namespaces)) };
+  }
+
+  /** The address block (its label, as `external` names it) holding `ip`; none while the input has errors. */
+  blockOf(ip: IP): string | undefined {
+    if (this.snapshot.invalid) return undefined;
+    this.blocks ??= new AddressBlocks(this.explainer, (this.podIPs ??= podAddresses(this.pods)));
+    return this.blocks.find(ip);
   }
 
   private relation(probe: Probe): PodRelation | undefined {

@@ -3,6 +3,7 @@ import type { Verdict } from '../engine/types.js';
 import type { Diagnostic } from '../diag/diagnostic.js';
 import type { ExternalBlock } from '../server/external.js';
 import type { PolicyDocument } from '../server/documents.js';
+import type { DropsView } from '../server/drops-view.js';
 
 export type { Verdict, Diagnostic, ExternalBlock, PolicyDocument };
 
@@ -113,6 +114,7 @@ export const api = {
   external: (p: Probe, namespaces: readonly string[] | 'all') =>
     call<ExternalJson>(`/api/v1/external?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}${namespaces === 'all' ? '' : namespaces.map((n) => `&namespace=${encodeURIComponent(n)}`).join('')}`),
   documents: () => call<{ documents: PolicyDocument[] }>('/api/v1/documents'),
+  drops: () => call<DropsView>('/api/v1/drops'),
   check: (q: { from: string; to: string; port?: string; protocol: string }, edits: readonly Edit[]) => post<Verdict | GroupAnswer>('/api/v1/check', { ...q, edits }),
   analyze: (edits: readonly Edit[], probe: Probe, external: readonly string[] | 'all' | undefined) => post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe], ...(external !== undefined ? { external } : {}) }),
 };

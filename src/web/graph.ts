@@ -16,6 +16,7 @@
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import type { ExternalBlock, PodView, Reach } from './api.js';
 import { cssVar } from './dom.js';
+import { clock } from './drops.js';
 
 export const POD_LIMIT = 300;
 const EDGE_LIMIT = 1500;
@@ -28,10 +29,30 @@ export interface GraphInput {
   readonly external: readonly ExternalBlock[];
   /** Namespaces shown as their pods while the graph aggregates by namespace. */
   readonly expanded: ReadonlySet<string>;
+  /** Recent drops between shown ends (drawn whatever the probe: each names its own port). */
+  readonly drops?: readonly GraphDrop[];
 }
+
+/** An end of a drop arrow: a pod (index into `pods`) or an address block (index into `external`). */
+export type DropNode = { readonly pod: number } | { readonly block: number };
+
+export interface GraphDrop {
+  readonly from: DropNode;
+  readonly to: DropNode;
+  /** Attempts dropped, and attempts only an audit-mode policy would have dropped (amber, dashed). */
+  readonly denied: number;
+  readonly audited: number;
+  /** The latest (ISO 8601). */
+  readonly last: string;
+}
+
+/** Drop arrows drawn at most (the most recent first). */
+export const DROP_EDGE_LIMIT = 300;
 
 export interface GraphEvents {
   edge(from: number, to: number): void;
+  /** A drop arrow: index into `drops`. */
+  drop(k: number): void;
   /** An arrow between pod `pod` and block `block`: `outward` when the pod is the source. */
   externalEdge(pod: number, block: number, outward: boolean): void;
   pod(i: number): void;
@@ -56,6 +77,8 @@ export class Graph {
   /** Pods shown, by index into input.pods. */
   private shown: number[] = [];
   private edgeCount = 0;
+  /** The drop arrows of the last render, re-added when the arrows are redrawn for a selection. */
+  private dropEdges: ElementDefinition[] = [];
 
   constructor(
     private readonly container: HTMLElement,
@@ -85,8 +108,9 @@ export class Graph {
       ...(view ? { zoom: view.zoom, pan: view.pan } : {}),
     });
     this.cy.on('tap', 'edge', (e) => {
-      const d = e.target.data() as { from?: number; to?: number; block?: number };
-      if (d.block !== undefined) this.events.externalEdge(d.from ?? d.to!, d.block, d.from !== undefined);
+      const d = e.target.data() as { from?: number; to?: number; block?: number; drop?: number };
+      if (d.drop !== undefined) this.events.drop(d.drop);
+      else if (d.block !== undefined) this.events.externalEdge(d.from ?? d.to!, d.block, d.from !== undefined);
       else if (d.from !== undefined && d.to !== undefined) this.events.edge(d.from, d.to);
     });
     this.cy.on('tap', 'node', (e) => {
@@ -150,7 +174,42 @@ export class Graph {
     const edges = this.podEdges(els);
     if (this.shown.length > 0) edges.push(...this.externalElements(els, right));
     this.edgeCount = edges.length;
-    return [...els, ...(edges.length <= EDGE_LIMIT ? edges : [])];
+    this.dropEdges = this.dropElements(els);
+    return [...els, ...(edges.length <= EDGE_LIMIT ? edges : []), ...this.dropEdges];
+  }
+
+  /**
+   * Red arrows (amber dashed when only audit events were seen) for the recent drops whose ends are drawn;
+   * an end in a closed namespace box is the box, and the drops between two boxes are one arrow with
+   * their counts summed (a click explains the most recent).
+   */
+  private dropElements(els: readonly ElementDefinition[]): ElementDefinition[] {
+    const { pods } = this.input!;
+    const drawn = new Set(els.map((e) => e.data.id));
+    const id = (n: DropNode): string => {
+      if (!('pod' in n)) return blockId(n.block);
+      const own = podId(n.pod);
+      return drawn.has(own) ? own : `ns:${pods[n.pod]?.namespace ?? ''}`;
+    };
+    const folded = new Map<string, { source: string; target: string; drop: number; denied: number; audited: number; last: string }>();
+    (this.input!.drops ?? []).forEach((d, k) => {
+      const source = id(d.from);
+      const target = id(d.to);
+      if (source === target || !drawn.has(source) || !drawn.has(target)) return;
+      const key = `${source}>${target}`;
+      const f = folded.get(key);
+      if (!f) {
+        if (folded.size < DROP_EDGE_LIMIT) folded.set(key, { source, target, drop: k, denied: d.denied, audited: d.audited, last: d.last });
+        return;
+      }
+      f.denied += d.denied;
+      f.audited += d.audited;
+      if (d.last > f.last) [f.last, f.drop] = [d.last, k];
+    });
+    return [...folded].map(([key, f]) => {
+      const counts = [f.denied > 0 && `${f.denied} dropped`, f.audited > 0 && `${f.audited} audit`].filter(Boolean).join(', ');
+      return { data: { id: `d${key}`, source: f.source, target: f.target, drop: f.drop, label: `${counts} · ${clock(f.last)}` }, classes: f.denied === 0 ? 'drop audit' : 'drop' };
+    });
   }
 
   private podEdges(els: ElementDefinition[]): ElementDefinition[] {
@@ -227,6 +286,18 @@ export class Graph {
     return this.shown;
   }
 
+  /** Where the drop arrow between two drawn nodes is (`pod:NS/NAME`, `ns:NAME` (a closed box) or `block:LABEL`), and whether it is an audit one. */
+  dropEdge(from: string, to: string): { x: number; y: number; audit: boolean; label: string } | undefined {
+    const input = this.input;
+    if (!input) return undefined;
+    const cyId = (id: string) =>
+      id.startsWith('ns:') ? id : id.startsWith('pod:') ? podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id)) : blockId(input.external.findIndex((b) => `block:${b.label}` === id));
+    const id = `d${cyId(from)}>${cyId(to)}`;
+    const p = this.position(id);
+    const e = this.cy?.getElementById(id);
+    return p && e ? { ...p, audit: e.hasClass('audit'), label: String(e.data('label')) } : undefined;
+  }
+
   /** Where the arrow between pod `pod` and the block labelled `label` is drawn (`outward`: from the pod). */
   externalEdgePosition(pod: number, label: string, outward: boolean): { x: number; y: number } | undefined {
     const k = this.input?.external.findIndex((b) => b.label === label) ?? -1;
@@ -254,7 +325,7 @@ export class Graph {
         if (reach.allowed(i, o) && this.drawn(i, o)) add.push({ data: { id: `e${i}-${o}`, source: podId(i), target: podId(o), from: i, to: o } });
         if (reach.allowed(o, i) && this.drawn(o, i)) add.push({ data: { id: `e${o}-${i}`, source: podId(o), target: podId(i), from: o, to: i } });
       }
-      cy.add(add);
+      cy.add([...add, ...this.dropEdges]);
     }
     const node = cy.getElementById(podId(i));
     const near = node.connectedEdges();
@@ -284,7 +355,7 @@ export class Graph {
     const add: ElementDefinition[] = [];
     for (const [other, n] of out) add.push({ data: { id: `n>${other}`, source: `ns:${ns}`, target: `ns:${other}`, label: String(n) } });
     for (const [other, n] of inc) add.push({ data: { id: `n<${other}`, source: `ns:${other}`, target: `ns:${ns}`, label: String(n) } });
-    cy.add(add);
+    cy.add([...add, ...this.dropEdges]);
     cy.nodes().removeClass('selected');
     cy.getElementById(`ns:${ns}`).addClass('selected');
   }
@@ -316,6 +387,7 @@ export class Graph {
     const accent = cssVar('--accent');
     const bg = cssVar('--panel');
     const denied = cssVar('--denied');
+    const amber = cssVar('--audit');
     return [
       { selector: 'node', style: { label: 'data(label)', color: fg, 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': accent, width: 22, height: 22, 'border-width': 2, 'border-color': accent, 'text-wrap': 'ellipsis', 'text-max-width': '100px' } },
       { selector: 'node.in-isolated', style: { shape: 'round-rectangle', 'border-color': denied } },
@@ -328,6 +400,8 @@ export class Graph {
       { selector: 'node.aggregate', style: { shape: 'round-rectangle', width: 140, height: 36, 'background-color': bg, 'border-color': muted, 'text-valign': 'center', 'font-size': 11 } },
       { selector: 'edge', style: { width: 1.5, 'line-color': muted, 'target-arrow-color': muted, 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.9 } },
       { selector: 'edge[label]', style: { label: 'data(label)', 'font-size': 10, color: fg, 'text-background-color': bg, 'text-background-opacity': 1 } },
+      { selector: 'edge.drop', style: { width: 3, 'line-color': denied, 'target-arrow-color': denied, color: denied, 'font-weight': 'bold', 'z-index': 10 } },
+      { selector: 'edge.drop.audit', style: { 'line-color': amber, 'target-arrow-color': amber, color: amber, 'line-style': 'dashed' } },
       { selector: '.selected', style: { 'border-color': fg, 'border-width': 4 } },
       { selector: 'edge.selected', style: { 'line-color': accent, 'target-arrow-color': accent, width: 3 } },
       { selector: '.faded', style: { opacity: 0.15 } },

@@ -4,11 +4,16 @@
  * changed for the probe on screen (pairs added and removed, matched by pod name, since pods come and go).
  */
 import type { PodView, Reach } from './api.js';
+import type { DropsView } from './drops.js';
 import { byId, h, replace } from './dom.js';
 
 export interface LiveEvents {
   /** A newer snapshot: re-read the data; `changes` names the objects that changed. */
   snapshot(version: number, changes: readonly string[]): void;
+  /** The agents' recent drops changed (serve reads agents). */
+  drops?(view: DropsView): void;
+  /** The stream is back after a loss: what it carried meanwhile may have been missed. */
+  reconnected?(): void;
 }
 
 interface Hello {
@@ -23,9 +28,11 @@ type Connection = { readonly state: 'connected' } | { readonly state: 'reconnect
 export function follow(version: number, events: LiveEvents): void {
   let known = version;
   const stream = new EventSource('/api/v1/events');
+  let hellos = 0;
   const parse = <T>(e: Event): T => JSON.parse((e as MessageEvent<string>).data) as T;
   stream.addEventListener('hello', (e) => {
     const hello = parse<Hello>(e);
+    if (hellos++ > 0) events.reconnected?.();
     if (!hello.live) return;
     show(hello.connection);
     // Connected again after the stream was lost: a snapshot may have been missed.
@@ -40,6 +47,7 @@ export function follow(version: number, events: LiveEvents): void {
     events.snapshot(s.version, s.changes);
   });
   stream.addEventListener('connection', (e) => show(parse<Connection>(e)));
+  stream.addEventListener('drops', (e) => events.drops?.(parse<DropsView>(e)));
   stream.addEventListener('error', () => {
     if (!byId('live').hidden) show({ state: 'reconnecting', message: 'the page lost its connection to netpol serve; retrying' }, 'server');
   });

@@ -11,6 +11,8 @@ import { renderAnswer } from './explain.js';
 import { Graph, POD_LIMIT } from './graph.js';
 import { Matrix } from './matrix.js';
 import { announce, follow, pairChanges } from './live.js';
+import { checkable, dropNote, renderDrops, type CheckedAnswer, type DropContext, type DropEnd, type DropPair, type DropsView } from './drops.js';
+import type { DropNode, GraphDrop } from './graph.js';
 
 type View = 'graph' | 'matrix' | 'editor';
 
@@ -25,6 +27,9 @@ const state = {
   /** Namespaces opened in place while the graph aggregates. */
   expanded: new Set<string>(),
   podIndex: new Map<string, number>(),
+  /** The agents' recent drops (undefined without agents), and the pairs drawn (by the graph's index). */
+  drops: undefined as DropsView | undefined,
+  drawnDrops: [] as DropPair[],
 };
 
 const probeKey = (p: Probe) => `${p.protocol}/${p.port}`;
@@ -54,6 +59,10 @@ const graph = new Graph(byId('graph'), {
     void explain(outward ? podName(i) : address, outward ? address : podName(i));
   },
   pod: (i) => showPod(i),
+  drop: (k) => {
+    const p = state.drawnDrops[k];
+    if (p) openDrop({ action: p.lastAction, from: p.from, to: p.to, protocol: p.protocol, ...(p.port !== undefined ? { port: p.port } : {}), time: p.last, pair: p });
+  },
   block: (k) => showBlock(currentExternal()[k]!),
   toggle: (ns) => {
     if (!state.expanded.delete(ns)) state.expanded.add(ns);
@@ -133,7 +142,7 @@ function showView(view: View): void {
 function drawGraph(inPlace = false): void {
   const reach = currentReach();
   if (!reach || !state.cluster || state.view !== 'graph') return;
-  graph.render({ pods: state.cluster.pods, reach, external: currentExternal(), expanded: state.expanded }, inPlace);
+  graph.render({ pods: state.cluster.pods, reach, external: currentExternal(), expanded: state.expanded, drops: graphDrops() }, inPlace);
   loadExternal();
   byId('graph-back').hidden = state.expanded.size === 0;
   replace(
@@ -142,6 +151,46 @@ function drawGraph(inPlace = false): void {
       ? `${state.cluster.pods.length} pods: one box per namespace${state.expanded.size ? `, ${state.expanded.size} open` : ''}. Click a box to open it in place (click it again to close); arrow keys and Enter do the same.`
       : `${graph.shownPods().length} pods. Click an arrow for the reason; arrow keys walk the pods.`,
   );
+}
+
+/** The drop pairs the graph can draw (both ends a pod or a block of the picture), most recent first. */
+function graphDrops(): GraphDrop[] {
+  state.drawnDrops = [];
+  const external = currentExternal();
+  const node = (e: DropEnd): DropNode | undefined => {
+    if (e.kind === 'pod') {
+      const i = state.podIndex.get(e.name);
+      return i === undefined ? undefined : { pod: i };
+    }
+    const k = e.kind === 'block' ? external.findIndex((b) => b.label === e.name) : -1;
+    return k < 0 ? undefined : { block: k };
+  };
+  const out: GraphDrop[] = [];
+  for (const p of state.drops?.pairs ?? []) {
+    const from = node(p.from);
+    const to = node(p.to);
+    if (!from || !to) continue;
+    state.drawnDrops.push(p);
+    out.push({ from, to, denied: p.denied, audited: p.audited, last: p.last });
+  }
+  return out;
+}
+
+/** New drops from the server: the list, and the graph in place. */
+function setDrops(view: DropsView): void {
+  state.drops = view;
+  renderDrops(view, openDrop);
+  if (state.view === 'graph' && document.body.dataset.ready === 'true') drawGraph(true);
+  document.body.dataset.drops = String(view.kept);
+}
+
+/** Explains a drop: the same question `netpol check` is asked about it, with what the agent saw above. */
+function openDrop(c: DropContext): void {
+  if (!checkable(c)) {
+    replace(byId('explain'), dropNote(c, undefined));
+    return;
+  }
+  void explain(c.from.check, c.to.check, String(c.port), c.protocol, c);
 }
 
 function drawMatrix(): void {
@@ -199,7 +248,7 @@ function setEnd(which: 'from' | 'to', i: number): void {
 
 // --- questions --------------------------------------------------------------------------------------
 
-async function explain(from: string, to: string, port = String(state.probe.port), protocol: string = state.probe.protocol): Promise<void> {
+async function explain(from: string, to: string, port = String(state.probe.port), protocol: string = state.probe.protocol, drop?: DropContext): Promise<void> {
   byId<HTMLInputElement>('from').value = from;
   byId<HTMLInputElement>('to').value = to;
   history.replaceState(null, '', `#check?${new URLSearchParams({ from, to, port, protocol }).toString()}`);
@@ -207,7 +256,9 @@ async function explain(from: string, to: string, port = String(state.probe.port)
   replace(panel, h('p', { class: 'note' }, 'asking…'));
   try {
     const answer = await api.check({ from, to, port, protocol }, state.edits);
-    replace(panel, renderAnswer(answer, state.edits.length > 0, (a, b) => void explain(a, b, port, protocol)));
+    const rendered = renderAnswer(answer, state.edits.length > 0, (a, b) => void explain(a, b, port, protocol));
+    if (drop) replace(panel, dropNote(drop, answer as CheckedAnswer), rendered);
+    else replace(panel, rendered);
   } catch (e) {
     replace(panel, h('p', { class: 'error' }, (e as Error).message));
   }
@@ -347,7 +398,8 @@ async function start(): Promise<void> {
   status('loading…');
   const cluster = await api.cluster();
   setCluster(cluster);
-  follow(cluster.version, { snapshot: (_, changes) => void refresh(changes) });
+  follow(cluster.version, { snapshot: (_, changes) => void refresh(changes), drops: (view) => setDrops(view), reconnected: () => void loadDrops() });
+  void loadDrops();
   if (!cluster.analysed) return;
   const [first, query] = location.hash.slice(1).split('?', 2) as [string, string | undefined];
   state.view = first === 'matrix' || first === 'editor' ? first : 'graph';
@@ -370,6 +422,15 @@ function setCluster(cluster: ClusterView): void {
     status('the input has errors: nothing is analysed until they are fixed', true);
     replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
     document.body.dataset.ready = 'invalid';
+  }
+}
+
+/** The recent drops, when serve reads agents (404 otherwise: the section stays hidden). */
+async function loadDrops(): Promise<void> {
+  try {
+    setDrops(await api.drops());
+  } catch (e) {
+    if (!(e instanceof ApiError) || !/no agents/.test(e.message)) status(`recent drops: ${(e as Error).message}`, true);
   }
 }
 
@@ -404,6 +465,7 @@ function refresh(changes: readonly string[]): void {
   externalEdgePosition: (pod: string, block: string, outward: boolean) => graph.externalEdgePosition(state.podIndex.get(pod) ?? -1, block, outward),
   nodePosition: (id: string) => graph.nodePosition(id),
   shownPods: () => graph.shownPods().map(podName),
+  dropEdge: (from: string, to: string) => graph.dropEdge(from, to),
 };
 
 start().catch((e: unknown) => status(e instanceof ApiError ? e.message : `the page failed: ${(e as Error).message}`, true));

@@ -114,7 +114,7 @@ describe('serve following a live cluster', { skip: noControlPlane }, () => {
   test('the event stream names the object that changed and the state of the link; the API answers for the new snapshot', async () => {
     const stream = await eventStream(server.url);
     try {
-      assert.deepEqual(await stream.next('hello'), { version: 0, live: true, connection: { state: 'connected' } });
+      assert.deepEqual(await stream.next('hello'), { version: 0, live: true, connection: { state: 'connected' }, drops: false });
       const summary = (await (await fetch(`${server.url}api/v1/cluster`)).json()) as { version: number; pods: unknown[]; policies: unknown[] };
       assert.equal(summary.version, 0);
       assert.equal(summary.pods.length, 2);
