@@ -55,6 +55,7 @@ import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, ty
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
 import { denseUnits } from './units.js';
+import { AdmittedCount } from './admitted.js';
 import { sideAdmits, type PeerLists } from './side.js';
 
 /**
@@ -529,6 +530,9 @@ export class ScaleEngine extends PolicyGroups {
   }
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
+    if (this.strategy === 'admitted' || (this.strategy === 'auto' && this.classes.length > DENSE_MAX_CLASSES && this.usesDense())) {
+      return new AdmittedCount(this.view(), probe, open).count(ticker(this.progress, 'count', this.groups.length));
+    }
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
       if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };
