@@ -55,7 +55,7 @@ import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, ty
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
 import { denseUnits } from './units.js';
-import { AdmittedCount } from './admitted.js';
+import { AdmittedCount, type CountScratch } from './admitted.js';
 import { sideAdmits, type PeerLists } from './side.js';
 
 /**
@@ -69,6 +69,8 @@ const MAX_TOUCHED_CLASSES = 20_000;
 export class ScaleEngine extends PolicyGroups {
   /** The non-isolated groups. */
   private readonly openGroups: [number, number];
+  /** Buffers the admitted-set count keeps between counts. */
+  private readonly countScratch: CountScratch = { rows: new Int32Array(0) };
   /** Changes applied so far (what cached structures are valid for). */
   private changes = 0;
   /** The dense count's units, and the number of changes they were computed after. */
@@ -531,7 +533,7 @@ export class ScaleEngine extends PolicyGroups {
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.strategy === 'admitted' || (this.strategy === 'auto' && this.classes.length > DENSE_MAX_CLASSES && this.usesDense())) {
-      return new AdmittedCount(this.view(), probe, open).count(ticker(this.progress, 'count', this.groups.length));
+      return new AdmittedCount(this.view(), probe, open, this.countScratch).count(ticker(this.progress, 'count', this.groups.length));
     }
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
