@@ -25,7 +25,9 @@
  * that matches nearly every class are summed as "everyone but the few left out". Below
  * DENSE_MAX_CLASSES classes, where the fixed costs of that sweep (maps, memos) outweigh its savings,
  * a whole count instead builds the class x class relation as two bit matrices (dense.ts: a few
- * megabytes, word-parallel). A single change (pods, labels, policies) updates classes, groups and
+ * megabytes, word-parallel); above it, where peers match so many classes that the sweep's member walks
+ * would dominate, from per-group admitted sets in their short form (admitted.ts: the classes in a set,
+ * those out of it, or its wide peers plus a list). A single change (pods, labels, policies) updates classes, groups and
  * tables in place and corrects the cached counts by the rows and columns of the classes it touches
  * (or, with dense counts, marks them for a recount when that is estimated cheaper); open ends and
  * per-group admitted peers are kept per probe across changes.
@@ -38,8 +40,8 @@
  * peer, selector, policy and group), classes.ts (classes, selectors, peers and who matches whom),
  * policies.ts (policies, groups and their tables, open ends kept current), this file (the engine:
  * questions, changes and the corrections of cached counts), probe.ts, lines.ts and sweep.ts (one
- * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count)
- * and units.ts (the classes it counts as one).
+ * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count),
+ * units.ts (the classes it counts as one) and admitted.ts (the count from admitted sets' short forms).
  *
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
