@@ -154,6 +154,32 @@ export class AdmittedCount extends ProbeEval {
     return total;
   }
 
+  /**
+   * About how many classes the count walks: per ingress cell and egress group, the shortest form's
+   * length as the member counts of its table's peers tell it (ports not read: an upper bound).
+   */
+  estimate(): number {
+    let sum = 0;
+    const k = this.classes.length;
+    for (const g of this.groups) {
+      if (g.weight === 0 || !g.isolated || g.table.size === 0) continue;
+      let union = 0;
+      let widest = 0;
+      let narrow = 0;
+      let wide = false;
+      for (const q of g.table.keys()) {
+        const n = this.memberCount(q);
+        union += n;
+        widest = Math.max(widest, n);
+        if (n >= this.baseMin && n * 2 <= k) wide = true;
+        else narrow += n;
+      }
+      const shortest = Math.min(union, k - widest, wide ? narrow + this.baseMin : Infinity);
+      sum += shortest * (g.dir === INGRESS ? g.byProfile.size : 1);
+    }
+    return sum;
+  }
+
   // --- OUT sets ------------------------------------------------------------------------------------
 
   /** OUT(E) of every isolated egress group with pods, as bitsets over class ids (those with pods). */

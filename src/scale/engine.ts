@@ -535,7 +535,11 @@ export class ScaleEngine extends PolicyGroups {
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     if (this.strategy === 'admitted' || (this.strategy === 'auto' && this.classes.length > DENSE_MAX_CLASSES && this.usesDense())) {
-      return new AdmittedCount(this.view(), probe, open, this.countScratch).count(ticker(this.progress, 'count', this.groups.length));
+      const count = new AdmittedCount(this.view(), probe, open, this.countScratch);
+      // Half-full admitted sets (every peer an arbitrary slice of the classes) make both short forms
+      // long: then the dense bits, K x K / 32 words, are the cheaper count.
+      const k = this.classes.length;
+      if (this.strategy === 'admitted' || count.estimate() < (k * k) / 32) return count.count(ticker(this.progress, 'count', this.groups.length));
     }
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
