@@ -2,6 +2,7 @@
  * The scale benchmarks: the class engine on generated shapes (results in docs/benchmarks.md). Usage:
  *   node --import tsx scripts/bench-scale.ts [--shape S ...] [--scale F] [--seed N] [--runs N]
  *        [--format yaml|json-list|json-stream] [--dir DIR] [--json FILE] [--reference-loader] [--no-oracle] [--queries N] [--changes N]
+ *        [--strategy S]   (ScaleOptions.strategy, default auto: to compare the counting strategies in one session)
  *
  * For each shape: generates its manifests (once, cached in DIR), then runs one child process per shape
  * and run (so peak memory is the shape's own) that reads and parses the files (the fast loader, which
@@ -17,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, SHAPES, ChangeStream, generateObjects, isShapeName, random, toCluster, type ShapeName } from '../tools/gen/index.js';
-import { ScaleEngine, type ScaleProbe } from '../src/scale/index.js';
+import { ScaleEngine, type ScaleProbe, type Strategy } from '../src/scale/index.js';
 import { loadCluster, loadClusterFast } from '../src/load/index.js';
 import { validateCluster } from '../src/validate/index.js';
 import { oracleAllows } from '../src/engine/oracle.js';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'no-oracle': { type: 'boolean', default: false },
     queries: { type: 'string', default: '10000' },
     changes: { type: 'string', default: '1000' },
+    strategy: { type: 'string', default: 'auto' },
     child: { type: 'string' },
     'oracle-child': { type: 'boolean', default: false },
   },
@@ -47,6 +49,7 @@ const PROBES: ScaleProbe[] = [
 ];
 
 const seed = Number(values.seed);
+const strategy = values.strategy as Strategy;
 const scale = Number(values.scale);
 
 function ms(t0: bigint): number {
@@ -133,7 +136,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
   const heapBefore = process.memoryUsage().heapUsed;
   cpu = cpuNow();
   t = process.hrtime.bigint();
-  const engine = new ScaleEngine(cluster);
+  const engine = new ScaleEngine(cluster, { strategy });
   const buildMs = ms(t);
   const countMs: number[] = [];
   const allowedPairs: number[] = [];
@@ -176,7 +179,7 @@ function runShape(shape: ShapeName, dir: string): ShapeResult {
   }
   c.sort((a, b) => a - b);
   const after = engine.allowedPairs(PROBES[0]!);
-  const fresh = new ScaleEngine({ namespaces: cluster.namespaces, pods: stream.pods, policies: stream.policies }).allowedPairs(PROBES[0]!);
+  const fresh = new ScaleEngine({ namespaces: cluster.namespaces, pods: stream.pods, policies: stream.policies }, { strategy }).allowedPairs(PROBES[0]!);
 
   return {
     shape,
@@ -309,7 +312,7 @@ function main(): void {
     const dir = join(base, `${shape}-s${seed}-x${scale}-${values.format}`);
     ensureFiles(shape, dir);
     for (let r = 0; r < runs; r++) {
-      const args = ['--child', shape, '--dir', dir, '--seed', String(seed), '--scale', String(scale), '--queries', values.queries!, '--changes', values.changes!];
+      const args = ['--child', shape, '--dir', dir, '--seed', String(seed), '--scale', String(scale), '--queries', values.queries!, '--changes', values.changes!, '--strategy', strategy];
       if (values['reference-loader']) args.push('--reference-loader');
       const res = child(args) as ShapeResult;
       results.push(res);

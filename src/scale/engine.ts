@@ -25,7 +25,9 @@
  * that matches nearly every class are summed as "everyone but the few left out". Below
  * DENSE_MAX_CLASSES classes, where the fixed costs of that sweep (maps, memos) outweigh its savings,
  * a whole count instead builds the class x class relation as two bit matrices (dense.ts: a few
- * megabytes, word-parallel). A single change (pods, labels, policies) updates classes, groups and
+ * megabytes, word-parallel); above it, where peers match so many classes that the sweep's member walks
+ * would dominate, from per-group admitted sets in their short form (admitted.ts: the classes in a set,
+ * those out of it, or its wide peers plus a list). A single change (pods, labels, policies) updates classes, groups and
  * tables in place and corrects the cached counts by the rows and columns of the classes it touches
  * (or, with dense counts, marks them for a recount when that is estimated cheaper); open ends and
  * per-group admitted peers are kept per probe across changes.
@@ -38,8 +40,8 @@
  * peer, selector, policy and group), classes.ts (classes, selectors, peers and who matches whom),
  * policies.ts (policies, groups and their tables, open ends kept current), this file (the engine:
  * questions, changes and the corrections of cached counts), probe.ts, lines.ts and sweep.ts (one
- * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count)
- * and units.ts (the classes it counts as one).
+ * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count),
+ * units.ts (the classes it counts as one) and admitted.ts (the count from admitted sets' short forms).
  *
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
@@ -55,6 +57,7 @@ import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, ty
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
 import { denseUnits } from './units.js';
+import { AdmittedCount, type CountScratch } from './admitted.js';
 import { sideAdmits, type PeerLists } from './side.js';
 
 /**
@@ -68,6 +71,8 @@ const MAX_TOUCHED_CLASSES = 20_000;
 export class ScaleEngine extends PolicyGroups {
   /** The non-isolated groups. */
   private readonly openGroups: [number, number];
+  /** Buffers the admitted-set count keeps between counts. */
+  private readonly countScratch: CountScratch = { rows: new Int32Array(0) };
   /** Changes applied so far (what cached structures are valid for). */
   private changes = 0;
   /** The dense count's units, and the number of changes they were computed after. */
@@ -529,6 +534,13 @@ export class ScaleEngine extends PolicyGroups {
   }
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
+    if (this.strategy === 'admitted' || (this.strategy === 'auto' && this.classes.length > DENSE_MAX_CLASSES && this.usesDense())) {
+      const count = new AdmittedCount(this.view(), probe, open, this.countScratch);
+      // Half-full admitted sets (every peer an arbitrary slice of the classes) make both short forms
+      // long: then the dense bits, K x K / 32 words, are the cheaper count.
+      const k = this.classes.length;
+      if (this.strategy === 'admitted' || count.estimate() < (k * k) / 32) return count.count(ticker(this.progress, 'count', this.groups.length));
+    }
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
       if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };

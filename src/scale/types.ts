@@ -41,8 +41,10 @@ export interface ScaleOptions {
    * smaller; and whether a cell admitting a peer that matches most classes is summed as "everyone but
    * the few it leaves out" (`auto`, the default, decides each time). Whole counts (`allowedPairs`
    * from scratch) of clusters with at most DENSE_MAX_CLASSES classes use class x class bit matrices
-   * instead (`dense`; `auto` too below the limit). Tests force each way (`candidates`, `scan`,
-   * `complement`, `dense`) so all stay exact.
+   * instead (`dense`; `auto` too below the limit); above it, where peers match so many classes that the
+   * sweep would walk long member lists, `auto` counts from per-group admitted sets in their shorter form
+   * (`admitted`, admitted.ts) or with the dense bits, whichever is estimated cheaper. Tests force each
+   * way (`candidates`, `scan`, `complement`, `dense`, `admitted`) so all stay exact.
    */
   readonly strategy?: Strategy;
   /**
@@ -68,7 +70,7 @@ export function ticker(progress: Progress | undefined, phase: Parameters<Progres
   };
 }
 
-export type Strategy = 'auto' | 'candidates' | 'scan' | 'complement' | 'dense';
+export type Strategy = 'auto' | 'candidates' | 'scan' | 'complement' | 'dense' | 'admitted';
 
 /**
  * Up to this many classes, `auto` counts the whole relation with two class x class bit matrices

@@ -51,7 +51,7 @@ test('scale engine agrees with the oracle on every pair, port and protocol', () 
   );
 });
 
-const STRATEGIES = ['auto', 'candidates', 'scan', 'complement', 'dense'] as const;
+const STRATEGIES = ['auto', 'candidates', 'scan', 'complement', 'dense', 'admitted'] as const;
 
 test('allowedPairs, per-pod and per-namespace counts equal brute-force counts', () => {
   fc.assert(

@@ -15,7 +15,7 @@ import { podEndpoint } from '../../src/engine/engine.js';
 import type { Cluster } from '../../src/model/cluster.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
-const STRATEGIES: readonly Strategy[] = ['auto', 'candidates', 'scan', 'complement', 'dense'];
+const STRATEGIES: readonly Strategy[] = ['auto', 'candidates', 'scan', 'complement', 'dense', 'admitted'];
 const PROBES: ScaleProbe[] = [
   { port: 80, protocol: 'TCP' },
   { port: 'http', protocol: 'TCP' },
