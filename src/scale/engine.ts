@@ -25,9 +25,9 @@
  * that matches nearly every class are summed as "everyone but the few left out". Below
  * DENSE_MAX_CLASSES classes, where the fixed costs of that sweep (maps, memos) outweigh its savings,
  * a whole count instead builds the class x class relation as two bit matrices (dense.ts: a few
- * megabytes, word-parallel); above it, where peers match so many classes that the sweep's member walks
- * would dominate, from per-group admitted sets in their short form (admitted.ts: the classes in a set,
- * those out of it, or its wide peers plus a list). A single change (pods, labels, policies) updates classes, groups and
+ * megabytes, word-parallel), and so does one above it when peers match so many classes that the
+ * sweep's member walks would dominate. (A count from per-group admitted sets in their short form,
+ * admitted.ts, is kept as the strategy `admitted`; it was measured no faster.) A single change (pods, labels, policies) updates classes, groups and
  * tables in place and corrects the cached counts by the rows and columns of the classes it touches
  * (or, with dense counts, marks them for a recount when that is estimated cheaper); open ends and
  * per-group admitted peers are kept per probe across changes.
@@ -534,13 +534,11 @@ export class ScaleEngine extends PolicyGroups {
   }
 
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
-    if (this.strategy === 'admitted' || (this.strategy === 'auto' && this.classes.length > DENSE_MAX_CLASSES && this.usesDense())) {
-      const count = new AdmittedCount(this.view(), probe, open, this.countScratch);
-      // Half-full admitted sets (every peer an arbitrary slice of the classes) make both short forms
-      // long: then the dense bits, K x K / 32 words, are the cheaper count.
-      const k = this.classes.length;
-      if (this.strategy === 'admitted' || count.estimate() < (k * k) / 32) return count.count(ticker(this.progress, 'count', this.groups.length));
-    }
+    // The count from admitted sets' short forms is chosen only when asked for: on an idle machine it was
+    // no faster than the dense bits on mixed 100k (8.3 s against 8.4 s end to end) and slower on mixed 50k
+    // (second count 661 ms against 421 ms), with 300 MiB more and slower changes, though its estimate
+    // said 24 times cheaper (docs/benchmarks.md, "Third round (counting)").
+    if (this.strategy === 'admitted') return new AdmittedCount(this.view(), probe, open, this.countScratch).count(ticker(this.progress, 'count', this.groups.length));
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
       if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };

@@ -42,9 +42,10 @@ export interface ScaleOptions {
    * the few it leaves out" (`auto`, the default, decides each time). Whole counts (`allowedPairs`
    * from scratch) of clusters with at most DENSE_MAX_CLASSES classes use class x class bit matrices
    * instead (`dense`; `auto` too below the limit); above it, where peers match so many classes that the
-   * sweep would walk long member lists, `auto` counts from per-group admitted sets in their shorter form
-   * (`admitted`, admitted.ts) or with the dense bits, whichever is estimated cheaper. Tests force each
-   * way (`candidates`, `scan`, `complement`, `dense`, `admitted`) so all stay exact.
+   * sweep would walk long member lists, `auto` still counts with the dense bits; `admitted` counts from
+   * per-group admitted sets in their shorter form (admitted.ts), only when asked for (measured no faster,
+   * docs/benchmarks.md). Tests force each way (`candidates`, `scan`, `complement`, `dense`, `admitted`)
+   * so all stay exact.
    */
   readonly strategy?: Strategy;
   /**
