@@ -55,9 +55,11 @@ const policy = (namespace: string, port: number) => ({
 
 async function pool<T>(items: readonly T[], n: number, f: (x: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await f(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
 }
 
 const pct = (xs: number[], p: number) => {
@@ -90,7 +92,11 @@ try {
   console.error(`created ${PODS} pods, ${NAMESPACES} namespaces and policies in ${Math.round(performance.now() - t0)} ms`);
 
   const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
-  const agent = spawn(process.execPath, ['--import', 'tsx', bin, 'agent', '--node', 'node-0', '--kubeconfig', cp.kubeconfig, '--netns', netns, '--listen', 'none', '--existing-connections', values['existing-connections'], '-o', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const agent = spawn(
+    process.execPath,
+    ['--import', 'tsx', bin, 'agent', '--node', 'node-0', '--kubeconfig', cp.kubeconfig, '--netns', netns, '--listen', 'none', '--existing-connections', values['existing-connections'], '-o', 'json'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const waiting: ((e: { kind: string; time: string; ms?: number }) => void)[] = [];
   createInterface({ input: agent.stdout! }).on('line', (line) => {
     const e = JSON.parse(line) as { kind: string; time: string; ms?: number };

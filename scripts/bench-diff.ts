@@ -55,11 +55,13 @@ const diffs: number[] = [];
 const cpuTimes: number[] = [];
 const builds: number[] = [];
 let firstEdited: Cluster | undefined;
-for (let r = 0; r < rounds; ) {
+for (let r = 0; r < rounds;) {
   const c = stream.next();
   if (c.kind !== 'upsertPolicy' && c.kind !== 'removePolicy') continue;
   r++;
-  const policies: PolicyInfo[] = before.policies.filter((p) => (c.kind === 'removePolicy' ? !(p.namespace === c.namespace && p.name === c.name) : !(p.namespace === c.policy.namespace && p.name === c.policy.name)));
+  const policies: PolicyInfo[] = before.policies.filter((p) =>
+    c.kind === 'removePolicy' ? !(p.namespace === c.namespace && p.name === c.name) : !(p.namespace === c.policy.namespace && p.name === c.policy.name),
+  );
   if (c.kind === 'upsertPolicy') policies.push(c.policy);
   const after: Cluster = { ...before, policies };
   firstEdited ??= after;
@@ -78,7 +80,10 @@ console.log(`one policy changed, ${rounds} rounds: diff ${range(diffs)} (CPU ${r
 // End to end: two directories on disk, one policy edited, as a user runs it.
 const dir = mkdtempSync(join(tmpdir(), 'netpol-bench-diff-'));
 try {
-  for (const [side, cluster] of [['old', before], ['new', firstEdited!]] as const) {
+  for (const [side, cluster] of [
+    ['old', before],
+    ['new', firstEdited!],
+  ] as const) {
     mkdirSync(join(dir, side));
     for (const f of files) if (!f.name.startsWith('policies')) writeFileSync(join(dir, side, f.name), f.text);
     writeFileSync(join(dir, side, 'policies.yaml'), toYamlDocuments(cluster.policies.map((p) => p.policy)));

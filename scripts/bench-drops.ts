@@ -60,7 +60,14 @@ function v4(n: number): string {
 
 /** The pod on node `bench` isolated by a policy admitting TCP 5201 from 100,000 peers; the sender is none of them. */
 function cluster(): Cluster {
-  const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>, nodeName?: string): PodInfo => ({ namespace, name, labels, ips: [ip], ports: [], ...(nodeName ? { nodeName } : {}) });
+  const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>, nodeName?: string): PodInfo => ({
+    namespace,
+    name,
+    labels,
+    ips: [ip],
+    ports: [],
+    ...(nodeName ? { nodeName } : {}),
+  });
   const pods: PodInfo[] = [pod('bench', 'server', POD, { app: 'server' }, 'bench'), pod('bench', 'sender', SENDER, { app: 'sender' }, 'other')];
   const base = (10 << 24) + (96 << 16);
   for (let i = 0; i < PEERS; i++) pods.push(pod('peers', `p${i}`, v4(base + 2 * i), { role: 'peer' }, 'other'));
@@ -68,7 +75,12 @@ function cluster(): Cluster {
   const policy: PolicyInfo = {
     namespace: 'bench',
     name: 'server-from-peers',
-    policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'bench', name: 'server-from-peers' }, spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'peers' } } }], ports: [{ port: 5201 }] }] } },
+    policy: {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { namespace: 'bench', name: 'server-from-peers' },
+      spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'peers' } } }], ports: [{ port: 5201 }] }] },
+    },
   };
   return { namespaces, pods, policies: [policy] };
 }
@@ -128,7 +140,7 @@ function kernelClockLagMs(): number {
       const before = monotonicUsec();
       writeSync(fd, `<7>${marker}\n`);
       const after = monotonicUsec();
-      for (const end = Date.now() + 1000; Date.now() < end; ) {
+      for (const end = Date.now() + 1000; Date.now() < end;) {
         const text = read();
         const r = text ? parseKmsgRecord(text) : undefined;
         if (r?.message !== marker) continue;
@@ -166,7 +178,13 @@ async function main(): Promise<void> {
     sh(['ip', '-n', NS_B, 'addr', 'add', '10.201.0.254/24', 'dev', 'npdb0']);
     sh(['ip', '-n', NS_B, 'addr', 'add', '10.200.0.254/24', 'dev', 'npdb1']);
     sh(['ip', '-n', NS_C, 'addr', 'add', `${POD}/24`, 'dev', 'npdc0']);
-    for (const [ns, dev] of [[NS_A, 'npda0'], [NS_B, 'npdb0'], [NS_B, 'npdb1'], [NS_C, 'npdc0']] as const) sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+    for (const [ns, dev] of [
+      [NS_A, 'npda0'],
+      [NS_B, 'npdb0'],
+      [NS_B, 'npdb1'],
+      [NS_C, 'npdc0'],
+    ] as const)
+      sh(['ip', '-n', ns, 'link', 'set', dev, 'up']);
     sh(['ip', 'netns', 'exec', NS_B, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     sh(['ip', '-n', NS_A, 'route', 'add', '10.200.0.0/24', 'via', '10.201.0.254']);
     sh(['ip', '-n', NS_C, 'route', 'add', 'default', 'via', '10.200.0.254']);
@@ -195,7 +213,9 @@ async function main(): Promise<void> {
     const sendSeconds = (performance.now() - t0) / 1000;
     const { sent, behindMs } = JSON.parse(out.trim()) as { sent: number; behindMs: number };
     const chain = ruleset.chains.find((ch) => ch.name.startsWith('ingress_'))!.name;
-    const listing = JSON.parse(sh(['ip', 'netns', 'exec', NS_B, 'nft', '-j', 'list', 'chain', 'inet', 'netpol', chain])) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
+    const listing = JSON.parse(sh(['ip', 'netns', 'exec', NS_B, 'nft', '-j', 'list', 'chain', 'inet', 'netpol', chain])) as {
+      nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[];
+    };
     let counted = 0;
     for (const item of listing.nftables) if (item.rule?.comment?.includes(' denied: isolated by ')) counted += item.rule.expr?.find((x) => x.counter)?.counter?.packets ?? 0;
     // Let the reader catch up with what the kernel has logged (every line read, or counted lost), for up to 5 s.
@@ -227,7 +247,9 @@ async function main(): Promise<void> {
       delayMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN) },
     };
     console.log(JSON.stringify(result, null, 1));
-    console.log(`events/s without loss: ${result.eventsPerSecond}/s, lost ${result.lostCountedNotLogged} of ${counted} (target: 0 lost at 10,000/s) ${result.lostCountedNotLogged === 0 && RATE >= 10_000 ? 'met' : 'NOT met'}`);
+    console.log(
+      `events/s without loss: ${result.eventsPerSecond}/s, lost ${result.lostCountedNotLogged} of ${counted} (target: 0 lost at 10,000/s) ${result.lostCountedNotLogged === 0 && RATE >= 10_000 ? 'met' : 'NOT met'}`,
+    );
     console.log(`drop -> event p99: ${result.delayMs.p99} ms (target <= 100 ms) ${result.delayMs.p99 <= 100 ? 'met' : 'NOT met'}`);
     if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 1)}\n`);
   } finally {

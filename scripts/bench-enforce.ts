@@ -129,7 +129,9 @@ function benchPolicies(edit: { ports?: boolean; peers?: boolean } = {}): PolicyI
   return [
     policy('ingress', {
       podSelector: {},
-      ingress: [{ from: [{ namespaceSelector: { matchLabels: { bench: 'peers' } }, podSelector: peerSelector }, { podSelector: {} }], ports: edit.ports ? [...LOAD_PORTS, { port: 9000 }] : LOAD_PORTS }],
+      ingress: [
+        { from: [{ namespaceSelector: { matchLabels: { bench: 'peers' } }, podSelector: peerSelector }, { podSelector: {} }], ports: edit.ports ? [...LOAD_PORTS, { port: 9000 }] : LOAD_PORTS },
+      ],
     }),
     policy('egress', {
       podSelector: {},
@@ -335,7 +337,9 @@ function variantScripts(rs: Ruleset): Record<Variant, string> {
   const flushMaps = rs.maps.map((m) => `flush map ${t} ${m.name}`);
   const fillMaps = rs.maps.filter((m) => m.elements.length > 0).map((m) => `add element ${t} ${m.name} { ${m.elements.map(([k, c]) => `${k} : jump ${c}`).join(', ')} }`);
   return {
-    none: [`add chain ${t} forward { type ${base.type} hook ${base.hook} priority filter; policy ${base.policy}; }`, `flush chain ${t} forward`, `delete chain ${t} forward`, ...flushMaps].join('\n') + '\n',
+    none:
+      [`add chain ${t} forward { type ${base.type} hook ${base.hook} priority filter; policy ${base.policy}; }`, `flush chain ${t} forward`, `delete chain ${t} forward`, ...flushMaps].join('\n') +
+      '\n',
     empty: [...hook, ...flushMaps].join('\n') + '\n',
     policy: [...hook, ...flushMaps, ...fillMaps].join('\n') + '\n',
   };
@@ -356,7 +360,12 @@ async function benchLoad(lab: Lab): Promise<LoadResult> {
       scripts.set(node.name, variantScripts(rs));
       const t1 = performance.now();
       await lab.exec(node.netns, ['nft', '-f', '-'], { input: renderRuleset(rs) });
-      log(`  ${node.name}: ${rs.sets.length} sets, ${elementCount(rs)} elements (${rs.sets.filter((x) => x.elements.length > 0).map((x) => `${x.name} ${x.elements.length}`).join(', ')}); compiled in ${f1(t1 - t0)} ms, loaded in ${f1(performance.now() - t1)} ms`);
+      log(
+        `  ${node.name}: ${rs.sets.length} sets, ${elementCount(rs)} elements (${rs.sets
+          .filter((x) => x.elements.length > 0)
+          .map((x) => `${x.name} ${x.elements.length}`)
+          .join(', ')}); compiled in ${f1(t1 - t0)} ms, loaded in ${f1(performance.now() - t1)} ms`,
+      );
     }),
   );
   await sleep(SETTLE_MS);
@@ -368,7 +377,14 @@ async function benchLoad(lab: Lab): Promise<LoadResult> {
   };
   const flush = () => Promise.all(lab.layout.nodes.map((n) => lab.exec(n.netns, ['conntrack', '-F']).catch(() => undefined)));
   const runClient = async (mode: 'conn' | 'stream'): Promise<Record<string, number>> => {
-    const env = { ...process.env, BENCH_HOST: host, BENCH_PORT: String(mode === 'conn' ? CONN_PORT : STREAM_PORT), BENCH_SECONDS: String(SECONDS), BENCH_MODE: mode, BENCH_CONCURRENCY: String(CONCURRENCY) };
+    const env = {
+      ...process.env,
+      BENCH_HOST: host,
+      BENCH_PORT: String(mode === 'conn' ? CONN_PORT : STREAM_PORT),
+      BENCH_SECONDS: String(SECONDS),
+      BENCH_MODE: mode,
+      BENCH_CONCURRENCY: String(CONCURRENCY),
+    };
     const child = lab.spawn(client.netns, nodeArgv(CLIENT_JS), { stdio: ['ignore', 'pipe', 'inherit'], env });
     const line = await lines(child).next(SECONDS * 1000 + 30_000);
     const r = JSON.parse(line || '{}') as Record<string, number>;
@@ -547,7 +563,23 @@ async function childKernel(): Promise<void> {
 async function benchKernel(lab: Lab): Promise<{ program: ProgramRound[]; firstApply: Record<string, unknown>[]; changes: ChangeSamples[] }> {
   const node = lab.layout.nodes[0]!;
   const only = [...ONLY].filter((x) => x === 'program' || x === 'changes').join(',');
-  const argv = [process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), '--child', 'kernel', '--only', only, '--rounds', String(ROUNDS), '--peers', String(PEERS), '--local', String(LOCAL), '--changes', String(CHANGES)];
+  const argv = [
+    process.execPath,
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    '--child',
+    'kernel',
+    '--only',
+    only,
+    '--rounds',
+    String(ROUNDS),
+    '--peers',
+    String(PEERS),
+    '--local',
+    String(LOCAL),
+    '--changes',
+    String(CHANGES),
+  ];
   const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const out = lines(child);
   const program: ProgramRound[] = [];
@@ -563,7 +595,9 @@ async function benchKernel(lab: Lab): Promise<{ program: ProgramRound[]; firstAp
     const r = JSON.parse(line.slice(7)) as { kind: string; round?: ProgramRound; samples?: ChangeSamples } & Record<string, unknown>;
     if (r.kind === 'program' && r.round) {
       program.push(r.round);
-      log(`  program (${r.round.case}): compile ${f1(r.round.compile)} ms, render ${f1(r.round.render)} ms, nft -f ${f1(r.round.nft)} ms = ${f1(r.round.total)} ms (${r.round.elements} elements, ${f1(r.round.bytes / 1e6)} MB)`);
+      log(
+        `  program (${r.round.case}): compile ${f1(r.round.compile)} ms, render ${f1(r.round.render)} ms, nft -f ${f1(r.round.nft)} ms = ${f1(r.round.total)} ms (${r.round.elements} elements, ${f1(r.round.bytes / 1e6)} MB)`,
+      );
     } else if (r.kind === 'first-apply') {
       firstApply.push(r);
       log(`  agent, first snapshot (${String(r.runner)}): ${f1(Number(r.toKernel))} ms to the kernel`);
@@ -669,7 +703,14 @@ function log(text: string): void {
 
 function machine(): Record<string, string> {
   const nftVersion = spawnSync('nft', ['--version'], { encoding: 'utf8' }).stdout.trim();
-  return { cpus: String(cpus().length), cpu: cpus()[0]?.model ?? '?', node: process.version, kernel: release(), nft: nftVersion, load: spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim() };
+  return {
+    cpus: String(cpus().length),
+    cpu: cpus()[0]?.model ?? '?',
+    node: process.version,
+    kernel: release(),
+    nft: nftVersion,
+    load: spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -697,7 +738,10 @@ async function main(): Promise<void> {
       const of = (v: Variant, k: 'connPerSecond' | 'gbitPerSecond') => r.rounds.filter((x) => x.variant === v).map((x) => x[k]);
       const ratios = (k: 'connPerSecond' | 'gbitPerSecond', base: Variant) =>
         Array.from({ length: ROUNDS }, (_, i) => (r.rounds.find((x) => x.variant === 'policy' && x.round === i)?.[k] ?? NaN) / (r.rounds.find((x) => x.variant === base && x.round === i)?.[k] ?? NaN));
-      for (const [k, label] of [['connPerSecond', 'new connections/s'], ['gbitPerSecond', 'throughput (Gbit/s)']] as const) {
+      for (const [k, label] of [
+        ['connPerSecond', 'new connections/s'],
+        ['gbitPerSecond', 'throughput (Gbit/s)'],
+      ] as const) {
         const rn = ratios(k, 'none');
         const line = `${label}: median none ${f2(median(of('none', k)))}, empty ${f2(median(of('empty', k)))}, policy ${f2(median(of('policy', k)))}; policy/none per round: median ${pct(median(rn))} (quartiles ${pct(quantile(rn, 0.25))}-${pct(quantile(rn, 0.75))}), policy/empty median ${pct(median(ratios(k, 'empty')))}  [target >= 90%]`;
         summary.push(line);

@@ -47,7 +47,10 @@ function benchCluster(peers: number): Cluster {
   };
 }
 
-const fixed = (c: Cluster): ClusterSource => ({ start: async (cb: (s: ClusterSnapshot) => void | Promise<void>) => void (await cb({ cluster: c, diagnostics: [], generation: 1 })), stop: async () => {} });
+const fixed = (c: Cluster): ClusterSource => ({
+  start: async (cb: (s: ClusterSnapshot) => void | Promise<void>) => void (await cb({ cluster: c, diagnostics: [], generation: 1 })),
+  stop: async () => {},
+});
 
 function stats(ms: number[]): string {
   const s = [...ms].sort((x, y) => x - y);
@@ -57,7 +60,9 @@ function stats(ms: number[]): string {
 
 async function drift(peers: number): Promise<void> {
   const events: AgentEvent[] = [];
-  const agent = new Agent(fixed(benchCluster(peers)), new NftSession({ netns: NS }), undefined, { node: 'n1', denyAction: 'drop', existingConnections: 'keep', verifyMs: 3_600_000 }, (e) => events.push(e));
+  const agent = new Agent(fixed(benchCluster(peers)), new NftSession({ netns: NS }), undefined, { node: 'n1', denyAction: 'drop', existingConnections: 'keep', verifyMs: 3_600_000 }, (e) =>
+    events.push(e),
+  );
   await agent.start();
   await new Promise((r) => setTimeout(r, 500)); // the watch subscribes
   for (const how of ['flush', 'delete'] as const) {
@@ -86,10 +91,13 @@ async function start(): Promise<void> {
     await setup.stop();
     inNs('sysctl', ['-qw', 'net.netfilter.nf_conntrack_udp_timeout=600']);
     const perSource = Math.ceil(FLOWS / 2);
-    inNs('python3', ['-c', `import socket
+    inNs('python3', [
+      '-c',
+      `import socket
 for src in ('10.9.0.2', '10.9.0.3'):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((src, 0))
-    for p in range(1, ${perSource} + 1): s.sendto(b'x', ('10.9.0.1', p))`]);
+    for p in range(1, ${perSource} + 1): s.sendto(b'x', ('10.9.0.1', p))`,
+    ]);
     const t0 = performance.now();
     const flows = await new ProcessConntrack(NS).list();
     const listMs = performance.now() - t0;
@@ -113,7 +121,9 @@ for src in ('10.9.0.2', '10.9.0.3'):
 }
 
 if (process.getuid?.() !== 0) throw new Error('needs root');
-console.log(`# ${new Date().toISOString()} ${cpus()[0]?.model ?? '?'} x${cpus().length}, Linux ${release()}, node ${process.version}, ${spawnSync('nft', ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
+console.log(
+  `# ${new Date().toISOString()} ${cpus()[0]?.model ?? '?'} x${cpus().length}, Linux ${release()}, node ${process.version}, ${spawnSync('nft', ['--version'], { encoding: 'utf8' }).stdout.trim()}`,
+);
 execFileSync('ip', ['netns', 'add', NS]);
 try {
   inNs('ip', ['link', 'set', 'lo', 'up']);

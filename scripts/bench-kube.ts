@@ -53,7 +53,9 @@ if (values['in-process-read']) {
   const engine = new ScaleEngine(read.cluster);
   const allowed = engine.allowedPairs({ port: 8080, protocol: 'TCP' });
   const t2 = performance.now();
-  console.log(JSON.stringify({ pods: read.cluster.pods.length, policies: read.cluster.policies.length, readMs: t1 - t0, analysisMs: t2 - t1, allowed, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(
+    JSON.stringify({ pods: read.cluster.pods.length, policies: read.cluster.policies.length, readMs: t1 - t0, analysisMs: t2 - t1, allowed, maxRssMiB: process.resourceUsage().maxRSS / 1024 }),
+  );
   process.exit(0);
 }
 
@@ -95,7 +97,13 @@ if (existing < cluster.pods.length) {
   log(`created ${cluster.pods.length} pods (+ status) and ${cluster.policies.length} policies in ${fmt(ms)} (${((cluster.pods.length * 1000) / ms).toFixed(0)} pods/s)`);
 } else log(`reusing ${existing} pods already in the API server`);
 
-const results: Record<string, unknown> = { pods: cluster.pods.length, policies: cluster.policies.length, namespaces: cluster.namespaces.size, machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`, node: process.version };
+const results: Record<string, unknown> = {
+  pods: cluster.pods.length,
+  policies: cluster.policies.length,
+  namespaces: cluster.namespaces.size,
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  node: process.version,
+};
 
 const readRuns = values.only === 'watch' ? 0 : runs;
 // 2. kubectl's own list, as a baseline.
@@ -115,7 +123,10 @@ results.phases = [];
 for (let r = 0; r < readRuns; r++) {
   const load = loadavg()[0]!;
   const t0 = performance.now();
-  const m = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...CLI, 'matrix', '--kubeconfig', kubeconfig, '-A', '--summary', '--port', '8080', '-o', 'json'], { encoding: 'utf8', maxBuffer: 2 ** 28 });
+  const m = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...CLI, 'matrix', '--kubeconfig', kubeconfig, '-A', '--summary', '--port', '8080', '-o', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 2 ** 28,
+  });
   const ms = performance.now() - t0;
   const rss = Number(m.stderr.trim().split('\n').at(-1)) / 1024;
   if (m.status !== 0) throw new Error(`matrix failed: ${m.stderr}`);
@@ -173,14 +184,19 @@ const time = async (prefix: string, write: () => Promise<unknown>): Promise<void
 };
 for (let i = 0; i < changes; i++) {
   const p = webPods[(i * 7919) % webPods.length]!;
-  const patch = (app: string) => () => client.request('PATCH', resourcePath(PODS, p.namespace, p.name), { verb: 'patch', resource: PODS }, { metadata: { labels: { app } } }, 'application/merge-patch+json');
+  const patch = (app: string) => () =>
+    client.request('PATCH', resourcePath(PODS, p.namespace, p.name), { verb: 'patch', resource: PODS }, { metadata: { labels: { app } } }, 'application/merge-patch+json');
   await time(`Pod ${p.namespace}/${p.name} changed`, patch('api'));
   await time(`Pod ${p.namespace}/${p.name} changed`, patch('web'));
   if (i % 4 === 0) {
     const ns = namespaces[(i * 104729) % namespaces.length]!;
     const name = `bench-open-${i}`;
     await time(`NetworkPolicy ${ns}/${name} created`, () =>
-      createPolicy(client, { namespace: ns, name, policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{}] } } }),
+      createPolicy(client, {
+        namespace: ns,
+        name,
+        policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{}] } },
+      }),
     );
     await time(`NetworkPolicy ${ns}/${name} deleted`, () => client.request('DELETE', resourcePath(NETWORK_POLICIES, ns, name), { verb: 'delete', resource: NETWORK_POLICIES }));
   }
@@ -189,7 +205,9 @@ watch.kill('SIGTERM');
 const summary = (xs: number[]) => ({ n: xs.length, p50: Math.round(pct(xs, 50)), p95: Math.round(pct(xs, 95)), max: Math.round(Math.max(...xs)) });
 results.watchLatencyFromAnswerMs = summary(fromAnswer);
 results.watchLatencyFromRequestMs = summary(fromRequest);
-log(`watch: change -> report, from the API server's answer: p50 ${summary(fromAnswer).p50} ms, p95 ${summary(fromAnswer).p95} ms, max ${summary(fromAnswer).max} ms (${fromAnswer.length} changes); from the request: p50 ${summary(fromRequest).p50} ms, max ${summary(fromRequest).max} ms`);
+log(
+  `watch: change -> report, from the API server's answer: p50 ${summary(fromAnswer).p50} ms, p95 ${summary(fromAnswer).p95} ms, max ${summary(fromAnswer).max} ms (${fromAnswer.length} changes); from the request: p50 ${summary(fromRequest).p50} ms, max ${summary(fromRequest).max} ms`,
+);
 console.log(JSON.stringify(results));
 
 if (cp && values.keep) log(`the control plane keeps running: --kubeconfig ${kubeconfig} (its directory: ${cp.dir}; stop its kube-apiserver and etcd processes when done)`);

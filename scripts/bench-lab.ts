@@ -29,7 +29,10 @@ function timed(args: string[]): number {
 const load0 = loadavg()[0]!;
 const threeTier = timed(['-f', join(root, 'examples', 'three-tier'), '--port', '80', '--port', '5000', '--port', '3306']);
 console.log(`three-tier (1 node): ${(threeTier / 1000).toFixed(2)} s`);
-const scenarios = readdirSync(dir).filter((f) => /^\d+-.*\.yaml$/.test(f)).sort().slice(0, limit);
+const scenarios = readdirSync(dir)
+  .filter((f) => /^\d+-.*\.yaml$/.test(f))
+  .sort()
+  .slice(0, limit);
 let total = 0;
 let runs = 0;
 for (const s of scenarios) {

@@ -255,7 +255,17 @@ function runOracle(): OracleResult {
   });
   const perPair = oracleMs / sample;
   const estimate = perPair * n * (n - 1);
-  return { pods: n, policies: cluster.policies.length, scaleMs, allowedPairs, sampledPairs: sample, oracleMsPerPair: perPair, oracleEstimateMs: estimate, speedup: estimate / scaleMs, sampleAgrees: agrees };
+  return {
+    pods: n,
+    policies: cluster.policies.length,
+    scaleMs,
+    allowedPairs,
+    sampledPairs: sample,
+    oracleMsPerPair: perPair,
+    oracleEstimateMs: estimate,
+    speedup: estimate / scaleMs,
+    sampleAgrees: agrees,
+  };
 }
 
 // --- parent ---------------------------------------------------------------------------------------------
@@ -277,9 +287,13 @@ function ensureFiles(shape: ShapeName, dir: string): void {
   if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return;
   mkdirSync(dir, { recursive: true });
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./gen.ts', import.meta.url).pathname, shape, '--seed', String(seed), '--scale', String(scale), '--out', dir, '--format', values.format!], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', new URL('./gen.ts', import.meta.url).pathname, shape, '--seed', String(seed), '--scale', String(scale), '--out', dir, '--format', values.format!],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   if (r.status !== 0) throw new Error(`gen ${shape} failed`);
   writeFileSync(marker, want);
   process.stderr.write(`generated ${shape} in ${(ms(t) / 1000).toFixed(1)} s\n`);
@@ -353,4 +367,3 @@ function main(): void {
 }
 
 main();
-

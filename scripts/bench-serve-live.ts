@@ -56,7 +56,15 @@ try {
     const ns = namespaces[(i * 104729) % namespaces.length]!;
     const name = `bench-open-${i}`;
     for (const [what, write] of [
-      ['created', () => createPolicy(client, { namespace: ns, name, policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{}] } } })],
+      [
+        'created',
+        () =>
+          createPolicy(client, {
+            namespace: ns,
+            name,
+            policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{}] } },
+          }),
+      ],
       ['deleted', () => client.request('DELETE', resourcePath(NETWORK_POLICIES, ns, name), { verb: 'delete', resource: NETWORK_POLICIES })],
     ] as const) {
       const line = page.locator('#changes li', { hasText: `NetworkPolicy ${ns}/${name} ${what}` });
@@ -66,7 +74,9 @@ try {
       latencies.push(performance.now() - answered);
     }
   }
-  console.log(`change -> page: p50 ${Math.round(pct(latencies, 50))} ms, p95 ${Math.round(pct(latencies, 95))} ms, max ${Math.round(Math.max(...latencies))} ms (${latencies.length} changes, load ${loadavg()[0]!.toFixed(1)})`);
+  console.log(
+    `change -> page: p50 ${Math.round(pct(latencies, 50))} ms, p95 ${Math.round(pct(latencies, 95))} ms, max ${Math.round(Math.max(...latencies))} ms (${latencies.length} changes, load ${loadavg()[0]!.toFixed(1)})`,
+  );
   await browser.close();
   await server.close();
 } finally {

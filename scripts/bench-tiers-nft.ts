@@ -142,8 +142,14 @@ const kernelTiered = kernelLoad(tiered.rs);
 
 const mem = process.memoryUsage();
 const f = (ms: number) => `${ms.toFixed(1)} ms`;
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`cluster: shape ${values.shape}, ${base.pods.length} pods, ${base.policies.length} NetworkPolicies, ${withTiers.clusterPolicies!.length} cluster-scoped policies; node ${node} with ${local} local pods`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `cluster: shape ${values.shape}, ${base.pods.length} pods, ${base.policies.length} NetworkPolicies, ${withTiers.clusterPolicies!.length} cluster-scoped policies; node ${node} with ${local} local pods`,
+);
 console.log(`compile, fresh, median of ${ROUNDS}: without cluster policies ${f(plain.ms)}, with ${f(tiered.ms)}`);
 console.log(`size without: ${JSON.stringify(size(plain.rs))}`);
 console.log(`size with:    ${JSON.stringify(size(tiered.rs))}`);

@@ -62,7 +62,12 @@ const explained = time(() => pairs.slice(0, 500).map(([s, d]) => engine.evaluate
 const byNs = new Map<string, number>();
 for (const p of pods) byNs.set(p.namespace, (byNs.get(p.namespace) ?? 0) + 1);
 const [bigNs, bigCount] = [...byNs].sort((a, b) => b[1] - a[1])[0]!;
-const nsMatrix = time(() => new ExactReachability(engine, pods.filter((p) => p.namespace === bigNs)).allowedPairs({ port: 80, protocol: 'TCP' }));
+const nsMatrix = time(() =>
+  new ExactReachability(
+    engine,
+    pods.filter((p) => p.namespace === bigNs),
+  ).allowedPairs({ port: 80, protocol: 'TCP' }),
+);
 
 // The tier-aware class engine: the whole relation (what `matrix --summary`, `--by namespace` and diff use).
 const plain = time(() => new ScaleEngine(base));
@@ -78,8 +83,14 @@ const allowed = first.result.filter(Boolean).length;
 const deciders = new Map<string, number>();
 for (const v of explained.result) for (const side of [v.egress, v.ingress]) for (const d of side.tiers?.decisions ?? []) deciders.set(d.by.tier, (deciders.get(d.by.tier) ?? 0) + 1);
 const mem = process.memoryUsage();
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`cluster: shape ${values.shape}, ${pods.length} pods, ${cluster.namespaces.size} namespaces, ${cluster.policies.length} NetworkPolicies, ${cluster.clusterPolicies!.length} cluster-scoped policies`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, Node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `cluster: shape ${values.shape}, ${pods.length} pods, ${cluster.namespaces.size} namespaces, ${cluster.policies.length} NetworkPolicies, ${cluster.clusterPolicies!.length} cluster-scoped policies`,
+);
 console.log(`validate (cluster-scoped policies): ${validation.ms.toFixed(0)} ms, ${validation.result.length} warnings/notes`);
 console.log(`engine (normalise both kinds): ${built.ms.toFixed(0)} ms`);
 console.log(`allows, first ${QUERIES} random pairs TCP/80 (selection cached as it goes): ${first.ms.toFixed(0)} ms (${((first.ms * 1000) / QUERIES).toFixed(1)} us/query), ${allowed} allowed`);
@@ -88,6 +99,8 @@ console.log(`evaluate (full explanation), 500 pairs: ${explained.ms.toFixed(0)} 
 console.log(`exact matrix of namespace ${bigNs} (${bigCount} pods, ${bigCount * (bigCount - 1)} pairs): ${nsMatrix.ms.toFixed(0)} ms, ${nsMatrix.result} allowed`);
 console.log(`class engine without the cluster policies: build ${both(plain)}, ${plain.result.stats.classes} classes; allowedPairs TCP/80 ${both(plainCount)} (${plainCount.result} pairs)`);
 console.log(`tier-aware class engine: build ${both(scaleBuilt)}, ${scale.stats.classes} tier classes (${scale.networkPolicy.stats.classes} NetworkPolicy classes)`);
-console.log(`  allowedPairs TCP/80: ${both(scaleCount)} (${scaleCount.result} of ${pods.length * (pods.length - 1)} pairs); TCP/443: ${both(scaleCount443)} (${scaleCount443.result}); namespaceCounts TCP/9090: ${both(scaleByNs)} (${scaleByNs.result.cells.length} cells)`);
+console.log(
+  `  allowedPairs TCP/80: ${both(scaleCount)} (${scaleCount.result} of ${pods.length * (pods.length - 1)} pairs); TCP/443: ${both(scaleCount443)} (${scaleCount443.result}); namespaceCounts TCP/9090: ${both(scaleByNs)} (${scaleByNs.result.cells.length} cells)`,
+);
 console.log(`  agrees with the explaining engine on the first 1,000 random pairs TCP/80: ${spot}`);
 console.log(`heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);

@@ -32,23 +32,35 @@ const browser = await launch();
 const page = await browser.context.newPage();
 
 const shots: [string, string, (() => Promise<void>)?][] = [
-  ['graph', '#graph?port=80', async () => {
-    // Select one pod with the keyboard: its arrows stay bright, the rest fade.
-    await page.focus('#graph');
-    for (let i = 0; i < 60 && (await page.evaluate(`document.querySelector('#explain h3')?.textContent`)) !== 'bookstore/api'; i++) await page.keyboard.press('ArrowRight');
-  }],
-  ['matrix', '#matrix?port=80', async () => {
-    await page.mouse.move(420, 420);
-  }],
+  [
+    'graph',
+    '#graph?port=80',
+    async () => {
+      // Select one pod with the keyboard: its arrows stay bright, the rest fade.
+      await page.focus('#graph');
+      for (let i = 0; i < 60 && (await page.evaluate(`document.querySelector('#explain h3')?.textContent`)) !== 'bookstore/api'; i++) await page.keyboard.press('ArrowRight');
+    },
+  ],
+  [
+    'matrix',
+    '#matrix?port=80',
+    async () => {
+      await page.mouse.move(420, 420);
+    },
+  ],
   ['explain', '#check?from=three-tier/web&to=three-tier/db&port=3306'],
   ['explain-tiers', '#check?from=monitoring/prometheus&to=tenant-a/db&port=9090'],
-  ['editor', '#editor?port=3306', async () => {
-    await page.fill('.doc-pane input', 'three-tier/db');
-    await page.locator('.doc-list button', { hasText: 'three-tier/db' }).click();
-    const text = await page.inputValue('textarea');
-    await page.fill('textarea', text.replace('port: 3306', 'port: 3307').replace('role: api', 'role: apis'));
-    await page.locator('#diff li[data-change]').first().waitFor();
-  }],
+  [
+    'editor',
+    '#editor?port=3306',
+    async () => {
+      await page.fill('.doc-pane input', 'three-tier/db');
+      await page.locator('.doc-list button', { hasText: 'three-tier/db' }).click();
+      const text = await page.inputValue('textarea');
+      await page.fill('textarea', text.replace('port: 3306', 'port: 3307').replace('role: api', 'role: apis'));
+      await page.locator('#diff li[data-change]').first().waitFor();
+    },
+  ],
 ];
 const only = process.argv.slice(2);
 for (const [name, hash, act] of shots) {
@@ -69,7 +81,12 @@ if (only.length === 0 || only.includes('drops')) {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-shots-'));
   writeFileSync(join(dir, 'shop.yaml'), SHOP);
   const agent = await startShopAgent();
-  const shop = await startServer({ source: fileSource({ filenames: [join(dir, 'shop.yaml')], recursive: false }), port: 0, defaultNamespace: 'shop', drops: { targets: [httpTarget(new URL(agent.url))], poller: { intervalMs: 100 } } });
+  const shop = await startServer({
+    source: fileSource({ filenames: [join(dir, 'shop.yaml')], recursive: false }),
+    port: 0,
+    defaultNamespace: 'shop',
+    drops: { targets: [httpTarget(new URL(agent.url))], poller: { intervalMs: 100 } },
+  });
   for (let i = 0; i < 3; i++) agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40000 + i, 8080));
   agent.push(kernelLine('audit', PROBE_OUT, '10.1.0.2', '203.0.113.7', 41000, 25));
   await page.goto(`${shop.url}#graph?port=8080`);

@@ -40,7 +40,10 @@ function readClaims(readme) {
   for (const l of lines.slice(at + 1)) {
     if (l.startsWith('## ')) break;
     if (!l.startsWith('|')) continue;
-    const c = l.slice(1, -1).split(/(?<!\\)\|/).map((x) => x.trim());
+    const c = l
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((x) => x.trim());
     if (c[0] === 'from' || /^-+$/.test(c[0])) continue;
     rows.push({ from: c[0], to: c[1], port: c[2] || undefined, protocol: c[3] || undefined, allowed: c[4] === 'yes' });
   }

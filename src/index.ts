@@ -38,7 +38,26 @@ export { normalizePolicy, effectivePolicyTypes, PortSet, MODE_ANNOTATION, POLICY
 export type { Policy, Rule, Peer, PortSpec, PortMatch, Direction, PolicyRef, NamespaceScope, PolicyMode } from './policy/index.js';
 export { Engine, podEndpoint, externalEndpoint, endpointText, resolveNamedPort, oracleAllows, reachability, sortPods, auditVerdict } from './engine/index.js';
 export type { Probe, ProbeResult, Reachability, AuditVerdict, EngineOptions } from './engine/index.js';
-export type { Endpoint, Traffic, NamespaceCheck, PodCheck, IPBlockCheck, PeerResult, PortResult, RuleResult, PolicyResult, TierDecider, PortDecision, ClusterPeerResult, ClusterRuleResult, ClusterPolicyResult, TierResult, SideResult, VerdictReason, Verdict } from './engine/index.js';
+export type {
+  Endpoint,
+  Traffic,
+  NamespaceCheck,
+  PodCheck,
+  IPBlockCheck,
+  PeerResult,
+  PortResult,
+  RuleResult,
+  PolicyResult,
+  TierDecider,
+  PortDecision,
+  ClusterPeerResult,
+  ClusterRuleResult,
+  ClusterPolicyResult,
+  TierResult,
+  SideResult,
+  VerdictReason,
+  Verdict,
+} from './engine/index.js';
 
 // Selectors and addresses
 export { compileSelector, matches as selectorMatches } from './selector/index.js';

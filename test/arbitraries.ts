@@ -39,9 +39,7 @@ export interface SpecArbOptions {
 /** NetworkPolicy specs: selectors, ipBlocks with except, numeric ports, ranges and named ports. */
 export function specArbitrary(o: SpecArbOptions): fc.Arbitrary<NetworkPolicySpec> {
   const ipBlock = fc.oneof(
-    ...o.ipBlocks.map((b) =>
-      b.except === undefined ? fc.record({ cidr: fc.constantFrom(...b.cidrs) }) : fc.record({ cidr: fc.constantFrom(...b.cidrs), except: fc.subarray([...b.except]) }),
-    ),
+    ...o.ipBlocks.map((b) => (b.except === undefined ? fc.record({ cidr: fc.constantFrom(...b.cidrs) }) : fc.record({ cidr: fc.constantFrom(...b.cidrs), except: fc.subarray([...b.except]) }))),
   );
   const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
     fc.record({ podSelector: selectorArb }),
@@ -167,10 +165,7 @@ export const PROBE_PROTOCOLS: Protocol[] = ['TCP', 'UDP'];
 export const NODES = [node('n1', { role: 'a' }, ['10.0.0.2']), node('n2', { role: 'b' }, ['8.8.8.8', 'fd00::9'])];
 export const DOMAINS = ['example.com', 'www.example.com', 'api.example.org'];
 
-const nodeSelectorArb: fc.Arbitrary<LabelSelector> = fc.oneof(
-  fc.constant({}),
-  fc.record({ matchLabels: fc.record({ role: fc.constantFrom('a', 'b') }) }),
-);
+const nodeSelectorArb: fc.Arbitrary<LabelSelector> = fc.oneof(fc.constant({}), fc.record({ matchLabels: fc.record({ role: fc.constantFrom('a', 'b') }) }));
 const namespacedPodArb = fc.record({ namespaceSelector: fc.oneof(fc.constant({}), selectorArb), podSelector: selectorArb });
 
 /** Peers of one rule; `{}` (no known field: an older CRD pruned it) is rare and fails closed. */
@@ -188,7 +183,9 @@ function clusterPeerArb(direction: 'ingress' | 'egress', banp: boolean): fc.Arbi
 const PORT_NUMBERS = [53, 80, 8080, 9000];
 const cnpPortArb: fc.Arbitrary<object> = fc.oneof(
   fc.record({ proto: fc.constantFrom('tcp', 'udp'), n: fc.constantFrom(...PORT_NUMBERS) }).map(({ proto, n }) => ({ [proto]: { destinationPort: { number: n } } })),
-  fc.record({ proto: fc.constantFrom('tcp', 'udp'), r: fc.constantFrom([50, 80], [79, 8080], [8000, 9000]) }).map(({ proto, r }) => ({ [proto]: { destinationPort: { range: { start: r[0], end: r[1] } } } })),
+  fc
+    .record({ proto: fc.constantFrom('tcp', 'udp'), r: fc.constantFrom([50, 80], [79, 8080], [8000, 9000]) })
+    .map(({ proto, r }) => ({ [proto]: { destinationPort: { range: { start: r[0], end: r[1] } } } })),
   fc.record({ destinationNamedPort: fc.constantFrom('http', 'dns', 'metrics') }),
 );
 const anpPortArb: fc.Arbitrary<object> = fc.oneof(
@@ -205,9 +202,7 @@ function rulesArb(kind: ClusterPolicyInfo['kind'], direction: 'ingress' | 'egres
     peers: fc.array(clusterPeerArb(direction, kind === 'BaselineAdminNetworkPolicy'), { minLength: 1, maxLength: 2 }),
     ports: fc.option(fc.array(kind === 'ClusterNetworkPolicy' ? cnpPortArb : anpPortArb, { minLength: 1, maxLength: 2 }), { nil: undefined }),
   });
-  return fc.array(rule, { maxLength: 3 }).map((rules) =>
-    rules.map((r) => ({ action: r.action, [direction === 'ingress' ? 'from' : 'to']: r.peers, ...(r.ports ? { [portsKey]: r.ports } : {}) })),
-  );
+  return fc.array(rule, { maxLength: 3 }).map((rules) => rules.map((r) => ({ action: r.action, [direction === 'ingress' ? 'from' : 'to']: r.peers, ...(r.ports ? { [portsKey]: r.ports } : {}) })));
 }
 
 /** One cluster-scoped policy; priorities are few so that equal priorities (implementation-defined order) occur. */

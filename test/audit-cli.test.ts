@@ -57,7 +57,10 @@ spec:
 describe('validate', () => {
   test('a mode that is neither audit nor enforce is an error at the annotation', async () => {
     const r = await netpol(['validate', '-f', '-', '-o', 'json'], shop('dry-run'));
-    const annotationLine = shop('dry-run').split('\n').findIndex((l) => l.includes('netpol.dev/mode')) + 1;
+    const annotationLine =
+      shop('dry-run')
+        .split('\n')
+        .findIndex((l) => l.includes('netpol.dev/mode')) + 1;
     assert.equal(r.code, 1);
     const { diagnostics } = JSON.parse(r.stdout) as { diagnostics: { code: string; path: string; message: string; line: number }[] };
     assert.deepEqual(
@@ -79,11 +82,14 @@ describe('check', () => {
     assert.match(r.stdout, /^ {2}policy shop\/db-from-api \(audit mode\) \[Ingress, defaulted\]: does not allow$/m);
   });
 
-  test('-o json: the verdict with audit policies enforcing, the staged policies that decide it, and today\'s verdict', async () => {
+  test("-o json: the verdict with audit policies enforcing, the staged policies that decide it, and today's verdict", async () => {
     const r = await netpol(['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/db', '--port', '5432', '-o', 'json'], shop('audit'));
     const v = JSON.parse(r.stdout) as { allowed: boolean; ingress: { policies: { mode?: string }[] }; audit: { by: unknown[]; today: { allowed: boolean; reason: string } } };
     assert.equal(v.allowed, false);
-    assert.deepEqual(v.ingress.policies.map((p) => p.mode), ['audit']);
+    assert.deepEqual(
+      v.ingress.policies.map((p) => p.mode),
+      ['audit'],
+    );
     assert.deepEqual(v.audit.by, [{ namespace: 'shop', name: 'db-from-api' }]);
     assert.deepEqual([v.audit.today.allowed, v.audit.today.reason], [true, 'not-isolated']);
   });
@@ -140,7 +146,10 @@ describe('matrix', () => {
     assert.equal(today.code, 0, today.stderr);
     assert.deepEqual([cell(today.stdout, 'web', 'db'), cell(staged.stdout, 'web', 'db')], ['TCP,5432,shop/web,shop/db,true', 'TCP,5432,shop/web,shop/db,false']);
     assert.equal(staged.stdout, enforced.stdout);
-    assert.equal(today.stdout, (await netpol(args, shop('enforce').replace(/---\napiVersion: networking.k8s.io\/v1\nkind: NetworkPolicy\nmetadata:\n {2}name: db-from-api[\s\S]*?(?=---)/, ''))).stdout);
+    assert.equal(
+      today.stdout,
+      (await netpol(args, shop('enforce').replace(/---\napiVersion: networking.k8s.io\/v1\nkind: NetworkPolicy\nmetadata:\n {2}name: db-from-api[\s\S]*?(?=---)/, ''))).stdout,
+    );
   });
 });
 

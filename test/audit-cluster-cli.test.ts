@@ -71,7 +71,7 @@ spec:
 const check = (manifests: string, extra: string[] = []) => netpol(['check', '-f', '-', '--from', 'shop/web', '--to', 'shop/db', '--port', '5432', ...extra], manifests);
 
 describe('validate', () => {
-  test('a mode that is neither audit nor enforce is an error at the cluster policy\'s annotation', async () => {
+  test("a mode that is neither audit nor enforce is an error at the cluster policy's annotation", async () => {
     const text = `${PODS}${denyWebToDb('Audit')}`;
     const r = await netpol(['validate', '-f', '-', '-o', 'json'], text);
     assert.equal(r.code, 1);

@@ -55,27 +55,70 @@ const text = fc.oneof(
 const scalar = fc.oneof(text, fc.integer({ min: -70000, max: 70000 }), fc.boolean(), fc.constant(null), fc.double({ noNaN: true }));
 const labels = fc.dictionary(text, fc.oneof(text, scalar), { maxKeys: 3 });
 const any = fc.jsonValue({ maxDepth: 3 });
-const selector = fc.oneof(any, fc.record({ matchLabels: labels, matchExpressions: fc.array(fc.record({ key: text, operator: text, values: fc.array(text, { maxLength: 2 }) }, { requiredKeys: [] }), { maxLength: 2 }) }, { requiredKeys: [] }));
-const peer = fc.record({ podSelector: selector, namespaceSelector: selector, ipBlock: fc.oneof(any, fc.record({ cidr: text, except: fc.array(text, { maxLength: 2 }) }, { requiredKeys: [] })) }, { requiredKeys: [] });
+const selector = fc.oneof(
+  any,
+  fc.record(
+    { matchLabels: labels, matchExpressions: fc.array(fc.record({ key: text, operator: text, values: fc.array(text, { maxLength: 2 }) }, { requiredKeys: [] }), { maxLength: 2 }) },
+    { requiredKeys: [] },
+  ),
+);
+const peer = fc.record(
+  { podSelector: selector, namespaceSelector: selector, ipBlock: fc.oneof(any, fc.record({ cidr: text, except: fc.array(text, { maxLength: 2 }) }, { requiredKeys: [] })) },
+  { requiredKeys: [] },
+);
 const port = fc.record({ protocol: fc.oneof(text, scalar), port: fc.oneof(text, scalar), endPort: scalar }, { requiredKeys: [] });
 const rule = fc.record({ from: fc.array(peer, { maxLength: 2 }), to: fc.array(peer, { maxLength: 2 }), ports: fc.array(port, { maxLength: 2 }) }, { requiredKeys: [] });
-const metadata = fc.oneof(any, fc.record({ name: fc.oneof(fc.constantFrom('a', 'b', 'c'), text, scalar), namespace: fc.oneof(fc.constant('x'), text), labels: fc.oneof(labels, any), annotations: fc.oneof(labels, any), labelz: any }, { requiredKeys: [] }));
+const metadata = fc.oneof(
+  any,
+  fc.record(
+    { name: fc.oneof(fc.constantFrom('a', 'b', 'c'), text, scalar), namespace: fc.oneof(fc.constant('x'), text), labels: fc.oneof(labels, any), annotations: fc.oneof(labels, any), labelz: any },
+    { requiredKeys: [] },
+  ),
+);
 const container = fc.record({ name: text, ports: fc.array(fc.record({ name: text, containerPort: scalar, protocol: text }, { requiredKeys: [] }), { maxLength: 2 }) }, { requiredKeys: [] });
 const podSpec = fc.oneof(any, fc.record({ containers: fc.array(container, { maxLength: 2 }), hostNetwork: scalar, nodeName: text }, { requiredKeys: [] }));
 
 const object: fc.Arbitrary<unknown> = fc.oneof(
-  fc.record({ apiVersion: fc.constant('v1'), kind: fc.constantFrom('Pod', 'pod'), metadata, spec: podSpec, status: fc.oneof(any, fc.record({ podIP: fc.oneof(fc.constantFrom('10.0.0.1', '10.0.0.2', '::1', '010.0.0.1'), text) })) }, { requiredKeys: ['apiVersion', 'kind'] }),
+  fc.record(
+    {
+      apiVersion: fc.constant('v1'),
+      kind: fc.constantFrom('Pod', 'pod'),
+      metadata,
+      spec: podSpec,
+      status: fc.oneof(any, fc.record({ podIP: fc.oneof(fc.constantFrom('10.0.0.1', '10.0.0.2', '::1', '010.0.0.1'), text) })),
+    },
+    { requiredKeys: ['apiVersion', 'kind'] },
+  ),
   fc.record({ apiVersion: fc.constant('v1'), kind: fc.constant('Namespace'), metadata }, { requiredKeys: ['apiVersion', 'kind'] }),
   fc.record(
     {
       apiVersion: fc.constantFrom('networking.k8s.io/v1', 'v1'),
       kind: fc.constantFrom('NetworkPolicy', 'networkpolicy'),
       metadata,
-      spec: fc.oneof(any, fc.record({ podSelector: selector, policyTypes: fc.array(fc.oneof(fc.constantFrom('Ingress', 'Egress'), text), { maxLength: 3 }), ingress: fc.array(rule, { maxLength: 2 }), egress: fc.array(rule, { maxLength: 2 }) }, { requiredKeys: [] })),
+      spec: fc.oneof(
+        any,
+        fc.record(
+          {
+            podSelector: selector,
+            policyTypes: fc.array(fc.oneof(fc.constantFrom('Ingress', 'Egress'), text), { maxLength: 3 }),
+            ingress: fc.array(rule, { maxLength: 2 }),
+            egress: fc.array(rule, { maxLength: 2 }),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
     },
     { requiredKeys: ['apiVersion', 'kind'] },
   ),
-  fc.record({ apiVersion: fc.constantFrom('apps/v1', 'batch/v1'), kind: fc.constantFrom('Deployment', 'StatefulSet', 'CronJob', 'Job'), metadata, spec: fc.oneof(any, fc.record({ template: fc.record({ metadata, spec: podSpec }, { requiredKeys: [] }) }, { requiredKeys: [] })) }, { requiredKeys: ['apiVersion', 'kind'] }),
+  fc.record(
+    {
+      apiVersion: fc.constantFrom('apps/v1', 'batch/v1'),
+      kind: fc.constantFrom('Deployment', 'StatefulSet', 'CronJob', 'Job'),
+      metadata,
+      spec: fc.oneof(any, fc.record({ template: fc.record({ metadata, spec: podSpec }, { requiredKeys: [] }) }, { requiredKeys: [] })),
+    },
+    { requiredKeys: ['apiVersion', 'kind'] },
+  ),
   any,
 );
 const objects = fc.array(object, { maxLength: 6 });
@@ -92,10 +135,22 @@ const manifests: fc.Arbitrary<string> = fc.oneof(
 const EXAMPLE = readFileSync('examples/three-tier/policies.yaml', 'utf8') + '---\n' + readFileSync('examples/three-tier/workloads.yaml', 'utf8');
 /** The example with a few random edits: characters replaced, inserted, lines dropped or duplicated. */
 const mutated = fc
-  .array(fc.tuple(fc.nat({ max: EXAMPLE.length }), fc.constantFrom('replace', 'insert', 'delete'), fc.constantFrom(' ', ':', '-', '\n', '{', '[', '"', "'", '&a', '*a', '!!', '#', '|', '>', '\t', '\u0000', 'x')), { minLength: 1, maxLength: 4 })
-  .map((edits) => edits.reduce((s, [at, op, c]) => (op === 'insert' ? s.slice(0, at) + c + s.slice(at) : op === 'delete' ? s.slice(0, at) + s.slice(at + c.length) : s.slice(0, at) + c + s.slice(at + 1)), EXAMPLE));
+  .array(
+    fc.tuple(
+      fc.nat({ max: EXAMPLE.length }),
+      fc.constantFrom('replace', 'insert', 'delete'),
+      fc.constantFrom(' ', ':', '-', '\n', '{', '[', '"', "'", '&a', '*a', '!!', '#', '|', '>', '\t', '\u0000', 'x'),
+    ),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((edits) =>
+    edits.reduce((s, [at, op, c]) => (op === 'insert' ? s.slice(0, at) + c + s.slice(at) : op === 'delete' ? s.slice(0, at) + s.slice(at + c.length) : s.slice(0, at) + c + s.slice(at + 1)), EXAMPLE),
+  );
 
-const bytes = fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.concat([Buffer.from('apiVersion: v1\nkind: Pod\nmetadata: {name: '), Buffer.from(b), Buffer.from('}\n')])));
+const bytes = fc.oneof(
+  fc.uint8Array({ maxLength: 200 }),
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.concat([Buffer.from('apiVersion: v1\nkind: Pod\nmetadata: {name: '), Buffer.from(b), Buffer.from('}\n')])),
+);
 
 async function property(input: fc.Arbitrary<string | Uint8Array>, numRuns: number): Promise<void> {
   const heap = process.memoryUsage().heapUsed;

@@ -34,7 +34,12 @@ describe('help', () => {
   test('the examples of validate, check and matrix run as shown', async () => {
     for (const command of ['validate', 'check', 'matrix']) {
       const page = (await netpol([command, '--help'])).stdout;
-      const examples = page.split('Examples:\n')[1]!.split('\n\n')[0]!.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('netpol ') && !/[|>$]/.test(l));
+      const examples = page
+        .split('Examples:\n')[1]!
+        .split('\n\n')[0]!
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('netpol ') && !/[|>$]/.test(l));
       assert.ok(examples.length >= 2, command);
       for (const line of examples) {
         const argv = [...line.slice('netpol '.length).matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
@@ -70,7 +75,9 @@ describe('completion', () => {
   test('bash completes commands, flags and values; zsh and fish scripts are generated', async () => {
     const script = (await netpol(['completion', 'bash'])).stdout;
     const complete = (words: string[]) =>
-      spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _netpol; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).stdout.trim();
+      spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _netpol; echo "\${COMPREPLY[@]}"`], {
+        encoding: 'utf8',
+      }).stdout.trim();
     assert.equal(complete(['netpol', 'mat']), 'matrix');
     assert.equal(complete(['netpol', 'matrix', '--allow']), '--allow-large-output');
     assert.equal(complete(['netpol', 'check', '--protocol', 'U']), 'UDP');
@@ -134,7 +141,10 @@ describe('output', () => {
     const base = ['check', '-f', 'examples/three-tier', '-n', 'three-tier', '--port', '3306', '-o', 'json'];
     const plain = JSON.parse((await netpol([...base, '--from', 'web', '--to', 'db'])).stdout);
     assert.deepEqual(JSON.parse((await netpol([...base, '--from', 'pod/web', '--to', 'three-tier/pod/db'])).stdout), plain);
-    const deploy = await netpol(['check', '-f', '-', '--from', 'deploy/api', '--to', 'deploy/api'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {template: {metadata: {labels: {app: api}}}}\n');
+    const deploy = await netpol(
+      ['check', '-f', '-', '--from', 'deploy/api', '--to', 'deploy/api'],
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {template: {metadata: {labels: {app: api}}}}\n',
+    );
     assert.equal(deploy.code, 0, deploy.stderr);
     const svc = await netpol([...base, '--from', 'svc/web', '--to', 'db']);
     assert.equal(svc.code, 2);

@@ -64,7 +64,13 @@ describe('no control or bidi character from input reaches any text rendering raw
         ['md', [...markdownChunks(pods, [probe])].join('')],
         ['json', [...jsonChunks(pods, [probe])].join('')],
         ['namespace table', renderNamespaceTable({ port: 80, protocol: 'TCP' }, new ScaleEngine(k).namespaceCounts({ port: 80, protocol: 'TCP' }))],
-        ['diagnostic', diagnosticText({ severity: 'error', code: 'UnknownField', message: `unknown field "spec.a${c}x"`, path: `spec.a${c}x`, object: `Pod ns/web${c}x`, file: `f${c}x.yaml`, line: 1, column: 1 }, 'error')],
+        [
+          'diagnostic',
+          diagnosticText(
+            { severity: 'error', code: 'UnknownField', message: `unknown field "spec.a${c}x"`, path: `spec.a${c}x`, object: `Pod ns/web${c}x`, file: `f${c}x.yaml`, line: 1, column: 1 },
+            'error',
+          ),
+        ],
         ['agent text event', eventLine({ kind: 'problem', message: `pod ns/web${c}x has no IP` }, 'text', new Date(0))],
         ['agent json event', eventLine({ kind: 'problem', message: `pod ns/web${c}x has no IP` }, 'json', new Date(0))],
       ];
@@ -156,7 +162,9 @@ spec:
     for (const [k, shape] of (['realistic', 'mixed', 'adversarial'] as const).entries()) {
       const files = generateFiles(shape, { seed: 11 + k, scale: shape === 'realistic' ? 0.02 : 0.003 });
       const { cluster: c } = loadCluster(files.map((f) => ({ file: f.name, text: f.text })));
-      const pods = sortPods(c.pods).filter((_, i) => i % 3 === 0).slice(0, 60);
+      const pods = sortPods(c.pods)
+        .filter((_, i) => i % 3 === 0)
+        .slice(0, 60);
       const scale = new ScaleEngine(c);
       const engine = new Engine(c);
       for (const port of [80, 'http'] as const) {

@@ -13,7 +13,6 @@ import { netpol } from './netpol.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(ROOT);
 
-
 const APP = `
 apiVersion: v1
 kind: Namespace
@@ -100,7 +99,7 @@ describe('validate', () => {
     const r = await netpol(['validate', '-f', '-'], INVALID);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^<stdin>:9:18: error: NetworkPolicy shop\/bad: spec\.ingress\[0\]\.ports\[0\]\.endPort: Invalid value: 70: /m);
-    assert.match(r.stdout, /^invalid: 2 errors, 1 warning in 1 source$/m, "the undeclared namespace shop is a warning");
+    assert.match(r.stdout, /^invalid: 2 errors, 1 warning in 1 source$/m, 'the undeclared namespace shop is a warning');
   });
 
   test('a missing file is exit 2, and the other sources are still read', async () => {
@@ -188,7 +187,12 @@ describe('matrix', () => {
     assert.deepEqual(m.pods, ['default/other', 'shop/api', 'shop/web']);
     assert.deepEqual(
       m.probes.map((p: { port: unknown; protocol: unknown }) => [p.protocol, p.port]),
-      [['TCP', 9090], ['TCP', 'http'], ['UDP', 9090], ['UDP', 'http']],
+      [
+        ['TCP', 9090],
+        ['TCP', 'http'],
+        ['UDP', 9090],
+        ['UDP', 'http'],
+      ],
     );
     for (const p of m.probes) assert.deepEqual(Object.keys(p), ['port', 'protocol', 'allowed']);
     // Only web may reach api (on its http port 9090); everything else is open; the diagonal is true.
@@ -231,14 +235,18 @@ describe('matrix', () => {
 });
 
 describe('the installed binaries', () => {
-  test('a reader that closes the pipe early gets no stack trace', { skip: existsSync(`${ROOT}dist/src/cli/main.js`) ? false : 'dist/ is not built (npm test builds it first; run npm run build)' }, () => {
-    // validate writes one line per diagnostic: the later writes meet a pipe whose reader has gone.
-    // Whether head exits before the later writes is a race: five rounds make a regression show.
-    const once = `"${process.execPath}" bin/netpol.js validate -f examples/broken | head -1`;
-    const r = spawnSync('sh', ['-c', `for i in 1 2 3 4 5; do ${once}; done`], { encoding: 'utf8' });
-    assert.equal(r.stdout.split('\n').filter((l) => /^examples\/broken\/backend-access-ingress\.yaml:10:1: error: /.test(l)).length, 5);
-    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
-  });
+  test(
+    'a reader that closes the pipe early gets no stack trace',
+    { skip: existsSync(`${ROOT}dist/src/cli/main.js`) ? false : 'dist/ is not built (npm test builds it first; run npm run build)' },
+    () => {
+      // validate writes one line per diagnostic: the later writes meet a pipe whose reader has gone.
+      // Whether head exits before the later writes is a race: five rounds make a regression show.
+      const once = `"${process.execPath}" bin/netpol.js validate -f examples/broken | head -1`;
+      const r = spawnSync('sh', ['-c', `for i in 1 2 3 4 5; do ${once}; done`], { encoding: 'utf8' });
+      assert.equal(r.stdout.split('\n').filter((l) => /^examples\/broken\/backend-access-ingress\.yaml:10:1: error: /.test(l)).length, 5);
+      assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+    },
+  );
 
   const built = existsSync(`${ROOT}dist/src/cli/main.js`);
   const skip = built ? false : 'dist/ is not built (npm test builds it first; run npm run build)';

@@ -25,7 +25,15 @@ function objects(): Obj[] {
 test('the ClusterRole grants get/list/watch on what the agent follows, nothing else', () => {
   const role = objects().find((o) => o.kind === 'ClusterRole');
   const grants = role.rules.flatMap((r: Obj) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`)))).sort();
-  const resources = ['/namespaces', '/nodes', '/pods', 'networking.k8s.io/networkpolicies', 'policy.networking.k8s.io/adminnetworkpolicies', 'policy.networking.k8s.io/baselineadminnetworkpolicies', 'policy.networking.k8s.io/clusternetworkpolicies'];
+  const resources = [
+    '/namespaces',
+    '/nodes',
+    '/pods',
+    'networking.k8s.io/networkpolicies',
+    'policy.networking.k8s.io/adminnetworkpolicies',
+    'policy.networking.k8s.io/baselineadminnetworkpolicies',
+    'policy.networking.k8s.io/clusternetworkpolicies',
+  ];
   assert.deepEqual(grants, resources.flatMap((r) => ['get', 'list', 'watch'].map((v) => `${r}:${v}`)).sort());
   const binding = objects().find((o) => o.kind === 'ClusterRoleBinding');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'netpol-agent', namespace: 'netpol-system' }]);

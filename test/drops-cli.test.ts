@@ -76,7 +76,10 @@ describe('netpol drops', () => {
       assert.equal(answer.last, 2);
       assert.deepEqual(answer.events[0]?.check, ['netpol', 'check', '--from', 'z/d', '--to', 'x/a', '--port', '443', '--protocol', 'TCP']);
       const later = JSON.parse((await netpol(['drops', '--agent', base, '--since', '1', '-o', 'json'])).stdout) as { events: DropEvent[] };
-      assert.deepEqual(later.events.map((e) => e.seq), [2]);
+      assert.deepEqual(
+        later.events.map((e) => e.seq),
+        [2],
+      );
       const wide = await netpol(['drops', '--agent', base, '-o', 'wide']);
       assert.match(wide.stdout.split('\n')[0]!, /^TIME\s+NODE\s+ACTION\s+DIRECTION\s+FROM\s+TO\s+PORT\s+PACKETS\s+POLICIES\s+CHAIN\s+CHECK$/);
       assert.match(wide.stdout, /ingress\s+z\/d\s+x\/a\s+TCP\/443\s+1\s+x\/one,x\/two\s+ingress_x\/one_x\/two\s+netpol check --from z\/d/);
@@ -118,7 +121,10 @@ spec:
       assert.equal(r.code, 1, r.stderr);
       const verdict = JSON.parse(r.stdout) as { allowed: boolean; reason: string; ingress: { policies: { policy: { namespace: string; name: string } }[] } };
       assert.deepEqual([verdict.allowed, verdict.reason], [false, 'denied-by-ingress']);
-      assert.deepEqual(verdict.ingress.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`), e.policies);
+      assert.deepEqual(
+        verdict.ingress.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`),
+        e.policies,
+      );
       assert.equal(checkArgs({ ...e, protocol: 'ICMP', port: undefined } as unknown as DropEvent), undefined, 'NetworkPolicy has no ICMP port to check');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -151,8 +157,20 @@ spec:
     const controls = [...Array(0x20).keys(), 0x7f, ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i)].map((c) => String.fromCharCode(c));
     const hostile = [...controls, '\u202e', '\u2066'].join('');
     const event = {
-      seq: 1, time: `2026${hostile}`, node: `n${hostile}`, action: 'deny', direction: 'ingress', chain: `c${hostile}`, policies: [`x/p${hostile}`], reason: `r${hostile}`,
-      source: { ip: '10.0.0.2', pod: `x/s${hostile}` }, destination: { ip: '10.0.0.1', pod: `x/d'${hostile}` }, protocol: 'TCP', port: 80, packets: 1, lastTime: '',
+      seq: 1,
+      time: `2026${hostile}`,
+      node: `n${hostile}`,
+      action: 'deny',
+      direction: 'ingress',
+      chain: `c${hostile}`,
+      policies: [`x/p${hostile}`],
+      reason: `r${hostile}`,
+      source: { ip: '10.0.0.2', pod: `x/s${hostile}` },
+      destination: { ip: '10.0.0.1', pod: `x/d'${hostile}` },
+      protocol: 'TCP',
+      port: 80,
+      packets: 1,
+      lastTime: '',
     };
     const server = createServer((_req, res) => res.end(JSON.stringify({ node: `n${hostile}`, last: 1, oldest: 1, events: [event], lost: { [`r${hostile}`]: 1 } })));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -201,7 +219,10 @@ test('without --log-denied the kernel log is read from the first ruleset that st
     assert.equal(starts, 1, 'opened once, before the staged ruleset goes in');
     log.push(line('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1', 40000, 443).replace('netpol deny', 'netpol audit'));
     const answer = (await (await fetch(`${base}/drops`)).json()) as { events: DropEvent[] };
-    assert.deepEqual(answer.events.map((e) => [e.action, e.direction, e.policies]), [['audit', 'ingress', ['x/one', 'x/two']]]);
+    assert.deepEqual(
+      answer.events.map((e) => [e.action, e.direction, e.policies]),
+      [['audit', 'ingress', ['x/one', 'x/two']]],
+    );
   } finally {
     drops.stop();
     await server.close();
@@ -212,7 +233,7 @@ test('a drop log without a kernel log to read reports the problem and still answ
   const problems: string[] = [];
   const failing: KernelLogReader = {
     start() {
-      throw new Error('EACCES: permission denied, open \'/dev/kmsg\'');
+      throw new Error("EACCES: permission denied, open '/dev/kmsg'");
     },
     stop() {},
   };

@@ -189,14 +189,7 @@ describe('examples/broken', () => {
       assert.ok(isRecord(out) && Array.isArray(out.diagnostics), `expected {"diagnostics": [...]}, got ${r.stdout}`);
       const actual = out.diagnostics as Record<string, unknown>[];
       for (const want of expected.filter((d) => d.file === file)) {
-        const found = actual.some(
-          (d) =>
-            d.file === path &&
-            d.line === want.line &&
-            d.column === want.column &&
-            d.code === want.code &&
-            (want.path === undefined || d.path === want.path),
-        );
+        const found = actual.some((d) => d.file === path && d.line === want.line && d.column === want.column && d.code === want.code && (want.path === undefined || d.path === want.path));
         assert.ok(found, `missing ${want.code}${want.path ? ` ${want.path}` : ''} at ${path}:${want.line}:${want.column}\nactual: ${JSON.stringify(actual, null, 2)}`);
       }
     });

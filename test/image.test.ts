@@ -73,7 +73,7 @@ describe('the container image', { skip }, () => {
     }
   });
 
-  test('the agent applies a manifest with NET_ADMIN and NET_RAW only, in the container\'s network namespace', () => {
+  test("the agent applies a manifest with NET_ADMIN and NET_RAW only, in the container's network namespace", () => {
     const manifests = join(dir, 'manifests');
     mkdirSync(manifests, { recursive: true });
     writeFileSync(
@@ -96,7 +96,14 @@ spec: {podSelector: {}}
       c.mounts.push({ destination: '/manifests', type: 'bind', source: manifests, options: ['rbind', 'ro'] });
     });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    const applied = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; localPods?: number; isolatedPods?: number }).filter((e) => e.kind === 'applied');
-    assert.deepEqual(applied.map((e) => [e.localPods, e.isolatedPods]), [[1, 1]]);
+    const applied = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; localPods?: number; isolatedPods?: number })
+      .filter((e) => e.kind === 'applied');
+    assert.deepEqual(
+      applied.map((e) => [e.localPods, e.isolatedPods]),
+      [[1, 1]],
+    );
   });
 });

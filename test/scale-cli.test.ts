@@ -11,7 +11,19 @@ import { netpol } from './netpol.js';
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url)));
 
-const EXAMPLES = ['allow-all', 'and-vs-or', 'bookstore', 'deny-all', 'internal-egress', 'internal-egress-dns', 'ipblock-except', 'ipblock-except-seed', 'port-only', 'three-tier', 'zero-trust'].flatMap((d) => ['-f', `examples/${d}`]);
+const EXAMPLES = [
+  'allow-all',
+  'and-vs-or',
+  'bookstore',
+  'deny-all',
+  'internal-egress',
+  'internal-egress-dns',
+  'ipblock-except',
+  'ipblock-except-seed',
+  'port-only',
+  'three-tier',
+  'zero-trust',
+].flatMap((d) => ['-f', `examples/${d}`]);
 const PROBES = ['--port', '80', '--port', '3306', '--protocol', 'TCP', '--protocol', 'UDP'];
 
 interface Dense {
@@ -84,7 +96,9 @@ describe('the table aggregates by namespace', () => {
   });
 
   test('more than 100 pods: the default table aggregates and says so', async () => {
-    const text = generateFiles('realistic', { seed: 3, scale: 0.03 }).map((f) => f.text).join('\n---\n');
+    const text = generateFiles('realistic', { seed: 3, scale: 0.03 })
+      .map((f) => f.text)
+      .join('\n---\n');
     const r = await netpol(['matrix', '-f', '-', '--port', '80'], text);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^TCP\/80: \d+ of \d+ connections between different pods allowed, by namespace/);

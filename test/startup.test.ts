@@ -13,7 +13,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOOK = fileURLToPath(new URL('./fixtures/startup/register.mjs', import.meta.url));
 
 function netpolWithoutKubeClient(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', HOOK, 'src/cli/bin.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, KUBECONFIG: '', HOME: '/nonexistent' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', HOOK, 'src/cli/bin.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: '', HOME: '/nonexistent' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -19,7 +19,10 @@ describe('check across tiers', () => {
     assert.match(denied.stdout, /^ingress to tenant-a\/web from tenant-b\/web: DENIED by ClusterNetworkPolicy\/tenant-a \(admin tier, priority 20\) rule ingress\[1\] "no-other-tenant": Deny$/m);
     const passed = await netpol(['check', '-f', EX, '--from', 'tenant-a/web', '--to', 'tenant-a/db', '--port', '5432']);
     assert.equal(passed.code, 0);
-    assert.match(passed.stdout, /ingress to tenant-a\/db from tenant-a\/web: allowed by NetworkPolicy, after a Pass by ClusterNetworkPolicy\/tenant-a rule ingress\[0\] "own-tenant-is-up-to-the-owners"/);
+    assert.match(
+      passed.stdout,
+      /ingress to tenant-a\/db from tenant-a\/web: allowed by NetworkPolicy, after a Pass by ClusterNetworkPolicy\/tenant-a rule ingress\[0\] "own-tenant-is-up-to-the-owners"/,
+    );
     assert.match(passed.stdout, /egress from tenant-a\/web to tenant-a\/db: allowed by the default \(no tier decided: allowed\), after a Pass by ClusterNetworkPolicy\/tenant-egress rule egress\[0\]/);
   });
 
@@ -27,7 +30,10 @@ describe('check across tiers', () => {
     const r = await netpol(['check', '-f', EX, '--from', 'monitoring/prometheus', '--to', 'tenant-a/db', '--port', 'metrics', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
     const v = JSON.parse(r.stdout) as { ingress: { tiers: { decisions: { allowed: boolean; by: Record<string, unknown> }[]; admin: unknown[]; baseline: unknown[] } } };
-    assert.deepEqual(v.ingress.tiers.decisions.map((d) => [d.allowed, d.by.tier, (d.by.policy as { name: string }).name, d.by.rule, d.by.action]), [[true, 'admin', 'allow-monitoring', 0, 'accept']]);
+    assert.deepEqual(
+      v.ingress.tiers.decisions.map((d) => [d.allowed, d.by.tier, (d.by.policy as { name: string }).name, d.by.rule, d.by.action]),
+      [[true, 'admin', 'allow-monitoring', 0, 'accept']],
+    );
     assert.equal(v.ingress.tiers.admin.length, 2);
     assert.equal(v.ingress.tiers.baseline.length, 1);
   });
@@ -65,11 +71,18 @@ describe('diff across tiers', () => {
       writeFileSync(file, edited);
       const r = await netpol(['diff', EX, dir, '--port', '5432', '-o', 'json']);
       assert.equal(r.code, 1, r.stderr);
-      const d = JSON.parse(r.stdout) as { changes: { clusterPolicies: { policy: string; change: string; parts: string[] }[] }; probes: { added: { from: string; to: string; causes: { kind: string; policy: string; effect: string; rule: number }[] }[]; removed: unknown[] }[] };
+      const d = JSON.parse(r.stdout) as {
+        changes: { clusterPolicies: { policy: string; change: string; parts: string[] }[] };
+        probes: { added: { from: string; to: string; causes: { kind: string; policy: string; effect: string; rule: number }[] }[]; removed: unknown[] }[];
+      };
       assert.deepEqual(d.changes.clusterPolicies, [{ policy: 'ClusterNetworkPolicy/tenant-a', change: 'edited', parts: ['spec.ingress[1]'] }]);
       const added = d.probes[0]!.added;
       assert.deepEqual(added.map((p) => `${p.from} -> ${p.to}`).sort(), ['tenant-b/db -> tenant-a/db', 'tenant-b/db -> tenant-a/web', 'tenant-b/web -> tenant-a/db', 'tenant-b/web -> tenant-a/web']);
-      for (const p of added) assert.deepEqual(p.causes.map((c) => [c.kind, c.policy, c.effect, c.rule]), [['clusterPolicy', 'ClusterNetworkPolicy/tenant-a', 'accepts', 1]]);
+      for (const p of added)
+        assert.deepEqual(
+          p.causes.map((c) => [c.kind, c.policy, c.effect, c.rule]),
+          [['clusterPolicy', 'ClusterNetworkPolicy/tenant-a', 'accepts', 1]],
+        );
       assert.deepEqual(d.probes[0]!.removed, []);
       const same = await netpol(['diff', EX, EX]);
       assert.equal(same.code, 0, same.stderr);
@@ -98,12 +111,16 @@ describe('matrix across tiers', () => {
   test('-o wide names the rule or tier that denied', async () => {
     const m = await netpol(['matrix', '-f', EX, '--port', '5432', '-o', 'wide']);
     assert.equal(m.code, 0, m.stderr);
-    assert.match(m.stdout, /tenant-b\/web -> tenant-b\/db: denied by ingress of tenant-b\/db \(ClusterNetworkPolicy\/tenant-default-deny \(baseline tier, priority 0\) rule ingress\[0\] "default-deny": Deny\)/);
+    assert.match(
+      m.stdout,
+      /tenant-b\/web -> tenant-b\/db: denied by ingress of tenant-b\/db \(ClusterNetworkPolicy\/tenant-default-deny \(baseline tier, priority 0\) rule ingress\[0\] "default-deny": Deny\)/,
+    );
   });
 
   test('--summary and --by namespace at any size: the tiers counted per class of pods', async () => {
     // 3,000 pods in two namespaces; the admin tier denies ingress from namespace b, and Accepts port 80 from a.
-    const pods = (ns: string, n: number) => Array.from({ length: n }, (_, i) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: ${ns}}\nspec: {containers: [{name: c}]}\n`).join('');
+    const pods = (ns: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: ${ns}}\nspec: {containers: [{name: c}]}\n`).join('');
     const text =
       `apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n${pods('a', 2000)}${pods('b', 1000)}---\n` +
       `apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: x}\nspec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: b}}}]}]}\n`;

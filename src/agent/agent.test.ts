@@ -40,7 +40,10 @@ class FakeConntrack implements Conntrack {
 
 class MemoryRecord implements CutRecord {
   writes: string[] = [];
-  constructor(private digest?: string, private readonly failWrites = false) {}
+  constructor(
+    private digest?: string,
+    private readonly failWrites = false,
+  ) {}
   async read() {
     return this.digest;
   }
@@ -56,10 +59,20 @@ const a = local(pod('x/a', { app: 'a' }, { ips: ['10.9.0.1'] }));
 const b = local(pod('x/b', { app: 'b' }, { ips: ['10.9.0.2'] }));
 const remote = { ...pod('x/r', { app: 'r' }, { ips: ['10.9.1.1'] }), nodeName: 'n2' };
 /** a admits b on TCP 80 only. */
-const c1 = cluster({ pods: [a, b, remote], policies: [policy('x/a-from-b', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 80 }] }] })] });
+const c1 = cluster({
+  pods: [a, b, remote],
+  policies: [policy('x/a-from-b', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 80 }] }] })],
+});
 const opts: AgentOptions = { node: 'n1', denyAction: 'drop', existingConnections: 'cut', verifyMs: 0 };
 
-const tcp = (source: string, destination: string, destinationPort: number, state = 'ESTABLISHED', sourcePort = 40000): Flow => ({ protocol: 'TCP', source, destination, sourcePort, destinationPort, state });
+const tcp = (source: string, destination: string, destinationPort: number, state = 'ESTABLISHED', sourcePort = 40000): Flow => ({
+  protocol: 'TCP',
+  source,
+  destination,
+  sourcePort,
+  destinationPort,
+  state,
+});
 
 async function until(what: () => boolean): Promise<void> {
   while (!what()) await new Promise((r) => setTimeout(r, 1));
@@ -73,12 +86,10 @@ describe('retries', () => {
     await agent.start();
     await until(() => events.some((e) => e.kind === 'applied'));
     await agent.stop();
-    assert.deepEqual(events.map((e) => `${e.kind} ${e.kind === 'error' ? e.message : ''}`.trim()), [
-      'error injected nft failure (retrying in 1 ms)',
-      'error injected nft failure (retrying in 2 ms)',
-      'error injected nft failure (retrying in 4 ms)',
-      'applied',
-    ]);
+    assert.deepEqual(
+      events.map((e) => `${e.kind} ${e.kind === 'error' ? e.message : ''}`.trim()),
+      ['error injected nft failure (retrying in 1 ms)', 'error injected nft failure (retrying in 2 ms)', 'error injected nft failure (retrying in 4 ms)', 'applied'],
+    );
     assert.equal(nft.scripts.length, 1);
     assert.deepEqual({ applies: agent.counters.applies, failures: agent.counters.failures }, { applies: 1, failures: 3 });
   });
@@ -89,7 +100,10 @@ describe('retries', () => {
     await agent.start();
     await new Promise((r) => setTimeout(r, 20));
     await agent.stop();
-    assert.deepEqual(events.map((e) => `${e.kind} ${e.message}`), ['error injected nft failure']);
+    assert.deepEqual(
+      events.map((e) => `${e.kind} ${e.message}`),
+      ['error injected nft failure'],
+    );
   });
 });
 
@@ -110,7 +124,10 @@ describe('the conntrack check', () => {
     await agent.start();
     await agent.stop();
     assert.deepEqual(conntrack.deleted.sort(), ['TCP 10.9.0.2->10.9.0.1:81', 'TCP 10.9.1.1->10.9.0.1:80', 'UDP 10.9.0.2->10.9.0.1:80']);
-    assert.deepEqual(events.map((e) => e.kind), ['cut', 'applied']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['cut', 'applied'],
+    );
     assert.deepEqual({ cutChecks: agent.counters.cutChecks, connectionsCut: agent.counters.connectionsCut }, { cutChecks: 1, connectionsCut: 3 });
   });
 
@@ -145,7 +162,10 @@ describe('the conntrack check', () => {
     const agent = new Agent(new ManualSource(c1), new FakeNft(), new FakeConntrack(), { ...opts, cutRecord: new MemoryRecord(undefined, true) }, (e) => events.push(e));
     await agent.start();
     await agent.stop();
-    assert.deepEqual(events.map((e) => `${e.kind}${e.kind === 'problem' ? `: ${e.message}` : ''}`), ['problem: cannot record the conntrack check (a restart will run it again): read-only file system', 'applied']);
+    assert.deepEqual(
+      events.map((e) => `${e.kind}${e.kind === 'problem' ? `: ${e.message}` : ''}`),
+      ['problem: cannot record the conntrack check (a restart will run it again): read-only file system', 'applied'],
+    );
   });
 });
 
@@ -161,7 +181,10 @@ test('an incomplete snapshot is not applied, said once per cause; the next compl
   assert.equal(nft.scripts.length, 1, 'only the first, complete snapshot went in');
   await source.push({ ...c1, pods: [a, remote] });
   await agent.stop();
-  assert.deepEqual(events.map((e) => `${e.kind} ${e.generation}`), ['applied 1', 'error 2', 'applied 4']);
+  assert.deepEqual(
+    events.map((e) => `${e.kind} ${e.generation}`),
+    ['applied 1', 'error 2', 'applied 4'],
+  );
   assert.match(events[1]?.message ?? '', /input incomplete \(cannot read \/etc\/netpol\): not applied/);
   assert.equal(nft.scripts.length, 2);
 });
@@ -174,7 +197,10 @@ test('a drift check that finds the table gone puts it back in one transaction an
   // The fake kernel holds no table: as if it had been deleted.
   await agent.requestVerify('test');
   await agent.stop();
-  assert.deepEqual(events.map((e) => `${e.kind}: ${e.message.replace(/:.*/, '')}`), ['applied: applied generation 1 (full)', 'drift: drift repaired (test)']);
+  assert.deepEqual(
+    events.map((e) => `${e.kind}: ${e.message.replace(/:.*/, '')}`),
+    ['applied: applied generation 1 (full)', 'drift: drift repaired (test)'],
+  );
   assert.equal(nft.scripts.length, 2);
   assert.equal(nft.scripts[1], nft.scripts[0], 'the whole table again, as one script');
   assert.deepEqual({ verifications: agent.counters.verifications, driftRepairs: agent.counters.driftRepairs }, { verifications: 1, driftRepairs: 1 });

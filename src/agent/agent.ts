@@ -301,7 +301,15 @@ export class Agent {
         fromKernel = true;
       }
       // Each ruleset is only diffed against the one before: set arrays may change in place (no copies).
-      this.compiler ??= new NodeCompiler({ node: this.opts.node, denyAction: this.opts.denyAction, ...(this.opts.logDenied ? { log: true } : {}), ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}), table, reuseArrays: true, ...(this.opts.mode ? { mode: this.opts.mode } : {}) });
+      this.compiler ??= new NodeCompiler({
+        node: this.opts.node,
+        denyAction: this.opts.denyAction,
+        ...(this.opts.logDenied ? { log: true } : {}),
+        ...(this.opts.logRate !== undefined ? { logRate: this.opts.logRate } : {}),
+        table,
+        reuseArrays: true,
+        ...(this.opts.mode ? { mode: this.opts.mode } : {}),
+      });
       const next = this.compiler.update(s.cluster);
       const change = this.current === undefined ? undefined : diffRuleset(this.current, next);
       const full = change === undefined || change.full;

@@ -84,7 +84,10 @@ export function startDropLog(opts: DropLogServiceOptions): RunningDropLog {
         value = undefined;
       }
       if (value === '0') {
-        opts.report({ kind: 'problem', message: `drops in network namespace ${opts.netns} are not logged: the kernel logs from namespaces other than the initial one only with sysctl net.netfilter.nf_log_all_netns=1` });
+        opts.report({
+          kind: 'problem',
+          message: `drops in network namespace ${opts.netns} are not logged: the kernel logs from namespaces other than the initial one only with sysctl net.netfilter.nf_log_all_netns=1`,
+        });
       }
     }
     try {

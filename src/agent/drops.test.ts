@@ -76,7 +76,7 @@ test('retransmits of one attempt count on its event; a new source port is a new 
   assert.deepEqual(log.counts.lines, { event: 3, repeat: 1, 'other-node': 0 });
 });
 
-test('a line whose subject is not a pod of this node is another node\'s (lab nodes share one kernel log)', () => {
+test("a line whose subject is not a pod of this node is another node's (lab nodes share one kernel log)", () => {
   const log = new DropLog({ node: 'b' });
   assert.equal(log.ingest(record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1'), 0, enforced), undefined);
   assert.equal(log.counts.lines['other-node'], 1);
@@ -101,7 +101,10 @@ test('the ring keeps the newest events; ones pushed out before a reader fetched 
   const add = (sport: number) => log.ingest(record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.1', sport), 0, enforced);
   add(1);
   add(2);
-  assert.deepEqual(log.since().map((e) => e.seq), [1, 2]);
+  assert.deepEqual(
+    log.since().map((e) => e.seq),
+    [1, 2],
+  );
   add(3);
   add(4);
   assert.equal(log.counts.lost['ring-overflow'], 0, 'event 1 was fetched before it was pushed out');
@@ -110,11 +113,20 @@ test('the ring keeps the newest events; ones pushed out before a reader fetched 
   add(6);
   assert.equal(log.counts.lost['ring-overflow'], 1, 'event 3 never was');
   assert.deepEqual(log.bounds, { oldest: 4, next: 7 });
-  assert.deepEqual(log.since(2).map((e) => e.seq), [4, 5, 6]);
-  assert.deepEqual(log.since(5).map((e) => e.seq), [6]);
+  assert.deepEqual(
+    log.since(2).map((e) => e.seq),
+    [4, 5, 6],
+  );
+  assert.deepEqual(
+    log.since(5).map((e) => e.seq),
+    [6],
+  );
   // A repeat of an attempt whose event was pushed out is a new event.
   add(1);
-  assert.deepEqual(log.since(6).map((e) => e.sourcePort), [1]);
+  assert.deepEqual(
+    log.since(6).map((e) => e.sourcePort),
+    [1],
+  );
 });
 
 test('without a ruleset yet, or with a prefix cut short, the chain name still says the policies when it can', () => {
@@ -126,7 +138,7 @@ test('without a ruleset yet, or with a prefix cut short, the chain name still sa
   const cut = record('ingress_x/one_x/two', '10.0.2.4', '10.0.0.2');
   cut.message = cut.message.replace('ingress_x/one_x/two: ', 'ingress_x/one_x...: ');
   const t = log.ingest(cut, 0, enforced);
-  assert.deepEqual([t?.chain, t?.policies], ['ingress_x/one_x/two', ['x/one', 'x/two']], 'the subject\'s dispatch entry completes the name');
+  assert.deepEqual([t?.chain, t?.policies], ['ingress_x/one_x/two', ['x/one', 'x/two']], "the subject's dispatch entry completes the name");
 });
 
 test('a Deny rule of a cluster-scoped policy logs its own name, and the event names that policy and rule', () => {
@@ -140,10 +152,13 @@ test('a Deny rule of a cluster-scoped policy logs its own name, and the event na
   const [dst, src] = [local.ips.find((ip) => !ip.includes(':'))!, remote.ips.find((ip) => !ip.includes(':'))!];
   const message = `netpol deny ingress_rule_ClusterNetworkPolicy/tenants[1]: IN=veth0 OUT=veth1 MAC=7e:1a:d5:29:1c:30:96:e1:66:98:55:c0:08:00 SRC=${src} DST=${dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 `;
   const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
-  assert.deepEqual([e?.direction, e?.policies, e?.reason, e?.destination.pod], ['ingress', ['ClusterNetworkPolicy/tenants'], 'denied by ClusterNetworkPolicy/tenants ingress[1] (a Deny rule of a cluster-scoped policy)', `${local.namespace}/${local.name}`]);
+  assert.deepEqual(
+    [e?.direction, e?.policies, e?.reason, e?.destination.pod],
+    ['ingress', ['ClusterNetworkPolicy/tenants'], 'denied by ClusterNetworkPolicy/tenants ingress[1] (a Deny rule of a cluster-scoped policy)', `${local.namespace}/${local.name}`],
+  );
 });
 
-test('an audit line of a staged cluster policy\'s Deny rule names that policy and rule, as an audit event', () => {
+test("an audit line of a staged cluster policy's Deny rule names that policy and rule, as an audit event", () => {
   const tiered = scenarios['cluster policies staged (audit mode): an admin Deny and Pass and a baseline Deny beside enforced ones and staged NetworkPolicies']!();
   const rs = compileNode(tiered, { node: 'a' });
   const prefixes = rs.chains.flatMap((c) => c.rules.flatMap((r) => (r.log ? [r.log.prefix] : []))).filter((p) => p.startsWith('netpol audit ingress_rule_'));
@@ -153,7 +168,10 @@ test('an audit line of a staged cluster policy\'s Deny rule names that policy an
   const [dst, src] = [local.ips.find((ip) => !ip.includes(':'))!, remote.ips.find((ip) => !ip.includes(':'))!];
   const message = `netpol audit ingress_rule_AdminNetworkPolicy/no-c[0]: IN=veth0 OUT=veth1 MAC=7e:1a:d5:29:1c:30:96:e1:66:98:55:c0:08:00 SRC=${src} DST=${dst} LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 `;
   const e = new DropLog({ node: 'a' }).ingest({ seq: 1, usec: 1, message }, 0, { ruleset: rs, cluster: tiered });
-  assert.deepEqual([e?.action, e?.direction, e?.policies, e?.reason], ['audit', 'ingress', ['AdminNetworkPolicy/no-c'], 'would be denied by AdminNetworkPolicy/no-c ingress[0] (a Deny rule of a cluster-scoped policy)']);
+  assert.deepEqual(
+    [e?.action, e?.direction, e?.policies, e?.reason],
+    ['audit', 'ingress', ['AdminNetworkPolicy/no-c'], 'would be denied by AdminNetworkPolicy/no-c ingress[0] (a Deny rule of a cluster-scoped policy)'],
+  );
 });
 
 test('pods claiming one address: the event names the first by namespace/name, in whatever order the snapshot lists them', () => {

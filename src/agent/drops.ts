@@ -75,7 +75,10 @@ class View {
   readonly pods = new Map<string, string>();
   readonly local = new Set<string>();
 
-  constructor(readonly enforced: Enforced, node: string) {
+  constructor(
+    readonly enforced: Enforced,
+    node: string,
+  ) {
     for (const map of enforced.ruleset.maps) {
       const direction = map.name.startsWith('ingress_') ? 'ingress' : map.name.startsWith('egress_') ? 'egress' : undefined;
       if (!direction) continue;

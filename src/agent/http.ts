@@ -73,9 +73,10 @@ export async function startAgentServer(at: Endpoint, hooks: AgentServerHooks): P
   const address = a && typeof a === 'object' ? { host: a.address, port: a.port } : at;
   return {
     address,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

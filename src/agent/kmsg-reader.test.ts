@@ -30,7 +30,7 @@ function threadNices(): number[] {
 }
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); ) {
+  for (const end = Date.now() + ms; !ok();) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -39,7 +39,10 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
 test('a record written right after start is read back with its time; the reader thread runs at nice -10 and ends on stop', { skip }, async () => {
   const records: { r: KmsgRecord; wallMs: number }[] = [];
   const reader = new KmsgReader();
-  reader.start((r, wallMs) => records.push({ r, wallMs }), () => {});
+  reader.start(
+    (r, wallMs) => records.push({ r, wallMs }),
+    () => {},
+  );
   try {
     const message = `netpol reader-test ${process.pid}-${Date.now()}`;
     // Written as soon as start returns, before the reading thread runs: new, not history.
@@ -61,5 +64,12 @@ test('a record written right after start is read back with its time; the reader 
 });
 
 test('a path that cannot be opened is an error of start, not of the thread', { skip }, () => {
-  assert.throws(() => new KmsgReader({ path: '/nonexistent/kmsg' }).start(() => {}, () => {}), /ENOENT/);
+  assert.throws(
+    () =>
+      new KmsgReader({ path: '/nonexistent/kmsg' }).start(
+        () => {},
+        () => {},
+      ),
+    /ENOENT/,
+  );
 });

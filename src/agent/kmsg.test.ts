@@ -7,7 +7,9 @@ import { parseKmsgRecord, parseLogLine, type PacketLine } from './kmsg.js';
  * Records read from /dev/kmsg on Linux 6.18 while TCP, UDP, ICMP and raw protocol-132 packets (IPv4 and
  * IPv6) met `log prefix "netpol deny ...: "` rules on the input and forward hooks of a network namespace.
  */
-const CAPTURED = readFileSync(new URL('../../test/fixtures/kmsg/captured.txt', import.meta.url), 'utf8').split('\n').filter(Boolean);
+const CAPTURED = readFileSync(new URL('../../test/fixtures/kmsg/captured.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 
 function packet(raw: string): PacketLine {
   const record = parseKmsgRecord(raw);
@@ -28,12 +30,32 @@ test('kmsg records: sequence, microseconds, the message line without dictionary 
 test('captured IPv4 TCP and UDP lines (input hook): interfaces, addresses, ports', () => {
   assert.equal(CAPTURED.length, 9);
   assert.deepEqual(packet(CAPTURED[0]!), {
-    kind: 'packet', action: 'deny', chain: 'ingress_x/a-from-b', truncated: false, in: 'dxb0', out: '', family: 4,
-    source: '10.99.0.1', destination: '10.99.0.2', protocol: 'TCP', sourcePort: 37692, destinationPort: 80,
+    kind: 'packet',
+    action: 'deny',
+    chain: 'ingress_x/a-from-b',
+    truncated: false,
+    in: 'dxb0',
+    out: '',
+    family: 4,
+    source: '10.99.0.1',
+    destination: '10.99.0.2',
+    protocol: 'TCP',
+    sourcePort: 37692,
+    destinationPort: 80,
   });
   assert.deepEqual(packet(CAPTURED[1]!), {
-    kind: 'packet', action: 'deny', chain: 'ingress_x/a-from-b', truncated: false, in: 'dxb0', out: '', family: 4,
-    source: '10.99.0.1', destination: '10.99.0.2', protocol: 'UDP', sourcePort: 55742, destinationPort: 53,
+    kind: 'packet',
+    action: 'deny',
+    chain: 'ingress_x/a-from-b',
+    truncated: false,
+    in: 'dxb0',
+    out: '',
+    family: 4,
+    source: '10.99.0.1',
+    destination: '10.99.0.2',
+    protocol: 'UDP',
+    sourcePort: 55742,
+    destinationPort: 53,
   });
 });
 
@@ -73,12 +95,12 @@ test('audit prefix and a prefix cut short', () => {
   assert.deepEqual([p.action, p.chain, p.truncated], ['audit', 'ingress_x/a-from', true]);
 });
 
-test('the kernel rate limiter\'s reports are recognised with their count', () => {
+test("the kernel rate limiter's reports are recognised with their count", () => {
   assert.deepEqual(parseLogLine('net_ratelimit: 17 callbacks suppressed'), { kind: 'suppressed', where: 'net_ratelimit', count: 17 });
   assert.deepEqual(parseLogLine('nf_log_buf_close: 3 callbacks suppressed'), { kind: 'suppressed', where: 'nf_log_buf_close', count: 3 });
 });
 
-test('strict: other messages, and lines with our prefix but not the kernel\'s fields, are refused', () => {
+test("strict: other messages, and lines with our prefix but not the kernel's fields, are refused", () => {
   const good = CAPTURED[0]!.split(';')[1]!;
   assert.equal(parseLogLine('eth0: link up'), undefined);
   assert.equal(parseLogLine('netpol denied x: IN=a'), undefined);

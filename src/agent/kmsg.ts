@@ -142,7 +142,17 @@ export function parseLogLine(message: string): PacketLine | SuppressedLine | und
   const family = src.family;
   // The header fields of each family: one of them missing means this is not a kernel line.
   if (field(head, family === 4 ? 'TTL' : 'HOPLIMIT') === undefined) return undefined;
-  const base = { kind: 'packet' as const, action, chain: chain.endsWith('...') ? chain.slice(0, -3) : chain, truncated: chain.endsWith('...'), in: inIf, out: outIf, family, source: src.text, destination: dst.text };
+  const base = {
+    kind: 'packet' as const,
+    action,
+    chain: chain.endsWith('...') ? chain.slice(0, -3) : chain,
+    truncated: chain.endsWith('...'),
+    in: inIf,
+    out: outIf,
+    family,
+    source: src.text,
+    destination: dst.text,
+  };
   if (proto === 'TCP' || proto === 'UDP' || proto === 'UDPLITE') {
     const sp = port(field(text, 'SPT', protoAt + 1));
     const dp = port(field(text, 'DPT', protoAt + 1));

@@ -82,7 +82,7 @@ test('the HTTP endpoint: /readyz follows readiness, /metrics serves the text for
   }
 });
 
-test('admitting rules\' counters are summed per policy rule over families and chains; a key cut short is left out', () => {
+test("admitting rules' counters are summed per policy rule over families and chains; a key cut short is left out", () => {
   const rule = (chain: string, comment: string, packets: number, bytes: number) => ({ rule: { chain, comment, expr: [{ counter: { packets, bytes } }, { return: null }] } });
   const json = {
     nftables: [

@@ -109,10 +109,20 @@ export class AgentMetrics {
           { name: 'netpol_agent_apply_duration_seconds_count', value: this.count },
         ],
       },
-      { name: 'netpol_agent_drift_repairs_total', help: 'Times the kernel table differed from what the agent applied (changed by someone else) and was put back in one transaction.', type: 'counter', samples: [{ value: this.driftRepairs }] },
+      {
+        name: 'netpol_agent_drift_repairs_total',
+        help: 'Times the kernel table differed from what the agent applied (changed by someone else) and was put back in one transaction.',
+        type: 'counter',
+        samples: [{ value: this.driftRepairs }],
+      },
       { name: 'netpol_agent_conntrack_cuts_total', help: 'Conntrack checks that removed connections a change revoked.', type: 'counter', samples: [{ value: this.cuts }] },
       { name: 'netpol_agent_errors_total', help: 'Failed applies (each is retried; the kernel keeps the last applied rules).', type: 'counter', samples: [{ value: this.errors }] },
-      { name: 'netpol_agent_problems_total', help: 'Problems reported: invalid input kept at its last good version, lost API server, rules the node cannot enforce.', type: 'counter', samples: [{ value: this.problems }] },
+      {
+        name: 'netpol_agent_problems_total',
+        help: 'Problems reported: invalid input kept at its last good version, lost API server, rules the node cannot enforce.',
+        type: 'counter',
+        samples: [{ value: this.problems }],
+      },
       ...gauge('netpol_agent_local_pods', 'Pods on this node (spec.nodeName), as of the last snapshot.', this.localPods),
       ...gauge('netpol_agent_isolated_pods', 'Local pods that some policy isolates, as of the last snapshot.', this.isolatedPods),
       ...gauge('netpol_agent_last_apply_timestamp_seconds', 'When the kernel last matched a snapshot (Unix time).', this.lastApplied),
@@ -173,12 +183,27 @@ export function kernelFamilies(json: unknown): Family[] {
   const rules = [...admitted.values()].sort((a, b) => (a.namespace + a.policy + a.direction + a.rule.padStart(6, '0') < b.namespace + b.policy + b.direction + b.rule.padStart(6, '0') ? -1 : 1));
   const perRule = (field: 'packets' | 'bytes') => rules.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction, rule: r.rule }, value: r[field] }));
   return [
-    { name: 'netpol_set_elements', help: 'Elements in the sets and maps of the node\'s nftables table.', type: 'gauge', samples: [{ value: elements }] },
-    { name: 'netpol_policy_denied_packets_total', help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per(denied, 'packets') },
+    { name: 'netpol_set_elements', help: "Elements in the sets and maps of the node's nftables table.", type: 'gauge', samples: [{ value: elements }] },
+    {
+      name: 'netpol_policy_denied_packets_total',
+      help: 'Packets dropped at local pods this policy isolates (counted for every policy isolating them).',
+      type: 'counter',
+      samples: per(denied, 'packets'),
+    },
     { name: 'netpol_policy_denied_bytes_total', help: 'Bytes dropped at local pods this policy isolates (counted for every policy isolating them).', type: 'counter', samples: per(denied, 'bytes') },
-    { name: 'netpol_policy_audited_packets_total', help: 'Packets accepted at local pods that only audit-mode policies isolate, which this staged policy would drop once enforcing: the first of each such connection (counted for every staged policy isolating them).', type: 'counter', samples: per(audited, 'packets') },
+    {
+      name: 'netpol_policy_audited_packets_total',
+      help: 'Packets accepted at local pods that only audit-mode policies isolate, which this staged policy would drop once enforcing: the first of each such connection (counted for every staged policy isolating them).',
+      type: 'counter',
+      samples: per(audited, 'packets'),
+    },
     { name: 'netpol_policy_audited_bytes_total', help: 'Bytes of the packets netpol_policy_audited_packets_total counts.', type: 'counter', samples: per(audited, 'bytes') },
-    { name: 'netpol_rule_admitted_packets_total', help: 'Packets this policy rule admitted: the first of each new connection (later packets and replies pass conntrack before any rule). rule: the index in spec.ingress or spec.egress.', type: 'counter', samples: perRule('packets') },
+    {
+      name: 'netpol_rule_admitted_packets_total',
+      help: 'Packets this policy rule admitted: the first of each new connection (later packets and replies pass conntrack before any rule). rule: the index in spec.ingress or spec.egress.',
+      type: 'counter',
+      samples: perRule('packets'),
+    },
     { name: 'netpol_rule_admitted_bytes_total', help: 'Bytes of the first packets of connections this policy rule admitted.', type: 'counter', samples: perRule('bytes') },
   ];
 }
@@ -194,7 +219,12 @@ export function dropFamilies(log: DropLog): Family[] {
   const record = (r: Readonly<Record<string, number>>, label: string) => Object.entries(r).map(([k, value]) => ({ labels: { [label]: k }, value }));
   return [
     { name: 'netpol_drop_events_total', help: 'Drop (and audit) events reported, per policy isolating the subject (an event counts for each).', type: 'counter', samples: events },
-    { name: 'netpol_drop_log_lines_total', help: 'Kernel log lines of ours read: event (a new connection attempt), repeat (counted on its event), other-node (a subject that is not this node\'s pod).', type: 'counter', samples: record(log.counts.lines, 'result') },
+    {
+      name: 'netpol_drop_log_lines_total',
+      help: "Kernel log lines of ours read: event (a new connection attempt), repeat (counted on its event), other-node (a subject that is not this node's pod).",
+      type: 'counter',
+      samples: record(log.counts.lines, 'result'),
+    },
     {
       name: 'netpol_drop_events_lost_total',
       help: 'Drop events lost: ring-overflow (pushed out before any reader fetched them), kernel-log-overrun (log records overwritten before read), kernel-suppressed (messages the kernel rate limiter suppressed), unparsed.',

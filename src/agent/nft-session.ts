@@ -183,4 +183,3 @@ export class NftSession implements NftRunner {
     return run;
   }
 }
-

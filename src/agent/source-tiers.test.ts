@@ -27,9 +27,18 @@ test('ManifestReader: cluster-scoped policies and Nodes reach the compiler; an i
     writeFileSync(join(dir, 'n.yaml'), NODE);
     const reader = new ManifestReader({ paths: [dir], recursive: false });
     const first = await reader.read();
-    assert.deepEqual(first.diagnostics.filter((d) => d.severity === 'error'), []);
-    assert.deepEqual(first.cluster.clusterPolicies?.map((p) => `${p.kind}/${p.name}`), ['ClusterNetworkPolicy/deny-all']);
-    assert.deepEqual(first.cluster.nodes?.map((n) => [n.name, n.addresses]), [['n1', ['10.9.0.1']]]);
+    assert.deepEqual(
+      first.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    assert.deepEqual(
+      first.cluster.clusterPolicies?.map((p) => `${p.kind}/${p.name}`),
+      ['ClusterNetworkPolicy/deny-all'],
+    );
+    assert.deepEqual(
+      first.cluster.nodes?.map((n) => [n.name, n.addresses]),
+      [['n1', ['10.9.0.1']]],
+    );
     // Unchanged input: the same objects (the compiler compares them by identity).
     const again = await reader.read();
     assert.equal(again.cluster.clusterPolicies?.[0], first.cluster.clusterPolicies?.[0]);
@@ -38,14 +47,20 @@ test('ManifestReader: cluster-scoped policies and Nodes reach the compiler; an i
     writeFileSync(join(dir, 'a.yaml'), DENY_ALL.replace('priority: 1', 'priority: 5000'));
     const edited = await reader.read();
     const errors = edited.diagnostics.filter((d) => d.severity === 'error');
-    assert.ok(errors.some((d) => d.code === 'KeptLastValid' && d.object === 'ClusterNetworkPolicy deny-all' && d.line === 1), JSON.stringify(errors));
+    assert.ok(
+      errors.some((d) => d.code === 'KeptLastValid' && d.object === 'ClusterNetworkPolicy deny-all' && d.line === 1),
+      JSON.stringify(errors),
+    );
     assert.equal(edited.cluster.clusterPolicies?.[0], first.cluster.clusterPolicies?.[0]);
 
     // Never valid: left out, and said so.
     writeFileSync(join(dir, 'b.yaml'), DENY_ALL.replace('deny-all', 'other').replace('priority: 1', 'priority: -3'));
     const more = await reader.read();
     assert.ok(more.diagnostics.some((d) => d.code === 'SkippedInvalid' && d.object === 'ClusterNetworkPolicy other'));
-    assert.deepEqual(more.cluster.clusterPolicies?.map((p) => p.name), ['deny-all']);
+    assert.deepEqual(
+      more.cluster.clusterPolicies?.map((p) => p.name),
+      ['deny-all'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -94,171 +94,205 @@ async function watching(paths: string[], opts: { emptyHoldMs?: number } = {}) {
     next: (pred: (s: ClusterSnapshot) => boolean) => new Promise<ClusterSnapshot>((resolve) => (waiter = { pred, resolve })),
   };
 }
-const has = (...want: string[]) => (s: ClusterSnapshot) => names(s).join() === want.join();
+const has =
+  (...want: string[]) =>
+  (s: ClusterSnapshot) =>
+    names(s).join() === want.join();
 
-test('FileClusterSource delivers a snapshot at start and one after a change', { timeout: 60_000 }, withDir(async (dir) => {
-  writeFileSync(join(dir, 'a.yaml'), DENY);
-  const w = await watching([dir]);
-  try {
-    assert.deepEqual(names(w.seen[0] as ClusterSnapshot), ['deny']);
-    const next = w.next(has('allow', 'deny'));
-    writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
-    await next;
-  } finally {
-    await w.stop();
-  }
-}));
-
-describe('FileClusterSource follows its paths through being replaced', { timeout: 60_000 }, () => {
-  test('a directory deleted and created again: held while gone, followed once back, edits after that too', withDir(async (root) => {
-    const dir = join(root, 'manifests');
-    mkdirSync(dir);
+test(
+  'FileClusterSource delivers a snapshot at start and one after a change',
+  { timeout: 60_000 },
+  withDir(async (dir) => {
     writeFileSync(join(dir, 'a.yaml'), DENY);
-    const w = await watching([dir], { emptyHoldMs: 60_000 });
-    try {
-      const gone = w.next((s) => codes(s).includes('KeptLastGood'));
-      rmSync(dir, { recursive: true });
-      assert.deepEqual(names(await gone), ['deny'], 'the last good content while the directory is gone');
-      const back = w.next(has('allow'));
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
-      await back;
-      const edited = w.next(has('allow', 'deny'));
-      writeFileSync(join(dir, 'a.yaml'), DENY);
-      await edited;
-    } finally {
-      await w.stop();
-    }
-  }));
-
-  test('a directory renamed away and another renamed into its place', withDir(async (root) => {
-    const dir = join(root, 'manifests');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'a.yaml'), DENY);
-    const w = await watching([dir]);
-    try {
-      const moved = w.next((s) => codes(s).includes('KeptLastGood'));
-      renameSync(dir, join(root, 'old'));
-      assert.deepEqual(names(await moved), ['deny']);
-      mkdirSync(join(root, 'new'));
-      writeFileSync(join(root, 'new', 'b.yaml'), ALLOW_80);
-      const back = w.next(has('allow'));
-      renameSync(join(root, 'new'), dir);
-      await back;
-      const edited = w.next(has('allow', 'deny'));
-      writeFileSync(join(dir, 'c.yaml'), DENY);
-      await edited;
-    } finally {
-      await w.stop();
-    }
-  }));
-
-  test('the whole tree swapped by renaming a symlink over the path (ln -sfn deploys)', withDir(async (root) => {
-    mkdirSync(join(root, 'v1'));
-    writeFileSync(join(root, 'v1', 'a.yaml'), DENY);
-    symlinkSync('v1', join(root, 'current'));
-    const w = await watching([join(root, 'current')]);
-    try {
-      mkdirSync(join(root, 'v2'));
-      writeFileSync(join(root, 'v2', 'b.yaml'), ALLOW_80);
-      const swapped = w.next(has('allow'));
-      symlinkSync('v2', join(root, 'current.tmp'));
-      renameSync(join(root, 'current.tmp'), join(root, 'current'));
-      await swapped;
-      const edited = w.next(has('allow', 'deny'));
-      writeFileSync(join(root, 'v2', 'a.yaml'), DENY);
-      await edited;
-    } finally {
-      await w.stop();
-    }
-  }));
-
-  test('a ConfigMap volume update (the ..data symlink swapped to a new timestamped directory)', withDir(async (dir) => {
-    mkdirSync(join(dir, '..2026_01'));
-    writeFileSync(join(dir, '..2026_01', 'policies.yaml'), DENY);
-    symlinkSync('..2026_01', join(dir, '..data'));
-    symlinkSync('..data/policies.yaml', join(dir, 'policies.yaml'));
     const w = await watching([dir]);
     try {
       assert.deepEqual(names(w.seen[0] as ClusterSnapshot), ['deny']);
-      mkdirSync(join(dir, '..2026_02'));
-      writeFileSync(join(dir, '..2026_02', 'policies.yaml'), ALLOW_80);
-      const updated = w.next(has('allow'));
-      symlinkSync('..2026_02', join(dir, '..data_tmp'));
-      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
-      rmSync(join(dir, '..2026_01'), { recursive: true });
-      await updated;
+      const next = w.next(has('allow', 'deny'));
+      writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
+      await next;
     } finally {
       await w.stop();
     }
-  }));
+  }),
+);
+
+describe('FileClusterSource follows its paths through being replaced', { timeout: 60_000 }, () => {
+  test(
+    'a directory deleted and created again: held while gone, followed once back, edits after that too',
+    withDir(async (root) => {
+      const dir = join(root, 'manifests');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a.yaml'), DENY);
+      const w = await watching([dir], { emptyHoldMs: 60_000 });
+      try {
+        const gone = w.next((s) => codes(s).includes('KeptLastGood'));
+        rmSync(dir, { recursive: true });
+        assert.deepEqual(names(await gone), ['deny'], 'the last good content while the directory is gone');
+        const back = w.next(has('allow'));
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
+        await back;
+        const edited = w.next(has('allow', 'deny'));
+        writeFileSync(join(dir, 'a.yaml'), DENY);
+        await edited;
+      } finally {
+        await w.stop();
+      }
+    }),
+  );
+
+  test(
+    'a directory renamed away and another renamed into its place',
+    withDir(async (root) => {
+      const dir = join(root, 'manifests');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a.yaml'), DENY);
+      const w = await watching([dir]);
+      try {
+        const moved = w.next((s) => codes(s).includes('KeptLastGood'));
+        renameSync(dir, join(root, 'old'));
+        assert.deepEqual(names(await moved), ['deny']);
+        mkdirSync(join(root, 'new'));
+        writeFileSync(join(root, 'new', 'b.yaml'), ALLOW_80);
+        const back = w.next(has('allow'));
+        renameSync(join(root, 'new'), dir);
+        await back;
+        const edited = w.next(has('allow', 'deny'));
+        writeFileSync(join(dir, 'c.yaml'), DENY);
+        await edited;
+      } finally {
+        await w.stop();
+      }
+    }),
+  );
+
+  test(
+    'the whole tree swapped by renaming a symlink over the path (ln -sfn deploys)',
+    withDir(async (root) => {
+      mkdirSync(join(root, 'v1'));
+      writeFileSync(join(root, 'v1', 'a.yaml'), DENY);
+      symlinkSync('v1', join(root, 'current'));
+      const w = await watching([join(root, 'current')]);
+      try {
+        mkdirSync(join(root, 'v2'));
+        writeFileSync(join(root, 'v2', 'b.yaml'), ALLOW_80);
+        const swapped = w.next(has('allow'));
+        symlinkSync('v2', join(root, 'current.tmp'));
+        renameSync(join(root, 'current.tmp'), join(root, 'current'));
+        await swapped;
+        const edited = w.next(has('allow', 'deny'));
+        writeFileSync(join(root, 'v2', 'a.yaml'), DENY);
+        await edited;
+      } finally {
+        await w.stop();
+      }
+    }),
+  );
+
+  test(
+    'a ConfigMap volume update (the ..data symlink swapped to a new timestamped directory)',
+    withDir(async (dir) => {
+      mkdirSync(join(dir, '..2026_01'));
+      writeFileSync(join(dir, '..2026_01', 'policies.yaml'), DENY);
+      symlinkSync('..2026_01', join(dir, '..data'));
+      symlinkSync('..data/policies.yaml', join(dir, 'policies.yaml'));
+      const w = await watching([dir]);
+      try {
+        assert.deepEqual(names(w.seen[0] as ClusterSnapshot), ['deny']);
+        mkdirSync(join(dir, '..2026_02'));
+        writeFileSync(join(dir, '..2026_02', 'policies.yaml'), ALLOW_80);
+        const updated = w.next(has('allow'));
+        symlinkSync('..2026_02', join(dir, '..data_tmp'));
+        renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+        rmSync(join(dir, '..2026_01'), { recursive: true });
+        await updated;
+      } finally {
+        await w.stop();
+      }
+    }),
+  );
 });
 
 describe('ManifestReader: losing the input is not an edit (fail closed)', () => {
-  test('a path missing at start: the snapshot is incomplete (not to be applied)', withDir(async (dir) => {
-    const s = await new ManifestReader({ paths: [join(dir, 'absent')], recursive: false }).read();
-    assert.match(s.incomplete ?? '', /cannot read .*absent/);
-  }));
+  test(
+    'a path missing at start: the snapshot is incomplete (not to be applied)',
+    withDir(async (dir) => {
+      const s = await new ManifestReader({ paths: [join(dir, 'absent')], recursive: false }).read();
+      assert.match(s.incomplete ?? '', /cannot read .*absent/);
+    }),
+  );
 
-  test('a file emptied in place keeps its last good content; deleting it is an edit', withDir(async (dir) => {
-    writeFileSync(join(dir, 'a.yaml'), DENY);
-    writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
-    const reader = new ManifestReader({ paths: [dir], recursive: false });
-    await reader.read();
-    writeFileSync(join(dir, 'b.yaml'), '');
-    const emptied = await reader.read();
-    assert.deepEqual(names(emptied), ['allow', 'deny']);
-    assert.ok(codes(emptied).includes('KeptLastGood'));
-    assert.equal(emptied.incomplete, undefined);
-    assert.ok(reader.pending, 'read again until fixed');
-    rmSync(join(dir, 'b.yaml'));
-    const deleted = await reader.read();
-    assert.deepEqual(names(deleted), ['deny']);
-    assert.deepEqual(codes(deleted), []);
-  }));
+  test(
+    'a file emptied in place keeps its last good content; deleting it is an edit',
+    withDir(async (dir) => {
+      writeFileSync(join(dir, 'a.yaml'), DENY);
+      writeFileSync(join(dir, 'b.yaml'), ALLOW_80);
+      const reader = new ManifestReader({ paths: [dir], recursive: false });
+      await reader.read();
+      writeFileSync(join(dir, 'b.yaml'), '');
+      const emptied = await reader.read();
+      assert.deepEqual(names(emptied), ['allow', 'deny']);
+      assert.ok(codes(emptied).includes('KeptLastGood'));
+      assert.equal(emptied.incomplete, undefined);
+      assert.ok(reader.pending, 'read again until fixed');
+      rmSync(join(dir, 'b.yaml'));
+      const deleted = await reader.read();
+      assert.deepEqual(names(deleted), ['deny']);
+      assert.deepEqual(codes(deleted), []);
+    }),
+  );
 
-  test('an unreadable file and an unreadable directory keep their last good content until fixed', withDir(async (dir) => {
-    // The unprivileged reader must reach the directory (mkdtemp makes it 0700).
-    chmodSync(dir, 0o755);
-    const sub = join(dir, 'm');
-    mkdirSync(sub, { mode: 0o755 });
-    writeFileSync(join(sub, 'a.yaml'), DENY);
-    writeFileSync(join(sub, 'b.yaml'), ALLOW_80);
-    const reader = new ManifestReader({ paths: [sub], recursive: false });
-    await reader.read();
-    chmodSync(join(sub, 'b.yaml'), 0);
-    const file = await unprivileged(() => reader.read());
-    assert.deepEqual(names(file), ['allow', 'deny']);
-    assert.deepEqual(file.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.file}`), [`ReadError ${join(sub, 'b.yaml')}`, `KeptLastGood ${join(sub, 'b.yaml')}`]);
-    chmodSync(join(sub, 'b.yaml'), 0o644);
-    chmodSync(sub, 0);
-    const directory = await unprivileged(() => reader.read());
-    assert.deepEqual(names(directory), ['allow', 'deny']);
-    assert.deepEqual(codes(directory), ['ReadError', 'KeptLastGood', 'KeptLastGood']);
-    assert.equal(directory.incomplete, undefined);
-    chmodSync(sub, 0o755);
-    const fixed = await unprivileged(() => reader.read());
-    assert.deepEqual(codes(fixed), []);
-    assert.equal(reader.pending, false);
-  }));
+  test(
+    'an unreadable file and an unreadable directory keep their last good content until fixed',
+    withDir(async (dir) => {
+      // The unprivileged reader must reach the directory (mkdtemp makes it 0700).
+      chmodSync(dir, 0o755);
+      const sub = join(dir, 'm');
+      mkdirSync(sub, { mode: 0o755 });
+      writeFileSync(join(sub, 'a.yaml'), DENY);
+      writeFileSync(join(sub, 'b.yaml'), ALLOW_80);
+      const reader = new ManifestReader({ paths: [sub], recursive: false });
+      await reader.read();
+      chmodSync(join(sub, 'b.yaml'), 0);
+      const file = await unprivileged(() => reader.read());
+      assert.deepEqual(names(file), ['allow', 'deny']);
+      assert.deepEqual(
+        file.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.file}`),
+        [`ReadError ${join(sub, 'b.yaml')}`, `KeptLastGood ${join(sub, 'b.yaml')}`],
+      );
+      chmodSync(join(sub, 'b.yaml'), 0o644);
+      chmodSync(sub, 0);
+      const directory = await unprivileged(() => reader.read());
+      assert.deepEqual(names(directory), ['allow', 'deny']);
+      assert.deepEqual(codes(directory), ['ReadError', 'KeptLastGood', 'KeptLastGood']);
+      assert.equal(directory.incomplete, undefined);
+      chmodSync(sub, 0o755);
+      const fixed = await unprivileged(() => reader.read());
+      assert.deepEqual(codes(fixed), []);
+      assert.equal(reader.pending, false);
+    }),
+  );
 
-  test('a directory emptied: held for emptyHoldMs, then "no policies" (the deliberate way to remove all)', withDir(async (dir) => {
-    writeFileSync(join(dir, 'a.yaml'), DENY);
-    let now = 0;
-    const reader = new ManifestReader({ paths: [dir], recursive: false, emptyHoldMs: 1000, now: () => now });
-    await reader.read();
-    rmSync(join(dir, 'a.yaml'));
-    const held = await reader.read();
-    assert.deepEqual(names(held), ['deny']);
-    assert.ok(held.diagnostics.some((d) => d.code === 'HeldEmpty'));
-    now = 999;
-    assert.deepEqual(names(await reader.read()), ['deny']);
-    now = 1000;
-    const empty = await reader.read();
-    assert.deepEqual(names(empty), []);
-    assert.deepEqual(empty.diagnostics, []);
-    assert.equal(reader.pending, false);
-  }));
+  test(
+    'a directory emptied: held for emptyHoldMs, then "no policies" (the deliberate way to remove all)',
+    withDir(async (dir) => {
+      writeFileSync(join(dir, 'a.yaml'), DENY);
+      let now = 0;
+      const reader = new ManifestReader({ paths: [dir], recursive: false, emptyHoldMs: 1000, now: () => now });
+      await reader.read();
+      rmSync(join(dir, 'a.yaml'));
+      const held = await reader.read();
+      assert.deepEqual(names(held), ['deny']);
+      assert.ok(held.diagnostics.some((d) => d.code === 'HeldEmpty'));
+      now = 999;
+      assert.deepEqual(names(await reader.read()), ['deny']);
+      now = 1000;
+      const empty = await reader.read();
+      assert.deepEqual(names(empty), []);
+      assert.deepEqual(empty.diagnostics, []);
+      assert.equal(reader.pending, false);
+    }),
+  );
 });
 
 /**

@@ -86,7 +86,10 @@ export class ManifestReader {
     for (const s of read.sources) if (!unparsable.has(s.file)) this.lastGoodText.set(s.file, s.text);
     if (substitutes.length > 0) {
       this.degraded = true;
-      loaded = loadClusterFast(read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)), { cache: this.parsed });
+      loaded = loadClusterFast(
+        read.sources.map((s) => (unparsable.has(s.file) && this.lastGoodText.has(s.file) ? { file: s.file, text: this.lastGoodText.get(s.file) as string } : s)),
+        { cache: this.parsed },
+      );
       for (const s of substitutes) {
         diagnostics.push({ severity: 'error', code: 'KeptLastGood', message: `${s.file} does not parse; enforcing its last good content until it is fixed`, file: s.file });
       }
@@ -183,7 +186,11 @@ export class ManifestReader {
       // In the order the files are read in (byte-wise names), as if they had been read.
       used.sort((x, y) => Buffer.compare(Buffer.from(x.file), Buffer.from(y.file)));
       out.push(...used);
-      if (!holding) this.lastFiles.set(root, used.map((x) => x.file));
+      if (!holding)
+        this.lastFiles.set(
+          root,
+          used.map((x) => x.file),
+        );
     }
     if (missing.length > 0) this.degraded = true;
     return { sources: out, diagnostics, ...(missing.length > 0 ? { incomplete: `cannot read ${missing.join(', ')}` } : {}) };

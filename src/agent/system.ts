@@ -91,9 +91,7 @@ function exec(cmd: string, args: string[], input?: string, netns?: string, start
 
 /** The error to report when `cmd` failed for lack of privileges, judging by its stderr. */
 export function privileges(cmd: string, stderr: string): SystemError | undefined {
-  return /Operation not permitted|Permission denied/i.test(stderr)
-    ? new SystemError(`${cmd}: missing privileges (run as root, or with CAP_NET_ADMIN): ${stderr.trim()}`)
-    : undefined;
+  return /Operation not permitted|Permission denied/i.test(stderr) ? new SystemError(`${cmd}: missing privileges (run as root, or with CAP_NET_ADMIN): ${stderr.trim()}`) : undefined;
 }
 
 export class ProcessNft implements NftRunner {

@@ -9,7 +9,24 @@
  * none for files; `--listen none` turns it off). `--netns NAME` acts on another network namespace's
  * nftables and conntrack (the lab's nodes) while talking to the API server from this one.
  */
-import { Agent, type AgentEvent, startAgentServer, parseListen, type AgentServer, agentClusterSource, AgentMetrics, kernelFamilies, type Family, FileCutRecord, FileClusterSource, ManifestReader, type ClusterSource, NftSession, ProcessConntrack, ProcessNft } from '../agent/index.js';
+import {
+  Agent,
+  type AgentEvent,
+  startAgentServer,
+  parseListen,
+  type AgentServer,
+  agentClusterSource,
+  AgentMetrics,
+  kernelFamilies,
+  type Family,
+  FileCutRecord,
+  FileClusterSource,
+  ManifestReader,
+  type ClusterSource,
+  NftSession,
+  ProcessConntrack,
+  ProcessNft,
+} from '../agent/index.js';
 import { loadKubeConfig } from '../kube/index.js';
 import { dropFamilies, startDropLog, type RunningDropLog } from '../agent/index.js';
 import { outputFormat, type GlobalFlags } from './args.js';
@@ -100,7 +117,9 @@ export async function agentCommand(flags: GlobalFlags, values: Record<string, un
     (e.kind === 'error' || e.kind === 'problem' ? io.stderr : io.stdout)(`${eventLine(e, format, new Date())}\n`);
   };
   const paths = { paths: flags.filenames, recursive: flags.recursive };
-  const kube = files ? undefined : agentClusterSource(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report);
+  const kube = files
+    ? undefined
+    : agentClusterSource(await loadKubeConfig({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig as string } : {}), ...(values.context ? { context: values.context as string } : {}) }), report);
   const nft = new NftSession(netns ? { netns } : {});
   const conntrack = new ProcessConntrack(netns);
 

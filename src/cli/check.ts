@@ -69,7 +69,13 @@ export function checkAnswer(cluster: Cluster, q: CheckQuestion): CheckAnswer {
     const notes: string[] = [];
     const code = answerCheck(cluster, q, format, {
       stdout: (s) => void (out += s),
-      stderr: (s) => void notes.push(...s.split('\n').filter((l) => l.startsWith('Note: ')).map((l) => l.slice('Note: '.length))),
+      stderr: (s) =>
+        void notes.push(
+          ...s
+            .split('\n')
+            .filter((l) => l.startsWith('Note: '))
+            .map((l) => l.slice('Note: '.length)),
+        ),
       stderrIsTTY: false,
     });
     return { code, out, notes };
@@ -125,8 +131,14 @@ function answerCheck(cluster: Cluster, q: CheckQuestion, format: 'text' | 'json'
 export function hostNetworkCaveats(pods: readonly PodInfo[]): string[] {
   const host = [...new Set(pods.filter((p) => p.hostNetwork === true))];
   if (host.length === 0) return [];
-  const names = host.slice(0, 3).map((p) => `${p.namespace}/${p.name}`).join(', ') + (host.length > 3 ? ` and ${host.length - 3} more` : '');
-  return [`${names} ${host.length === 1 ? 'runs' : 'run'} on the host network; most network plugins (and netpol agent) do not isolate host-network pods, so their traffic is the node's and may be allowed whatever this says`];
+  const names =
+    host
+      .slice(0, 3)
+      .map((p) => `${p.namespace}/${p.name}`)
+      .join(', ') + (host.length > 3 ? ` and ${host.length - 3} more` : '');
+  return [
+    `${names} ${host.length === 1 ? 'runs' : 'run'} on the host network; most network plugins (and netpol agent) do not isolate host-network pods, so their traffic is the node's and may be allowed whatever this says`,
+  ];
 }
 
 /**
@@ -152,17 +164,56 @@ function checkGroups(cluster: Cluster, from: Group, to: Group, protocol: Protoco
     const only = from.pods.find((p) => to.pods.includes(p));
     const self = only && engine.evaluate({ source: podEndpoint(only), destination: podEndpoint(only), protocol, ...(port !== undefined ? { port } : {}) });
     const message = `${from.label} and ${to.label} are the same single pod${only ? ` (${only.namespace}/${only.name})` : ''}: there is no pair of different pods to check, and a pod may always talk to itself`;
-    if (format !== 'text') io.stdout(structured({ allowed: true, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: 0, allowedPairs: 0, note: message, ...(self ? { allowedExample: self } : {}) }, format, 2));
+    if (format !== 'text')
+      io.stdout(
+        structured(
+          {
+            allowed: true,
+            from: from.label,
+            to: to.label,
+            protocol,
+            port: port ?? null,
+            sources: answer.sources,
+            destinations: answer.destinations,
+            pairs: 0,
+            allowedPairs: 0,
+            note: message,
+            ...(self ? { allowedExample: self } : {}),
+          },
+          format,
+          2,
+        ),
+      );
     else io.stdout(`ALLOWED: ${safeText(message)}\n`);
     return EXIT.OK;
   }
   const allowed = answer.allowed === answer.pairs;
   if (format !== 'text') {
-    io.stdout(structured({ allowed, from: from.label, to: to.label, protocol, port: port ?? null, sources: answer.sources, destinations: answer.destinations, pairs: answer.pairs, allowedPairs: answer.allowed, ...(allowedExample ? { allowedExample } : {}), ...(deniedExample ? { deniedExample } : {}) }, format, 2));
+    io.stdout(
+      structured(
+        {
+          allowed,
+          from: from.label,
+          to: to.label,
+          protocol,
+          port: port ?? null,
+          sources: answer.sources,
+          destinations: answer.destinations,
+          pairs: answer.pairs,
+          allowedPairs: answer.allowed,
+          ...(allowedExample ? { allowedExample } : {}),
+          ...(deniedExample ? { deniedExample } : {}),
+        },
+        format,
+        2,
+      ),
+    );
   } else {
     const what = port === undefined ? `${protocol} any port` : `${protocol} port ${port}`;
     const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
-    io.stdout(`${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`);
+    io.stdout(
+      `${allowed ? 'ALLOWED' : answer.allowed === 0 ? 'DENIED' : 'PARTLY ALLOWED'}: ${safeText(from.label)} (${n(answer.sources, 'pod')}) -> ${safeText(to.label)} (${n(answer.destinations, 'pod')}) ${what}: ${answer.allowed} of ${n(answer.pairs, 'pair')} allowed\n`,
+    );
     if (deniedExample) io.stdout(`\nfor example, a denied pair:\n${renderVerdict(deniedExample)}`);
     else if (allowedExample) io.stdout(`\nfor example:\n${renderVerdict(allowedExample)}`);
     for (const c of hostNetworkCaveats([...from.pods, ...to.pods])) io.stdout(`Caveat: ${safeText(c)}\n`);

@@ -35,7 +35,10 @@ export function completionScript(shell: string | undefined, commands: Readonly<R
 }
 
 function bash(names: string[], commands: Readonly<Record<string, OptionSpec>>): string {
-  const cases = names.filter((c) => c !== 'completion').map((c) => `    ${c}) flags="${flagsOf(commands[c]!).join(' ')}" ;;`).join('\n');
+  const cases = names
+    .filter((c) => c !== 'completion')
+    .map((c) => `    ${c}) flags="${flagsOf(commands[c]!).join(' ')}" ;;`)
+    .join('\n');
   const values = Object.entries(VALUES)
     .map(([flag, v]) => {
       const short = (GLOBAL_OPTIONS as OptionSpec)[flag]?.short;

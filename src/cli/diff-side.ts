@@ -15,10 +15,7 @@ import { parseGitSpec, readGitSources } from './git.js';
 import { inputFromSources, readFiles, type Input } from './input.js';
 import { UsageError, type IO } from './io.js';
 
-export type SideSpec =
-  | { readonly kind: 'path'; readonly path: string }
-  | { readonly kind: 'git'; readonly rev: string; readonly path: string }
-  | { readonly kind: 'cluster' };
+export type SideSpec = { readonly kind: 'path'; readonly path: string } | { readonly kind: 'git'; readonly rev: string; readonly path: string } | { readonly kind: 'cluster' };
 
 export function parseSide(text: string): SideSpec {
   if (text === 'cluster') return { kind: 'cluster' };

@@ -62,7 +62,16 @@ export function dropSummary(e: DropEvent): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** The answer as text: one block per event (summary, then the check command), or a wide table. */
@@ -71,7 +80,11 @@ export function renderDrops(answer: DropsAnswer, format: 'text' | 'wide'): strin
   if (format === 'wide') {
     const rows = [['TIME', 'NODE', 'ACTION', 'DIRECTION', 'FROM', 'TO', 'PORT', 'PACKETS', 'POLICIES', 'CHAIN', 'CHECK']];
     for (const e of answer.events) {
-      rows.push([e.time, e.node, e.action, e.direction, endpointText(e.source), endpointText(e.destination), portText(e), String(e.packets), e.policies.join(',') || '-', e.chain, checkLine(e) || '-'].map(safeText));
+      rows.push(
+        [e.time, e.node, e.action, e.direction, endpointText(e.source), endpointText(e.destination), portText(e), String(e.packets), e.policies.join(',') || '-', e.chain, checkLine(e) || '-'].map(
+          safeText,
+        ),
+      );
     }
     return table(rows);
   }

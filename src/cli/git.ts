@@ -33,7 +33,12 @@ function git(cwd: string | undefined, args: readonly string[], input?: string): 
 }
 
 function firstLine(s: string): string {
-  return s.trim().split('\n')[0]?.replace(/^fatal: /, '') ?? '';
+  return (
+    s
+      .trim()
+      .split('\n')[0]
+      ?.replace(/^fatal: /, '') ?? ''
+  );
 }
 
 export interface GitSpec {

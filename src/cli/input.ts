@@ -67,7 +67,10 @@ export function inputFromSources(
   const loaded = loadClusterFast(read.sources, { defaultNamespace, progress: (d, t) => progress.update('loading files', d, t) });
   progress.done();
   const validation = validateCluster(loaded.cluster);
-  const diagnostics = inSourceOrder([...read.diagnostics, ...loaded.diagnostics, ...validation], read.sources.map((s) => s.file));
+  const diagnostics = inSourceOrder(
+    [...read.diagnostics, ...loaded.diagnostics, ...validation],
+    read.sources.map((s) => s.file),
+  );
   const c = loaded.cluster;
   const none = c.pods.length === 0 && c.policies.length === 0 && c.namespaces.size === 0 && !c.services?.length && !c.clusterPolicies?.length && !c.nodes?.length;
   if (read.sources.length > 0 && none && !hasErrors(diagnostics)) {

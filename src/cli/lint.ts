@@ -33,7 +33,11 @@ export async function lintCommand(flags: GlobalFlags, values: Record<string, unk
     format === 'json'
       ? renderLintJson(result.findings, result.suppressed)
       : format === 'sarif'
-        ? renderSarif(result.findings, RULES.filter((r) => !disable.includes(r.id)), version)
+        ? renderSarif(
+            result.findings,
+            RULES.filter((r) => !disable.includes(r.id)),
+            version,
+          )
         : renderLintText(result.findings, result.suppressed);
   io.stdout(out);
   return lintCounts(result.findings).error > 0 ? EXIT.NEGATIVE : EXIT.OK;

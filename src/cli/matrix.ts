@@ -74,7 +74,8 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
     if (format === 'json' || format === 'yaml') io.stdout(structured(s, format));
     else {
       const pairs = pods * (pods - 1);
-      for (const p of s.probes) io.stdout(`${probeTitle(p)}: ${p.allowedPairs} of ${pairs} ordered pairs of different pods allowed (${pairs ? ((100 * p.allowedPairs) / pairs).toFixed(1) : '0.0'}%)\n`);
+      for (const p of s.probes)
+        io.stdout(`${probeTitle(p)}: ${p.allowedPairs} of ${pairs} ordered pairs of different pods allowed (${pairs ? ((100 * p.allowedPairs) / pairs).toFixed(1) : '0.0'}%)\n`);
     }
     return EXIT.OK;
   }
@@ -114,7 +115,13 @@ export async function matrixCommand(flags: GlobalFlags, values: Record<string, u
   }
   const streamed = probes.map((probe) => streamProbe(scale, shown, probe));
   const chunks =
-    format === 'json' ? jsonChunks(shown, streamed) : format === 'csv' ? csvChunks(shown, streamed) : format === 'md' ? markdownChunks(shown, streamed) : tableOutput(shown, streamed, format === 'wide' ? engineOf() : undefined, (p) => scale.classOf(p));
+    format === 'json'
+      ? jsonChunks(shown, streamed)
+      : format === 'csv'
+        ? csvChunks(shown, streamed)
+        : format === 'md'
+          ? markdownChunks(shown, streamed)
+          : tableOutput(shown, streamed, format === 'wide' ? engineOf() : undefined, (p) => scale.classOf(p));
   await writeChunks(io, chunks);
   return EXIT.OK;
 }

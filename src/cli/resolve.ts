@@ -140,7 +140,9 @@ function serviceGroup(cluster: Cluster, namespace: string, name: string, text: s
       `${flag} ${text}: Service ${namespace}/${name} has no selector, so it stands for no pods netpol can know (its endpoints are managed outside Kubernetes${service.type === 'ExternalName' ? ', or it names an external host' : ''}); name the pods or addresses behind it instead`,
     );
   }
-  const selector = Object.entries(service.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries(service.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (pods.length === 0) throw new UsageError(`${flag} ${text}: Service ${namespace}/${name} selects no pods in the input (selector ${selector})`);
   return { pods, label: `${namespace}/svc/${name}`, service };
 }
@@ -158,13 +160,20 @@ export function serviceTargetPort(service: ServiceInfo, protocol: Protocol, port
   const list = ports.map((p) => `${p.port}${p.name ? ` "${p.name}"` : ''} -> targetPort ${p.targetPort}`).join(', ');
   const chosen = servicePort(service, protocol, port);
   if (port === undefined) {
-    if (chosen) return { port: chosen.targetPort, note: `no --port: checking the only ${protocol} port of ${name}, ${chosen.port} -> targetPort ${chosen.targetPort} (the pods' port, which NetworkPolicy sees)` };
+    if (chosen)
+      return {
+        port: chosen.targetPort,
+        note: `no --port: checking the only ${protocol} port of ${name}, ${chosen.port} -> targetPort ${chosen.targetPort} (the pods' port, which NetworkPolicy sees)`,
+      };
     if (ports.length === 0) return { note: `${name} has no ${protocol} port${service.ports.length > 0 ? ` (see --protocol)` : ''}; answering for every ${protocol} port of its pods` };
     return { note: `${name} has ${ports.length} ${protocol} ports (${list}); answering for every port: pass --port to choose one` };
   }
   if (chosen) {
     if (chosen.targetPort === port) return { port };
-    return { port: chosen.targetPort, note: `--port ${port} is port ${chosen.port}${chosen.name ? ` (${chosen.name})` : ''} of ${name}, which forwards to targetPort ${chosen.targetPort} on its pods: NetworkPolicy sees the pods' port, so ${chosen.targetPort} is checked` };
+    return {
+      port: chosen.targetPort,
+      note: `--port ${port} is port ${chosen.port}${chosen.name ? ` (${chosen.name})` : ''} of ${name}, which forwards to targetPort ${chosen.targetPort} on its pods: NetworkPolicy sees the pods' port, so ${chosen.targetPort} is checked`,
+    };
   }
   return { port, ...(ports.length > 0 ? { note: `--port ${port} is not a ${protocol} port of ${name} (${list}); checking it as the pods' own port` } : {}) };
 }

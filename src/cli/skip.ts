@@ -27,7 +27,12 @@ export function skipInvalid(input: Input): Input {
   for (const [name, ns] of c.namespaces) {
     namespaces.set(name, bad.has({ kind: 'Namespace', name }) ? { name, labels: automaticLabels(name), implicit: true } : ns);
   }
-  const listed = bad.values().slice(0, 10).map((r) => objectLabel(r.kind, r.namespace, r.name)).join(', ') + (bad.size > 10 ? `, ... (${bad.size} in all)` : '');
+  const listed =
+    bad
+      .values()
+      .slice(0, 10)
+      .map((r) => objectLabel(r.kind, r.namespace, r.name))
+      .join(', ') + (bad.size > 10 ? `, ... (${bad.size} in all)` : '');
   const warning: Diagnostic = {
     severity: 'warning',
     code: 'SkippedInvalid',

@@ -32,7 +32,9 @@ export async function validateCommand(flags: GlobalFlags, io: IO): Promise<numbe
     const c = input.cluster;
     const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
     if (errors === 0) {
-      io.stdout(`valid: ${plural(c.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${c.clusterPolicies ? `${plural(c.clusterPolicies.length, 'cluster-scoped policy', 'cluster-scoped policies')}, ` : ''}${plural(c.pods.length, 'pod')}, ${plural(c.namespaces.size, 'namespace')}${c.services ? `, ${plural(c.services.length, 'Service')}` : ''}${warnings ? ` (${plural(warnings, 'warning')})` : ''}\n`);
+      io.stdout(
+        `valid: ${plural(c.policies.length, 'NetworkPolicy', 'NetworkPolicies')}, ${c.clusterPolicies ? `${plural(c.clusterPolicies.length, 'cluster-scoped policy', 'cluster-scoped policies')}, ` : ''}${plural(c.pods.length, 'pod')}, ${plural(c.namespaces.size, 'namespace')}${c.services ? `, ${plural(c.services.length, 'Service')}` : ''}${warnings ? ` (${plural(warnings, 'warning')})` : ''}\n`,
+      );
     } else {
       const files = new Set(findings.filter((d) => d.severity === 'error').map((d) => d.file ?? '')).size;
       io.stdout(`invalid: ${counts} in ${plural(files, 'source')}\n`);

@@ -50,7 +50,8 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
     ...(namespace !== undefined ? { namespace } : {}),
     clusterScoped: true,
     clusterScopedMayBeForbidden: true,
-    onForbidden: (kind, resource) => io.stderr(`Warning: ${safeText(`your account cannot list ${resource}: ${kind === 'Node' ? 'node addresses (for nodes peers) are' : 'they are'} left out of the analysis`)}\n`),
+    onForbidden: (kind, resource) =>
+      io.stderr(`Warning: ${safeText(`your account cannot list ${resource}: ${kind === 'Node' ? 'node addresses (for nodes peers) are' : 'they are'} left out of the analysis`)}\n`),
     onEvent: (e) => {
       const change = tracker?.apply(e);
       if (change) io.stdout(format === 'json' ? `${safeJson({ time: new Date().toISOString(), ...changeJSON(change) })}\n` : renderChange(change));
@@ -73,9 +74,15 @@ export async function watchCommand(flags: GlobalFlags, values: Record<string, un
     const where = namespace === undefined ? 'all namespaces' : `namespace ${safeText(namespace)}`;
     const counts = probes.map((p) => `${probeTitle(p)}: ${pairs(tracker!.allowedPairs(p))}`).join(', ');
     const clusterPolicies = tracker.clusterPolicyCount;
-    if (format === 'json') io.stdout(`${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, clusterPolicies, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`);
+    if (format === 'json')
+      io.stdout(
+        `${safeJson({ time: new Date().toISOString(), synced: { namespace: namespace ?? null, pods: tracker.podCount, policies: tracker.policyCount, clusterPolicies, probes: probes.map((p) => ({ ...p, allowedPairs: tracker!.allowedPairs(p) })) } })}\n`,
+      );
     else {
-      const objects = clusterPolicies === 0 ? `${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies` : `${tracker.podCount} pods, ${tracker.policyCount} NetworkPolicies and ${clusterPolicies} cluster-scoped ${clusterPolicies === 1 ? 'policy' : 'policies'}`;
+      const objects =
+        clusterPolicies === 0
+          ? `${tracker.podCount} pods and ${tracker.policyCount} NetworkPolicies`
+          : `${tracker.podCount} pods, ${tracker.policyCount} NetworkPolicies and ${clusterPolicies} cluster-scoped ${clusterPolicies === 1 ? 'policy' : 'policies'}`;
       io.stdout(`watching ${objects} in ${where} (${counts})\n`);
     }
   });
@@ -109,7 +116,10 @@ function renderChange(c: ReachabilityChange): string {
       continue;
     }
     lines.push(`  ${title}: +${p.added.length} -${p.removed.length} allowed pairs, now ${p.allowedPairs}`);
-    for (const [sign, pairs] of [['+', p.added], ['-', p.removed]] as const) {
+    for (const [sign, pairs] of [
+      ['+', p.added],
+      ['-', p.removed],
+    ] as const) {
       for (const [from, to] of pairs.slice(0, SHOWN_PAIRS)) lines.push(`    ${sign} ${safeText(podKey(from))} -> ${safeText(podKey(to))}`);
       if (pairs.length > SHOWN_PAIRS) lines.push(`    ${sign} ... and ${pairs.length - SHOWN_PAIRS} more (-o json lists every pair)`);
     }

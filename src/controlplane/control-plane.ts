@@ -86,7 +86,10 @@ async function freePort(): Promise<number> {
 }
 
 async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  const r = await run('openssl', args.map((a) => (a.startsWith('@') ? join(cwd, a.slice(1)) : a)));
+  const r = await run(
+    'openssl',
+    args.map((a) => (a.startsWith('@') ? join(cwd, a.slice(1)) : a)),
+  );
   if (r.code !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
 }
 
@@ -109,7 +112,9 @@ function b64(s: string): string {
 }
 
 function kubeconfigText(server: string, caPem: string, user: Record<string, string>, userName: string): string {
-  const userLines = Object.entries(user).map(([k, v]) => `    ${k}: ${v}`).join('\n');
+  const userLines = Object.entries(user)
+    .map(([k, v]) => `    ${k}: ${v}`)
+    .join('\n');
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -191,40 +196,72 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     await makePki(dir);
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const etcd = new Proc(join(binDir, 'etcd'), [
-      '--name', 'netpol-lab',
-      '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', etcdUrl,
-      '--advertise-client-urls', etcdUrl,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `netpol-lab=http://127.0.0.1:${peerPort}`,
-      '--log-level', 'warn',
-      '--unsafe-no-fsync',
-    ], join(dir, 'etcd.log'), options.detached);
+    const etcd = new Proc(
+      join(binDir, 'etcd'),
+      [
+        '--name',
+        'netpol-lab',
+        '--data-dir',
+        join(dir, 'etcd'),
+        '--listen-client-urls',
+        etcdUrl,
+        '--advertise-client-urls',
+        etcdUrl,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peerPort}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peerPort}`,
+        '--initial-cluster',
+        `netpol-lab=http://127.0.0.1:${peerPort}`,
+        '--log-level',
+        'warn',
+        '--unsafe-no-fsync',
+      ],
+      join(dir, 'etcd.log'),
+      options.detached,
+    );
     procs.push(etcd);
     await etcd.start();
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = new Proc(join(binDir, 'kube-apiserver'), [
-      '--etcd-servers', etcdUrl,
-      '--bind-address', '127.0.0.1',
-      '--advertise-address', '127.0.0.1',
-      '--secure-port', String(apiPort),
-      '--cert-dir', join(dir, 'apiserver-certs'),
-      '--tls-cert-file', join(dir, 'serving.crt'),
-      '--tls-private-key-file', join(dir, 'serving.key'),
-      '--client-ca-file', join(dir, 'ca.crt'),
-      '--service-account-issuer', 'https://kubernetes.default.svc',
-      '--service-account-key-file', join(dir, 'sa.pub'),
-      '--service-account-signing-key-file', join(dir, 'sa.key'),
-      '--authorization-mode', 'Node,RBAC',
-      '--disable-admission-plugins', 'ServiceAccount',
-      '--service-cluster-ip-range', '10.96.0.0/16',
-      '--allow-privileged=true',
-      '--profiling=false',
-      '--v=1',
-      ...(options.apiServerArgs ?? []),
-    ], join(dir, 'apiserver.log'), options.detached);
+    const apiserver = new Proc(
+      join(binDir, 'kube-apiserver'),
+      [
+        '--etcd-servers',
+        etcdUrl,
+        '--bind-address',
+        '127.0.0.1',
+        '--advertise-address',
+        '127.0.0.1',
+        '--secure-port',
+        String(apiPort),
+        '--cert-dir',
+        join(dir, 'apiserver-certs'),
+        '--tls-cert-file',
+        join(dir, 'serving.crt'),
+        '--tls-private-key-file',
+        join(dir, 'serving.key'),
+        '--client-ca-file',
+        join(dir, 'ca.crt'),
+        '--service-account-issuer',
+        'https://kubernetes.default.svc',
+        '--service-account-key-file',
+        join(dir, 'sa.pub'),
+        '--service-account-signing-key-file',
+        join(dir, 'sa.key'),
+        '--authorization-mode',
+        'Node,RBAC',
+        '--disable-admission-plugins',
+        'ServiceAccount',
+        '--service-cluster-ip-range',
+        '10.96.0.0/16',
+        '--allow-privileged=true',
+        '--profiling=false',
+        '--v=1',
+        ...(options.apiServerArgs ?? []),
+      ],
+      join(dir, 'apiserver.log'),
+      options.detached,
+    );
     procs.push(apiserver);
     const files = {
       ca: await readFile(join(dir, 'ca.crt'), 'utf8'),

@@ -43,14 +43,14 @@ export const DIAGNOSTIC_CODES = {
   InvalidNodeAddress: 'A Node address that is not an IP: ignored.',
   MissingPodTemplate: 'A workload without a pod template contributes no pods.',
   ImplicitNamespace: 'A namespace used but not declared: it is assumed to carry only its name label.',
-  SamePriorityOverlap: 'Cluster-scoped policies of one tier and priority overlap: their order is netpol\'s choice.',
+  SamePriorityOverlap: "Cluster-scoped policies of one tier and priority overlap: their order is netpol's choice.",
   UnsupportedProtocol: 'A protocol the API server accepts in a cluster-scoped policy that matches no traffic.',
   DomainNamesNotEnforced: 'domainNames peers are analysed, not enforced by the agent.',
   // A live cluster
   ClusterScopedUnreadable: 'The account cannot list a cluster-scoped policy kind: those policies are left out.',
   NamespaceUnreadable: 'The account cannot get the namespace: its labels are assumed.',
   NamespaceNotFound: 'The namespace asked for does not exist.',
-  OverlayWorkload: 'An --overlay file holds a workload: its pods replace the cluster\'s.',
+  OverlayWorkload: "An --overlay file holds a workload: its pods replace the cluster's.",
   ServicesUnreadable: 'The account cannot list Services: Services named on the command line cannot be resolved.',
   IncompleteSnapshot: 'The API server holds objects netpol cannot decode: nothing is analysed while they are there.',
   // The agent's input (fail closed)

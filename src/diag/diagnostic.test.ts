@@ -9,7 +9,11 @@ import { about, attachSource, ObjectMap, type Diagnostic } from './index.js';
 const PROBLEM: Diagnostic = { severity: 'error', code: 'FieldValueInvalid', message: 'Invalid value', path: 'spec.priority' };
 
 test('about: the label for people and the reference for code, together; an object already named stays', () => {
-  assert.deepEqual(about(PROBLEM, { kind: 'NetworkPolicy', namespace: 'shop', name: 'db' }), { ...PROBLEM, object: 'NetworkPolicy shop/db', ref: { kind: 'NetworkPolicy', namespace: 'shop', name: 'db' } });
+  assert.deepEqual(about(PROBLEM, { kind: 'NetworkPolicy', namespace: 'shop', name: 'db' }), {
+    ...PROBLEM,
+    object: 'NetworkPolicy shop/db',
+    ref: { kind: 'NetworkPolicy', namespace: 'shop', name: 'db' },
+  });
   assert.deepEqual(about(PROBLEM, { kind: 'AdminNetworkPolicy', name: 'tenants' }), { ...PROBLEM, object: 'AdminNetworkPolicy tenants', ref: { kind: 'AdminNetworkPolicy', name: 'tenants' } });
   const named = about(PROBLEM, { kind: 'Pod', namespace: 'a', name: 'b' });
   assert.equal(about(named, { kind: 'Pod', namespace: 'c', name: 'd' }), named);

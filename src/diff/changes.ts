@@ -196,7 +196,15 @@ export function objectChanges(before: Cluster, after: Cluster): ObjectChanges {
     if (next && !sameLabels(ns.labels, next.labels)) namespaces.push({ namespace: name, before: ns.labels, after: next.labels });
   }
   const byText = (a: { policy: string }, b: { policy: string }) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0);
-  return { policies: policies.sort(byText), clusterPolicies: clusterPolicyChanges(before, after), nodes: nodesChanged(before, after), pods, namespaces, podsRemoved: podsRemoved.sort(), podsAdded: podsAdded.sort() };
+  return {
+    policies: policies.sort(byText),
+    clusterPolicies: clusterPolicyChanges(before, after),
+    nodes: nodesChanged(before, after),
+    pods,
+    namespaces,
+    podsRemoved: podsRemoved.sort(),
+    podsAdded: podsAdded.sort(),
+  };
 }
 
 /** `+k=v`, `-k=v`, `k: a -> b` for each label that differs. */

@@ -70,11 +70,21 @@ test('diff reports exactly the pairs whose verdict changed, each with a cause at
             assert.notEqual(c.kind, 'unexplained', `${label} ${p.from} -> ${p.to}: ${JSON.stringify(d.changes.policies.map((x) => [x.policy, x.change, x.parts]))}`);
             if (c.kind === 'policy') assert.equal(changedPolicies.get(c.policy), c.change, `cause names a changed policy: ${c.policy}`);
             if (c.kind === 'pod') assert.ok(c.pod === p.from || c.pod === p.to, 'pod cause is an end');
-            if (c.kind === 'namespace') assert.ok([p.from, p.to].some((x) => x.startsWith(`${c.namespace}/`)), 'namespace cause is an end');
+            if (c.kind === 'namespace')
+              assert.ok(
+                [p.from, p.to].some((x) => x.startsWith(`${c.namespace}/`)),
+                'namespace cause is an end',
+              );
           }
         }
       });
-      assert.deepEqual([...d.changes.podsAdded].sort(), after.pods.map(podKey).filter((k) => !before.pods.some((p) => podKey(p) === k)).sort());
+      assert.deepEqual(
+        [...d.changes.podsAdded].sort(),
+        after.pods
+          .map(podKey)
+          .filter((k) => !before.pods.some((p) => podKey(p) === k))
+          .sort(),
+      );
     }),
     { numRuns: 300 },
   );

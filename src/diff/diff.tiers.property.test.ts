@@ -53,7 +53,10 @@ test(`diff across tiers reports exactly the changed pairs, each with a cause (se
         const label = `${PROBES[k]!.protocol}/${PROBES[k]!.port}`;
         for (const p of [...pd.added, ...pd.removed]) {
           const where = `${label} ${p.from} -> ${p.to}: ${JSON.stringify(p.causes)}`;
-          assert.ok(p.causes.every((c) => c.kind !== 'unexplained'), `explained ${where}`);
+          assert.ok(
+            p.causes.every((c) => c.kind !== 'unexplained'),
+            `explained ${where}`,
+          );
           assert.ok(
             p.causes.some((c) => (c.kind === 'clusterPolicy' && c.change !== 'unchanged') || c.kind === 'pod' || c.kind === 'namespace'),
             `a cause names a changed object ${where}`,

@@ -251,7 +251,10 @@ function compare(before: DiffSide, after: DiffSide, joints: readonly Joint[], pr
 /** An explaining engine holding only the policies of the namespaces involved (normalising 10,000 policies for a few pairs would dominate). */
 function explainer(cluster: Cluster, namespaces: ReadonlySet<string>): Engine {
   const normalize = policyNormalizer();
-  return new Engine(cluster, cluster.policies.filter((p) => namespaces.has(p.namespace)).map((p) => normalize(p)));
+  return new Engine(
+    cluster,
+    cluster.policies.filter((p) => namespaces.has(p.namespace)).map((p) => normalize(p)),
+  );
 }
 
 function verdict(engine: Engine, source: PodInfo, destination: PodInfo, probe: DiffProbe): Verdict {

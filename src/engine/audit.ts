@@ -33,7 +33,10 @@ export function auditVerdict(engine: Engine, t: Traffic): AuditVerdict {
   const verdict = engine.withAudit().evaluate(t);
   const by: StagedRef[] = [];
   if (today.allowed !== verdict.allowed) {
-    for (const [once, now] of [[verdict.egress, today.egress], [verdict.ingress, today.ingress]] as const) {
+    for (const [once, now] of [
+      [verdict.egress, today.egress],
+      [verdict.ingress, today.ingress],
+    ] as const) {
       if (once.allowed === now.allowed) continue;
       for (const p of [...stagedClusterPolicies(once), ...staged(once, !once.allowed)]) if (!by.some((q) => sameRef(p, q))) by.push(p);
     }

@@ -42,7 +42,10 @@ describe('isolation', () => {
     const v = ask(c, 'x/a', 'x/b', 80);
     assert.equal(v.allowed, false);
     assert.equal(v.reason, 'denied-by-ingress');
-    assert.deepEqual(v.ingress.policies.map((p) => p.policy.name), ['deny-in']);
+    assert.deepEqual(
+      v.ingress.policies.map((p) => p.policy.name),
+      ['deny-in'],
+    );
     assert.equal(ask(c, 'x/b', 'x/a', 80).allowed, true, 'egress of b is not isolated');
   });
 
@@ -85,7 +88,13 @@ describe('isolation', () => {
     });
     const v = ask(c, 'x/a', 'x/b', 80);
     assert.equal(v.allowed, true);
-    assert.deepEqual(v.ingress.policies.map((p) => [p.policy.name, p.allows]), [['deny', false], ['allow-a', true]]);
+    assert.deepEqual(
+      v.ingress.policies.map((p) => [p.policy.name, p.allows]),
+      [
+        ['deny', false],
+        ['allow-a', true],
+      ],
+    );
   });
 
   test('both ends must allow', () => {
@@ -128,7 +137,9 @@ describe('peers', () => {
     const and = cluster({
       namespaces: ns,
       pods,
-      policies: [policy('x/p', { podSelector: { matchLabels: { app: 'b' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'a' } } }] }] })],
+      policies: [
+        policy('x/p', { podSelector: { matchLabels: { app: 'b' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } }, podSelector: { matchLabels: { app: 'a' } } }] }] }),
+      ],
     });
     assert.equal(ask(and, 'y/a', 'x/b', 80).allowed, true);
     assert.equal(ask(and, 'y/c', 'x/b', 80).allowed, false, 'namespace matches but pod does not');
@@ -136,7 +147,9 @@ describe('peers', () => {
     const or = cluster({
       namespaces: ns,
       pods,
-      policies: [policy('x/p', { podSelector: { matchLabels: { app: 'b' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }, { podSelector: { matchLabels: { app: 'a' } } }] }] })],
+      policies: [
+        policy('x/p', { podSelector: { matchLabels: { app: 'b' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }, { podSelector: { matchLabels: { app: 'a' } } }] }] }),
+      ],
     });
     assert.equal(ask(or, 'y/c', 'x/b', 80).allowed, true);
     assert.equal(ask(or, 'x/a', 'x/b', 80).allowed, true);
@@ -161,7 +174,9 @@ describe('peers', () => {
     const sel = (op: string, values?: string[]) =>
       cluster({
         pods: [pod('x/t', { app: 't' }), pod('x/with', { tier: 'web' }), pod('x/other', { tier: 'db' }), pod('x/none')],
-        policies: [policy('x/p', { podSelector: { matchLabels: { app: 't' } }, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: op, ...(values ? { values } : {}) }] } }] }] })],
+        policies: [
+          policy('x/p', { podSelector: { matchLabels: { app: 't' } }, ingress: [{ from: [{ podSelector: { matchExpressions: [{ key: 'tier', operator: op, ...(values ? { values } : {}) }] } }] }] }),
+        ],
       });
     const result = (c: Cluster) => ['x/with', 'x/other', 'x/none'].map((s) => ask(c, s, 'x/t', 80).allowed);
     assert.deepEqual(result(sel('In', ['web'])), [true, false, false]);
@@ -217,11 +232,19 @@ describe('peers', () => {
 });
 
 describe('ports', () => {
-  const web: PodInfo = pod('x/web', { app: 'web' }, { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP' }] });
+  const web: PodInfo = pod(
+    'x/web',
+    { app: 'web' },
+    {
+      ports: [
+        { name: 'http', port: 8080, protocol: 'TCP' },
+        { name: 'dns', port: 53, protocol: 'UDP' },
+      ],
+    },
+  );
   const other: PodInfo = pod('x/other', { app: 'other' }, { ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] });
   const client = pod('x/client', { app: 'client' });
-  const only = (ports: object[]) =>
-    cluster({ pods: [web, other, client], policies: [policy('x/p', { podSelector: {}, ingress: [{ ports: ports as never }] })] });
+  const only = (ports: object[]) => cluster({ pods: [web, other, client], policies: [policy('x/p', { podSelector: {}, ingress: [{ ports: ports as never }] })] });
 
   test('protocol defaults to TCP; a numeric port matches that port only', () => {
     const c = only([{ port: 80 }]);
@@ -232,7 +255,10 @@ describe('ports', () => {
 
   test('endPort makes an inclusive range', () => {
     const c = only([{ protocol: 'TCP', port: 32000, endPort: 32768 }]);
-    assert.deepEqual([31999, 32000, 32768, 32769].map((p) => ask(c, 'x/client', 'x/web', p).allowed), [false, true, true, false]);
+    assert.deepEqual(
+      [31999, 32000, 32768, 32769].map((p) => ask(c, 'x/client', 'x/web', p).allowed),
+      [false, true, true, false],
+    );
   });
 
   test('a protocol without a port means every port of that protocol', () => {

@@ -12,22 +12,26 @@
 import type { IP } from '../ip/index.js';
 import { AddressSet, parseCIDR, parseIP } from '../ip/index.js';
 import { podKey, type Cluster, type Labels, type PodInfo, type Protocol } from '../model/index.js';
-import { normalizeClusterPolicies, type ClusterPolicy, affects, inView, normalizePolicy, rulesOf, type Direction, type Peer, type Policy, type PortSpec, type Rule, PortSet, isolatingPolicies, namespaceLabels, resolveNamedPort } from '../policy/index.js';
+import {
+  normalizeClusterPolicies,
+  type ClusterPolicy,
+  affects,
+  inView,
+  normalizePolicy,
+  rulesOf,
+  type Direction,
+  type Peer,
+  type Policy,
+  type PortSpec,
+  type Rule,
+  PortSet,
+  isolatingPolicies,
+  namespaceLabels,
+  resolveNamedPort,
+} from '../policy/index.js';
 import { ClusterTiers, ONE_PORT, PORT_SETS, type SideDecision } from './tiers.js';
 import { matches, requirementText, unmetRequirements } from '../selector/index.js';
-import type {
-  Endpoint,
-  PeerResult,
-  PolicyResult,
-  PortResult,
-  RuleResult,
-  PortDecision,
-  SideResult,
-  TierResult,
-  Traffic,
-  Verdict,
-  VerdictReason,
-} from './types.js';
+import type { Endpoint, PeerResult, PolicyResult, PortResult, RuleResult, PortDecision, SideResult, TierResult, Traffic, Verdict, VerdictReason } from './types.js';
 
 interface Selected {
   readonly ingress: readonly Policy[];
@@ -101,7 +105,13 @@ export class Engine {
     const inTiers = clusterPolicies.filter((p) => inView(p, options.includeAudit === true));
     this.tiers =
       inTiers.length > 0
-        ? new ClusterTiers(inTiers, cluster, (ns) => this.namespaceLabels(ns), (pod) => this.addresses(pod), (pod, name, protocol) => resolveNamedPort(pod, name, protocol))
+        ? new ClusterTiers(
+            inTiers,
+            cluster,
+            (ns) => this.namespaceLabels(ns),
+            (pod) => this.addresses(pod),
+            (pod, name, protocol) => resolveNamedPort(pod, name, protocol),
+          )
         : undefined;
     for (const p of policies) {
       if (!inView(p, options.includeAudit === true)) continue;
@@ -222,9 +232,7 @@ export class Engine {
 
   private sideDecision(direction: Direction, subject: PodInfo, other: Endpoint, protocol: Protocol, destination: Endpoint): SideDecision<PortSet> {
     const tiers = this.tiers!;
-    return tiers.decide(PORT_SETS, PortSet.ALL, direction, subject, other, tiers.portSets(protocol, destination), () =>
-      this.sideAdmits(direction, subject, other, protocol, destination),
-    );
+    return tiers.decide(PORT_SETS, PortSet.ALL, direction, subject, other, tiers.portSets(protocol, destination), () => this.sideAdmits(direction, subject, other, protocol, destination));
   }
 
   /** Ports of `protocol` on which `source` may open a connection to `destination`. */
@@ -320,7 +328,8 @@ export class Engine {
     else if (!egress.allowed && !ingress.allowed) reason = 'denied-by-both';
     else if (!egress.allowed) reason = 'denied-by-egress';
     else if (!ingress.allowed) reason = 'denied-by-ingress';
-    else if (!allowed) reason = 'denied-by-both'; // each side admits some port, but no port in common
+    else if (!allowed)
+      reason = 'denied-by-both'; // each side admits some port, but no port in common
     else reason = egress.isolated || ingress.isolated || decidedByClusterPolicy(egress) || decidedByClusterPolicy(ingress) ? 'allowed-by-policy' : 'not-isolated';
 
     return {
@@ -402,10 +411,7 @@ export class Engine {
         ? ('all' as const)
         : rule.ports.map((spec): PortResult => {
             const admits = this.portSpecAdmits(spec, t.protocol, t.destination);
-            const resolvedTo =
-              spec.port.kind === 'named' && t.destination.kind === 'pod'
-                ? resolveNamedPort(t.destination.pod, spec.port.name, spec.protocol)
-                : undefined;
+            const resolvedTo = spec.port.kind === 'named' && t.destination.kind === 'pod' ? resolveNamedPort(t.destination.pod, spec.port.name, spec.protocol) : undefined;
             return {
               index: spec.index,
               protocol: spec.protocol,
@@ -481,7 +487,6 @@ function portSpecText(spec: PortSpec): string {
       return spec.port.name;
   }
 }
-
 
 function cidrSetOf(text: string): AddressSet {
   const c = parseCIDR(text);

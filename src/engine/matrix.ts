@@ -37,9 +37,7 @@ export function reachability(engine: Engine, pods: readonly PodInfo[], probes: r
     probes: probes.map((probe) => ({
       port: probe.port,
       protocol: probe.protocol,
-      allowed: endpoints.map((source) =>
-        endpoints.map((destination) => engine.allows({ source, destination, protocol: probe.protocol, port: probe.port })),
-      ),
+      allowed: endpoints.map((source) => endpoints.map((destination) => engine.allows({ source, destination, protocol: probe.protocol, port: probe.port }))),
     })),
   };
 }
@@ -73,7 +71,12 @@ export class ExactReachability {
 
   allows(source: PodInfo, destination: PodInfo, probe: Probe): boolean {
     if (source === destination) return true;
-    return this.engine.allows({ source: this.endpoints.get(source) ?? podEndpoint(source), destination: this.endpoints.get(destination) ?? podEndpoint(destination), protocol: probe.protocol, port: probe.port });
+    return this.engine.allows({
+      source: this.endpoints.get(source) ?? podEndpoint(source),
+      destination: this.endpoints.get(destination) ?? podEndpoint(destination),
+      protocol: probe.protocol,
+      port: probe.port,
+    });
   }
 
   /** Ordered pairs of distinct pods allowed on the probe. */

@@ -157,6 +157,15 @@ export function tieredSideAllows(
   if (admin === 'deny') return false;
   // Admin passed or did not match: "v1.NetworkPolicy always makes a final decision for selected pods."
   if (networkPolicy.isolated) return networkPolicy.allowed;
-  const baseline = tierVerdict(cluster, all.filter((p) => !isAdmin(p)), direction, subject, other, destination, protocol, port);
+  const baseline = tierVerdict(
+    cluster,
+    all.filter((p) => !isAdmin(p)),
+    direction,
+    subject,
+    other,
+    destination,
+    protocol,
+    port,
+  );
   return baseline !== 'deny';
 }

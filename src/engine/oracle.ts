@@ -75,15 +75,7 @@ export function networkPolicySide(
   return { isolated, allowed };
 }
 
-function sideAllows(
-  cluster: Cluster,
-  direction: 'Ingress' | 'Egress',
-  subject: PodInfo,
-  other: Endpoint,
-  destination: Endpoint,
-  protocol: Protocol,
-  port: number | string,
-): boolean {
+function sideAllows(cluster: Cluster, direction: 'Ingress' | 'Egress', subject: PodInfo, other: Endpoint, destination: Endpoint, protocol: Protocol, port: number | string): boolean {
   const side = networkPolicySide(cluster, direction, subject, other, destination, protocol, port);
   if (cluster.clusterPolicies && cluster.clusterPolicies.length > 0) return tieredSideAllows(cluster, direction, subject, other, destination, protocol, port, side);
   return !side.isolated || side.allowed;

@@ -20,7 +20,10 @@ const cnp = (name: string, tier: 'Admin' | 'Baseline', priority: number, spec: o
 
 function engineOf(cps: ClusterPolicyInfo[], extra: Partial<Parameters<typeof tieredCluster>[0]> = {}): Engine {
   const c: Cluster = tieredCluster({ namespaces, pods: [web, db, other, hostPod], clusterPolicies: cps, ...extra });
-  assert.deepEqual(validateCluster(c).filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    validateCluster(c).filter((d) => d.severity === 'error'),
+    [],
+  );
   return new Engine(c);
 }
 
@@ -62,7 +65,15 @@ describe('tiers', () => {
       cnp('z-allow', 'Admin', 5, { subject: NS_A, ingress: [{ action: 'Accept', from: [NS_B] }] }),
     ]);
     assert.deepEqual(decider(verdict(tie, ep(other), ep(web)).ingress), [['admin', 'z-allow[0]', true]]);
-    const rules = engineOf([cnp('r', 'Admin', 1, { subject: NS_A, ingress: [{ action: 'Deny', from: [NS_B], protocols: [{ tcp: { destinationPort: { number: 80 } } }] }, { action: 'Accept', from: [NS_B] }] })]);
+    const rules = engineOf([
+      cnp('r', 'Admin', 1, {
+        subject: NS_A,
+        ingress: [
+          { action: 'Deny', from: [NS_B], protocols: [{ tcp: { destinationPort: { number: 80 } } }] },
+          { action: 'Accept', from: [NS_B] },
+        ],
+      }),
+    ]);
     assert.equal(verdict(rules, ep(other), ep(web), 80).allowed, false);
     assert.equal(verdict(rules, ep(other), ep(web), 81).allowed, true);
   });
@@ -78,30 +89,39 @@ describe('tiers', () => {
       ],
     });
     const warnings = validateCluster(c).filter((d) => d.code === 'SamePriorityOverlap');
-    assert.deepEqual(warnings.map((d) => [d.object, d.path]), [['AdminNetworkPolicy x', 'spec.priority']]);
+    assert.deepEqual(
+      warnings.map((d) => [d.object, d.path]),
+      [['AdminNetworkPolicy x', 'spec.priority']],
+    );
     assert.match(warnings[0]!.message, /ClusterNetworkPolicy\/y and AdminNetworkPolicy\/x .* netpol evaluates ClusterNetworkPolicy\/y first/);
   });
 
   test('T3: Pass hands the traffic to NetworkPolicy, or to the Baseline tier for pods no NetworkPolicy selects', () => {
     const denyAll = policy('a/deny-web', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] });
     const cps = [
-      cnp('pass', 'Admin', 1, { subject: NS_A, ingress: [{ action: 'Pass', from: [NS_B] }, { action: 'Accept', from: [ALL_NS] }] }),
+      cnp('pass', 'Admin', 1, {
+        subject: NS_A,
+        ingress: [
+          { action: 'Pass', from: [NS_B] },
+          { action: 'Accept', from: [ALL_NS] },
+        ],
+      }),
       cnp('base', 'Baseline', 1, { subject: NS_A, ingress: [{ action: 'Deny', from: [NS_B] }] }),
     ];
     const e = engineOf(cps, { policies: [denyAll] });
     const toWeb = verdict(e, ep(other), ep(web));
     assert.equal(toWeb.allowed, false, 'NetworkPolicy isolates web and allows nothing');
     assert.deepEqual(decider(toWeb.ingress), [['networkpolicy', '', false]]);
-    assert.deepEqual(toWeb.ingress.tiers?.passes.map((p) => 'policy' in p.by && p.by.policy.name), ['pass']);
+    assert.deepEqual(
+      toWeb.ingress.tiers?.passes.map((p) => 'policy' in p.by && p.by.policy.name),
+      ['pass'],
+    );
     assert.deepEqual(decider(verdict(e, ep(other), ep(db)).ingress), [['baseline', 'base[0]', false]], 'no NetworkPolicy selects db');
     assert.equal(verdict(e, ep(web), ep(db)).allowed, true, 'from a: the Accept after the Pass');
   });
 
   test('T5: an egress Accept does not bypass the destination ingress side', () => {
-    const e = engineOf(
-      [cnp('out', 'Admin', 1, { subject: NS_B, egress: [{ action: 'Accept', to: [NS_A] }] })],
-      { policies: [policy('a/deny', { podSelector: {}, policyTypes: ['Ingress'] })] },
-    );
+    const e = engineOf([cnp('out', 'Admin', 1, { subject: NS_B, egress: [{ action: 'Accept', to: [NS_A] }] })], { policies: [policy('a/deny', { podSelector: {}, policyTypes: ['Ingress'] })] });
     const v = verdict(e, ep(other), ep(web));
     assert.equal(v.allowed, false);
     assert.equal(v.egress.allowed, true);
@@ -112,7 +132,13 @@ describe('tiers', () => {
     const e = engineOf(
       [
         cnp('deny-in', 'Admin', 1, { subject: ALL_NS, ingress: [{ action: 'Deny', from: [ALL_NS] }] }),
-        cnp('nodes', 'Admin', 2, { subject: NS_A, egress: [{ action: 'Deny', to: [{ nodes: { matchLabels: { role: 'worker' } } }] }, { action: 'Deny', to: [{ networks: ['10.0.1.0/24'] }] }] }),
+        cnp('nodes', 'Admin', 2, {
+          subject: NS_A,
+          egress: [
+            { action: 'Deny', to: [{ nodes: { matchLabels: { role: 'worker' } } }] },
+            { action: 'Deny', to: [{ networks: ['10.0.1.0/24'] }] },
+          ],
+        }),
       ],
       { nodes: [node('n1', { role: 'worker' }, ['192.168.0.10'])] },
     );
@@ -138,14 +164,21 @@ describe('tiers', () => {
     assert.equal(verdict(e, ep(other), ep(web), 55, 'UDP').allowed, false);
     assert.equal(verdict(e, ep(other), ep(web), 443).allowed, false, 'v1alpha1 protocol defaults to TCP');
     const any = e.evaluate({ source: ep(other), destination: ep(web), protocol: 'TCP' });
-    assert.deepEqual(any.allowedPorts, [[1, 442], [444, 8079], [8081, 65535]]);
+    assert.deepEqual(any.allowedPorts, [
+      [1, 442],
+      [444, 8079],
+      [8081, 65535],
+    ]);
   });
 
   test('domainNames: a named endpoint, exact or wildcard; no ipBlock or networks peer matches it', () => {
     const e = engineOf([
       cnp('dns', 'Admin', 1, {
         subject: NS_A,
-        egress: [{ action: 'Accept', to: [{ domainNames: ['*.example.com', 'example.org'] }] }, { action: 'Deny', to: [{ networks: ['0.0.0.0/0'] }] }],
+        egress: [
+          { action: 'Accept', to: [{ domainNames: ['*.example.com', 'example.org'] }] },
+          { action: 'Deny', to: [{ networks: ['0.0.0.0/0'] }] },
+        ],
       }),
       cnp('base', 'Baseline', 1, { subject: NS_A, egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }),
     ]);
@@ -162,7 +195,10 @@ describe('tiers', () => {
     // Validation rejects such a peer (minProperties: 1); an older CRD that pruned an unknown field would not.
     const denyNp = policy('a/deny', { podSelector: {}, policyTypes: ['Ingress'] });
     const accept = tieredCluster({ namespaces, pods: [web, other], policies: [denyNp], clusterPolicies: [cnp('x', 'Admin', 1, { subject: NS_A, ingress: [{ action: 'Accept', from: [{}, NS_B] }] })] });
-    assert.deepEqual(validateCluster(accept).map((d) => d.path), ['spec.ingress[0].from[0]', '']);
+    assert.deepEqual(
+      validateCluster(accept).map((d) => d.path),
+      ['spec.ingress[0].from[0]', ''],
+    );
     assert.equal(new Engine(accept).allows({ source: ep(other), destination: ep(web), protocol: 'TCP', port: 80 }), false, 'the whole Accept rule matches nothing');
     const pass = tieredCluster({ namespaces, pods: [web, other], clusterPolicies: [cnp('x', 'Admin', 1, { subject: NS_A, ingress: [{ action: 'Pass', from: [{}] }] })] });
     const v = new Engine(pass).evaluate({ source: ep(other), destination: ep(web), protocol: 'UDP', port: 5 });

@@ -188,15 +188,7 @@ export class ClusterTiers {
    * Decides `asked` for one side. `networkPolicy` gives the ports NetworkPolicy admits when it isolates
    * the subject for this direction, undefined when it does not.
    */
-  decide<T>(
-    alg: PortAlgebra<T>,
-    asked: T,
-    direction: Direction,
-    subject: PodInfo,
-    other: Endpoint,
-    portsOf: PortsOf<T>,
-    networkPolicy: () => T | undefined,
-  ): SideDecision<T> {
+  decide<T>(alg: PortAlgebra<T>, asked: T, direction: Direction, subject: PodInfo, other: Endpoint, portsOf: PortsOf<T>, networkPolicy: () => T | undefined): SideDecision<T> {
     const decisions: Decision<T>[] = [];
     const passes: { ports: T; by: TierDecider }[] = [];
     let allowed = alg.empty;

@@ -10,10 +10,7 @@ import type { Action, ClusterPolicyRef, Tier, Direction, PolicyRef, PortRange } 
  * An end of a connection: a pod of the cluster, an address outside it, or a name outside it (a DNS name
  * as cluster policies' `domainNames` peers name it; its addresses are unknown to analysis).
  */
-export type Endpoint =
-  | { readonly kind: 'pod'; readonly pod: PodInfo }
-  | { readonly kind: 'external'; readonly ip: IP; readonly text: string }
-  | { readonly kind: 'domain'; readonly name: string };
+export type Endpoint = { readonly kind: 'pod'; readonly pod: PodInfo } | { readonly kind: 'external'; readonly ip: IP; readonly text: string } | { readonly kind: 'domain'; readonly name: string };
 
 export interface Traffic {
   readonly source: Endpoint;
@@ -200,14 +197,7 @@ export interface SideResult {
   readonly tiers?: TierResult;
 }
 
-export type VerdictReason =
-  | 'self'
-  | 'not-isolated'
-  | 'allowed-by-policy'
-  | 'denied-by-egress'
-  | 'denied-by-ingress'
-  | 'denied-by-both'
-  | 'outside-cluster';
+export type VerdictReason = 'self' | 'not-isolated' | 'allowed-by-policy' | 'denied-by-egress' | 'denied-by-ingress' | 'denied-by-both' | 'outside-cluster';
 
 export interface Verdict {
   readonly allowed: boolean;

@@ -6,21 +6,7 @@
  */
 
 export type { Family, IP, CIDR, SloppyCIDR, StrictPrefix } from './parse.js';
-export {
-  parseIP,
-  parseIPSloppy,
-  formatIP,
-  parseCIDR,
-  parseCIDRSloppy,
-  parsePrefixStrict,
-  formatCIDR,
-  cidrContains,
-  cidrLast,
-  familyBits,
-  maxAddress,
-  prefixMask,
-  isIPv4MappedValue,
-} from './parse.js';
+export { parseIP, parseIPSloppy, formatIP, parseCIDR, parseCIDRSloppy, parsePrefixStrict, formatCIDR, cidrContains, cidrLast, familyBits, maxAddress, prefixMask, isIPv4MappedValue } from './parse.js';
 export type { Interval } from './set.js';
 export { AddressSet } from './set.js';
 export { unionSpans, intersectSpans, subtractSpans, spansContain, sameSpans, type Bound, type Span } from './intervals.js';

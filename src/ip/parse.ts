@@ -212,7 +212,7 @@ function formatV6(v: bigint): string {
   for (let k = 7; k >= 0; k--) groups.push(Number((v >> BigInt(k * 16)) & 0xffffn));
   let bestStart = -1;
   let bestLen = 0;
-  for (let k = 0; k < 8; ) {
+  for (let k = 0; k < 8;) {
     if (groups[k] !== 0) {
       k++;
       continue;

@@ -65,10 +65,7 @@ function intervalToCIDRs(family: Family, lo0: bigint, hi: bigint, out: CIDR[]): 
 /** Immutable set of addresses of both families, as sorted disjoint inclusive intervals per family. */
 export class AddressSet {
   private static readonly EMPTY_SET = new AddressSet(EMPTY, EMPTY);
-  private static readonly ALL_SET = new AddressSet(
-    Object.freeze([Object.freeze([0n, maxAddress(4)] as const)]),
-    Object.freeze([Object.freeze([0n, maxAddress(6)] as const)]),
-  );
+  private static readonly ALL_SET = new AddressSet(Object.freeze([Object.freeze([0n, maxAddress(4)] as const)]), Object.freeze([Object.freeze([0n, maxAddress(6)] as const)]));
 
   private constructor(
     private readonly v4: Intervals,

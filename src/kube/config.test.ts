@@ -27,19 +27,38 @@ test('KUBECONFIG: missing files skipped, the first file to define a name or curr
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     writeFileSync(a, kubeconfig({ clusters: [['one', 'https://a.example:6443']], contexts: [['dev', 'one', 'shop']] }));
-    writeFileSync(b, kubeconfig({ current: 'prod', clusters: [['one', 'https://b.example:6443'], ['two', 'https://two.example:6443']], contexts: [['prod', 'two'], ['dev', 'two']] }));
+    writeFileSync(
+      b,
+      kubeconfig({
+        current: 'prod',
+        clusters: [
+          ['one', 'https://b.example:6443'],
+          ['two', 'https://two.example:6443'],
+        ],
+        contexts: [
+          ['prod', 'two'],
+          ['dev', 'two'],
+        ],
+      }),
+    );
     const env = { KUBECONFIG: [join(dir, 'missing'), a, b].join(':'), HOME: dir };
     const prod = await loadKubeConfig({ env });
-    assert.equal(prod.context, 'prod', 'the first current-context set (b\'s, a sets none)');
+    assert.equal(prod.context, 'prod', "the first current-context set (b's, a sets none)");
     assert.equal(prod.server, 'https://two.example:6443');
     assert.equal(prod.namespace, 'default');
     const dev = await loadKubeConfig({ env, context: 'dev' });
     assert.equal(dev.server, 'https://a.example:6443', 'context dev and cluster one come from a, the first file');
     assert.equal(dev.namespace, 'shop');
-    await assert.rejects(() => loadKubeConfig({ env, context: 'nope' }), (e: Error) => e instanceof KubeConfigError && /--context nope: no such context .*\(contexts: dev, prod\)/.test(e.message));
+    await assert.rejects(
+      () => loadKubeConfig({ env, context: 'nope' }),
+      (e: Error) => e instanceof KubeConfigError && /--context nope: no such context .*\(contexts: dev, prod\)/.test(e.message),
+    );
     await assert.rejects(() => loadKubeConfig({ env: { KUBECONFIG: join(dir, 'missing'), HOME: dir } }), /none of its files exists/);
     writeFileSync(join(dir, 'bad'), 'clusters: {oops');
-    await assert.rejects(() => loadKubeConfig({ kubeconfig: join(dir, 'bad'), env: {} }), (e: Error) => e instanceof KubeConfigError && /not a usable kubeconfig/.test(e.message));
+    await assert.rejects(
+      () => loadKubeConfig({ kubeconfig: join(dir, 'bad'), env: {} }),
+      (e: Error) => e instanceof KubeConfigError && /not a usable kubeconfig/.test(e.message),
+    );
     writeFileSync(join(dir, 'nocontext'), kubeconfig({ clusters: [['one', 'https://a.example']], contexts: [['dev', 'one']] }));
     await assert.rejects(() => loadKubeConfig({ kubeconfig: join(dir, 'nocontext'), env: {} }), /sets no current-context; choose one with --context/);
     writeFileSync(join(dir, 'dangling'), kubeconfig({ current: 'x', clusters: [['one', 'https://a.example']], contexts: [['x', 'gone']] }));
@@ -52,7 +71,10 @@ test('KUBECONFIG: missing files skipped, the first file to define a name or curr
 test('no kubeconfig anywhere and not in a pod: a clear error, never a guessed local server', async () => {
   const home = mkdtempSync(join(tmpdir(), 'netpol-home-'));
   try {
-    await assert.rejects(() => loadKubeConfig({ env: { HOME: home } }), (e: Error) => e instanceof KubeConfigError && /no cluster to read: no -f files, no --kubeconfig, no KUBECONFIG, no .*\.kube\/config, and not running in a pod/.test(e.message));
+    await assert.rejects(
+      () => loadKubeConfig({ env: { HOME: home } }),
+      (e: Error) => e instanceof KubeConfigError && /no cluster to read: no -f files, no --kubeconfig, no KUBECONFIG, no .*\.kube\/config, and not running in a pod/.test(e.message),
+    );
     writeFileSync(join(home, 'x'), '');
     await assert.rejects(() => loadKubeConfig({ kubeconfig: join(home, 'x'), env: {} }), KubeConfigError);
   } finally {

@@ -70,13 +70,21 @@ function resolve(newConfig: () => KubeConfig, opts: KubeConfigOptions): Resolved
       origin = file;
     } else if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && existsSync(SERVICE_ACCOUNT_TOKEN)) {
       kc.loadFromCluster();
-      origin = 'the pod\'s service account';
+      origin = "the pod's service account";
     } else {
       throw new KubeConfigError(`no cluster to read: no -f files, no --kubeconfig, no KUBECONFIG, no ${file}, and not running in a pod`);
     }
   }
   if (opts.context !== undefined) {
-    if (!kc.getContextObject(opts.context)) throw new KubeConfigError(`--context ${opts.context}: no such context in ${origin} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    if (!kc.getContextObject(opts.context))
+      throw new KubeConfigError(
+        `--context ${opts.context}: no such context in ${origin} (contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        })`,
+      );
     kc.setCurrentContext(opts.context);
   }
   const context = kc.getCurrentContext();

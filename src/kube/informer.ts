@@ -99,7 +99,11 @@ export class ClusterInformer {
   private readonly scoped: boolean;
   private clusterPolicies: { versions: string; values: ClusterPolicyInfo[] } | undefined;
 
-  constructor(client: KubeClient, opts: InformerOptions, private readonly handlers: InformerHandlers) {
+  constructor(
+    client: KubeClient,
+    opts: InformerOptions,
+    private readonly handlers: InformerHandlers,
+  ) {
     this.scoped = opts.namespace !== undefined;
     const common = {
       ...(opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {}),

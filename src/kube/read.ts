@@ -128,7 +128,11 @@ async function readServices(client: KubeClient, namespace: string | undefined, l
     });
   } catch (e) {
     if (!(e instanceof KubeApiError) || e.status !== 403) throw e;
-    diagnostics.push({ severity: 'warning', code: 'ServicesUnreadable', message: `your account cannot list services${namespace !== undefined ? ` in namespace ${namespace}` : ''}: Services named on the command line cannot be resolved` });
+    diagnostics.push({
+      severity: 'warning',
+      code: 'ServicesUnreadable',
+      message: `your account cannot list services${namespace !== undefined ? ` in namespace ${namespace}` : ''}: Services named on the command line cannot be resolved`,
+    });
   }
   return services;
 }

@@ -154,7 +154,10 @@ export class KubeClusterSource implements ClusterSource {
     if (this.trouble.has(kind)) return;
     this.trouble.set(kind, e.message);
     const what = this.informer.isSynced ? 'keeping the rules last applied' : 'nothing is applied until every kind is listed';
-    this.opts.report?.({ kind: 'problem', message: `lost the API server (${this.informer.reflectors.get(kind)?.resource.plural ?? kind}): ${e.message}; ${what}; retrying from ${Math.round(delay)} ms` });
+    this.opts.report?.({
+      kind: 'problem',
+      message: `lost the API server (${this.informer.reflectors.get(kind)?.resource.plural ?? kind}): ${e.message}; ${what}; retrying from ${Math.round(delay)} ms`,
+    });
   }
 
   private recovered(kind: ObjectKind): void {

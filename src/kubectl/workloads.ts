@@ -47,4 +47,3 @@ export function workloadPods(cluster: Cluster, text: string): PodInfo[] | undefi
     return false;
   });
 }
-

@@ -113,7 +113,26 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     if (!lab) throw new LabError('unavailable', 'the agent enforcer is not started');
     // Each node's agent keeps its record of conntrack checks apart (they share this host's /run).
     const stateDir = join(lab.runDir, 'agent-state', node.name);
-    const argv = [...cliCommand(), 'agent', '--node', node.name, '-f', dir, '-o', 'json', '--deny-action', opts.denyAction ?? 'drop', '--existing-connections', opts.existingConnections ?? 'cut', '--mode', opts.mode ?? 'enforce', '--state-dir', stateDir, ...(opts.logDenied ? ['--log-denied', '--listen', '127.0.0.1:0'] : []), ...(opts.logDenied || opts.logRate !== undefined ? ['--log-rate', String(opts.logRate ?? 10)] : [])];
+    const argv = [
+      ...cliCommand(),
+      'agent',
+      '--node',
+      node.name,
+      '-f',
+      dir,
+      '-o',
+      'json',
+      '--deny-action',
+      opts.denyAction ?? 'drop',
+      '--existing-connections',
+      opts.existingConnections ?? 'cut',
+      '--mode',
+      opts.mode ?? 'enforce',
+      '--state-dir',
+      stateDir,
+      ...(opts.logDenied ? ['--log-denied', '--listen', '127.0.0.1:0'] : []),
+      ...(opts.logDenied || opts.logRate !== undefined ? ['--log-rate', String(opts.logRate ?? 10)] : []),
+    ];
     const child = lab.spawn(node.netns, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
     const r: Running = { node, child, generation: 0, waiters: [] };
     const raw: string[] = [];

@@ -39,7 +39,9 @@ function v6(ips: readonly string[]): string | undefined {
 
 /** Creates every namespace of the lab (run with plain `ip -batch -`). */
 export function netnsAddBatch(layout: LabLayout): string {
-  return allNetns(layout).map((ns) => `netns add ${ns}\n`).join('');
+  return allNetns(layout)
+    .map((ns) => `netns add ${ns}\n`)
+    .join('');
 }
 
 /** Deletes every namespace of the lab (run with `ip -force -batch -`: missing ones are not an error). */

@@ -9,7 +9,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 describe('prerequisites', () => {
   test('a missing tool is named with the Debian package that provides it', () => {
     const p = checkPrerequisites(['nft', 'no-such-tool-for-netpol']);
-    assert.ok(p.missing.some((m) => m.startsWith('no-such-tool-for-netpol (')), p.missing.join('; '));
+    assert.ok(
+      p.missing.some((m) => m.startsWith('no-such-tool-for-netpol (')),
+      p.missing.join('; '),
+    );
     assert.throws(
       () => requirePrerequisites(['no-such-tool-for-netpol']),
       (e: unknown) => e instanceof LabError && /missing .*no-such-tool-for-netpol/.test(e.message) && e.details.missing!.length >= 1,

@@ -8,18 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export type LabErrorCode =
-  | 'not-root'
-  | 'missing-tool'
-  | 'command-failed'
-  | 'invalid-plan'
-  | 'interrupted'
-  | 'pod-process'
-  | 'probe'
-  | 'unavailable'
-  | 'not-found'
-  | 'teardown'
-  | 'enforcer'
-  | 'timeout';
+  'not-root' | 'missing-tool' | 'command-failed' | 'invalid-plan' | 'interrupted' | 'pod-process' | 'probe' | 'unavailable' | 'not-found' | 'teardown' | 'enforcer' | 'timeout';
 
 /** Every failure of the lab's IO, with a message meant for the user. */
 export class LabError extends Error {

@@ -33,14 +33,7 @@ export {
   type HeldConnection,
   type TeardownReport,
 } from './lab.js';
-export {
-  compiledEnforcer,
-  nftEnforcer,
-  staticEnforcer,
-  type Enforcer,
-  type LabHandle,
-  type RulesetSource,
-} from './enforcer.js';
+export { compiledEnforcer, nftEnforcer, staticEnforcer, type Enforcer, type LabHandle, type RulesetSource } from './enforcer.js';
 export { LabError, checkPrerequisites, requirePrerequisites, type LabErrorCode, type Prerequisites } from './exec.js';
 export { planLab, labNodeName, MAX_NODES, type LabPlan, type LabLayout, type LayoutPod, type LayoutNode, type LayoutUplink, type PlanOptions } from './plan.js';
 export { planProbes, probePort, type LabProbe, type ProbeOptions, type ProbeOutcome, type ProbeReport, type ConnectionResult } from './probe.js';

@@ -60,7 +60,7 @@ export function deployDir(): string {
     dir = dirname(dir);
     if (existsSync(join(dir, 'deploy', 'kustomization.yaml'))) return join(dir, 'deploy');
   }
-  throw new LabError('unavailable', 'deploy/ (the agent\'s ServiceAccount and ClusterRole) was not found beside the program');
+  throw new LabError('unavailable', "deploy/ (the agent's ServiceAccount and ClusterRole) was not found beside the program");
 }
 
 /** An object as the API takes it: what the lab reads of one is its kind and where it lives. */
@@ -85,7 +85,10 @@ function creation(o: KubeObject): { readonly path: string; readonly action: Acti
   const resource = o.kind !== undefined ? RESOURCES[o.kind] : undefined;
   if (!resource && /^(Cluster|Admin|BaselineAdmin)NetworkPolicy$/.test(o.kind ?? '')) {
     // Their CRDs are not part of netpol: create the policies through kubectl once the lab is up.
-    throw new LabError('invalid-plan', `the lab cannot create a ${o.kind} in its control plane (the policy.networking.k8s.io CRDs are not installed there): start it without, then install the CRDs and apply the policies with kubectl --kubeconfig <lab run dir>/kubeconfig`);
+    throw new LabError(
+      'invalid-plan',
+      `the lab cannot create a ${o.kind} in its control plane (the policy.networking.k8s.io CRDs are not installed there): start it without, then install the CRDs and apply the policies with kubectl --kubeconfig <lab run dir>/kubeconfig`,
+    );
   }
   if (!resource) throw new LabError('invalid-plan', `the lab cannot create a ${o.kind}`);
   const namespace = resource.namespaced ? (o.metadata?.namespace ?? '') : undefined;
@@ -185,7 +188,13 @@ export function kubeEnforcer(opts: KubeEnforcerOptions = {}): KubeEnforcer {
           const { status: podStatus, ...spec } = pod;
           await create(admin, { ...spec, spec: { ...pod.spec, containers: pod.spec.containers.map((c) => ({ ...c, image: 'netpol-lab' })) } });
           const { namespace, name } = pod.metadata;
-          await admin.request('PATCH', `${resourcePath(PODS, namespace, name)}/status`, { verb: 'patch', resource: PODS, namespace, name }, { status: { ...(podStatus as object | undefined), phase: 'Running' } }, 'application/merge-patch+json');
+          await admin.request(
+            'PATCH',
+            `${resourcePath(PODS, namespace, name)}/status`,
+            { verb: 'patch', resource: PODS, namespace, name },
+            { status: { ...(podStatus as object | undefined), phase: 'Running' } },
+            'application/merge-patch+json',
+          );
           continue;
         }
         await create(admin, o);

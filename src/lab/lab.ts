@@ -378,20 +378,14 @@ export class Lab implements LabHandle {
       await runChecked(ip, ['-batch', '-'], { input: netnsAddBatch(layout) });
       const sysctl = nodeSysctls(layout);
       await mapLimit([...layout.nodes.map((n) => ({ kind: 'node' as const, n })), ...layout.pods.map((p) => ({ kind: 'pod' as const, p }))], 16, (item) =>
-        item.kind === 'node'
-          ? this.exec(item.n.netns, ['sysctl', '-q', '-w', ...sysctl])
-          : runChecked(ip, ['-n', item.p.netns, '-batch', '-'], { input: podBatch(layout, item.p) }),
+        item.kind === 'node' ? this.exec(item.n.netns, ['sysctl', '-q', '-w', ...sysctl]) : runChecked(ip, ['-n', item.p.netns, '-batch', '-'], { input: podBatch(layout, item.p) }),
       );
       await Promise.all(layout.nodes.map((n) => runChecked(ip, ['-n', n.netns, '-batch', '-'], { input: nodeBatch(layout, n) })));
       if (layout.fabric) await runChecked(ip, ['-n', layout.fabric.netns, '-batch', '-'], { input: fabricBatch(layout) });
       await waitForCarrier(ip, layout.ifPrefix, [...layout.nodes.map((n) => n.netns), ...(layout.fabric ? [layout.fabric.netns] : [])]);
     });
     await this.phase('servers', async () => {
-      const procs = await startPodProcesses(
-        layout,
-        { ip, runDir: this.runDir, ...(persistent ? {} : { ownerPid: process.pid }) },
-        () => {},
-      );
+      const procs = await startPodProcesses(layout, { ip, runDir: this.runDir, ...(persistent ? {} : { ownerPid: process.pid }) }, () => {});
       this.clients = await Promise.all(procs.map((p) => PodClient.connect(p.pod, p.control)));
     });
     const enforcer = this.options.enforcer;
@@ -479,7 +473,11 @@ export class Lab implements LabHandle {
     // Let an in-flight build step finish, so nothing is created behind the teardown's back.
     await atMost(this.busy, 10_000);
     try {
-      if (this.enforcer) await atMost(this.enforcer.stop().catch(() => {}), 5_000);
+      if (this.enforcer)
+        await atMost(
+          this.enforcer.stop().catch(() => {}),
+          5_000,
+        );
       for (const c of this.clients) c.close();
       for (const child of this.children) child.kill('SIGKILL');
       return await destroyLab(this.id, { stateDir: this.stateDir, ip: this.tools.ip!, known: allNetns(this.layout) });

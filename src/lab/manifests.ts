@@ -29,9 +29,7 @@ export function labManifests(plan: Pick<LabPlan, 'cluster'>): ManifestList {
       containers: [
         {
           name: 'lab',
-          ...(p.ports.length > 0
-            ? { ports: p.ports.map((port) => ({ ...(port.name !== undefined ? { name: port.name } : {}), containerPort: port.port, protocol: port.protocol })) }
-            : {}),
+          ...(p.ports.length > 0 ? { ports: p.ports.map((port) => ({ ...(port.name !== undefined ? { name: port.name } : {}), containerPort: port.port, protocol: port.protocol })) } : {}),
         },
       ],
     },

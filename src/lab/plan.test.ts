@@ -22,10 +22,13 @@ describe('planLab: nodes', () => {
         ['y/b', 1],
       ],
     );
-    assert.deepEqual(p.layout.nodes.map((n) => n.pods), [
-      [0, 2],
-      [1, 3],
-    ]);
+    assert.deepEqual(
+      p.layout.nodes.map((n) => n.pods),
+      [
+        [0, 2],
+        [1, 3],
+      ],
+    );
     assert.deepEqual(codes(p), []);
   });
 
@@ -33,10 +36,19 @@ describe('planLab: nodes', () => {
     const onNode = (ref: string, nodeName: string) => ({ ...pod(ref), nodeName });
     const c = cluster({ pods: [onNode('x/a', 'w3'), onNode('x/b', 'w1'), onNode('x/c', 'w2'), pod('x/d')] });
     const p = planLab(c, { id: 't1', nodes: 2 });
-    assert.deepEqual(p.layout.pods.map((q) => q.node), [0, 0, 1, 0]);
-    assert.deepEqual(p.layout.nodes.map((n) => n.manifestNodeNames), [['w1', 'w3'], ['w2']]);
+    assert.deepEqual(
+      p.layout.pods.map((q) => q.node),
+      [0, 0, 1, 0],
+    );
+    assert.deepEqual(
+      p.layout.nodes.map((n) => n.manifestNodeNames),
+      [['w1', 'w3'], ['w2']],
+    );
     // The lab cluster carries the lab node names, which enforcers compile for.
-    assert.deepEqual(p.cluster.pods.map((q) => q.nodeName), [labNodeName(0), labNodeName(0), labNodeName(1), labNodeName(0)]);
+    assert.deepEqual(
+      p.cluster.pods.map((q) => q.nodeName),
+      [labNodeName(0), labNodeName(0), labNodeName(1), labNodeName(0)],
+    );
   });
 
   test('a node count outside 1..MAX_NODES is an error', () => {
@@ -48,7 +60,10 @@ describe('planLab: nodes', () => {
     assert.equal(planLab(c, { id: 't1', nodes: 1 }).layout.fabric, undefined);
     const p = planLab(c, { id: 't1', nodes: 3 });
     assert.equal(p.layout.fabric?.netns, 'np-t1-fab');
-    assert.deepEqual(p.layout.nodes.map((n) => n.uplink?.ipv4), ['169.254.0.1', '169.254.0.2', '169.254.0.3']);
+    assert.deepEqual(
+      p.layout.nodes.map((n) => n.uplink?.ipv4),
+      ['169.254.0.1', '169.254.0.2', '169.254.0.3'],
+    );
   });
 });
 
@@ -56,12 +71,18 @@ describe('planLab: addresses', () => {
   test('manifest IPs are kept; pods without one get the first free lab addresses', () => {
     const c = cluster({ pods: [pod('x/a', {}, { ips: ['10.244.0.1'] }), pod('x/b'), pod('x/c')] });
     const p = planLab(c, { id: 't1' });
-    assert.deepEqual(p.layout.pods.map((q) => [q.ips, q.assignedIps]), [
-      [['10.244.0.1'], false],
-      [['10.244.0.2'], true],
-      [['10.244.0.3'], true],
-    ]);
-    assert.deepEqual(p.cluster.pods.map((q) => q.ips), [['10.244.0.1'], ['10.244.0.2'], ['10.244.0.3']]);
+    assert.deepEqual(
+      p.layout.pods.map((q) => [q.ips, q.assignedIps]),
+      [
+        [['10.244.0.1'], false],
+        [['10.244.0.2'], true],
+        [['10.244.0.3'], true],
+      ],
+    );
+    assert.deepEqual(
+      p.cluster.pods.map((q) => q.ips),
+      [['10.244.0.1'], ['10.244.0.2'], ['10.244.0.3']],
+    );
   });
 
   test('lab addresses avoid every ipBlock, so pods the engine sees without an IP match none in the kernel either', () => {
@@ -92,19 +113,28 @@ describe('planLab: addresses', () => {
   test('IPv6 in the manifests: pods without an IP get both families; IPv4 first', () => {
     const c = cluster({ pods: [pod('x/a', {}, { ips: ['fd00:10:244::1', '10.244.0.9'] }), pod('x/b')] });
     const p = planLab(c, { id: 't1', nodes: 2 });
-    assert.deepEqual(p.layout.pods.map((q) => q.ips), [
-      ['10.244.0.9', 'fd00:10:244::1'],
-      ['10.244.0.1', 'fd00:10:244::2'],
-    ]);
+    assert.deepEqual(
+      p.layout.pods.map((q) => q.ips),
+      [
+        ['10.244.0.9', 'fd00:10:244::1'],
+        ['10.244.0.1', 'fd00:10:244::2'],
+      ],
+    );
     assert.deepEqual(p.layout.families, [4, 6]);
     assert.deepEqual(p.layout.gateway, { ipv4: '169.254.1.1', ipv6: 'fe80::1' });
-    assert.deepEqual(p.layout.nodes.map((n) => n.uplink?.ipv6), ['fe80::ff:1', 'fe80::ff:2']);
+    assert.deepEqual(
+      p.layout.nodes.map((n) => n.uplink?.ipv6),
+      ['fe80::ff:1', 'fe80::ff:2'],
+    );
   });
 
   test('an IPv6-only cluster gets IPv6 only', () => {
     const c = cluster({ pods: [pod('x/a', {}, { ips: ['fd00::5'] }), pod('x/b')] });
     const p = planLab(c, { id: 't1' });
-    assert.deepEqual(p.layout.pods.map((q) => q.ips), [['fd00::5'], ['fd00:10:244::1']]);
+    assert.deepEqual(
+      p.layout.pods.map((q) => q.ips),
+      [['fd00::5'], ['fd00:10:244::1']],
+    );
     assert.deepEqual(p.layout.gateway, { ipv6: 'fe80::1' });
   });
 
@@ -135,11 +165,7 @@ describe('planLab: names and ports', () => {
   test('every interface name fits IFNAMSIZ, every name carries the lab prefix', () => {
     const pods = Array.from({ length: 120 }, (_, i) => pod(`ns${i % 3}/p${i}`));
     const p = planLab(cluster({ pods }), { id: 'abcdef', nodes: 5 });
-    const ifs = [
-      ...p.layout.pods.flatMap((q) => [q.ifName, q.nodeIfName]),
-      ...p.layout.nodes.flatMap((n) => (n.uplink ? [n.uplink.ifName, n.uplink.fabricIfName] : [])),
-      p.layout.fabric!.bridge,
-    ];
+    const ifs = [...p.layout.pods.flatMap((q) => [q.ifName, q.nodeIfName]), ...p.layout.nodes.flatMap((n) => (n.uplink ? [n.uplink.ifName, n.uplink.fabricIfName] : [])), p.layout.fabric!.bridge];
     for (const name of ifs) {
       assert.ok(name.length <= MAX_IFNAME, name);
       assert.ok(isLabInterface(name, 'abcdef'), name);
@@ -197,7 +223,7 @@ describe('topology commands', () => {
     ]);
   });
 
-  test('a node: host routes to its pods, routes to the other nodes\' pods via their uplinks', () => {
+  test("a node: host routes to its pods, routes to the other nodes' pods via their uplinks", () => {
     const lines = nodeBatch(layout, layout.nodes[0]!).trim().split('\n');
     assert.ok(lines.includes('route add 10.1.0.1/32 dev npcmdp0'));
     assert.ok(lines.includes('route add fd00::1/128 dev npcmdp0'));
@@ -248,9 +274,24 @@ describe('labManifests', () => {
     assert.deepEqual(plan.cluster.clusterPolicies, [cnp]);
     assert.deepEqual(plan.cluster.nodes, c.nodes);
     const back = loadCluster([{ file: 'lab.json', text: JSON.stringify(labManifests(plan)) }]);
-    assert.deepEqual(back.diagnostics.filter((d) => d.severity === 'error'), []);
-    assert.deepEqual(back.cluster.clusterPolicies?.map((p) => p.policy), [cnp.policy]);
-    assert.deepEqual(back.cluster.nodes?.map((n) => [n.name, n.labels, n.addresses]), [['n1', { role: 'control' }, ['10.9.0.1']]]);
-    assert.deepEqual(back.cluster.pods.map((p) => [p.name, p.hostNetwork === true, p.nodeName]), [['a', false, 'lab-node-0'], ['host', true, 'lab-node-0']]);
+    assert.deepEqual(
+      back.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    assert.deepEqual(
+      back.cluster.clusterPolicies?.map((p) => p.policy),
+      [cnp.policy],
+    );
+    assert.deepEqual(
+      back.cluster.nodes?.map((n) => [n.name, n.labels, n.addresses]),
+      [['n1', { role: 'control' }, ['10.9.0.1']]],
+    );
+    assert.deepEqual(
+      back.cluster.pods.map((p) => [p.name, p.hostNetwork === true, p.nodeName]),
+      [
+        ['a', false, 'lab-node-0'],
+        ['host', true, 'lab-node-0'],
+      ],
+    );
   });
 });

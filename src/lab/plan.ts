@@ -248,7 +248,9 @@ export function planLab(cluster: Cluster, options: PlanOptions): LabPlan {
         continue;
       }
       if (ips.some((x) => x.family === ip.family)) {
-        diagnostics.push(diag('warning', 'LabExtraPodIP', `pod has more than one IPv${ip.family} address; the lab uses the first, ${formatIP(ips.find((x) => x.family === ip.family)!)}`, `Pod ${podKey(p)}`));
+        diagnostics.push(
+          diag('warning', 'LabExtraPodIP', `pod has more than one IPv${ip.family} address; the lab uses the first, ${formatIP(ips.find((x) => x.family === ip.family)!)}`, `Pod ${podKey(p)}`),
+        );
         continue;
       }
       owner.set(canonical, podKey(p));
@@ -273,7 +275,11 @@ export function planLab(cluster: Cluster, options: PlanOptions): LabPlan {
       list = takeAddresses(family, needCount, manifestSet);
       if (list.length === needCount) {
         diagnostics.push(
-          diag('warning', 'LabIPInIPBlock', `every IPv${family} address is inside some ipBlock: pods without status.podIP get lab addresses that ipBlock peers match in the kernel, while the engine (which sees no address) does not match them`),
+          diag(
+            'warning',
+            'LabIPInIPBlock',
+            `every IPv${family} address is inside some ipBlock: pods without status.podIP get lab addresses that ipBlock peers match in the kernel, while the engine (which sees no address) does not match them`,
+          ),
         );
       }
     }
@@ -295,7 +301,11 @@ export function planLab(cluster: Cluster, options: PlanOptions): LabPlan {
   const only6 = only(6);
   if (only4 >= 0 && only6 >= 0) {
     diagnostics.push(
-      diag('warning', 'LabNoCommonFamily', `some pods have only IPv4 addresses (${podKey(sorted[only4]!)}) and some only IPv6 (${podKey(sorted[only6]!)}): such pairs cannot connect at all, and the lab reports them denied`),
+      diag(
+        'warning',
+        'LabNoCommonFamily',
+        `some pods have only IPv4 addresses (${podKey(sorted[only4]!)}) and some only IPv6 (${podKey(sorted[only6]!)}): such pairs cannot connect at all, and the lab reports them denied`,
+      ),
     );
   }
 

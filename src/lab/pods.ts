@@ -32,10 +32,12 @@ export function controlPath(runDir: string, pod: LayoutPod): string {
 export function initialListeners(layout: LabLayout, pod: LayoutPod): Listener[] {
   const ports = new Set(pod.ports.map((p) => p.port));
   if (layout.unnamedPort !== undefined) ports.add(layout.unnamedPort);
-  return [...ports].sort((a, b) => a - b).flatMap((port) => [
-    { port, protocol: 'TCP' as const },
-    { port, protocol: 'UDP' as const },
-  ]);
+  return [...ports]
+    .sort((a, b) => a - b)
+    .flatMap((port) => [
+      { port, protocol: 'TCP' as const },
+      { port, protocol: 'UDP' as const },
+    ]);
 }
 
 function families(pod: LayoutPod): number[] {

@@ -40,7 +40,10 @@ describe('planProbes', () => {
   });
 
   test('SCTP and bad port numbers are refused with a LabError', () => {
-    assert.throws(() => planProbes(layout, [{ port: 80, protocol: 'SCTP' }]), (e: unknown) => e instanceof LabError && e.code === 'probe');
+    assert.throws(
+      () => planProbes(layout, [{ port: 80, protocol: 'SCTP' }]),
+      (e: unknown) => e instanceof LabError && e.code === 'probe',
+    );
     assert.throws(() => planProbes(layout, [{ port: 0, protocol: 'TCP' }]), LabError);
     assert.throws(() => planProbes(layout, [{ port: 70000, protocol: 'UDP' }]), LabError);
   });

@@ -92,7 +92,10 @@ export function lintContext(cluster: Cluster): LintContext {
     },
     peerPods(i, peer) {
       // Equal selectors and ipBlocks are shared objects after normalisation: memoise by identity.
-      const key = peer.kind === 'ipBlock' ? `b${idOf(peer.addresses)}` : `p${peer.namespaces.kind === 'own' ? `=${policies[i]!.ref.namespace}` : idOf(peer.namespaces.selector)}:${peer.pods ? idOf(peer.pods) : '*'}`;
+      const key =
+        peer.kind === 'ipBlock'
+          ? `b${idOf(peer.addresses)}`
+          : `p${peer.namespaces.kind === 'own' ? `=${policies[i]!.ref.namespace}` : idOf(peer.namespaces.selector)}:${peer.pods ? idOf(peer.pods) : '*'}`;
       let pods = peerCache.get(key);
       if (pods) return pods;
       if (peer.kind === 'ipBlock') pods = cluster.pods.filter((pod) => addresses(pod).some((ip) => peer.addresses.contains(ip)));

@@ -53,7 +53,12 @@ function annotations(t: LintTarget, opts: LintOptions): Readonly<Record<string, 
 
 /** The rule ids an object's annotation turns off. */
 export function suppressedBy(value: string | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
 }
 
 export function lint(cluster: Cluster, opts: LintOptions = {}): LintResult {

@@ -38,10 +38,25 @@ describe('lint rules', () => {
   test('egress-no-dns', () => {
     const toApi = { podSelector: WEB, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: API }], ports: [{ port: 80 }] }] };
     assert.deepEqual(findings('egress-no-dns', withPolicy(toApi)), ['NetworkPolicy shop/p spec.egress']);
-    const withDns = { ...toApi, egress: [...toApi.egress, { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }] };
+    const withDns = {
+      ...toApi,
+      egress: [
+        ...toApi.egress,
+        {
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
+      ],
+    };
     assert.deepEqual(findings('egress-no-dns', withPolicy(withDns)), []);
     // DNS allowed by another policy selecting the same pods counts too.
-    const c = cluster({ namespaces: NAMESPACES, pods: [web, api, dns], policies: [policy('shop/p', toApi), policy('shop/dns', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }] }] })] });
+    const c = cluster({
+      namespaces: NAMESPACES,
+      pods: [web, api, dns],
+      policies: [policy('shop/p', toApi), policy('shop/dns', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 53, protocol: 'UDP' }] }] })],
+    });
     assert.deepEqual(findings('egress-no-dns', c), []);
   });
 
@@ -66,7 +81,11 @@ describe('lint rules', () => {
     assert.deepEqual(findings('named-port-undefined', withPolicy({ podSelector: WEB, ingress: [{ ports: [{ port: 'http' }] }] })), []);
     // The protocol is part of the match; egress names resolve on the peers.
     assert.deepEqual(findings('named-port-undefined', withPolicy({ podSelector: WEB, ingress: [{ ports: [{ port: 'http', protocol: 'UDP' }] }] })).length, 1);
-    const egress = (port: string) => ({ podSelector: WEB, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { k8s: 'dns' } } }], ports: [{ port, protocol: 'UDP' }] }] });
+    const egress = (port: string) => ({
+      podSelector: WEB,
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { k8s: 'dns' } } }], ports: [{ port, protocol: 'UDP' }] }],
+    });
     assert.deepEqual(findings('named-port-undefined', withPolicy(egress('dns'))), []);
     assert.deepEqual(findings('named-port-undefined', withPolicy(egress('domain'))), ['NetworkPolicy shop/p spec.egress[0].ports[0]']);
   });
@@ -88,11 +107,23 @@ describe('lint rules', () => {
   });
 
   test('redundant-rule', () => {
-    const covered = { podSelector: API, ingress: [{ from: [{ podSelector: WEB }], ports: [{ port: 80 }, { port: 443 }] }, { from: [{ podSelector: WEB }], ports: [{ port: 443 }] }] };
+    const covered = {
+      podSelector: API,
+      ingress: [
+        { from: [{ podSelector: WEB }], ports: [{ port: 80 }, { port: 443 }] },
+        { from: [{ podSelector: WEB }], ports: [{ port: 443 }] },
+      ],
+    };
     assert.deepEqual(findings('redundant-rule', withPolicy(covered)), ['NetworkPolicy shop/p spec.ingress[1]']);
     const twins = { podSelector: API, ingress: [{ from: [{ podSelector: WEB }] }, { from: [{ podSelector: WEB }] }] };
     assert.deepEqual(findings('redundant-rule', withPolicy(twins)), ['NetworkPolicy shop/p spec.ingress[1]']);
-    const distinct = { podSelector: API, ingress: [{ from: [{ podSelector: WEB }], ports: [{ port: 80 }] }, { from: [{ podSelector: WEB }], ports: [{ port: 443 }] }] };
+    const distinct = {
+      podSelector: API,
+      ingress: [
+        { from: [{ podSelector: WEB }], ports: [{ port: 80 }] },
+        { from: [{ podSelector: WEB }], ports: [{ port: 443 }] },
+      ],
+    };
     assert.deepEqual(findings('redundant-rule', withPolicy(distinct)), []);
   });
 
@@ -119,7 +150,9 @@ describe('lint rules', () => {
 
   test('internet-ingress', () => {
     assert.deepEqual(findings('internet-ingress', withPolicy({ podSelector: WEB, ingress: [{ ports: [{ port: 80 }] }] })), ['NetworkPolicy shop/p spec.ingress[0]']);
-    assert.deepEqual(findings('internet-ingress', withPolicy({ podSelector: WEB, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] })), ['NetworkPolicy shop/p spec.ingress[0].from[0].ipBlock']);
+    assert.deepEqual(findings('internet-ingress', withPolicy({ podSelector: WEB, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] })), [
+      'NetworkPolicy shop/p spec.ingress[0].from[0].ipBlock',
+    ]);
     assert.deepEqual(findings('internet-ingress', withPolicy({ podSelector: WEB, ingress: [{ from: [{ ipBlock: { cidr: '192.168.0.0/16' } }] }] })), []);
     assert.deepEqual(findings('internet-ingress', withPolicy({ podSelector: WEB, ingress: [{ from: [{ podSelector: API }] }] })), []);
   });
@@ -131,7 +164,12 @@ describe('lint rules', () => {
 
   test('cluster-rule-shadowed', () => {
     const tenants = { namespaces: { matchLabels: { team: 'shop' } } };
-    const cnp = (ingress: object[]) => tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], clusterPolicies: [clusterPolicy('ClusterNetworkPolicy', 'guard', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, ingress })] });
+    const cnp = (ingress: object[]) =>
+      tieredCluster({
+        namespaces: NAMESPACES,
+        pods: [web, api, dns],
+        clusterPolicies: [clusterPolicy('ClusterNetworkPolicy', 'guard', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, ingress })],
+      });
     // A Deny on every port from the tenants comes first: the Accept on 80 from them never applies.
     const shadowed = cnp([
       { action: 'Deny', from: [tenants] },
@@ -140,18 +178,35 @@ describe('lint rules', () => {
     assert.deepEqual(findings('cluster-rule-shadowed', shadowed), ['ClusterNetworkPolicy guard spec.ingress[1]']);
     assert.match(lint(shadowed).findings.find((f) => f.rule === 'cluster-rule-shadowed')!.message, /spec\.ingress\[0\] \(Deny\).*this rule's Accept never applies/);
     // In the other order, or on ports the first does not cover, both rules decide something.
-    assert.deepEqual(findings('cluster-rule-shadowed', cnp([...[{ action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 80 } } }] }], { action: 'Deny', from: [tenants] }])), []);
+    assert.deepEqual(
+      findings('cluster-rule-shadowed', cnp([...[{ action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 80 } } }] }], { action: 'Deny', from: [tenants] }])),
+      [],
+    );
     const narrow = cnp([
       { action: 'Deny', from: [tenants], protocols: [{ tcp: { destinationPort: { number: 443 } } }] },
       { action: 'Accept', from: [tenants], protocols: [{ tcp: { destinationPort: { range: { start: 80, end: 443 } } } }] },
     ]);
     assert.deepEqual(findings('cluster-rule-shadowed', narrow), []);
     // A peer the earlier rule does not list: not shadowed.
-    assert.deepEqual(findings('cluster-rule-shadowed', cnp([{ action: 'Deny', from: [tenants] }, { action: 'Accept', from: [tenants, { namespaces: {} }] }])), []);
+    assert.deepEqual(
+      findings(
+        'cluster-rule-shadowed',
+        cnp([
+          { action: 'Deny', from: [tenants] },
+          { action: 'Accept', from: [tenants, { namespaces: {} }] },
+        ]),
+      ),
+      [],
+    );
   });
 
   test('pass-without-networkpolicy', () => {
-    const pass = clusterPolicy('ClusterNetworkPolicy', 'delegate', { tier: 'Admin', priority: 1, subject: { namespaces: { matchLabels: { team: 'shop' } } }, ingress: [{ action: 'Pass', from: [{ namespaces: {} }] }] });
+    const pass = clusterPolicy('ClusterNetworkPolicy', 'delegate', {
+      tier: 'Admin',
+      priority: 1,
+      subject: { namespaces: { matchLabels: { team: 'shop' } } },
+      ingress: [{ action: 'Pass', from: [{ namespaces: {} }] }],
+    });
     const bare = tieredCluster({ namespaces: NAMESPACES, pods: [web, api, dns], clusterPolicies: [pass] });
     assert.deepEqual(findings('pass-without-networkpolicy', bare), ['ClusterNetworkPolicy delegate spec.ingress[0]']);
     assert.match(lint(bare).findings.find((f) => f.rule === 'pass-without-networkpolicy')!.message, /for 2 of the 2 selected pods .* allowed by default/);
@@ -167,7 +222,9 @@ describe('lint rules', () => {
     // Egress: a Pass to pods leaves the destination's ingress to decide; a Pass to the outside does not.
     const out = (to: object[]) => clusterPolicy('ClusterNetworkPolicy', 'out', { tier: 'Admin', priority: 2, subject: { namespaces: {} }, egress: [{ action: 'Pass', to }] });
     assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api], clusterPolicies: [out([{ namespaces: {} }])] })), []);
-    assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api], clusterPolicies: [out([{ networks: ['0.0.0.0/0'] }])] })), ['ClusterNetworkPolicy out spec.egress[0]']);
+    assert.deepEqual(findings('pass-without-networkpolicy', tieredCluster({ namespaces: NAMESPACES, pods: [web, api], clusterPolicies: [out([{ networks: ['0.0.0.0/0'] }])] })), [
+      'ClusterNetworkPolicy out spec.egress[0]',
+    ]);
   });
 
   test('--disable and the suppression annotation', () => {
@@ -180,7 +237,9 @@ describe('lint rules', () => {
     assert.ok(!r.findings.some((f) => f.rule === 'pod-selector-no-pods'));
     assert.equal(r.suppressed, 1);
     // Pods and namespaces: their annotations come through the reader the caller gives.
-    const open = lint(cluster({ namespaces: NAMESPACES, pods: [web] }), { textOf: (t) => (t.kind === 'Pod' && t.object === web ? { locate: () => undefined, annotations: { [SUPPRESS_ANNOTATION]: 'all' } } : undefined) });
+    const open = lint(cluster({ namespaces: NAMESPACES, pods: [web] }), {
+      textOf: (t) => (t.kind === 'Pod' && t.object === web ? { locate: () => undefined, annotations: { [SUPPRESS_ANNOTATION]: 'all' } } : undefined),
+    });
     assert.deepEqual(open.findings, []);
   });
 });

@@ -33,21 +33,24 @@ describe('kinds', () => {
     const r = loadCluster([fixture('kinds/pod.yaml')]);
     assert.deepEqual(where(withoutNamespaceNotes(r.diagnostics)), []);
     const [pod] = r.cluster.pods;
-    assert.deepEqual({ ...pod, source: undefined }, {
-      namespace: 'shop',
-      name: 'web-0',
-      labels: { app: 'web', tier: 'frontend' },
-      ips: ['10.1.2.3', '2001:db8::a'],
-      ports: [
-        { name: 'http', port: 8080, protocol: 'TCP' },
-        { name: 'dns', port: 53, protocol: 'UDP' },
-        { port: 3868, protocol: 'SCTP' },
-        { name: 'metrics', port: 15090, protocol: 'TCP' },
-        { name: 'init-port', port: 9000, protocol: 'TCP' },
-      ],
-      nodeName: 'node-1',
-      source: undefined,
-    });
+    assert.deepEqual(
+      { ...pod, source: undefined },
+      {
+        namespace: 'shop',
+        name: 'web-0',
+        labels: { app: 'web', tier: 'frontend' },
+        ips: ['10.1.2.3', '2001:db8::a'],
+        ports: [
+          { name: 'http', port: 8080, protocol: 'TCP' },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { port: 3868, protocol: 'SCTP' },
+          { name: 'metrics', port: 15090, protocol: 'TCP' },
+          { name: 'init-port', port: 9000, protocol: 'TCP' },
+        ],
+        nodeName: 'node-1',
+        source: undefined,
+      },
+    );
     assert.equal(pod?.workload, undefined);
     assert.deepEqual(pod?.source?.locate('spec.containers[0].ports[1].protocol'), { line: 23, column: 11 });
   });
@@ -70,10 +73,7 @@ describe('kinds', () => {
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
         {
-          from: [
-            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: {} },
-            { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } },
-          ],
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } }, podSelector: {} }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }],
           ports: [{ protocol: 'TCP', port: 8080 }, { port: 'http' }, { port: 30000, endPort: 32767 }],
         },
       ],
@@ -102,10 +102,7 @@ describe('workloads', () => {
       },
     ],
     ['replicaset', { name: 'rs', labels: { app: 'rs' }, workload: { kind: 'ReplicaSet', name: 'rs', replicas: 2 }, ports: [] }],
-    [
-      'statefulset',
-      { name: 'db', labels: { app: 'db' }, workload: { kind: 'StatefulSet', name: 'db', replicas: 1 }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] },
-    ],
+    ['statefulset', { name: 'db', labels: { app: 'db' }, workload: { kind: 'StatefulSet', name: 'db', replicas: 1 }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }],
     [
       'daemonset',
       {
@@ -120,10 +117,7 @@ describe('workloads', () => {
     ['job', { name: 'migrate', labels: { app: 'migrate' }, workload: { kind: 'Job', name: 'migrate' }, ports: [] }],
     // CronJob's pod template is spec.jobTemplate.spec.template (not the job template's own labels).
     ['cronjob', { name: 'report', labels: { app: 'report' }, workload: { kind: 'CronJob', name: 'report' }, ports: [{ port: 8125, protocol: 'UDP' }] }],
-    [
-      'replicationcontroller',
-      { name: 'legacy', labels: { app: 'legacy' }, workload: { kind: 'ReplicationController', name: 'legacy', replicas: 5 }, ports: [] },
-    ],
+    ['replicationcontroller', { name: 'legacy', labels: { app: 'legacy' }, workload: { kind: 'ReplicationController', name: 'legacy', replicas: 5 }, ports: [] }],
   ];
   for (const [file, want] of cases) {
     test(`${file}: the pod template is one pod named after the workload, without IPs`, () => {
@@ -205,9 +199,7 @@ describe('workloads', () => {
   });
 
   test('but the fields netpol reads are type-checked, and a pod the API server would refuse is left out', () => {
-    const r = load(
-      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    enabled: yes\nspec:\n  containers:\n    - name: c\n      ports:\n        - containerPort: "80"\n`,
-    );
+    const r = load(`apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    enabled: yes\nspec:\n  containers:\n    - name: c\n      ports:\n        - containerPort: "80"\n`);
     assert.deepEqual(where(r.diagnostics), [
       ['FieldValueTypeInvalid', 'metadata.labels[enabled]', 6, 5],
       ['FieldValueTypeInvalid', 'spec.containers[0].ports[0].containerPort', 11, 11],
@@ -380,41 +372,11 @@ describe('strict decoding of NetworkPolicy', () => {
       r.diagnostics.map((d) => [d.code, d.path, d.line, d.column, d.message]),
       [
         ['FieldValueTypeInvalid', 'metadata.labels[app]', 6, 5, 'cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string'],
-        [
-          'FieldValueTypeInvalid',
-          'spec.podSelector.matchLabels[enabled]',
-          10,
-          7,
-          'cannot unmarshal bool into Go struct field LabelSelector.spec.podSelector.matchLabels of type string',
-        ],
-        [
-          'FieldValueTypeInvalid',
-          'spec.ingress',
-          11,
-          3,
-          'cannot unmarshal object into Go struct field NetworkPolicySpec.spec.ingress of type []v1.NetworkPolicyIngressRule',
-        ],
-        [
-          'FieldValueTypeInvalid',
-          'spec.egress[0].ports[0].port',
-          16,
-          11,
-          'cannot unmarshal number 80.5 into Go struct field NetworkPolicyPort.spec.egress.ports.port of type int32',
-        ],
-        [
-          'FieldValueTypeInvalid',
-          'spec.egress[0].ports[0].endPort',
-          17,
-          11,
-          'cannot unmarshal string into Go struct field NetworkPolicyPort.spec.egress.ports.endPort of type int32',
-        ],
-        [
-          'FieldValueTypeInvalid',
-          'spec.egress[0].ports[1].protocol',
-          19,
-          11,
-          'cannot unmarshal number into Go struct field NetworkPolicyPort.spec.egress.ports.protocol of type v1.Protocol',
-        ],
+        ['FieldValueTypeInvalid', 'spec.podSelector.matchLabels[enabled]', 10, 7, 'cannot unmarshal bool into Go struct field LabelSelector.spec.podSelector.matchLabels of type string'],
+        ['FieldValueTypeInvalid', 'spec.ingress', 11, 3, 'cannot unmarshal object into Go struct field NetworkPolicySpec.spec.ingress of type []v1.NetworkPolicyIngressRule'],
+        ['FieldValueTypeInvalid', 'spec.egress[0].ports[0].port', 16, 11, 'cannot unmarshal number 80.5 into Go struct field NetworkPolicyPort.spec.egress.ports.port of type int32'],
+        ['FieldValueTypeInvalid', 'spec.egress[0].ports[0].endPort', 17, 11, 'cannot unmarshal string into Go struct field NetworkPolicyPort.spec.egress.ports.endPort of type int32'],
+        ['FieldValueTypeInvalid', 'spec.egress[0].ports[1].protocol', 19, 11, 'cannot unmarshal number into Go struct field NetworkPolicyPort.spec.egress.ports.protocol of type v1.Protocol'],
       ],
     );
     assert.ok(r.diagnostics.every((d) => d.object === 'NetworkPolicy default/types' && d.file === 'fixtures/strict/type-errors.yaml'));
@@ -453,7 +415,9 @@ describe('strict decoding of NetworkPolicy', () => {
   });
 
   test('null decodes as absent; IntOrString takes numbers and names; null list items are zero values', () => {
-    const r = load(policyDoc('  podSelector:\n  ingress:\n    - from: ~\n      ports:\n        - port: 80\n        - port: http\n          protocol: null\n  egress:\n    - to: [null]\n  policyTypes:\n'));
+    const r = load(
+      policyDoc('  podSelector:\n  ingress:\n    - from: ~\n      ports:\n        - port: 80\n        - port: http\n          protocol: null\n  egress:\n    - to: [null]\n  policyTypes:\n'),
+    );
     assert.deepEqual(where(withoutNamespaceNotes(r.diagnostics)), []);
     assert.deepEqual(r.cluster.policies[0]?.policy.spec, {
       podSelector: {},
@@ -492,7 +456,10 @@ describe('strict decoding of NetworkPolicy', () => {
 describe('cluster', () => {
   test('objects without a namespace go to default, which is created implicitly with a warning', () => {
     const r = load(`apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec: {containers: [{name: c}]}\n`);
-    assert.deepEqual(r.cluster.pods.map((p) => p.namespace), ['default']);
+    assert.deepEqual(
+      r.cluster.pods.map((p) => p.namespace),
+      ['default'],
+    );
     const ns = r.cluster.namespaces.get('default');
     assert.deepEqual([ns?.implicit, ns?.labels], [true, { 'kubernetes.io/metadata.name': 'default' }]);
     assert.deepEqual(
@@ -505,13 +472,19 @@ describe('cluster', () => {
     const r = load(`apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: other}\nspec: {containers: []}\n`, {
       defaultNamespace: 'team',
     });
-    assert.deepEqual(r.cluster.pods.map((p) => p.namespace), ['team', 'other']);
+    assert.deepEqual(
+      r.cluster.pods.map((p) => p.namespace),
+      ['team', 'other'],
+    );
     assert.deepEqual([...r.cluster.namespaces.keys()], ['other', 'team']);
   });
 
   test('a namespace declared anywhere in the input is not implicit; one warning per implicit namespace, at its first use', () => {
     const r = loadCluster([
-      { file: 'a.yaml', text: `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: []}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: other}\nspec: {containers: []}\n` },
+      {
+        file: 'a.yaml',
+        text: `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: []}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: other}\nspec: {containers: []}\n`,
+      },
       { file: 'b.yaml', text: `apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: r, namespace: other}\nspec: {containers: []}\n` },
     ]);
     assert.deepEqual(
@@ -535,7 +508,14 @@ describe('cluster', () => {
     ]);
     assert.deepEqual(
       [...r.cluster.namespaces.values()].map((n) => [n.name, n.implicit]),
-      [['a', true], ['b', true], ['c', true], ['d', true], ['e', true], ['x', false]],
+      [
+        ['a', true],
+        ['b', true],
+        ['c', true],
+        ['d', true],
+        ['e', true],
+        ['x', false],
+      ],
     );
     assert.deepEqual(
       r.diagnostics.map((d) => [d.severity, d.code, d.file, d.object, d.path, d.line]),
@@ -610,8 +590,14 @@ describe('cluster', () => {
     );
     // located at the nearest existing ancestor of metadata.name: the metadata key
     assert.deepEqual(where(withoutNamespaceNotes(r.diagnostics)), [['FieldValueRequired', 'metadata.name', 3, 1]]);
-    assert.deepEqual(r.cluster.pods.map((p) => p.name), ['web-']);
-    assert.deepEqual(r.cluster.policies.map((p) => p.name), ['']);
+    assert.deepEqual(
+      r.cluster.pods.map((p) => p.name),
+      ['web-'],
+    );
+    assert.deepEqual(
+      r.cluster.policies.map((p) => p.name),
+      [''],
+    );
   });
 
   test('YAML 1.1 booleans as kubectl reads them: `name: n` is false, a type error', () => {

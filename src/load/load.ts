@@ -11,7 +11,24 @@
 import { attachSource, hasErrors, objectLabel, type ObjectRef } from '../diag/index.js';
 import type { Diagnostic, ObjectSource } from '../diag/index.js';
 import { automaticLabels, PROTOCOLS, podKey } from '../model/index.js';
-import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, NamespaceInfo, NodeInfo, PodInfo, PolicyInfo, Protocol, WorkloadRef, Container, Node, PodSpec, PodStatus, Service, ServiceInfo } from '../model/index.js';
+import type {
+  Cluster,
+  ClusterPolicyInfo,
+  Labels,
+  NamedPort,
+  NamespaceInfo,
+  NodeInfo,
+  PodInfo,
+  PolicyInfo,
+  Protocol,
+  WorkloadRef,
+  Container,
+  Node,
+  PodSpec,
+  PodStatus,
+  Service,
+  ServiceInfo,
+} from '../model/index.js';
 import { formatIP, parseIPSloppy } from '../ip/index.js';
 import { validateNamespaceMeta, validateNamespacedMeta, validateService, validateTemplateMeta } from '../validate/index.js';
 import { decodeKind, isClusterScopedKind, isKnownKind, knownKindIgnoringCase } from './kinds.js';
@@ -78,7 +95,13 @@ export function loadCluster(sources: readonly SourceText[], opts: LoadOptions = 
     if (!isKnownKind(kind)) {
       const meant = knownKindIgnoringCase(kind, apiVersion);
       // The API server's kinds are case-sensitive: `networkpolicy` in networking.k8s.io/v1 is no kind at all.
-      if (meant) report({ severity: 'error', code: 'NoKindMatch', message: `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (did you mean ${JSON.stringify(meant)}?)`, path: 'kind' });
+      if (meant)
+        report({
+          severity: 'error',
+          code: 'NoKindMatch',
+          message: `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (did you mean ${JSON.stringify(meant)}?)`,
+          path: 'kind',
+        });
       else report({ severity: 'info', code: 'UnknownKind', message: `ignored: netpol does not read kind ${JSON.stringify(kind)} (${apiVersion})` });
       continue;
     }

@@ -33,19 +33,8 @@ const at = (path: string) => {
 
 describe('parseFieldPath', () => {
   test('fields, indices and map keys with dots and slashes', () => {
-    assert.deepEqual(parseFieldPath('spec.ingress[0].ports[1].endPort'), [
-      { field: 'spec' },
-      { field: 'ingress' },
-      { bracket: '0' },
-      { field: 'ports' },
-      { bracket: '1' },
-      { field: 'endPort' },
-    ]);
-    assert.deepEqual(parseFieldPath('metadata.labels[app.kubernetes.io/name]'), [
-      { field: 'metadata' },
-      { field: 'labels' },
-      { bracket: 'app.kubernetes.io/name' },
-    ]);
+    assert.deepEqual(parseFieldPath('spec.ingress[0].ports[1].endPort'), [{ field: 'spec' }, { field: 'ingress' }, { bracket: '0' }, { field: 'ports' }, { bracket: '1' }, { field: 'endPort' }]);
+    assert.deepEqual(parseFieldPath('metadata.labels[app.kubernetes.io/name]'), [{ field: 'metadata' }, { field: 'labels' }, { bracket: 'app.kubernetes.io/name' }]);
     assert.deepEqual(parseFieldPath(''), []);
   });
 });

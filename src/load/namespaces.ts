@@ -26,10 +26,7 @@ const NAMED = 3;
  * the warning about the implicit ones (none when every namespace used is declared). `uses` is in source
  * order: the first entry is the first use in the input.
  */
-export function withImplicitNamespaces(
-  declared: ReadonlyMap<string, NamespaceInfo>,
-  uses: ReadonlyMap<string, NamespaceUse>,
-): { namespaces: Map<string, NamespaceInfo>; diagnostics: Diagnostic[] } {
+export function withImplicitNamespaces(declared: ReadonlyMap<string, NamespaceInfo>, uses: ReadonlyMap<string, NamespaceUse>): { namespaces: Map<string, NamespaceInfo>; diagnostics: Diagnostic[] } {
   const all = new Map(declared);
   const undeclared: string[] = [];
   for (const ns of uses.keys()) {

@@ -63,8 +63,7 @@ export function collectObjects(file: string, root: PNode): { objects: RawObject[
       }
       // Items of a typed list (PodList, NetworkPolicyList, ...) may omit kind and apiVersion.
       // Items of a plain `List` carry their own.
-      const itemDefaults: Inherited =
-        kind === 'List' ? {} : { kind: kind.slice(0, -'List'.length), ...(apiVersion !== undefined ? { apiVersion } : {}) };
+      const itemDefaults: Inherited = kind === 'List' ? {} : { kind: kind.slice(0, -'List'.length), ...(apiVersion !== undefined ? { apiVersion } : {}) };
       for (const item of items.items) visit(item, itemDefaults, depth + 1);
       return;
     }

@@ -131,10 +131,7 @@ function decodeValue(node: PNode, shape: Shape, where: Where, opts: DecodeOption
       node.items.forEach((item, i) => {
         const at = { line: item.line, column: item.column };
         // encoding/json decodes a `null` list element into the element type's zero value.
-        const v =
-          item.kind === 'scalar' && item.value === null
-            ? zeroValue(shape.of)
-            : decodeValue(item, shape.of, { ...where, path: `${where.path}[${i}]`, at }, opts, out);
+        const v = item.kind === 'scalar' && item.value === null ? zeroValue(shape.of) : decodeValue(item, shape.of, { ...where, path: `${where.path}[${i}]`, at }, opts, out);
         if (v !== undefined) items.push(v);
       });
       return items;
@@ -144,10 +141,7 @@ function decodeValue(node: PNode, shape: Shape, where: Where, opts: DecodeOption
       const result: Record<string, unknown> = {};
       for (const e of node.entries) {
         const at = { line: e.line, column: e.column };
-        const v =
-          e.value.kind === 'scalar' && e.value.value === null
-            ? zeroValue(shape.of)
-            : decodeValue(e.value, shape.of, { ...where, path: `${where.path}[${e.key}]`, at }, opts, out);
+        const v = e.value.kind === 'scalar' && e.value.value === null ? zeroValue(shape.of) : decodeValue(e.value, shape.of, { ...where, path: `${where.path}[${e.key}]`, at }, opts, out);
         if (v !== undefined) setProp(result, e.key, v);
       }
       return result;

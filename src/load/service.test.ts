@@ -5,7 +5,10 @@ import { loadCluster } from './index.js';
 
 const load = (text: string) => loadCluster([{ file: 's.yaml', text }]);
 const service = (body: string, name = 'api') => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\n${body}`;
-const problems = (text: string) => load(text).diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.message, d.line, d.column]);
+const problems = (text: string) =>
+  load(text)
+    .diagnostics.filter((d) => d.severity === 'error')
+    .map((d) => [d.code, d.path, d.message, d.line, d.column]);
 
 describe('Service', () => {
   test('is kept with the API server defaults: protocol TCP, targetPort = port', () => {
@@ -60,10 +63,13 @@ describe('Service', () => {
       ['FieldValueDuplicate', 'spec.ports[2].name', 'Duplicate value: "http"'],
       ['FieldValueNotSupported', 'spec.ports[2].protocol', 'Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"'],
     ]);
-    assert.deepEqual(codes(service('spec:\n  type: Internal\n  selector: {"bad key!": x}\n  ports: [{port: 80}]\n')).map(([c, p]) => [c, p]), [
-      ['FieldValueNotSupported', 'spec.type'],
-      ['FieldValueInvalid', 'spec.selector'],
-    ]);
+    assert.deepEqual(
+      codes(service('spec:\n  type: Internal\n  selector: {"bad key!": x}\n  ports: [{port: 80}]\n')).map(([c, p]) => [c, p]),
+      [
+        ['FieldValueNotSupported', 'spec.type'],
+        ['FieldValueInvalid', 'spec.selector'],
+      ],
+    );
     // Headless Services and ExternalName Services need no ports.
     assert.deepEqual(codes(service('spec:\n  clusterIP: None\n  selector: {app: api}\n')), []);
     assert.deepEqual(codes(service('spec:\n  type: ExternalName\n  externalName: db.example.com.\n')), []);

@@ -29,10 +29,7 @@ export interface ReadSourcesOptions {
   readonly maxBytes?: number;
 }
 
-export async function readSources(
-  paths: readonly string[],
-  opts: ReadSourcesOptions,
-): Promise<{ sources: SourceText[]; diagnostics: Diagnostic[] }> {
+export async function readSources(paths: readonly string[], opts: ReadSourcesOptions): Promise<{ sources: SourceText[]; diagnostics: Diagnostic[] }> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const sources: SourceText[] = [];
   const diagnostics: Diagnostic[] = [];

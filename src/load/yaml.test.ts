@@ -58,9 +58,7 @@ describe('scalars resolve as kubectl (go-yaml v2) resolves them', () => {
   }
 
   test('quoted and block scalars are strings; explicit tags win', () => {
-    assert.deepEqual(values(`a: "true"\nb: '80'\nc: |\n  yes\nd: !!str 80\ne: !!int "80"\n`), [
-      { a: 'true', b: '80', c: 'yes\n', d: '80', e: 80 },
-    ]);
+    assert.deepEqual(values(`a: "true"\nb: '80'\nc: |\n  yes\nd: !!str 80\ne: !!int "80"\n`), [{ a: 'true', b: '80', c: 'yes\n', d: '80', e: 80 }]);
   });
 
   test('map keys become strings as in JSON', () => {
@@ -207,14 +205,19 @@ describe('duplicate keys', () => {
 describe('aliases and merge keys', () => {
   test('aliases expand; merge keys merge with explicit keys winning', () => {
     assert.deepEqual(values('base: &b {p: 1, q: 2}\nm:\n  <<: *b\n  q: 3\nl: [*b, *b]\n'), [
-      { base: { p: 1, q: 2 }, m: { q: 3, p: 1 }, l: [{ p: 1, q: 2 }, { p: 1, q: 2 }] },
+      {
+        base: { p: 1, q: 2 },
+        m: { q: 3, p: 1 },
+        l: [
+          { p: 1, q: 2 },
+          { p: 1, q: 2 },
+        ],
+      },
     ]);
   });
 
   test('merge of several maps: the first wins', () => {
-    assert.deepEqual(values('a: &a {k: 1}\nb: &b {k: 2, j: 2}\nc:\n  <<: [*a, *b]\n'), [
-      { a: { k: 1 }, b: { k: 2, j: 2 }, c: { k: 1, j: 2 } },
-    ]);
+    assert.deepEqual(values('a: &a {k: 1}\nb: &b {k: 2, j: 2}\nc:\n  <<: [*a, *b]\n'), [{ a: { k: 1 }, b: { k: 2, j: 2 }, c: { k: 1, j: 2 } }]);
   });
 
   test('an alias bomb is rejected without being expanded', () => {

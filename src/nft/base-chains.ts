@@ -59,12 +59,7 @@ export function baseChains(): Chain[] {
       name: 'input',
       base: { type: 'filter', hook: 'input', priority: 0, policy: 'accept' },
       comment: 'traffic from local pods to the node itself: egress only',
-      rules: [
-        established,
-        { matches: [{ kind: 'icmpv6-type', types: ND_TYPES }], verdict: { kind: 'accept' }, comment: 'neighbour discovery' },
-        dispatch('egress', 4),
-        dispatch('egress', 6),
-      ],
+      rules: [established, { matches: [{ kind: 'icmpv6-type', types: ND_TYPES }], verdict: { kind: 'accept' }, comment: 'neighbour discovery' }, dispatch('egress', 4), dispatch('egress', 6)],
     },
   ];
 }

@@ -99,7 +99,14 @@ test('compiled rulesets with staged policies: enforced verdicts and audit tails 
       const ends = [...pods, ...OUTSIDE.map(outsideEnd)];
       /** The chain a side's audit tail runs in: named after the policies isolating the subject, all staged. */
       const auditChain = (side: SideResult, today: SideResult): string[] =>
-        today.allowed && !side.allowed ? [subjectChainName(side.direction, side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`))] : [];
+        today.allowed && !side.allowed
+          ? [
+              subjectChainName(
+                side.direction,
+                side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`),
+              ),
+            ]
+          : [];
       for (const { s, d, packet, protocol, port, nodes } of probes(ends)) {
         const traffic = { source: s.endpoint, destination: d.endpoint, protocol, port };
         const label = `${s.label} -> ${d.label} ${protocol}/${port} IPv${packet.family}`;

@@ -39,12 +39,15 @@ describe('layout', () => {
         ['input', 'input'],
       ],
     );
-    assert.deepEqual(rs.maps.map((m) => [m.name, m.elements.length]), [
-      ['egress_v4', 0],
-      ['egress_v6', 0],
-      ['ingress_v4', 0],
-      ['ingress_v6', 0],
-    ]);
+    assert.deepEqual(
+      rs.maps.map((m) => [m.name, m.elements.length]),
+      [
+        ['egress_v4', 0],
+        ['egress_v6', 0],
+        ['ingress_v4', 0],
+        ['ingress_v6', 0],
+      ],
+    );
     assert.deepEqual(rs.sets, []);
     const forward = chain(rs, 'forward').rules.map(renderRule);
     assert.deepEqual(forward.slice(0, 2), [
@@ -53,7 +56,9 @@ describe('layout', () => {
     ]);
     // Egress is checked before ingress, so a connection between two local pods must pass both.
     assert.deepEqual(
-      chain(rs, 'forward').rules.slice(2).map((r) => (r.verdict?.kind === 'vmap' ? r.verdict.map : '')),
+      chain(rs, 'forward')
+        .rules.slice(2)
+        .map((r) => (r.verdict?.kind === 'vmap' ? r.verdict.map : '')),
       ['egress_v4', 'egress_v6', 'ingress_v4', 'ingress_v6'],
     );
   });
@@ -61,7 +66,10 @@ describe('layout', () => {
   test('pods isolated by the same policies share one chain; each node holds only its own pods', () => {
     const c = scenarios['two policies on the same pods share a chain']!();
     const a = compileNode(c, { node: 'a' });
-    assert.deepEqual(subjectChains(a).map((x) => x.name), ['egress_y/egress', 'ingress_x/one_x/two']);
+    assert.deepEqual(
+      subjectChains(a).map((x) => x.name),
+      ['egress_y/egress', 'ingress_x/one_x/two'],
+    );
     assert.deepEqual(map(a, 'ingress_v4'), { '10.0.0.1': 'ingress_x/one_x/two', '10.0.0.2': 'ingress_x/one_x/two' });
     assert.deepEqual(map(a, 'ingress_v6'), { 'fd00::1': 'ingress_x/one_x/two' });
     assert.deepEqual(map(a, 'egress_v4'), { '10.0.1.3': 'egress_y/egress' });
@@ -87,7 +95,7 @@ describe('layout', () => {
 });
 
 describe('peer sets', () => {
-  test('selector peers hold the matching pods\' addresses, per family, as plain sets', () => {
+  test("selector peers hold the matching pods' addresses, per family, as plain sets", () => {
     const rs = compileNode(scenarios['two policies on the same pods share a chain']!(), { node: 'a' });
     assert.deepEqual(elements(rs, 'peers_x/one_ingress0_v4'), ['10.0.0.1']);
     assert.deepEqual(elements(rs, 'peers_x/one_ingress0_v6'), ['fd00::1']);
@@ -102,8 +110,19 @@ describe('peer sets', () => {
     assert.equal(rs.sets.find((s) => s.name === 'peers_x/blocks_ingress0_v4')?.interval, false);
     // 10.0.0.0/16 minus 10.0.0.0/30 and 10.0.1.0/24.
     assert.deepEqual(elements(rs, 'blocks_x/blocks_ingress0_v4'), [
-      '10.0.0.4/30', '10.0.0.8/29', '10.0.0.16/28', '10.0.0.32/27', '10.0.0.64/26', '10.0.0.128/25',
-      '10.0.2.0/23', '10.0.4.0/22', '10.0.8.0/21', '10.0.16.0/20', '10.0.32.0/19', '10.0.64.0/18', '10.0.128.0/17',
+      '10.0.0.4/30',
+      '10.0.0.8/29',
+      '10.0.0.16/28',
+      '10.0.0.32/27',
+      '10.0.0.64/26',
+      '10.0.0.128/25',
+      '10.0.2.0/23',
+      '10.0.4.0/22',
+      '10.0.8.0/21',
+      '10.0.16.0/20',
+      '10.0.32.0/19',
+      '10.0.64.0/18',
+      '10.0.128.0/17',
     ]);
     assert.deepEqual(elements(rs, 'blocks_x/blocks_ingress0_v6').slice(0, 2), ['fd00::4/126', 'fd00::8/125']);
     assert.deepEqual(elements(rs, 'blocks_x/blocks_egress0_v6'), ['::/0']);
@@ -149,7 +168,11 @@ describe('ports', () => {
     const ing = chain(rs, 'ingress_x/named').rules.map(renderRule);
     assert.ok(ing.includes('meta l4proto sctp ip daddr . th dport @port_sctp_sig_v4 counter return comment "x/named ingress[0]"'));
     // Egress: peers first, then the destination's port.
-    assert.ok(chain(rs, 'egress_x/named').rules.map(renderRule).includes('ip daddr @peers_x/named_egress0_v4 meta l4proto tcp ip daddr . th dport @port_tcp_http_v4 counter return comment "x/named egress[0]"'));
+    assert.ok(
+      chain(rs, 'egress_x/named')
+        .rules.map(renderRule)
+        .includes('ip daddr @peers_x/named_egress0_v4 meta l4proto tcp ip daddr . th dport @port_tcp_http_v4 counter return comment "x/named egress[0]"'),
+    );
   });
 
   test('numbers and endPort ranges of one protocol share a rule; protocol-only entries match the protocol', () => {
@@ -190,7 +213,13 @@ describe('deny-all, allow-all, deny actions', () => {
     const out = interpret(rs, 'forward', { family: 4, saddr: '10.0.2.4', daddr: '10.0.0.2', protocol: 'tcp', dport: 22 });
     assert.equal(out.verdict, 'drop');
     assert.deepEqual(out.logged, ['netpol deny ingress_x/one_x/two: ']);
-    assert.deepEqual(out.trace.map((s) => s.comment).filter(Boolean).slice(-2), ['ingress to isolated local pods', 'ingress denied: isolated by x/one, x/two']);
+    assert.deepEqual(
+      out.trace
+        .map((s) => s.comment)
+        .filter(Boolean)
+        .slice(-2),
+      ['ingress to isolated local pods', 'ingress denied: isolated by x/one, x/two'],
+    );
     const ok = interpret(rs, 'forward', { family: 4, saddr: '10.0.0.1', daddr: '10.0.0.2', protocol: 'tcp', dport: 22 });
     assert.equal(ok.verdict, 'accept');
     assert.ok(ok.trace.some((s) => s.comment === 'x/one ingress[0]'));
@@ -231,10 +260,7 @@ describe('notes and names', () => {
     const c = cluster({
       namespaces: [namespace('x')],
       pods: [onNode('a', pod('x/a', {}, { ips: ['10.0.0.1'] })), onNode('a', pod('x/b', { b: '1' }, { ips: ['10.0.0.2'] }))],
-      policies: [
-        policy(`x/${long}1`, { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] }),
-        policy(`x/${long}2`, { podSelector: { matchLabels: { b: '1' } }, ingress: [] }),
-      ],
+      policies: [policy(`x/${long}1`, { podSelector: {}, ingress: [{ from: [{ podSelector: {} }] }] }), policy(`x/${long}2`, { podSelector: { matchLabels: { b: '1' } }, ingress: [] })],
     });
     const rs = compileNode(c, { node: 'a', log: true });
     const names = [...rs.chains.map((x) => x.name), ...rs.sets.map((s) => s.name)];
@@ -293,12 +319,18 @@ describe('audit mode', () => {
     const nc = new NodeCompiler({ node: 'a' });
     const before = nc.update(stage(written(), 'x/one', 'x/two'));
     const script = renderDiff(before, nc.update(written())).trim().split('\n');
-    assert.deepEqual(script.filter((l) => !l.includes(' ingress_x/one_x/two')), []);
-    assert.deepEqual([script[0], script.at(-2), script.at(-1)], [
-      'flush chain inet netpol ingress_x/one_x/two',
-      'add rule inet netpol ingress_x/one_x/two counter comment "ingress denied: isolated by x/one, x/two"',
-      'add rule inet netpol ingress_x/one_x/two drop',
-    ]);
+    assert.deepEqual(
+      script.filter((l) => !l.includes(' ingress_x/one_x/two')),
+      [],
+    );
+    assert.deepEqual(
+      [script[0], script.at(-2), script.at(-1)],
+      [
+        'flush chain inet netpol ingress_x/one_x/two',
+        'add rule inet netpol ingress_x/one_x/two counter comment "ingress denied: isolated by x/one, x/two"',
+        'add rule inet netpol ingress_x/one_x/two drop',
+      ],
+    );
   });
 
   test('the global mode audit stages every policy', () => {

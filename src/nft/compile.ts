@@ -24,7 +24,19 @@
 import type { Family } from '../ip/index.js';
 import { automaticLabels, type Cluster, type Labels, type NamespaceInfo, type PodInfo, type PolicyInfo, type Protocol } from '../model/index.js';
 import type { Engine } from '../engine/index.js';
-import { normalizePolicy, rulesOf, type Direction, type Policy, type Rule as PolicyRule, PortSet, modeOf, underGlobalMode, type PolicyMode, isolatingPolicies, namespaceLabels } from '../policy/index.js';
+import {
+  normalizePolicy,
+  rulesOf,
+  type Direction,
+  type Policy,
+  type Rule as PolicyRule,
+  PortSet,
+  modeOf,
+  underGlobalMode,
+  type PolicyMode,
+  isolatingPolicies,
+  namespaceLabels,
+} from '../policy/index.js';
 import { auditRules, chainPolicies } from './audit.js';
 import { baseChains, denyRules } from './base-chains.js';
 import { commonHead, commonTail, sameLabels, sameAddresses, samePod } from './pod-compare.js';
@@ -32,17 +44,7 @@ import { PodTable, type Addr } from './addresses.js';
 import type { Chain, CompileNotes, L4Protocol, Match, NamedSet, Rule, Ruleset, VerdictMap } from './ir.js';
 import { peerSignature, PeerState, PortState, type NamedPortRef, type PeerSetRef } from './peersets.js';
 import { TierCompiler } from './tiers.js';
-import {
-  blockSetName,
-  dispatchMapName,
-  MAX_COMMENT,
-  namedPortSetName,
-  peerSetName,
-  quotable,
-  ruleComment,
-  subjectChainName,
-  auditViewChainName,
-} from './names.js';
+import { blockSetName, dispatchMapName, MAX_COMMENT, namedPortSetName, peerSetName, quotable, ruleComment, subjectChainName, auditViewChainName } from './names.js';
 
 export interface CompileOptions {
   /** The node whose ruleset to build: pods with this `spec.nodeName` are enforced here. */
@@ -473,7 +475,10 @@ export class NodeCompiler {
         let staged = false;
         if (isolating.length > 0) {
           const { policies, audit } = chainPolicies(isolating);
-          subject = subjectChainName(direction, policies.map((p) => p.key));
+          subject = subjectChainName(
+            direction,
+            policies.map((p) => p.key),
+          );
           staged = audit;
           if (!chains.has(subject)) chains.set(subject, { name: subject, direction, policies, audit });
         }
@@ -588,7 +593,13 @@ export class NodeCompiler {
       unscheduled: this.unscheduled,
       subjectChains: Object.fromEntries([...chains.values()].sort(byName).map((c) => [c.name, { direction: c.direction, policies: c.policies.map((p) => p.key) }])),
       sharedIPs: [...this.shared.values()]
-        .map((a) => `${a.text}: ${[...table.claimants(a.family, a.value)].sort(table.compare).map((s) => table.key(s)).join(', ')}`)
+        .map(
+          (a) =>
+            `${a.text}: ${[...table.claimants(a.family, a.value)]
+              .sort(table.compare)
+              .map((s) => table.key(s))
+              .join(', ')}`,
+        )
         .sort(),
       ...(tiers.domainNames.length > 0 ? { domainNames: tiers.domainNames } : {}),
     };

@@ -64,7 +64,10 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('move' as const), at, node }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('recreate' as const), at }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('reorder' as const), seed: fc.nat() }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('nsLabels' as const), ns: fc.constantFrom(...NS), labels: fc.dictionary(fc.constantFrom('team', 'env'), fc.constantFrom('a', 'b'), { maxKeys: 2 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('nsLabels' as const), ns: fc.constantFrom(...NS), labels: fc.dictionary(fc.constantFrom('team', 'env'), fc.constantFrom('a', 'b'), { maxKeys: 2 }) }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('policy' as const), ns: fc.constantFrom(...NS), spec: specArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('dropPolicy' as const), at }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('editPolicy' as const), at, spec: specArb }), weight: 1 },
@@ -187,7 +190,13 @@ const BASE_TIERS = [
 ];
 const BASE_NODES = [nodeObject('n1', { role: 'a' }, ['10.0.0.2', 'fd00::2']), nodeObject('n2', { role: 'b' }, ['8.8.8.8'])];
 
-for (const [denyAction, reuseArrays, mode] of [['drop', false, 'enforce'], ['reject', false, 'enforce'], ['drop', true, 'enforce'], ['reject', true, 'enforce'], ['drop', true, 'audit']] as const) {
+for (const [denyAction, reuseArrays, mode] of [
+  ['drop', false, 'enforce'],
+  ['reject', false, 'enforce'],
+  ['drop', true, 'enforce'],
+  ['reject', true, 'enforce'],
+  ['drop', true, 'audit'],
+] as const) {
   test(`NodeCompiler.update equals compileNode after every change (${denyAction}${reuseArrays ? ', arrays reused' : ''}${mode === 'audit' ? ', global mode audit' : ''})`, () => {
     fc.assert(
       // Changes come one per update, or several at once (a source that coalesces events).

@@ -4,23 +4,7 @@
  * listing back into the IR, and interpret the IR on a packet. No IO here: running nft is the agent's job.
  * See docs/nftables.md for the layout.
  */
-export type {
-  Ruleset,
-  Chain,
-  Rule,
-  Match,
-  Verdict,
-  NamedSet,
-  VerdictMap,
-  CompileNotes,
-  BaseChainSpec,
-  SetKeyType,
-  Hook,
-  L4Protocol,
-  CtState,
-  AddressField,
-  Limit,
-} from './ir.js';
+export type { Ruleset, Chain, Rule, Match, Verdict, NamedSet, VerdictMap, CompileNotes, BaseChainSpec, SetKeyType, Hook, L4Protocol, CtState, AddressField, Limit } from './ir.js';
 export { compileNode, NodeCompiler, DEFAULT_TABLE } from './compile.js';
 export type { CompileOptions, NodeCompilerOptions } from './compile.js';
 export { renderRuleset, renderDiff, renderRule, diffRuleset, renderChange, type RulesetChange } from './render.js';

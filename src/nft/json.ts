@@ -282,12 +282,14 @@ export function rulesetFromNftJson(json: unknown, table?: string): Ruleset | und
     }
   }
   if (name === undefined) return undefined;
-  const mine = (o: Record<string, Json> | undefined): o is Record<string, Json> =>
-    o !== undefined && str(o.family) === 'inet' && str(o.table) === name;
-  if (!list.some((item) => {
-    const t = obj(obj(item)?.table);
-    return t && str(t.family) === 'inet' && str(t.name) === name;
-  })) return undefined;
+  const mine = (o: Record<string, Json> | undefined): o is Record<string, Json> => o !== undefined && str(o.family) === 'inet' && str(o.table) === name;
+  if (
+    !list.some((item) => {
+      const t = obj(obj(item)?.table);
+      return t && str(t.family) === 'inet' && str(t.name) === name;
+    })
+  )
+    return undefined;
 
   const sets: NamedSet[] = [];
   const maps: VerdictMap[] = [];
@@ -326,7 +328,12 @@ export function rulesetFromNftJson(json: unknown, table?: string): Ruleset | und
         const target = str(obj(obj(pair[1])?.jump)?.target) ?? `?${JSON.stringify(pair[1])}`;
         elements.push([key, target]);
       }
-      const order = new Map(sortElements(elements.map((x) => x[0]), type).map((a, i) => [a, i]));
+      const order = new Map(
+        sortElements(
+          elements.map((x) => x[0]),
+          type,
+        ).map((a, i) => [a, i]),
+      );
       elements.sort((a, b) => (order.get(a[0]) ?? 0) - (order.get(b[0]) ?? 0));
       maps.push({ name: mapName, type, elements });
       continue;

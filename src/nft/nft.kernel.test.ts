@@ -17,11 +17,7 @@ import { staged } from '../../test/builders.js';
 const skip = kernelSkipReason();
 if (skip) console.log(`# nft kernel tests skipped: ${skip}`);
 
-const OPTIONS: CompileOptions[] = [
-  { node: 'a' },
-  { node: 'a', denyAction: 'reject', log: true },
-  { node: 'b', denyAction: 'reject' },
-];
+const OPTIONS: CompileOptions[] = [{ node: 'a' }, { node: 'a', denyAction: 'reject', log: true }, { node: 'b', denyAction: 'reject' }];
 
 function readBack(ns: string): Ruleset {
   const rs = rulesetFromNftJson(nftListJson(ns));

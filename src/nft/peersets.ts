@@ -68,9 +68,7 @@ export interface NamedPortRef {
 export function peerSignature(policy: PeerOwner, rule: PeerRule): string {
   return JSON.stringify(
     (rule.peers ?? []).map((p) =>
-      p.kind === 'ipBlock'
-        ? ['b', p.cidr, p.except]
-        : ['p', p.namespaces.kind === 'own' ? policy.ref.namespace : p.namespaces.selector.requirements, p.pods?.requirements ?? null],
+      p.kind === 'ipBlock' ? ['b', p.cidr, p.except] : ['p', p.namespaces.kind === 'own' ? policy.ref.namespace : p.namespaces.selector.requirements, p.pods?.requirements ?? null],
     ),
   );
 }
@@ -164,8 +162,14 @@ export abstract class ElementSets {
       const kb = this.key(family, b);
       return before(ka, kb) ? -1 : before(kb, ka) ? 1 : 0;
     };
-    const added = [...p].filter(([, isAdd]) => isAdd).map(([t]) => t).sort(byKey);
-    const removed = [...p].filter(([, isAdd]) => !isAdd).map(([t]) => t).sort(byKey);
+    const added = [...p]
+      .filter(([, isAdd]) => isAdd)
+      .map(([t]) => t)
+      .sort(byKey);
+    const removed = [...p]
+      .filter(([, isAdd]) => !isAdd)
+      .map(([t]) => t)
+      .sort(byKey);
     p.clear();
     // Cut points in `base`: indexes to drop, and where each added element goes (both ascending).
     const drop = removed.map((t) => this.position(base, family, this.key(family, t)));
@@ -423,7 +427,7 @@ export class PortState extends ElementSets {
     this.port = port;
     const out: string[] = [];
     const { vals, slots, texts, length } = table.sorted(this.family);
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       const p = port[slots[i] as number] as number;
       if (i + 1 >= length || vals[i + 1] !== vals[i]) {
         if (p >= 0) out.push(`${texts[i] as string} . ${p}`);

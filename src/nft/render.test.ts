@@ -113,7 +113,9 @@ describe('rulesetFromNftJson', () => {
 
   test('a rule netpol does not model makes its chain be rewritten', () => {
     const json = readListing('listing-shared-chain.json') as { nftables: Record<string, unknown>[] };
-    const extra = { rule: { family: 'inet', table: 'netpol', chain: 'ingress_x/one_x/two', handle: 999, expr: [{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 1 } }, { accept: null }] } };
+    const extra = {
+      rule: { family: 'inet', table: 'netpol', chain: 'ingress_x/one_x/two', handle: 999, expr: [{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 1 } }, { accept: null }] },
+    };
     const parsed = rulesetFromNftJson({ nftables: [...json.nftables, extra] });
     assert.ok(parsed);
     const diff = lines(renderDiff(parsed, compileNode(scenarios['two policies on the same pods share a chain']!(), { node: 'a', denyAction: 'reject' })));

@@ -89,7 +89,14 @@ for (const mode of ['enforce', 'audit'] as const) {
   test(`tier chains with staged NetworkPolicies and cluster policies (--mode ${mode}): enforced verdicts and audit logs agree with the engine (seed ${SEED})`, () => {
     fc.assert(
       fc.property(tieredClusterArb, fc.array(fc.boolean(), { maxLength: 6 }), fc.array(fc.boolean(), { maxLength: 6 }), (written, which, whichCluster) => {
-        const c = mode === 'audit' ? staged(written, written.policies.map(() => true), (written.clusterPolicies ?? []).map(() => true)) : staged(written, which, whichCluster);
+        const c =
+          mode === 'audit'
+            ? staged(
+                written,
+                written.policies.map(() => true),
+                (written.clusterPolicies ?? []).map(() => true),
+              )
+            : staged(written, which, whichCluster);
         const engine = new Engine(c);
         const withAudit = engine.withAudit();
         const rulesets = new Map<string, Ruleset>(NODES.map((n) => [n, compileNode(mode === 'audit' ? written : c, { node: n, mode }, mode === 'audit' ? undefined : engine)]));

@@ -67,7 +67,11 @@ test('pods with the same tiers share one chain; Pass and the end of the admin ti
 });
 
 test('v1alpha1 says Allow; the baseline tier comes after NetworkPolicy only for pods no NetworkPolicy isolates', () => {
-  const anp = clusterPolicy('AdminNetworkPolicy', 'ops', { priority: 3, subject: { namespaces: {} }, egress: [{ action: 'Allow', to: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }] });
+  const anp = clusterPolicy('AdminNetworkPolicy', 'ops', {
+    priority: 3,
+    subject: { namespaces: {} },
+    egress: [{ action: 'Allow', to: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }],
+  });
   const banp = clusterPolicy('BaselineAdminNetworkPolicy', 'default', { subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ networks: ['0.0.0.0/0'] }] }] });
   const np = policy('x/out', { podSelector: { matchLabels: { app: 'a' } }, policyTypes: ['Egress'], egress: [{}] });
   const rs = compileNode({ ...withPolicies([anp, banp]), policies: [np] }, { node: 'a', denyAction: 'reject' });
@@ -87,7 +91,12 @@ test('v1alpha1 says Allow; the baseline tier comes after NetworkPolicy only for 
 });
 
 test('rules with the same peers share their sets', () => {
-  const a = clusterPolicy('ClusterNetworkPolicy', 'a', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'a' } } }] }] });
+  const a = clusterPolicy('ClusterNetworkPolicy', 'a', {
+    tier: 'Admin',
+    priority: 1,
+    subject: { namespaces: {} },
+    ingress: [{ action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'a' } } }] }],
+  });
   const b = clusterPolicy('AdminNetworkPolicy', 'b', { priority: 2, subject: { namespaces: {} }, egress: [{ action: 'Allow', to: [{ namespaces: { matchLabels: { team: 'a' } } }] }] });
   const rs = compileNode(withPolicies([a, b]), { node: 'a' });
   assert.deepEqual(setOf(rs, 'pods of namespaces team=a').elements, ['10.0.0.1', '10.0.0.2']);
@@ -108,7 +117,9 @@ test('nodes peers hold the Node objects addresses; named ports look up every pro
   assert.deepEqual(setOf(rs, 'pods of nodes role=cp').elements, []);
   assert.deepEqual(
     readable(rs, 'ingress_admin_ClusterNetworkPolicy/infra').filter((r) => /v4/.test(r)),
-    ['tcp', 'udp', 'sctp'].map((p) => `ip saddr @[pods of namespaces {} (IPv4)] meta l4proto ${p} ip daddr . th dport @port_${p}_http_v4 return comment "ClusterNetworkPolicy infra ingress[0] Accept"`),
+    ['tcp', 'udp', 'sctp'].map(
+      (p) => `ip saddr @[pods of namespaces {} (IPv4)] meta l4proto ${p} ip daddr . th dport @port_${p}_http_v4 return comment "ClusterNetworkPolicy infra ingress[0] Accept"`,
+    ),
   );
   assert.deepEqual(set(rs, 'port_tcp_http_v4'), ['10.0.0.1 . 8080']);
   // A Node readdressed: the set follows.
@@ -140,7 +151,11 @@ test('peers of no known field fail closed; domainNames match no traffic and are 
 
 test('a staged AdminNetworkPolicy Deny: the enforced tiers decide, then the audit view counts and logs what it would deny, and returns', () => {
   const np = policy('x/web', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ ports: [{ port: 80 }] }] });
-  const noC = clusterPolicy('AdminNetworkPolicy', 'no-c', { priority: 5, subject: { namespaces: {} }, ingress: [{ name: 'c', action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }] });
+  const noC = clusterPolicy('AdminNetworkPolicy', 'no-c', {
+    priority: 5,
+    subject: { namespaces: {} },
+    ingress: [{ name: 'c', action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }],
+  });
   const enforced = compileNode({ ...withPolicies([TENANTS]), policies: [np] }, { node: 'a' });
   const rs = compileNode({ ...withPolicies([audit(noC), TENANTS]), policies: [np] }, { node: 'a' });
   const today = 'ingress_admin_ClusterNetworkPolicy/tenants_then_ingress_x/web';
@@ -157,7 +172,10 @@ test('a staged AdminNetworkPolicy Deny: the enforced tiers decide, then the audi
     'ip saddr @[pods of pods app=c in namespaces {} (IPv4)] counter return comment "AdminNetworkPolicy no-c ingress[0] Deny (audit: would deny)"',
   ]);
   // NetworkPolicy's tier in the view ends with the audit tail, not the deny tail.
-  assert.deepEqual(rules(rs, 'ingress_audit_x/web').slice(-2), ['counter comment "ingress audit: would be denied by x/web"', 'limit rate 10/second burst 5 packets log prefix "netpol audit ingress_audit_x/web: "']);
+  assert.deepEqual(rules(rs, 'ingress_audit_x/web').slice(-2), [
+    'counter comment "ingress audit: would be denied by x/web"',
+    'limit rate 10/second burst 5 packets log prefix "netpol audit ingress_audit_x/web: "',
+  ]);
   const probe = (saddr: string, dport: number) => interpret(rs, 'forward', { family: 4, saddr, daddr: '10.0.0.1', protocol: 'tcp', dport });
   const today_ = (saddr: string, dport: number) => interpret(enforced, 'forward', { family: 4, saddr, daddr: '10.0.0.1', protocol: 'tcp', dport }).verdict;
   // y/c -> x/a: denied today by tenants' Deny (no audit: today already drops); x/b -> x/a on 80: allowed, no audit.
@@ -169,7 +187,11 @@ test('a staged AdminNetworkPolicy Deny: the enforced tiers decide, then the audi
 test('a staged Deny above an Accept: allowed today, audited once, naming the staged rule; enforcing it drops exactly that', () => {
   const open = clusterPolicy('AdminNetworkPolicy', 'open', { priority: 20, subject: { namespaces: {} }, ingress: [{ action: 'Allow', from: [{ namespaces: {} }] }] });
   const noC = (staged: boolean) => {
-    const p = clusterPolicy('AdminNetworkPolicy', 'no-c', { priority: 5, subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }], ports: [{ portNumber: { port: 80 } }] }] });
+    const p = clusterPolicy('AdminNetworkPolicy', 'no-c', {
+      priority: 5,
+      subject: { namespaces: {} },
+      ingress: [{ action: 'Deny', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }], ports: [{ portNumber: { port: 80 } }] }],
+    });
     return staged ? audit(p) : p;
   };
   const probe = (rs: Ruleset, saddr: string, dport: number) => {

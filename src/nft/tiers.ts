@@ -331,10 +331,7 @@ export class TierCompiler {
       const keys = spec.policies.map((p) => p.key).join(', ');
       if (spec.rest !== undefined) rules.push({ matches: [], verdict: leave, comment: 'no admin tier rule decided: next tier' });
       const of = spec.flavour === 'audit' ? 'audit view, ' : '';
-      const comment =
-        spec.tier === 'admin'
-          ? `${spec.direction}: ${of}admin tier ${keys}; then ${spec.rest ?? 'allowed'}`
-          : `${spec.direction}: ${of}baseline tier ${keys}; then allowed`;
+      const comment = spec.tier === 'admin' ? `${spec.direction}: ${of}admin tier ${keys}; then ${spec.rest ?? 'allowed'}` : `${spec.direction}: ${of}baseline tier ${keys}; then allowed`;
       const chain: Chain = { name: spec.name, comment: quotable(comment, MAX_COMMENT), rules };
       cache.set(spec.name, { spec, chain });
       chains.push(chain);
@@ -430,7 +427,13 @@ export class TierCompiler {
       for (const [protocol, proto] of PROTOCOLS) {
         let numbers = PortSet.EMPTY;
         for (const port of rule.ports) if (port.protocol === protocol && port.port.kind === 'range') numbers = numbers.union(PortSet.range(port.port.from, port.port.to));
-        if (!numbers.isEmpty()) portClauses.push({ matches: [{ kind: 'l4proto', protocol: proto }, { kind: 'dport', ranges: numbers.ranges }] });
+        if (!numbers.isEmpty())
+          portClauses.push({
+            matches: [
+              { kind: 'l4proto', protocol: proto },
+              { kind: 'dport', ranges: numbers.ranges },
+            ],
+          });
       }
       // destinationNamedPort: the destination pod's container port of that name, whatever its protocol.
       const names = [...new Set(rule.ports.flatMap((port) => (port.port.kind === 'named' ? [port.port.name] : [])))].sort();
@@ -439,7 +442,13 @@ export class TierCompiler {
           for (const family of FAMILIES) {
             const set = namedPortSetName(proto, name, family);
             portRefs.push([set, { protocol, name, family }]);
-            portClauses.push({ family, matches: [{ kind: 'l4proto', protocol: proto }, { kind: 'daddr-dport', family, set }] });
+            portClauses.push({
+              family,
+              matches: [
+                { kind: 'l4proto', protocol: proto },
+                { kind: 'daddr-dport', family, set },
+              ],
+            });
           }
         }
       }
@@ -451,10 +460,7 @@ export class TierCompiler {
         combined.push([...peer.matches, ...port.matches]);
       }
     }
-    const rules =
-      rule.action === 'deny'
-        ? combined.flatMap((m) => deny(m))
-        : combined.map((m): Rule => ({ matches: m, verdict: { kind: 'return' }, comment: tierRuleComment(p, rule) }));
+    const rules = rule.action === 'deny' ? combined.flatMap((m) => deny(m)) : combined.map((m): Rule => ({ matches: m, verdict: { kind: 'return' }, comment: tierRuleComment(p, rule) }));
     return { rules, peerRefs, portRefs, domainNames };
   }
 

@@ -144,7 +144,11 @@ function protocolOf(text: string | undefined): Protocol | undefined {
 
 function cnpPort(p: CNPProtocol, index: number): ClusterPort | undefined {
   if (p.destinationNamedPort !== undefined) return { index, protocol: undefined, port: { kind: 'named', name: p.destinationNamedPort } };
-  for (const [field, protocol] of [['tcp', 'TCP'], ['udp', 'UDP'], ['sctp', 'SCTP']] as const) {
+  for (const [field, protocol] of [
+    ['tcp', 'TCP'],
+    ['udp', 'UDP'],
+    ['sctp', 'SCTP'],
+  ] as const) {
     const dp = p[field]?.destinationPort;
     if (!dp) continue;
     if (dp.range) return { index, protocol, port: { kind: 'range', from: dp.range.start, to: dp.range.end } };

@@ -28,8 +28,7 @@ export interface PolicyRef {
 /** Which namespaces a pod peer draws from. */
 export type NamespaceScope =
   /** "If namespaceSelector is not present, the podSelector selects pods in the policy's own namespace." */
-  | { readonly kind: 'own'; readonly namespace: string }
-  | { readonly kind: 'selector'; readonly selector: Selector };
+  { readonly kind: 'own'; readonly namespace: string } | { readonly kind: 'selector'; readonly selector: Selector };
 
 export type Peer =
   | {
@@ -195,9 +194,7 @@ function normalizePeer(p: NetworkPolicyPeer, index: number, ownNamespace: string
     }
     return { kind: 'ipBlock', index, cidr: p.ipBlock.cidr, except: [...except], addresses };
   }
-  const namespaces: NamespaceScope = p.namespaceSelector
-    ? { kind: 'selector', selector: selectorOf(p.namespaceSelector, cache) }
-    : { kind: 'own', namespace: ownNamespace };
+  const namespaces: NamespaceScope = p.namespaceSelector ? { kind: 'selector', selector: selectorOf(p.namespaceSelector, cache) } : { kind: 'own', namespace: ownNamespace };
   return { kind: 'pods', index, namespaces, pods: p.podSelector ? selectorOf(p.podSelector, cache) : undefined };
 }
 

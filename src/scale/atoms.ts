@@ -55,8 +55,7 @@ export class AddressAtoms {
         for (let i = firstAtLeast(occupied6, atomOf6(this.v6, lo)); i < occupied6.length && occupied6[i]! <= atomOf6(this.v6, hi); i++) lists6[i]!.push(k);
       }
     });
-    return (ip) =>
-      ip.family === 4 ? lists4[firstAtLeast(occupied4, atomOf(this.v4, Number(ip.value)))]! : lists6[firstAtLeast(occupied6, atomOf6(this.v6, ip.value))]!;
+    return (ip) => (ip.family === 4 ? lists4[firstAtLeast(occupied4, atomOf(this.v4, Number(ip.value)))]! : lists6[firstAtLeast(occupied6, atomOf6(this.v6, ip.value))]!);
   }
 }
 

@@ -106,7 +106,11 @@ export abstract class ClassStore {
       if (sig === undefined) {
         // The peers containing one of the addresses: the union of ascending lists of indices into ipPeers (ascending too).
         let list = containing(ips[0]!).map((k) => ipPeers[k]!);
-        for (let i = 1; i < ips.length; i++) list = union(list, containing(ips[i]!).map((k) => ipPeers[k]!));
+        for (let i = 1; i < ips.length; i++)
+          list = union(
+            list,
+            containing(ips[i]!).map((k) => ipPeers[k]!),
+          );
         sigOfAtoms.set(key, (sig = this.internSig(list)));
       }
       if (sig !== 0) podSig.set(item, sig);
@@ -150,7 +154,10 @@ export abstract class ClassStore {
     );
     tickPeers(1);
     for (const p of this.peers) p.members = members[p.id] ?? [];
-    const lists = classPeerLists(this.classes.length, this.peers.map((p) => p.members));
+    const lists = classPeerLists(
+      this.classes.length,
+      this.peers.map((p) => p.members),
+    );
     for (const c of this.classes) {
       c.peers = lists[c.id]!;
       c.lists = [c.peers, this.sigs[c.sig]!.peers];
@@ -322,7 +329,13 @@ export abstract class ClassStore {
       namespaces = [];
       for (let n = 0; n < this.nss.length; n++) namespaces.push(n);
     } else {
-      namespaces = selectIn(sel, this.nsIndex, this.nss.map((n) => n.id), () => true, (n) => this.nss[n]!.labels);
+      namespaces = selectIn(
+        sel,
+        this.nsIndex,
+        this.nss.map((n) => n.id),
+        () => true,
+        (n) => this.nss[n]!.labels,
+      );
     }
     this.nsSels.push({ id, sel, namespaces, peers: [], peerBySel: new Map() });
     this.nsSelBySel.set(sid, id);
@@ -350,7 +363,13 @@ export abstract class ClassStore {
 
   protected selectSubjMembers(s: SubjRec): number[] {
     const ns = this.nss[s.ns]!;
-    return selectIn(s.sel, this.classIndex, ns.classes, (c) => this.classes[c]!.ns === ns.id, (c) => this.classes[c]!.labels);
+    return selectIn(
+      s.sel,
+      this.classIndex,
+      ns.classes,
+      (c) => this.classes[c]!.ns === ns.id,
+      (c) => this.classes[c]!.labels,
+    );
   }
 
   protected selectPeerMembers(p: PeerRec): number[] {
@@ -395,7 +414,14 @@ export abstract class ClassStore {
         this.ipPeerBySet.set(peer.addresses, byText);
         return byText;
       }
-      key = `B${[4, 6].map((f) => peer.addresses.intervals(f as 4 | 6).map(([lo, hi]) => `${lo.toString(16)}-${hi.toString(16)}`).join(',')).join('/')}`;
+      key = `B${[4, 6]
+        .map((f) =>
+          peer.addresses
+            .intervals(f as 4 | 6)
+            .map(([lo, hi]) => `${lo.toString(16)}-${hi.toString(16)}`)
+            .join(','),
+        )
+        .join('/')}`;
       const known = this.peerByKey.get(key);
       this.ipPeerByText.set(text, known ?? this.peers.length);
       this.ipPeerBySet.set(peer.addresses, known ?? this.peers.length);

@@ -83,21 +83,22 @@ export class LineCounts extends ProbeEval {
   /** Non-open cells (ingress group, profile) that admit source class `s`. */
   protected cellsAdmitting(s: ClassRec, f: (j: GroupRec, profile: PortProfile, cell: Cell) => void): void {
     const tick = ++this.groupTick;
-    for (const list of s.lists) for (const q of list) {
-      for (const gid of this.peers[q]!.inGroups[INGRESS] ?? NO_GROUPS) {
-        if (this.groupStamp[gid] === tick) continue;
-        this.groupStamp[gid] = tick;
-        const j = this.groups[gid]!;
-        if (j.weight === 0) continue;
-        for (const [pid, cell] of j.byProfile) {
-          if (cell.w === 0) continue;
-          const profile = this.profiles[pid]!;
-          const a = this.admitSet(j, profile);
-          if (a.any || !this.meets(s, a.peers)) continue;
-          f(j, profile, cell);
+    for (const list of s.lists)
+      for (const q of list) {
+        for (const gid of this.peers[q]!.inGroups[INGRESS] ?? NO_GROUPS) {
+          if (this.groupStamp[gid] === tick) continue;
+          this.groupStamp[gid] = tick;
+          const j = this.groups[gid]!;
+          if (j.weight === 0) continue;
+          for (const [pid, cell] of j.byProfile) {
+            if (cell.w === 0) continue;
+            const profile = this.profiles[pid]!;
+            const a = this.admitSet(j, profile);
+            if (a.any || !this.meets(s, a.peers)) continue;
+            f(j, profile, cell);
+          }
         }
       }
-    }
   }
 
   /** Weight of the destination classes that source class `s` reaches (itself included, as a class). */
@@ -117,17 +118,18 @@ export class LineCounts extends ProbeEval {
     const cellA = this.admitSet(j, profile);
     let total = this.admittedOpenSources(j, profile, cellA);
     const tick = ++this.groupTick;
-    for (const list of d.lists) for (const q of list) {
-      for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
-        if (this.groupStamp[gid] === tick) continue;
-        this.groupStamp[gid] = tick;
-        const e = this.groups[gid]!;
-        if (e.weight === 0) continue;
-        const a = this.admitSet(e, profile);
-        if (a.any || !this.meets(d, a.peers)) continue;
-        total += this.admittedInGroup(e, j, profile, cellA);
+    for (const list of d.lists)
+      for (const q of list) {
+        for (const gid of this.peers[q]!.inGroups[EGRESS] ?? NO_GROUPS) {
+          if (this.groupStamp[gid] === tick) continue;
+          this.groupStamp[gid] = tick;
+          const e = this.groups[gid]!;
+          if (e.weight === 0) continue;
+          const a = this.admitSet(e, profile);
+          if (a.any || !this.meets(d, a.peers)) continue;
+          total += this.admittedInGroup(e, j, profile, cellA);
+        }
       }
-    }
     return total;
   }
 

@@ -38,7 +38,11 @@ export abstract class PolicyGroups extends ClassStore {
     let done = 0;
     for (const norm of normalised) {
       tickPolicies(++done);
-      const info = infos.get(norm.key) ?? { namespace: norm.ref.namespace, name: norm.ref.name, policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: norm.ref.name, namespace: norm.ref.namespace }, spec: { podSelector: {} } } };
+      const info = infos.get(norm.key) ?? {
+        namespace: norm.ref.namespace,
+        name: norm.ref.name,
+        policy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: norm.ref.name, namespace: norm.ref.namespace }, spec: { podSelector: {} } },
+      };
       this.attachPolicy(this.policyRec(info, norm));
     }
   }

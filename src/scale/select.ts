@@ -94,13 +94,7 @@ export function selectorKey(sel: Selector): string {
  * Items of `scope` (ids) that the selector matches, using the index when its candidate list is smaller
  * than the scope; `inScope` must say whether an id from the index is in the scope.
  */
-export function selectIn(
-  sel: Selector,
-  index: LabelIndex,
-  scope: readonly number[],
-  inScope: (id: number) => boolean,
-  labelsOf: (id: number) => Labels,
-): number[] {
+export function selectIn(sel: Selector, index: LabelIndex, scope: readonly number[], inScope: (id: number) => boolean, labelsOf: (id: number) => Labels): number[] {
   const out: number[] = [];
   if (sel.requirements.length === 0) return [...scope];
   const cand = index.candidates(sel, scope.length);

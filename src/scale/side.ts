@@ -23,4 +23,3 @@ export function sideAdmits(g: GroupRec, other: PeerLists, profile: PortProfile, 
   }
   return false;
 }
-

@@ -99,13 +99,14 @@ export class Sweep extends LineCounts {
   private reachingClosed(d: ClassRec, f: (e: GroupRec) => void): void {
     const tick = ++this.groupTick;
     const stamp = this.groupStamp;
-    for (const list of d.lists) for (const q of list) {
-      for (const gid of this.closedAdmitting(q, d.profile)) {
-        if (stamp[gid] === tick) continue;
-        stamp[gid] = tick;
-        f(this.groups[gid]!);
+    for (const list of d.lists)
+      for (const q of list) {
+        for (const gid of this.closedAdmitting(q, d.profile)) {
+          if (stamp[gid] === tick) continue;
+          stamp[gid] = tick;
+          f(this.groups[gid]!);
+        }
       }
-    }
   }
 
   private openCell(part: { w: number; classes: Iterable<number> }, profile: PortProfile, split: boolean, dstNs: number, emit: (s: number, d: number, v: number) => void): void {
@@ -119,14 +120,7 @@ export class Sweep extends LineCounts {
     }
   }
 
-  private closedCell(
-    a: AdmitSet,
-    part: { w: number; classes: Iterable<number> },
-    profile: PortProfile,
-    split: boolean,
-    dstNs: number,
-    emit: (s: number, d: number, v: number) => void,
-  ): void {
+  private closedCell(a: AdmitSet, part: { w: number; classes: Iterable<number> }, profile: PortProfile, split: boolean, dstNs: number, emit: (s: number, d: number, v: number) => void): void {
     if (a.peers.size === 0) return;
     const gw = this.reachedWeight;
     const touched: GroupRec[] = [];
@@ -135,14 +129,15 @@ export class Sweep extends LineCounts {
       const d = this.classes[id]!;
       if (d.weight === 0) continue;
       const tick = ++this.groupTick;
-      for (const list of d.lists) for (const q of list) {
-        for (const gid of this.closedAdmitting(q, d.profile)) {
-          if (stamp[gid] === tick) continue;
-          stamp[gid] = tick;
-          if (gw[gid] === 0) touched.push(this.groups[gid]!);
-          gw[gid]! += d.weight;
+      for (const list of d.lists)
+        for (const q of list) {
+          for (const gid of this.closedAdmitting(q, d.profile)) {
+            if (stamp[gid] === tick) continue;
+            stamp[gid] = tick;
+            if (gw[gid] === 0) touched.push(this.groups[gid]!);
+            gw[gid]! += d.weight;
+          }
         }
-      }
     }
     // Wide egress groups reach everyone of the profile but a few: subtract those in this part.
     const yw = this.missedWeight;

@@ -220,8 +220,7 @@ export async function serveCommand(flags: GlobalFlags, values: Record<string, un
     ? await clusterSource(flags)
     : { source: fileSource({ filenames: flags.filenames, recursive: flags.recursive, ...(flags.namespace ? { namespace: flags.namespace } : {}) }), namespace: flags.namespace, client: undefined };
   const client = source.client;
-  const drops: DropSources | undefined =
-    targets.length > 0 || discover ? { targets, ...(discover && client ? { discover: () => discoverAgents(client) } : {}) } : undefined;
+  const drops: DropSources | undefined = targets.length > 0 || discover ? { targets, ...(discover && client ? { discover: () => discoverAgents(client) } : {}) } : undefined;
   let running: RunningServer;
   try {
     running = await startServer({ source: source.source, address, port: Number(portText), defaultNamespace: source.namespace ?? 'default', ...(drops ? { drops } : {}) });

@@ -81,4 +81,3 @@ export interface DropsView {
   readonly windowMs: number;
   readonly capacity: number;
 }
-

@@ -54,7 +54,13 @@ export function applyEdits(base: Cluster, documents: ReadonlyMap<string, PolicyD
       diagnostics.push(d);
     }
     for (const p of loaded.cluster.pods) {
-      diagnostics.push(attachSource({ severity: 'warning', code: 'IgnoredObject', message: 'the editor changes NetworkPolicies only: this pod is ignored (the loaded pods stay as they are)' }, { kind: 'Pod', namespace: p.namespace, name: p.name }, p.source));
+      diagnostics.push(
+        attachSource(
+          { severity: 'warning', code: 'IgnoredObject', message: 'the editor changes NetworkPolicies only: this pod is ignored (the loaded pods stay as they are)' },
+          { kind: 'Pod', namespace: p.namespace, name: p.name },
+          p.source,
+        ),
+      );
     }
     fromEdits.push(...loaded.cluster.policies);
   });
@@ -66,7 +72,13 @@ export function applyEdits(base: Cluster, documents: ReadonlyMap<string, PolicyD
     const key = podKey(p);
     if (target.has(key)) {
       const first = target.get(key)!.source;
-      diagnostics.push(attachSource({ severity: 'error', code: 'Duplicate', message: `NetworkPolicy ${key} is already defined${first ? ` at ${first.file}:${first.line}:${first.column}` : ''}` }, { kind: 'NetworkPolicy', namespace: p.namespace, name: p.name }, p.source));
+      diagnostics.push(
+        attachSource(
+          { severity: 'error', code: 'Duplicate', message: `NetworkPolicy ${key} is already defined${first ? ` at ${first.file}:${first.line}:${first.column}` : ''}` },
+          { kind: 'NetworkPolicy', namespace: p.namespace, name: p.name },
+          p.source,
+        ),
+      );
       continue;
     }
     target.set(key, p);

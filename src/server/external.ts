@@ -47,7 +47,8 @@ function blocksOf(engine: Engine): Block[] {
   };
   for (const p of engine.policies) {
     for (const d of ['ingress', 'egress'] as const) {
-      for (const r of rulesOf(p, d)) for (const peer of r.peers ?? []) if (peer.kind === 'ipBlock') add(peer.except.length ? `${peer.cidr} except ${peer.except.join(', ')}` : peer.cidr, peer.addresses, p.key);
+      for (const r of rulesOf(p, d))
+        for (const peer of r.peers ?? []) if (peer.kind === 'ipBlock') add(peer.except.length ? `${peer.cidr} except ${peer.except.join(', ')}` : peer.cidr, peer.addresses, p.key);
     }
   }
   for (const p of engine.clusterPolicies) {
@@ -70,7 +71,11 @@ function lowest(set: AddressSet): IP | undefined {
 /** Every pod address, as one set (the addresses a block's representative must avoid). */
 export function podAddresses(pods: readonly PodInfo[]): AddressSet {
   const ips = pods.flatMap((p) => p.ips.map((t) => parseIP(t))).filter((ip): ip is IP => ip !== undefined);
-  const of = (family: 4 | 6) => AddressSet.fromIntervals(family, ips.filter((ip) => ip.family === family).map((ip) => [ip.value, ip.value] as const));
+  const of = (family: 4 | 6) =>
+    AddressSet.fromIntervals(
+      family,
+      ips.filter((ip) => ip.family === family).map((ip) => [ip.value, ip.value] as const),
+    );
   return of(4).union(of(6));
 }
 
@@ -99,7 +104,14 @@ export class AddressBlocks {
  * pods `shown` accepts are asked about (the cost follows what the graph draws: one verdict per
  * position, block and direction). Blocks holding only pod addresses are left out (they are pods).
  */
-export function externalBlocks(blocks: AddressBlocks, engine: Engine, pods: readonly PodInfo[], positions: ArrayLike<number>, probe: Probe, shown: (pod: PodInfo) => boolean = () => true): ExternalBlock[] {
+export function externalBlocks(
+  blocks: AddressBlocks,
+  engine: Engine,
+  pods: readonly PodInfo[],
+  positions: ArrayLike<number>,
+  probe: Probe,
+  shown: (pod: PodInfo) => boolean = () => true,
+): ExternalBlock[] {
   const reps = new Map<number, PodInfo>();
   pods.forEach((p, i) => {
     if (!reps.has(positions[i]!) && shown(p)) reps.set(positions[i]!, p);

@@ -87,7 +87,8 @@ export class Workspace {
       namespaces: [...c.namespaces.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => ({ name: n.name, labels: n.labels, implicit: n.implicit })),
       pods: this.pods.map((p) => {
         const selected = analysed ? this.explainer.selecting(p) : { ingress: [], egress: [] };
-        const tiers = this.tiered && analysed ? { ingressTiers: this.explainer.clusterSelecting(p, 'ingress').map((c) => c.key), egressTiers: this.explainer.clusterSelecting(p, 'egress').map((c) => c.key) } : {};
+        const tiers =
+          this.tiered && analysed ? { ingressTiers: this.explainer.clusterSelecting(p, 'ingress').map((c) => c.key), egressTiers: this.explainer.clusterSelecting(p, 'egress').map((c) => c.key) } : {};
         return {
           namespace: p.namespace,
           name: p.name,

@@ -10,14 +10,7 @@
 import type { Diagnostic } from '../diag/index.js';
 
 /** Kubernetes field ErrorType names, used as diagnostic codes. */
-export type FieldErrorType =
-  | 'FieldValueInvalid'
-  | 'FieldValueRequired'
-  | 'FieldValueNotSupported'
-  | 'FieldValueForbidden'
-  | 'FieldValueDuplicate'
-  | 'FieldValueTooLong'
-  | 'FieldValueTooMany';
+export type FieldErrorType = 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTooLong' | 'FieldValueTooMany';
 
 /** A bad value: a string (printed with %q), an integer (printed plain), or Go syntax printed as is. */
 export type BadValue = string | number | { readonly goSyntax: string };

@@ -4,14 +4,7 @@
  */
 
 export type { ValidateOptions } from './networkpolicy.js';
-export {
-  validateNetworkPolicy,
-  validateNetworkPolicySpec,
-  validateNetworkPolicyPort,
-  validateNetworkPolicyPeer,
-  validateNetworkPolicyName,
-  validateIPBlock,
-} from './networkpolicy.js';
+export { validateNetworkPolicy, validateNetworkPolicySpec, validateNetworkPolicyPort, validateNetworkPolicyPeer, validateNetworkPolicyName, validateIPBlock } from './networkpolicy.js';
 export { validateCIDRValue, cidrWarnings, NON_STANDARD_CIDR } from './cidr.js';
 export { validateLabelSelector, validateLabels, validateLabelName } from './selector.js';
 export { validateObjectMeta, validateAnnotations, TOTAL_ANNOTATION_SIZE_LIMIT } from './meta.js';

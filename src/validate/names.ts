@@ -19,7 +19,8 @@ export function byteLength(s: string): number {
     const cp = ch.codePointAt(0) ?? 0;
     if (cp < 0x80) n += 1;
     else if (cp < 0x800) n += 2;
-    else if (cp >= 0xd800 && cp <= 0xdfff) n += 3; // lone surrogate, becomes U+FFFD
+    else if (cp >= 0xd800 && cp <= 0xdfff)
+      n += 3; // lone surrogate, becomes U+FFFD
     else if (cp < 0x10000) n += 3;
     else n += 4;
   }
@@ -156,9 +157,7 @@ export function isQualifiedName(value: string): string[] {
     if (prefix.length === 0) errs.push(`prefix part ${emptyError()}`);
     else errs.push(...dns1123Subdomain(prefix, maxLenBytes).map((m) => `prefix part ${m}`));
   } else {
-    return [
-      `a valid label key ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
-    ];
+    return [`a valid label key ${regexError(LABEL_KEY_ERR, LABEL_KEY_FMT, 'MyName', 'my.name', '123-abc')} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
   else if (byteLength(name) > LABEL_KEY_MAX) errs.push(`name part ${maxLenBytes(LABEL_KEY_MAX)}`);

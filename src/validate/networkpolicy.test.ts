@@ -2,15 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Diagnostic } from '../diag/index.js';
-import type {
-  LabelSelector,
-  NetworkPolicy,
-  NetworkPolicyEgressRule,
-  NetworkPolicyIngressRule,
-  NetworkPolicyPeer,
-  NetworkPolicyPort,
-  ObjectMeta,
-} from '../model/index.js';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, ObjectMeta } from '../model/index.js';
 import { cidrContains, formatCIDR, isIPv4MappedValue, maxAddress, parseCIDR, prefixMask } from '../ip/index.js';
 import type { CIDR, Family } from '../ip/index.js';
 import { NON_STANDARD_CIDR, cidrWarnings, goQuote, validateLabelSelector, validateNetworkPolicy } from './index.js';
@@ -23,8 +15,7 @@ function policy(spec: Partial<NetworkPolicy['spec']> = {}, metadata: ObjectMeta 
 const meta = (m: ObjectMeta): NetworkPolicy => policy({}, m);
 const ingressPorts = (...ports: NetworkPolicyPort[]): NetworkPolicy => policy({ ingress: [{ ports }] });
 const ingressFrom = (...from: NetworkPolicyPeer[]): NetworkPolicy => policy({ ingress: [{ from }] });
-const ipBlock = (cidr: string, ...except: string[]): NetworkPolicy =>
-  ingressFrom({ ipBlock: except.length > 0 ? { cidr, except } : { cidr } });
+const ipBlock = (cidr: string, ...except: string[]): NetworkPolicy => ingressFrom({ ipBlock: except.length > 0 ? { cidr, except } : { cidr } });
 const podSelector = (sel: LabelSelector): NetworkPolicy => policy({ podSelector: sel });
 
 /** The part of a diagnostic the tests pin: severity, code, path and (a prefix of, or the exact) message. */
@@ -66,41 +57,17 @@ const BAD_CIDR_MSG = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8:
 
 const invalidCases: [string, NetworkPolicy, Want[]][] = [
   // metadata
-  [
-    'name missing',
-    meta({ namespace: 'default' }),
-    [{ code: 'FieldValueRequired', path: 'metadata.name', message: 'Required value: name or generateName is required' }],
-  ],
-  [
-    'name not a DNS subdomain',
-    meta({ name: 'Bad_Name' }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.name', message: `Invalid value: "Bad_Name": ${SUBDOMAIN_MSG}` }],
-  ],
-  [
-    'name longer than 253',
-    meta({ name: 'a'.repeat(254) }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.name', includes: ': must be no more than 253 characters' }],
-  ],
+  ['name missing', meta({ namespace: 'default' }), [{ code: 'FieldValueRequired', path: 'metadata.name', message: 'Required value: name or generateName is required' }]],
+  ['name not a DNS subdomain', meta({ name: 'Bad_Name' }), [{ code: 'FieldValueInvalid', path: 'metadata.name', message: `Invalid value: "Bad_Name": ${SUBDOMAIN_MSG}` }]],
+  ['name longer than 253', meta({ name: 'a'.repeat(254) }), [{ code: 'FieldValueInvalid', path: 'metadata.name', includes: ': must be no more than 253 characters' }]],
   [
     'generateName invalid (and no name: the server would generate one)',
     meta({ generateName: 'Web-' }),
     [{ code: 'FieldValueInvalid', path: 'metadata.generateName', message: `Invalid value: "Web-": ${SUBDOMAIN_MSG}` }],
   ],
-  [
-    'namespace with dots',
-    meta({ name: 'np', namespace: 'team.a' }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.namespace', message: 'Invalid value: "team.a": must not contain dots' }],
-  ],
-  [
-    'namespace not a DNS label',
-    meta({ name: 'np', namespace: 'Team' }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.namespace', message: `Invalid value: "Team": ${LABEL_MSG}` }],
-  ],
-  [
-    'label key invalid',
-    meta({ name: 'np', labels: { '-app': 'web' } }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "-app": ${KEY_NAME_MSG}` }],
-  ],
+  ['namespace with dots', meta({ name: 'np', namespace: 'team.a' }), [{ code: 'FieldValueInvalid', path: 'metadata.namespace', message: 'Invalid value: "team.a": must not contain dots' }]],
+  ['namespace not a DNS label', meta({ name: 'np', namespace: 'Team' }), [{ code: 'FieldValueInvalid', path: 'metadata.namespace', message: `Invalid value: "Team": ${LABEL_MSG}` }]],
+  ['label key invalid', meta({ name: 'np', labels: { '-app': 'web' } }), [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "-app": ${KEY_NAME_MSG}` }]],
   [
     'label key with an empty prefix',
     meta({ name: 'np', labels: { '/app': 'web' } }),
@@ -121,11 +88,7 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     meta({ name: 'np', labels: { ['k'.repeat(64)]: 'web' } }),
     [{ code: 'FieldValueInvalid', path: 'metadata.labels', includes: ': name part must be no more than 63 bytes' }],
   ],
-  [
-    'label value invalid',
-    meta({ name: 'np', labels: { app: 'web_' } }),
-    [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "web_": ${LABEL_VALUE_MSG}` }],
-  ],
+  ['label value invalid', meta({ name: 'np', labels: { app: 'web_' } }), [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "web_": ${LABEL_VALUE_MSG}` }]],
   [
     'label value too long (bytes, not characters)',
     meta({ name: 'np', labels: { app: 'é'.repeat(32) } }),
@@ -253,11 +216,7 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     ingressPorts({ port: 8080, endPort: 80 }),
     [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].ports[0].endPort', message: 'Invalid value: 80: must be greater than or equal to `port`' }],
   ],
-  [
-    'endPort out of range',
-    ingressPorts({ port: 80, endPort: 70000 }),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].ports[0].endPort', message: `Invalid value: 70000: ${RANGE_MSG}` }],
-  ],
+  ['endPort out of range', ingressPorts({ port: 80, endPort: 70000 }), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].ports[0].endPort', message: `Invalid value: 70000: ${RANGE_MSG}` }]],
   [
     'endPort 0 is both below port and out of range',
     ingressPorts({ port: 80, endPort: 0 }),
@@ -288,16 +247,8 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     ingressFrom({ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In' }] } }),
     [{ code: 'FieldValueRequired', path: 'spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values' }],
   ],
-  [
-    'egress peer',
-    policy({ egress: [{ to: [{}] }] }),
-    [{ code: 'FieldValueRequired', path: 'spec.egress[0].to[0]', message: 'Required value: must specify a peer' }],
-  ],
-  [
-    'egress port',
-    policy({ egress: [{ ports: [{ port: 0 }] }] }),
-    [{ code: 'FieldValueInvalid', path: 'spec.egress[0].ports[0].port', message: `Invalid value: 0: ${RANGE_MSG}` }],
-  ],
+  ['egress peer', policy({ egress: [{ to: [{}] }] }), [{ code: 'FieldValueRequired', path: 'spec.egress[0].to[0]', message: 'Required value: must specify a peer' }]],
+  ['egress port', policy({ egress: [{ ports: [{ port: 0 }] }] }), [{ code: 'FieldValueInvalid', path: 'spec.egress[0].ports[0].port', message: `Invalid value: 0: ${RANGE_MSG}` }]],
   // ipBlock
   ['ipBlock cidr empty', ipBlock(''), [{ code: 'FieldValueRequired', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: 'Required value' }]],
   ['ipBlock cidr without prefix', ipBlock('10.0.0.0'), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr', message: `Invalid value: "10.0.0.0": ${BAD_CIDR_MSG}` }]],
@@ -317,16 +268,8 @@ const invalidCases: [string, NetworkPolicy, Want[]][] = [
     ipBlock('2001:db8::/32', '10.0.0.0/8'),
     [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: 'Invalid value: "10.0.0.0/8": must be a strict subset of `cidr`' }],
   ],
-  [
-    'except that does not parse',
-    ipBlock('10.0.0.0/8', 'nope'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: `Invalid value: "nope": ${BAD_CIDR_MSG}` }],
-  ],
-  [
-    'cidr that does not parse: excepts are not looked at',
-    ipBlock('10.0.0.0/40', 'nope'),
-    [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr' }],
-  ],
+  ['except that does not parse', ipBlock('10.0.0.0/8', 'nope'), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', message: `Invalid value: "nope": ${BAD_CIDR_MSG}` }]],
+  ['cidr that does not parse: excepts are not looked at', ipBlock('10.0.0.0/40', 'nope'), [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.cidr' }]],
   [
     'IPv4-mapped cidr compares mask sizes as written (Go Mask.Size())',
     ipBlock('::ffff:10.0.0.0/104', '10.1.0.0/16'),
@@ -463,14 +406,10 @@ describe('validateNetworkPolicy: reports every problem', () => {
     check(diags, [{ code: 'FieldValueInvalid', path: 'metadata.labels', message: `Invalid value: "-": ${LABEL_VALUE_MSG}` }]);
   });
 
-
   test('rules reached through ingress and egress are both validated', () => {
     const rule: NetworkPolicyIngressRule & NetworkPolicyEgressRule = { ports: [{ port: 'X' }] };
     const diags = validateNetworkPolicy(policy({ ingress: [rule], egress: [rule] }));
-    assert.deepEqual(
-      [...new Set(diags.map((d) => d.path))],
-      ['spec.ingress[0].ports[0].port', 'spec.egress[0].ports[0].port'],
-    );
+    assert.deepEqual([...new Set(diags.map((d) => d.path))], ['spec.ingress[0].ports[0].port', 'spec.egress[0].ports[0].port']);
   });
 });
 
@@ -479,12 +418,9 @@ describe('validateNetworkPolicy: reports every problem', () => {
 const CIDR_PATH = 'spec.ingress[0].from[0].ipBlock.cidr';
 const EXCEPT_PATH = (i: number): string => `spec.ingress[0].from[0].ipBlock.except[${i}]`;
 const warn = (path: string, message: string): Want => ({ severity: 'warning', code: NON_STANDARD_CIDR, path, message });
-const ambiguous = (value: string, network: string, single: string): string =>
-  `CIDR value "${value}" is ambiguous in this context (should be "${network}" or "${single}"?)`;
-const nonStandard = (value: string, use: string): string =>
-  `non-standard CIDR value "${value}" will be considered invalid in a future Kubernetes release: use "${use}"`;
-const notCanonical = (value: string, canonical: string): string =>
-  `IPv6 CIDR value "${value}" should be in RFC 5952 canonical format ("${canonical}")`;
+const ambiguous = (value: string, network: string, single: string): string => `CIDR value "${value}" is ambiguous in this context (should be "${network}" or "${single}"?)`;
+const nonStandard = (value: string, use: string): string => `non-standard CIDR value "${value}" will be considered invalid in a future Kubernetes release: use "${use}"`;
+const notCanonical = (value: string, canonical: string): string => `IPv6 CIDR value "${value}" should be in RFC 5952 canonical format ("${canonical}")`;
 
 /** Each value alone as ipBlock.cidr: the GetWarningsForCIDR messages a default API server returns. */
 const warningCases: [string, string[]][] = [
@@ -560,9 +496,7 @@ describe('non-standard CIDRs (StrictIPCIDRValidation off, the default)', () => {
       { code: 'FieldValueInvalid', path: EXCEPT_PATH(0), message: 'Invalid value: "10.0.0.1/8": must be a strict subset of `cidr`' },
       { code: 'FieldValueInvalid', path: EXCEPT_PATH(1), message: 'Invalid value: "11.0.0.1/16": must be a strict subset of `cidr`' },
     ]);
-    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.0.0.0/8')), [
-      { code: 'FieldValueInvalid', path: EXCEPT_PATH(0), includes: 'strict subset' },
-    ]);
+    check(validateNetworkPolicy(ipBlock('10.0.0.0/8', '10.0.0.0/8')), [{ code: 'FieldValueInvalid', path: EXCEPT_PATH(0), includes: 'strict subset' }]);
   });
 });
 
@@ -609,23 +543,23 @@ describe('non-standard CIDR properties', () => {
   // CIDR texts the sloppy parser accepts: IPv4 octets and prefix lengths with optional leading zeros,
   // IPv4-mapped IPv6, IPv6 in canonical or upper case, any host bits.
   const octet = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })).map(([n, zeros]) => '0'.repeat(zeros) + String(n));
-  const prefixText = (max: number): fc.Arbitrary<string> =>
-    fc.tuple(fc.integer({ min: 0, max }), fc.boolean()).map(([n, zero]) => (zero ? `0${n}` : String(n)));
+  const prefixText = (max: number): fc.Arbitrary<string> => fc.tuple(fc.integer({ min: 0, max }), fc.boolean()).map(([n, zero]) => (zero ? `0${n}` : String(n)));
   const v4 = fc.tuple(fc.array(octet, { minLength: 4, maxLength: 4 }), prefixText(32)).map(([o, p]) => `${o.join('.')}/${p}`);
   const mapped = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), prefixText(128)).map(([o, p]) => `::ffff:${o.join('.')}/${p}`);
-  const v6 = fc
-    .tuple(fc.bigInt({ min: 0n, max: maxAddress(6) }), fc.integer({ min: 0, max: 128 }), fc.boolean(), fc.boolean())
-    .map(([value, prefix, masked, upper]) => {
-      const text = formatCIDR({ family: 6, base: masked ? value & prefixMask(6, prefix) : value, prefix });
-      return upper ? text.toUpperCase() : text;
-    });
+  const v6 = fc.tuple(fc.bigInt({ min: 0n, max: maxAddress(6) }), fc.integer({ min: 0, max: 128 }), fc.boolean(), fc.boolean()).map(([value, prefix, masked, upper]) => {
+    const text = formatCIDR({ family: 6, base: masked ? value & prefixMask(6, prefix) : value, prefix });
+    return upper ? text.toUpperCase() : text;
+  });
   const value = fc.oneof(v4, mapped, v6);
 
   test('a value is rejected under the gate exactly when it is ambiguous or non-standard without it', () => {
     fc.assert(
       fc.property(value, (text) => {
         const lenient = validateNetworkPolicy(ipBlock(text));
-        assert.ok(lenient.every((d) => d.severity === 'warning' && d.code === NON_STANDARD_CIDR && d.path === CIDR_PATH), JSON.stringify(lenient));
+        assert.ok(
+          lenient.every((d) => d.severity === 'warning' && d.code === NON_STANDARD_CIDR && d.path === CIDR_PATH),
+          JSON.stringify(lenient),
+        );
         const rejecting = lenient.filter((d) => !d.message.startsWith('IPv6 CIDR value '));
         const strict = validateNetworkPolicy(ipBlock(text), { strictIPCIDR: true });
         if (rejecting.length > 0) check(strict, [{ code: 'FieldValueInvalid', path: CIDR_PATH }]);
@@ -686,10 +620,7 @@ describe('ipBlock properties', () => {
     fc.assert(
       fc.property(network, network, (outer, inner) => {
         const diags = validateNetworkPolicy(ipBlock(formatCIDR(outer), formatCIDR(inner)));
-        const strictSubset =
-          outer.family === inner.family &&
-          inner.prefix > outer.prefix &&
-          cidrContains(outer, { family: inner.family, value: inner.base });
+        const strictSubset = outer.family === inner.family && inner.prefix > outer.prefix && cidrContains(outer, { family: inner.family, value: inner.base });
         if (strictSubset) assert.deepEqual(diags, []);
         else check(diags, [{ code: 'FieldValueInvalid', path: 'spec.ingress[0].from[0].ipBlock.except[0]', includes: 'strict subset' }]);
       }),

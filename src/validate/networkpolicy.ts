@@ -23,15 +23,7 @@
 
 import type { Diagnostic } from '../diag/index.js';
 import { cidrContains, parseCIDRSloppy } from '../ip/index.js';
-import type {
-  IPBlock,
-  NetworkPolicy,
-  NetworkPolicyEgressRule,
-  NetworkPolicyIngressRule,
-  NetworkPolicyPeer,
-  NetworkPolicyPort,
-  NetworkPolicySpec,
-} from '../model/index.js';
+import type { IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../model/index.js';
 import { cidrWarnings, validateCIDRValue } from './cidr.js';
 import { child, forbidden, goQuote, index, invalid, notSupported, required } from './field.js';
 import { validateObjectMeta } from './meta.js';

@@ -39,7 +39,12 @@ export function validateService(service: Service): Diagnostic[] {
     // "Check for duplicate ports, considering (protocol,port) pairs."
     const protocol = port.protocol ?? 'TCP';
     const key = `${protocol}/${port.port}`;
-    if (seen.has(key)) out.push(duplicate(path, { goSyntax: `core.ServicePort{Name:"", Protocol:${JSON.stringify(protocol)}, AppProtocol:(*string)(nil), Port:${port.port}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}` }));
+    if (seen.has(key))
+      out.push(
+        duplicate(path, {
+          goSyntax: `core.ServicePort{Name:"", Protocol:${JSON.stringify(protocol)}, AppProtocol:(*string)(nil), Port:${port.port}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`,
+        }),
+      );
     seen.add(key);
   });
   if (spec.selector !== undefined) out.push(...validateLabels(spec.selector, 'spec.selector'));

@@ -125,7 +125,13 @@ function resolveTier(c: Cluster, spec: TierChangeSpec): { change: ObjectChange; 
 }
 
 /** Applies `changes` one by one, holding each answer to the oracle's pairs before and after. */
-function holdsToOracle(start: Cluster, changes: readonly ((c: Cluster, step: number) => { change: ObjectChange; next: Cluster } | undefined)[], port: number | string, protocol: Protocol, listPairs: boolean): void {
+function holdsToOracle(
+  start: Cluster,
+  changes: readonly ((c: Cluster, step: number) => { change: ObjectChange; next: Cluster } | undefined)[],
+  port: number | string,
+  protocol: Protocol,
+  listPairs: boolean,
+): void {
   const probe = { port, protocol };
   const tracker = new ReachabilityTracker(start, [probe], { touchedLimit: listPairs ? 1000 : 0 });
   let c = start;
@@ -167,7 +173,13 @@ test(`each change: the pairs added and removed are the difference of the oracle 
       fc.constantFrom(...PROBE_PROTOCOLS),
       fc.boolean(),
       (start, changes, port, protocol, listPairs) => {
-        holdsToOracle(start, changes.map((spec) => (c: Cluster, step: number) => resolve(c, spec, step)), port, protocol, listPairs);
+        holdsToOracle(
+          start,
+          changes.map((spec) => (c: Cluster, step: number) => resolve(c, spec, step)),
+          port,
+          protocol,
+          listPairs,
+        );
       },
     ),
     { numRuns: 150, seed: SEED },
@@ -178,12 +190,24 @@ test(`with cluster-scoped policies: each change, theirs too, is the difference o
   fc.assert(
     fc.property(
       tieredClusterArb,
-      fc.array(fc.oneof(changeArb.map((spec) => ({ spec, tier: false as const })), tierChangeArb.map((spec) => ({ spec, tier: true as const }))), { minLength: 1, maxLength: 6 }),
+      fc.array(
+        fc.oneof(
+          changeArb.map((spec) => ({ spec, tier: false as const })),
+          tierChangeArb.map((spec) => ({ spec, tier: true as const })),
+        ),
+        { minLength: 1, maxLength: 6 },
+      ),
       fc.constantFrom(...PROBE_PORTS),
       fc.constantFrom(...PROBE_PROTOCOLS),
       fc.boolean(),
       (start, changes, port, protocol, listPairs) => {
-        holdsToOracle(start, changes.map((x) => (c: Cluster, step: number) => (x.tier ? resolveTier(c, x.spec) : resolve(c, x.spec, step))), port, protocol, listPairs);
+        holdsToOracle(
+          start,
+          changes.map((x) => (c: Cluster, step: number) => (x.tier ? resolveTier(c, x.spec) : resolve(c, x.spec, step))),
+          port,
+          protocol,
+          listPairs,
+        );
       },
     ),
     { numRuns: 150, seed: SEED },

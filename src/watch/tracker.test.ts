@@ -31,7 +31,11 @@ describe('the tracker with cluster-scoped policies', () => {
   test('an AdminNetworkPolicy created and deleted: the pairs it denies, and the policy named as the cause', () => {
     const tracker = new ReachabilityTracker(tieredCluster({ pods: PODS }), [TCP_80]);
     assert.equal(tracker.allowedPairs(TCP_80), 6);
-    const deny = clusterPolicy('AdminNetworkPolicy', 'b-closed', { priority: 1, subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] });
+    const deny = clusterPolicy('AdminNetworkPolicy', 'b-closed', {
+      priority: 1,
+      subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } },
+      ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }],
+    });
     assert.deepEqual(pairs(tracker.apply(event(deny, 'created'))), { object: 'AdminNetworkPolicy b-closed', action: 'created', added: [], removed: ['x/a -> x/b', 'x/c -> x/b'], allowedPairs: 4 });
     assert.equal(tracker.clusterPolicyCount, 1);
     assert.deepEqual(pairs(tracker.apply(event(deny, 'deleted'))), { object: 'AdminNetworkPolicy b-closed', action: 'deleted', added: ['x/a -> x/b', 'x/c -> x/b'], removed: [], allowedPairs: 6 });
@@ -43,23 +47,50 @@ describe('the tracker with cluster-scoped policies', () => {
     assert.equal(pairs(tracker.apply(event(baseline, 'created'))).allowedPairs, 0);
     // a admits c: NetworkPolicy now isolates a's ingress, so the Baseline tier no longer decides it.
     const np = policy('x/a-from-c', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'c' } } }] }] });
-    assert.deepEqual(pairs(tracker.apply({ kind: 'NetworkPolicy', key: 'x/a-from-c', current: np })), { object: 'NetworkPolicy x/a-from-c', action: 'created', added: ['x/c -> x/a'], removed: [], allowedPairs: 1 });
+    assert.deepEqual(pairs(tracker.apply({ kind: 'NetworkPolicy', key: 'x/a-from-c', current: np })), {
+      object: 'NetworkPolicy x/a-from-c',
+      action: 'created',
+      added: ['x/c -> x/a'],
+      removed: [],
+      allowedPairs: 1,
+    });
   });
 
   test('a NetworkPolicy that isolates a pod under an Admin tier Allow removes only the pairs the Allow does not accept', () => {
-    const allow = clusterPolicy('AdminNetworkPolicy', 'c-to-b', { priority: 1, subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } }, ingress: [{ action: 'Allow', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }] });
+    const allow = clusterPolicy('AdminNetworkPolicy', 'c-to-b', {
+      priority: 1,
+      subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } },
+      ingress: [{ action: 'Allow', from: [{ pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'c' } } } }] }],
+    });
     const tracker = new ReachabilityTracker(tieredCluster({ pods: PODS, clusterPolicies: [allow] }), [TCP_80]);
     const closed = policy('x/b-closed', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'] });
     // The NetworkPolicy isolates b: a loses b, c keeps it (the Admin tier accepted it before NetworkPolicy is asked).
-    assert.deepEqual(pairs(tracker.apply({ kind: 'NetworkPolicy', key: 'x/b-closed', current: closed })), { object: 'NetworkPolicy x/b-closed', action: 'created', added: [], removed: ['x/a -> x/b'], allowedPairs: 5 });
+    assert.deepEqual(pairs(tracker.apply({ kind: 'NetworkPolicy', key: 'x/b-closed', current: closed })), {
+      object: 'NetworkPolicy x/b-closed',
+      action: 'created',
+      added: [],
+      removed: ['x/a -> x/b'],
+      allowedPairs: 5,
+    });
   });
 
   test("a Node's labels decide what a nodes peer matches: the pairs to the node's address change with them", () => {
-    const toInfra = clusterPolicy('ClusterNetworkPolicy', 'no-infra', { tier: 'Admin', priority: 1, subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ nodes: { matchLabels: { role: 'infra' } } }] }] });
+    const toInfra = clusterPolicy('ClusterNetworkPolicy', 'no-infra', {
+      tier: 'Admin',
+      priority: 1,
+      subject: { namespaces: {} },
+      egress: [{ action: 'Deny', to: [{ nodes: { matchLabels: { role: 'infra' } } }] }],
+    });
     const tracker = new ReachabilityTracker(tieredCluster({ pods: PODS, clusterPolicies: [toInfra], nodes: [N1] }), [TCP_80]);
     assert.equal(tracker.allowedPairs(TCP_80), 4, 'nobody reaches 10.0.0.2 (x/b)');
     const relabelled = { ...N1, labels: { role: 'worker' } };
-    assert.deepEqual(pairs(tracker.apply({ kind: 'Node', key: 'n1', old: N1, current: relabelled })), { object: 'Node n1', action: 'changed', added: ['x/a -> x/b', 'x/c -> x/b'], removed: [], allowedPairs: 6 });
+    assert.deepEqual(pairs(tracker.apply({ kind: 'Node', key: 'n1', old: N1, current: relabelled })), {
+      object: 'Node n1',
+      action: 'changed',
+      added: ['x/a -> x/b', 'x/c -> x/b'],
+      removed: [],
+      allowedPairs: 6,
+    });
     assert.deepEqual(tracker.apply({ kind: 'Node', key: 'n1', old: relabelled, current: relabelled }), undefined, 'an unchanged Node is no change');
   });
 

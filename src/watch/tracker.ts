@@ -215,7 +215,9 @@ export class ReachabilityTracker {
       else this.nodes.delete(name);
     };
     // Nodes are read only by `nodes` peers: only the sides of those policies' subjects can change.
-    const reading = [...this.clusterPolicies.values()].map(normalizeClusterPolicy).filter((p) => (['ingress', 'egress'] as const).some((d) => clusterRulesOf(p, d).some((r) => r.peers.some((peer) => peer.kind === 'nodes'))));
+    const reading = [...this.clusterPolicies.values()]
+      .map(normalizeClusterPolicy)
+      .filter((p) => (['ingress', 'egress'] as const).some((d) => clusterRulesOf(p, d).some((r) => r.peers.some((peer) => peer.kind === 'nodes'))));
     if (reading.length === 0) {
       store();
       return undefined;

@@ -112,11 +112,14 @@ export const api = {
   cluster: () => call<ClusterView>('/api/v1/cluster'),
   reach: (p: Probe) => call<ReachJson>(`/api/v1/reach?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}`),
   external: (p: Probe, namespaces: readonly string[] | 'all') =>
-    call<ExternalJson>(`/api/v1/external?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}${namespaces === 'all' ? '' : namespaces.map((n) => `&namespace=${encodeURIComponent(n)}`).join('')}`),
+    call<ExternalJson>(
+      `/api/v1/external?port=${encodeURIComponent(String(p.port))}&protocol=${p.protocol}${namespaces === 'all' ? '' : namespaces.map((n) => `&namespace=${encodeURIComponent(n)}`).join('')}`,
+    ),
   documents: () => call<{ documents: PolicyDocument[] }>('/api/v1/documents'),
   drops: () => call<DropsView>('/api/v1/drops'),
   check: (q: { from: string; to: string; port?: string; protocol: string }, edits: readonly Edit[]) => post<Verdict | GroupAnswer>('/api/v1/check', { ...q, edits }),
-  analyze: (edits: readonly Edit[], probe: Probe, external: readonly string[] | 'all' | undefined) => post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe], ...(external !== undefined ? { external } : {}) }),
+  analyze: (edits: readonly Edit[], probe: Probe, external: readonly string[] | 'all' | undefined) =>
+    post<AnalyzeResult>('/api/v1/analyze', { edits, probes: [probe], ...(external !== undefined ? { external } : {}) }),
 };
 
 /** The relation, decoded: may pod i connect to pod j. */

@@ -33,7 +33,8 @@ export function clock(iso: string): string {
   return Number.isNaN(d.getTime()) ? iso : d.toTimeString().slice(0, 8);
 }
 
-const portText = (c: { protocol: string; port?: number; icmpType?: number }) => (c.port !== undefined ? `${c.protocol}/${c.port}` : c.icmpType !== undefined ? `${c.protocol} type ${c.icmpType}` : c.protocol);
+const portText = (c: { protocol: string; port?: number; icmpType?: number }) =>
+  c.port !== undefined ? `${c.protocol}/${c.port}` : c.icmpType !== undefined ? `${c.protocol} type ${c.icmpType}` : c.protocol;
 const verb = (action: 'deny' | 'audit') => (action === 'audit' ? 'would be denied (audit)' : 'denied');
 
 function agentLine(a: AgentStatus): HTMLElement {
@@ -67,8 +68,16 @@ export function renderDrops(view: DropsView, open: (c: DropContext) => void): vo
             h(
               'li',
               { class: `drop ${e.action}`, 'data-action': e.action, 'data-from': e.from.name, 'data-to': e.to.name },
-              h('button', { class: 'link', onclick: () => open({ action: e.action, from: e.from, to: e.to, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), time: e.time, event: e }) }, `${clock(e.time)} ${e.from.name} → ${e.to.name} ${portText(e)} ${verb(e.action)}`),
-              h('span', { class: 'note detail' }, `${e.direction} of ${e.direction === 'ingress' ? e.to.name : e.from.name}, ${e.policies.length > 0 ? e.policies.join(', ') : e.chain}${e.packets > 1 ? ` (${e.packets} packets)` : ''} · node ${e.node}`),
+              h(
+                'button',
+                { class: 'link', onclick: () => open({ action: e.action, from: e.from, to: e.to, protocol: e.protocol, ...(e.port !== undefined ? { port: e.port } : {}), time: e.time, event: e }) },
+                `${clock(e.time)} ${e.from.name} → ${e.to.name} ${portText(e)} ${verb(e.action)}`,
+              ),
+              h(
+                'span',
+                { class: 'note detail' },
+                `${e.direction} of ${e.direction === 'ingress' ? e.to.name : e.from.name}, ${e.policies.length > 0 ? e.policies.join(', ') : e.chain}${e.packets > 1 ? ` (${e.packets} packets)` : ''} · node ${e.node}`,
+              ),
             ),
           ),
         ),

@@ -70,15 +70,19 @@ export class Editor {
       this.area.dataset.escaped = e.key === 'Escape' ? '1' : '0';
     });
     this.problems = h('ul', { class: 'problems', 'aria-live': 'polite' });
-    const newButton = h('button', {
-      onclick: () => {
-        const ns = defaultNamespace();
-        const doc: Doc = { id: null, label: `new policy ${++this.newCount}`, original: '', text: TEMPLATE.replace('NAMESPACE', ns) };
-        this.docs.push(doc);
-        this.open(doc);
-        this.edited();
+    const newButton = h(
+      'button',
+      {
+        onclick: () => {
+          const ns = defaultNamespace();
+          const doc: Doc = { id: null, label: `new policy ${++this.newCount}`, original: '', text: TEMPLATE.replace('NAMESPACE', ns) };
+          this.docs.push(doc);
+          this.open(doc);
+          this.edited();
+        },
       },
-    }, 'New policy');
+      'New policy',
+    );
     const revert = h('button', { onclick: () => this.revert() }, 'Revert document');
     const download = h('button', { onclick: () => this.download() }, 'Download edited policies');
     replace(
@@ -169,7 +173,14 @@ export class Editor {
     const others = this.diagnostics.length - mine.length;
     replace(
       this.problems,
-      mine.map((d) => h('li', { class: d.severity }, h('button', { class: 'link', onclick: () => this.reveal(d.file ?? '', d.line, d.column) }, `${d.line ?? '?'}:${d.column ?? '?'}`), ` ${d.severity}: ${d.path ? `${d.path}: ` : ''}${d.message}`)),
+      mine.map((d) =>
+        h(
+          'li',
+          { class: d.severity },
+          h('button', { class: 'link', onclick: () => this.reveal(d.file ?? '', d.line, d.column) }, `${d.line ?? '?'}:${d.column ?? '?'}`),
+          ` ${d.severity}: ${d.path ? `${d.path}: ` : ''}${d.message}`,
+        ),
+      ),
       others > 0 && h('li', { class: 'note' }, `${others} more in other edited documents (marked in the list)`),
       mine.length === 0 && others === 0 && h('li', { class: 'ok' }, 'no problems'),
     );
@@ -181,13 +192,20 @@ export class Editor {
     const matching = this.docs.filter((d) => !terms || d.label.toLowerCase().includes(terms) || d.text.toLowerCase().includes(terms));
     replace(
       this.list,
-      matching.slice(0, LIST_LIMIT).map((d) =>
-        h(
-          'li',
-          { role: 'option', 'aria-selected': d === this.current ? 'true' : 'false' },
-          h('button', { class: `doc${d.text !== d.original ? ' edited' : ''}${bad.has(d.id ?? undefined) ? ' invalid' : ''}`, onclick: () => this.open(d) }, d.label, d.text !== d.original ? ' •' : ''),
+      matching
+        .slice(0, LIST_LIMIT)
+        .map((d) =>
+          h(
+            'li',
+            { role: 'option', 'aria-selected': d === this.current ? 'true' : 'false' },
+            h(
+              'button',
+              { class: `doc${d.text !== d.original ? ' edited' : ''}${bad.has(d.id ?? undefined) ? ' invalid' : ''}`, onclick: () => this.open(d) },
+              d.label,
+              d.text !== d.original ? ' •' : '',
+            ),
+          ),
         ),
-      ),
       matching.length > LIST_LIMIT && h('li', { class: 'note' }, `${matching.length - LIST_LIMIT} more: filter to find them`),
     );
   }

@@ -21,7 +21,12 @@ function renderGroup(a: GroupAnswer, edited: boolean, open: (from: string, to: s
   return h(
     'section',
     { class: 'verdict' },
-    h('p', { class: `headline ${a.allowed ? 'allowed' : 'denied'}`, 'data-verdict': a.allowed ? 'allowed' : 'denied' }, a.allowed ? 'ALLOWED' : a.allowedPairs === 0 ? 'DENIED' : 'PARTLY ALLOWED', edited ? ' (with your edits)' : ''),
+    h(
+      'p',
+      { class: `headline ${a.allowed ? 'allowed' : 'denied'}`, 'data-verdict': a.allowed ? 'allowed' : 'denied' },
+      a.allowed ? 'ALLOWED' : a.allowedPairs === 0 ? 'DENIED' : 'PARTLY ALLOWED',
+      edited ? ' (with your edits)' : '',
+    ),
     h('p', {}, `${a.from} → ${a.to} ${a.protocol} ${a.port ?? 'any port'}: ${a.allowedPairs} of ${a.pairs} pairs allowed`),
     example && h('p', {}, 'for example: ', h('button', { class: 'link', onclick: () => open(example.from, example.to) }, `${example.from} → ${example.to}`)),
     example && renderVerdict(example, edited),
@@ -69,7 +74,11 @@ export function renderVerdict(v: Verdict, edited: boolean): HTMLElement {
 function renderSide(s: SideResult, protocol: string, other: string): HTMLElement {
   if (s.tiers) return renderTiered(s, protocol, other);
   const title = s.direction === 'egress' ? `Egress from ${s.subject}` : `Ingress to ${s.subject}`;
-  const state = !s.enforced ? 'outside the cluster: no policy applies' : !s.isolated ? `allowed: not isolated (no policy selects it for ${s.direction})` : `${s.allowed ? 'allowed' : 'denied'}: isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}, admits ${s.admits.length === 0 ? `no ${protocol} port` : `${protocol} ${portsText(s.admits)}`} ${s.direction === 'egress' ? 'to' : 'from'} ${other}`;
+  const state = !s.enforced
+    ? 'outside the cluster: no policy applies'
+    : !s.isolated
+      ? `allowed: not isolated (no policy selects it for ${s.direction})`
+      : `${s.allowed ? 'allowed' : 'denied'}: isolated by ${s.policies.length} ${s.policies.length === 1 ? 'policy' : 'policies'}, admits ${s.admits.length === 0 ? `no ${protocol} port` : `${protocol} ${portsText(s.admits)}`} ${s.direction === 'egress' ? 'to' : 'from'} ${other}`;
   return h('details', { class: `side ${s.allowed ? 'allowed' : 'denied'}`, open: true }, h('summary', {}, h('strong', {}, title), ': ', state), s.policies.map(renderPolicy));
 }
 
@@ -111,7 +120,13 @@ function renderRule(r: RuleResult): HTMLElement {
     r.ports === 'all'
       ? [h('li', {}, 'ports: (empty) every port and protocol')]
       : [
-          ...r.ports.map((p) => h('li', {}, `ports[${p.index}] ${p.protocol}/${p.port}${p.resolvedTo !== undefined ? ` (= ${p.resolvedTo} on the destination)` : /^[a-z]/.test(p.port) ? ' (not defined on the destination)' : ''}`)),
+          ...r.ports.map((p) =>
+            h(
+              'li',
+              {},
+              `ports[${p.index}] ${p.protocol}/${p.port}${p.resolvedTo !== undefined ? ` (= ${p.resolvedTo} on the destination)` : /^[a-z]/.test(p.port) ? ' (not defined on the destination)' : ''}`,
+            ),
+          ),
           h('li', {}, `admits ${portsText(r.admits)}`),
         ];
   return h('li', { class: `rule ${r.matched ? 'hit' : 'miss'}` }, h('span', {}, `${r.direction}[${r.index}]: ${verdict}`), h('ul', {}, peers, ports));

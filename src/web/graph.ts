@@ -291,7 +291,11 @@ export class Graph {
     const input = this.input;
     if (!input) return undefined;
     const cyId = (id: string) =>
-      id.startsWith('ns:') ? id : id.startsWith('pod:') ? podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id)) : blockId(input.external.findIndex((b) => `block:${b.label}` === id));
+      id.startsWith('ns:')
+        ? id
+        : id.startsWith('pod:')
+          ? podId(input.pods.findIndex((p) => `pod:${p.namespace}/${p.name}` === id))
+          : blockId(input.external.findIndex((b) => `block:${b.label}` === id));
     const id = `d${cyId(from)}>${cyId(to)}`;
     const p = this.position(id);
     const e = this.cy?.getElementById(id);
@@ -389,11 +393,41 @@ export class Graph {
     const denied = cssVar('--denied');
     const amber = cssVar('--audit');
     return [
-      { selector: 'node', style: { label: 'data(label)', color: fg, 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': accent, width: 22, height: 22, 'border-width': 2, 'border-color': accent, 'text-wrap': 'ellipsis', 'text-max-width': '100px' } },
+      {
+        selector: 'node',
+        style: {
+          label: 'data(label)',
+          color: fg,
+          'font-size': 11,
+          'text-valign': 'bottom',
+          'text-margin-y': 4,
+          'background-color': accent,
+          width: 22,
+          height: 22,
+          'border-width': 2,
+          'border-color': accent,
+          'text-wrap': 'ellipsis',
+          'text-max-width': '100px',
+        },
+      },
       { selector: 'node.in-isolated', style: { shape: 'round-rectangle', 'border-color': denied } },
       { selector: 'node.out-isolated', style: { 'border-style': 'double', 'border-width': 4 } },
       { selector: 'node.unreached', style: { 'background-color': denied, 'border-color': denied } },
-      { selector: 'node.namespace', style: { shape: 'round-rectangle', 'background-color': bg, 'background-opacity': 0.6, 'border-color': muted, 'border-width': 1, 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, 'font-weight': 'bold', padding: '18px' } },
+      {
+        selector: 'node.namespace',
+        style: {
+          shape: 'round-rectangle',
+          'background-color': bg,
+          'background-opacity': 0.6,
+          'border-color': muted,
+          'border-width': 1,
+          'text-valign': 'top',
+          'text-halign': 'center',
+          'text-margin-y': -4,
+          'font-weight': 'bold',
+          padding: '18px',
+        },
+      },
       { selector: 'node.block', style: { shape: 'diamond', 'background-color': bg, 'border-color': fg, 'text-max-width': '160px' } },
       { selector: 'node.outside', style: { 'border-style': 'dashed' } },
       { selector: 'edge.external', style: { 'line-style': 'dashed' } },

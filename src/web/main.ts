@@ -73,7 +73,11 @@ const matrix = new Matrix(byId('matrix'), {
   cell: (from, to) => void explain(podName(from), podName(to)),
   hover: (text) => replace(byId('matrix-status'), text || `${matrix.counts.rows} rows × ${matrix.counts.cols} columns`),
 });
-const editor = new Editor(byId('editor'), (edits) => void analyze(edits), () => state.cluster?.namespaces[0]?.name ?? 'default');
+const editor = new Editor(
+  byId('editor'),
+  (edits) => void analyze(edits),
+  () => state.cluster?.namespaces[0]?.name ?? 'default',
+);
 
 function podName(i: number): string {
   const p = state.cluster!.pods[i]!;
@@ -214,7 +218,12 @@ function showPod(i: number): void {
       { class: 'pod' },
       h('h3', {}, `${p.namespace}/${p.name}`),
       p.workload && h('p', {}, `${p.workload.kind} ${p.workload.name}${p.workload.replicas !== undefined ? `, ${p.workload.replicas} replicas` : ''}`),
-      h('p', {}, 'labels: ', Object.entries(p.labels).map(([k, v]) => h('code', {}, `${k}=${v}`))),
+      h(
+        'p',
+        {},
+        'labels: ',
+        Object.entries(p.labels).map(([k, v]) => h('code', {}, `${k}=${v}`)),
+      ),
       p.ips.length > 0 && h('p', {}, `addresses: ${p.ips.join(', ')}`),
       h('p', {}, p.ingressIsolatedBy.length ? `ingress isolated by ${p.ingressIsolatedBy.join(', ')}` : 'ingress not isolated'),
       h('p', {}, p.egressIsolatedBy.length ? `egress isolated by ${p.egressIsolatedBy.join(', ')}` : 'egress not isolated'),
@@ -233,8 +242,16 @@ function showBlock(b: ExternalBlock): void {
       { class: 'pod' },
       h('h3', {}, b.label),
       h('p', {}, `outside the cluster; named by ${b.policies.join(', ')}`),
-      h('p', {}, `verdicts are asked for ${b.address}, the first address of the block that is no pod's: a narrower block of another policy may decide other addresses differently (ask about one in the header)`),
-      h('p', {}, `${b.reachedFrom.length ? 'reached by the pods with an arrow to it' : 'reached by no pod a policy decides'}; ${b.reaches.length ? 'reaches the pods its arrows point to' : 'reaches no pod a policy decides'}`),
+      h(
+        'p',
+        {},
+        `verdicts are asked for ${b.address}, the first address of the block that is no pod's: a narrower block of another policy may decide other addresses differently (ask about one in the header)`,
+      ),
+      h(
+        'p',
+        {},
+        `${b.reachedFrom.length ? 'reached by the pods with an arrow to it' : 'reached by no pod a policy decides'}; ${b.reaches.length ? 'reaches the pods its arrows point to' : 'reaches no pod a policy decides'}`,
+      ),
     ),
   );
 }
@@ -324,7 +341,12 @@ function renderDiff(diff: ProbeDiff | undefined, policies: string[], message: st
       'ul',
       { class: 'changes' },
       diff.changes.map((c) =>
-        h('li', { class: c.change, 'data-change': c.change }, h('button', { class: 'link', onclick: () => void explain(c.from, c.to) }, `${c.change === 'added' ? '+' : '−'} ${c.from} → ${c.to}`), c.causes.length > 0 && ` (${c.causes.join(', ')})`),
+        h(
+          'li',
+          { class: c.change, 'data-change': c.change },
+          h('button', { class: 'link', onclick: () => void explain(c.from, c.to) }, `${c.change === 'added' ? '+' : '−'} ${c.from} → ${c.to}`),
+          c.causes.length > 0 && ` (${c.causes.join(', ')})`,
+        ),
       ),
     ),
     diff.truncated && h('p', { class: 'note' }, `the first ${diff.changes.length} pairs are listed`),
@@ -390,7 +412,9 @@ async function start(): Promise<void> {
     if (e.altKey && ['1', '2', '3'].includes(e.key)) {
       const v = (['graph', 'matrix', 'editor'] as const)[Number(e.key) - 1]!;
       showView(v);
-      byId(v === 'editor' ? 'editor' : v).querySelector<HTMLElement>('textarea')?.focus();
+      byId(v === 'editor' ? 'editor' : v)
+        .querySelector<HTMLElement>('textarea')
+        ?.focus();
       if (v !== 'editor') byId(v).focus();
     }
   });
@@ -417,10 +441,20 @@ function setCluster(cluster: ClusterView): void {
   cluster.pods.forEach((p, i) => state.podIndex.set(`${p.namespace}/${p.name}`, i));
   replace(byId('source'), cluster.source);
   byId('source').title = cluster.source;
-  replace(byId('pods'), cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })));
+  replace(
+    byId('pods'),
+    cluster.pods.slice(0, 5000).map((p) => h('option', { value: `${p.namespace}/${p.name}` })),
+  );
   if (!cluster.analysed) {
     status('the input has errors: nothing is analysed until they are fixed', true);
-    replace(byId('explain'), h('ul', { class: 'problems' }, cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`))));
+    replace(
+      byId('explain'),
+      h(
+        'ul',
+        { class: 'problems' },
+        cluster.diagnostics.map((d) => h('li', { class: d.severity }, `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''}: ${d.severity}: ${d.object ?? ''} ${d.path ?? ''} ${d.message}`)),
+      ),
+    );
     document.body.dataset.ready = 'invalid';
   }
 }
@@ -437,26 +471,28 @@ async function loadDrops(): Promise<void> {
 let refreshing = Promise.resolve();
 /** A live cluster changed: re-read the summary and the relation, redraw in place, and say what changed. */
 function refresh(changes: readonly string[]): void {
-  refreshing = refreshing.then(async () => {
-    const key = probeKey(state.probe);
-    const before = state.cluster && state.reach.get(key) ? { pods: state.cluster.pods, reach: state.reach.get(key)! } : undefined;
-    const cluster = await api.cluster();
-    const wasReady = document.body.dataset.ready === 'true';
-    state.reach.clear();
-    state.external.clear();
-    state.edited = undefined;
-    setCluster(cluster);
-    if (!cluster.analysed) return announce(changes, 'the cluster now has objects netpol cannot analyse');
-    await loadReach();
-    if (!wasReady) {
-      showView(state.view);
-      document.body.dataset.ready = 'true';
-    }
-    const after = state.reach.get(key);
-    const effect = before && after ? pairChanges(before, { pods: cluster.pods, reach: after }) : undefined;
-    announce(changes, effect ? `+${effect.added} −${effect.removed} allowed pairs on ${key}` : `redrawn for ${key}`);
-    document.body.dataset.version = String(cluster.version);
-  }).catch((e: Error) => status(e.message, true));
+  refreshing = refreshing
+    .then(async () => {
+      const key = probeKey(state.probe);
+      const before = state.cluster && state.reach.get(key) ? { pods: state.cluster.pods, reach: state.reach.get(key)! } : undefined;
+      const cluster = await api.cluster();
+      const wasReady = document.body.dataset.ready === 'true';
+      state.reach.clear();
+      state.external.clear();
+      state.edited = undefined;
+      setCluster(cluster);
+      if (!cluster.analysed) return announce(changes, 'the cluster now has objects netpol cannot analyse');
+      await loadReach();
+      if (!wasReady) {
+        showView(state.view);
+        document.body.dataset.ready = 'true';
+      }
+      const after = state.reach.get(key);
+      const effect = before && after ? pairChanges(before, { pods: cluster.pods, reach: after }) : undefined;
+      announce(changes, effect ? `+${effect.added} −${effect.removed} allowed pairs on ${key}` : `redrawn for ${key}`);
+      document.body.dataset.version = String(cluster.version);
+    })
+    .catch((e: Error) => status(e.message, true));
 }
 
 /** For tests and scripts: where an arrow is drawn (page coordinates). Reads only. */

@@ -122,7 +122,15 @@ export class Matrix {
     }
     const g = this.canvas.getContext('2d')!;
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    const colors = { bg: cssVar('--bg'), fg: cssVar('--fg'), muted: cssVar('--muted'), allowed: cssVar('--allowed'), denied: cssVar('--cell-denied'), grid: cssVar('--grid'), accent: cssVar('--accent') };
+    const colors = {
+      bg: cssVar('--bg'),
+      fg: cssVar('--fg'),
+      muted: cssVar('--muted'),
+      allowed: cssVar('--allowed'),
+      denied: cssVar('--cell-denied'),
+      grid: cssVar('--grid'),
+      accent: cssVar('--accent'),
+    };
     g.fillStyle = colors.bg;
     g.fillRect(0, 0, width, height);
     const sx = this.scroller.scrollLeft;

@@ -44,7 +44,10 @@ class Recording implements NftRunner {
 
 /** The real runner, made to fail its first `failures` applies (a fault injected in front of it). */
 class Flaky extends Recording {
-  constructor(inner: NftRunner, private failures: number) {
+  constructor(
+    inner: NftRunner,
+    private failures: number,
+  ) {
     super(inner);
   }
   override apply(script: string) {
@@ -93,7 +96,10 @@ describe('agent in a network namespace', { skip }, () => {
     await agent.start();
     await agent.stop();
     assert.equal(nft.scripts.length, 1);
-    assert.deepEqual(events.filter((e) => e.kind === 'error'), []);
+    assert.deepEqual(
+      events.filter((e) => e.kind === 'error'),
+      [],
+    );
     assert.match(listing(), /10\.9\.0\.1 : jump /, 'a is dispatched to its ingress chain');
   });
 
@@ -104,7 +110,10 @@ describe('agent in a network namespace', { skip }, () => {
     await agent.start();
     await agent.stop();
     assert.deepEqual(nft.scripts, [], 'no script at all: the kernel already holds this ruleset');
-    assert.deepEqual(events.map((e) => e.kind), ['unchanged']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['unchanged'],
+    );
   });
 
   test('a change is applied incrementally, without deleting the table, and the kernel ends up with the new rules', async () => {
@@ -169,7 +178,10 @@ describe('agent in a network namespace', { skip }, () => {
     // The kernel holds c2: the first apply fails and a retry waits a minute; the next snapshot goes at once.
     await agent.start();
     await source.push(c1);
-    assert.deepEqual(events.map((e) => e.kind), ['error', 'applied']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['error', 'applied'],
+    );
     assert.match(listing(), /x\/a-from-b/);
   });
 
@@ -271,7 +283,10 @@ test('onlyAdmitsMore: element additions to accepting sets only', () => {
   const more = compileNode({ ...c1, pods: [a, b, c] }, { node: 'n1' });
   const change = diffRuleset(before, more);
   assert.ok(!change.full);
-  assert.deepEqual(change.setElements.map((e) => [e.removed, e.added]), [[[], ['10.9.0.3']]]);
+  assert.deepEqual(
+    change.setElements.map((e) => [e.removed, e.added]),
+    [[[], ['10.9.0.3']]],
+  );
   assert.equal(onlyAdmitsMore(change, more), true);
   assert.equal(onlyAdmitsMore(diffRuleset(more, before), before), false, 'removing the element');
   const other = compileNode(c2, { node: 'n1' });

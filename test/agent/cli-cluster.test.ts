@@ -43,15 +43,21 @@ describe('netpol agent --kubeconfig --once --netns', { skip }, () => {
     spawnSync('ip', ['netns', 'delete', ns]);
   });
 
-  test('applies the API server\'s cluster to the namespace and exits 0', async () => {
+  test("applies the API server's cluster to the namespace and exits 0", async () => {
     const k = fx.k;
     await k(['create', 'namespace', 'web']);
     await createPod(k, 'web', 'front', { app: 'front' }, 'node-a', '10.9.0.1');
     await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'web' }, spec: { podSelector: {} } }));
     const r = await netpol(['agent', '--node', 'node-a', '--kubeconfig', fx.cp.kubeconfig, '--netns', ns, '--once', '-o', 'json']);
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; localPods?: number; isolatedPods?: number });
-    assert.deepEqual(events.filter((e) => e.kind === 'applied').map((e) => [e.localPods, e.isolatedPods]), [[1, 1]]);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; localPods?: number; isolatedPods?: number });
+    assert.deepEqual(
+      events.filter((e) => e.kind === 'applied').map((e) => [e.localPods, e.isolatedPods]),
+      [[1, 1]],
+    );
     const table = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' });
     assert.match(table, /10\.9\.0\.1 : jump ingress_web\/deny/);
   });

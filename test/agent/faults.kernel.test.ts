@@ -20,7 +20,11 @@ import type { PodInfo } from '../../src/model/cluster.js';
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables, conntrack)';
-  for (const [tool, pkg] of [['nft', 'nftables'], ['conntrack', 'conntrack'], ['ip', 'iproute2']]) {
+  for (const [tool, pkg] of [
+    ['nft', 'nftables'],
+    ['conntrack', 'conntrack'],
+    ['ip', 'iproute2'],
+  ]) {
     if (spawnSync(tool as string, ['--version']).error) return `needs ${tool} (Debian package ${pkg})`;
   }
   return false;
@@ -119,7 +123,10 @@ describe('the agent killed between its transaction and its conntrack check', { s
     await restarted.start();
     await restarted.stop();
     assert.equal(tracked(), false, 'the revoked connection is cut');
-    assert.deepEqual(events.map((e) => e.kind), ['cut', 'unchanged']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['cut', 'unchanged'],
+    );
     assert.match(events[0]?.message ?? '', /TCP 10\.9\.0\.2->10\.9\.0\.1:80/);
 
     // Once recorded, a further restart on the same rules has nothing to check.
@@ -140,7 +147,10 @@ describe('the agent killed between its transaction and its conntrack check', { s
     await agent.stop();
     assert.equal(conntrack.lists, 1);
     assert.equal(tracked(), false);
-    assert.deepEqual(events.map((e) => e.kind), ['cut', 'unchanged']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['cut', 'unchanged'],
+    );
   });
 });
 
@@ -155,12 +165,15 @@ describe('someone else changes the table while the agent runs', { skip }, () => 
     ['a flushed table', () => nft('flush', 'table', 'inet', 'netpol')],
     ['a deleted table', () => nft('delete', 'table', 'inet', 'netpol')],
     ['a flushed base chain', () => nft('flush', 'chain', 'inet', 'netpol', 'forward')],
-    ['a deleted set element', () => {
-      // The set a admits from: it holds b's address alone.
-      const set = /set (\S+) \{[^}]*elements = \{ 10\.9\.0\.2 \}/.exec(nft('list', 'table', 'inet', 'netpol'))?.[1];
-      assert.ok(set);
-      nft('delete', 'element', 'inet', 'netpol', set, '{ 10.9.0.2 }');
-    }],
+    [
+      'a deleted set element',
+      () => {
+        // The set a admits from: it holds b's address alone.
+        const set = /set (\S+) \{[^}]*elements = \{ 10\.9\.0\.2 \}/.exec(nft('list', 'table', 'inet', 'netpol'))?.[1];
+        assert.ok(set);
+        nft('delete', 'element', 'inet', 'netpol', set, '{ 10.9.0.2 }');
+      },
+    ],
   ] as const) {
     test(`${what} is seen at once (nft monitor) and repaired in one transaction`, async (t) => {
       const events: AgentEvent[] = [];

@@ -38,8 +38,16 @@ class Recorder {
   }
 }
 
-const podKeys = (s: ClusterSnapshot, ns: string) => s.cluster.pods.filter((p) => p.namespace === ns).map((p) => p.name).sort();
-const policyKeys = (s: ClusterSnapshot, ns: string) => s.cluster.policies.filter((p) => p.namespace === ns).map((p) => p.name).sort();
+const podKeys = (s: ClusterSnapshot, ns: string) =>
+  s.cluster.pods
+    .filter((p) => p.namespace === ns)
+    .map((p) => p.name)
+    .sort();
+const policyKeys = (s: ClusterSnapshot, ns: string) =>
+  s.cluster.policies
+    .filter((p) => p.namespace === ns)
+    .map((p) => p.name)
+    .sort();
 const pod = (s: ClusterSnapshot, ns: string, name: string) => s.cluster.pods.find((p) => p.namespace === ns && p.name === name);
 
 function denyAll(ns: string, name: string, labels: Record<string, string> = {}): string {
@@ -76,7 +84,11 @@ async function seed(k: Kubectl, ns: string): Promise<void> {
 /** Every snapshot from `from` on still holds the seeded objects (no allow window, nothing lost). */
 function assertNothingLost(r: Recorder, ns: string, from: number): void {
   for (const s of r.snapshots.slice(from)) {
-    assert.deepEqual(podKeys(s, ns).filter((n) => n === 'a' || n === 'b'), ['a', 'b'], `generation ${s.generation} lacks a pod`);
+    assert.deepEqual(
+      podKeys(s, ns).filter((n) => n === 'a' || n === 'b'),
+      ['a', 'b'],
+      `generation ${s.generation} lacks a pod`,
+    );
     assert.ok(policyKeys(s, ns).includes('deny-a'), `generation ${s.generation} lacks policy deny-a`);
   }
 }
@@ -168,7 +180,10 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     await r.until('the change after the restart', (x) => pod(x, 'apikill', 'b')?.labels.after === 'restart', 5_000);
     console.log(`# re-synced ${Date.now() - t0} ms after kube-apiserver was ready again`);
     assertNothingLost(r, 'apikill', from);
-    assert.ok(r.events.some((e) => e.kind === 'problem' && /lost the API server/.test(e.message)), 'the outage is reported');
+    assert.ok(
+      r.events.some((e) => e.kind === 'problem' && /lost the API server/.test(e.message)),
+      'the outage is reported',
+    );
     assert.ok((r.source.stats().restarts.pods ?? 0) > 0);
   });
 
@@ -188,7 +203,9 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
   test('the deploy/ ServiceAccount reads what the agent needs and is refused everything else', async () => {
     await fx.k(['apply', '-k', join(REPO, 'deploy')]);
     // The drop log's patch of the DaemonSet is one the API server accepts (privileged, /dev/kmsg).
-    const patched = JSON.parse(await fx.k(['patch', 'daemonset', 'netpol-agent', '-n', 'netpol-system', '--type=json', '--patch-file', join(REPO, 'deploy/drop-log-patch.yaml'), '--dry-run=server', '-o', 'json'])) as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const patched = JSON.parse(
+      await fx.k(['patch', 'daemonset', 'netpol-agent', '-n', 'netpol-system', '--type=json', '--patch-file', join(REPO, 'deploy/drop-log-patch.yaml'), '--dry-run=server', '-o', 'json']),
+    ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
     assert.ok(patched.spec.template.spec.containers[0]!.args.includes('--log-denied'));
     const token = (await fx.k(['create', 'token', 'netpol-agent', '-n', 'netpol-system'])).trim();
     const kubeconfig = join(fx.dir, 'agent.kubeconfig');
@@ -241,7 +258,10 @@ describe('KubeClusterSource against a real API server', { skip }, () => {
     assert.ok(broken.diagnostics.some((d) => d.severity === 'error' && d.object === 'AdminNetworkPolicy broken'));
     await fx.k(['delete', 'adminnetworkpolicy', 'broken']);
     const fixed = await r.until('a complete snapshot again', (x) => x.incomplete === undefined && x.generation > broken.generation);
-    assert.deepEqual((fixed.cluster.clusterPolicies ?? []).map((p) => p.name), ['guard']);
+    assert.deepEqual(
+      (fixed.cluster.clusterPolicies ?? []).map((p) => p.name),
+      ['guard'],
+    );
     await fx.k(['delete', 'crd', 'adminnetworkpolicies.policy.networking.k8s.io']);
     await r.until('the CRD removed with its objects', (x) => x.cluster.clusterPolicies === undefined);
   });
@@ -297,7 +317,10 @@ describe('KubeClusterSource when its watch expires (410 Gone)', { skip }, () => 
     const t0 = Date.now();
     await r.until('the missed changes', (x) => pod(x, 'gone', 'a')?.labels.missed === 'yes' && policyKeys(x, 'gone').includes('missed'), 5_000);
     console.log(`# re-synced ${Date.now() - t0} ms after the network came back (relists: ${JSON.stringify(r.source.stats().relists)})`);
-    assert.ok(Object.values(r.source.stats().relists).some((n) => n > 0), 'the expired watch was answered with 410 and the source listed again');
+    assert.ok(
+      Object.values(r.source.stats().relists).some((n) => n > 0),
+      'the expired watch was answered with 410 and the source listed again',
+    );
     assertNothingLost(r, 'gone', from);
   });
 });

@@ -29,9 +29,20 @@ function serverLines(stderr: string): string[] {
   const unknown = [...stderr.matchAll(/unknown field "([^"]+)"/g)].map((m) => `unknown field "${m[1]}"`);
   if (unknown.length > 0) return unknown.sort();
   const single = /is invalid: (\S.*)$/m.exec(stderr)?.[1];
-  const causes = single !== undefined ? [single] : stderr.split('\n').filter((l) => l.startsWith('* ')).map((l) => l.slice(2));
+  const causes =
+    single !== undefined
+      ? [single]
+      : stderr
+          .split('\n')
+          .filter((l) => l.startsWith('* '))
+          .map((l) => l.slice(2));
   return causes
-    .map((l) => l.trim().replace(/^<nil>: (Invalid value: Only one baseline)/, 'metadata.name: $1').replace(/^<nil>: /, ': '))
+    .map((l) =>
+      l
+        .trim()
+        .replace(/^<nil>: (Invalid value: Only one baseline)/, 'metadata.name: $1')
+        .replace(/^<nil>: /, ': '),
+    )
     .sort();
 }
 

@@ -83,16 +83,26 @@ describe('netpol diff', () => {
     const j = JSON.parse(r.stdout);
     assert.equal(j.changed, true);
     const byPort = new Map(j.probes.map((p: { port: unknown }) => [p.port, p]));
-    const p80 = byPort.get(80) as { protocol: string; added: unknown[]; removed: { from: string; to: string; causes: { kind: string; policy: string; change: string; rule: number; direction: string }[] }[] };
+    const p80 = byPort.get(80) as {
+      protocol: string;
+      added: unknown[];
+      removed: { from: string; to: string; causes: { kind: string; policy: string; change: string; rule: number; direction: string }[] }[];
+    };
     assert.equal(p80.protocol, 'TCP');
     assert.deepEqual(p80.added, []);
-    assert.deepEqual(p80.removed.map((x) => [x.from, x.to]), [['shop/web', 'shop/api']]);
+    assert.deepEqual(
+      p80.removed.map((x) => [x.from, x.to]),
+      [['shop/web', 'shop/api']],
+    );
     assert.deepEqual(
       p80.removed[0]!.causes.map((c) => [c.kind, c.policy, c.change, c.direction, c.rule]),
       [['policy', 'shop/api-in', 'edited', 'ingress', 0]],
     );
     const p443 = byPort.get(443) as { added: { from: string; to: string }[] };
-    assert.deepEqual(p443.added.map((x) => [x.from, x.to]), [['shop/web', 'shop/api']]);
+    assert.deepEqual(
+      p443.added.map((x) => [x.from, x.to]),
+      [['shop/web', 'shop/api']],
+    );
     // "any port" is a probe too: web reaches api on some port on both sides.
     const any = byPort.get(null) as { added: unknown[]; removed: unknown[] };
     assert.deepEqual([any.added, any.removed], [[], []]);
@@ -147,10 +157,16 @@ describe('netpol diff', () => {
     writeFileSync(join(repo, 'p.yaml'), API_FROM_WEB(443));
     const read = await readGitSources({ rev: 'HEAD', path: 'deploy/' }, { recursive: false, cwd: join(dir, 'repo') });
     assert.deepEqual(read.diagnostics, []);
-    assert.deepEqual(read.sources.map((s) => s.file), ['git:HEAD:deploy/p.yaml', 'git:HEAD:deploy/w.yaml']);
+    assert.deepEqual(
+      read.sources.map((s) => s.file),
+      ['git:HEAD:deploy/p.yaml', 'git:HEAD:deploy/w.yaml'],
+    );
     assert.match(read.sources[0]!.text, /port: 80/);
     const single = await readGitSources({ rev: 'HEAD', path: 'deploy/p.yaml' }, { recursive: false, cwd: join(dir, 'repo') });
-    assert.deepEqual(single.sources.map((s) => s.file), ['git:HEAD:deploy/p.yaml']);
+    assert.deepEqual(
+      single.sources.map((s) => s.file),
+      ['git:HEAD:deploy/p.yaml'],
+    );
     // The working tree is untouched: the edit is still there.
     assert.match(git('status', '--porcelain'), /deploy\/p.yaml/);
 

@@ -49,7 +49,10 @@ spec:
     const j = JSON.parse(r.stdout);
     assert.deepEqual([j.podsOnlyBefore, j.podsOnlyAfter], [[], []], 'the file side is the cluster with the file applied');
     const [probe] = j.probes;
-    assert.deepEqual(probe.added.map((p: { from: string; to: string }) => `${p.from}>${p.to}`), ['three-tier/web>three-tier/db']);
+    assert.deepEqual(
+      probe.added.map((p: { from: string; to: string }) => `${p.from}>${p.to}`),
+      ['three-tier/web>three-tier/db'],
+    );
     const causes = probe.added[0].causes.map((c: { policy: string; change: string; direction: string }) => `${c.policy} ${c.change} ${c.direction}`).sort();
     assert.deepEqual(causes, ['three-tier/db-from-web added ingress', 'three-tier/web-to-db added egress']);
     const same = await netpol(['diff', 'cluster', 'examples/three-tier', '--kubeconfig', fx.cp.kubeconfig, '-n', 'three-tier']);

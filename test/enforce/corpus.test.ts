@@ -10,26 +10,12 @@ import { netpol } from '../netpol.js';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import { loadCluster } from '../../src/load/index.js';
-import {
-  BASE_FILE,
-  PODS,
-  PROBE_ARGS,
-  PROBES,
-  clusterWith,
-  expectedMatrix,
-  listScenarios,
-  loadBase,
-  parseExpectations,
-  randomScenario,
-  scenarioCluster,
-  type ExpectedMatrix,
-} from './corpus.js';
+import { BASE_FILE, PODS, PROBE_ARGS, PROBES, clusterWith, expectedMatrix, listScenarios, loadBase, parseExpectations, randomScenario, scenarioCluster, type ExpectedMatrix } from './corpus.js';
 
 interface Matrix {
   pods: string[];
   probes: { port: number | string; protocol: string; allowed: boolean[][] }[];
 }
-
 
 async function matrix(files: string[], stdin?: string): Promise<Matrix> {
   const r = await netpol(['matrix', ...files.flatMap((f) => ['-f', f]), '-o', 'json', ...PROBE_ARGS], stdin);
@@ -70,12 +56,18 @@ describe('base.yaml', () => {
   test('is the conformance cluster: x, y, z with pods a, b, c, each with an IPv4 address and the four named ports', () => {
     const { cluster, diagnostics } = loadCluster([loadBase()]);
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual([...cluster.namespaces.values()].map((n) => [n.name, n.labels]), [
-      ['x', { ns: 'x', 'kubernetes.io/metadata.name': 'x' }],
-      ['y', { ns: 'y', 'kubernetes.io/metadata.name': 'y' }],
-      ['z', { ns: 'z', 'kubernetes.io/metadata.name': 'z' }],
-    ]);
-    assert.deepEqual(sortPods(cluster.pods).map((p) => `${p.namespace}/${p.name}`), PODS);
+    assert.deepEqual(
+      [...cluster.namespaces.values()].map((n) => [n.name, n.labels]),
+      [
+        ['x', { ns: 'x', 'kubernetes.io/metadata.name': 'x' }],
+        ['y', { ns: 'y', 'kubernetes.io/metadata.name': 'y' }],
+        ['z', { ns: 'z', 'kubernetes.io/metadata.name': 'z' }],
+      ],
+    );
+    assert.deepEqual(
+      sortPods(cluster.pods).map((p) => `${p.namespace}/${p.name}`),
+      PODS,
+    );
     for (const p of cluster.pods) {
       const ns = 'xyz'.indexOf(p.namespace) + 1;
       const index = 'abc'.indexOf(p.name) + 1;
@@ -97,7 +89,10 @@ describe('base.yaml', () => {
     assert.equal(v.code, 0, v.stderr);
     const m = await matrix([BASE_FILE]);
     assert.deepEqual(m.pods, PODS);
-    assert.deepEqual(m.probes.map((p) => ({ port: p.port, protocol: p.protocol })), PROBES);
+    assert.deepEqual(
+      m.probes.map((p) => ({ port: p.port, protocol: p.protocol })),
+      PROBES,
+    );
     assert.ok(m.probes.every((p) => p.allowed.every((row) => row.every(Boolean))));
   });
 });
@@ -111,17 +106,30 @@ describe('hand-written scenarios', () => {
       const header = s.policiesText.split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('#')));
       assert.equal(header[0], `# ${s.name.slice(0, 2)} ${s.name.slice(3)}`, `${s.name}: the header names the scenario`);
       assert.match(header[1] ?? '', /^# Rules? \d/, `${s.name}: the header says which rule of docs/semantics.md it covers`);
-      assert.ok(header.some((l) => l.startsWith('# Expected:')), `${s.name}: the header says what is expected, in words`);
-      assert.ok(header.some((l) => l.startsWith('# expect:')), `${s.name}: the header has machine-checkable expectations`);
+      assert.ok(
+        header.some((l) => l.startsWith('# Expected:')),
+        `${s.name}: the header says what is expected, in words`,
+      );
+      assert.ok(
+        header.some((l) => l.startsWith('# expect:')),
+        `${s.name}: the header has machine-checkable expectations`,
+      );
     }
   });
 
   test('hold NetworkPolicies only, and the expectations parse and cover every pair', () => {
     for (const s of scenarios) {
       const alone = loadCluster([{ file: s.file, text: s.policiesText }]);
-      assert.deepEqual(alone.diagnostics.filter((d) => d.severity === 'error'), [], s.name);
+      assert.deepEqual(
+        alone.diagnostics.filter((d) => d.severity === 'error'),
+        [],
+        s.name,
+      );
       assert.equal(alone.cluster.pods.length, 0, `${s.name} holds no pod`);
-      assert.ok([...alone.cluster.namespaces.values()].every((n) => n.implicit), `${s.name} declares no namespace`);
+      assert.ok(
+        [...alone.cluster.namespaces.values()].every((n) => n.implicit),
+        `${s.name} declares no namespace`,
+      );
       assert.equal(alone.cluster.policies.length, (s.policiesText.match(/^kind: NetworkPolicy$/gm) ?? []).length, `${s.name}: every object is a NetworkPolicy`);
 
       const { expectations, errors } = parseExpectations(s.policiesText);
@@ -140,7 +148,10 @@ describe('hand-written scenarios', () => {
 
       const m = await matrix([BASE_FILE, s.file]);
       assert.deepEqual(m.pods, PODS);
-      assert.deepEqual(m.probes.map((p) => ({ port: p.port, protocol: p.protocol })), PROBES);
+      assert.deepEqual(
+        m.probes.map((p) => ({ port: p.port, protocol: p.protocol })),
+        PROBES,
+      );
       m.probes.forEach((p) => PODS.forEach((pod, i) => assert.equal(p.allowed[i]![i], true, `${pod} -> itself ${p.protocol}/${p.port}: a pod may always talk to itself`)));
       const { expectations } = parseExpectations(s.policiesText);
       const wrong = mismatches(m, expectedMatrix(expectations));
@@ -216,9 +227,18 @@ describe('hand-written scenarios', () => {
     const missing = features.filter(([, re]) => !re.test(all)).map(([name]) => name);
     assert.deepEqual(missing, []);
     const untyped = scenarios.flatMap((s) => s.policiesText.split(/^---$/m)).filter((doc) => doc.includes('kind: NetworkPolicy') && !doc.includes('policyTypes'));
-    assert.ok(untyped.some((doc) => !/^\s+egress:/m.test(doc)), 'a policy without policyTypes and without egress');
-    assert.ok(untyped.some((doc) => /^\s+egress:\n\s+- /m.test(doc)), 'a policy without policyTypes with egress rules');
-    assert.ok(untyped.some((doc) => /^\s+egress: \[\]/m.test(doc)), 'a policy without policyTypes with egress: []');
+    assert.ok(
+      untyped.some((doc) => !/^\s+egress:/m.test(doc)),
+      'a policy without policyTypes and without egress',
+    );
+    assert.ok(
+      untyped.some((doc) => /^\s+egress:\n\s+- /m.test(doc)),
+      'a policy without policyTypes with egress rules',
+    );
+    assert.ok(
+      untyped.some((doc) => /^\s+egress: \[\]/m.test(doc)),
+      'a policy without policyTypes with egress: []',
+    );
   });
 });
 
@@ -251,7 +271,26 @@ describe('random scenarios', () => {
 
   test('draw on the whole vocabulary', () => {
     const all = SEEDS.map(randomScenario).join('\n');
-    for (const word of ['NotIn', 'DoesNotExist', 'Exists', 'operator: In', 'kubernetes.io/metadata.name', 'namespaceSelector: {}', 'podSelector: {}', 'except:', '/32', 'endPort', 'serve-81-tcp', 'serve-80-udp', 'serve-82-tcp', 'protocol: UDP', 'ingress: []', 'egress: []', '- {}', 'policyTypes']) {
+    for (const word of [
+      'NotIn',
+      'DoesNotExist',
+      'Exists',
+      'operator: In',
+      'kubernetes.io/metadata.name',
+      'namespaceSelector: {}',
+      'podSelector: {}',
+      'except:',
+      '/32',
+      'endPort',
+      'serve-81-tcp',
+      'serve-80-udp',
+      'serve-82-tcp',
+      'protocol: UDP',
+      'ingress: []',
+      'egress: []',
+      '- {}',
+      'policyTypes',
+    ]) {
       assert.ok(all.includes(word), `no random scenario uses ${word}`);
     }
   });

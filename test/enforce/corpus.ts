@@ -292,7 +292,12 @@ function port(r: Rng): Json {
     case 2:
       return { protocol: protocol() };
     case 3: {
-      const [lo, hi] = r.pick([[80, 81], [79, 80], [81, 90], [1, 65535]] as const);
+      const [lo, hi] = r.pick([
+        [80, 81],
+        [79, 80],
+        [81, 90],
+        [1, 65535],
+      ] as const);
       return { protocol: protocol(), port: lo, endPort: hi };
     }
     default: {

@@ -47,7 +47,17 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
       spec: { nodeName: 'n1', hostNetwork: true, containers: [{ name: 'agent', image: 'netpol:0.1.0', ports: [{ name: 'metrics', containerPort: port, protocol: 'TCP' }] }] },
     };
     await fx.k(['apply', '-f', '-'], JSON.stringify(pod));
-    await fx.k(['patch', 'pod', 'netpol-agent-n1', '-n', AGENT_NAMESPACE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } })]);
+    await fx.k([
+      'patch',
+      'pod',
+      'netpol-agent-n1',
+      '-n',
+      AGENT_NAMESPACE,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
+    ]);
     // A pod of the DaemonSet that is not running yet: not read.
     await fx.k(['apply', '-f', '-'], JSON.stringify({ ...pod, metadata: { ...pod.metadata, name: 'netpol-agent-n2' } }));
     execFileSync(kubectlPath(), ['--kubeconfig', fx.cp.kubeconfig, 'apply', '-f', join(ROOT, 'deploy/rbac-reader.yaml')], { stdio: 'pipe' });
@@ -64,28 +74,56 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
   test('the running agent pods are found and read through the API server with the reader role', async () => {
     agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40000, 8080));
     const targets = await discoverAgents(alice);
-    assert.deepEqual(targets.map((t) => t.name), [`pod ${AGENT_NAMESPACE}/netpol-agent-n1`]);
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      [`pod ${AGENT_NAMESPACE}/netpol-agent-n1`],
+    );
     const answer = JSON.parse(await targets[0]!.read(0, AbortSignal.timeout(10_000))) as { node: string; events: { destination: { pod?: string } }[] };
     assert.equal(answer.node, 'n1');
-    assert.deepEqual(answer.events.map((e) => e.destination.pod), ['shop/web']);
+    assert.deepEqual(
+      answer.events.map((e) => e.destination.pod),
+      ['shop/web'],
+    );
   });
 
   test('serve following the cluster shows the drops of the discovered agents on its pods', async () => {
     let server: RunningServer | undefined;
     try {
       // The cluster is followed with the admin's account (following it is not what this test is about).
-      server = await startServer({ source: liveSource(fx.client, { namespace: 'shop', description: 'test' }), port: 0, assetsDir: fx.dir, defaultNamespace: 'shop', drops: { discover: () => discoverAgents(alice), poller: { intervalMs: 100, discoverEveryMs: 200 } } });
+      server = await startServer({
+        source: liveSource(fx.client, { namespace: 'shop', description: 'test' }),
+        port: 0,
+        assetsDir: fx.dir,
+        defaultNamespace: 'shop',
+        drops: { discover: () => discoverAgents(alice), poller: { intervalMs: 100, discoverEveryMs: 200 } },
+      });
       agent.push(kernelLine('deny', WEB_IN, '10.1.0.3', '10.1.0.1', 40001, 9090));
       const view = await until('the drops arrived through the pod proxy', async () => {
         const v = (await (await fetch(`${server!.url}api/v1/drops`)).json()) as DropsView;
         return v.kept >= 2 ? v : undefined;
       });
-      assert.deepEqual(view.agents.map((a) => [a.name, a.node, a.state]), [[`pod ${AGENT_NAMESPACE}/netpol-agent-n1`, 'n1', 'ok']]);
-      assert.deepEqual(view.pairs.map((p) => `${p.from.kind}:${p.from.name} > ${p.to.kind}:${p.to.name} ${p.protocol}/${p.port}`).sort(), ['pod:shop/api > pod:shop/web TCP/9090', 'pod:shop/probe > pod:shop/web TCP/8080']);
+      assert.deepEqual(
+        view.agents.map((a) => [a.name, a.node, a.state]),
+        [[`pod ${AGENT_NAMESPACE}/netpol-agent-n1`, 'n1', 'ok']],
+      );
+      assert.deepEqual(view.pairs.map((p) => `${p.from.kind}:${p.from.name} > ${p.to.kind}:${p.to.name} ${p.protocol}/${p.port}`).sort(), [
+        'pod:shop/api > pod:shop/web TCP/9090',
+        'pod:shop/probe > pod:shop/web TCP/8080',
+      ]);
 
       // A second agent pod starts running: it is read too; deleted: it is dropped from the list.
       const names = async () => ((await (await fetch(`${server!.url}api/v1/drops`)).json()) as DropsView).agents.map((a) => `${a.name} ${a.state}`);
-      await fx.k(['patch', 'pod', 'netpol-agent-n2', '-n', AGENT_NAMESPACE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } })]);
+      await fx.k([
+        'patch',
+        'pod',
+        'netpol-agent-n2',
+        '-n',
+        AGENT_NAMESPACE,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
+      ]);
       await until('the new agent pod is read', async () => ((await names()).includes(`pod ${AGENT_NAMESPACE}/netpol-agent-n2 ok`) ? true : undefined));
       await fx.k(['delete', 'pod', 'netpol-agent-n2', '-n', AGENT_NAMESPACE, '--grace-period=0', '--force']);
       await until('the deleted agent pod is gone', async () => ((await names()).join() === `pod ${AGENT_NAMESPACE}/netpol-agent-n1 ok` ? true : undefined));
@@ -100,6 +138,9 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'bob');
     const bob = new KubeClient(await loadKubeConfig({ kubeconfig }));
     const [target] = await discoverAgents(bob);
-    await assert.rejects(target!.read(0, AbortSignal.timeout(10_000)), /the API server answered 403: pods "netpol-agent-n1:\d+" is forbidden: User "system:serviceaccount:netpol-system:bob" cannot get resource "pods\/proxy"/);
+    await assert.rejects(
+      target!.read(0, AbortSignal.timeout(10_000)),
+      /the API server answered 403: pods "netpol-agent-n1:\d+" is forbidden: User "system:serviceaccount:netpol-system:bob" cannot get resource "pods\/proxy"/,
+    );
   });
 });

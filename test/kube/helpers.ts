@@ -185,7 +185,6 @@ export async function until<T>(what: string, f: () => T | undefined | Promise<T 
   }
 }
 
-
 const SERVICE_ACCOUNTS: Resource = { prefix: '/api/v1', plural: 'serviceaccounts', namespaced: true };
 const ROLES: Resource = { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true };
 const ROLE_BINDINGS: Resource = { prefix: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true };
@@ -218,13 +217,18 @@ export async function grantAndToken(client: KubeClient, o: { namespace: string; 
 /** A ServiceAccount bound (cluster-wide) to the existing ClusterRole `clusterRole`, and a token for it. */
 export async function clusterRoleToken(client: KubeClient, o: { namespace: string; account: string; clusterRole: string }): Promise<string> {
   await serviceAccount(client, o.namespace, o.account);
-  await client.request('POST', resourcePath(CLUSTER_ROLE_BINDINGS), { verb: 'create', resource: CLUSTER_ROLE_BINDINGS }, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRoleBinding',
-    metadata: { name: `${o.namespace}-${o.account}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.clusterRole },
-    subjects: [{ kind: 'ServiceAccount', name: o.account, namespace: o.namespace }],
-  });
+  await client.request(
+    'POST',
+    resourcePath(CLUSTER_ROLE_BINDINGS),
+    { verb: 'create', resource: CLUSTER_ROLE_BINDINGS },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `${o.namespace}-${o.account}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.clusterRole },
+      subjects: [{ kind: 'ServiceAccount', name: o.account, namespace: o.namespace }],
+    },
+  );
   return await tokenFor(client, o.namespace, o.account);
 }
 
@@ -236,11 +240,16 @@ async function serviceAccount(client: KubeClient, ns: string, account: string) {
 }
 
 async function tokenFor(client: KubeClient, ns: string, account: string): Promise<string> {
-  const answer = await client.request('POST', `${resourcePath(SERVICE_ACCOUNTS, ns, account)}/token`, { verb: 'create', resource: SERVICE_ACCOUNTS, namespace: ns, name: account }, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  });
+  const answer = await client.request(
+    'POST',
+    `${resourcePath(SERVICE_ACCOUNTS, ns, account)}/token`,
+    { verb: 'create', resource: SERVICE_ACCOUNTS, namespace: ns, name: account },
+    {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    },
+  );
   const token = (answer.status as Record<string, unknown> | undefined)?.token;
   if (typeof token !== 'string') throw new Error('TokenRequest returned no token');
   return token;

@@ -32,7 +32,11 @@ async function loadDir(dir: string): Promise<Cluster> {
 function probeFlags(c: Cluster): string[] {
   const ports = new Set<string>(['80']);
   for (const p of c.pods) for (const x of p.ports) ports.add(String(x.port)).add(x.name ?? String(x.port));
-  return [...ports].sort().slice(0, 8).flatMap((p) => ['--port', p]).concat(['--protocol', 'TCP', '--protocol', 'UDP']);
+  return [...ports]
+    .sort()
+    .slice(0, 8)
+    .flatMap((p) => ['--port', p])
+    .concat(['--protocol', 'TCP', '--protocol', 'UDP']);
 }
 
 describe('reading a live cluster', { skip }, () => {
@@ -155,7 +159,10 @@ describe('reading a live cluster', { skip }, () => {
     const alice = new KubeClient(await loadKubeConfig({ kubeconfig }));
     const SECRETS = { prefix: '/api/v1', plural: 'secrets', namespaced: true };
     await assert.rejects(alice.list(SECRETS, { namespace: 'three-tier' }), /your account cannot list secrets in namespace three-tier/);
-    await assert.rejects(alice.request('DELETE', resourcePath(PODS, 'three-tier', 'web'), { verb: 'delete', resource: PODS, namespace: 'three-tier', name: 'web' }), /your account cannot delete pods web in namespace three-tier/);
+    await assert.rejects(
+      alice.request('DELETE', resourcePath(PODS, 'three-tier', 'web'), { verb: 'delete', resource: PODS, namespace: 'three-tier', name: 'web' }),
+      /your account cannot delete pods web in namespace three-tier/,
+    );
     await clearCluster(fx.client, ['three-tier']);
   });
 

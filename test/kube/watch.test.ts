@@ -72,9 +72,16 @@ describe('watching a live cluster', { skip }, () => {
     const watching = startNetpol(['watch', '--kubeconfig', fx.cp.kubeconfig, '-n', 'tiers', '-o', 'json']);
     const out = watching.stdout;
     let exit: Promise<number> | undefined;
-    const closed = { apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'b-closed' }, spec: { priority: 1, subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] } };
+    const closed = {
+      apiVersion: 'policy.networking.k8s.io/v1alpha1',
+      kind: 'AdminNetworkPolicy',
+      metadata: { name: 'b-closed' },
+      spec: { priority: 1, subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] },
+    };
     try {
-      const synced = JSON.parse(await out.next((l) => l.includes('"synced"'), 'the first list').catch((e: Error) => Promise.reject(new Error(`${e.message}\nstderr: ${watching.stderr.toString()}`)))) as { synced: { pods: number; clusterPolicies: number; probes: { allowedPairs: number }[] } };
+      const synced = JSON.parse(
+        await out.next((l) => l.includes('"synced"'), 'the first list').catch((e: Error) => Promise.reject(new Error(`${e.message}\nstderr: ${watching.stderr.toString()}`))),
+      ) as { synced: { pods: number; clusterPolicies: number; probes: { allowedPairs: number }[] } };
       assert.deepEqual([synced.synced.pods, synced.synced.clusterPolicies, synced.synced.probes[0]?.allowedPairs], [2, 0, 2]);
       const created = await kubectlRun(fx.cp.kubeconfig, ['apply', '-f', '-'], JSON.stringify(closed));
       assert.equal(created.code, 0, created.stderr);
@@ -92,7 +99,15 @@ describe('watching a live cluster', { skip }, () => {
     assert.equal(await exit, 0, watching.stderr.toString());
 
     // An account that may read Namespaces, Pods and NetworkPolicies only: warned, and watching.
-    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'namespaced-kinds' }, rules: [{ apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] }] };
+    const role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'namespaced-kinds' },
+      rules: [
+        { apiGroups: [''], resources: ['namespaces', 'pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+      ],
+    };
     const granted = await kubectlRun(fx.cp.kubeconfig, ['apply', '-f', '-'], JSON.stringify(role));
     assert.equal(granted.code, 0, granted.stderr);
     const token = await clusterRoleToken(fx.client, { namespace: 'tiers', account: 'watcher', clusterRole: 'namespaced-kinds' });
@@ -108,7 +123,8 @@ describe('watching a live cluster', { skip }, () => {
     assert.equal(await exit, 0, limited.stderr.toString());
     assert.match(first, /^watching 2 pods and 0 NetworkPolicies in namespace tiers \(TCP\/80: 2 allowed pairs\)/);
     const warnings = limited.stderr.toString();
-    for (const resource of ['adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies']) assert.match(warnings, new RegExp(`Warning: your account cannot list ${resource}: they are left out of the analysis`));
+    for (const resource of ['adminnetworkpolicies', 'baselineadminnetworkpolicies', 'clusternetworkpolicies'])
+      assert.match(warnings, new RegExp(`Warning: your account cannot list ${resource}: they are left out of the analysis`));
     assert.match(warnings, /Warning: your account cannot list nodes: node addresses \(for nodes peers\) are left out of the analysis/);
   });
 
@@ -144,14 +160,23 @@ describe('watching a live cluster', { skip }, () => {
       await fx.client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'yes' } } }, 'application/merge-patch+json');
       const relabelled = await until((s) => s.cluster.pods.some((p) => p.name === 'db' && p.labels.extra === 'yes'), 'the new label');
       // Unchanged objects keep their identity across snapshots.
-      assert.equal(relabelled.cluster.pods.find((p) => p.name === 'api'), first.cluster.pods.find((p) => p.name === 'api'));
+      assert.equal(
+        relabelled.cluster.pods.find((p) => p.name === 'api'),
+        first.cluster.pods.find((p) => p.name === 'api'),
+      );
 
       await fx.cp.restartApiServer();
       await fx.client.request('PATCH', resourcePath(PODS, 'three-tier', 'db'), { verb: 'patch', resource: PODS }, { metadata: { labels: { extra: 'after-restart' } } }, 'application/merge-patch+json');
       await until((s) => s.cluster.pods.some((p) => p.name === 'db' && p.labels.extra === 'after-restart'), 'the label set after the restart');
       const generations = snapshots.map((s) => s.generation);
-      assert.deepEqual(generations, [...generations].sort((a, b) => a - b));
-      assert.ok(snapshots.every((s) => s.cluster.pods.filter((p) => p.namespace === 'three-tier').length === 3), 'never a partial list');
+      assert.deepEqual(
+        generations,
+        [...generations].sort((a, b) => a - b),
+      );
+      assert.ok(
+        snapshots.every((s) => s.cluster.pods.filter((p) => p.namespace === 'three-tier').length === 3),
+        'never a partial list',
+      );
     } finally {
       await source.stop();
     }
@@ -172,7 +197,14 @@ describe('a watch whose resourceVersion is compacted away (410 Gone)', { skip },
   test('the informer lists again after 410 Gone and carries on: nothing is lost', async () => {
     const quiet = { name: 'quiet', labels: {}, implicit: false };
     const busy = { name: 'busy', labels: {}, implicit: false };
-    await applyCluster(fx.client, { namespaces: new Map([['quiet', quiet], ['busy', busy]]), pods: [{ namespace: 'quiet', name: 'a', labels: {}, ips: ['10.9.0.1'], ports: [] }], policies: [] });
+    await applyCluster(fx.client, {
+      namespaces: new Map([
+        ['quiet', quiet],
+        ['busy', busy],
+      ]),
+      pods: [{ namespace: 'quiet', name: 'a', labels: {}, ips: ['10.9.0.1'], ports: [] }],
+      policies: [],
+    });
     const restarts: string[] = [];
     const snapshots: ClusterSnapshot[] = [];
     // Watches of one second, resumed from the last version seen; nothing happens in `quiet`, so its
@@ -186,11 +218,20 @@ describe('a watch whose resourceVersion is compacted away (410 Gone)', { skip },
         await applyCluster(fx.client, { namespaces: new Map(), pods: [{ namespace: 'busy', name: `b${i}`, labels: {}, ips: [], ports: [] }], policies: [] });
         await new Promise((r) => setTimeout(r, 1000));
       }
-      assert.ok(restarts.some((r) => r.endsWith('gone')), `a 410 Gone was met: ${restarts.join(', ')}`);
+      assert.ok(
+        restarts.some((r) => r.endsWith('gone')),
+        `a 410 Gone was met: ${restarts.join(', ')}`,
+      );
       await applyCluster(fx.client, { namespaces: new Map(), pods: [{ namespace: 'quiet', name: 'late', labels: {}, ips: ['10.9.0.2'], ports: [] }], policies: [] });
       const deadline = Date.now() + 15_000;
       while (!snapshots.at(-1)?.cluster.pods.some((p) => p.name === 'late') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(snapshots.at(-1)?.cluster.pods.map((p) => p.name).sort(), ['a', 'late']);
+      assert.deepEqual(
+        snapshots
+          .at(-1)
+          ?.cluster.pods.map((p) => p.name)
+          .sort(),
+        ['a', 'late'],
+      );
     } finally {
       await source.stop();
     }

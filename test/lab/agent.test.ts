@@ -52,7 +52,10 @@ describe('the agent enforces in the lab', { skip }, () => {
       await enforcer.setPolicies(DENY_X);
       const second = await lab.probe(PROBES);
       assert.deepEqual(second.reachability, predicted(lab, DENY_X));
-      assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the change was applied incrementally');
+      assert.ok(
+        enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)),
+        'the change was applied incrementally',
+      );
     });
   });
 
@@ -133,7 +136,11 @@ describe('the agent killed in its kill window', { skip }, () => {
           await enforcer.restart(node.name);
           assert.notEqual(await held.check(1000), 'connected', 'the restarted agent cut it');
           const restarted = enforcer.events.filter((e) => e.node === node.name && ['cut', 'applied', 'unchanged'].includes(e.kind)).slice(-2);
-          assert.deepEqual(restarted.map((e) => e.kind), ['cut', 'unchanged'], 'nothing to apply, and still the check ran first');
+          assert.deepEqual(
+            restarted.map((e) => e.kind),
+            ['cut', 'unchanged'],
+            'nothing to apply, and still the check ran first',
+          );
           await held.release();
         } finally {
           // The other agent's check is still hanging: let it fail (and retry with the real conntrack)

@@ -86,8 +86,14 @@ const PROBES: Probe[] = [
 ];
 
 function clusterWith(text: string): Cluster {
-  const { cluster, diagnostics } = loadCluster([{ file: 'base.yaml', text: BASE }, { file: 'policies.yaml', text }]);
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+  const { cluster, diagnostics } = loadCluster([
+    { file: 'base.yaml', text: BASE },
+    { file: 'policies.yaml', text },
+  ]);
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return cluster;
 }
 
@@ -196,7 +202,10 @@ describe('audit mode for cluster-scoped policies in the lab', { skip }, () => {
       assert.deepEqual([...new Set(enforcer.drops.map((e) => `${e.action} ${e.packets}`))], ['audit 1']);
 
       await enforcer.setPolicies(policies(false));
-      assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the switch was applied incrementally');
+      assert.ok(
+        enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)),
+        'the switch was applied incrementally',
+      );
       const enforced = withPolicies(lab, policies(false));
       const second = await lab.probe(PROBES);
       assert.deepEqual(second.reachability, reachability(new Engine(enforced), sortPods(enforced.pods), PROBES));

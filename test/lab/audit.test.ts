@@ -160,7 +160,12 @@ describe('audit mode in the lab', { skip }, () => {
       // The drop log: one audit event per audited probe and side, on the node of that side, naming the
       // staged policies; one packet each (the connection's first); no deny event.
       await settledDrops(lab, enforcer, events.length);
-      const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
+      const reported = enforcer.drops.map((e) => ({
+        probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`,
+        node: e.node,
+        direction: e.direction,
+        policies: [...e.policies].sort(),
+      }));
       assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
       assert.deepEqual([...new Set(enforcer.drops.map((e) => `${e.action} ${e.packets}`))], ['audit 1']);
       // /metrics: the audit counters per staged policy (each counts every audited probe of its chains).
@@ -176,7 +181,10 @@ describe('audit mode in the lab', { skip }, () => {
       assert.deepEqual(sorted(exported), sorted(perPolicy));
 
       await enforcer.setPolicies(policies(false));
-      assert.ok(enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)), 'the switch was applied incrementally');
+      assert.ok(
+        enforcer.events.some((e) => e.kind === 'applied' && /incremental/.test(e.message)),
+        'the switch was applied incrementally',
+      );
       const enforced = withPolicies(lab, policies(false));
       const second = await lab.probe(PROBES);
       assert.deepEqual(second.reachability, reachability(new Engine(enforced), sortPods(enforced.pods), PROBES));
@@ -195,7 +203,12 @@ describe('audit mode in the lab', { skip }, () => {
       assert.deepEqual(sorted(kernelAudits(lab)), sorted(counts));
       // The agents read the kernel log because policies are staged, not because drops are logged.
       await settledDrops(lab, enforcer, events.length);
-      const reported = enforcer.drops.map((e) => ({ probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() }));
+      const reported = enforcer.drops.map((e) => ({
+        probe: `${e.source.pod} -> ${e.destination.pod} ${e.protocol}/${e.port}`,
+        node: e.node,
+        direction: e.direction,
+        policies: [...e.policies].sort(),
+      }));
       assert.deepEqual(reported.sort(byProbe), [...events].sort(byProbe));
     });
   });

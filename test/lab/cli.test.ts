@@ -43,7 +43,11 @@ describe('netpol lab', { skip }, () => {
   });
 
   test('usage errors: unknown action, SCTP probes, bad node count', async () => {
-    for (const argv of [['lab', 'fly'], ['lab', 'run', '-f', 'examples/deny-all', '--protocol', 'SCTP'], ['lab', 'run', '-f', 'examples/deny-all', '--nodes', '0']]) {
+    for (const argv of [
+      ['lab', 'fly'],
+      ['lab', 'run', '-f', 'examples/deny-all', '--protocol', 'SCTP'],
+      ['lab', 'run', '-f', 'examples/deny-all', '--nodes', '0'],
+    ]) {
       const r = await netpol(...argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, /^error: /);

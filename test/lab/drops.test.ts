@@ -63,7 +63,7 @@ function sum(families: Family[], name: string, filter: (labels: Readonly<Record<
 }
 
 describe('the drop log in the lab', { skip }, () => {
-  test('every denied probe is exactly one drop event naming the denying side\'s policies; allowed probes none; counters add up', async () => {
+  test("every denied probe is exactly one drop event naming the denying side's policies; allowed probes none; counters add up", async () => {
     // Every packet logged: the rate is far above what the probes send; the fixture checks that the sysctl is put back.
     await withAgentLab('dl', clusterOf(BASE, POLICIES), { logDenied: true, logRate: 10_000 }, async (lab, enforcer) => {
       assert.equal(readFileSync(NF_LOG_ALL_NETNS, 'utf8').trim(), '1', 'the lab lets namespaces log while it runs');
@@ -96,7 +96,12 @@ describe('the drop log in the lab', { skip }, () => {
       assert.ok(expected.some((e) => e.direction === 'egress') && expected.some((e) => e.policies.length === 2), 'both directions, and a chain of two policies');
       await settledDrops(lab, enforcer, expected.length);
       const order = (a: Expected, b: Expected) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-      const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
+      const summary = (e: DropsAnswer['events'][number]) => ({
+        key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`,
+        node: e.node,
+        direction: e.direction,
+        policies: [...e.policies].sort(),
+      });
       assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'exactly one event per denied probe, on the enforcing node, naming the isolating policies');
       // The same events through `netpol drops` against each node's agent (inside the node's namespace).
       const drops = (netns: string, addr: string, ...args: string[]) => spawnSync('ip', ['netns', 'exec', netns, ...cliCommand(), 'drops', '--agent', `http://${addr}`, ...args], { encoding: 'utf8' });
@@ -120,10 +125,17 @@ describe('the drop log in the lab', { skip }, () => {
       const text = drops(node.netns, enforcer.listening(node.name)!).stdout;
       const line = text.split('\n').find((l) => l.includes(`reproduce: netpol check --from ${sample.source.pod} --to ${sample.destination.pod} --port ${sample.port} --protocol ${sample.protocol}`));
       assert.ok(line, text);
-      const args = line.trim().replace(/^reproduce: netpol /, '').split(' ');
+      const args = line
+        .trim()
+        .replace(/^reproduce: netpol /, '')
+        .split(' ');
       const check = spawnSync(cliCommand()[0]!, [...cliCommand().slice(1), ...args, '-f', enforcer.dir, '-o', 'json'], { encoding: 'utf8' });
       assert.equal(check.status, 1, `denied: ${check.stderr}`);
-      const verdict = JSON.parse(check.stdout) as { allowed: boolean; ingress: { policies: { policy: { namespace: string; name: string } }[] }; egress: { policies: { policy: { namespace: string; name: string } }[] } };
+      const verdict = JSON.parse(check.stdout) as {
+        allowed: boolean;
+        ingress: { policies: { policy: { namespace: string; name: string } }[] };
+        egress: { policies: { policy: { namespace: string; name: string } }[] };
+      };
       assert.equal(verdict.allowed, false);
       assert.deepEqual(verdict[sample.direction].policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort(), [...sample.policies].sort());
       // The kernel's counters, read as /metrics reads them, on both nodes.
@@ -135,11 +147,15 @@ describe('the drop log in the lab', { skip }, () => {
         const listing = nftTable(n.netns) as { nftables: { rule?: { comment?: string; expr?: { counter?: { packets: number } }[] } }[] };
         for (const item of listing.nftables) if (item.rule?.comment?.includes(' denied: isolated by ')) denied += item.rule.expr?.find((x) => x.counter)?.counter?.packets ?? 0;
       }
-      assert.equal(denied, loggedPackets, 'every denied packet was logged, and folded into its probe\'s event');
+      assert.equal(denied, loggedPackets, "every denied packet was logged, and folded into its probe's event");
       const admitted = families.reduce((a, f) => a + sum(f, 'netpol_rule_admitted_packets_total'), 0);
       const resent = served.filter((e) => admittedThenDenied.has(summary(e).key)).reduce((a, e) => a + e.packets, 0);
       assert.ok(resent > 0, 'some denied probe passed an egress rule first');
-      assert.equal(admitted, allowedIsolated + resent, 'admitting rules counted the first packet of each allowed probe once per isolated side, and every packet an egress rule let through to a denying ingress');
+      assert.equal(
+        admitted,
+        allowedIsolated + resent,
+        'admitting rules counted the first packet of each allowed probe once per isolated side, and every packet an egress rule let through to a denying ingress',
+      );
       assert.ok(sum(families[0]!, 'netpol_policy_denied_packets_total') + sum(families[1]!, 'netpol_policy_denied_packets_total') >= denied);
     });
   });
@@ -166,15 +182,28 @@ describe('the drop log in the lab', { skip }, () => {
         for (const side of [then.egress, then.ingress]) {
           if (side.allowed) continue;
           const subject = side.direction === 'egress' ? from : to;
-          expected.push({ key: `${o.from} ${o.to} ${o.protocol} ${o.port}`, node: subject.nodeName!, direction: side.direction, policies: side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort() });
+          expected.push({
+            key: `${o.from} ${o.to} ${o.protocol} ${o.port}`,
+            node: subject.nodeName!,
+            direction: side.direction,
+            policies: side.policies.map((p) => `${p.policy.namespace}/${p.policy.name}`).sort(),
+          });
         }
       }
       assert.ok(expected.length >= 4, `the staged policies would deny several probes (${expected.length})`);
       await settledDrops(lab, enforcer, expected.length);
       const order = (a: Expected, b: Expected) => (a.key + a.direction < b.key + b.direction ? -1 : a.key + a.direction > b.key + b.direction ? 1 : 0);
-      const summary = (e: DropsAnswer['events'][number]) => ({ key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`, node: e.node, direction: e.direction, policies: [...e.policies].sort() });
+      const summary = (e: DropsAnswer['events'][number]) => ({
+        key: `${e.source.pod} ${e.destination.pod} ${e.protocol} ${e.port}`,
+        node: e.node,
+        direction: e.direction,
+        policies: [...e.policies].sort(),
+      });
       assert.deepEqual(enforcer.drops.map(summary).sort(order), [...expected].sort(order), 'one audit event per would-be denying side, naming its staged policies');
-      assert.ok(enforcer.drops.every((e) => e.action === 'audit'), 'audit events, not drops');
+      assert.ok(
+        enforcer.drops.every((e) => e.action === 'audit'),
+        'audit events, not drops',
+      );
       // The connection went through: its first packet is the only one logged.
       assert.ok(enforcer.drops.every((e) => e.packets === 1));
     });

@@ -130,7 +130,10 @@ export function clusterOf(base: string, policies: string): Cluster {
     { file: 'base.yaml', text: base },
     { file: 'policies.yaml', text: policies },
   ]);
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return cluster;
 }
 

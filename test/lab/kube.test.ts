@@ -76,13 +76,18 @@ async function enforced(lab: Lab, want: Reachability, what: string, ms = 5_000):
 }
 
 function rulesets(lab: Lab): string[] {
-  return lab.layout.nodes.map((n) => execFileSync('ip', ['netns', 'exec', n.netns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' }).replace(/counter packets \d+ bytes \d+/g, 'counter'));
+  return lab.layout.nodes.map((n) =>
+    execFileSync('ip', ['netns', 'exec', n.netns, 'nft', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' }).replace(/counter packets \d+ bytes \d+/g, 'counter'),
+  );
 }
 
 describe('the lab with a real control plane', { skip }, () => {
-  test('labels and policies changed through the API are enforced; the agents run as deploy/\'s ServiceAccount', async () => {
+  test("labels and policies changed through the API are enforced; the agents run as deploy/'s ServiceAccount", async () => {
     const { cluster, diagnostics } = loadCluster([{ file: 'shop.yaml', text: MANIFESTS }]);
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     await withLab('kc', cluster, kubeEnforcer({ denyAction: 'reject' }), async (lab, enforcer) => {
       const info = enforcer.info!;
       assert.match(readFileSync(`${lab.runDir}/agent.kubeconfig`, 'utf8'), /user: system:serviceaccount:netpol-system:netpol-agent/);

@@ -9,20 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods } from '../../src/engine/matrix.js';
 import type { Cluster } from '../../src/model/cluster.js';
-import {
-  Lab,
-  LabError,
-  compiledEnforcer,
-  labDown,
-  labProbe,
-  labUp,
-  listLabs,
-  nftEnforcer,
-  planLab,
-  runLabReport,
-  staticEnforcer,
-  type LabProbe,
-} from '../../src/lab/index.js';
+import { Lab, LabError, compiledEnforcer, labDown, labProbe, labUp, listLabs, nftEnforcer, planLab, runLabReport, staticEnforcer, type LabProbe } from '../../src/lab/index.js';
 import { cluster, namespace, pod, policy } from '../builders.js';
 import { NOTHING, labSkipReason, leftovers, testLabId } from './helpers.js';
 
@@ -96,22 +83,24 @@ describe('lab', { skip }, () => {
     const rules = forward('    ip saddr 10.1.0.1 ip daddr 10.1.0.2 meta l4proto tcp reject with tcp reset\n    ip saddr 10.1.0.1 ip daddr 10.1.0.2 reject');
     const r = await runLabReport(four(), { id, nodes: 1, probes: TCP_UDP, enforcer: staticEnforcer({ 'lab-node-0': rules }) });
     const refused = r.outcomes.filter((o) => o.result !== 'connected');
-    assert.deepEqual(refused.map((o) => [o.protocol, o.from, o.to, o.result, o.code]), [
-      ['TCP', 'x/a', 'x/b', 'refused', 'ECONNREFUSED'],
-      ['UDP', 'x/a', 'x/b', 'refused', 'ECONNREFUSED'],
-    ]);
-    assert.ok(refused.every((o) => o.ms! < 500), JSON.stringify(refused));
+    assert.deepEqual(
+      refused.map((o) => [o.protocol, o.from, o.to, o.result, o.code]),
+      [
+        ['TCP', 'x/a', 'x/b', 'refused', 'ECONNREFUSED'],
+        ['UDP', 'x/a', 'x/b', 'refused', 'ECONNREFUSED'],
+      ],
+    );
+    assert.ok(
+      refused.every((o) => o.ms! < 500),
+      JSON.stringify(refused),
+    );
     assert.deepEqual(leftovers(id), NOTHING);
   });
 
   test('named ports resolve per destination; where undefined, the stand-in port is probed', async () => {
     const id = testLabId('d');
     const c = cluster({
-      pods: [
-        pod('x/a', {}, { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }),
-        pod('x/b', {}, { ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] }),
-        pod('y/a'),
-      ],
+      pods: [pod('x/a', {}, { ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }), pod('x/b', {}, { ports: [{ name: 'http', port: 9090, protocol: 'TCP' }] }), pod('y/a')],
     });
     // Drop the stand-in port: only destinations without a port named http are denied.
     const enforcer = nftEnforcer((lab) => forward(`    tcp dport ${lab.layout.unnamedPort} drop`));
@@ -235,7 +224,10 @@ describe('lab', { skip }, () => {
       namespaces: [namespace('x'), namespace('y', { team: 'y' })],
       pods: [pod('x/a', { app: 'a' }, { ports: [{ name: 'web', port: 81, protocol: 'TCP' }] }), pod('x/b', { app: 'b' }), pod('y/a', { app: 'a' }), pod('y/b', { app: 'b' })],
       policies: [
-        policy('x/only-from-y', { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }], ports: [{ port: 'web' }, { port: 80, protocol: 'UDP' }] }] }),
+        policy('x/only-from-y', {
+          podSelector: { matchLabels: { app: 'a' } },
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'y' } } }], ports: [{ port: 'web' }, { port: 80, protocol: 'UDP' }] }],
+        }),
         policy('y/no-egress', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Egress'] }),
       ],
     });

@@ -70,7 +70,10 @@ describe('serve with the agents of a lab', { skip }, () => {
   test('every probe the kernel denied is a drop pair on the page, each denied by check as the event says; no allowed probe is one', async () => {
     const id = testLabId('sd');
     const { cluster, diagnostics } = loadCluster([{ file: 'sd.yaml', text: CLUSTER }]);
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     const enforcer = agentEnforcer({ logDenied: true, logRate: 10_000 });
     const lab = await Lab.create(cluster, { id, nodes: 2, enforcer });
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -108,10 +111,16 @@ describe('serve with the agents of a lab', { skip }, () => {
       for (const p of view.pairs) {
         assert.deepEqual([p.from.kind, p.to.kind, p.denied, p.audited, p.protocol, p.port], ['pod', 'pod', 1, 0, 'TCP', 80]);
         const event = view.events.find((e) => e.from.name === p.from.name && e.to.name === p.to.name)!;
-        assert.equal(event.node, byKey.get(p.to.name)!.nodeName, 'the ingress side dropped it, on the destination\'s node');
-        const answer = (await (await fetch(`${url}api/v1/check?from=${p.from.check}&to=${p.to.check}&port=${p.port}&protocol=${p.protocol}`)).json()) as { allowed: boolean; ingress: { policies: { policy: { namespace: string; name: string } }[] } };
+        assert.equal(event.node, byKey.get(p.to.name)!.nodeName, "the ingress side dropped it, on the destination's node");
+        const answer = (await (await fetch(`${url}api/v1/check?from=${p.from.check}&to=${p.to.check}&port=${p.port}&protocol=${p.protocol}`)).json()) as {
+          allowed: boolean;
+          ingress: { policies: { policy: { namespace: string; name: string } }[] };
+        };
         assert.equal(answer.allowed, false);
-        assert.deepEqual(answer.ingress.policies.map((x) => `${x.policy.namespace}/${x.policy.name}`), [...event.policies]);
+        assert.deepEqual(
+          answer.ingress.policies.map((x) => `${x.policy.namespace}/${x.policy.name}`),
+          [...event.policies],
+        );
       }
     } finally {
       await server?.close();

@@ -38,7 +38,10 @@ const PROBES: Probe[] = [
 function example(): Cluster {
   const files = readdirSync(EXAMPLE).filter((f) => f.endsWith('.yaml'));
   const { cluster, diagnostics } = loadCluster(files.map((f) => ({ file: f, text: readFileSync(join(EXAMPLE, f), 'utf8') })));
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return cluster;
 }
 
@@ -75,7 +78,10 @@ describe('cluster-scoped policies in the lab, enforced by netpol agent from file
       assert.equal(allowed(first, 2, 'tenant-a/web', 'monitoring/prometheus'), true, 'pod traffic is passed on and nothing selects prometheus');
       // The agents say that domainNames are not enforced.
       const problems = enforcer.events.filter((e) => e.kind === 'problem').map((e) => e.message);
-      assert.ok(problems.some((m) => /domainNames peers are not enforced/.test(m) && /ClusterNetworkPolicy\/tenant-egress egress\[1\]/.test(m)), problems.join('\n'));
+      assert.ok(
+        problems.some((m) => /domainNames peers are not enforced/.test(m) && /ClusterNetworkPolicy\/tenant-egress egress\[1\]/.test(m)),
+        problems.join('\n'),
+      );
 
       // Without allow-monitoring, tenant-a's NetworkPolicy decides what Prometheus may reach.
       const without: Cluster = { ...lab.cluster, clusterPolicies: (lab.cluster.clusterPolicies ?? []).filter((p) => p.name !== 'allow-monitoring') };

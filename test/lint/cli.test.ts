@@ -46,7 +46,10 @@ describe('netpol lint', () => {
   test('an error-level finding: exit 1, text with file:line:col, rule id, and a suppressed pod note', async () => {
     const r = await netpol(['lint', '-f', '-'], MANIFESTS);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^<stdin>:26:7: error: NetworkPolicy shop\/api-in: spec.ingress\[0\].from\[0\].namespaceSelector: namespaceSelector requires label "name".*\[namespace-selector-unknown-labels\]$/m);
+    assert.match(
+      r.stdout,
+      /^<stdin>:26:7: error: NetworkPolicy shop\/api-in: spec.ingress\[0\].from\[0\].namespaceSelector: namespaceSelector requires label "name".*\[namespace-selector-unknown-labels\]$/m,
+    );
     // web's annotation turns pod-not-isolated off for web only.
     assert.match(r.stdout, /Pod shop\/api: no policy isolates this pod for egress/);
     assert.doesNotMatch(r.stdout, /Pod shop\/web/);
@@ -62,7 +65,10 @@ describe('netpol lint', () => {
     assert.equal(s.version, '2.1.0');
     const run = s.runs[0];
     assert.equal(run.tool.driver.name, 'netpol');
-    assert.deepEqual(run.tool.driver.rules.map((x: { id: string }) => x.id), RULES.map((x) => x.id));
+    assert.deepEqual(
+      run.tool.driver.rules.map((x: { id: string }) => x.id),
+      RULES.map((x) => x.id),
+    );
     for (const rule of run.tool.driver.rules) {
       assert.ok(rule.shortDescription.text && rule.fullDescription.text, rule.id);
       assert.match(rule.defaultConfiguration.level, /^(error|warning|note)$/);
@@ -86,7 +92,10 @@ describe('netpol lint', () => {
     for (const [dir, rule] of expect) {
       const r = await netpol(['lint', '-f', dir, '-o', 'json']);
       assert.equal(r.code, 0, r.stderr);
-      assert.ok(JSON.parse(r.stdout).findings.some((f: { rule: string }) => f.rule === rule), `${dir}: ${rule}`);
+      assert.ok(
+        JSON.parse(r.stdout).findings.some((f: { rule: string }) => f.rule === rule),
+        `${dir}: ${rule}`,
+      );
     }
     // The corrected scenario is quiet about DNS.
     const fixed = JSON.parse((await netpol(['lint', '-f', 'examples/internal-egress-dns', '-o', 'json'])).stdout);

@@ -66,7 +66,10 @@ describe('JSON on the fast path', () => {
     const text = [ns, other, pod].map((o) => JSON.stringify(o, null, 2)).join('\n');
     const r = loadClusterFast([{ file: 's.json', text }]);
     assert.equal(r.fast, false);
-    assert.deepEqual(r.cluster.pods.map((p) => p.name), ['p']);
+    assert.deepEqual(
+      r.cluster.pods.map((p) => p.name),
+      ['p'],
+    );
     assert.equal(r.diagnostics.filter((d) => d.severity === 'error').length, 0, JSON.stringify(r.diagnostics));
     assert.equal(r.cluster.pods[0]!.source!.line, text.split('\n').indexOf('{', 10) + 1);
   });
@@ -75,7 +78,11 @@ describe('JSON on the fast path', () => {
     const t = '{"a":"}{\\"]"}\n[1,{"b":[]}] {}';
     assert.deepEqual(
       jsonValues(t)!.map((s) => [t.slice(s.start, s.end), s.line, s.column]),
-      [['{"a":"}{\\"]"}', 1, 1], ['[1,{"b":[]}]', 2, 1], ['{}', 2, 14]],
+      [
+        ['{"a":"}{\\"]"}', 1, 1],
+        ['[1,{"b":[]}]', 2, 1],
+        ['{}', 2, 14],
+      ],
     );
     for (const bad of ['{"a":1', '{}}', '{} x', '"s"', '{"a":"b\n"}']) assert.equal(jsonValues(bad), undefined, bad);
     assert.equal(jsonStreamAsYaml('{}\n{}'), '{}\n--- {}');
@@ -90,10 +97,16 @@ describe('JSON on the fast path', () => {
     }
     yaml += `${indent}x: y\n`;
     const json = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}}`;
-    for (const [file, text] of [['deep.yaml', yaml], ['deep.json', json]] as const) {
+    for (const [file, text] of [
+      ['deep.yaml', yaml],
+      ['deep.json', json],
+    ] as const) {
       const r = loadClusterFast([{ file, text }]);
       assert.equal(r.fast, false, file);
-      assert.ok(r.diagnostics.some((d) => d.severity === 'error' && /nests deeper than/.test(d.message)), `${file}: ${JSON.stringify(r.diagnostics.slice(0, 2))}`);
+      assert.ok(
+        r.diagnostics.some((d) => d.severity === 'error' && /nests deeper than/.test(d.message)),
+        `${file}: ${JSON.stringify(r.diagnostics.slice(0, 2))}`,
+      );
     }
   });
 });

@@ -33,7 +33,17 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-const PATHS = ['metadata.name', 'metadata.labels', 'spec', 'spec.podSelector', 'spec.ingress[0].from[0]', 'spec.ingress[0].ports[0].port', 'spec.containers[0].ports[0]', 'status.podIP', 'nope.nothing'];
+const PATHS = [
+  'metadata.name',
+  'metadata.labels',
+  'spec',
+  'spec.podSelector',
+  'spec.ingress[0].from[0]',
+  'spec.ingress[0].ports[0].port',
+  'spec.containers[0].ports[0]',
+  'status.podIP',
+  'nope.nothing',
+];
 
 function assertSame(sources: SourceText[], expectFast?: boolean): void {
   const fast = loadClusterFast(sources);
@@ -42,7 +52,8 @@ function assertSame(sources: SourceText[], expectFast?: boolean): void {
   assert.deepEqual(plain(fast.cluster), plain(ref.cluster));
   assert.deepEqual(fast.diagnostics, ref.diagnostics);
   // Positions: every object's locator agrees, and so do validation diagnostics that use them.
-  const objs = (r: LoadResult) => [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies, ...(r.cluster.clusterPolicies ?? []), ...(r.cluster.services ?? [])].map((o) => o.source);
+  const objs = (r: LoadResult) =>
+    [...r.cluster.namespaces.values(), ...r.cluster.pods, ...r.cluster.policies, ...(r.cluster.clusterPolicies ?? []), ...(r.cluster.services ?? [])].map((o) => o.source);
   const a = objs(fast);
   const b = objs(ref);
   a.forEach((s, i) => {
@@ -66,7 +77,10 @@ describe('fast loader', () => {
     test(`takes the fast path on ${shape} and equals the reference loader`, () => {
       const scale = shape === 'realistic' ? 0.02 : shape === 'one-ns-overlap' || shape === 'pairs' ? 0.01 : shape === 'cross-ns' ? 0.002 : 0.0008;
       const files = generateFiles(shape, { seed: 7, scale, chunk: 50 });
-      assertSame(files.map((f) => ({ file: f.name, text: f.text })), true);
+      assertSame(
+        files.map((f) => ({ file: f.name, text: f.text })),
+        true,
+      );
     });
   }
 
@@ -79,7 +93,13 @@ describe('fast loader', () => {
     const invalid = readFileSync(join(root, 'test/fixtures/service/invalid.yaml'), 'utf8');
     for (const doc of invalid.split(/^---$/m)) assertSame([{ file: 'bad.yaml', text: doc }], false);
     // The same Service twice, in two files: the reference loader reports the duplicate.
-    assertSame([{ file: 'a.yaml', text }, { file: 'b.yaml', text }], false);
+    assertSame(
+      [
+        { file: 'a.yaml', text },
+        { file: 'b.yaml', text },
+      ],
+      false,
+    );
   });
 
   test('equals the reference loader on every example and fixture, file by file', () => {
@@ -333,12 +353,7 @@ spec:
   });
 
   test('the subset parser reads random block documents as the reference parser does, or declines', () => {
-    const scalar = fc.oneof(
-      fc.string({ unit: fc.constantFrom(...'aZ09-_.:/#@ \'"yYnN~|>'.split('')), maxLength: 6 }),
-      fc.integer({ min: -5, max: 100000 }),
-      fc.boolean(),
-      fc.constant(null),
-    );
+    const scalar = fc.oneof(fc.string({ unit: fc.constantFrom(...'aZ09-_.:/#@ \'"yYnN~|>'.split('')), maxLength: 6 }), fc.integer({ min: -5, max: 100000 }), fc.boolean(), fc.constant(null));
     const key = fc.string({ unit: fc.constantFrom(...'abkZ09-_./ :#'.split('')), minLength: 1, maxLength: 5 });
     const { tree } = fc.letrec((tie) => ({
       tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('map'), tie('seq')),
@@ -359,7 +374,11 @@ spec:
         }
         const ref = parseDocuments('t.yaml', text);
         if (ref.diagnostics.some((d) => d.severity === 'error')) assert.fail(`fast path read what the reference parser rejects: ${JSON.stringify(text)}`);
-        assert.deepEqual(fast.documents.map((d) => d.value), ref.documents.map(plainValue), text);
+        assert.deepEqual(
+          fast.documents.map((d) => d.value),
+          ref.documents.map(plainValue),
+          text,
+        );
       }),
       { numRuns: 1500 },
     );

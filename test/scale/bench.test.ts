@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const tsx = (script: string, args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+const tsx = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 });
 
 test('gen writes a shape as YAML files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-gen-'));

@@ -78,7 +78,13 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
           classes.length,
           members.map((m) => m ?? []),
         );
-        classes.forEach((_, c) => assert.deepEqual(lists[c], members.flatMap((m, q) => (m?.includes(c) ? [q] : [])), `class ${c}`));
+        classes.forEach((_, c) =>
+          assert.deepEqual(
+            lists[c],
+            members.flatMap((m, q) => (m?.includes(c) ? [q] : [])),
+            `class ${c}`,
+          ),
+        );
       },
     ),
     { seed: SEED, numRuns: 200 },
@@ -101,14 +107,27 @@ test('the bulk build and a change agree with the oracle on NotIn and DoesNotExis
   }
   const policies = [
     // NotIn on a key no pod has: every pod of the selected namespaces.
-    policy('blue/not-in-missing', { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: 'prod' } }, podSelector: { matchExpressions: [{ key: 'absent', operator: 'NotIn', values: ['x'] }] } }] }] }),
+    policy('blue/not-in-missing', {
+      podSelector: {},
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { env: 'prod' } }, podSelector: { matchExpressions: [{ key: 'absent', operator: 'NotIn', values: ['x'] }] } }] }],
+    }),
     // DoesNotExist: the pods without the canary label, anywhere; `{}` podSelector beside a namespace selector.
     policy('green/no-canary', {
       podSelector: { matchLabels: { app: 'web' } },
       policyTypes: ['Egress'],
-      egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] } }, { namespaceSelector: { matchLabels: { env: 'dev' } }, podSelector: {} }] }],
+      egress: [
+        {
+          to: [
+            { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }] } },
+            { namespaceSelector: { matchLabels: { env: 'dev' } }, podSelector: {} },
+          ],
+        },
+      ],
     }),
-    policy('green/api-in', { podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] } }] }] }),
+    policy('green/api-in', {
+      podSelector: { matchLabels: { app: 'api' } },
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] } }] }],
+    }),
   ];
   const c = cluster({ namespaces: [namespace('blue', { env: 'prod' }), namespace('green', { env: 'dev' })], pods, policies });
   const probe: ScaleProbe = { port: 80, protocol: 'TCP' };

@@ -90,7 +90,13 @@ describe('ScaleEngine', () => {
     e.allowedPairs({ port: 80, protocol: 'TCP' });
     assert.deepEqual(calls, ['policies', 'pods', 'peers', 'groups', 'count']);
     const files: number[] = [];
-    loadClusterFast([{ file: 'a.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n' }, { file: 'b.yaml', text: '' }], { progress: (d) => files.push(d) });
+    loadClusterFast(
+      [
+        { file: 'a.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n' },
+        { file: 'b.yaml', text: '' },
+      ],
+      { progress: (d) => files.push(d) },
+    );
     assert.deepEqual(files, [1, 2]);
   });
 });

@@ -60,8 +60,26 @@ describe('policyNormalizer', () => {
     const normalize = policyNormalizer();
     const x = normalize(policy('x/a', { podSelector: { matchLabels: { a: 'b' } } }));
     const y = normalize(policy('x/b', { podSelector: { matchExpressions: [{ key: 'a', operator: 'In', values: ['b'] }] } }));
-    const z = normalize(policy('x/c', { podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists' }, { key: 'b', operator: 'Exists' }] } }));
-    const w = normalize(policy('x/d', { podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists', values: [] }, { key: 'b', operator: 'Exists' }] } }));
+    const z = normalize(
+      policy('x/c', {
+        podSelector: {
+          matchExpressions: [
+            { key: 'a', operator: 'Exists' },
+            { key: 'b', operator: 'Exists' },
+          ],
+        },
+      }),
+    );
+    const w = normalize(
+      policy('x/d', {
+        podSelector: {
+          matchExpressions: [
+            { key: 'a', operator: 'Exists', values: [] },
+            { key: 'b', operator: 'Exists' },
+          ],
+        },
+      }),
+    );
     assert.deepEqual(x.subject, normalizePolicy(policy('x/a', { podSelector: { matchLabels: { a: 'b' } } })).subject);
     assert.notEqual(x.subject, y.subject);
     assert.equal(y.subject.text, 'a=b');

@@ -156,19 +156,25 @@ function applyChange(engine: ScaleEngine, mirror: { pods: PodInfo[]; policies: P
 
 test('after random sequences of changes, verdicts and cached counts match a fresh oracle', () => {
   fc.assert(
-    fc.property(clusterArb, fc.array(changeArb, { minLength: 1, maxLength: 8 }), fc.subarray(PROBES, { minLength: 1, maxLength: 3 }), fc.constantFrom(...STRATEGIES), (c, changes, cached, strategy) => {
-      const engine = new ScaleEngine(c, { strategy });
-      for (const p of cached) engine.allowedPairs(p); // cached now: changes must correct them
-      const mirror = { pods: [...c.pods], policies: [...c.policies] };
-      changes.forEach((ch, step) => {
-        applyChange(engine, mirror, ch, step);
-        const now = buildCluster({ namespaces: [...c.namespaces.values()], pods: mirror.pods, policies: mirror.policies });
-        for (const p of cached) assert.equal(engine.allowedPairs(p), bruteCount(now, p), `allowedPairs ${p.protocol}/${p.port} after step ${step} (${ch.kind})`);
-      });
-      const final = buildCluster({ namespaces: [...c.namespaces.values()], pods: mirror.pods, policies: mirror.policies });
-      assertPairs(final, engine);
-      assert.equal(engine.stats.pods, mirror.pods.length);
-    }),
+    fc.property(
+      clusterArb,
+      fc.array(changeArb, { minLength: 1, maxLength: 8 }),
+      fc.subarray(PROBES, { minLength: 1, maxLength: 3 }),
+      fc.constantFrom(...STRATEGIES),
+      (c, changes, cached, strategy) => {
+        const engine = new ScaleEngine(c, { strategy });
+        for (const p of cached) engine.allowedPairs(p); // cached now: changes must correct them
+        const mirror = { pods: [...c.pods], policies: [...c.policies] };
+        changes.forEach((ch, step) => {
+          applyChange(engine, mirror, ch, step);
+          const now = buildCluster({ namespaces: [...c.namespaces.values()], pods: mirror.pods, policies: mirror.policies });
+          for (const p of cached) assert.equal(engine.allowedPairs(p), bruteCount(now, p), `allowedPairs ${p.protocol}/${p.port} after step ${step} (${ch.kind})`);
+        });
+        const final = buildCluster({ namespaces: [...c.namespaces.values()], pods: mirror.pods, policies: mirror.policies });
+        assertPairs(final, engine);
+        assert.equal(engine.stats.pods, mirror.pods.length);
+      },
+    ),
     { seed: SEED, numRuns: 500 },
   );
 });

@@ -62,8 +62,16 @@ test(`tier-aware scale engine agrees with the tier oracle (seed ${SEED}, replay:
         for (let i = 0; i < pods.length; i++) {
           const others = pods.map((_, j) => j).filter((j) => j !== i);
           const where = `${pods[i]!.namespace}/${pods[i]!.name} ${probe.protocol}/${probe.port}`;
-          assert.deepEqual(indexes(engine.destinations(pods[i]!, probe)), others.filter((j) => expected(i, j)), `destinations of ${where}`);
-          assert.deepEqual(indexes(engine.sources(pods[i]!, probe)), others.filter((j) => expected(j, i)), `sources of ${where}`);
+          assert.deepEqual(
+            indexes(engine.destinations(pods[i]!, probe)),
+            others.filter((j) => expected(i, j)),
+            `destinations of ${where}`,
+          );
+          assert.deepEqual(
+            indexes(engine.sources(pods[i]!, probe)),
+            others.filter((j) => expected(j, i)),
+            `sources of ${where}`,
+          );
         }
         const counts = engine.namespaceCounts(probe);
         const got = new Map(counts.cells.map(([a, b, v]) => [`${counts.namespaces[a]} ${counts.namespaces[b]}`, v]));

@@ -106,7 +106,9 @@ describe('netpol serve: edits', () => {
   });
 
   test('an invalid edit returns its diagnostics at line and column, and no analysis', async () => {
-    const r = await post('/api/v1/analyze', { edits: [{ document: null, text: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: three-tier}\nspec:\n  podSelector: {}\n  ingres: []\n' }] });
+    const r = await post('/api/v1/analyze', {
+      edits: [{ document: null, text: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: three-tier}\nspec:\n  podSelector: {}\n  ingres: []\n' }],
+    });
     assert.equal(r.json.invalid, true);
     assert.equal(r.json.probes, undefined);
     assert.deepEqual(
@@ -147,7 +149,9 @@ describe('netpol serve: addresses outside the cluster', () => {
   test('GET /api/v1/external lists each ipBlock with the pods on each side, as check answers for its address', async () => {
     const s = await startServer({ source: fileSource({ filenames: ['examples/ipblock-except'], recursive: false }), port: 0, assetsDir: assets });
     try {
-      const ext = JSON.parse(await (await fetch(new URL('/api/v1/external?port=80', s.url))).text()) as { blocks: { label: string; address: string; policies: string[]; reachedFrom: number[]; reaches: number[] }[] };
+      const ext = JSON.parse(await (await fetch(new URL('/api/v1/external?port=80', s.url))).text()) as {
+        blocks: { label: string; address: string; policies: string[]; reachedFrom: number[]; reaches: number[] }[];
+      };
       const reach = JSON.parse(await (await fetch(new URL('/api/v1/reach?port=80', s.url))).text()) as { positions: number[] };
       const { pods } = JSON.parse(await (await fetch(new URL('/api/v1/cluster', s.url))).text()) as { pods: { namespace: string; name: string; ips: string[] }[] };
       assert.equal(ext.blocks.length, 1);
@@ -158,7 +162,10 @@ describe('netpol serve: addresses outside the cluster', () => {
       // Every pod on each side, as `netpol check` says for the block's address.
       for (const [i, p] of pods.entries()) {
         const name = `${p.namespace}/${p.name}`;
-        for (const [from, to, list] of [[name, block!.address, block!.reachedFrom], [block!.address, name, block!.reaches]] as const) {
+        for (const [from, to, list] of [
+          [name, block!.address, block!.reachedFrom],
+          [block!.address, name, block!.reaches],
+        ] as const) {
           const cli = JSON.parse((await netpol(['check', '-f', 'examples/ipblock-except', '--from', from, '--to', to, '--port', '80', '-o', 'json'])).stdout) as { allowed: boolean };
           assert.equal(list.includes(reach.positions[i]!), cli.allowed, `${from} -> ${to}`);
         }

@@ -94,17 +94,29 @@ describe('serve with agents', () => {
       assert.deepEqual(await drops(server).then((v) => v.kept), 3);
       const byPair = new Map(view.pairs.map((p) => [`${p.from.name} > ${p.to.name}`, p]));
       const web = byPair.get('shop/probe > shop/web')!;
-      assert.deepEqual([web.from.kind, web.to.kind, web.denied, web.audited, web.packets, web.lastAction, web.protocol, web.port, web.ports], ['pod', 'pod', 2, 0, 3, 'deny', 'TCP', 8080, ['TCP/8080']]);
+      assert.deepEqual(
+        [web.from.kind, web.to.kind, web.denied, web.audited, web.packets, web.lastAction, web.protocol, web.port, web.ports],
+        ['pod', 'pod', 2, 0, 3, 'deny', 'TCP', 8080, ['TCP/8080']],
+      );
       const block = byPair.get('shop/probe > 203.0.113.0/24')!;
       assert.deepEqual([block.to.kind, block.to.check, block.denied, block.audited, block.lastAction, block.port], ['block', '203.0.113.7', 0, 1, 'audit', 25]);
-      assert.deepEqual(view.events.map((e) => [e.action, e.from.check, e.to.check, e.port, e.policies]), [
-        ['audit', 'shop/probe', '203.0.113.7', 25, ['shop/probe-out']],
-        ['deny', 'shop/probe', 'shop/web', 8080, ['shop/web-from-api']],
-        ['deny', 'shop/probe', 'shop/web', 8080, ['shop/web-from-api']],
-      ]);
+      assert.deepEqual(
+        view.events.map((e) => [e.action, e.from.check, e.to.check, e.port, e.policies]),
+        [
+          ['audit', 'shop/probe', '203.0.113.7', 25, ['shop/probe-out']],
+          ['deny', 'shop/probe', 'shop/web', 8080, ['shop/web-from-api']],
+          ['deny', 'shop/probe', 'shop/web', 8080, ['shop/web-from-api']],
+        ],
+      );
 
       // The question the page asks about the drop is the one `netpol check` answers, with the same policies.
-      const asked = (await (await fetch(`${server.url}api/v1/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: web.from.check, to: web.to.check, port: web.port, protocol: web.protocol }) })).json()) as { allowed: boolean; reason: string; ingress: { policies: { policy: { name: string } }[] } };
+      const asked = (await (
+        await fetch(`${server.url}api/v1/check`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ from: web.from.check, to: web.to.check, port: web.port, protocol: web.protocol }),
+        })
+      ).json()) as { allowed: boolean; reason: string; ingress: { policies: { policy: { name: string } }[] } };
       const cli = await netpol(['check', '-f', join(dir, 'shop.yaml'), '--from', web.from.check, '--to', web.to.check, '--port', String(web.port), '--protocol', 'TCP', '-o', 'json']);
       assert.equal(cli.code, 1, cli.stderr);
       assert.deepEqual(asked, JSON.parse(cli.stdout));
@@ -153,10 +165,14 @@ describe('agents that cannot be read', () => {
       assert.ok(later.retryInMs! <= 400);
       agent = await startShopAgent('127.0.0.1', port);
       agent.push(kernelLine('deny', WEB_IN, '10.1.0.2', '10.1.0.1', 40000, 8080));
-      const back = await until('the agent is read again', async () => {
-        const v = await drops(server);
-        return v.agents[0]?.state === 'ok' && v.kept === 1 ? v : undefined;
-      }, 5000);
+      const back = await until(
+        'the agent is read again',
+        async () => {
+          const v = await drops(server);
+          return v.agents[0]?.state === 'ok' && v.kept === 1 ? v : undefined;
+        },
+        5000,
+      );
       assert.equal(back.agents[0]?.message, undefined);
     } finally {
       await server.close();
@@ -166,7 +182,22 @@ describe('agents that cannot be read', () => {
   });
 
   test('what an agent sends is validated and bounded: malformed events are left out and counted, other answers are failures', async () => {
-    const good = { seq: 1, time: new Date().toISOString(), lastTime: new Date().toISOString(), node: 'n1', action: 'deny', direction: 'ingress', chain: WEB_IN, policies: ['shop/web-from-api'], reason: 'r', source: { ip: '10.1.0.2', pod: 'shop/probe' }, destination: { ip: '10.1.0.1', pod: 'shop/web' }, protocol: 'TCP', port: 8080, packets: 1 };
+    const good = {
+      seq: 1,
+      time: new Date().toISOString(),
+      lastTime: new Date().toISOString(),
+      node: 'n1',
+      action: 'deny',
+      direction: 'ingress',
+      chain: WEB_IN,
+      policies: ['shop/web-from-api'],
+      reason: 'r',
+      source: { ip: '10.1.0.2', pod: 'shop/probe' },
+      destination: { ip: '10.1.0.1', pod: 'shop/web' },
+      protocol: 'TCP',
+      port: 8080,
+      packets: 1,
+    };
     const hostile = '<img src=x onerror=alert(1)>\u202e\u001b[31m';
     const answers: Record<string, string> = {
       '/mixed': JSON.stringify({
@@ -220,7 +251,10 @@ describe('agents that cannot be read', () => {
         '/none': ['unreachable', 'it has no drop log (404): start the agent with --log-denied'],
       });
       // The two well-formed events are kept; the unknown pod name is an address of no pod.
-      assert.deepEqual(view.events.map((e) => [e.seq, e.from.kind, e.from.name]).sort(), [[1, 'pod', 'shop/probe'], [8, 'address', '10.1.0.9']]);
+      assert.deepEqual(view.events.map((e) => [e.seq, e.from.kind, e.from.name]).sort(), [
+        [1, 'pod', 'shop/probe'],
+        [8, 'address', '10.1.0.9'],
+      ]);
       // Names leave only as JSON strings, with control and bidi characters escaped.
       const text = await (await fetch(`${server.url}api/v1/drops`)).text();
       assert.ok(!text.includes('\u202e') && !text.includes('\u001b'), text);
@@ -251,7 +285,30 @@ describe('the drop store', () => {
   const ws = new Workspace({ cluster: shop, diagnostics: [], sources: [], invalid: false }, 'shop');
   const at = (ms: number) => new Date(ms).toISOString();
   const event = (seq: number, ms: number) => {
-    const a = agentAnswerOf(JSON.stringify({ node: 'n1', last: seq, events: [{ seq, time: at(ms), lastTime: at(ms), node: 'n1', action: 'deny', direction: 'ingress', chain: WEB_IN, policies: [], reason: 'r', source: { ip: '10.1.0.2' }, destination: { ip: '10.1.0.1' }, protocol: 'TCP', port: 8080, packets: 1 }] }));
+    const a = agentAnswerOf(
+      JSON.stringify({
+        node: 'n1',
+        last: seq,
+        events: [
+          {
+            seq,
+            time: at(ms),
+            lastTime: at(ms),
+            node: 'n1',
+            action: 'deny',
+            direction: 'ingress',
+            chain: WEB_IN,
+            policies: [],
+            reason: 'r',
+            source: { ip: '10.1.0.2' },
+            destination: { ip: '10.1.0.1' },
+            protocol: 'TCP',
+            port: 8080,
+            packets: 1,
+          },
+        ],
+      }),
+    );
     assert.ok(typeof a !== 'string');
     return a.events;
   };
@@ -262,10 +319,16 @@ describe('the drop store', () => {
     for (let i = 1; i <= 5; i++) store.add('a', event(i, t0 + i * 1000), t0 + i * 1000);
     assert.equal(store.size, 3);
     const view = store.view(ws, []);
-    assert.deepEqual(view.events.map((e) => e.seq), [5, 4, 3]);
+    assert.deepEqual(
+      view.events.map((e) => e.seq),
+      [5, 4, 3],
+    );
     assert.deepEqual([view.pairs.length, view.pairs[0]!.from.name, view.pairs[0]!.to.name, view.pairs[0]!.denied, view.pairs[0]!.last], [1, 'shop/probe', 'shop/web', 3, at(t0 + 5000)]);
     assert.equal(store.prune(t0 + 3000 + 60_000), false);
     assert.equal(store.prune(t0 + 4000 + 60_001), true);
-    assert.deepEqual(store.view(ws, []).events.map((e) => e.seq), [5]);
+    assert.deepEqual(
+      store.view(ws, []).events.map((e) => e.seq),
+      [5],
+    );
   });
 });

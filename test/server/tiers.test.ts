@@ -55,7 +55,10 @@ describe('netpol serve with cluster-scoped policies', () => {
     assert.equal(api.text, cli.stdout);
     const matrix = JSON.parse(cli.stdout) as { pods: string[]; probes: { port: number; allowed: boolean[][] }[] };
     const summary = JSON.parse((await get('/api/v1/cluster')).text) as { pods: { namespace: string; name: string }[] };
-    assert.deepEqual(summary.pods.map((p) => `${p.namespace}/${p.name}`), matrix.pods);
+    assert.deepEqual(
+      summary.pods.map((p) => `${p.namespace}/${p.name}`),
+      matrix.pods,
+    );
     let allowed = 0;
     for (const probe of matrix.probes) {
       const reach = decode(JSON.parse((await get(`/api/v1/reach?port=${probe.port}`)).text));
@@ -99,7 +102,13 @@ describe('netpol serve with cluster-scoped policies', () => {
     const doc = documents.find((d) => d.policies.includes('tenant-a/db-from-web'))!;
     const closed = doc.text.replace(/ingress:[\s\S]*$/, 'ingress: []\n');
     assert.notEqual(closed, doc.text);
-    const r = await post('/api/v1/analyze', { edits: [{ document: doc.id, text: closed }], probes: [{ port: 5432, protocol: 'TCP' }, { port: 9090, protocol: 'TCP' }] });
+    const r = await post('/api/v1/analyze', {
+      edits: [{ document: doc.id, text: closed }],
+      probes: [
+        { port: 5432, protocol: 'TCP' },
+        { port: 9090, protocol: 'TCP' },
+      ],
+    });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     const [postgres, metrics] = r.json.probes as { added: number; removed: number; changes: { from: string; to: string; change: string; causes: string[] }[] }[];
     assert.deepEqual(postgres!.changes, [{ from: 'tenant-a/web', to: 'tenant-a/db', change: 'removed', causes: ['tenant-a/db-from-web'] }]);
@@ -112,7 +121,10 @@ describe('netpol serve with cluster-scoped policies', () => {
   test('more pods than the exact engine takes pair by pair: the tier-aware class engine answers, as check does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netpol-tiers-'));
     const n = 2001;
-    const pods = Array.from({ length: n }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: big, labels: {app: a${i % 3}}}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.${i >> 8}.${i & 255}.1}\n`);
+    const pods = Array.from(
+      { length: n },
+      (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: big, labels: {app: a${i % 3}}}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.${i >> 8}.${i & 255}.1}\n`,
+    );
     const banp = `apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a0}}}}\n  ingress: [{name: deny, action: Deny, from: [{namespaces: {}}]}]\n`;
     writeFileSync(join(dir, 'big.yaml'), ['apiVersion: v1\nkind: Namespace\nmetadata: {name: big}\n', ...pods, banp].join('---\n'));
     const big = await startServer({ source: fileSource({ filenames: [dir], recursive: false }), port: 0, assetsDir: assets });
@@ -123,7 +135,11 @@ describe('netpol serve with cluster-scoped policies', () => {
       const { pods: order } = JSON.parse((await get('/api/v1/cluster', big)).text) as { pods: { name: string }[] };
       const at = (name: string) => order.findIndex((p) => p.name === name);
       // p0 has app=a0 (the baseline denies its ingress); p1 has app=a1 (no policy).
-      for (const [from, to] of [['p1', 'p0'], ['p0', 'p1'], ['p3', 'p1999']] as const) {
+      for (const [from, to] of [
+        ['p1', 'p0'],
+        ['p0', 'p1'],
+        ['p3', 'p1999'],
+      ] as const) {
         const check = JSON.parse((await get(`/api/v1/check?from=big/${from}&to=big/${to}&port=80`, big)).text) as { allowed: boolean };
         assert.equal(reach(at(from), at(to)), check.allowed, `${from} -> ${to}`);
       }

@@ -42,7 +42,22 @@ describe('recent drops on the page', { skip: missing }, () => {
     agent = await startShopAgent();
     // An agent that sends markup where names go.
     const now = new Date().toISOString();
-    const event = { seq: 1, time: now, lastTime: now, node: MARKUP, action: 'deny', direction: 'egress', chain: MARKUP, policies: [MARKUP], reason: MARKUP, source: { ip: '10.1.0.3', pod: 'shop/api' }, destination: { ip: '198.51.100.1' }, protocol: 'TCP', port: 9, packets: 1 };
+    const event = {
+      seq: 1,
+      time: now,
+      lastTime: now,
+      node: MARKUP,
+      action: 'deny',
+      direction: 'egress',
+      chain: MARKUP,
+      policies: [MARKUP],
+      reason: MARKUP,
+      source: { ip: '10.1.0.3', pod: 'shop/api' },
+      destination: { ip: '198.51.100.1' },
+      protocol: 'TCP',
+      port: 9,
+      packets: 1,
+    };
     hostile = createServer((_, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ node: MARKUP, last: 1, oldest: 1, events: [event] }));
@@ -130,22 +145,50 @@ describe('recent drops on the page', { skip: missing }, () => {
     assert.match((await page.locator('#drops .agents').textContent()) ?? '', /node <img src=x/);
     assert.equal(await page.evaluate('window.__xss ?? null'), null);
     assert.equal(await page.locator('#drops img').count(), 0);
-    assert.deepEqual(requests.filter((u) => !u.startsWith(server.url)), []);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith(server.url)),
+      [],
+    );
   });
 
-  test('above 300 pods, drops between closed namespace boxes are one arrow with the counts summed; opening a box shows its pods\' arrows', async () => {
+  test("above 300 pods, drops between closed namespace boxes are one arrow with the counts summed; opening a box shows its pods' arrows", async () => {
     // Two namespaces of 160 pods; an agent reports drops from two pods of a to one pod of b.
-    const pods = ['a', 'b'].flatMap((ns, n) => Array.from({ length: 160 }, (_, i) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: ${ns}, labels: {app: p}}\nspec: {containers: [{name: c, image: none}]}\nstatus: {podIP: 10.60.${n}.${i + 1}}\n`));
+    const pods = ['a', 'b'].flatMap((ns, n) =>
+      Array.from(
+        { length: 160 },
+        (_, i) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: ${ns}, labels: {app: p}}\nspec: {containers: [{name: c, image: none}]}\nstatus: {podIP: 10.60.${n}.${i + 1}}\n`,
+      ),
+    );
     const policy = `---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: closed, namespace: b}\nspec: {podSelector: {}}\n`;
     writeFileSync(join(dir, 'big.yaml'), `apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n${pods.join('')}${policy}`);
     const now = Date.now();
-    const event = (seq: number, from: string, ip: string) => ({ seq, time: new Date(now - seq * 1000).toISOString(), lastTime: new Date(now).toISOString(), node: 'n1', action: 'deny', direction: 'ingress', chain: 'ingress_b/closed', policies: ['b/closed'], reason: 'no rule of the isolating policies admitted it', source: { ip, pod: from }, destination: { ip: '10.60.1.1', pod: 'b/p0' }, protocol: 'TCP', port: 80, packets: 1 });
+    const event = (seq: number, from: string, ip: string) => ({
+      seq,
+      time: new Date(now - seq * 1000).toISOString(),
+      lastTime: new Date(now).toISOString(),
+      node: 'n1',
+      action: 'deny',
+      direction: 'ingress',
+      chain: 'ingress_b/closed',
+      policies: ['b/closed'],
+      reason: 'no rule of the isolating policies admitted it',
+      source: { ip, pod: from },
+      destination: { ip: '10.60.1.1', pod: 'b/p0' },
+      protocol: 'TCP',
+      port: 80,
+      packets: 1,
+    });
     const fake = createServer((_, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ node: 'n1', last: 3, oldest: 1, events: [event(1, 'a/p0', '10.60.0.1'), event(2, 'a/p1', '10.60.0.2'), event(3, 'a/p1', '10.60.0.2')] }));
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
-    const big = await startServer({ source: fileSource({ filenames: [join(dir, 'big.yaml')], recursive: false }), port: 0, assetsDir: join(dir, 'web'), drops: { targets: [httpTarget(new URL(`http://127.0.0.1:${(fake.address() as { port: number }).port}`))] } });
+    const big = await startServer({
+      source: fileSource({ filenames: [join(dir, 'big.yaml')], recursive: false }),
+      port: 0,
+      assetsDir: join(dir, 'web'),
+      drops: { targets: [httpTarget(new URL(`http://127.0.0.1:${(fake.address() as { port: number }).port}`))] },
+    });
     try {
       await page.goto(`${big.url}#graph?port=80`);
       await page.waitForSelector('body[data-ready="true"]');

@@ -179,7 +179,10 @@ describe('serve following a live cluster', { skip: noControlPlane }, () => {
       await page.waitForSelector('#live[data-state="cluster-lost"]');
       relay.restore();
       await page.waitForSelector('#live[data-state="connected"]', { timeout: 20_000 });
-      assert.deepEqual(requests.filter((u) => !u.startsWith(server.url)), []);
+      assert.deepEqual(
+        requests.filter((u) => !u.startsWith(server.url)),
+        [],
+      );
     });
   });
 });

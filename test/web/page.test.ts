@@ -181,8 +181,13 @@ describe('the page in Chromium', { skip: missing }, () => {
   });
 
   test('above 300 pods a namespace box expands into its pods in place, and collapses back', async () => {
-    const big = Array.from({ length: 300 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: big}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.${i >> 8}.${i & 255}}\n`);
-    const small = ['a', 'b'].map((n, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${n}, namespace: small, labels: {app: ${n}}}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.2.0.${i + 1}}\n`);
+    const big = Array.from(
+      { length: 300 },
+      (_, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p${i}, namespace: big}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.1.${i >> 8}.${i & 255}}\n`,
+    );
+    const small = ['a', 'b'].map(
+      (n, i) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${n}, namespace: small, labels: {app: ${n}}}\nspec: {containers: [{name: c, image: x}]}\nstatus: {podIP: 10.2.0.${i + 1}}\n`,
+    );
     const guard = `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: b-from-a, namespace: small}\nspec:\n  podSelector: {matchLabels: {app: b}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}]}]\n`;
     writeFileSync(join(dir, 'many.yaml'), [...big, ...small, guard].join('---\n'));
     const s = await another(join(dir, 'many.yaml'));

@@ -76,12 +76,7 @@ export class Builder {
     });
   }
 
-  policy(
-    namespace: string,
-    name: string,
-    podSelector: LabelSelector,
-    rules: { ingress?: NetworkPolicyIngressRule[]; egress?: NetworkPolicyEgressRule[]; policyTypes?: string[] },
-  ): void {
+  policy(namespace: string, name: string, podSelector: LabelSelector, rules: { ingress?: NetworkPolicyIngressRule[]; egress?: NetworkPolicyEgressRule[]; policyTypes?: string[] }): void {
     this.policies.push({
       apiVersion: API,
       kind: 'NetworkPolicy',
@@ -99,4 +94,3 @@ export class Builder {
 export const nodeSubnet = (n: number): string => `10.${64 + ((n >> 8) & 63)}.${n & 255}.0/24`;
 export const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 export const tcp = (port: number | string, endPort?: number): NetworkPolicyPort => ({ protocol: 'TCP', port, ...(endPort !== undefined ? { endPort } : {}) });
-

@@ -82,8 +82,7 @@ export class ChangeStream {
         // Take the labels of another pod of the namespace when there is one (the pod moves to another
         // app), or flip a canary label.
         const other = r.pick(this.pods);
-        const labels: Record<string, string> =
-          other.namespace === pod.namespace && other !== pod && r.chance(0.5) ? { ...other.labels } : { ...pod.labels, canary: r.chance(0.5) ? 'true' : 'false' };
+        const labels: Record<string, string> = other.namespace === pod.namespace && other !== pod && r.chance(0.5) ? { ...other.labels } : { ...pod.labels, canary: r.chance(0.5) ? 'true' : 'false' };
         const next: PodInfo = { ...pod, labels };
         this.pods[i] = next;
         return { kind: 'replacePod', pod, next };

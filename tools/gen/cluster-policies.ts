@@ -17,7 +17,9 @@ export function generateClusterPolicies(base: Cluster, n: number, r: Random): Cl
     const team = teams[i % teams.length] ?? 'team-0';
     const other = teams[r.int(teams.length)] ?? 'team-1';
     const priority = 10 + (i % 50) * 10;
-    const subject = r.chance(0.5) ? { namespaces: { matchLabels: { team } } } : { pods: { namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { tier: r.pick(['frontend', 'backend', 'data', 'worker']) } } } };
+    const subject = r.chance(0.5)
+      ? { namespaces: { matchLabels: { team } } }
+      : { pods: { namespaceSelector: { matchLabels: { team } }, podSelector: { matchLabels: { tier: r.pick(['frontend', 'backend', 'data', 'worker']) } } } };
     const kind = i % 4;
     if (kind === 3) {
       out.push(

@@ -58,7 +58,10 @@ export function mixed(b: Builder, scale: number): void {
     const want = Math.round(perNs * (n + 1)) - made;
     for (let k = 0; k < want; k++) {
       const a = list[k % list.length]!;
-      const ports: PodPort[] = [{ name: 'http', containerPort: a.http }, { name: 'metrics', containerPort: r.chance(0.7) ? 9090 : 9100 }];
+      const ports: PodPort[] = [
+        { name: 'http', containerPort: a.http },
+        { name: 'metrics', containerPort: r.chance(0.7) ? 9090 : 9100 },
+      ];
       if (a.name === 'api' || a.name === 'auth') ports.push({ name: 'grpc', containerPort: r.chance(0.5) ? 9000 : 50051 });
       if (a.name === 'cache') ports.push({ name: 'dns', containerPort: 53, protocol: 'UDP' });
       const podLabels: Record<string, string> = { app: a.name, tier: a.tier, version: `v${r.range(1, 4)}`, zone: `z${r.int(6)}` };
@@ -80,7 +83,16 @@ export function mixed(b: Builder, scale: number): void {
       return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other } }, podSelector: { matchLabels: { app: r.pick(apps.get(other)!).name } } };
     }
     if (x < 52) return { namespaceSelector: {} };
-    if (x < 58) return { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }, { key: 'tier', operator: 'In', values: [r.pick(TIERS)] }] } };
+    if (x < 58)
+      return {
+        namespaceSelector: {},
+        podSelector: {
+          matchExpressions: [
+            { key: 'canary', operator: 'DoesNotExist' },
+            { key: 'tier', operator: 'In', values: [r.pick(TIERS)] },
+          ],
+        },
+      };
     if (x < 64) return { namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'In', values: r.sample(ENVS, 2) }] }, podSelector: { matchLabels: { app: r.pick(APPS) } } };
     if (x < 68) return { namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'Exists' }] } };
     if (x < 72) return { podSelector: { matchExpressions: [{ key: 'version', operator: 'In', values: [`v${r.range(1, 4)}`] }] } };
@@ -113,7 +125,12 @@ export function mixed(b: Builder, scale: number): void {
     if (x < 70) return { matchExpressions: [{ key: 'tier', operator: 'In', values: [r.pick(TIERS)] }] };
     if (x < 80) return { matchExpressions: [{ key: 'app', operator: 'NotIn', values: [r.pick(own).name] }] };
     if (x < 90) return { matchLabels: { app: r.pick(own).name }, matchExpressions: [{ key: 'canary', operator: 'Exists' }] };
-    return { matchExpressions: [{ key: 'canary', operator: 'DoesNotExist' }, { key: 'zone', operator: 'In', values: [`z${r.int(6)}`, `z${r.int(6)}`] }] };
+    return {
+      matchExpressions: [
+        { key: 'canary', operator: 'DoesNotExist' },
+        { key: 'zone', operator: 'In', values: [`z${r.int(6)}`, `z${r.int(6)}`] },
+      ],
+    };
   };
   for (let i = 0; i < policyTarget; i++) {
     const ns = names[i % nsCount]!;
@@ -155,7 +172,10 @@ export function adversarial(b: Builder, scale: number): void {
     const ns = names[k % nsCount]!;
     const labels: Record<string, string> = { id: `p${k}`, shard: `s${k % 97}`, bucket: `b${k % 61}`, ring: `r${k % 13}` };
     if (k % 11 === 0) labels.canary = 'true';
-    const ports: PodPort[] = [{ name: 'http', containerPort: 8000 + (k % 50) }, { name: 'metrics', containerPort: 9000 + (k % 7) }];
+    const ports: PodPort[] = [
+      { name: 'http', containerPort: 8000 + (k % 50) },
+      { name: 'metrics', containerPort: 9000 + (k % 7) },
+    ];
     if (k % 5 === 0) ports.push({ name: 'grpc', containerPort: 50000 + (k % 3), protocol: k % 2 ? 'TCP' : 'UDP' });
     b.pod(ns, `pod-${pad(k, 6)}`, labels, ports);
   }
@@ -182,7 +202,13 @@ export function adversarial(b: Builder, scale: number): void {
     const x = r.int(4);
     if (x === 0) return { matchExpressions: [{ key: 'region', operator: 'In', values: some('r', 7, 2) }] };
     if (x === 1) return { matchExpressions: [{ key: 'team', operator: 'NotIn', values: some('t', 23, 3) }] };
-    if (x === 2) return { matchExpressions: [{ key: 'tier', operator: 'Exists' }, { key: 'ring', operator: 'In', values: [`${r.int(5)}`, `${r.int(5)}`] }] };
+    if (x === 2)
+      return {
+        matchExpressions: [
+          { key: 'tier', operator: 'Exists' },
+          { key: 'ring', operator: 'In', values: [`${r.int(5)}`, `${r.int(5)}`] },
+        ],
+      };
     return { matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] };
   };
   /** A random block of the pod network (10.64.0.0/10), with up to two excepts inside it. */

@@ -67,7 +67,14 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
     b.planPods(nsCount * 4);
     const apps = [
       { app: 'web', tier: 'frontend', ports: [{ name: 'http', containerPort: 8080 }] },
-      { app: 'api', tier: 'backend', ports: [{ name: 'http', containerPort: 8000 }, { name: 'metrics', containerPort: 9090 }] },
+      {
+        app: 'api',
+        tier: 'backend',
+        ports: [
+          { name: 'http', containerPort: 8000 },
+          { name: 'metrics', containerPort: 9090 },
+        ],
+      },
       { app: 'worker', tier: 'backend', ports: [{ name: 'metrics', containerPort: 9090 }] },
       { app: 'db', tier: 'data', ports: [{ name: 'postgres', containerPort: 5432 }] },
     ];
@@ -101,11 +108,7 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
         { name: 'metrics', containerPort: 9090 },
       ]);
     }
-    const subjects: LabelSelector[] = [
-      {},
-      { matchLabels: { 'app.kubernetes.io/part-of': 'shop' } },
-      { matchExpressions: [{ key: 'app', operator: 'Exists' }] },
-    ];
+    const subjects: LabelSelector[] = [{}, { matchLabels: { 'app.kubernetes.io/part-of': 'shop' } }, { matchExpressions: [{ key: 'app', operator: 'Exists' }] }];
     const portChoices: NetworkPolicyPort[][] = [[tcp(80)], [tcp(443)], [tcp('http')], [tcp('metrics')], [tcp(8000, 8100)], [{ protocol: 'UDP', port: 53 }], [tcp(80), tcp(8080)]];
     for (let i = 0; i < policies; i++) {
       const r = b.rng;
@@ -113,9 +116,7 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
       if (r.chance(0.2)) from.push({ podSelector: { matchLabels: { version: `v${r.int(3)}` } } });
       if (r.chance(0.05)) from.push({ namespaceSelector: { matchLabels: { env: 'prod' } }, podSelector: { matchLabels: { app: `app-${r.int(apps)}` } } });
       const ingress: NetworkPolicyIngressRule[] = [{ from, ports: r.pick(portChoices) }];
-      const egress: NetworkPolicyEgressRule[] | undefined = r.chance(0.2)
-        ? [{ to: [{ podSelector: { matchLabels: { app: `app-${r.int(apps)}` } } }], ports: r.pick(portChoices) }]
-        : undefined;
+      const egress: NetworkPolicyEgressRule[] | undefined = r.chance(0.2) ? [{ to: [{ podSelector: { matchLabels: { app: `app-${r.int(apps)}` } } }], ports: r.pick(portChoices) }] : undefined;
       b.policy(ns, `np-${pad(i, 5)}`, subjects[i % subjects.length]!, { ingress, ...(egress ? { egress } : {}) });
     }
   },
@@ -129,9 +130,14 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
     const width = String(n).length;
     for (let i = 0; i < n; i++) b.pod(ns, `pod-${pad(i, width)}-${b.suffix(5)}`, { app: 'pair', id: `p${i}` }, [{ name: 'http', containerPort: 8080 }]);
     for (let i = 0; i < n; i++) {
-      b.policy(ns, `allow-${pad(i, width)}`, { matchLabels: { id: `p${i}` } }, {
-        ingress: [{ from: [{ podSelector: { matchLabels: { id: `p${(i + 1) % n}` } } }], ports: [tcp(i % 2 ? 'http' : 8080)] }],
-      });
+      b.policy(
+        ns,
+        `allow-${pad(i, width)}`,
+        { matchLabels: { id: `p${i}` } },
+        {
+          ingress: [{ from: [{ podSelector: { matchLabels: { id: `p${(i + 1) % n}` } } }], ports: [tcp(i % 2 ? 'http' : 8080)] }],
+        },
+      );
     }
   },
 
@@ -158,15 +164,18 @@ const GENERATORS: Record<ShapeName, (b: Builder, scale: number) => void> = {
         const g = (n + 1 + k * 7) % groups;
         const r = b.rng;
         const nsSel: LabelSelector =
-          k % 4 === 3
-            ? { matchExpressions: [{ key: 'peer-group', operator: 'In', values: [`g${g}`, `g${(g + 1) % groups}`] }] }
-            : { matchLabels: { 'peer-group': `g${g}` } };
+          k % 4 === 3 ? { matchExpressions: [{ key: 'peer-group', operator: 'In', values: [`g${g}`, `g${(g + 1) % groups}`] }] } : { matchLabels: { 'peer-group': `g${g}` } };
         const from: NetworkPolicyPeer[] = [{ namespaceSelector: nsSel, podSelector: { matchLabels: { app: `a${(k + 1) % 10}` } } }];
         if (k === 0) from.push({ podSelector: {} });
-        b.policy(ns, `from-group-${k}`, { matchLabels: { app: `a${k}` } }, {
-          ingress: [{ from, ports: k % 3 === 0 ? [tcp('http')] : k % 3 === 1 ? [tcp(8080)] : [tcp(8000, 8999), tcp('metrics')] }],
-          ...(r.chance(0.3) ? { egress: [{ to: [{ namespaceSelector: nsSel }] }], policyTypes: ['Ingress', 'Egress'] } : {}),
-        });
+        b.policy(
+          ns,
+          `from-group-${k}`,
+          { matchLabels: { app: `a${k}` } },
+          {
+            ingress: [{ from, ports: k % 3 === 0 ? [tcp('http')] : k % 3 === 1 ? [tcp(8080)] : [tcp(8000, 8999), tcp('metrics')] }],
+            ...(r.chance(0.3) ? { egress: [{ to: [{ namespaceSelector: nsSel }] }], policyTypes: ['Ingress', 'Egress'] } : {}),
+          },
+        );
       }
     }
   },
@@ -310,7 +319,15 @@ function realistic(b: Builder, scale: number): void {
       return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': other } }, podSelector: { matchLabels: { app: r.pick(otherApps).name } } };
     }
     if (x < 83) return { namespaceSelector: { matchLabels: { team: ns.split('-').slice(0, 2).join('-') } } };
-    if (x < 90) return { podSelector: { matchExpressions: [{ key: 'role', operator: 'DoesNotExist' }, { key: 'app', operator: 'NotIn', values: [r.pick(APP_NAMES)] }] } };
+    if (x < 90)
+      return {
+        podSelector: {
+          matchExpressions: [
+            { key: 'role', operator: 'DoesNotExist' },
+            { key: 'app', operator: 'NotIn', values: [r.pick(APP_NAMES)] },
+          ],
+        },
+      };
     if (x < 95) return { namespaceSelector: { matchLabels: { env: r.pick(envs) } } }; // thousands of pods
     if (x < 98) return { namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'Exists' }] }, podSelector: { matchLabels: { tier: r.pick(TIERS) } } };
     return { namespaceSelector: {}, podSelector: {} }; // everything
@@ -340,8 +357,7 @@ function realistic(b: Builder, scale: number): void {
       const apps = nsApps.get(ns)!;
       const app = r.pick(apps);
       const name = `${app.name}-${round}-${b.suffix(4)}`;
-      const subject: LabelSelector =
-        r.chance(0.1) ? {} : r.chance(0.15) ? { matchExpressions: [{ key: 'tier', operator: 'In', values: [app.tier] }] } : { matchLabels: { app: app.name } };
+      const subject: LabelSelector = r.chance(0.1) ? {} : r.chance(0.15) ? { matchExpressions: [{ key: 'tier', operator: 'In', values: [app.tier] }] } : { matchLabels: { app: app.name } };
       made++;
       if (r.chance(0.25)) {
         // No rules: isolation only (default deny for the selected pods).
@@ -367,7 +383,20 @@ function realistic(b: Builder, scale: number): void {
     }
   }
   // kube-system: DNS must be reachable from everywhere.
-  b.policy('kube-system', 'allow-dns', { matchLabels: { 'k8s-app': 'kube-dns' } }, {
-    ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 'dns' }, { protocol: 'TCP', port: 'dns-tcp' }] }],
-  });
+  b.policy(
+    'kube-system',
+    'allow-dns',
+    { matchLabels: { 'k8s-app': 'kube-dns' } },
+    {
+      ingress: [
+        {
+          from: [{ namespaceSelector: {} }],
+          ports: [
+            { protocol: 'UDP', port: 'dns' },
+            { protocol: 'TCP', port: 'dns-tcp' },
+          ],
+        },
+      ],
+    },
+  );
 }

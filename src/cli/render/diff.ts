@@ -88,8 +88,14 @@ export function renderDiffText(d: ReachabilityDiff, names: DiffNames): string {
   const objects = objectChangeLines(d.changes);
   if (objects.length) lines.push('', 'changed objects:', ...objects.map((l) => `  ${safeText(l)}`));
   for (const { titles, diff } of mergeProbes(d.probes)) {
-    lines.push('', `${titles.join(', ')}: ${diff.added.length + diff.removed.length === 0 ? 'unchanged' : `${count(diff.added.length, 'pair')} newly allowed, ${count(diff.removed.length, 'pair')} newly denied`}`);
-    for (const [sign, pairs] of [['+', diff.added], ['-', diff.removed]] as const) {
+    lines.push(
+      '',
+      `${titles.join(', ')}: ${diff.added.length + diff.removed.length === 0 ? 'unchanged' : `${count(diff.added.length, 'pair')} newly allowed, ${count(diff.removed.length, 'pair')} newly denied`}`,
+    );
+    for (const [sign, pairs] of [
+      ['+', diff.added],
+      ['-', diff.removed],
+    ] as const) {
       const groups = groupByCause(pairs);
       for (const g of groups.slice(0, GROUPS)) {
         lines.push(`  ${sign} ${count(g.pairs.length, 'pair')} ${sign === '+' ? 'allowed' : 'denied'} because ${safeText(g.cause)}`);
@@ -150,7 +156,10 @@ export function renderDiffMarkdown(d: ReachabilityDiff, names: DiffNames): strin
   for (const { titles, diff } of mergeProbes(d.probes)) {
     if (diff.added.length + diff.removed.length === 0) continue;
     out.push('', `#### ${md(titles.join(', '))}`);
-    for (const [word, pairs] of [['allowed', diff.added], ['denied', diff.removed]] as const) {
+    for (const [word, pairs] of [
+      ['allowed', diff.added],
+      ['denied', diff.removed],
+    ] as const) {
       for (const g of groupByCause(pairs)) {
         out.push('', `<details><summary>${g.pairs.length} newly ${word}: ${md(g.cause)}</summary>`, '', '| from | to |', '| --- | --- |');
         for (const p of g.pairs.slice(0, MD_ROWS)) out.push(`| ${md(p.from)} | ${md(p.to)} |`);
@@ -159,10 +168,7 @@ export function renderDiffMarkdown(d: ReachabilityDiff, names: DiffNames): strin
       }
     }
   }
-  const apart = [
-    ...d.changes.podsRemoved.map((k) => `- only in ${md(names.before)}: ${md(k)}`),
-    ...d.changes.podsAdded.map((k) => `- only in ${md(names.after)}: ${md(k)}`),
-  ];
+  const apart = [...d.changes.podsRemoved.map((k) => `- only in ${md(names.before)}: ${md(k)}`), ...d.changes.podsAdded.map((k) => `- only in ${md(names.after)}: ${md(k)}`)];
   if (apart.length) out.push('', '**Pods on one side only** (not compared)', '', ...apart.slice(0, MD_ROWS), ...(apart.length > MD_ROWS ? [`- … ${apart.length - MD_ROWS} more`] : []));
   return `${out.join('\n')}\n`;
 }

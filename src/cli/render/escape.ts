@@ -47,7 +47,6 @@ export function safeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(RAW_AFTER_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-
 /**
  * YAML (`-o yaml`): plain YAML when every string is safe; otherwise every scalar is double-quoted (the
  * yaml package escapes C0 controls there) and the remaining DEL, C1 and bidi controls become `\uXXXX`

@@ -86,7 +86,12 @@ export function* tableChunks(pods: readonly PodInfo[], probe: StreamedProbe): Ge
   const deniedCell = DENIED.padStart(idxW).padEnd(cellW);
   const groupW = groups.map((g) => Math.max(g.ns.length + 1, (g.end - g.start + 1) * cellW) + 1);
   const header1 = ' '.repeat(labelW) + groups.map((g, k) => g.ns.padEnd(groupW[k]!)).join('');
-  const header2 = ' '.repeat(labelW) + groups.map((g, k) => range(g.start, g.end).map((j) => String(j + 1).padStart(idxW).padEnd(cellW)).join('').padEnd(groupW[k]!)).join('');
+  const indexCell = (j: number) =>
+    String(j + 1)
+      .padStart(idxW)
+      .padEnd(cellW);
+  const groupHeader = (g: (typeof groups)[number], k: number) => range(g.start, g.end).map(indexCell).join('').padEnd(groupW[k]!);
+  const header2 = ' '.repeat(labelW) + groups.map(groupHeader).join('');
   yield `${header1.trimEnd()}\n${header2.trimEnd()}\n`;
   for (const g of groups) {
     for (let i = g.start; i <= g.end; i++) {
@@ -115,7 +120,8 @@ export function* denialChunks(engine: Engine, pods: readonly PodInfo[], probe: S
   const endpoints = pods.map((p) => podEndpoint(p));
   const tiered = (engine.cluster.clusterPolicies?.length ?? 0) > 0;
   // The policies isolating each pod, per direction, as the explanation names them ('' when none).
-  const isolation = (direction: 'ingress' | 'egress') => pods.map((p) => safeText(engine.selecting(p)[direction].map((x) => x.ref.name).join(', ')));
+  const isolatingNames = (p: PodInfo, direction: 'ingress' | 'egress') => engine.selecting(p)[direction].map((x) => x.ref.name);
+  const isolation = (direction: 'ingress' | 'egress') => pods.map((p) => safeText(isolatingNames(p, direction).join(', ')));
   const egressBy = tiered ? [] : isolation('egress');
   const ingressBy = tiered ? [] : isolation('ingress');
   // Pods of a class (`classOf`, the class engine's) get the same side verdicts: kept per destination

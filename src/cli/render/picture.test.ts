@@ -10,8 +10,24 @@ import { renderDot, renderHtml, renderMermaid } from './picture.js';
 const r: Reachability = {
   pods: ['a/web', 'a/api', 'b/db'],
   probes: [
-    { port: 80, protocol: 'TCP', allowed: [[true, true, false], [false, true, true], [false, false, true]] },
-    { port: 443, protocol: 'TCP', allowed: [[true, true, false], [false, true, false], [false, false, true]] },
+    {
+      port: 80,
+      protocol: 'TCP',
+      allowed: [
+        [true, true, false],
+        [false, true, true],
+        [false, false, true],
+      ],
+    },
+    {
+      port: 443,
+      protocol: 'TCP',
+      allowed: [
+        [true, true, false],
+        [false, true, false],
+        [false, false, true],
+      ],
+    },
   ],
 };
 
@@ -41,11 +57,24 @@ test('html: self-contained, one table per probe, the graph, nothing fetched', ()
 });
 
 test('hostile names stay text', () => {
-  const evil: Reachability = { pods: ['x/<script>alert(1)</script>', 'x/a"b\u001b[2J', 'x/]) --> n9["pwn'], probes: [{ port: 80, protocol: 'TCP', allowed: [[true, true, true], [true, true, true], [true, true, true]] }] };
+  const evil: Reachability = {
+    pods: ['x/<script>alert(1)</script>', 'x/a"b\u001b[2J', 'x/]) --> n9["pwn'],
+    probes: [
+      {
+        port: 80,
+        protocol: 'TCP',
+        allowed: [
+          [true, true, true],
+          [true, true, true],
+          [true, true, true],
+        ],
+      },
+    ],
+  };
   const h = renderHtml(evil);
   assert.doesNotMatch(h, /<script>/);
   assert.match(h, /&#60;script&#62;/);
-  assert.ok(!h.includes("\u001b"), "no raw ESC");
+  assert.ok(!h.includes('\u001b'), 'no raw ESC');
   const dot = renderDot(evil);
   assert.match(dot, /label="a\\"b\\x1b\[2J"/);
   const m = renderMermaid(evil);

@@ -90,7 +90,9 @@ function matrixTable(r: Reachability, probe: ProbeResult): string {
   const names = r.pods.map((p) => htmlText(p));
   const head = names.map((n, j) => `<th class="col" title="${n}">${j + 1}</th>`).join('');
   const rows = r.pods.map((_, i) => {
-    const cells = probe.allowed[i]!.map((v, j) => (i === j ? '<td class="self"></td>' : v ? `<td class="yes" title="${names[i]} → ${names[j]}: allowed">·</td>` : `<td class="no" title="${names[i]} → ${names[j]}: denied">✕</td>`)).join('');
+    const cells = probe.allowed[i]!.map((v, j) =>
+      i === j ? '<td class="self"></td>' : v ? `<td class="yes" title="${names[i]} → ${names[j]}: allowed">·</td>` : `<td class="no" title="${names[i]} → ${names[j]}: denied">✕</td>`,
+    ).join('');
     return `<tr><th class="row">${i + 1} ${names[i]}</th>${cells}</tr>`;
   });
   return `<h2>${htmlText(probeTitle(probe))}</h2>\n<table><thead><tr><th>from \\ to</th>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
@@ -113,14 +115,18 @@ function svgGraph(r: Reachability): string {
     const [x1, y1] = at(e.from);
     const [x2, y2] = at(e.to);
     const t = `${htmlText(r.pods[e.from]!)} → ${htmlText(r.pods[e.to]!)}${e.probes.length ? `: ${htmlText(e.probes.join(', '))}` : ''}`;
-    parts.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" marker-end="url(#arrow)"${e.probes.length ? ' class="some"' : ''}><title>${t}</title></line>`);
+    parts.push(
+      `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" marker-end="url(#arrow)"${e.probes.length ? ' class="some"' : ''}><title>${t}</title></line>`,
+    );
   }
   r.pods.forEach((p, i) => {
     const [x, y] = at(i);
     const anchor = x < c - 1 ? 'end' : x > c + 1 ? 'start' : 'middle';
     const dx = anchor === 'end' ? -10 : anchor === 'start' ? 10 : 0;
     const dy = anchor !== 'middle' ? 4 : y < c ? -12 : 20;
-    parts.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="6"><title>${htmlText(p)}</title></circle><text x="${(x + dx).toFixed(1)}" y="${(y + dy).toFixed(1)}" text-anchor="${anchor}">${htmlText(p)}</text>`);
+    parts.push(
+      `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="6"><title>${htmlText(p)}</title></circle><text x="${(x + dx).toFixed(1)}" y="${(y + dy).toFixed(1)}" text-anchor="${anchor}">${htmlText(p)}</text>`,
+    );
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size.toFixed(0)}" height="${size.toFixed(0)}" viewBox="0 0 ${size.toFixed(0)} ${size.toFixed(0)}">`,

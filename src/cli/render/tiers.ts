@@ -53,7 +53,10 @@ export function renderTierSide(s: SideResult, t: TierResult, protocol: string, o
     lines.push(`${title}: ${s.allowed ? 'allowed' : 'DENIED'}`);
     for (const d of t.decisions) lines.push(`  ${portsOf(d, protocol)}: ${d.allowed ? 'allowed' : 'denied'} by ${deciderText(d.by, s.direction, t.passes)}`);
   }
-  for (const [tier, list] of [['admin', t.admin], ['baseline', t.baseline]] as const) {
+  for (const [tier, list] of [
+    ['admin', t.admin],
+    ['baseline', t.baseline],
+  ] as const) {
     if (list.length === 0) continue;
     lines.push(`  ${tier} tier: ${list.length} ${list.length === 1 ? 'policy selects' : 'policies select'} ${s.subject} for ${s.direction}`);
     for (const p of list) lines.push(...renderClusterPolicy(p));

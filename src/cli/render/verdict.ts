@@ -34,7 +34,10 @@ export function renderVerdict(v: Verdict, audit?: AuditVerdict): string {
   // Audit mode: the verdict of the policies as written, and what is enforced today when that differs.
   const staged = audit && audit.by.length > 0 ? ` by ${audit.by.map(stagedRefText).join(', ')} (audit: ${audit.today.allowed ? 'allowed' : 'denied'} today)` : '';
   lines.push(`${v.allowed ? 'ALLOWED' : 'DENIED'}${staged}: ${v.from} -> ${v.to} ${v.protocol} ${port}: ${reasonText(v)}`);
-  for (const [end, w] of [[v.from, v.fromWorkload], [v.to, v.toWorkload]] as const) {
+  for (const [end, w] of [
+    [v.from, v.fromWorkload],
+    [v.to, v.toWorkload],
+  ] as const) {
     if (w) lines.push(`  ${end} stands for the pods of ${w.kind} ${w.name}${w.replicas !== undefined ? ` (${w.replicas} replicas)` : ''}`);
   }
   if (v.reason === 'denied-by-both' && v.egress.allowed && v.ingress.allowed) {

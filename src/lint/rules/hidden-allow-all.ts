@@ -25,7 +25,11 @@ export const hiddenAllowAll: LintRule = {
         if (allPeers && allPorts && siblings > 1) {
           out.push({ target, path: rule.path, message: `an empty rule admits all ${rule.direction} traffic, so the other ${siblings - 1} ${rule.direction} rule(s) of this policy add nothing` });
         } else if (rule.peers !== undefined && rule.peers.length === 0) {
-          out.push({ target, path: `${rule.path}.${rule.peersField}`, message: `${rule.peersField}: [] matches every ${rule.direction === 'ingress' ? 'source' : 'destination'} (an empty list means all, not none)` });
+          out.push({
+            target,
+            path: `${rule.path}.${rule.peersField}`,
+            message: `${rule.peersField}: [] matches every ${rule.direction === 'ingress' ? 'source' : 'destination'} (an empty list means all, not none)`,
+          });
         }
       }
     }

@@ -10,7 +10,7 @@ export const hostNetworkSelected: LintRule = {
   severity: 'warning',
   summary: 'The policy selects host-network pods, which most plugins do not isolate',
   description:
-    'Pods with hostNetwork: true use the node\'s network namespace. The Kubernetes documentation leaves NetworkPolicy behaviour for them undefined; most plugins cannot tell their traffic from the node\'s and do not enforce the policy.',
+    "Pods with hostNetwork: true use the node's network namespace. The Kubernetes documentation leaves NetworkPolicy behaviour for them undefined; most plugins cannot tell their traffic from the node's and do not enforce the policy.",
   check(ctx) {
     const out: RawFinding[] = [];
     ctx.policies.forEach((_, i) => {
@@ -19,7 +19,10 @@ export const hostNetworkSelected: LintRule = {
       out.push({
         target: { kind: 'NetworkPolicy', object: ctx.cluster.policies[i]! },
         path: 'spec.podSelector',
-        message: `selects ${host.length} host-network pod(s) (${host.slice(0, 3).map((p) => `${p.namespace}/${p.name}`).join(', ')}): NetworkPolicy behaviour for hostNetwork pods is undefined and usually not enforced`,
+        message: `selects ${host.length} host-network pod(s) (${host
+          .slice(0, 3)
+          .map((p) => `${p.namespace}/${p.name}`)
+          .join(', ')}): NetworkPolicy behaviour for hostNetwork pods is undefined and usually not enforced`,
       });
     });
     return out;

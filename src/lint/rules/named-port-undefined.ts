@@ -12,7 +12,7 @@ export const namedPortUndefined: LintRule = {
   severity: 'error',
   summary: 'A named port that no destination pod defines',
   description:
-    'A port name in a rule is resolved against each destination pod\'s container ports, by name and protocol. If no pod the rule can reach defines that name with that protocol, the port entry admits nothing: usually a typo or a protocol mismatch.',
+    "A port name in a rule is resolved against each destination pod's container ports, by name and protocol. If no pod the rule can reach defines that name with that protocol, the port entry admits nothing: usually a typo or a protocol mismatch.",
   check(ctx) {
     const out: RawFinding[] = [];
     ctx.policies.forEach((p, i) => {

@@ -29,13 +29,10 @@ export const passWithoutNetworkPolicy: LintRule = {
     for (const { info, policy } of ctx.clusterPolicies) {
       if (policy.tier !== 'admin') continue;
       for (const direction of ['ingress', 'egress'] as const) {
-        const passes = clusterRulesOf(policy, direction).filter(
-          (r) => r.action === 'pass' && (direction === 'ingress' || r.peers.some((p) => p.kind !== 'namespaces' && p.kind !== 'pods')),
-        );
+        const passes = clusterRulesOf(policy, direction).filter((r) => r.action === 'pass' && (direction === 'ingress' || r.peers.some((p) => p.kind !== 'namespaces' && p.kind !== 'pods')));
         if (passes.length === 0) continue;
         const selected = ctx.clusterSubjects(policy);
-        const behind = (pod: PodInfo) =>
-          isolated(ctx, pod, direction) || baseline.some((b) => clusterRulesOf(b.policy, direction).length > 0 && ctx.clusterSubjects(b.policy).includes(pod));
+        const behind = (pod: PodInfo) => isolated(ctx, pod, direction) || baseline.some((b) => clusterRulesOf(b.policy, direction).length > 0 && ctx.clusterSubjects(b.policy).includes(pod));
         const open = selected.filter((pod) => !behind(pod));
         if (open.length === 0) continue;
         for (const rule of passes) {

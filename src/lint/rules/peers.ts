@@ -16,12 +16,8 @@ export interface WrittenRule {
 
 export function rulesOf(info: PolicyInfo): WrittenRule[] {
   const out: WrittenRule[] = [];
-  (info.policy.spec.ingress ?? []).forEach((r, index) =>
-    out.push({ direction: 'ingress', index, path: `spec.ingress[${index}]`, peers: r.from, ports: r.ports, peersField: 'from' }),
-  );
-  (info.policy.spec.egress ?? []).forEach((r, index) =>
-    out.push({ direction: 'egress', index, path: `spec.egress[${index}]`, peers: r.to, ports: r.ports, peersField: 'to' }),
-  );
+  (info.policy.spec.ingress ?? []).forEach((r, index) => out.push({ direction: 'ingress', index, path: `spec.ingress[${index}]`, peers: r.from, ports: r.ports, peersField: 'from' }));
+  (info.policy.spec.egress ?? []).forEach((r, index) => out.push({ direction: 'egress', index, path: `spec.egress[${index}]`, peers: r.to, ports: r.ports, peersField: 'to' }));
   return out;
 }
 

@@ -10,7 +10,7 @@ export const podSelectorNoPods: LintRule = {
   severity: 'warning',
   summary: "The policy's podSelector selects no pod",
   description:
-    'spec.podSelector selects the pods of the policy\'s namespace that the policy applies to. When it selects none, the policy has no effect: often a label typo, a label the workloads do not carry, or the policy placed in another namespace than its pods.',
+    "spec.podSelector selects the pods of the policy's namespace that the policy applies to. When it selects none, the policy has no effect: often a label typo, a label the workloads do not carry, or the policy placed in another namespace than its pods.",
   check(ctx) {
     const out: RawFinding[] = [];
     if (ctx.cluster.pods.length === 0) return out;

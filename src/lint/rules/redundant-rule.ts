@@ -37,7 +37,8 @@ export const redundantRule: LintRule = {
             const portsCovered = other.ports === undefined || (rule.ports !== undefined && rule.ports.every((s) => other.ports!.some((t) => portCovered(s, t))));
             if (!peersCovered || !portsCovered) return false;
             // Two equal rules cover each other: report the later one only.
-            const mutual = (rule.peers === undefined || other.peers !== undefined) && sameValue(raw[j]!.peers ?? null, raw[k]!.peers ?? null) && sameValue(raw[j]!.ports ?? null, raw[k]!.ports ?? null);
+            const mutual =
+              (rule.peers === undefined || other.peers !== undefined) && sameValue(raw[j]!.peers ?? null, raw[k]!.peers ?? null) && sameValue(raw[j]!.ports ?? null, raw[k]!.ports ?? null);
             return !mutual || k < j;
           });
           if (by < 0) return;

@@ -35,7 +35,12 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
 };
 const MAX_LIST_DEPTH = 8;
 
-export function decodeAll(sources: readonly SourceText[], defaultNamespace: string, progress?: (done: number, total: number) => void, cache?: FastLoadCache): { cluster: Cluster; diagnostics: Diagnostic[] } {
+export function decodeAll(
+  sources: readonly SourceText[],
+  defaultNamespace: string,
+  progress?: (done: number, total: number) => void,
+  cache?: FastLoadCache,
+): { cluster: Cluster; diagnostics: Diagnostic[] } {
   const decoder = new Decoder(defaultNamespace);
   const decoded = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
   for (const [k, src] of sources.entries()) {
@@ -248,7 +253,7 @@ function nextDocument(parser: SubsetParser, file: string): FastDocument | undefi
 const ROOT: readonly number[] = Object.freeze([]);
 const NO_DEFAULTS: { readonly kind?: string; readonly apiVersion?: string } = Object.freeze({});
 
-/** Objects of a document, Lists expanded, as src/load/objects.ts finds them. */function collect(
+/** Objects of a document, Lists expanded, as src/load/objects.ts finds them. */ function collect(
   value: unknown,
   inherited: { readonly kind?: string; readonly apiVersion?: string },
   depth: number,

@@ -37,7 +37,9 @@ export function objectSource(file: string, linesOf: () => readonly string[], doc
     if (!locator) {
       // The document alone, its positions moved down to where it starts in the file (blank lines in
       // front would make every first lookup cost the size of the file before it).
-      const text = linesOf().slice(startLine - 1, endLine).join('\n');
+      const text = linesOf()
+        .slice(startLine - 1, endLine)
+        .join('\n');
       let node: PNode | undefined = parseDocuments(file, text).documents[0];
       for (const k of path) {
         const items = node?.kind === 'map' ? node.byKey.get('items')?.value : undefined;
@@ -57,4 +59,3 @@ export function objectSource(file: string, linesOf: () => readonly string[], doc
   };
   return { file, line, column, locate };
 }
-

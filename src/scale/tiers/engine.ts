@@ -32,7 +32,6 @@ import { buildTierClasses, type TierClass, type TierClasses } from './classes.js
 
 type Side = 'egress' | 'ingress';
 
-
 export interface TieredScaleOptions extends ScaleOptions {
   /** Pre-normalised cluster policies; normalised from the cluster otherwise. */
   readonly clusterPolicies?: readonly ClusterPolicy[];
@@ -201,8 +200,14 @@ export class TieredScaleEngine {
     const rowKeys = grouped(all, (c) => `${c.egress}|${np.sideKey('egress', c.np)}${ns(c)}`);
     const colKeys = grouped(all, (c) => `${c.ingress}|${np.sideKey('ingress', c.np)}|${c.portSig}${ns(c)}`);
     const ports = all.map((d) => (typeof probe.port === 'number' ? probe.port : resolveName(d.rep, probe.port, probe.protocol)));
-    const tierOut = memoised((s: TierClass) => Uint8Array.from(all, (d) => this.tierOutcome('egress', s, d, probe.protocol, ports[d.id])), (c) => c.egress);
-    const tierIn = memoised((d: TierClass) => Uint8Array.from(all, (s) => this.tierOutcome('ingress', s, d, probe.protocol, ports[d.id])), (c) => `${c.ingress}|${c.portSig}`);
+    const tierOut = memoised(
+      (s: TierClass) => Uint8Array.from(all, (d) => this.tierOutcome('egress', s, d, probe.protocol, ports[d.id])),
+      (c) => c.egress,
+    );
+    const tierIn = memoised(
+      (d: TierClass) => Uint8Array.from(all, (s) => this.tierOutcome('ingress', s, d, probe.protocol, ports[d.id])),
+      (c) => `${c.ingress}|${c.portSig}`,
+    );
     // NetworkPolicy's row for a side is asked only where the tiers leave the decision to it, once per key.
     const rows = { egress: new Map<string, Uint8Array | undefined>(), ingress: new Map<string, Uint8Array | undefined>() };
     const networkPolicyRow = (side: Side, first: TierClass): Uint8Array | undefined => {

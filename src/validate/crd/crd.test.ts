@@ -134,8 +134,14 @@ describe("netpol's mode annotation on cluster-scoped policies (as on a NetworkPo
 
   test('the annotation is checked beside other errors of the policy', () => {
     const r = check(annotated('AdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1', 'p', 'dry-run', '  priority: 1001\n  subject: {namespaces: {}}'));
-    assert.ok(r.lines.some((l) => l.includes('spec.priority')), r.lines.join('\n'));
-    assert.deepEqual(r.codes.filter((c) => c === 'FieldValueNotSupported'), ['FieldValueNotSupported']);
+    assert.ok(
+      r.lines.some((l) => l.includes('spec.priority')),
+      r.lines.join('\n'),
+    );
+    assert.deepEqual(
+      r.codes.filter((c) => c === 'FieldValueNotSupported'),
+      ['FieldValueNotSupported'],
+    );
   });
 });
 
@@ -172,9 +178,7 @@ spec:
   - {action: Deny, to: [{networks: [1.2.3.0/24]}], ports: [{namedPort: web}]}
   ingress:
   - {action: Deny, from: [{namespaces: {}}], ports: [{portNumber: {protocol: ICMP, port: 1}}]}`);
-    assert.deepEqual(r.lines, [
-      '8:5 spec.egress[0]: Invalid value: networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames',
-    ]);
+    assert.deepEqual(r.lines, ['8:5 spec.egress[0]: Invalid value: networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames']);
     const w = check(`apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy
 metadata: {name: a}
@@ -188,7 +192,8 @@ spec:
   });
 
   test('BANP: only `default`, no Pass, no domainNames; the namespacedPod needs both selectors', () => {
-    const banp = (name: string, spec: string) => check(`apiVersion: policy.networking.k8s.io/v1alpha1
+    const banp = (name: string, spec: string) =>
+      check(`apiVersion: policy.networking.k8s.io/v1alpha1
 kind: BaselineAdminNetworkPolicy
 metadata: {name: ${name}}
 spec:
@@ -222,17 +227,39 @@ status: {addresses: [{type: InternalIP, address: 10.1.0.1}, {type: Hostname, add
       },
     ]);
     assert.deepEqual(diagnostics, []);
-    assert.deepEqual(cluster.nodes?.map((n) => [n.name, n.labels, n.addresses]), [['n1', { zone: 'a' }, ['10.1.0.1', 'fd00::1']]]);
+    assert.deepEqual(
+      cluster.nodes?.map((n) => [n.name, n.labels, n.addresses]),
+      [['n1', { zone: 'a' }, ['10.1.0.1', 'fd00::1']]],
+    );
     assert.equal(cluster.clusterPolicies, undefined);
   });
 });
 
 describe('PortSet.minus', () => {
   test('removes ranges, keeps the rest', () => {
-    const s = PortSet.of([[1, 10], [20, 30], [40, 50]]);
-    assert.deepEqual(s.minus(PortSet.of([[5, 25], [50, 60]])).ranges, [[1, 4], [26, 30], [40, 49]]);
+    const s = PortSet.of([
+      [1, 10],
+      [20, 30],
+      [40, 50],
+    ]);
+    assert.deepEqual(
+      s.minus(
+        PortSet.of([
+          [5, 25],
+          [50, 60],
+        ]),
+      ).ranges,
+      [
+        [1, 4],
+        [26, 30],
+        [40, 49],
+      ],
+    );
     assert.deepEqual(s.minus(PortSet.ALL).ranges, []);
-    assert.deepEqual(PortSet.ALL.minus(PortSet.range(80, 80)).ranges, [[1, 79], [81, 65535]]);
+    assert.deepEqual(PortSet.ALL.minus(PortSet.range(80, 80)).ranges, [
+      [1, 79],
+      [81, 65535],
+    ]);
     assert.deepEqual(s.minus(PortSet.EMPTY).ranges, s.ranges);
   });
 });

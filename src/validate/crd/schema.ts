@@ -97,8 +97,7 @@ interface Found {
   readonly cel: Diagnostic[];
 }
 
-export const RULES_NOT_CHECKED =
-  'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+export const RULES_NOT_CHECKED = 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 
 /**
  * Validates `value` at `path` against `schema`, the way the apiextensions server does it: unknown fields

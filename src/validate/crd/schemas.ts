@@ -55,8 +55,7 @@ function namedPortRule(peers: readonly string[], portsField: string, namedField:
   return {
     rule: `!(self.to.exists(peer, ${peers.map((p) => `has(peer.${p})`).join(' || ')}) && has(self.${portsField}) && self.${portsField}.exists(port, has(port.${namedField})))`,
     message: `${names} peer cannot be set with namedPorts since there are no namedPorts for ${names}`,
-    holds: (self: Rec) =>
-      !(list(self, 'to').some((peer) => peers.some((p) => has(peer, p))) && list(self, portsField).some((x) => has(x, namedField))),
+    holds: (self: Rec) => !(list(self, 'to').some((peer) => peers.some((p) => has(peer, p))) && list(self, portsField).some((x) => has(x, namedField))),
   };
 }
 
@@ -103,7 +102,17 @@ function spec(d: Dialect, top: Record<string, Schema>, requiredTop: readonly str
       ...top,
       subject: subject(d.pods),
       ingress: { type: 'array', items: rule('from', ingressPeer), maxItems: d.maxRules },
-      egress: { type: 'array', items: rule('to', egressPeer, [namedPortRule(d.egressPeerKinds.filter((k) => k !== 'namespaces' && k !== 'pods'), d.ports.field, d.ports.named)]), maxItems: d.maxRules },
+      egress: {
+        type: 'array',
+        items: rule('to', egressPeer, [
+          namedPortRule(
+            d.egressPeerKinds.filter((k) => k !== 'namespaces' && k !== 'pods'),
+            d.ports.field,
+            d.ports.named,
+          ),
+        ]),
+        maxItems: d.maxRules,
+      },
     },
     required: requiredTop,
   };
@@ -163,11 +172,10 @@ const v1alpha1 = (actions: readonly string[], egressPeerKinds: readonly string[]
   egressPeerKinds,
 });
 
-export const ANP_SPEC: Schema = spec(
-  v1alpha1(['Allow', 'Deny', 'Pass'], ['namespaces', 'pods', 'networks', 'nodes', 'domainNames']),
-  { priority: { type: 'integer', minimum: 0, maximum: 1000 } },
-  ['priority', 'subject'],
-);
+export const ANP_SPEC: Schema = spec(v1alpha1(['Allow', 'Deny', 'Pass'], ['namespaces', 'pods', 'networks', 'nodes', 'domainNames']), { priority: { type: 'integer', minimum: 0, maximum: 1000 } }, [
+  'priority',
+  'subject',
+]);
 
 export const BANP_SPEC: Schema = spec(v1alpha1(['Allow', 'Deny'], ['namespaces', 'pods', 'networks', 'nodes']), {}, ['subject']);
 
