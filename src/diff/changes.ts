@@ -5,11 +5,13 @@
  * reachability diff attributes its changed pairs to.
  *
  * Design choice: policies are compared by their specs, key order ignored (a reformatted file changes
- * nothing); metadata other than the name (labels, annotations) never changes a verdict and is not
- * compared. Pure: no IO.
+ * nothing), and by their mode (the `netpol.dev/mode` annotation: a policy switched from audit to enforce
+ * starts to enforce, which is a change of what is enforced even with the spec unchanged); other metadata
+ * (labels, other annotations) never changes a verdict and is not compared. Pure: no IO.
  */
 import type { Cluster, ClusterPolicyInfo, Labels, NamedPort, PodInfo, PolicyInfo } from '../model/index.js';
-import { clusterPolicyKey, podKey } from '../model/index.js';
+import { clusterPolicyKey, MODE_ANNOTATION, podKey } from '../model/index.js';
+import { modeOf } from '../policy/index.js';
 
 export type ChangeKind = 'added' | 'removed' | 'edited';
 
@@ -80,12 +82,23 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return n === 0;
 }
 
-/** The parts of a policy spec that differ (empty when the specs are equal). */
+/**
+ * The part naming a change of mode, when the mode changed: `metadata.annotations[netpol.dev/mode]
+ * audit -> enforce`. Compared as the policy's mode (an absent annotation is `enforce`), so adding
+ * `netpol.dev/mode: enforce` to a policy changes nothing.
+ */
+function modePart(before: { readonly policy: PolicyInfo['policy'] | ClusterPolicyInfo['policy'] }, after: typeof before): string[] {
+  const [a, b] = [modeOf(before), modeOf(after)];
+  return a === b ? [] : [`metadata.annotations[${MODE_ANNOTATION}] ${a} -> ${b}`];
+}
+
+/** The parts of a policy that differ (empty when the specs and modes are equal). */
 export function policyParts(before: PolicyInfo, after: PolicyInfo): string[] {
   const a = before.policy.spec;
   const b = after.policy.spec;
-  if (sameValue(a, b)) return [];
-  const parts: string[] = [];
+  const mode = modePart(before, after);
+  if (sameValue(a, b)) return mode;
+  const parts: string[] = [...mode];
   if (!sameValue(a.podSelector ?? {}, b.podSelector ?? {})) parts.push('spec.podSelector');
   if (!sameValue(a.policyTypes ?? [], b.policyTypes ?? [])) parts.push('spec.policyTypes');
   for (const dir of ['ingress', 'egress'] as const) {
@@ -125,8 +138,9 @@ type Spec = Record<string, unknown> & { ingress?: unknown[]; egress?: unknown[] 
 function clusterPolicyParts(before: ClusterPolicyInfo, after: ClusterPolicyInfo): string[] {
   const a = before.policy.spec as Spec;
   const b = after.policy.spec as Spec;
-  if (sameValue(a, b)) return [];
-  const out: string[] = [];
+  const mode = modePart(before, after);
+  if (sameValue(a, b)) return mode;
+  const out: string[] = [...mode];
   for (const field of ['subject', 'priority', 'tier']) if (!sameValue(a[field], b[field])) out.push(`spec.${field}`);
   for (const dir of ['ingress', 'egress'] as const) {
     const x = a[dir] ?? [];

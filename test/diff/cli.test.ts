@@ -143,6 +143,49 @@ describe('netpol diff', () => {
     assert.match(r.stdout, /2 newly denied: policy ops\/deny added: isolates for ingress/);
   });
 
+  test('a policy switched from audit to enforce (spec unchanged) changes what is enforced; the mode is the cause', async () => {
+    const staged = (mode: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: ops, annotations: {netpol.dev/mode: ${mode}}}
+spec: {podSelector: {}}
+`;
+    const a = side('mode-a', { 'w.yaml': WORKLOADS, 'deny.yaml': staged('audit') });
+    const b = side('mode-b', { 'w.yaml': WORKLOADS, 'deny.yaml': staged('enforce') });
+    const r = await netpol(['diff', a, b, '--port', '80']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /policy ops\/deny edited \(metadata\.annotations\[netpol\.dev\/mode\] audit -> enforce\)/);
+    assert.match(r.stdout, /TCP\/80: 0 pairs newly allowed, 2 pairs newly denied/);
+    assert.match(r.stdout, /2 pairs denied because policy ops\/deny edited \(metadata\.annotations\[netpol\.dev\/mode\] audit -> enforce\): isolates for ingress/);
+    const back = await netpol(['diff', b, a, '--port', '80']);
+    assert.match(back.stdout, /TCP\/80: 2 pairs newly allowed, 0 pairs newly denied/);
+    // An absent annotation is enforce: writing it out changes nothing.
+    const plain = side('mode-c', { 'w.yaml': WORKLOADS, 'deny.yaml': staged('enforce').replace(', annotations: {netpol.dev/mode: enforce}', '') });
+    const same = await netpol(['diff', plain, b, '--port', '80']);
+    assert.equal(same.code, 0, same.stdout);
+  });
+
+  test('a cluster-scoped policy switched from audit to enforce: the mode is the cause', async () => {
+    const anp = (mode: string) => `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-ops, annotations: {netpol.dev/mode: ${mode}}}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {team: shop}}}
+  ingress:
+  - name: deny-ops
+    action: Deny
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: ops}}}]
+`;
+    const a = side('cmode-a', { 'w.yaml': WORKLOADS, 'cnp.yaml': anp('audit') });
+    const b = side('cmode-b', { 'w.yaml': WORKLOADS, 'cnp.yaml': anp('enforce') });
+    const r = await netpol(['diff', a, b, '--port', '80']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stdout, /TCP\/80: 0 pairs newly allowed, 2 pairs newly denied/);
+    assert.match(r.stdout, /2 pairs denied because ClusterNetworkPolicy\/no-ops edited \(metadata\.annotations\[netpol\.dev\/mode\] audit -> enforce\): admin tier ingress rule 0 denies/);
+    assert.doesNotMatch(r.stdout, /unexplained/);
+  });
+
   test('stdin on one side', async () => {
     const a = side('stdin-a', { 'w.yaml': WORKLOADS, 'p.yaml': API_FROM_WEB(80) });
     const r = await netpol(['diff', a, '-', '--port', '80'], `${WORKLOADS}\n---\n${API_FROM_WEB(80)}`);
