@@ -99,3 +99,36 @@ describe('the tracker with cluster-scoped policies', () => {
     assert.equal(tracker.apply({ kind: 'Node', key: 'n1', old: N1, current: { ...N1, labels: { role: 'worker' } } }), undefined);
   });
 });
+
+describe('the tracker and audit mode', () => {
+  const staged = <T extends { policy: { metadata: object } }>(p: T, mode: 'audit' | 'enforce'): T => ({
+    ...p,
+    policy: { ...p.policy, metadata: { ...p.policy.metadata, annotations: { 'netpol.dev/mode': mode } } },
+  });
+
+  test('a NetworkPolicy switched from audit to enforce (spec unchanged) is a change: the pairs it now denies', () => {
+    const tracker = new ReachabilityTracker(tieredCluster({ pods: PODS }), [TCP_80]);
+    const deny = policy('x/b-closed', { podSelector: { matchLabels: { app: 'b' } }, policyTypes: ['Ingress'] });
+    const created = pairs(tracker.apply({ kind: 'NetworkPolicy', key: 'x/b-closed', current: staged(deny, 'audit') }));
+    assert.deepEqual(created, { object: 'NetworkPolicy x/b-closed', action: 'created', added: [], removed: [], allowedPairs: 6 }, 'a staged policy enforces nothing');
+    const enforced = tracker.apply({ kind: 'NetworkPolicy', key: 'x/b-closed', current: staged(deny, 'enforce') });
+    assert.deepEqual(enforced?.fields, ['mode']);
+    assert.deepEqual(pairs(enforced), { object: 'NetworkPolicy x/b-closed', action: 'changed', added: [], removed: ['x/a -> x/b', 'x/c -> x/b'], allowedPairs: 4 });
+    // Other metadata changes nothing.
+    const labelled = { ...deny, policy: { ...deny.policy, metadata: { ...deny.policy.metadata, labels: { team: 'x' } } } };
+    assert.equal(tracker.apply({ kind: 'NetworkPolicy', key: 'x/b-closed', current: labelled }), undefined);
+  });
+
+  test('a cluster-scoped policy switched from audit to enforce is a change too', () => {
+    const tracker = new ReachabilityTracker(tieredCluster({ pods: PODS }), [TCP_80]);
+    const deny = clusterPolicy('AdminNetworkPolicy', 'b-closed', {
+      priority: 1,
+      subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app: 'b' } } } },
+      ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }],
+    });
+    assert.equal(pairs(tracker.apply(event(staged(deny, 'audit'), 'created'))).allowedPairs, 6);
+    const enforced = tracker.apply(event(staged(deny, 'enforce'), 'created'));
+    assert.deepEqual(enforced?.fields, ['mode']);
+    assert.deepEqual(pairs(enforced).removed, ['x/a -> x/b', 'x/c -> x/b']);
+  });
+});

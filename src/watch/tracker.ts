@@ -20,7 +20,7 @@
  * the subjects of policies with `nodes` peers (which read Node labels and addresses).
  */
 import { clusterPolicyKey, podKey, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type NodeInfo, type PodInfo, type PolicyInfo } from '../model/index.js';
-import { clusterRulesOf, inPodScope, namespaceLabels, normalizeClusterPolicy, type ClusterPolicy } from '../policy/index.js';
+import { clusterRulesOf, inPodScope, modeOf, namespaceLabels, normalizeClusterPolicy, type ClusterPolicy } from '../policy/index.js';
 import { ScaleEngine, TieredScaleEngine, type ScaleProbe } from '../scale/index.js';
 import { compileSelector, matches } from '../selector/index.js';
 
@@ -160,14 +160,15 @@ export class ReachabilityTracker {
   private policyChange(key: string, next: PolicyInfo | undefined): ReachabilityChange | undefined {
     const old = this.policies.get(key);
     if (!old && !next) return undefined;
-    if (old && next && JSON.stringify(old.policy.spec) === JSON.stringify(next.policy.spec)) return undefined;
+    const fields = old && next ? policyFields(old, next) : [];
+    if (old && next && fields.length === 0) return undefined;
     const touched = new Set<PodInfo>();
     for (const p of [old, next]) {
       if (!p) continue;
       const sel = compileSelector(p.policy.spec.podSelector);
       for (const pod of this.pods.values()) if (pod.namespace === p.namespace && matches(sel, pod.labels)) touched.add(pod);
     }
-    return this.measure(`NetworkPolicy ${key}`, !old ? 'created' : !next ? 'deleted' : 'changed', next && old ? ['spec'] : [], [...touched], () => {
+    return this.measure(`NetworkPolicy ${key}`, !old ? 'created' : !next ? 'deleted' : 'changed', fields, [...touched], () => {
       if (next) {
         this.policies.set(key, next);
         this.engine.upsertPolicy(next);
@@ -195,11 +196,12 @@ export class ReachabilityTracker {
     const key = clusterPolicyKey({ kind, name });
     const old = this.clusterPolicies.get(key);
     if (!old && !next) return undefined;
-    if (old && next && JSON.stringify(old.policy.spec) === JSON.stringify(next.policy.spec)) return undefined;
+    const fields = old && next ? policyFields(old, next) : [];
+    if (old && next && fields.length === 0) return undefined;
     // Only the sides of the pods its subject selects, before or after, can change.
     const touched = new Set<PodInfo>();
     for (const p of [old, next]) if (p) for (const pod of this.subjects([normalizeClusterPolicy(p)])) touched.add(pod);
-    return this.measure(`${kind} ${name}`, !old ? 'created' : !next ? 'deleted' : 'changed', next && old ? ['spec'] : [], [...touched], () => {
+    return this.measure(`${kind} ${name}`, !old ? 'created' : !next ? 'deleted' : 'changed', fields, [...touched], () => {
       if (next) this.clusterPolicies.set(key, next);
       else this.clusterPolicies.delete(key);
     });
@@ -307,4 +309,13 @@ function podFieldsChanged(a: PodInfo, b: PodInfo): string[] {
   if ((a.hostNetwork ?? false) !== (b.hostNetwork ?? false)) out.push('hostNetwork');
   if (a.nodeName !== b.nodeName) out.push('nodeName');
   return out;
+}
+
+/**
+ * What of a policy changed that can change a verdict: its spec, and its mode (`netpol.dev/mode`: a policy
+ * switched from audit to enforce starts to enforce with the same spec). Other metadata cannot.
+ */
+function policyFields(old: PolicyInfo | ClusterPolicyInfo, next: PolicyInfo | ClusterPolicyInfo): string[] {
+  const spec = JSON.stringify(old.policy.spec) !== JSON.stringify(next.policy.spec);
+  return [...(spec ? ['spec'] : []), ...(modeOf(old) !== modeOf(next) ? ['mode'] : [])];
 }
