@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { AgentMetrics, dropFamilies, escapeLabel, kernelFamilies, renderFamilies } from './metrics.js';
 import { DropLog } from './drops.js';
 import { parseListen, startAgentServer } from './http.js';
+import { compileNode } from '../nft/index.js';
+import { audit, clusterPolicy, pod, tieredCluster } from '../../test/builders.js';
 
 test('label values are escaped as the exposition format says: backslash, double quote, line feed', () => {
   assert.equal(escapeLabel('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
@@ -108,11 +110,41 @@ test("admitting rules' counters are summed per policy rule over families and cha
 test('drop log counters: events per policy with escaped label values, lines by result, losses by cause', () => {
   const log = new DropLog({ node: 'a' });
   log.counts.events.set('deny ingress x/a"b', { action: 'deny', direction: 'ingress', policy: 'x/a"b', count: 3 });
+  log.counts.events.set('audit egress AdminNetworkPolicy/guard', { action: 'audit', direction: 'egress', policy: 'AdminNetworkPolicy/guard', count: 2 });
   log.counts.lines.event = 3;
   log.overrun(2);
   const text = renderFamilies(dropFamilies(log));
-  assert.match(text, /^netpol_drop_events_total\{action="deny",direction="ingress",namespace="x",policy="a\\"b"\} 3$/m);
+  assert.match(text, /^netpol_drop_events_total\{action="deny",direction="ingress",kind="NetworkPolicy",namespace="x",policy="a\\"b"\} 3$/m);
+  assert.match(text, /^netpol_drop_events_total\{action="audit",direction="egress",kind="AdminNetworkPolicy",namespace="",policy="guard"\} 2$/m);
   assert.match(text, /^netpol_drop_log_lines_total\{result="event"\} 3$/m);
   assert.match(text, /^netpol_drop_events_lost_total\{reason="kernel-log-overrun"\} 2$/m);
   assert.match(text, /^netpol_drop_events_lost_total\{reason="ring-overflow"\} 0$/m);
+});
+
+test("cluster-scoped policies' Deny counters, enforcing and staged, per rule, read from the comments the compiler writes", () => {
+  const pods = [
+    { ...pod('x/a', { app: 'a' }, { ips: ['10.0.0.1'] }), nodeName: 'n' },
+    { ...pod('x/b', { app: 'b' }, { ips: ['10.0.0.2'] }), nodeName: 'n' },
+  ];
+  const deny = (name: string, app: string) =>
+    clusterPolicy('AdminNetworkPolicy', name, {
+      priority: 1,
+      subject: { pods: { namespaceSelector: {}, podSelector: { matchLabels: { app } } } },
+      ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }],
+    });
+  const ruleset = compileNode(tieredCluster({ pods, clusterPolicies: [deny('a-closed', 'a'), audit(deny('b-staged', 'b'))] }), { node: 'n' });
+  // The kernel's JSON listing of the counted rules, each counter at 3 packets of 100 bytes.
+  const counted = ruleset.chains.flatMap((c) =>
+    c.rules.filter((r) => r.counter && r.comment !== undefined).map((r) => ({ rule: { chain: c.name, comment: r.comment, expr: [{ counter: { packets: 3, bytes: 300 } }] } })),
+  );
+  const text = renderFamilies(kernelFamilies({ nftables: counted }));
+  const samples = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+  const denied = samples('netpol_cluster_rule_denied_packets_total');
+  const audited = samples('netpol_cluster_rule_audited_packets_total');
+  assert.equal(denied.length, 1, text);
+  assert.match(denied[0]!, /^netpol_cluster_rule_denied_packets_total\{kind="AdminNetworkPolicy",policy="a-closed",direction="ingress",rule="0"\} \d+$/);
+  assert.equal(audited.length, 1, text);
+  assert.match(audited[0]!, /^netpol_cluster_rule_audited_packets_total\{kind="AdminNetworkPolicy",policy="b-staged",direction="ingress",rule="0"\} \d+$/);
+  // Every counted rule of the staged policy is an audit counter, never a denial.
+  assert.ok(!denied.some((l) => l.includes('b-staged')));
 });

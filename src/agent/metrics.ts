@@ -130,6 +130,11 @@ export class AgentMetrics {
   }
 }
 
+const CLUSTER_KINDS: ReadonlySet<string> = new Set(['ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
+
+/** The comment of a cluster-scoped policy's counted rule: `<Kind> <name> <direction>[i] Deny|Pass[ (fails closed)][ (audit: would deny)]`. */
+const TIER_RULE = /^(ClusterNetworkPolicy|AdminNetworkPolicy|BaselineAdminNetworkPolicy) (\S+) (ingress|egress)\[(\d+)\] (?:Deny|Pass)(?: \(fails closed\))?( \(audit: would deny\))?$/;
+
 /**
  * What the kernel's table says: set and map elements, the deny and audit counters per policy, and the counter of
  * every admitting rule (comment `ns/name ingress[0]`, src/nft/names.ts `ruleComment`) summed per policy
@@ -144,6 +149,10 @@ export function kernelFamilies(json: unknown): Family[] {
   // Audit tails (src/nft/audit.ts): what staged policies would have dropped, accepted.
   const audited: PerPolicy = new Map();
   const admitted = new Map<string, { namespace: string; policy: string; direction: string; rule: string; packets: number; bytes: number }>();
+  // Deny rules of cluster-scoped policies (src/nft/tiers.ts `tierRuleComment`), enforcing or staged.
+  type PerClusterRule = Map<string, { kind: string; policy: string; direction: string; rule: string; packets: number; bytes: number }>;
+  const clusterDenied: PerClusterRule = new Map();
+  const clusterAudited: PerClusterRule = new Map();
   for (const item of items) {
     const set = item.set ?? item.map;
     if (set && Array.isArray(set.elem)) elements += set.elem.length;
@@ -159,6 +168,16 @@ export function kernelFamilies(json: unknown): Family[] {
       a.packets += counter.packets ?? 0;
       a.bytes += counter.bytes ?? 0;
       admitted.set(id, a);
+      continue;
+    }
+    const t = TIER_RULE.exec(rule.comment);
+    if (t && counter && !t[2]!.endsWith('...')) {
+      const into = t[5] !== undefined ? clusterAudited : clusterDenied;
+      const id = `${t[1]} ${t[2]} ${t[3]}[${t[4]}]`;
+      const c = into.get(id) ?? { kind: t[1]!, policy: t[2]!, direction: t[3]!, rule: t[4]!, packets: 0, bytes: 0 };
+      c.packets += counter.packets ?? 0;
+      c.bytes += counter.bytes ?? 0;
+      into.set(id, c);
       continue;
     }
     if (!m || !counter) continue;
@@ -182,6 +201,8 @@ export function kernelFamilies(json: unknown): Family[] {
       .map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction }, value: r[field] }));
   const rules = [...admitted.values()].sort((a, b) => (a.namespace + a.policy + a.direction + a.rule.padStart(6, '0') < b.namespace + b.policy + b.direction + b.rule.padStart(6, '0') ? -1 : 1));
   const perRule = (field: 'packets' | 'bytes') => rules.map((r) => ({ labels: { namespace: r.namespace, policy: r.policy, direction: r.direction, rule: r.rule }, value: r[field] }));
+  const perClusterRule = (map: PerClusterRule, field: 'packets' | 'bytes') =>
+    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => ({ labels: { kind: r.kind, policy: r.policy, direction: r.direction, rule: r.rule }, value: r[field] }));
   return [
     { name: 'netpol_set_elements', help: "Elements in the sets and maps of the node's nftables table.", type: 'gauge', samples: [{ value: elements }] },
     {
@@ -205,6 +226,25 @@ export function kernelFamilies(json: unknown): Family[] {
       samples: perRule('packets'),
     },
     { name: 'netpol_rule_admitted_bytes_total', help: 'Bytes of the first packets of connections this policy rule admitted.', type: 'counter', samples: perRule('bytes') },
+    {
+      name: 'netpol_cluster_rule_denied_packets_total',
+      help: 'Packets a Deny rule of a cluster-scoped policy dropped or rejected at local pods (a Pass rule that fails closed counts as one). kind: ClusterNetworkPolicy, AdminNetworkPolicy or BaselineAdminNetworkPolicy; rule: the index in spec.ingress or spec.egress.',
+      type: 'counter',
+      samples: perClusterRule(clusterDenied, 'packets'),
+    },
+    { name: 'netpol_cluster_rule_denied_bytes_total', help: 'Bytes of the packets netpol_cluster_rule_denied_packets_total counts.', type: 'counter', samples: perClusterRule(clusterDenied, 'bytes') },
+    {
+      name: 'netpol_cluster_rule_audited_packets_total',
+      help: 'Packets accepted today that a Deny rule of a staged (audit-mode) cluster-scoped policy would drop once enforcing: the first of each such connection.',
+      type: 'counter',
+      samples: perClusterRule(clusterAudited, 'packets'),
+    },
+    {
+      name: 'netpol_cluster_rule_audited_bytes_total',
+      help: 'Bytes of the packets netpol_cluster_rule_audited_packets_total counts.',
+      type: 'counter',
+      samples: perClusterRule(clusterAudited, 'bytes'),
+    },
   ];
 }
 
@@ -212,13 +252,21 @@ export function kernelFamilies(json: unknown): Family[] {
 export function dropFamilies(log: DropLog): Family[] {
   const events = [...log.counts.events.values()]
     .map((e) => {
+      // `ns/name` for a NetworkPolicy, `Kind/name` for a cluster-scoped policy's rule (no namespace).
       const slash = e.policy.indexOf('/');
-      return { labels: { action: e.action, direction: e.direction, namespace: slash < 0 ? '' : e.policy.slice(0, slash), policy: slash < 0 ? '' : e.policy.slice(slash + 1) }, value: e.count };
+      const [first, name] = slash < 0 ? ['', ''] : [e.policy.slice(0, slash), e.policy.slice(slash + 1)];
+      const cluster = CLUSTER_KINDS.has(first);
+      return { labels: { action: e.action, direction: e.direction, kind: cluster ? first : 'NetworkPolicy', namespace: cluster ? '' : first, policy: name }, value: e.count };
     })
     .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));
   const record = (r: Readonly<Record<string, number>>, label: string) => Object.entries(r).map(([k, value]) => ({ labels: { [label]: k }, value }));
   return [
-    { name: 'netpol_drop_events_total', help: 'Drop (and audit) events reported, per policy isolating the subject (an event counts for each).', type: 'counter', samples: events },
+    {
+      name: 'netpol_drop_events_total',
+      help: 'Drop (and audit) events reported, per policy isolating the subject (an event counts for each), or per cluster-scoped policy whose rule denied (kind, namespace empty).',
+      type: 'counter',
+      samples: events,
+    },
     {
       name: 'netpol_drop_log_lines_total',
       help: "Kernel log lines of ours read: event (a new connection attempt), repeat (counted on its event), other-node (a subject that is not this node's pod).",

@@ -12,12 +12,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { Engine, podEndpoint, reachability, sortPods, type Probe, type SideResult } from '../../src/engine/index.js';
 import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/index.js';
-import { leftovers, NOTHING, testLabId } from './helpers.js';
+import { kernelFamilies } from '../../src/agent/metrics.js';
+import { leftovers, nftTable, NOTHING, testLabId } from './helpers.js';
 
 const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
 const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
@@ -147,23 +147,18 @@ function expectedAudits(c: Cluster): { counts: Map<string, number>; audited: Set
   return { counts, audited, events };
 }
 
-interface NftRule {
-  readonly chain: string;
-  readonly comment?: string;
-  readonly expr: readonly Record<string, unknown>[];
-}
-
-/** Packets counted by each staged rule's audit counter in the kernel, as `node Kind name direction[i]` (non-zero only). */
+/**
+ * Packets counted by each staged rule's audit counter in the kernel, as `node Kind name direction[i]`
+ * (non-zero only), read as the agent's /metrics reads them (`netpol_cluster_rule_audited_packets_total`).
+ */
 function kernelAudits(lab: Lab): Map<string, number> {
   const out = new Map<string, number>();
   for (const node of lab.layout.nodes) {
-    const json = JSON.parse(execFileSync('ip', ['netns', 'exec', node.netns, 'nft', '-j', 'list', 'table', 'inet', 'netpol'], { encoding: 'utf8' })) as { nftables: { rule?: NftRule }[] };
-    for (const { rule } of json.nftables) {
-      const m = / Deny \(audit: would deny\)$/.test(rule?.comment ?? '') ? /^(\S+) (\S+) (\S+) Deny/.exec(rule!.comment!) : null;
-      const counter = rule?.expr.find((e) => 'counter' in e)?.counter as { packets: number } | undefined;
-      if (!m || !counter || counter.packets === 0) continue;
-      const key = `${node.name} ${m[1]} ${m[2]} ${m[3]}`;
-      out.set(key, (out.get(key) ?? 0) + counter.packets);
+    const family = kernelFamilies(nftTable(node.netns)).find((f) => f.name === 'netpol_cluster_rule_audited_packets_total');
+    for (const { labels, value } of family?.samples ?? []) {
+      if (value === 0 || !labels) continue;
+      const key = `${node.name} ${labels.kind} ${labels.policy} ${labels.direction}[${labels.rule}]`;
+      out.set(key, (out.get(key) ?? 0) + value);
     }
   }
   return out;
