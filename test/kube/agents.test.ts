@@ -1,7 +1,7 @@
 /**
  * `netpol serve --discover-agents` with a real kube-apiserver: the agent pods of the DaemonSet (found by
  * its labels in netpol-system, read on their `metrics` port) are read through the API server's pod
- * proxy, with exactly the rights of deploy/rbac-reader.yaml; the drops are folded onto the live
+ * proxy, with exactly the rights of deploy/rbac-reader.yaml and rbac-drops-reader.yaml; the drops are folded onto the live
  * cluster's pods. The agent is the real agent HTTP server and drop log (test/server/drops-agent.ts),
  * listening on this machine's own address (the pod proxy refuses loopback addresses), which the agent
  * pod's status names as its podIP, as a kubelet would.
@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubectlPath } from '../../src/controlplane/index.js';
-import { applyCluster, ensureNamespace, KubeClient, loadKubeConfig } from '../../src/kube/index.js';
+import { applyCluster, ensureNamespace, KubeClient, loadKubeConfig, resourcePath } from '../../src/kube/index.js';
 import { AGENT_NAMESPACE, discoverAgents, liveSource, startServer, type DropsView, type RunningServer } from '../../src/server/index.js';
 import { clusterRoleToken, controlPlaneSkip, grantAndToken, until, useControlPlane } from './helpers.js';
 import { kernelLine, shop, startShopAgent, WEB_IN, type RunningAgent } from '../server/drops-agent.js';
@@ -60,8 +60,18 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     ]);
     // A pod of the DaemonSet that is not running yet: not read.
     await fx.k(['apply', '-f', '-'], JSON.stringify({ ...pod, metadata: { ...pod.metadata, name: 'netpol-agent-n2' } }));
-    execFileSync(kubectlPath(), ['--kubeconfig', fx.cp.kubeconfig, 'apply', '-f', join(ROOT, 'deploy/rbac-reader.yaml')], { stdio: 'pipe' });
+    for (const file of ['deploy/rbac-reader.yaml', 'deploy/rbac-drops-reader.yaml'])
+      execFileSync(kubectlPath(), ['--kubeconfig', fx.cp.kubeconfig, 'apply', '-f', join(ROOT, file)], { stdio: 'pipe' });
     const token = await clusterRoleToken(fx.client, { namespace: 'analysts', account: 'alice', clusterRole: 'netpol-reader' });
+    // The pod proxy right, in netpol-system only (as deploy/rbac-drops-reader.yaml's example binding does for a group).
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'alice-drops', namespace: AGENT_NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netpol-drops-reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'alice', namespace: 'analysts' }],
+    };
+    await fx.k(['apply', '-f', '-'], JSON.stringify(binding));
     const kubeconfig = join(fx.dir, 'alice.kubeconfig');
     await fx.cp.writeTokenKubeconfig(kubeconfig, token, 'alice');
     alice = new KubeClient(await loadKubeConfig({ kubeconfig }));
@@ -130,6 +140,14 @@ describe('serve --discover-agents through the pod proxy', { skip }, () => {
     } finally {
       await server?.close();
     }
+  });
+
+  test('the pod proxy right holds in netpol-system only: the reader roles reach no other pod through it', async () => {
+    const PROXY = { prefix: '/api/v1', plural: 'pods', namespaced: true };
+    await assert.rejects(
+      alice.request('GET', `${resourcePath(PROXY, 'shop', 'web')}:80/proxy/`, { verb: 'get', resource: PROXY, namespace: 'shop', name: 'web' }),
+      /cannot get .*pods\/proxy|forbidden/,
+    );
   });
 
   test('without pods/proxy the agent is shown as refused, not read', async () => {
