@@ -9,17 +9,13 @@
  * controller manager runs: nothing creates default ServiceAccounts or finishes namespace deletion, and
  * the ServiceAccount admission plugin (which needs the former) is off.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
-// Deep on purpose: lab/index.ts starts control planes (`lab up --control-plane`), so through it this
-// would be an import cycle; exec.ts (spawn with a timeout) imports nothing else of the lab.
-// eslint-disable-next-line no-restricted-imports
-import { run } from '../lab/exec.js';
 
 export const K8S_VERSION = 'v1.35.4';
 export const ETCD_VERSION = 'v3.6.16';
@@ -85,12 +81,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Runs openssl (arguments `@file` are files in `cwd`); its stderr in the error when it fails. */
 async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  const r = await run(
-    'openssl',
-    args.map((a) => (a.startsWith('@') ? join(cwd, a.slice(1)) : a)),
-  );
-  if (r.code !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
+  const argv = args.map((a) => (a.startsWith('@') ? join(cwd, a.slice(1)) : a));
+  await new Promise<void>((resolve, reject) => {
+    execFile('openssl', argv, { timeout: 60_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`openssl ${args[0]} failed: ${String(stderr).trim() || error.message}`)) : resolve()));
+  });
 }
 
 /** CA, serving certificate for 127.0.0.1/localhost, admin client certificate, service-account key pair. */
