@@ -6,7 +6,7 @@
  * live through the agents, so every scenario after the first also exercises incremental updates.
  * Needs root, ip, nft and conntrack; skipped otherwise with the reason.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine.js';
 import { reachability, sortPods, type Reachability } from '../../src/engine/matrix.js';
@@ -51,22 +51,36 @@ for (const nodes of [1, 2]) {
       assert.deepEqual(leftovers(id), NOTHING);
     });
 
-    const check = async (name: string, policies: string) => {
+    const check = async (t: TestContext, name: string, policies: string) => {
       await enforcer.setPolicies(policies);
       // Each scenario is about new connections: start it with no connection tracked. (With flows left
       // over, a UDP probe whose random source port repeats an earlier allowed flow rides that flow.)
-      for (const node of lab.layout.nodes) await lab.exec(node.netns, ['conntrack', '-F']);
+      const flush = async () => {
+        for (const node of lab.layout.nodes) await lab.exec(node.netns, ['conntrack', '-F']);
+      };
+      await flush();
       const withPolicies = { ...lab.cluster, policies: clusterWith(policies, name).policies };
       const predicted = reachability(new Engine(withPolicies), sortPods(withPolicies.pods), PROBES);
-      const measured = await lab.probe(PROBES, { tcpTimeoutMs: 500, udpTimeoutMs: 500 });
+      let measured = await lab.probe(PROBES, { tcpTimeoutMs: 500, udpTimeoutMs: 500 });
       assert.deepEqual(measured.reachability.pods, predicted.pods);
-      assert.deepEqual(disagreements(measured.reachability, predicted), [], `${name} on ${nodes} node(s)`);
+      let wrong = disagreements(measured.reachability, predicted);
+      // A probe is "denied" when no answer came within 500 ms; on a loaded machine an allowed connection
+      // can take longer. When every disagreement is of that kind, all probes run again with generous
+      // timeouts (said in the output); a probe the kernel let through that the engine denies is never
+      // retried, and a drop stays a drop however long one waits.
+      if (wrong.length > 0 && wrong.every((w) => w.endsWith('kernel denied'))) {
+        t.diagnostic(`probed again with 5 s timeouts after ${wrong.length} slow answer(s): ${wrong.slice(0, 3).join('; ')}`);
+        await flush();
+        measured = await lab.probe(PROBES, { tcpTimeoutMs: 5000, udpTimeoutMs: 5000 });
+        wrong = disagreements(measured.reachability, predicted);
+      }
+      assert.deepEqual(wrong, [], `${name} on ${nodes} node(s)`);
     };
 
-    for (const s of listScenarios()) test(s.name, () => check(s.name, s.policiesText));
+    for (const s of listScenarios()) test(s.name, (t) => check(t, s.name, s.policiesText));
     for (let k = 0; k < RANDOM; k++) {
       const seed = SEED + k;
-      test(`random scenario, seed ${seed} (replay: NETPOL_SEED=${seed} NETPOL_RANDOM_SCENARIOS=1)`, () => check(`random-${seed}`, randomScenario(seed)));
+      test(`random scenario, seed ${seed} (replay: NETPOL_SEED=${seed} NETPOL_RANDOM_SCENARIOS=1)`, (t) => check(t, `random-${seed}`, randomScenario(seed)));
     }
   });
 }
