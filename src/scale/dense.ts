@@ -69,8 +69,9 @@ export interface DenseView {
  * egress tables. (Any finer partition is correct too; each class on its own is the finest.)
  */
 export interface DenseUnits {
-  readonly source: Int32Array;
-  readonly destination: Int32Array;
+  /** Undefined: each class its own unit on that side (units.ts gave up: nearly every class was). */
+  readonly source: Int32Array | undefined;
+  readonly destination: Int32Array | undefined;
 }
 
 /** A bit position: one class, or a unit of classes alike on that side (`id`, `profile`, `group`: the first's). */

@@ -11,11 +11,22 @@
  * Design choice: a unit's key is hashed from the class's peer list as it is walked (no string per
  * class: a class may be in hundreds of peers), and a class joins a unit only after its list is
  * compared with the unit's first class, so a hash collision costs a comparison, never a wrong count.
+ *
+ * Design choice: a side gives up on units when its first PROBE_CLASSES classes with pods are nearly all
+ * units of their own (PROBE_GIVE_UP of them): the key pass walks every class's peer list, 96 million
+ * entries per side on the adversarial shape at 50,000 classes, where every class is its own unit on
+ * both sides, for no fewer bits. Measured prefixes (docs/benchmarks.md, "Fourth round"): mixed 50k
+ * 1,595 source and 2,313 destination units in its first 4,096 classes (18,225 and 26,940 in all),
+ * adversarial 4,096 and 4,096; clusters with fewer classes than the probe always keep their units.
  */
 import type { DenseUnits } from './dense.js';
 import { EGRESS, INGRESS, type ClassRec, type PeerRec, type SigRec } from './records.js';
 
-/** The units of these classes (classes without pods get -1). */
+/** Classes with pods looked at before a side may give up on units, and the unit count that gives up. */
+export const PROBE_CLASSES = 4096;
+const PROBE_GIVE_UP = Math.ceil(PROBE_CLASSES * 0.97);
+
+/** The units of these classes (classes without pods get -1); a side is undefined when it gave up (see above). */
 export function denseUnits(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[]): DenseUnits {
   // Which peers each side looks at: a source is matched by ingress tables' peers, a destination by egress tables'.
   const seenBy = [new Uint8Array(peers.length), new Uint8Array(peers.length)];
@@ -55,13 +66,15 @@ class Units {
     private readonly seen: Uint8Array,
   ) {}
 
-  of(cell: (c: ClassRec) => readonly [number, number]): Int32Array {
+  of(cell: (c: ClassRec) => readonly [number, number]): Int32Array | undefined {
     const unitOf = new Int32Array(this.classes.length).fill(-1);
     /** Key -> the first class of each unit with that key (more than one only on a hash collision). */
     const firsts = new Map<string, ClassRec[]>();
     let units = 0;
+    let seen = 0;
     for (const c of this.classes) {
       if (c.weight === 0) continue;
+      if (++seen === PROBE_CLASSES + 1 && units >= PROBE_GIVE_UP) return undefined;
       const [a, b] = cell(c);
       const h: Hash = { h1: (Math.imul(a, 0x9e3779b1) ^ b) | 0, h2: (Math.imul(b, 0x85ebca6b) ^ a) | 0, n: 0 };
       mix(h, c.peers, this.seen);

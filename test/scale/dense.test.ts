@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { ChangeStream, generateObjects, random, toCluster, type ShapeName } from '../../tools/gen/index.js';
 import { ScaleEngine, type ScaleProbe } from '../../src/scale/index.js';
 import { transposeBits } from '../../src/scale/dense.js';
+import { PROBE_CLASSES } from '../../src/scale/units.js';
 import type { Cluster, PodInfo } from '../../src/model/cluster.js';
 
 describe('bit matrix transpose', () => {
@@ -111,4 +112,33 @@ describe('dense relation', () => {
       }
     });
   }
+});
+
+describe('dense count without units', () => {
+  test('adversarial past the units probe: both sides give up on units, counts equal the admitted-set count, after changes too', () => {
+    // Every class of this shape is its own unit on both sides; past PROBE_CLASSES classes the dense
+    // count stops looking for units (units.ts). The admitted-set count is held to the oracle elsewhere.
+    const c = toCluster(generateObjects('adversarial', { seed: 3, scale: 0.1 }));
+    const e = new ScaleEngine(c, { strategy: 'dense' });
+    assert.ok(e.stats.classes > PROBE_CLASSES, `${e.stats.classes} classes`);
+    const probes = [PROBES[0]!, PROBES[2]!];
+    const admitted = (x: Cluster): number[] => {
+      const a = new ScaleEngine(x, { strategy: 'admitted' });
+      return probes.map((p) => a.allowedPairs(p));
+    };
+    assert.deepEqual(
+      probes.map((p) => e.allowedPairs(p)),
+      admitted(c),
+    );
+    const units = e['units']?.units;
+    assert.ok(units !== undefined, 'the dense count made its units');
+    assert.equal(units.source, undefined);
+    assert.equal(units.destination, undefined);
+    const stream = new ChangeStream(c, 17);
+    for (let i = 0; i < 5; i++) e.apply(stream.next());
+    assert.deepEqual(
+      probes.map((p) => e.allowedPairs(p)),
+      admitted({ namespaces: c.namespaces, pods: stream.pods, policies: stream.policies }),
+    );
+  });
 });
