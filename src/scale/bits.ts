@@ -193,14 +193,15 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
 
 /**
  * Each class's peers (ascending) from each peer's members (ascending): `counts[c]` is the number of
- * peers of class c; the lists are made of that size and filled a block of classes at a time.
+ * peers of class c; the lists are views into one buffer, filled a block of classes at a time (one
+ * typed buffer rather than an array per class: the collector does not walk it).
  */
-export function classPeerLists(classCount: number, members: readonly (readonly number[] | Int32Array)[]): number[][] {
-  const counts = new Int32Array(classCount);
-  for (const list of members) for (const c of list) counts[c]!++;
-  const lists: number[][] = new Array<number[]>(classCount);
-  for (let c = 0; c < classCount; c++) lists[c] = new Array<number>(counts[c]!);
-  counts.fill(0);
+export function classPeerLists(classCount: number, members: readonly (readonly number[] | Int32Array)[]): Int32Array[] {
+  const start = new Float64Array(classCount + 1);
+  for (const list of members) for (const c of list) start[c + 1]!++;
+  for (let c = 0; c < classCount; c++) start[c + 1]! += start[c]!;
+  const buffer = new Int32Array(start[classCount]!);
+  const next = Float64Array.from(start);
   const cursor = new Int32Array(members.length);
   for (let end = FILL_BLOCK; end - FILL_BLOCK < classCount; end += FILL_BLOCK) {
     for (let q = 0; q < members.length; q++) {
@@ -209,10 +210,12 @@ export function classPeerLists(classCount: number, members: readonly (readonly n
       for (; k < list.length; k++) {
         const c = list[k]!;
         if (c >= end) break;
-        lists[c]![counts[c]!++] = q;
+        buffer[next[c]!++] = q;
       }
       cursor[q] = k;
     }
   }
+  const lists = new Array<Int32Array>(classCount);
+  for (let c = 0; c < classCount; c++) lists[c] = buffer.subarray(start[c]!, start[c + 1]!);
   return lists;
 }

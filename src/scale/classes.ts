@@ -461,7 +461,9 @@ export abstract class ClassStore {
     if (rec.kind === 'pods') {
       for (const c of this.selectPeerMembers(rec)) {
         addMember(rec, c);
-        this.classes[c]!.peers.push(rec.id); // the newest peer: the list stays ascending
+        const cls = this.classes[c]!;
+        cls.peers = [...cls.peers, rec.id]; // the newest peer: the list stays ascending
+        cls.lists = [cls.peers, this.sigs[cls.sig]!.peers];
       }
     } else {
       this.splitByBlock(rec);

@@ -1,10 +1,10 @@
 /** One side's question on the class engine's records: does a group admit a far end, given that end's peers. */
 import type { Protocol } from '../model/index.js';
 import type { PortProfile } from './ports.js';
-import { has, type GroupRec } from './records.js';
+import { has, type GroupRec, type IdList } from './records.js';
 
 /** The peers of an endpoint, as ascending lists (a class's pod peers and ipBlock peers). */
-export type PeerLists = readonly (readonly number[])[];
+export type PeerLists = readonly IdList[];
 
 /** Does one side (group `g`) admit the far end (its peers) on the port, for a destination with `profile`? */
 export function sideAdmits(g: GroupRec, other: PeerLists, profile: PortProfile, protocol: Protocol, port: number | string): boolean {

@@ -20,7 +20,7 @@
  * adversarial 4,096 and 4,096; clusters with fewer classes than the probe always keep their units.
  */
 import type { DenseUnits } from './dense.js';
-import { EGRESS, INGRESS, type ClassRec, type PeerRec, type SigRec } from './records.js';
+import { EGRESS, INGRESS, type ClassRec, type IdList, type PeerRec, type SigRec } from './records.js';
 
 /** Classes with pods looked at before a side may give up on units, and the unit count that gives up. */
 export const PROBE_CLASSES = 4096;
@@ -47,7 +47,7 @@ interface Hash {
   n: number;
 }
 
-function mix(h: Hash, list: readonly number[], seen: Uint8Array): void {
+function mix(h: Hash, list: IdList, seen: Uint8Array): void {
   for (const q of list) {
     if (seen[q] === 0) continue;
     h.h1 = Math.imul(h.h1 ^ q, 0x01000193);
@@ -111,7 +111,7 @@ class Units {
 }
 
 /** Do two ascending lists hold the same elements among those seen? */
-function sameSeen(a: readonly number[], b: readonly number[], seen: Uint8Array): boolean {
+function sameSeen(a: IdList, b: IdList, seen: Uint8Array): boolean {
   let i = 0;
   let j = 0;
   for (;;) {

@@ -80,7 +80,7 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
         );
         classes.forEach((_, c) =>
           assert.deepEqual(
-            lists[c],
+            [...lists[c]!],
             members.flatMap((m, q) => (m?.includes(c) ? [q] : [])),
             `class ${c}`,
           ),
