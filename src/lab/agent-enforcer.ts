@@ -5,7 +5,7 @@
  *
  * The directory holds `cluster.json` (namespaces, Nodes and pods, with lab IPs and lab node names) and
  * `policies.yaml` (NetworkPolicies and cluster-scoped policies). `setPolicies(text)` replaces the policies
- * atomically (written beside the directory, then renamed into it) and resolves once every agent has
+ * atomically (written in a staging directory no agent watches, then renamed into it) and resolves once every agent has
  * reported a snapshot taken after the rename; agents report JSON events on stdout (`-o json`), which is
  * how readiness is known.
  */
@@ -193,6 +193,7 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
       }
       dir = join(handle.runDir, 'manifests');
       await mkdir(dir, { recursive: true });
+      await mkdir(join(dir, '..', 'staging'), { recursive: true });
       const cluster = labManifests({ cluster: handle.cluster });
       const isPolicy = (i: { kind: string }) => POLICY_KINDS.has(i.kind);
       await writeFile(join(dir, 'cluster.json'), JSON.stringify({ ...cluster, items: cluster.items.filter((i) => !isPolicy(i)) }));
@@ -202,7 +203,10 @@ export function agentEnforcer(opts: AgentEnforcerOptions = {}): AgentEnforcer {
     },
     async setPolicies(text) {
       const before = generations();
-      const staged = join(dir, '..', 'policies.staged');
+      // Staged in a directory of its own: the agents watch the manifests directory and its parent (to
+      // follow the directory itself), so a file written in either would start a read of the old
+      // manifests, whose generation would pass for the new one's.
+      const staged = join(dir, '..', 'staging', 'policies.staged');
       await writeFile(staged, text);
       await rename(staged, join(dir, 'policies.yaml'));
       await all(before);
