@@ -12,6 +12,8 @@
  */
 import type { AgentEvent } from './agent.js';
 import type { DropLog } from './drops.js';
+import { isClusterPolicyKind } from '../model/index.js';
+import { parseTierRuleComment } from '../nft/index.js';
 
 /** Seconds; apply latencies are milliseconds to a few seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -130,11 +132,6 @@ export class AgentMetrics {
   }
 }
 
-const CLUSTER_KINDS: ReadonlySet<string> = new Set(['ClusterNetworkPolicy', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
-
-/** The comment of a cluster-scoped policy's counted rule: `<Kind> <name> <direction>[i] Deny|Pass[ (fails closed)][ (audit: would deny)]`. */
-const TIER_RULE = /^(ClusterNetworkPolicy|AdminNetworkPolicy|BaselineAdminNetworkPolicy) (\S+) (ingress|egress)\[(\d+)\] (?:Deny|Pass)(?: \(fails closed\))?( \(audit: would deny\))?$/;
-
 /**
  * What the kernel's table says: set and map elements, the deny and audit counters per policy, and the counter of
  * every admitting rule (comment `ns/name ingress[0]`, src/nft/names.ts `ruleComment`) summed per policy
@@ -170,11 +167,11 @@ export function kernelFamilies(json: unknown): Family[] {
       admitted.set(id, a);
       continue;
     }
-    const t = TIER_RULE.exec(rule.comment);
-    if (t && counter && !t[2]!.endsWith('...')) {
-      const into = t[5] !== undefined ? clusterAudited : clusterDenied;
-      const id = `${t[1]} ${t[2]} ${t[3]}[${t[4]}]`;
-      const c = into.get(id) ?? { kind: t[1]!, policy: t[2]!, direction: t[3]!, rule: t[4]!, packets: 0, bytes: 0 };
+    const t = parseTierRuleComment(rule.comment);
+    if (t && counter) {
+      const into = t.audit ? clusterAudited : clusterDenied;
+      const id = `${t.kind} ${t.name} ${t.direction}[${t.index}]`;
+      const c = into.get(id) ?? { kind: t.kind, policy: t.name, direction: t.direction, rule: String(t.index), packets: 0, bytes: 0 };
       c.packets += counter.packets ?? 0;
       c.bytes += counter.bytes ?? 0;
       into.set(id, c);
@@ -255,7 +252,7 @@ export function dropFamilies(log: DropLog): Family[] {
       // `ns/name` for a NetworkPolicy, `Kind/name` for a cluster-scoped policy's rule (no namespace).
       const slash = e.policy.indexOf('/');
       const [first, name] = slash < 0 ? ['', ''] : [e.policy.slice(0, slash), e.policy.slice(slash + 1)];
-      const cluster = CLUSTER_KINDS.has(first);
+      const cluster = isClusterPolicyKind(first);
       return { labels: { action: e.action, direction: e.direction, kind: cluster ? first : 'NetworkPolicy', namespace: cluster ? '' : first, policy: name }, value: e.count };
     })
     .sort((a, b) => (JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1));

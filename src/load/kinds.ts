@@ -10,6 +10,7 @@
  * (only the declared fields are checked), a conscious gap documented in docs/cli.md.
  */
 import type { Diagnostic } from '../diag/index.js';
+import { isClusterPolicyKind } from '../model/index.js';
 import type {
   ClusterScopedPolicy,
   Container,
@@ -241,9 +242,7 @@ export function isClusterScopedKind(kind: string): boolean {
   return kind === 'Namespace' || kind === 'Node' || isClusterPolicyKind(kind);
 }
 
-export function isClusterPolicyKind(kind: string): kind is ClusterScopedPolicy['kind'] {
-  return kind === 'ClusterNetworkPolicy' || kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
-}
+export { isClusterPolicyKind };
 
 export function isKnownKind(kind: string): boolean {
   return Object.hasOwn(KINDS, kind);

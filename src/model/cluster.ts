@@ -129,3 +129,8 @@ export function automaticLabels(namespace: string): Labels {
 export function podKey(p: { namespace: string; name: string }): string {
   return `${p.namespace}/${p.name}`;
 }
+
+/** The kinds of the cluster-scoped policies (policy.networking.k8s.io): the one list every reader uses. */
+export function isClusterPolicyKind(kind: string): kind is ClusterScopedPolicy['kind'] {
+  return kind === 'ClusterNetworkPolicy' || kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
+}

@@ -11,5 +11,6 @@ export { renderRuleset, renderDiff, renderRule, diffRuleset, renderChange, type 
 export { rulesetFromNftJson } from './json.js';
 export { interpret } from './interpret.js';
 export { logPrefix, parseTierRuleLogName, subjectChainName, tierRuleLogName } from './names.js';
+export { parseTierRuleComment } from './tiers.js';
 export type { LogAction } from './names.js';
 export type { Packet, Outcome, TraceStep } from './interpret.js';

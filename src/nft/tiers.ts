@@ -146,6 +146,19 @@ export function tierRuleComment(p: ClusterPolicy, rule: ClusterRule, suffix = ''
   return quotable(`${p.ref.kind} ${p.ref.name}`, MAX_COMMENT - tail.length) + tail;
 }
 
+const TIER_RULE_COMMENT = /^(ClusterNetworkPolicy|AdminNetworkPolicy|BaselineAdminNetworkPolicy) (\S+) (ingress|egress)\[(\d+)\] (?:Deny|Pass)(?: \(fails closed\))?( \(audit: would deny\))?$/;
+
+/**
+ * The policy and rule a counted rule's `tierRuleComment` names (a Deny, or a Pass that fails closed),
+ * and whether its counter is an audit view's (staged: would deny); undefined for any other comment and
+ * for a name cut short (`...`), which would count under a name no policy has.
+ */
+export function parseTierRuleComment(comment: string): { kind: ClusterPolicy['ref']['kind']; name: string; direction: Direction; index: number; audit: boolean } | undefined {
+  const m = TIER_RULE_COMMENT.exec(comment);
+  if (!m || m[2]!.endsWith('...')) return undefined;
+  return { kind: m[1] as ClusterPolicy['ref']['kind'], name: m[2]!, direction: m[3] as Direction, index: Number(m[4]), audit: m[5] !== undefined };
+}
+
 function nodesText(nodes: readonly NodeInfo[] | undefined): string {
   return JSON.stringify((nodes ?? []).map((n) => [n.name, n.labels, n.addresses]));
 }

@@ -11,7 +11,7 @@ import { give } from './unsupported.js';
 
 const CLUSTER_POLICY_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 
-export const isClusterPolicyKind = (kind: string): kind is ClusterScopedPolicy['kind'] => kind === 'ClusterNetworkPolicy' || kind === 'AdminNetworkPolicy' || kind === 'BaselineAdminNetworkPolicy';
+export { isClusterPolicyKind } from '../../model/index.js';
 
 /** As src/load: `{ apiVersion, kind, metadata, spec: spec ?? {} }`, cluster-scoped (no namespace defaulted). */
 export function clusterPolicy(kind: ClusterScopedPolicy['kind'], apiVersion: string, value: Rec, source: ObjectSource): ClusterPolicyInfo {
