@@ -17,33 +17,14 @@ import { agentEnforcer, checkPrerequisites, Lab } from '../../src/lab/index.js';
 import { loadCluster } from '../../src/load/index.js';
 import type { Cluster } from '../../src/model/index.js';
 import { kernelFamilies } from '../../src/agent/metrics.js';
-import { leftovers, nftTable, NOTHING, testLabId } from './helpers.js';
+import { leftovers, nftTable, NOTHING, testLabId, twoNamespaces } from './helpers.js';
 
 const missing = checkPrerequisites(['ip', 'nft', 'conntrack']).missing;
 const skip = missing.length > 0 ? `needs ${missing.join('; ')}` : false;
 if (skip) console.log(`# skipping the lab test of staged cluster policies: ${skip}`);
 
 /** Addresses of their own (10.81/16): the kernel log is the machine's, and other labs' lines must not look like ours. */
-const BASE = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: x, labels: {ns: x}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: 'y', labels: {ns: 'y'}}
-${['x/a', 'x/b', 'y/c', 'y/d']
-  .map((ref, i) => {
-    const [ns, name] = ref.split('/');
-    return `---
-apiVersion: v1
-kind: Pod
-metadata: {name: '${name}', namespace: '${ns}', labels: {pod: '${name}'}}
-spec: {nodeName: node-${i % 2}, containers: [{name: c, ports: [{containerPort: 80}, {containerPort: 80, protocol: UDP}]}]}
-status: {podIP: 10.81.0.${i + 1}}`;
-  })
-  .join('\n')}
-`;
+const BASE = twoNamespaces(['x/a', 'x/b', 'y/c', 'y/d'], '10.81');
 
 /**
  * Staged (or enforced): nothing from y reaches a on TCP 80 (admin tier), and y may not reach b (baseline
