@@ -129,14 +129,14 @@ export function bitsToList(bits: Int32Array): Int32Array {
 }
 
 /**
- * The member classes of each pod peer (ascending lists; undefined for other peers): a peer whose scope
+ * The member classes of each pod peer (ascending typed lists; undefined for other peers): a peer whose scope
  * holds fewer classes than a bitset has words tests each class of the scope, any other is computed as
  * bitsets. Peers are taken in the order of their pod selector, so each selector's bitset is made once.
  */
-export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | undefined)[]): (number[] | Int32Array | undefined)[] {
+export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | undefined)[]): (Int32Array | undefined)[] {
   const bits = new ClassBits(src);
   const words = bits.words;
-  const out: (number[] | Int32Array | undefined)[] = new Array<number[] | Int32Array | undefined>(peers.length).fill(undefined);
+  const out: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(peers.length).fill(undefined);
   const scopeOf = (p: PodPeer): number => {
     if (p.ownNs >= 0) return src.classesOf(p.ownNs).length;
     let n = 0;
@@ -155,7 +155,7 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
     const list: number[] = [];
     const scope = p.ownNs >= 0 ? src.classesOf(p.ownNs) : [...src.namespacesOf(p.nsSel)].flatMap((ns) => src.classesOf(ns)).sort((a, b) => a - b);
     for (const c of scope) if (p.podSel === undefined || matches(p.podSel, src.labelsOf(c))) list.push(c);
-    out[q] = list;
+    out[q] = Int32Array.from(list);
   }
   const selOf = (q: number): number => (peers[q]!.podSel === undefined ? -1 : src.selectorId(peers[q]!.podSel!));
   const sel = wide.map(selOf);
@@ -192,18 +192,25 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
 }
 
 /**
- * Each class's peers (ascending) from each peer's members (ascending): `counts[c]` is the number of
- * peers of class c; the lists are views into one buffer, filled a block of classes at a time (one
- * typed buffer rather than an array per class: the collector does not walk it).
+ * Each class's peers (ascending) from each peer's members (ascending), for classes 0 .. classCount - 1
+ * (members from classCount up are left out): the lists are views into one buffer, filled a block of
+ * classes at a time (one typed buffer rather than an array per class: the collector does not walk it).
  */
-export function classPeerLists(classCount: number, members: readonly (readonly number[] | Int32Array)[]): Int32Array[] {
-  const start = new Float64Array(classCount + 1);
-  for (const list of members) for (const c of list) start[c + 1]!++;
+export function classPeerLists(classCount: number, members: readonly Int32Array[]): Int32Array[] {
+  const start = new Int32Array(classCount + 1);
+  for (const list of members) {
+    for (let k = 0; k < list.length; k++) {
+      const c = list[k]!;
+      if (c >= classCount) break;
+      start[c + 1]!++;
+    }
+  }
   for (let c = 0; c < classCount; c++) start[c + 1]! += start[c]!;
   const buffer = new Int32Array(start[classCount]!);
-  const next = Float64Array.from(start);
+  const next = Int32Array.from(start);
   const cursor = new Int32Array(members.length);
-  for (let end = FILL_BLOCK; end - FILL_BLOCK < classCount; end += FILL_BLOCK) {
+  for (let from = 0; from < classCount; from += FILL_BLOCK) {
+    const end = Math.min(from + FILL_BLOCK, classCount);
     for (let q = 0; q < members.length; q++) {
       const list = members[q]!;
       let k = cursor[q]!;

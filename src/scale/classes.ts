@@ -15,8 +15,11 @@ import { classPeerLists, podPeerMembers } from './bits.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
-import { addMember, labelsKeyOf, parseIPs, type ClassRec, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
+import { ClassRecord, addMember, labelsKeyOf, parseIPs, type ClassRec, type IdList, type PeerListMaker, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
 import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
+
+/** The members of a peer that has none in the bulk build (an ipBlock peer's are its signatures'). */
+const NO_MEMBERS = new Int32Array(0);
 
 /** The union of two ascending lists, ascending. */
 function union(a: readonly number[], b: readonly number[]): number[] {
@@ -34,7 +37,7 @@ function union(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-export abstract class ClassStore {
+export abstract class ClassStore implements PeerListMaker {
   /** See {@link ScaleOptions.strategy}. */
   readonly strategy: Strategy;
   protected readonly progress: Progress | undefined;
@@ -134,13 +137,13 @@ export abstract class ClassStore {
   }
 
   /**
-   * The member classes of every pod peer and the pod peers of every class; the classes of every
-   * signature, and so the member count of every ipBlock peer.
+   * The member classes of every pod peer; the classes of every signature, and so the member count of
+   * every ipBlock peer. The classes' peer lists are made when first read (`makePeerLists`).
    */
   protected fillPeers(): void {
     for (const c of this.classes) this.sigs[c.sig]!.classes.push(c.id);
     for (const s of this.sigs) for (const q of s.peers) this.peers[q]!.size += s.classes.length;
-    const tickPeers = ticker(this.progress, 'peers', 2);
+    const tickPeers = ticker(this.progress, 'peers', 1);
     const members = podPeerMembers(
       {
         count: this.classes.length,
@@ -152,17 +155,41 @@ export abstract class ClassStore {
       },
       this.peers.map((p) => (p.kind === 'pods' ? p : undefined)),
     );
+    for (const p of this.peers) p.members = members[p.id] ?? NO_MEMBERS;
+    this.peerListsMade = false;
     tickPeers(1);
-    for (const p of this.peers) p.members = members[p.id] ?? [];
-    const lists = classPeerLists(
-      this.classes.length,
-      this.peers.map((p) => p.members),
-    );
+  }
+
+  /** False from the bulk build until the classes' peer lists are made (see `ClassRecord`). */
+  protected peerListsMade = true;
+
+  /** Gives every class its peer lists, from the peers' member lists (once; see `ClassRecord`). */
+  makePeerLists(): void {
+    if (this.peerListsMade) return;
+    this.peerListsMade = true;
+    const lists = classPeerLists(this.classes.length, this.buildMembers());
     for (const c of this.classes) {
       c.peers = lists[c.id]!;
       c.lists = [c.peers, this.sigs[c.sig]!.peers];
     }
-    tickPeers(2);
+  }
+
+  /**
+   * The peer lists of classes 0 .. bound - 1 without making every class's: views into a buffer of
+   * their own when the lists are not made yet (the peers' member lists are still the build's,
+   * ascending), else the classes' own.
+   */
+  protected peerListsBelow(bound: number): readonly IdList[] {
+    if (this.peerListsMade) return this.classes.slice(0, bound).map((c) => c.peers);
+    return classPeerLists(bound, this.buildMembers());
+  }
+
+  /** The peers' member lists as the bulk build left them (typed, ascending: no change since). */
+  private buildMembers(): Int32Array[] {
+    return this.peers.map((p) => {
+      if (!(p.members instanceof Int32Array)) throw new Error(`peer ${p.id}: members changed before the classes' peer lists were made`);
+      return p.members;
+    });
   }
 
   protected fillSubjects(): void {
@@ -261,21 +288,7 @@ export abstract class ClassStore {
     const key = this.classKey(ns.id, labelsKey, profile, sig);
     const known = this.classByKey.get(key);
     if (known !== undefined) return this.classes[known]!;
-    const c: ClassRec = {
-      id: this.classes.length,
-      ns: ns.id,
-      labels,
-      labelsKey,
-      profile,
-      sig,
-      key,
-      weight: 0,
-      pods: new Set(),
-      peers: [],
-      lists: [],
-      subj: [],
-      group: [-1, -1],
-    };
+    const c = new ClassRecord(this.classes.length, ns.id, labels, labelsKey, profile, sig, key, this);
     this.classes.push(c);
     this.classByKey.set(key, c.id);
     ns.classes.push(c.id);

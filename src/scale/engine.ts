@@ -306,7 +306,7 @@ export class ScaleEngine extends PolicyGroups {
   /** Adds a pod (a pod already loaded is left alone). Its namespace is created, unlabelled, if unknown. */
   addPod(pod: PodInfo): void {
     if (this.podClass.has(pod)) return;
-    this.changes++;
+    this.changing();
     const ns = this.nss[this.internNs(pod.namespace)]!;
     const ips = parseIPs(pod);
     const sig: number[] = [];
@@ -342,11 +342,17 @@ export class ScaleEngine extends PolicyGroups {
     }
   }
 
+  /** Before a change: counted (cached structures go stale), and with the classes' peer lists made (see `ClassRecord`). */
+  private changing(): void {
+    this.changes++;
+    this.makePeerLists();
+  }
+
   /** Removes a pod; false when it was not loaded. */
   removePod(pod: PodInfo): boolean {
     const id = this.podClass.get(pod);
     if (id === undefined) return false;
-    this.changes++;
+    this.changing();
     const c = this.classes[id]!;
     this.countPod(c, -1);
     c.pods.delete(pod);
@@ -541,7 +547,7 @@ export class ScaleEngine extends PolicyGroups {
     if (this.strategy === 'admitted') return new AdmittedCount(this.view(), probe, open, this.countScratch).count(ticker(this.progress, 'count', this.groups.length));
     if (this.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs) };
+      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: denseUnits(this.classes, this.peers, this.sigs, (bound) => this.peerListsBelow(bound)) };
       const view = { classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles, units: this.units.units };
       return denseAllowedPairs(view, probe.protocol, probe.port, tick);
     }
@@ -555,7 +561,7 @@ export class ScaleEngine extends PolicyGroups {
   // --- structure: namespaces, profiles, signatures, classes --------------------------------------------
 
   private changePolicy(old: PolicyRec | undefined, info: PolicyInfo | undefined, norm: Policy | undefined): void {
-    this.changes++;
+    this.changing();
     const ns = info ? this.internNs(info.namespace) : -1;
     const newSubj = info && norm ? this.internSubj(ns, norm.subject) : undefined;
     // Every class the policy selects (before or after), pods or not: an empty class must be regrouped
@@ -618,8 +624,11 @@ export class ScaleEngine extends PolicyGroups {
     if (this.strategy !== 'auto') return false;
     const k = this.classes.length;
     if (k <= DENSE_MAX_CLASSES) return true;
+    // Counted from the peers' side, so that the classes' peer lists need not be made (a pod peer's
+    // members may include classes left without pods after changes: an estimate either way).
     let memberships = 0;
-    for (const c of this.classes) if (c.weight > 0) memberships += c.peers.length + this.sigs[c.sig]!.peers.length;
+    for (const p of this.peers) if (p.kind === 'pods') memberships += p.members.length;
+    for (const c of this.classes) if (c.weight > 0) memberships += this.sigs[c.sig]!.peers.length;
     return (k * k) / 1024 < memberships;
   }
 

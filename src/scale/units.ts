@@ -26,17 +26,32 @@ import { EGRESS, INGRESS, type ClassRec, type IdList, type PeerRec, type SigRec 
 export const PROBE_CLASSES = 4096;
 const PROBE_GIVE_UP = Math.ceil(PROBE_CLASSES * 0.97);
 
-/** The units of these classes (classes without pods get -1); a side is undefined when it gave up (see above). */
-export function denseUnits(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[]): DenseUnits {
+/**
+ * The units of these classes (classes without pods get -1); a side is undefined when it gave up (see
+ * above). `listsBelow(bound)` gives the peer lists of classes 0 .. bound - 1: the probe reads those,
+ * so a side that gives up never has every class's lists made (see `ClassRecord`).
+ */
+export function denseUnits(classes: readonly ClassRec[], peers: readonly PeerRec[], sigs: readonly SigRec[], listsBelow: (bound: number) => readonly IdList[]): DenseUnits {
   // Which peers each side looks at: a source is matched by ingress tables' peers, a destination by egress tables'.
   const seenBy = [new Uint8Array(peers.length), new Uint8Array(peers.length)];
   for (const p of peers) {
     if ((p.inGroups[INGRESS]?.size ?? 0) > 0) seenBy[0]![p.id] = 1;
     if ((p.inGroups[EGRESS]?.size ?? 0) > 0) seenBy[1]![p.id] = 1;
   }
+  // The probe's classes: up to the PROBE_CLASSES-th with pods.
+  let bound = classes.length;
+  let withPods = 0;
+  for (const c of classes) {
+    if (c.weight > 0 && ++withPods === PROBE_CLASSES) {
+      bound = c.id + 1;
+      break;
+    }
+  }
+  const probed = listsBelow(bound);
+  const peersOf = (c: ClassRec): IdList => (c.id < bound ? probed[c.id]! : c.peers);
   return {
-    source: new Units(classes, sigs, seenBy[0]!).of((c) => [c.group[EGRESS], -1]),
-    destination: new Units(classes, sigs, seenBy[1]!).of((c) => [c.group[INGRESS], c.profile.id]),
+    source: new Units(classes, sigs, seenBy[0]!, peersOf).of((c) => [c.group[EGRESS], -1]),
+    destination: new Units(classes, sigs, seenBy[1]!, peersOf).of((c) => [c.group[INGRESS], c.profile.id]),
   };
 }
 
@@ -64,6 +79,8 @@ class Units {
     private readonly classes: readonly ClassRec[],
     private readonly sigs: readonly SigRec[],
     private readonly seen: Uint8Array,
+    /** A class's pod peers. */
+    private readonly peersOf: (c: ClassRec) => IdList,
   ) {}
 
   of(cell: (c: ClassRec) => readonly [number, number]): Int32Array | undefined {
@@ -77,7 +94,7 @@ class Units {
       if (++seen === PROBE_CLASSES + 1 && units >= PROBE_GIVE_UP) return undefined;
       const [a, b] = cell(c);
       const h: Hash = { h1: (Math.imul(a, 0x9e3779b1) ^ b) | 0, h2: (Math.imul(b, 0x85ebca6b) ^ a) | 0, n: 0 };
-      mix(h, c.peers, this.seen);
+      mix(h, this.peersOf(c), this.seen);
       const s = this.hashOfSig(c.sig);
       const key = `${a},${b},${h.n},${h.h1},${h.h2},${s.n},${s.h1},${s.h2}`;
       let list = firsts.get(key);
@@ -105,7 +122,7 @@ class Units {
 
   /** Do the same peers (among those seen) match both classes? (Their cells are equal: same key.) */
   private alike(x: ClassRec, y: ClassRec): boolean {
-    if (!sameSeen(x.peers, y.peers, this.seen)) return false;
+    if (!sameSeen(this.peersOf(x), this.peersOf(y), this.seen)) return false;
     return x.sig === y.sig || sameSeen(this.sigs[x.sig]!.peers, this.sigs[y.sig]!.peers, this.seen);
   }
 }

@@ -74,10 +74,8 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
           const want = classes.flatMap((c, id) => (scope.includes(c.ns) && (p.podSel === undefined || matches(p.podSel, c.labels)) ? [id] : []));
           assert.deepEqual([...members[q]!], want, `peer ${q}`);
         });
-        const lists = classPeerLists(
-          classes.length,
-          members.map((m) => m ?? []),
-        );
+        const typed = members.map((m) => m ?? new Int32Array(0));
+        const lists = classPeerLists(classes.length, typed);
         classes.forEach((_, c) =>
           assert.deepEqual(
             [...lists[c]!],
@@ -85,6 +83,11 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
             `class ${c}`,
           ),
         );
+        // The lists of a prefix of the classes (what the dense count's units read before all are made).
+        const bound = classes.length >> 1;
+        const below = classPeerLists(bound, typed);
+        assert.equal(below.length, bound);
+        below.forEach((list, c) => assert.deepEqual([...list], [...lists[c]!], `class ${c} below ${bound}`));
       },
     ),
     { seed: SEED, numRuns: 200 },

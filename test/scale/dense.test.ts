@@ -115,7 +115,7 @@ describe('dense relation', () => {
 });
 
 describe('dense count without units', () => {
-  test('adversarial past the units probe: both sides give up on units, counts equal the admitted-set count, after changes too', () => {
+  test("adversarial past the units probe: both sides give up on units without making the classes' peer lists, counts equal the admitted-set count, after changes too", () => {
     // Every class of this shape is its own unit on both sides; past PROBE_CLASSES classes the dense
     // count stops looking for units (units.ts). The admitted-set count is held to the oracle elsewhere.
     const c = toCluster(generateObjects('adversarial', { seed: 3, scale: 0.1 }));
@@ -134,6 +134,11 @@ describe('dense count without units', () => {
     assert.ok(units !== undefined, 'the dense count made its units');
     assert.equal(units.source, undefined);
     assert.equal(units.destination, undefined);
+    // Neither the count nor its units' probe needed every class's peer lists (records.ts, ClassRecord).
+    assert.equal(e['peerListsMade'], false, "the count made the classes' peer lists");
+    const [s, d] = [c.pods[0]!, c.pods[c.pods.length - 1]!];
+    assert.equal(e.allows(s, d, PROBES[0]!), new ScaleEngine(c, { strategy: 'admitted' }).allows(s, d, PROBES[0]!));
+    assert.equal(e['peerListsMade'], true, 'a query makes them');
     const stream = new ChangeStream(c, 17);
     for (let i = 0; i < 5; i++) e.apply(stream.next());
     assert.deepEqual(
