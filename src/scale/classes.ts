@@ -15,7 +15,7 @@ import { classPeerLists, podPeerMembers } from './bits.js';
 import { IpIndex } from './ipindex.js';
 import { PortProfile } from './ports.js';
 import { LabelIndex, selectIn, selectorKey } from './select.js';
-import { ClassRecord, addMember, labelsKeyOf, parseIPs, type ClassRec, type IdList, type PeerListMaker, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
+import { ClassRecord, addMember, has, labelsKeyOf, parseIPs, type ClassRec, type IdList, type PeerListMaker, type NsRec, type NsSelRec, type PeerRec, type SigRec, type SubjRec } from './records.js';
 import { ticker, type Progress, type ScaleOptions, type Strategy } from './types.js';
 
 /** The members of a peer that has none in the bulk build (an ipBlock peer's are its signatures'). */
@@ -160,18 +160,51 @@ export abstract class ClassStore implements PeerListMaker {
     tickPeers(1);
   }
 
-  /** False from the bulk build until the classes' peer lists are made (see `ClassRecord`). */
+  /** False from the bulk build until every class's peer lists are made (see `ClassRecord`). */
   protected peerListsMade = true;
+  /** Classes whose lists were made on their own since the bulk build. */
+  private singleLists = 0;
+  /** For single lists: the pod peers (ids) with members, theirs, and the memberships of all. */
+  private singleSource: { readonly peers: Int32Array; readonly members: Int32Array[]; readonly memberships: number } | undefined;
 
   /** Gives every class its peer lists, from the peers' member lists (once; see `ClassRecord`). */
   makePeerLists(): void {
     if (this.peerListsMade) return;
     this.peerListsMade = true;
+    this.singleSource = undefined;
     const lists = classPeerLists(this.classes.length, this.buildMembers());
     for (const c of this.classes) {
       c.peers = lists[c.id]!;
       c.lists = [c.peers, this.sigs[c.sig]!.peers];
     }
+  }
+
+  /**
+   * Gives class c its peer lists: on their own (a binary search in each pod peer's members) until the
+   * single classes made have cost about what making every class's lists at once costs (a few passes
+   * over all memberships); then every class's.
+   */
+  makePeerListsOf(c: ClassRec): void {
+    if (this.peerListsMade) return;
+    const src = (this.singleSource ??= this.singleListSource());
+    // A single class: one binary search (~16 steps) per peer with members.
+    if (++this.singleLists * src.peers.length * 16 > src.memberships) return this.makePeerLists();
+    const peers: number[] = [];
+    for (let i = 0; i < src.peers.length; i++) if (has(src.members[i]!, c.id)) peers.push(src.peers[i]!);
+    c.peers = peers;
+    c.lists = [peers, this.sigs[c.sig]!.peers];
+  }
+
+  private singleListSource(): NonNullable<typeof this.singleSource> {
+    const all = this.buildMembers();
+    const peers: number[] = [];
+    let memberships = 0;
+    for (let q = 0; q < all.length; q++) {
+      if (all[q]!.length === 0) continue;
+      peers.push(q);
+      memberships += all[q]!.length;
+    }
+    return { peers: Int32Array.from(peers), members: peers.map((q) => all[q]!), memberships };
   }
 
   /**

@@ -64,16 +64,17 @@ export interface ClassRec {
 
 /** What makes the classes' peer lists when a class's are first read. */
 export interface PeerListMaker {
-  /** Gives every class its `peers` and `lists`. */
-  makePeerLists(): void;
+  /** Gives class c its `peers` and `lists` (and every class its own, once single classes would cost more). */
+  makePeerListsOf(c: ClassRec): void;
 }
 
 /**
- * A class. Design choice: the bulk build leaves the classes' peer lists unmade, and the first read of
- * any class's makes them for all, from the peers' member lists. A whole-cluster count reads only the
- * peers' side, so `matrix --summary` never pays for them (2.4 s and 385 MB on the adversarial shape at
- * 50,000 classes, one entry per class and matching peer); a query or a change does, once. The engine
- * makes them before any change, so a change never sees them half made.
+ * A class. Design choice: the bulk build leaves the classes' peer lists unmade. A whole-cluster count
+ * reads only the peers' side, so `matrix --summary` never pays for them (2.4 s and 385 MB on the
+ * adversarial shape at 50,000 classes, one entry per class and matching peer). A query reads two
+ * classes' lists: each is made on its own (one binary search per pod peer, about a millisecond there),
+ * until the single lists made have cost about as much as making every class's at once, which is done
+ * then. The engine makes them all before any change, so a change never sees them half made.
  */
 export class ClassRecord implements ClassRec {
   weight = 0;
@@ -118,7 +119,7 @@ export class ClassRecord implements ClassRec {
   }
 
   private make(): void {
-    this.maker.makePeerLists();
+    this.maker.makePeerListsOf(this);
     if (this.ownPeers === undefined || this.ownLists === undefined) throw new Error(`class ${this.id}: peer lists not made`);
   }
 }
