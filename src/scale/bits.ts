@@ -160,6 +160,7 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
   const selOf = (q: number): number => (peers[q]!.podSel === undefined ? -1 : src.selectorId(peers[q]!.podSel!));
   const sel = wide.map(selOf);
   const order = wide.map((_, i) => i).sort((a, b) => sel[a]! - sel[b]!);
+  /** Scope bitsets by namespace selector id, or -1 - namespace for a namespace's own peers. */
   const scopes = new Map<number, Int32Array>();
   const selected = new Int32Array(words);
   const member = new Int32Array(words);
@@ -172,18 +173,14 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
       if (p.podSel === undefined) bits.fill(selected);
       else bits.select(p.podSel, selected);
     }
-    let scope: Int32Array;
-    if (p.ownNs >= 0) {
-      scope = member;
-      bits.namespaces([p.ownNs], scope);
-    } else {
-      let known = scopes.get(p.nsSel);
-      if (known === undefined) {
-        known = new Int32Array(words);
-        bits.namespaces(src.namespacesOf(p.nsSel), known);
-        scopes.set(p.nsSel, known);
-      }
-      scope = known;
+    // Scopes are kept: many peers share one (a namespace selector; a namespace with more classes than a
+    // bitset has words, where every pod peer of that namespace takes this path).
+    const key = p.ownNs >= 0 ? -1 - p.ownNs : p.nsSel;
+    let scope = scopes.get(key);
+    if (scope === undefined) {
+      scope = new Int32Array(words);
+      bits.namespaces(p.ownNs >= 0 ? [p.ownNs] : src.namespacesOf(p.nsSel), scope);
+      scopes.set(key, scope);
     }
     for (let w = 0; w < words; w++) member[w] = selected[w]! & scope[w]!;
     out[q] = bitsToList(member);
