@@ -624,13 +624,23 @@ export class ScaleEngine extends PolicyGroups {
     if (this.strategy !== 'auto') return false;
     const k = this.classes.length;
     if (k <= DENSE_MAX_CLASSES) return true;
+    // The choice is asked at every change (denseCheaper) and its sum walks every peer and class: it is
+    // kept for K / 1024 changes (either way the counts are exact; at 100,000 classes the walk was
+    // three quarters of a change's time).
+    const known = this.denseChoice;
+    if (known !== undefined && this.changes - known.changes < Math.max(1, k >>> 10)) return known.dense;
     // Counted from the peers' side, so that the classes' peer lists need not be made (a pod peer's
     // members may include classes left without pods after changes: an estimate either way).
     let memberships = 0;
     for (const p of this.peers) if (p.kind === 'pods') memberships += p.members.length;
     for (const c of this.classes) if (c.weight > 0) memberships += this.sigs[c.sig]!.peers.length;
-    return (k * k) / 1024 < memberships;
+    const dense = (k * k) / 1024 < memberships;
+    this.denseChoice = { changes: this.changes, dense };
+    return dense;
   }
+
+  /** The last choice of `usesDense` above DENSE_MAX_CLASSES classes, and the number of changes it was made after. */
+  private denseChoice: { readonly changes: number; readonly dense: boolean } | undefined;
 
   /**
    * With dense counts, is counting again cheaper than correcting the counts by these rows and
