@@ -206,8 +206,11 @@ export function classPeerLists(classCount: number, members: readonly Int32Array[
   const buffer = new Int32Array(start[classCount]!);
   const next = Int32Array.from(start);
   const cursor = new Int32Array(members.length);
-  for (let from = 0; from < classCount; from += FILL_BLOCK) {
-    const end = Math.min(from + FILL_BLOCK, classCount);
+  // Each block's pass visits every peer: with few memberships per peer (small namespaces, narrow
+  // selectors), one pass over all classes costs less than the blocks' visits.
+  const block = Math.ceil(classCount / FILL_BLOCK) * members.length > start[classCount]! ? classCount : FILL_BLOCK;
+  for (let from = 0; from < classCount; from += block) {
+    const end = Math.min(from + block, classCount);
     for (let q = 0; q < members.length; q++) {
       const list = members[q]!;
       let k = cursor[q]!;
