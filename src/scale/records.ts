@@ -49,9 +49,10 @@ export interface ClassRec {
   readonly pods: Set<PodInfo>;
   /**
    * Ids of the pod peers (selectors) that match this class, ascending; its ipBlock peers are its
-   * signature's. Made for every class at once when first read (see `ClassRecord`): then a view into
-   * one buffer shared by every class (outside the collected heap: 96 million entries on the
-   * adversarial shape at 50,000 classes); a change that adds a peer to the class makes it an array.
+   * signature's. Made when first read (see `ClassRecord`); made for every class at once, they are
+   * arrays, or on large clusters views into one buffer shared by every class (outside the collected
+   * heap: 96 million entries on the adversarial shape at 50,000 classes; see bits.ts); a change that
+   * adds a peer to the class makes it an array.
    */
   peers: IdList;
   /** Every peer that matches it, as two ascending lists: `peers`, its signature's (kept in step with both). */
