@@ -208,11 +208,12 @@ export abstract class ClassStore implements PeerListMaker {
   }
 
   /**
-   * The peer lists of classes 0 .. bound - 1 without making every class's: views into a buffer of
-   * their own when the lists are not made yet (the peers' member lists are still the build's,
-   * ascending), else the classes' own.
+   * The peer lists of classes 0 .. bound - 1 without making every class's: lists of their own when the
+   * classes' are not made yet (the peers' member lists are still the build's, ascending), else the
+   * classes' own. A bound that takes in every class makes the classes' lists.
    */
   protected peerListsBelow(bound: number): readonly IdList[] {
+    if (bound >= this.classes.length) this.makePeerLists();
     if (this.peerListsMade) return this.classes.slice(0, bound).map((c) => c.peers);
     return classPeerLists(bound, this.buildMembers());
   }

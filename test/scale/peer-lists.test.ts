@@ -51,7 +51,6 @@ test("queries make single classes' lists, then every class's; verdicts equal an 
 test('a change after single lists: every list is made first, and counts equal a fresh engine', () => {
   const c = toCluster(generateObjects('adversarial', { seed: 6, scale: 0.05 }));
   const e = new ScaleEngine(c);
-  const before = PROBES.map((p) => e.allowedPairs(p));
   const [s, d] = pairs(c.pods, 1)[0]!;
   e.allows(s, d, PROBES[0]!);
   assert.equal(e['peerListsMade'], false);
@@ -59,9 +58,10 @@ test('a change after single lists: every list is made first, and counts equal a 
   for (let i = 0; i < 4; i++) e.apply(stream.next());
   assert.equal(e['peerListsMade'], true);
   const fresh = new ScaleEngine({ namespaces: c.namespaces, pods: stream.pods, policies: stream.policies });
+  const counts = PROBES.map((p) => e.allowedPairs(p));
   assert.deepEqual(
-    PROBES.map((p) => e.allowedPairs(p)),
+    counts,
     PROBES.map((p) => fresh.allowedPairs(p)),
   );
-  assert.notDeepEqual(before, [0, 0]);
+  assert.ok(counts[0]! > 0, 'some pair is allowed');
 });
