@@ -14,6 +14,8 @@ import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/validate/index.js';
 import { canonicalV4 } from '../../src/load/fast/core.js';
+import { dnsName, MetaValidity, type Meta } from '../../src/load/fast/meta.js';
+import { isDNS1123Label, isDNS1123Subdomain, validateNamespaceMeta, validateNamespacedMeta } from '../../src/validate/index.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
@@ -272,6 +274,11 @@ spec:
     .join('')}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: team-9\nspec:\n  podSelector: {}\n`;
   FAST['declared and undeclared namespaces, declared after use'] = `${pod()}---\n${pod().replace(/prod/g, 'other').replace('10.0.0.1', '10.0.0.2')}${ns}`;
 
+  FAST['valid annotations, a generateName and a long subdomain name'] = `${ns}---\n${pod().replace('  labels:', '  annotations:\n    example.com/Note: x\n  labels:')}---\n${pod()
+    .replace('name: web-1', 'generateName: web-')
+    .replace('10.0.0.1', '10.0.0.2')}---\n${pod()
+    .replace('name: web-1', `name: ${'a1-b.'.repeat(50)}c`)
+    .replace('10.0.0.1', '10.0.0.3')}`;
   for (const [name, text] of Object.entries(FAST)) {
     test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }
@@ -293,6 +300,17 @@ spec:
     'CRLF line ends': `${ns}---\n${pod()}`.replaceAll('\n', '\r\n'),
     'YAML syntax errors': `${ns}---\n${pod()}  : : :\n`,
     'a comment glued to a quoted scalar': `${ns}---\n${pod('', "k: ''#a")}`,
+    // Metadata the API server refuses (checked by MetaValidity, remembering what it found valid).
+    'an invalid pod name': `${ns}---\n${pod().replace('name: web-1', 'name: Web-1')}`,
+    'a pod name with an empty label': `${ns}---\n${pod().replace('name: web-1', 'name: web..1')}`,
+    'an invalid label key after a valid one': `${ns}---\n${pod()}---\n${pod('', 'app: web\n    -bad: x').replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2')}`,
+    'an invalid label value after a valid one': `${ns}---\n${pod()}---\n${pod('', 'app: web-').replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2')}`,
+    'an invalid namespace after a valid one': `${ns}---\n${pod()}---\n${pod().replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2').replace('namespace: prod', 'namespace: Prod')}`,
+    'a namespace name that is a subdomain': `${ns.replace('name: prod', 'name: a.b')}---\n${pod()}`,
+    'a Namespace with a namespace': `${ns.replace('name: prod', 'name: prod\n  namespace: x')}---\n${pod()}`,
+    'an invalid annotation key': `${ns}---\n${pod().replace('  labels:', '  annotations:\n    a/b/c: x\n  labels:')}`,
+    'annotations over 256 KiB': `${ns}---\n${pod().replace('  labels:', `  annotations:\n    a: ${'x'.repeat(262144)}\n  labels:`)}`,
+    'an invalid generateName': `${ns}---\n${pod().replace('name: web-1', 'generateName: Web-')}`,
   };
   test('fast path: JSON (src/load/fast/json.ts), with the same positions', () =>
     assertSame([{ file: 'in.json', text: `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}` }], true));
@@ -300,6 +318,37 @@ spec:
   for (const [name, text] of Object.entries(FALLBACK)) {
     test(`hands over to the reference loader: ${name}`, () => assertSame([{ file: 'in.yaml', text }], false));
   }
+
+  test('metadata checks (MetaValidity, dnsName) answer as the validators do', () => {
+    const name = fc.string({ unit: fc.constantFrom(...'ab09-.A_/'.split('')), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.oneof(name, fc.constantFrom('a'.repeat(63), 'a'.repeat(64), `${'a.'.repeat(126)}a`, `${'a.'.repeat(126)}ab`, 'é')), (n) => {
+        assert.equal(dnsName(n, 63, false), isDNS1123Label(n).length === 0, n);
+        assert.equal(dnsName(n, 253, true), isDNS1123Subdomain(n).length === 0, n);
+      }),
+      { numRuns: 3000 },
+    );
+    // One MetaValidity for all runs: what it remembers must not change its answers.
+    const valid = new MetaValidity();
+    const text = fc.oneof(name, fc.constantFrom('web', 'app', 'example.com/x', 'A', '-a', 'x'.repeat(64)));
+    const meta: fc.Arbitrary<Meta> = fc.record(
+      {
+        name: text,
+        generateName: text,
+        namespace: text,
+        labels: fc.dictionary(text, text, { maxKeys: 3 }),
+        annotations: fc.dictionary(text, fc.oneof(text, fc.constant('x'.repeat(90000))), { maxKeys: 4 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(meta, (m) => {
+        assert.equal(valid.pod(m), validateNamespacedMeta(m).length === 0);
+        assert.equal(valid.namespace(m), validateNamespaceMeta(m).length === 0);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 
   test('keys read as the reference loader reads them', () => {
     const chars = fc.constantFrom(...'aZ09-_.:/#@ \'"|>&*!{}[],?%yYnN'.split(''));

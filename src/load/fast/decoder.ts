@@ -8,7 +8,6 @@
 import type { Diagnostic, ObjectSource } from '../../diag/index.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../../model/index.js';
 import type { NetworkPolicy } from '../../model/index.js';
-import { validateNamespaceMeta, validateNamespacedMeta } from '../../validate/index.js';
 import { sharedAddresses, type SourceText } from '../load.js';
 import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';
 import { clusterPolicy, isClusterPolicyKind } from './cluster-policy.js';
@@ -16,7 +15,7 @@ import { namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js'
 import { isRec, onlyKeys, str } from './fields.js';
 import type { DecodedEntry, FastLoadCache } from './file-cache.js';
 import { jsonDocument, jsonValues, lazyJsonSource, looksLikeJson } from './json.js';
-import { meta, type Meta } from './meta.js';
+import { meta, MetaValidity, type Meta } from './meta.js';
 import { NP_KEYS, npSpec } from './network-policy.js';
 import { service } from './service.js';
 import { ScalarCache } from './span-cache.js';
@@ -76,6 +75,7 @@ class Decoder {
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
   private readonly uses = new Map<string, NamespaceUse>();
   private readonly cache = new ScalarCache();
+  private readonly valid = new MetaValidity();
   /** What the file being decoded has added so far. */
   private added: DecodedEntry[] = [];
 
@@ -165,8 +165,8 @@ class Decoder {
     // Metadata the API server would refuse is the reference loader's to report.
     if (o.kind === 'Namespace') {
       namespaceSpecAndStatus(o.value);
-      if (validateNamespaceMeta(m).length > 0) give('invalid metadata');
-    } else if (o.kind === 'Pod' && validateNamespacedMeta(m).length > 0) give('invalid metadata');
+      if (!this.valid.namespace(m)) give('invalid metadata');
+    } else if (o.kind === 'Pod' && !this.valid.pod(m)) give('invalid metadata');
     // The reference loader names an object by its metadata as written (`Pod /p` for `namespace: ""`).
     if (namespaced && (m.namespace === '' || m.name === '')) give('an empty name or namespace');
     const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
