@@ -13,9 +13,11 @@ import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/validate/index.js';
-import { canonicalV4 } from '../../src/load/fast/core.js';
+import { anySharedAddress, canonicalV4 } from '../../src/load/fast/core.js';
 import { dnsName, MetaValidity, type Meta } from '../../src/load/fast/meta.js';
+import { sharedAddresses } from '../../src/load/index.js';
 import { isDNS1123Label, isDNS1123Subdomain, validateNamespaceMeta, validateNamespacedMeta } from '../../src/validate/index.js';
+import type { PodInfo } from '../../src/model/index.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
@@ -279,6 +281,8 @@ spec:
     .replace('10.0.0.1', '10.0.0.2')}---\n${pod()
     .replace('name: web-1', `name: ${'a1-b.'.repeat(50)}c`)
     .replace('10.0.0.1', '10.0.0.3')}`;
+  FAST['two pods with one address on the host network'] =
+    `${ns}---\n${pod().replace('spec:', 'spec:\n  hostNetwork: true')}---\n${pod().replace('web-1', 'web-2').replace('spec:', 'spec:\n  hostNetwork: true')}`;
   for (const [name, text] of Object.entries(FAST)) {
     test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }
@@ -311,6 +315,8 @@ spec:
     'an invalid annotation key': `${ns}---\n${pod().replace('  labels:', '  annotations:\n    a/b/c: x\n  labels:')}`,
     'annotations over 256 KiB': `${ns}---\n${pod().replace('  labels:', `  annotations:\n    a: ${'x'.repeat(262144)}\n  labels:`)}`,
     'an invalid generateName': `${ns}---\n${pod().replace('name: web-1', 'generateName: Web-')}`,
+    'two pods with one address': `${ns}---\n${pod()}---\n${pod().replace('web-1', 'web-2')}`,
+    'two pods with one IPv6 address': `${ns}---\n${pod().replace('10.0.0.1', 'fd00::1')}---\n${pod().replace('web-1', 'web-2').replace('10.0.0.1', 'fd00::1')}`,
   };
   test('fast path: JSON (src/load/fast/json.ts), with the same positions', () =>
     assertSame([{ file: 'in.json', text: `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}` }], true));
@@ -347,6 +353,18 @@ spec:
         assert.equal(valid.namespace(m), validateNamespaceMeta(m).length === 0);
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  test('a shared pod address is found as sharedAddresses finds it', () => {
+    const ip = fc.constantFrom('10.0.0.1', '10.0.0.2', '255.255.255.255', '0.0.0.0', 'fd00::1', 'fd00::2', '::ffff:10.0.0.1');
+    const podArb = fc.record({ ips: fc.uniqueArray(ip, { maxLength: 2 }), hostNetwork: fc.constantFrom(undefined, true, false) });
+    fc.assert(
+      fc.property(fc.array(podArb, { maxLength: 6 }), (ps) => {
+        const pods = ps.map((p, i) => ({ namespace: 'x', name: `p${i}`, labels: {}, ports: [], ...p }) as PodInfo);
+        assert.equal(anySharedAddress(pods), sharedAddresses(pods).length > 0);
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -1,6 +1,6 @@
 /** Pod and Namespace (core/v1) on the fast path: addresses, container ports, the Namespace's spec and status. */
 import { formatIP, parseIPSloppy } from '../../ip/index.js';
-import { PROTOCOLS, type NamedPort, type Protocol } from '../../model/index.js';
+import { PROTOCOLS, type NamedPort, type PodInfo, type Protocol } from '../../model/index.js';
 import { int32, isRec, list, onlyKeys, str, strList, type Rec } from './fields.js';
 import { give } from './unsupported.js';
 
@@ -35,8 +35,14 @@ export function podIPs(status: unknown): string[] {
  * and formatting would give the text back.
  */
 export function canonicalV4(text: string): boolean {
+  return canonicalV4Value(text) >= 0;
+}
+
+/** The address of a `canonicalV4` text as a number (0 to 2^32 - 1), or -1 for any other text. */
+function canonicalV4Value(text: string): number {
   const n = text.length;
   let parts = 0;
+  let value = 0;
   let k = 0;
   for (;;) {
     const start = k;
@@ -48,12 +54,37 @@ export function canonicalV4(text: string): boolean {
       k++;
     }
     const len = k - start;
-    if (len === 0 || len > 3 || v > 255 || (len > 1 && text.charCodeAt(start) === 48)) return false;
+    if (len === 0 || len > 3 || v > 255 || (len > 1 && text.charCodeAt(start) === 48)) return -1;
     parts++;
-    if (k === n) return parts === 4;
-    if (parts === 4 || text.charCodeAt(k) !== 46) return false;
+    value = value * 256 + v;
+    if (k === n) return parts === 4 ? value : -1;
+    if (parts === 4 || text.charCodeAt(k) !== 46) return -1;
     k++;
   }
+}
+
+/**
+ * Whether `sharedAddresses(pods)` (src/load) reports anything: an address twice among the pods not on
+ * their node's network. IPv4 addresses in canonical form, one text per address, are compared as
+ * numbers in a sorted array; other texts through a set.
+ */
+export function anySharedAddress(pods: readonly PodInfo[]): boolean {
+  let count = 0;
+  for (const p of pods) if (p.hostNetwork !== true) count += p.ips.length;
+  const v4 = new Uint32Array(count);
+  let n = 0;
+  const others = new Set<string>();
+  for (const p of pods) {
+    if (p.hostNetwork === true) continue;
+    for (const ip of p.ips) {
+      const value = canonicalV4Value(ip);
+      if (value >= 0) v4[n++] = value;
+      else if (others.size === others.add(ip).size) return true;
+    }
+  }
+  const sorted = v4.subarray(0, n).sort();
+  for (let k = 1; k < n; k++) if (sorted[k] === sorted[k - 1]) return true;
+  return false;
 }
 
 export function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string; hostNetwork?: boolean } {

@@ -8,10 +8,10 @@
 import type { Diagnostic, ObjectSource } from '../../diag/index.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../../model/index.js';
 import type { NetworkPolicy } from '../../model/index.js';
-import { sharedAddresses, type SourceText } from '../load.js';
+import type { SourceText } from '../load.js';
 import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';
 import { clusterPolicy, isClusterPolicyKind } from './cluster-policy.js';
-import { namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js';
+import { anySharedAddress, namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js';
 import { isRec, onlyKeys, str } from './fields.js';
 import type { DecodedEntry, FastLoadCache } from './file-cache.js';
 import { jsonDocument, jsonValues, lazyJsonSource, looksLikeJson } from './json.js';
@@ -227,7 +227,7 @@ class Decoder {
 
   /** The cluster, and the warning about namespaces used but not declared (as the reference loader words it). */
   cluster(): { cluster: Cluster; diagnostics: Diagnostic[] } {
-    if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
+    if (anySharedAddress(this.pods)) give('pods that share an address');
     const { namespaces, diagnostics } = withImplicitNamespaces(this.declared, this.uses);
     const cluster = {
       namespaces,
