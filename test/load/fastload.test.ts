@@ -14,9 +14,9 @@ import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/validate/index.js';
 import { anySharedAddress, canonicalV4 } from '../../src/load/fast/core.js';
-import { dnsName, MetaValidity, type Meta } from '../../src/load/fast/meta.js';
+import { dnsName, metaValidity, qualifiedName, type Meta } from '../../src/load/fast/meta.js';
 import { sharedAddresses } from '../../src/load/index.js';
-import { isDNS1123Label, isDNS1123Subdomain, validateNamespaceMeta, validateNamespacedMeta } from '../../src/validate/index.js';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, validateNamespaceMeta, validateNamespacedMeta } from '../../src/validate/index.js';
 import type { PodInfo } from '../../src/model/index.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
@@ -325,35 +325,56 @@ spec:
     test(`hands over to the reference loader: ${name}`, () => assertSame([{ file: 'in.yaml', text }], false));
   }
 
-  test('metadata checks (MetaValidity, dnsName) answer as the validators do', () => {
-    const name = fc.string({ unit: fc.constantFrom(...'ab09-.A_/'.split('')), maxLength: 12 });
+  test('metadata checks (metaValidity, dnsName, qualifiedName) answer as the validators do', () => {
+    const name = fc.string({ unit: fc.constantFrom(...'ab09-._/AZ\u212aé'.split('')), maxLength: 12 });
+    const long = fc.constantFrom(
+      'a'.repeat(63),
+      'a'.repeat(64),
+      `${'a.'.repeat(126)}a`,
+      `${'a.'.repeat(126)}ab`,
+      `${'a.'.repeat(126)}a/b`,
+      `${'a.'.repeat(127)}a/b`,
+      `a/${'b'.repeat(63)}`,
+      `a/${'b'.repeat(64)}`,
+    );
     fc.assert(
-      fc.property(fc.oneof(name, fc.constantFrom('a'.repeat(63), 'a'.repeat(64), `${'a.'.repeat(126)}a`, `${'a.'.repeat(126)}ab`, 'é')), (n) => {
+      fc.property(fc.oneof(name, long), (n) => {
         assert.equal(dnsName(n, 63, false), isDNS1123Label(n).length === 0, n);
         assert.equal(dnsName(n, 253, true), isDNS1123Subdomain(n).length === 0, n);
+        assert.equal(qualifiedName(n, false), isQualifiedName(n).length === 0, n);
+        if (qualifiedName(n, true)) assert.equal(isQualifiedName(n.toLowerCase()).length, 0, n);
       }),
-      { numRuns: 3000 },
+      { numRuns: 5000 },
     );
-    // One MetaValidity for all runs: what it remembers must not change its answers.
-    const valid = new MetaValidity();
-    const text = fc.oneof(name, fc.constantFrom('web', 'app', 'example.com/x', 'A', '-a', 'x'.repeat(64)));
+    // Mostly texts every check accepts, so that the other parts decide, and now and then one that fails.
+    const good = fc.constantFrom('web', 'a-b', 'x.y', '9');
+    const text = fc.oneof(
+      { weight: 12, arbitrary: good },
+      { weight: 2, arbitrary: name },
+      { weight: 1, arbitrary: long },
+      { weight: 1, arbitrary: fc.constantFrom('example.com/x', 'Example.com/x', 'x'.repeat(64), '') },
+    );
     const meta: fc.Arbitrary<Meta> = fc.record(
       {
         name: text,
-        generateName: text,
+        generateName: fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: text }),
         namespace: text,
         labels: fc.dictionary(text, text, { maxKeys: 3 }),
         annotations: fc.dictionary(text, fc.oneof(text, fc.constant('x'.repeat(90000))), { maxKeys: 4 }),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['name'] },
     );
+    const seen = { valid: 0, invalid: 0 };
     fc.assert(
       fc.property(meta, (m) => {
-        assert.equal(valid.pod(m), validateNamespacedMeta(m).length === 0);
-        assert.equal(valid.namespace(m), validateNamespaceMeta(m).length === 0);
+        const pod = validateNamespacedMeta(m).length === 0;
+        assert.equal(metaValidity.pod(m), pod);
+        assert.equal(metaValidity.namespace(m), validateNamespaceMeta(m).length === 0);
+        seen[pod ? 'valid' : 'invalid']++;
       }),
-      { numRuns: 5000 },
+      { numRuns: 10000 },
     );
+    assert.ok(seen.valid > 1000 && seen.invalid > 1000, JSON.stringify(seen));
   });
 
   test('a shared pod address is found as sharedAddresses finds it', () => {

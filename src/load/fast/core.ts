@@ -64,27 +64,47 @@ function canonicalV4Value(text: string): number {
 }
 
 /**
- * Whether `sharedAddresses(pods)` (src/load) reports anything: an address twice among the pods not on
- * their node's network. IPv4 addresses in canonical form, one text per address, are compared as
- * numbers in a sorted array; other texts through a set.
+ * The addresses of pods not on their node's network, gathered as the pods are decoded, to find one used
+ * twice, as `sharedAddresses` (src/load) would report it: canonical IPv4 texts (one text per address)
+ * as numbers, sorted once at the end; other texts in a set.
  */
-export function anySharedAddress(pods: readonly PodInfo[]): boolean {
-  let count = 0;
-  for (const p of pods) if (p.hostNetwork !== true) count += p.ips.length;
-  const v4 = new Uint32Array(count);
-  let n = 0;
-  const others = new Set<string>();
-  for (const p of pods) {
-    if (p.hostNetwork === true) continue;
-    for (const ip of p.ips) {
+export class PodAddresses {
+  private v4 = new Uint32Array(4096);
+  private n = 0;
+  private readonly others = new Set<string>();
+  private twice = false;
+
+  add(pod: PodInfo): void {
+    if (pod.hostNetwork === true) return;
+    for (const ip of pod.ips) {
       const value = canonicalV4Value(ip);
-      if (value >= 0) v4[n++] = value;
-      else if (others.size === others.add(ip).size) return true;
+      if (value < 0) {
+        if (this.others.size === this.others.add(ip).size) this.twice = true;
+        continue;
+      }
+      if (this.n === this.v4.length) {
+        const grown = new Uint32Array(2 * this.n);
+        grown.set(this.v4);
+        this.v4 = grown;
+      }
+      this.v4[this.n++] = value;
     }
   }
-  const sorted = v4.subarray(0, n).sort();
-  for (let k = 1; k < n; k++) if (sorted[k] === sorted[k - 1]) return true;
-  return false;
+
+  /** Whether an address was added twice (`sharedAddresses` of the pods added is not empty). */
+  shared(): boolean {
+    if (this.twice) return true;
+    const sorted = this.v4.subarray(0, this.n).sort();
+    for (let k = 1; k < this.n; k++) if (sorted[k] === sorted[k - 1]) return true;
+    return false;
+  }
+}
+
+/** Whether `sharedAddresses(pods)` reports anything (PodAddresses on these pods). */
+export function anySharedAddress(pods: readonly PodInfo[]): boolean {
+  const addresses = new PodAddresses();
+  for (const p of pods) addresses.add(p);
+  return addresses.shared();
 }
 
 export function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string; hostNetwork?: boolean } {

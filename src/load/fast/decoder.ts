@@ -11,11 +11,11 @@ import type { NetworkPolicy } from '../../model/index.js';
 import type { SourceText } from '../load.js';
 import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';
 import { clusterPolicy, isClusterPolicyKind } from './cluster-policy.js';
-import { anySharedAddress, namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js';
+import { namespaceSpecAndStatus, OBJECT_KEYS, PodAddresses, podIPs, podSpec } from './core.js';
 import { isRec, onlyKeys, str } from './fields.js';
 import type { DecodedEntry, FastLoadCache } from './file-cache.js';
 import { jsonDocument, jsonValues, lazyJsonSource, looksLikeJson } from './json.js';
-import { meta, MetaValidity, type Meta } from './meta.js';
+import { meta, metaValidity, type Meta } from './meta.js';
 import { NP_KEYS, npSpec } from './network-policy.js';
 import { service } from './service.js';
 import { ScalarCache } from './span-cache.js';
@@ -70,12 +70,13 @@ class Decoder {
   private readonly policies: PolicyInfo[] = [];
   private readonly clusterPolicies: ClusterPolicyInfo[] = [];
   private readonly services: ServiceInfo[] = [];
+  /** The pods' addresses, to find one used twice. */
+  private readonly addresses = new PodAddresses();
   /** Names seen, by kind and namespace. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
   private readonly uses = new Map<string, NamespaceUse>();
   private readonly cache = new ScalarCache();
-  private readonly valid = new MetaValidity();
   /** What the file being decoded has added so far. */
   private added: DecodedEntry[] = [];
 
@@ -136,8 +137,10 @@ class Decoder {
       else if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
       else {
         this.use(e.namespace, e.kind, e.name, e.value.source);
-        if (e.kind === 'Pod') this.pods.push(e.value);
-        else this.policies.push(e.value);
+        if (e.kind === 'Pod') {
+          this.pods.push(e.value);
+          this.addresses.add(e.value);
+        } else this.policies.push(e.value);
       }
     }
   }
@@ -165,8 +168,8 @@ class Decoder {
     // Metadata the API server would refuse is the reference loader's to report.
     if (o.kind === 'Namespace') {
       namespaceSpecAndStatus(o.value);
-      if (!this.valid.namespace(m)) give('invalid metadata');
-    } else if (o.kind === 'Pod' && !this.valid.pod(m)) give('invalid metadata');
+      if (!metaValidity.namespace(m)) give('invalid metadata');
+    } else if (o.kind === 'Pod' && !metaValidity.pod(m)) give('invalid metadata');
     // The reference loader names an object by its metadata as written (`Pod /p` for `namespace: ""`).
     if (namespaced && (m.namespace === '' || m.name === '')) give('an empty name or namespace');
     const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
@@ -183,6 +186,7 @@ class Decoder {
       if (spec.nodeName !== undefined) pod.nodeName = spec.nodeName;
       if (spec.hostNetwork !== undefined) pod.hostNetwork = spec.hostNetwork;
       this.pods.push(pod);
+      this.addresses.add(pod);
       this.added.push({ kind: 'Pod', namespace, name, value: pod });
     } else {
       // As `{ ...spec, podSelector: spec.podSelector ?? {} }` and `{ ...m, namespace }`, in place.
@@ -227,7 +231,7 @@ class Decoder {
 
   /** The cluster, and the warning about namespaces used but not declared (as the reference loader words it). */
   cluster(): { cluster: Cluster; diagnostics: Diagnostic[] } {
-    if (anySharedAddress(this.pods)) give('pods that share an address');
+    if (this.addresses.shared()) give('pods that share an address');
     const { namespaces, diagnostics } = withImplicitNamespaces(this.declared, this.uses);
     const cluster = {
       namespaces,

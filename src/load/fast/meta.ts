@@ -1,5 +1,5 @@
 /** metav1.ObjectMeta on the fast path: the fields read, the others type-checked, strict when asked. */
-import { isDNS1123Label, isQualifiedName, isValidLabelValue, TOTAL_ANNOTATION_SIZE_LIMIT, validateAnnotations, validateNamespacedMeta, validateNamespaceMeta } from '../../validate/index.js';
+import { TOTAL_ANNOTATION_SIZE_LIMIT, validateNamespacedMeta, validateNamespaceMeta } from '../../validate/index.js';
 import { int32, isRec, list, onlyKeys, str, strMap } from './fields.js';
 import { give } from './unsupported.js';
 
@@ -75,85 +75,91 @@ export function meta(v: unknown, strict: boolean): Meta {
 
 /**
  * Whether the API server's ObjectMeta checks (src/validate: validateNamespacedMeta for a Pod,
- * validateNamespaceMeta for a Namespace) find nothing, for one load. Label keys and values, annotation
- * keys and namespaces repeat across thousands of objects: each text the validator found valid is
- * remembered, and not checked again. Names do not repeat: a character loop accepts the ones the
- * validator's pattern accepts. Whatever these shortcuts do not accept is judged by the validator itself,
- * so the answer is the validator's.
+ * validateNamespaceMeta for a Namespace) find nothing. Character loops accept the names, namespaces,
+ * label keys and values and annotation keys that the validators' patterns and lengths accept (ASCII
+ * only, so characters are bytes); whatever they do not accept, or a generateName, is judged by the
+ * validator itself, so the answer is always the validator's.
  */
-export class MetaValidity {
-  private readonly labelKeys = new Set<string>();
-  private readonly labelValues = new Set<string>();
-  private readonly annotationKeys = new Set<string>();
-  private readonly namespaces = new Set<string>();
-
+export const metaValidity = {
   /** validateNamespacedMeta(m) finds nothing (a Pod's metadata). */
   pod(m: Meta): boolean {
-    return (dnsName(m.name, 253, true) && this.namespaceOk(m.namespace) && this.rest(m)) || validateNamespacedMeta(m).length === 0;
-  }
-
+    const ns = m.namespace;
+    return (dnsName(m.name, 253, true) && (ns === undefined || ns === '' || dnsName(ns, 63, false)) && rest(m)) || validateNamespacedMeta(m).length === 0;
+  },
   /** validateNamespaceMeta(m) finds nothing (a Namespace's metadata). */
   namespace(m: Meta): boolean {
-    return (dnsName(m.name, 63, false) && (m.namespace === undefined || m.namespace === '') && this.rest(m)) || validateNamespaceMeta(m).length === 0;
-  }
+    return (dnsName(m.name, 63, false) && (m.namespace === undefined || m.namespace === '') && rest(m)) || validateNamespaceMeta(m).length === 0;
+  },
+};
 
-  /** No generateName, and labels and annotations the validator accepts (false: not known, ask it). */
-  private rest(m: Meta): boolean {
-    if (m.generateName !== undefined && m.generateName !== '') return false;
-    const labels = m.labels;
-    if (labels !== undefined) {
-      for (const k in labels) {
-        if (!this.labelKeys.has(k)) {
-          if (isQualifiedName(k).length > 0) return false;
-          this.labelKeys.add(k);
-        }
-        const v = labels[k]!;
-        if (!this.labelValues.has(v)) {
-          if (isValidLabelValue(v).length > 0) return false;
-          this.labelValues.add(v);
-        }
-      }
+/** No generateName, and labels and annotations the validators accept (false: not known, ask them). */
+function rest(m: Meta): boolean {
+  if (m.generateName !== undefined && m.generateName !== '') return false;
+  const labels = m.labels;
+  if (labels !== undefined) {
+    for (const k in labels) {
+      const v = labels[k]!;
+      // ValidateLabels: IsQualifiedName(key), IsValidLabelValue(value) (at most 63 bytes, may be empty).
+      if (!qualifiedName(k, false) || (v !== '' && (v.length > 63 || !qualifiedPart(v, 0, v.length)))) return false;
     }
-    const annotations = m.annotations;
-    if (annotations !== undefined) {
-      // At most 3 bytes of UTF-8 per UTF-16 unit: below the limit without counting bytes.
-      let units = 0;
-      for (const k in annotations) {
-        if (!this.annotationKeys.has(k)) {
-          if (validateAnnotations({ [k]: '' }, 'metadata.annotations').length > 0) return false;
-          this.annotationKeys.add(k);
-        }
-        units += k.length + annotations[k]!.length;
-      }
-      if (3 * units > TOTAL_ANNOTATION_SIZE_LIMIT) return false;
+  }
+  const annotations = m.annotations;
+  if (annotations !== undefined) {
+    // At most 3 bytes of UTF-8 per UTF-16 unit: below the limit without counting bytes.
+    let units = 0;
+    for (const k in annotations) {
+      // ValidateAnnotations: IsQualifiedName(lower-cased key), which an upper-case ASCII letter passes.
+      if (!qualifiedName(k, true)) return false;
+      units += k.length + annotations[k]!.length;
     }
-    return true;
+    if (3 * units > TOTAL_ANNOTATION_SIZE_LIMIT) return false;
   }
-
-  /** A namespace the validator accepts (absent or empty: kubectl's `default`). */
-  private namespaceOk(ns: string | undefined): boolean {
-    if (ns === undefined || ns === '' || this.namespaces.has(ns)) return true;
-    if (isDNS1123Label(ns).length > 0) return false;
-    this.namespaces.add(ns);
-    return true;
-  }
+  return true;
 }
 
 /**
  * `value` is a lowercase RFC 1123 label (`dots` false) or subdomain (true) of at most `max` characters,
  * as isDNS1123Label and isDNS1123Subdomain check it: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, dot-separated for
- * a subdomain (ASCII only, so characters are bytes).
+ * a subdomain.
  */
 export function dnsName(value: string | undefined, max: number, dots: boolean): boolean {
-  if (value === undefined) return false;
-  const n = value.length;
-  if (n === 0 || n > max) return false;
+  return value !== undefined && dnsRange(value, 0, value.length, max, dots, false);
+}
+
+/** `dnsName` on t[a, b); `upper` also takes A-Z (a text the validator lower-cases first). */
+function dnsRange(t: string, a: number, b: number, max: number, dots: boolean, upper: boolean): boolean {
+  if (b <= a || b - a > max) return false;
   // The previous character; a dot before the first one: a label starts there.
   let prev = 46;
-  for (let k = 0; k < n; k++) {
-    const c = value.charCodeAt(k);
-    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && prev !== 46) || (c === 46 && dots && prev !== 46 && prev !== 45)) prev = c;
+  for (let k = a; k < b; k++) {
+    const c = t.charCodeAt(k);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (upper && c >= 65 && c <= 90) || (c === 45 && prev !== 46) || (c === 46 && dots && prev !== 46 && prev !== 45)) prev = c;
     else return false;
   }
   return prev !== 45 && prev !== 46;
+}
+
+/**
+ * `key` passes IsQualifiedName: `[prefix/]name`, the prefix a DNS subdomain, the name at most 63
+ * characters of `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]` (a second `/` is not one of them).
+ */
+export function qualifiedName(key: string, upperPrefix: boolean): boolean {
+  const slash = key.indexOf('/');
+  const start = slash + 1;
+  if (slash >= 0 && !dnsRange(key, 0, slash, 253, true, upperPrefix)) return false;
+  return key.length - start <= 63 && qualifiedPart(key, start, key.length);
+}
+
+function alnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+/** t[a, b) is `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`. */
+function qualifiedPart(t: string, a: number, b: number): boolean {
+  if (b <= a || !alnum(t.charCodeAt(a)) || !alnum(t.charCodeAt(b - 1))) return false;
+  for (let k = a + 1; k < b - 1; k++) {
+    const c = t.charCodeAt(k);
+    if (!alnum(c) && c !== 45 && c !== 95 && c !== 46) return false;
+  }
+  return true;
 }
