@@ -111,7 +111,7 @@ export function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string;
   if (spec === undefined || spec === null) return { ports: [] };
   if (!isRec(spec)) give('spec is not a map');
   const ports: NamedPort[] = [];
-  for (const field of ['containers', 'initContainers']) {
+  for (const field of CONTAINER_FIELDS) {
     for (const c of list(spec[field], field) ?? []) {
       if (!isRec(c)) give('a container is not a map');
       str(c, 'name');
@@ -132,15 +132,15 @@ export function podSpec(spec: unknown): { ports: NamedPort[]; nodeName?: string;
   const nodeName = str(spec, 'nodeName');
   const hostNetwork = spec.hostNetwork;
   if (hostNetwork !== undefined && hostNetwork !== null && typeof hostNetwork !== 'boolean') give('hostNetwork');
-  return {
-    ports,
-    ...(nodeName ? { nodeName } : {}),
-    ...(typeof hostNetwork === 'boolean' ? { hostNetwork } : {}),
-  };
+  const out: { ports: NamedPort[]; nodeName?: string; hostNetwork?: boolean } = { ports };
+  if (nodeName) out.nodeName = nodeName;
+  if (typeof hostNetwork === 'boolean') out.hostNetwork = hostNetwork;
+  return out;
 }
 
 /** Pod and Namespace: the top-level fields their shapes declare. */
 export const OBJECT_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const CONTAINER_FIELDS = ['containers', 'initContainers'] as const;
 const CONTAINER_PORT_KEYS = new Set(['name', 'hostPort', 'containerPort', 'protocol', 'hostIP']);
 
 /** v1.NamespaceSpec (only finalizers) and v1.NamespaceStatus's phase, as `kubectl get -o yaml` dumps them. */

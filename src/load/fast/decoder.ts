@@ -40,7 +40,7 @@ export function decodeAll(
   progress?: (done: number, total: number) => void,
   cache?: FastLoadCache,
 ): { cluster: Cluster; diagnostics: Diagnostic[] } {
-  const decoder = new Decoder(defaultNamespace);
+  const decoder = new Decoder(defaultNamespace, cache !== undefined);
   const decoded = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
   for (const [k, src] of sources.entries()) {
     if (k > 0) progress?.(k, sources.length);
@@ -49,7 +49,7 @@ export function decodeAll(
     let entries: readonly DecodedEntry[];
     if (known !== undefined && known.text === src.text) decoder.replay((entries = known.entries));
     else entries = decoder.file(src);
-    decoded.set(src.file, { text: src.text, entries });
+    if (cache) decoded.set(src.file, { text: src.text, entries });
   }
   progress?.(sources.length, sources.length);
   const loaded = decoder.cluster();
@@ -77,12 +77,15 @@ class Decoder {
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
   private readonly uses = new Map<string, NamespaceUse>();
   private readonly cache = new ScalarCache();
-  /** What the file being decoded has added so far. */
+  /** What the file being decoded has added so far (when `keep`: only a cache needs it). */
   private added: DecodedEntry[] = [];
 
-  constructor(private readonly defaultNamespace: string) {}
+  constructor(
+    private readonly defaultNamespace: string,
+    private readonly keep: boolean,
+  ) {}
 
-  /** Decodes a file into the cluster; returns what it added. */
+  /** Decodes a file into the cluster; returns what it added (nothing unless `keep`). */
   file(src: SourceText): DecodedEntry[] {
     const added: DecodedEntry[] = [];
     this.added = added;
@@ -150,7 +153,7 @@ class Decoder {
       const info = clusterPolicy(o.kind, o.apiVersion, o.value, source);
       this.unique(info.kind, '', info.name);
       this.clusterPolicies.push(info);
-      this.added.push({ kind: 'ClusterPolicy', namespace: '', name: info.name, value: info });
+      if (this.keep) this.added.push({ kind: 'ClusterPolicy', namespace: '', name: info.name, value: info });
       return;
     }
     if (o.kind === 'Service') {
@@ -178,7 +181,7 @@ class Decoder {
     if (o.kind === 'Namespace') {
       const info: NamespaceInfo = { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source };
       this.declared.set(name, info);
-      this.added.push({ kind: 'Namespace', namespace: '', name, value: info });
+      if (this.keep) this.added.push({ kind: 'Namespace', namespace: '', name, value: info });
     } else if (o.kind === 'Pod') {
       const spec = podSpec(o.value.spec);
       // The labels map is this module's own, met once: no copy needed.
@@ -187,7 +190,7 @@ class Decoder {
       if (spec.hostNetwork !== undefined) pod.hostNetwork = spec.hostNetwork;
       this.pods.push(pod);
       this.addresses.add(pod);
-      this.added.push({ kind: 'Pod', namespace, name, value: pod });
+      if (this.keep) this.added.push({ kind: 'Pod', namespace, name, value: pod });
     } else {
       // As `{ ...spec, podSelector: spec.podSelector ?? {} }` and `{ ...m, namespace }`, in place.
       const spec = npSpec(o.value.spec);
@@ -197,7 +200,7 @@ class Decoder {
       const policy = { apiVersion: o.apiVersion, kind: 'NetworkPolicy', metadata, spec } as unknown as NetworkPolicy;
       const info: PolicyInfo = { namespace, name, policy, source };
       this.policies.push(info);
-      this.added.push({ kind: 'NetworkPolicy', namespace, name, value: info });
+      if (this.keep) this.added.push({ kind: 'NetworkPolicy', namespace, name, value: info });
     }
   }
 
@@ -210,7 +213,7 @@ class Decoder {
     this.unique('Service', namespace, name);
     const info = service(o.apiVersion, o.value, namespace, name, source);
     this.services.push(info);
-    this.added.push({ kind: 'Service', namespace, name, value: info });
+    if (this.keep) this.added.push({ kind: 'Service', namespace, name, value: info });
   }
 
   /** Gives up on a second object of the same kind, namespace and name. */
