@@ -126,17 +126,39 @@ export function dnsName(value: string | undefined, max: number, dots: boolean): 
   return value !== undefined && dnsRange(value, 0, value.length, max, dots, false);
 }
 
+/** The ASCII characters names are made of, by class (0: none of them). */
+const LOWER = 1; // a-z, 0-9
+const UPPER = 2; // A-Z
+const DASH = 4;
+const DOT = 8;
+const UNDERSCORE = 16;
+const CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) CHARS[c] = LOWER;
+  else if (c >= 65 && c <= 90) CHARS[c] = UPPER;
+}
+CHARS[45] = DASH;
+CHARS[46] = DOT;
+CHARS[95] = UNDERSCORE;
+
+function charClass(c: number): number {
+  return c < 128 ? CHARS[c]! : 0;
+}
+
 /** `dnsName` on t[a, b); `upper` also takes A-Z (a text the validator lower-cases first). */
 function dnsRange(t: string, a: number, b: number, max: number, dots: boolean, upper: boolean): boolean {
   if (b <= a || b - a > max) return false;
-  // The previous character; a dot before the first one: a label starts there.
-  let prev = 46;
+  const alnum = upper ? LOWER | UPPER : LOWER;
+  // The class of the previous character; a dot before the first one: a label starts there.
+  let prev = DOT;
   for (let k = a; k < b; k++) {
-    const c = t.charCodeAt(k);
-    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (upper && c >= 65 && c <= 90) || (c === 45 && prev !== 46) || (c === 46 && dots && prev !== 46 && prev !== 45)) prev = c;
+    const f = charClass(t.charCodeAt(k));
+    if ((f & alnum) !== 0) prev = LOWER;
+    else if (f === DASH && prev !== DOT) prev = DASH;
+    else if (f === DOT && dots && prev === LOWER) prev = DOT;
     else return false;
   }
-  return prev !== 45 && prev !== 46;
+  return prev === LOWER;
 }
 
 /**
@@ -150,16 +172,9 @@ export function qualifiedName(key: string, upperPrefix: boolean): boolean {
   return key.length - start <= 63 && qualifiedPart(key, start, key.length);
 }
 
-function alnum(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-}
-
 /** t[a, b) is `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`. */
 function qualifiedPart(t: string, a: number, b: number): boolean {
-  if (b <= a || !alnum(t.charCodeAt(a)) || !alnum(t.charCodeAt(b - 1))) return false;
-  for (let k = a + 1; k < b - 1; k++) {
-    const c = t.charCodeAt(k);
-    if (!alnum(c) && c !== 45 && c !== 95 && c !== 46) return false;
-  }
+  if (b <= a || (charClass(t.charCodeAt(a)) & (LOWER | UPPER)) === 0 || (charClass(t.charCodeAt(b - 1)) & (LOWER | UPPER)) === 0) return false;
+  for (let k = a + 1; k < b - 1; k++) if (charClass(t.charCodeAt(k)) === 0) return false;
   return true;
 }
