@@ -72,10 +72,15 @@ class Decoder {
   private readonly services: ServiceInfo[] = [];
   /** The pods' addresses, to find one used twice. */
   private readonly addresses = new PodAddresses();
-  /** Names seen, by kind and namespace. */
+  /** Names seen, by kind and namespace; those of the last kind and namespace seen. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
+  private lastKind = '';
+  private lastNamespace = '';
+  private lastNames: Set<string> | undefined;
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
   private readonly uses = new Map<string, NamespaceUse>();
+  /** The namespace of the last object noted there (undefined: none yet). */
+  private lastUse: string | undefined;
   private readonly cache = new ScalarCache();
   /** What the file being decoded has added so far (when `keep`: only a cache needs it). */
   private added: DecodedEntry[] = [];
@@ -218,10 +223,18 @@ class Decoder {
 
   /** Gives up on a second object of the same kind, namespace and name. */
   private unique(kind: string, namespace: string, name: string): void {
-    let byNs = this.seen.get(kind);
-    if (!byNs) this.seen.set(kind, (byNs = new Map()));
-    let names = byNs.get(namespace);
-    if (!names) byNs.set(namespace, (names = new Set()));
+    // Objects come in runs of one kind and namespace: the names of the last one are at hand.
+    let names = this.lastNames;
+    if (names === undefined || kind !== this.lastKind || namespace !== this.lastNamespace) {
+      let byNs = this.seen.get(kind);
+      if (!byNs) this.seen.set(kind, (byNs = new Map()));
+      let found = byNs.get(namespace);
+      if (!found) byNs.set(namespace, (found = new Set()));
+      names = found;
+      this.lastKind = kind;
+      this.lastNamespace = namespace;
+      this.lastNames = names;
+    }
     const known = names.size;
     names.add(name);
     if (names.size === known) give('a duplicate object');
@@ -229,6 +242,8 @@ class Decoder {
 
   /** Notes the first object of each namespace. */
   private use(namespace: string, kind: string, name: string, source: ObjectSource | undefined): void {
+    if (namespace === this.lastUse) return;
+    this.lastUse = namespace;
     if (!this.uses.has(namespace)) this.uses.set(namespace, { object: { kind, namespace, name }, source });
   }
 
