@@ -13,7 +13,11 @@ import { loadCluster, type SourceText } from '../../src/load/index.js';
 import { SHAPES, generateFiles } from '../../tools/gen/index.js';
 import type { LoadResult } from '../../src/load/index.js';
 import { validateCluster } from '../../src/validate/index.js';
-import { canonicalV4 } from '../../src/load/fast/core.js';
+import { anySharedAddress, canonicalV4 } from '../../src/load/fast/core.js';
+import { dnsName, metaValidity, qualifiedName, type Meta } from '../../src/load/fast/meta.js';
+import { sharedAddresses } from '../../src/load/index.js';
+import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, validateNamespaceMeta, validateNamespacedMeta } from '../../src/validate/index.js';
+import type { PodInfo } from '../../src/model/index.js';
 import { formatIP, parseIPSloppy } from '../../src/ip/index.js';
 import { parseDocuments } from '../../src/load/index.js';
 import { plain as plainValue } from '../../src/load/schema.js';
@@ -272,6 +276,13 @@ spec:
     .join('')}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n  namespace: team-9\nspec:\n  podSelector: {}\n`;
   FAST['declared and undeclared namespaces, declared after use'] = `${pod()}---\n${pod().replace(/prod/g, 'other').replace('10.0.0.1', '10.0.0.2')}${ns}`;
 
+  FAST['valid annotations, a generateName and a long subdomain name'] = `${ns}---\n${pod().replace('  labels:', '  annotations:\n    example.com/Note: x\n  labels:')}---\n${pod()
+    .replace('name: web-1', 'generateName: web-')
+    .replace('10.0.0.1', '10.0.0.2')}---\n${pod()
+    .replace('name: web-1', `name: ${'a1-b.'.repeat(50)}c`)
+    .replace('10.0.0.1', '10.0.0.3')}`;
+  FAST['two pods with one address on the host network'] =
+    `${ns}---\n${pod().replace('spec:', 'spec:\n  hostNetwork: true')}---\n${pod().replace('web-1', 'web-2').replace('spec:', 'spec:\n  hostNetwork: true')}`;
   for (const [name, text] of Object.entries(FAST)) {
     test(`fast path: ${name}`, () => assertSame([{ file: 'in.yaml', text }], !name.startsWith('!')));
   }
@@ -293,6 +304,19 @@ spec:
     'CRLF line ends': `${ns}---\n${pod()}`.replaceAll('\n', '\r\n'),
     'YAML syntax errors': `${ns}---\n${pod()}  : : :\n`,
     'a comment glued to a quoted scalar': `${ns}---\n${pod('', "k: ''#a")}`,
+    // Metadata the API server refuses (checked by MetaValidity, remembering what it found valid).
+    'an invalid pod name': `${ns}---\n${pod().replace('name: web-1', 'name: Web-1')}`,
+    'a pod name with an empty label': `${ns}---\n${pod().replace('name: web-1', 'name: web..1')}`,
+    'an invalid label key after a valid one': `${ns}---\n${pod()}---\n${pod('', 'app: web\n    -bad: x').replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2')}`,
+    'an invalid label value after a valid one': `${ns}---\n${pod()}---\n${pod('', 'app: web-').replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2')}`,
+    'an invalid namespace after a valid one': `${ns}---\n${pod()}---\n${pod().replace('web-1', 'web-2').replace('10.0.0.1', '10.0.0.2').replace('namespace: prod', 'namespace: Prod')}`,
+    'a namespace name that is a subdomain': `${ns.replace('name: prod', 'name: a.b')}---\n${pod()}`,
+    'a Namespace with a namespace': `${ns.replace('name: prod', 'name: prod\n  namespace: x')}---\n${pod()}`,
+    'an invalid annotation key': `${ns}---\n${pod().replace('  labels:', '  annotations:\n    a/b/c: x\n  labels:')}`,
+    'annotations over 256 KiB': `${ns}---\n${pod().replace('  labels:', `  annotations:\n    a: ${'x'.repeat(262144)}\n  labels:`)}`,
+    'an invalid generateName': `${ns}---\n${pod().replace('name: web-1', 'generateName: Web-')}`,
+    'two pods with one address': `${ns}---\n${pod()}---\n${pod().replace('web-1', 'web-2')}`,
+    'two pods with one IPv6 address': `${ns}---\n${pod().replace('10.0.0.1', 'fd00::1')}---\n${pod().replace('web-1', 'web-2').replace('10.0.0.1', 'fd00::1')}`,
   };
   test('fast path: JSON (src/load/fast/json.ts), with the same positions', () =>
     assertSame([{ file: 'in.json', text: `{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}` }], true));
@@ -300,6 +324,70 @@ spec:
   for (const [name, text] of Object.entries(FALLBACK)) {
     test(`hands over to the reference loader: ${name}`, () => assertSame([{ file: 'in.yaml', text }], false));
   }
+
+  test('metadata checks (metaValidity, dnsName, qualifiedName) answer as the validators do', () => {
+    const name = fc.string({ unit: fc.constantFrom(...'ab09-._/AZ\u212aé'.split('')), maxLength: 12 });
+    const long = fc.constantFrom(
+      'a'.repeat(63),
+      'a'.repeat(64),
+      `${'a.'.repeat(126)}a`,
+      `${'a.'.repeat(126)}ab`,
+      `${'a.'.repeat(126)}a/b`,
+      `${'a.'.repeat(127)}a/b`,
+      `a/${'b'.repeat(63)}`,
+      `a/${'b'.repeat(64)}`,
+    );
+    fc.assert(
+      fc.property(fc.oneof(name, long), (n) => {
+        assert.equal(dnsName(n, 63, false), isDNS1123Label(n).length === 0, n);
+        assert.equal(dnsName(n, 253, true), isDNS1123Subdomain(n).length === 0, n);
+        assert.equal(qualifiedName(n, false), isQualifiedName(n).length === 0, n);
+        if (qualifiedName(n, true)) assert.equal(isQualifiedName(n.toLowerCase()).length, 0, n);
+      }),
+      { numRuns: 5000 },
+    );
+    // Mostly texts every check accepts, so that the other parts decide, and now and then one that fails.
+    const good = fc.constantFrom('web', 'a-b', 'x.y', '9');
+    const text = fc.oneof(
+      { weight: 12, arbitrary: good },
+      { weight: 2, arbitrary: name },
+      { weight: 1, arbitrary: long },
+      { weight: 1, arbitrary: fc.constantFrom('example.com/x', 'Example.com/x', 'x'.repeat(64), '') },
+    );
+    const meta: fc.Arbitrary<Meta> = fc.record(
+      {
+        name: text,
+        generateName: fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: text }),
+        namespace: text,
+        labels: fc.dictionary(text, text, { maxKeys: 3 }),
+        annotations: fc.dictionary(text, fc.oneof(text, fc.constant('x'.repeat(90000))), { maxKeys: 4 }),
+      },
+      { requiredKeys: ['name'] },
+    );
+    const seen = { valid: 0, invalid: 0 };
+    fc.assert(
+      fc.property(meta, (m) => {
+        const pod = validateNamespacedMeta(m).length === 0;
+        assert.equal(metaValidity.pod(m), pod);
+        assert.equal(metaValidity.namespace(m), validateNamespaceMeta(m).length === 0);
+        seen[pod ? 'valid' : 'invalid']++;
+      }),
+      { numRuns: 10000 },
+    );
+    assert.ok(seen.valid > 1000 && seen.invalid > 1000, JSON.stringify(seen));
+  });
+
+  test('a shared pod address is found as sharedAddresses finds it', () => {
+    const ip = fc.constantFrom('10.0.0.1', '10.0.0.2', '255.255.255.255', '0.0.0.0', 'fd00::1', 'fd00::2', '::ffff:10.0.0.1');
+    const podArb = fc.record({ ips: fc.uniqueArray(ip, { maxLength: 2 }), hostNetwork: fc.constantFrom(undefined, true, false) });
+    fc.assert(
+      fc.property(fc.array(podArb, { maxLength: 6 }), (ps) => {
+        const pods = ps.map((p, i) => ({ namespace: 'x', name: `p${i}`, labels: {}, ports: [], ...p }) as PodInfo);
+        assert.equal(anySharedAddress(pods), sharedAddresses(pods).length > 0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 
   test('keys read as the reference loader reads them', () => {
     const chars = fc.constantFrom(...'aZ09-_.:/#@ \'"|>&*!{}[],?%yYnN'.split(''));

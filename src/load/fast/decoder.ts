@@ -8,15 +8,14 @@
 import type { Diagnostic, ObjectSource } from '../../diag/index.js';
 import { NAMESPACE_NAME_LABEL, type Cluster, type ClusterPolicyInfo, type NamespaceInfo, type PodInfo, type PolicyInfo, type ServiceInfo } from '../../model/index.js';
 import type { NetworkPolicy } from '../../model/index.js';
-import { validateNamespaceMeta, validateNamespacedMeta } from '../../validate/index.js';
-import { sharedAddresses, type SourceText } from '../load.js';
+import type { SourceText } from '../load.js';
 import { withImplicitNamespaces, type NamespaceUse } from '../namespaces.js';
 import { clusterPolicy, isClusterPolicyKind } from './cluster-policy.js';
-import { namespaceSpecAndStatus, OBJECT_KEYS, podIPs, podSpec } from './core.js';
+import { namespaceSpecAndStatus, OBJECT_KEYS, PodAddresses, podIPs, podSpec } from './core.js';
 import { isRec, onlyKeys, str } from './fields.js';
 import type { DecodedEntry, FastLoadCache } from './file-cache.js';
 import { jsonDocument, jsonValues, lazyJsonSource, looksLikeJson } from './json.js';
-import { meta, type Meta } from './meta.js';
+import { meta, metaValidity, type Meta } from './meta.js';
 import { NP_KEYS, npSpec } from './network-policy.js';
 import { service } from './service.js';
 import { ScalarCache } from './span-cache.js';
@@ -41,7 +40,7 @@ export function decodeAll(
   progress?: (done: number, total: number) => void,
   cache?: FastLoadCache,
 ): { cluster: Cluster; diagnostics: Diagnostic[] } {
-  const decoder = new Decoder(defaultNamespace);
+  const decoder = new Decoder(defaultNamespace, cache !== undefined);
   const decoded = new Map<string, { readonly text: string; readonly entries: readonly DecodedEntry[] }>();
   for (const [k, src] of sources.entries()) {
     if (k > 0) progress?.(k, sources.length);
@@ -50,7 +49,7 @@ export function decodeAll(
     let entries: readonly DecodedEntry[];
     if (known !== undefined && known.text === src.text) decoder.replay((entries = known.entries));
     else entries = decoder.file(src);
-    decoded.set(src.file, { text: src.text, entries });
+    if (cache) decoded.set(src.file, { text: src.text, entries });
   }
   progress?.(sources.length, sources.length);
   const loaded = decoder.cluster();
@@ -71,17 +70,27 @@ class Decoder {
   private readonly policies: PolicyInfo[] = [];
   private readonly clusterPolicies: ClusterPolicyInfo[] = [];
   private readonly services: ServiceInfo[] = [];
-  /** Names seen, by kind and namespace. */
+  /** The pods' addresses, to find one used twice. */
+  private readonly addresses = new PodAddresses();
+  /** Names seen, by kind and namespace; those of the last kind and namespace seen. */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
+  private lastKind = '';
+  private lastNamespace = '';
+  private lastNames: Set<string> | undefined;
   /** The first object in each namespace used, in source order (for the implicit-namespace warning). */
   private readonly uses = new Map<string, NamespaceUse>();
+  /** The namespace of the last object noted there (undefined: none yet). */
+  private lastUse: string | undefined;
   private readonly cache = new ScalarCache();
-  /** What the file being decoded has added so far. */
+  /** What the file being decoded has added so far (when `keep`: only a cache needs it). */
   private added: DecodedEntry[] = [];
 
-  constructor(private readonly defaultNamespace: string) {}
+  constructor(
+    private readonly defaultNamespace: string,
+    private readonly keep: boolean,
+  ) {}
 
-  /** Decodes a file into the cluster; returns what it added. */
+  /** Decodes a file into the cluster; returns what it added (nothing unless `keep`). */
   file(src: SourceText): DecodedEntry[] {
     const added: DecodedEntry[] = [];
     this.added = added;
@@ -136,8 +145,10 @@ class Decoder {
       else if (e.kind === 'Namespace') this.declared.set(e.name, e.value);
       else {
         this.use(e.namespace, e.kind, e.name, e.value.source);
-        if (e.kind === 'Pod') this.pods.push(e.value);
-        else this.policies.push(e.value);
+        if (e.kind === 'Pod') {
+          this.pods.push(e.value);
+          this.addresses.add(e.value);
+        } else this.policies.push(e.value);
       }
     }
   }
@@ -147,7 +158,7 @@ class Decoder {
       const info = clusterPolicy(o.kind, o.apiVersion, o.value, source);
       this.unique(info.kind, '', info.name);
       this.clusterPolicies.push(info);
-      this.added.push({ kind: 'ClusterPolicy', namespace: '', name: info.name, value: info });
+      if (this.keep) this.added.push({ kind: 'ClusterPolicy', namespace: '', name: info.name, value: info });
       return;
     }
     if (o.kind === 'Service') {
@@ -165,8 +176,8 @@ class Decoder {
     // Metadata the API server would refuse is the reference loader's to report.
     if (o.kind === 'Namespace') {
       namespaceSpecAndStatus(o.value);
-      if (validateNamespaceMeta(m).length > 0) give('invalid metadata');
-    } else if (o.kind === 'Pod' && validateNamespacedMeta(m).length > 0) give('invalid metadata');
+      if (!metaValidity.namespace(m)) give('invalid metadata');
+    } else if (o.kind === 'Pod' && !metaValidity.pod(m)) give('invalid metadata');
     // The reference loader names an object by its metadata as written (`Pod /p` for `namespace: ""`).
     if (namespaced && (m.namespace === '' || m.name === '')) give('an empty name or namespace');
     const namespace = namespaced ? m.namespace || this.defaultNamespace : '';
@@ -175,7 +186,7 @@ class Decoder {
     if (o.kind === 'Namespace') {
       const info: NamespaceInfo = { name, labels: { ...m.labels, [NAMESPACE_NAME_LABEL]: name }, implicit: false, source };
       this.declared.set(name, info);
-      this.added.push({ kind: 'Namespace', namespace: '', name, value: info });
+      if (this.keep) this.added.push({ kind: 'Namespace', namespace: '', name, value: info });
     } else if (o.kind === 'Pod') {
       const spec = podSpec(o.value.spec);
       // The labels map is this module's own, met once: no copy needed.
@@ -183,7 +194,8 @@ class Decoder {
       if (spec.nodeName !== undefined) pod.nodeName = spec.nodeName;
       if (spec.hostNetwork !== undefined) pod.hostNetwork = spec.hostNetwork;
       this.pods.push(pod);
-      this.added.push({ kind: 'Pod', namespace, name, value: pod });
+      this.addresses.add(pod);
+      if (this.keep) this.added.push({ kind: 'Pod', namespace, name, value: pod });
     } else {
       // As `{ ...spec, podSelector: spec.podSelector ?? {} }` and `{ ...m, namespace }`, in place.
       const spec = npSpec(o.value.spec);
@@ -193,7 +205,7 @@ class Decoder {
       const policy = { apiVersion: o.apiVersion, kind: 'NetworkPolicy', metadata, spec } as unknown as NetworkPolicy;
       const info: PolicyInfo = { namespace, name, policy, source };
       this.policies.push(info);
-      this.added.push({ kind: 'NetworkPolicy', namespace, name, value: info });
+      if (this.keep) this.added.push({ kind: 'NetworkPolicy', namespace, name, value: info });
     }
   }
 
@@ -206,15 +218,23 @@ class Decoder {
     this.unique('Service', namespace, name);
     const info = service(o.apiVersion, o.value, namespace, name, source);
     this.services.push(info);
-    this.added.push({ kind: 'Service', namespace, name, value: info });
+    if (this.keep) this.added.push({ kind: 'Service', namespace, name, value: info });
   }
 
   /** Gives up on a second object of the same kind, namespace and name. */
   private unique(kind: string, namespace: string, name: string): void {
-    let byNs = this.seen.get(kind);
-    if (!byNs) this.seen.set(kind, (byNs = new Map()));
-    let names = byNs.get(namespace);
-    if (!names) byNs.set(namespace, (names = new Set()));
+    // Objects come in runs of one kind and namespace: the names of the last one are at hand.
+    let names = this.lastNames;
+    if (names === undefined || kind !== this.lastKind || namespace !== this.lastNamespace) {
+      let byNs = this.seen.get(kind);
+      if (!byNs) this.seen.set(kind, (byNs = new Map()));
+      let found = byNs.get(namespace);
+      if (!found) byNs.set(namespace, (found = new Set()));
+      names = found;
+      this.lastKind = kind;
+      this.lastNamespace = namespace;
+      this.lastNames = names;
+    }
     const known = names.size;
     names.add(name);
     if (names.size === known) give('a duplicate object');
@@ -222,12 +242,14 @@ class Decoder {
 
   /** Notes the first object of each namespace. */
   private use(namespace: string, kind: string, name: string, source: ObjectSource | undefined): void {
+    if (namespace === this.lastUse) return;
+    this.lastUse = namespace;
     if (!this.uses.has(namespace)) this.uses.set(namespace, { object: { kind, namespace, name }, source });
   }
 
   /** The cluster, and the warning about namespaces used but not declared (as the reference loader words it). */
   cluster(): { cluster: Cluster; diagnostics: Diagnostic[] } {
-    if (sharedAddresses(this.pods).length > 0) give('pods that share an address');
+    if (this.addresses.shared()) give('pods that share an address');
     const { namespaces, diagnostics } = withImplicitNamespaces(this.declared, this.uses);
     const cluster = {
       namespaces,

@@ -22,6 +22,8 @@ export class SpanCache<V> {
   private readonly sources: string[] = new Array<string>(CACHE_BUCKETS * CACHE_PER_BUCKET).fill('');
   private readonly values: (V | undefined)[] = new Array<V | undefined>(CACHE_BUCKETS * CACHE_PER_BUCKET).fill(undefined);
   private readonly used = new Uint8Array(CACHE_BUCKETS);
+  /** In a full bucket, the slot replaced next. */
+  private readonly next = new Uint8Array(CACHE_BUCKETS);
 
   private static hash(t: string, a: number, b: number): number {
     const n = b - a;
@@ -51,21 +53,31 @@ export class SpanCache<V> {
     return MISS;
   }
 
-  /** Remembers `value` for the text t[a, b), unless its bucket is full. */
+  /**
+   * Remembers `value` for the text t[a, b); a full bucket gives up its oldest text (texts that repeat do
+   * so nearby: a namespace's name in its objects, an address in podIP and podIPs, so the recent ones are
+   * kept rather than the first ones met, which in a large file are mostly names met once).
+   */
   set(t: string, a: number, b: number, value: V): void {
     const n = b - a;
     if (n < 2 || n > CACHE_MAX_LENGTH) return;
     const h = SpanCache.hash(t, a, b);
     const k = h & (CACHE_BUCKETS - 1);
     const i = this.used[k]!;
-    if (i === CACHE_PER_BUCKET) return;
-    const slot = k * CACHE_PER_BUCKET + i;
+    let slot: number;
+    if (i < CACHE_PER_BUCKET) {
+      slot = k * CACHE_PER_BUCKET + i;
+      this.used[k] = i + 1;
+    } else {
+      const r = this.next[k]!;
+      slot = k * CACHE_PER_BUCKET + r;
+      this.next[k] = (r + 1) % CACHE_PER_BUCKET;
+    }
     this.hashes[slot] = h;
     this.lengths[slot] = n;
     this.offsets[slot] = a;
     this.sources[slot] = t;
     this.values[slot] = value;
-    this.used[k] = i + 1;
   }
 }
 

@@ -66,7 +66,8 @@ function isLetter(c: number): boolean {
  */
 function plainValue(text: string): unknown {
   const c = text.charCodeAt(0);
-  if (isLetter(c)) return SPECIAL_WORDS.has(text) ? resolvePlain(text) : text;
+  // (The longest special word has five letters.)
+  if (isLetter(c)) return text.length <= 5 && SPECIAL_WORDS.has(text) ? resolvePlain(text) : text;
   if (c >= 49 && c <= 57 && text.length <= 15) {
     let digits = true;
     for (let k = 1; k < text.length; k++) {

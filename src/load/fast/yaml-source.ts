@@ -33,29 +33,35 @@ export function objectSource(file: string, linesOf: () => readonly string[], doc
   const { startLine, endLine } = doc;
   const { line, column, path } = o;
   let locator: Locator | undefined;
-  const locate: Locator = (fieldPath) => {
-    if (!locator) {
-      // The document alone, its positions moved down to where it starts in the file (blank lines in
-      // front would make every first lookup cost the size of the file before it).
-      const text = linesOf()
-        .slice(startLine - 1, endLine)
-        .join('\n');
-      let node: PNode | undefined = parseDocuments(file, text).documents[0];
-      for (const k of path) {
-        const items = node?.kind === 'map' ? node.byKey.get('items')?.value : undefined;
-        node = items?.kind === 'seq' ? items.items[k] : undefined;
+  // A method, not a function in a variable: that one would be named at run time for each object (tsx
+  // keeps names by setting each function's name, a property write per object made).
+  return {
+    file,
+    line,
+    column,
+    locate(fieldPath) {
+      if (!locator) {
+        // The document alone, its positions moved down to where it starts in the file (blank lines in
+        // front would make every first lookup cost the size of the file before it).
+        const text = linesOf()
+          .slice(startLine - 1, endLine)
+          .join('\n');
+        let node: PNode | undefined = parseDocuments(file, text).documents[0];
+        for (const k of path) {
+          const items = node?.kind === 'map' ? node.byKey.get('items')?.value : undefined;
+          node = items?.kind === 'seq' ? items.items[k] : undefined;
+        }
+        if (node) {
+          const inDocument = locatorFor(node);
+          locator = (p) => {
+            const at = inDocument(p);
+            return at && { line: at.line + startLine - 1, column: at.column };
+          };
+        } else {
+          locator = () => ({ line, column });
+        }
       }
-      if (node) {
-        const inDocument = locatorFor(node);
-        locator = (p) => {
-          const at = inDocument(p);
-          return at && { line: at.line + startLine - 1, column: at.column };
-        };
-      } else {
-        locator = () => ({ line, column });
-      }
-    }
-    return locator(fieldPath);
+      return locator(fieldPath);
+    },
   };
-  return { file, line, column, locate };
 }
