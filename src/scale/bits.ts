@@ -37,6 +37,8 @@ export interface MemberSource {
   readonly count: number;
   readonly index: LabelIndex;
   labelsOf(c: number): Labels;
+  /** The namespace of a class. */
+  nsOf(c: number): number;
   /** The classes of a namespace, ascending. */
   classesOf(ns: number): readonly number[];
   /** The namespaces a namespace selector (by id) picks. */
@@ -139,8 +141,8 @@ export function bitsToList(bits: Int32Array): Int32Array {
 
 /**
  * The member classes of each pod peer (ascending typed lists; undefined for other peers): a peer whose scope
- * holds fewer classes than a bitset has words tests each class of the scope, any other is computed as
- * bitsets. Peers are taken in the order of their pod selector, so each selector's bitset is made once.
+ * holds fewer classes than a bitset has words tests each class of the scope, one whose selector the label
+ * index narrows to fewer candidates than that tests each candidate, any other is computed as bitsets. Peers are taken in the order of their pod selector, so each selector's bitset is made once.
  */
 export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | undefined)[]): (Int32Array | undefined)[] {
   const bits = new ClassBits(src);
@@ -153,12 +155,26 @@ export function podPeerMembers(src: MemberSource, peers: readonly (PodPeer | und
     return n;
   };
   // Few classes in scope: one test each (the list of a namespace is ascending, so is the result).
+  // A selector whose label index gives fewer candidates than a bitset has words: one test each.
+  const nsSets = new Map<number, ReadonlySet<number>>();
+  const inScope = (p: PodPeer, c: number): boolean => {
+    if (p.ownNs >= 0) return src.nsOf(c) === p.ownNs;
+    let set = nsSets.get(p.nsSel);
+    if (set === undefined) nsSets.set(p.nsSel, (set = new Set(src.namespacesOf(p.nsSel))));
+    return set.has(src.nsOf(c));
+  };
   const wide: number[] = [];
   for (let q = 0; q < peers.length; q++) {
     const p = peers[q];
     if (p === undefined) continue;
     if (scopeOf(p) >= words) {
-      wide.push(q);
+      const cand = p.podSel === undefined ? undefined : src.index.candidates(p.podSel, words);
+      if (cand === undefined) wide.push(q);
+      else {
+        const list: number[] = [];
+        for (const c of cand) if (inScope(p, c) && matches(p.podSel!, src.labelsOf(c))) list.push(c);
+        out[q] = Int32Array.from(list);
+      }
       continue;
     }
     const list: number[] = [];

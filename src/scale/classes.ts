@@ -149,6 +149,7 @@ export abstract class ClassStore implements PeerListMaker {
         count: this.classes.length,
         index: this.classIndex,
         labelsOf: (c) => this.classes[c]!.labels,
+        nsOf: (c) => this.classes[c]!.ns,
         classesOf: (ns) => this.nss[ns]!.classes,
         namespacesOf: (s) => this.nsSels[s]!.namespaces,
         selectorId: (sel) => this.selId(sel),

@@ -20,9 +20,15 @@ import { cluster, namespace, pod, policy } from '../builders.js';
 
 const SEED = Number(process.env.NETPOL_SEED ?? Date.now() % 1_000_000);
 
-const KEYS = ['app', 'tier', 'zone', 'never'];
+const KEYS = ['app', 'tier', 'zone', 'rare', 'never'];
 const VALUES = ['a', 'b', 'c'];
-const labelsArb: fc.Arbitrary<Labels> = fc.dictionary(fc.constantFrom('app', 'tier', 'zone'), fc.constantFrom(...VALUES), { maxKeys: 3 });
+// `rare` is on about one class in 30: selectors on it leave the label index fewer candidates than a bitset has words.
+const labelsArb: fc.Arbitrary<Labels> = fc
+  .tuple(
+    fc.dictionary(fc.constantFrom('app', 'tier', 'zone'), fc.constantFrom(...VALUES), { maxKeys: 3 }),
+    fc.oneof({ weight: 29, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.record({ rare: fc.constantFrom(...VALUES) }) }),
+  )
+  .map(([common, rare]) => ({ ...common, ...rare }));
 const requirementArb = fc.record({
   key: fc.constantFrom(...KEYS),
   operator: fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist'),
@@ -62,6 +68,7 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
             count: classes.length,
             index,
             labelsOf: (c) => classes[c]!.labels,
+            nsOf: (c) => classes[c]!.ns,
             classesOf: (n) => byNs[n]!,
             namespacesOf,
             selectorId: (sel) => ids.get(selectorKey(sel)) ?? ids.set(selectorKey(sel), ids.size).get(selectorKey(sel))!,
@@ -91,6 +98,37 @@ test(`pod peers' members from bitsets equal one selector test per class of the s
       },
     ),
     { seed: SEED, numRuns: 200 },
+  );
+});
+
+test("a selector the label index narrows below a bitset's words: each candidate tested, in the peer's scope only", () => {
+  // 2 namespaces x 40 classes (bitsets of 3 words); classes 5 (namespace 0) and 45 (namespace 1) carry rare=x.
+  const labels = (c: number): Labels => (c === 5 || c === 45 ? { app: 'a', rare: 'x' } : { app: 'a' });
+  const index = new LabelIndex();
+  for (let c = 0; c < 80; c++) index.add(c, labels(c));
+  const byNs = [Array.from({ length: 40 }, (_, c) => c), Array.from({ length: 40 }, (_, c) => 40 + c)];
+  const rare = compileSelector({ matchLabels: { rare: 'x' } });
+  const nsSels = [[1], [0, 1]];
+  const members = podPeerMembers(
+    {
+      count: 80,
+      index,
+      labelsOf: labels,
+      nsOf: (c) => (c < 40 ? 0 : 1),
+      classesOf: (n) => byNs[n]!,
+      namespacesOf: (s) => nsSels[s]!,
+      selectorId: () => 0,
+    },
+    [
+      { podSel: rare, ownNs: 0, nsSel: -1 },
+      { podSel: rare, ownNs: 1, nsSel: -1 },
+      { podSel: rare, ownNs: -1, nsSel: 0 },
+      { podSel: rare, ownNs: -1, nsSel: 1 },
+    ],
+  );
+  assert.deepEqual(
+    members.map((m) => [...m!]),
+    [[5], [45], [45], [5, 45]],
   );
 });
 
