@@ -79,6 +79,9 @@ export type Strategy = 'auto' | 'candidates' | 'scan' | 'complement' | 'dense' |
  */
 export const DENSE_MAX_CLASSES = 8192;
 
+/** Up to this many classes, `auto` counts with each class on its own bit, without units (units.ts). */
+export const UNITS_MIN_CLASSES = 4096;
+
 /** Per source and destination namespace, the number of allowed ordered pod pairs. */
 export interface NamespaceCounts {
   readonly namespaces: readonly string[];

@@ -17,7 +17,8 @@
  * entries per side on the adversarial shape at 50,000 classes, where every class is its own unit on
  * both sides, for no fewer bits. Measured prefixes (docs/benchmarks.md, "Fourth round"): mixed 50k
  * 1,595 source and 2,313 destination units in its first 4,096 classes (18,225 and 26,940 in all),
- * adversarial 4,096 and 4,096; clusters with fewer classes than the probe always keep their units.
+ * adversarial 4,096 and 4,096; clusters with fewer classes than the probe always keep their units (when
+ * the count asks for units at all: `auto` counts up to UNITS_MIN_CLASSES classes without them).
  */
 import type { DenseUnits } from './dense.js';
 import { EGRESS, INGRESS, type ClassRec, type IdList, type PeerRec, type SigRec } from './records.js';
