@@ -41,7 +41,8 @@
  * policies.ts (policies, groups and their tables, open ends kept current), this file (the engine:
  * questions, changes and the corrections of cached counts), probe.ts, lines.ts and sweep.ts (one
  * probe's admit sets, rows and columns, and the whole-relation sweep), dense.ts (the bit-matrix count),
- * units.ts (the classes it counts as one) and admitted.ts (the count from admitted sets' short forms).
+ * units.ts (the classes it counts as one), admitted.ts (the count from admitted sets' short forms) and
+ * choice.ts (which count, and whether a change recounts or corrects).
  *
  * Semantics are the engine's and the oracle's (docs/semantics.md); property tests hold this module to
  * src/engine/oracle.ts on every pair, before and after random sequences of changes.
@@ -53,20 +54,12 @@ import { denseAllowedPairs, denseRelation, type DenseGroup, type DenseRelation, 
 import type { PortProfile } from './ports.js';
 import { NO_PORTS, type PortAgg } from './ports.js';
 import { EGRESS, INGRESS, eachMember, eachNonMember, memberCount, newOpenCache, parseIPs, probeKey, type ClassRec, type GroupRec, type OpenCache, type PolicyRec, type ProbeCache } from './records.js';
-import { DENSE_MAX_CLASSES, UNITS_MIN_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
+import { DENSE_MAX_CLASSES, ticker, type ClusterChange, type NamespaceCounts, type ScaleOptions, type ScaleProbe, type ScaleStats } from './types.js';
 import { PolicyGroups } from './policies.js';
 import { LineCounts, Sweep, type EngineView } from './sweep.js';
-import { denseUnits } from './units.js';
 import { AdmittedCount, type CountScratch } from './admitted.js';
 import { sideAdmits, type PeerLists } from './side.js';
-
-/**
- * A policy change corrects cached counts by the rows and columns of the classes it selects, unless
- * those are so many that counting again is cheaper: more than this many (row x column) class pairs per
- * class of the cluster, or more than MAX_TOUCHED_CLASSES classes.
- */
-const CROSS_PAIRS_PER_CLASS = 4;
-const MAX_TOUCHED_CLASSES = 20_000;
+import { CountChoice } from './choice.js';
 
 export class ScaleEngine extends PolicyGroups {
   /** The non-isolated groups. */
@@ -75,6 +68,15 @@ export class ScaleEngine extends PolicyGroups {
   private readonly countScratch: CountScratch = { rows: new Int32Array(0) };
   /** Changes applied so far (what cached structures are valid for). */
   private changes = 0;
+  /** Which count, and whether a change recounts (choice.ts). */
+  private readonly choice = new CountChoice({
+    strategy: this.strategy,
+    classes: this.classes,
+    peers: this.peers,
+    sigs: this.sigs,
+    changes: () => this.changes,
+    peerListsBelow: (bound) => this.peerListsBelow(bound),
+  });
   /** The dense count's units, and the number of changes they were computed after. */
   private units: { readonly changes: number; readonly units: DenseUnits } | undefined;
 
@@ -330,7 +332,7 @@ export class ScaleEngine extends PolicyGroups {
    * for a recount when that is cheaper.
    */
   private countPod(c: ClassRec, sign: 1 | -1): void {
-    const recount = this.denseCheaper([c.id], [c.id]);
+    const recount = this.choice.denseCheaper([c.id], [c.id]);
     for (const cache of this.caches.values()) {
       if (cache.dirty) continue;
       if (recount) {
@@ -539,26 +541,15 @@ export class ScaleEngine extends PolicyGroups {
     return groups;
   }
 
-  /**
-   * The dense count's units: none (each class on its own) when `auto` counts few classes, where a count
-   * of every class's bits costs less than the units' pass over the classes' peer lists (realistic, 2,725
-   * classes: first count 136-154 -> 72-101 ms CPU, change p99 23-27 -> 18 ms). `dense` always makes them,
-   * so that the tests that force it hold them exact. A new object each time: dense plans are kept by it.
-   */
-  private unitsNow(): DenseUnits {
-    if (this.strategy === 'auto' && this.classes.length <= UNITS_MIN_CLASSES) return { source: undefined, destination: undefined };
-    return denseUnits(this.classes, this.peers, this.sigs, (bound) => this.peerListsBelow(bound));
-  }
-
   private countAll(probe: ScaleProbe, open?: OpenCache): number {
     // The count from admitted sets' short forms is chosen only when asked for: on an idle machine it was
     // no faster than the dense bits on mixed 100k (8.3 s against 8.4 s end to end) and slower on mixed 50k
     // (second count 661 ms against 421 ms), with 300 MiB more and slower changes, though its estimate
     // said 24 times cheaper (docs/benchmarks.md, "Third round (counting)").
     if (this.strategy === 'admitted') return new AdmittedCount(this.view(), probe, open, this.countScratch).count(ticker(this.progress, 'count', this.groups.length));
-    if (this.usesDense()) {
+    if (this.choice.usesDense()) {
       const tick = ticker(this.progress, 'count', this.groups.length);
-      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: this.unitsNow() };
+      if (this.units?.changes !== this.changes) this.units = { changes: this.changes, units: this.choice.units() };
       const view = { classes: this.classes, groups: this.denseGroups(), ...this.denseMembers(), profiles: this.profiles, units: this.units.units };
       return denseAllowedPairs(view, probe.protocol, probe.port, tick);
     }
@@ -593,7 +584,7 @@ export class ScaleEngine extends PolicyGroups {
     const pending: { cache: ProbeCache; old: number }[] = [];
     for (const cache of this.caches.values()) {
       if (cache.dirty) continue;
-      if (this.recountCheaper(rows, cols)) {
+      if (this.choice.recountCheaper(rows, cols)) {
         cache.dirty = true;
         continue;
       }
@@ -614,65 +605,12 @@ export class ScaleEngine extends PolicyGroups {
     const rowsAfter = egress ? after : [];
     const colsAfter = ingress ? after : [];
     for (const p of pending) {
-      if (this.recountCheaper(rowsAfter, colsAfter)) {
+      if (this.choice.recountCheaper(rowsAfter, colsAfter)) {
         p.cache.dirty = true;
         continue;
       }
       p.cache.count += this.contribution(p.cache, rowsAfter, colsAfter) - p.old;
     }
-  }
-
-  private recountCheaper(rows: readonly number[], cols: readonly number[]): boolean {
-    return rows.length * cols.length > CROSS_PAIRS_PER_CLASS * this.classes.length || rows.length + cols.length > MAX_TOUCHED_CLASSES || this.denseCheaper(rows, cols);
-  }
-
-  /**
-   * Whole counts use the dense bits (see `ScaleOptions.strategy`): with few classes, or when the
-   * peers' member lists (what the sweep walks) outweigh K x K / 1024 blocks of 32 x 32 bits.
-   */
-  private usesDense(): boolean {
-    if (this.strategy === 'dense') return true;
-    if (this.strategy !== 'auto') return false;
-    const k = this.classes.length;
-    if (k <= DENSE_MAX_CLASSES) return true;
-    // The choice is asked at every change (denseCheaper) and its sum walks every peer and class: it is
-    // kept for K / 1024 changes (either way the counts are exact; at 100,000 classes the walk was
-    // three quarters of a change's time).
-    const known = this.denseChoice;
-    if (known !== undefined && this.changes - known.changes < Math.max(1, k >>> 10)) return known.dense;
-    // Counted from the peers' side, so that the classes' peer lists need not be made (a pod peer's
-    // members may include classes left without pods after changes: an estimate either way).
-    let memberships = 0;
-    for (const p of this.peers) if (p.kind === 'pods') memberships += p.members.length;
-    for (const c of this.classes) if (c.weight > 0) memberships += this.sigs[c.sig]!.peers.length;
-    const dense = (k * k) / 1024 < memberships;
-    this.denseChoice = { changes: this.changes, dense };
-    return dense;
-  }
-
-  /** The last choice of `usesDense` above DENSE_MAX_CLASSES classes, and the number of changes it was made after. */
-  private denseChoice: { readonly changes: number; readonly dense: boolean } | undefined;
-
-  /**
-   * With dense counts, is counting again cheaper than correcting the counts by these rows and
-   * columns? A row walks the ingress groups naming the class's peers, a column the egress groups
-   * (and the cells and classes behind them); a dense count costs about K x K / 32 words. Measured on
-   * the realistic shape, a correction costs about as much as a dense count at a sixteenth of that.
-   */
-  private denseCheaper(rows: readonly number[], cols: readonly number[]): boolean {
-    if (!this.usesDense()) return false;
-    const k = this.classes.length;
-    const budget = (k * ((k + 31) >>> 5)) / 16;
-    let cost = 0;
-    for (const s of rows) {
-      for (const list of this.classes[s]!.lists) for (const q of list) cost += this.peers[q]!.inGroups[INGRESS]?.size ?? 0;
-      if (cost > budget) return true;
-    }
-    for (const d of cols) {
-      for (const list of this.classes[d]!.lists) for (const q of list) cost += this.peers[q]!.inGroups[EGRESS]?.size ?? 0;
-      if (cost > budget) return true;
-    }
-    return false;
   }
 
   /**
